@@ -1,0 +1,45 @@
+//! Every domain-separation label of protocol version 1 (spec/PROTOCOL.md §3.1).
+//!
+//! A label is always encoded as `u8 length || ASCII bytes`, so no label is a prefix of another's
+//! encoding.
+
+/// Identity seed → Ed25519 secret key.
+pub const IDENTITY_ED25519: &str = "sealdesk/v1/identity/ed25519";
+/// Identity seed → X25519 secret key.
+pub const IDENTITY_X25519: &str = "sealdesk/v1/identity/x25519";
+/// Key id hash of a public identity.
+pub const KEY_ID: &str = "sealdesk/v1/key-id";
+/// HPKE `info` prefix of a wrapped ticket key.
+pub const WRAP_INFO: &str = "sealdesk/v1/wrap";
+/// Signature prefix of a wrapped ticket key.
+pub const WRAP_SIG: &str = "sealdesk/v1/wrap-sig";
+/// Per-message content key derivation.
+pub const MESSAGE_KEY: &str = "sealdesk/v1/message-key";
+/// Signature prefix of a message.
+pub const MESSAGE_SIG: &str = "sealdesk/v1/message-sig";
+/// Hash of a message, linked by the next message.
+pub const MESSAGE_HASH: &str = "sealdesk/v1/message-hash";
+/// Signature prefix of a directory entry.
+pub const DIRECTORY_SIG: &str = "sealdesk/v1/directory-sig";
+/// Hash of a directory entry, linked by the next entry.
+pub const DIRECTORY_HASH: &str = "sealdesk/v1/directory-hash";
+/// Signature prefix of a reporter-key endorsement.
+pub const ENDORSEMENT_SIG: &str = "sealdesk/v1/endorsement-sig";
+/// Ticket secret → reporter identity seed.
+pub const ANON_IDENTITY: &str = "sealdesk/v1/anon/identity";
+/// Ticket secret → access token.
+pub const ANON_ACCESS_TOKEN: &str = "sealdesk/v1/anon/access-token";
+/// Ticket secret → ticket id.
+pub const ANON_TICKET_ID: &str = "sealdesk/v1/anon/ticket-id";
+/// Hash under which the server stores any bearer token (access tokens, sessions).
+pub const TOKEN_HASH: &str = "sealdesk/v1/token-hash";
+/// Master key → authentication key.
+pub const ACCOUNT_AUTH_KEY: &str = "sealdesk/v1/account/auth-key";
+/// Master key → keyring key.
+pub const ACCOUNT_KEYRING_KEY: &str = "sealdesk/v1/account/keyring-key";
+/// Hash under which the server stores an account's authentication key.
+pub const ACCOUNT_AUTH_HASH: &str = "sealdesk/v1/account/auth-hash";
+/// Keyring encryption key and nonce derivation.
+pub const KEYRING: &str = "sealdesk/v1/keyring";
+/// Attachment payload key derivation.
+pub const ATTACHMENT_PAYLOAD: &str = "sealdesk/v1/attachment-payload";

@@ -1,0 +1,75 @@
+//! # sealdesk-crypto
+//!
+//! The protocol core of Sealdesk, an end-to-end encrypted support desk: everything a client or
+//! the server needs to make and check the protocol's structures, with no I/O, no clock and no
+//! hidden randomness (every function that needs randomness takes a [`CryptoRng`] and says
+//! what it draws). Builds for native targets and `wasm32-unknown-unknown`.
+//!
+//! The byte-exact specification is `spec/PROTOCOL.md`; each item's documentation names its
+//! section. In brief:
+//!
+//! - [`Identity`] / [`PublicIdentity`]: an Ed25519 signing key and an X25519 encryption key
+//!   from one [`IdentitySeed`]; [`KeyId`] and its [`KeyId::fingerprint`] (§4).
+//! - [`TicketKey`] per ticket, [`Chain`] and epoch, [`WrappedKey`] for each member with HPKE
+//!   (RFC 9180 base mode, [`hpke_suite`]) and signed by the wrapper (§5, §6).
+//! - [`Directory`]: the signed, hash-chained log of administrators (§7); [`Members`] of a
+//!   ticket with [`ReporterEndorsement`]s (§8).
+//! - [`Message`]: padded, encrypted, signed, hash-linked (§9); [`ChainState`] verifies a
+//!   transcript (§10).
+//! - [`TicketSecret`]: anonymous ticket links (§11); [`MasterKey`] and [`Keyring`]: accounts
+//!   (§12); [`StreamEncryptor`] / [`StreamDecryptor`]: attachments (§13).
+//!
+//! Every secret type zeroizes on drop and redacts itself in `Debug`. Decoding never panics.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod account;
+mod anonymous;
+mod attachment;
+mod directory;
+mod encoding;
+mod error;
+pub mod hpke_suite;
+mod identity;
+pub mod labels;
+mod members;
+mod message;
+mod primitives;
+mod rng;
+mod ticket;
+mod transcript;
+mod wrap;
+
+pub use account::{
+    Argon2Params, AuthKey, KEYRING_VERSION, Keyring, KeyringKey, MAX_KEYRING_LEN, MasterKey,
+    SALT_LEN, generate_salt,
+};
+pub use anonymous::{AccessToken, FRAGMENT_LEN, TICKET_SECRET_LEN, TicketSecret};
+pub use attachment::{
+    CHUNK_LEN, ENCRYPTED_CHUNK_LEN, FileKey, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor,
+    encrypted_len,
+};
+pub use directory::{
+    Directory, DirectoryEntry, DirectoryHead, ENTRY_LEN, ENTRY_VERSION, Operation,
+};
+pub use error::{Error, Fault, Result};
+pub use identity::{
+    Identity, IdentitySeed, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, SIGNATURE_LEN,
+    validate_x25519_public, verify_ed25519,
+};
+pub use members::{ENDORSEMENT_LEN, ENDORSEMENT_VERSION, Members, ReporterEndorsement, Role};
+pub use message::{
+    HEADER_LEN, Kind, MAX_CONTENT_LEN, MAX_PADDED_LEN, MESSAGE_VERSION, MIN_PADDED_LEN, Message,
+    MessageHeader, Placement, padded_len,
+};
+pub use primitives::TAG_LEN;
+pub use rng::{CryptoRng, system_rng};
+pub use ticket::{Chain, TICKET_ID_LEN, TicketId, TicketKey};
+pub use transcript::ChainState;
+pub use wrap::{WRAP_CT_LEN, WRAP_LEN, WRAP_VERSION, WrapContext, WrappedKey};
+pub use zeroize::Zeroizing;
