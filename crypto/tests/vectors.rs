@@ -1,0 +1,298 @@
+//! The protocol's own vectors (`spec/vectors/`): the committed files must equal what the code
+//! produces, every negative case must be rejected with its stated error, and the positive
+//! transcript must verify and decrypt when read back from the JSON alone.
+
+#[path = "vectors/generate.rs"]
+mod generate;
+
+use sealdesk_crypto::{
+    Argon2Params, Chain, ChainState, Directory, DirectoryHead, FileKey, Identity, IdentitySeed,
+    MasterKey, Members, PublicIdentity, StreamDecryptor, TicketSecret, WrappedKey,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+fn committed(name: &str) -> Value {
+    let text = match name {
+        "identities.json" => include_str!("../../spec/vectors/identities.json"),
+        "anonymous.json" => include_str!("../../spec/vectors/anonymous.json"),
+        "account.json" => include_str!("../../spec/vectors/account.json"),
+        "wraps.json" => include_str!("../../spec/vectors/wraps.json"),
+        "endorsement.json" => include_str!("../../spec/vectors/endorsement.json"),
+        "messages.json" => include_str!("../../spec/vectors/messages.json"),
+        "directory.json" => include_str!("../../spec/vectors/directory.json"),
+        "transcript.json" => include_str!("../../spec/vectors/transcript.json"),
+        "attachment.json" => include_str!("../../spec/vectors/attachment.json"),
+        "negative.json" => include_str!("../../spec/vectors/negative.json"),
+        other => panic!("no committed vector file {other}"),
+    };
+    serde_json::from_str(text).expect("committed vectors are JSON")
+}
+
+fn bytes(value: &Value) -> Vec<u8> {
+    hex::decode(value.as_str().expect("hex string")).expect("hex")
+}
+
+fn array<const N: usize>(value: &Value) -> [u8; N] {
+    bytes(value).try_into().expect("length")
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn committed_vectors_match_the_code() {
+    let generated = generate::all();
+    assert_eq!(generated.len(), 10);
+    for (name, value) in generated {
+        assert!(
+            committed(name) == value,
+            "spec/vectors/{name} differs from the code; if the protocol changed on purpose, \
+             update PROTOCOL.md and run `cargo run -p sealdesk-crypto --example gen-vectors`"
+        );
+    }
+}
+
+/// The scenario of transcript.json, rebuilt from the JSON alone.
+struct Ticket {
+    directory: Directory,
+    members: Members,
+    conversation: ChainState,
+}
+
+fn ticket_from_json() -> Ticket {
+    let t = committed("transcript.json");
+    let entries: Vec<Vec<u8>> = t["directory"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(bytes)
+        .collect();
+    let directory = Directory::verify_encoded(&entries).expect("directory verifies");
+    let ticket_id = sealdesk_crypto::TicketId(array(&t["ticket_id"]));
+    let reporter =
+        PublicIdentity::from_bytes(&bytes(&t["reporter_public_identity"])).expect("reporter");
+    let members = Members::new(ticket_id, reporter);
+    let conversation = ChainState::new(ticket_id, Chain::Conversation);
+    Ticket {
+        directory,
+        members,
+        conversation,
+    }
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn transcript_vector_verifies_and_decrypts() {
+    let t = committed("transcript.json");
+    let Ticket {
+        directory,
+        members,
+        mut conversation,
+    } = ticket_from_json();
+    let encoded: Vec<Vec<u8>> = t["conversation"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| bytes(&m["encoded"]))
+        .collect();
+    let messages = conversation
+        .extend_encoded(&encoded, &members, &directory)
+        .expect("transcript verifies");
+    let last = t["conversation_states"]
+        .as_array()
+        .expect("states")
+        .last()
+        .expect("state")
+        .clone();
+    assert_eq!(conversation.last_seq(), last["seq"].as_u64().expect("seq"));
+    assert_eq!(conversation.last_hash().to_vec(), bytes(&last["hash"]));
+    assert_eq!(
+        conversation.is_closed(),
+        last["closed"].as_bool().expect("closed")
+    );
+
+    // Every recipient we hold a key for unwraps each of its wraps, and each message opens
+    // under the unwrapped key of its epoch with the listed content.
+    let reporter =
+        TicketSecret::from_bytes(array(&committed("anonymous.json")["cases"][0]["secret"]))
+            .identity();
+    let admins: Vec<Identity> = committed("identities.json")["cases"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .map(|c| Identity::from_seed(&IdentitySeed::from_bytes(array(&c["seed"]))))
+        .collect();
+    let mut opened = 0;
+    for w in t["wraps"].as_array().expect("wraps") {
+        let wrap = WrappedKey::from_bytes(&bytes(&w["encoded"])).expect("wrap decodes");
+        let chain = wrap.context.chain;
+        let opened_at = match chain {
+            Chain::Conversation => conversation
+                .epoch_opened_at(wrap.context.epoch)
+                .expect("epoch begun"),
+            Chain::Notes => 3,
+        };
+        wrap.verify(&members, &directory, opened_at)
+            .expect("wrap verifies");
+        let holder = std::iter::once(&reporter)
+            .chain(admins.iter())
+            .find(|i| i.key_id() == wrap.context.recipient)
+            .expect("known recipient");
+        let key = wrap.open(holder).expect("unwraps");
+        for (message, m) in messages
+            .iter()
+            .zip(t["conversation"].as_array().expect("messages"))
+        {
+            if chain == Chain::Conversation && message.header.epoch == wrap.context.epoch {
+                assert_eq!(
+                    message.open(&key).expect("opens").to_vec(),
+                    bytes(&m["content"])
+                );
+                opened += 1;
+            }
+        }
+    }
+    // Six messages, each opened by each of its epoch's three recipients (+ the history wrap
+    // of epoch 0 for admin-c).
+    assert_eq!(opened, 3 * 4 + 3 * 3);
+    // admin-b, removed, holds no wrap of epoch 1.
+    let admin_b = admins[1].key_id();
+    assert!(t["wraps"].as_array().expect("wraps").iter().all(|w| {
+        !(w["epoch"] == 1 && w["chain"] == 0 && bytes(&w["recipient_key_id"]) == admin_b.0)
+    }));
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn negative_vectors_are_rejected() {
+    let cases = committed("negative.json")["cases"]
+        .as_array()
+        .expect("cases")
+        .clone();
+    assert!(
+        cases.len() >= 25,
+        "negative vectors went missing: {}",
+        cases.len()
+    );
+    let ticket = ticket_from_json();
+    let (_, stream) = generate::attachment_stream();
+    for case in &cases {
+        let name = case["name"].as_str().expect("name");
+        let expected = case["expected_error"].as_str().expect("expected_error");
+        let error = match case["type"].as_str().expect("type") {
+            "transcript" => {
+                let messages: Vec<Vec<u8>> = case["messages"]
+                    .as_array()
+                    .expect("messages")
+                    .iter()
+                    .map(bytes)
+                    .collect();
+                let mut state = ticket.conversation.clone();
+                let err = state
+                    .extend_encoded(&messages, &ticket.members, &ticket.directory)
+                    .expect_err(name);
+                match &err {
+                    sealdesk_crypto::Error::Transcript { index, .. } => {
+                        assert_eq!(
+                            *index as u64,
+                            case["expected_index"].as_u64().expect("index"),
+                            "{name}"
+                        )
+                    }
+                    other => panic!("{name}: {other:?}"),
+                }
+                err
+            }
+            "directory" => {
+                let log: Vec<Vec<u8>> = case["log"]
+                    .as_array()
+                    .expect("log")
+                    .iter()
+                    .map(bytes)
+                    .collect();
+                let err = Directory::verify_encoded(&log).expect_err(name);
+                match &err {
+                    sealdesk_crypto::Error::Directory { index, .. } => {
+                        assert_eq!(
+                            *index,
+                            case["expected_index"].as_u64().expect("index"),
+                            "{name}"
+                        )
+                    }
+                    other => panic!("{name}: {other:?}"),
+                }
+                err
+            }
+            "directory_extends" => {
+                let log: Vec<Vec<u8>> = case["log"]
+                    .as_array()
+                    .expect("log")
+                    .iter()
+                    .map(bytes)
+                    .collect();
+                let directory = Directory::verify_encoded(&log).expect("the log itself is valid");
+                let pinned = DirectoryHead {
+                    seq: case["pinned_head"]["seq"].as_u64().expect("seq"),
+                    hash: array(&case["pinned_head"]["hash"]),
+                };
+                directory.check_extends(&pinned).expect_err(name)
+            }
+            "wrap" => {
+                let wrap = WrappedKey::from_bytes(&bytes(&case["wrap"])).expect("decodes");
+                let opened_at = case["epoch_opened_at"].as_u64().expect("epoch_opened_at");
+                wrap.verify(&ticket.members, &ticket.directory, opened_at)
+                    .expect_err(name)
+            }
+            "public_identity" => {
+                PublicIdentity::from_bytes(&bytes(&case["public_identity"])).expect_err(name)
+            }
+            "attachment" => {
+                let chunk = 65536 + 16;
+                let edited: Vec<u8> = match case["edit"].as_str().expect("edit") {
+                    e if e.starts_with("drop the last chunk") => stream[..16 + 2 * chunk].to_vec(),
+                    e if e.starts_with("swap chunks 0 and 1") => [
+                        &stream[..16],
+                        &stream[16 + chunk..16 + 2 * chunk],
+                        &stream[16..16 + chunk],
+                        &stream[16 + 2 * chunk..],
+                    ]
+                    .concat(),
+                    other => panic!("unknown edit {other}"),
+                };
+                assert_eq!(
+                    Sha256::digest(&edited).to_vec(),
+                    bytes(&case["stream_sha256"]),
+                    "{name}"
+                );
+                let key = FileKey::from_bytes(array(&case["file_key"]));
+                let nonce: [u8; 16] = edited[..16].try_into().expect("nonce");
+                let mut decryptor = StreamDecryptor::new(&key, &nonce);
+                let mut out = Vec::new();
+                decryptor
+                    .update(&edited[16..], &mut out)
+                    .and_then(|()| decryptor.finish(&mut out))
+                    .expect_err(name)
+            }
+            "keyring" => {
+                let params = Argon2Params {
+                    memory_kib: case["argon2id"]["memory_kib"].as_u64().expect("m") as u32,
+                    iterations: case["argon2id"]["iterations"].as_u64().expect("t") as u32,
+                    parallelism: case["argon2id"]["parallelism"].as_u64().expect("p") as u32,
+                };
+                let password = case["password_utf8"].as_str().expect("password");
+                let master = MasterKey::derive(password.as_bytes(), &array(&case["salt"]), params)
+                    .expect("argon2");
+                master
+                    .keyring_key()
+                    .open(&bytes(&case["sealed_keyring"]))
+                    .expect_err(name)
+            }
+            "fragment" => TicketSecret::from_fragment(case["fragment"].as_str().expect("fragment"))
+                .expect_err(name),
+            other => panic!("unknown negative vector type {other}"),
+        };
+        assert_eq!(error.code(), expected, "{name}: {error}");
+    }
+}

@@ -1,0 +1,1105 @@
+//! Deterministic generator of the protocol's own test vectors (`spec/vectors/*.json`).
+//!
+//! Shared by `cargo run -p sealdesk-crypto --example gen-vectors` (writes the files) and
+//! `tests/vectors.rs` (fails when the committed files differ from what the code produces).
+//! Every input is a fixed byte pattern listed in the output. Intermediate values (derived
+//! secrets, padded plaintext, HPKE info, signed bytes) are computed here a second time straight
+//! from `spec/PROTOCOL.md` with the RustCrypto primitives and asserted equal to what the crate
+//! does, so the vectors document the spec, not just the code.
+
+#![allow(dead_code)]
+
+use hkdf::Hkdf;
+use sealdesk_crypto::{
+    Argon2Params, Chain, ChainState, Directory, DirectoryEntry, FileKey, Identity, IdentitySeed,
+    Keyring, Kind, MasterKey, Members, Message, Placement, PublicIdentity, ReporterEndorsement,
+    StreamEncryptor, TicketId, TicketKey, TicketSecret, WrapContext, WrappedKey, Zeroizing, labels,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// Every vector file: (file name under `spec/vectors/`, contents).
+pub fn all() -> Vec<(&'static str, Value)> {
+    vec![
+        ("identities.json", identities()),
+        ("anonymous.json", anonymous()),
+        ("account.json", account()),
+        ("wraps.json", wraps()),
+        ("endorsement.json", endorsement()),
+        ("messages.json", messages()),
+        ("directory.json", directory()),
+        ("transcript.json", transcript()),
+        ("attachment.json", attachment()),
+        ("negative.json", negative()),
+    ]
+}
+
+// ---- spec-level helpers, written from PROTOCOL.md §2–§3 independently of the crate ----
+
+pub fn hx(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+/// `pattern(tag)[i] = (tag + 7·i) mod 256`: the fixed "random" inputs of the vectors.
+pub fn pattern<const N: usize>(tag: u8) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = tag.wrapping_add((i as u8).wrapping_mul(7));
+    }
+    out
+}
+
+/// `u8 len(label) || label`.
+pub fn lp(label: &str) -> Vec<u8> {
+    let mut out = vec![label.len() as u8];
+    out.extend_from_slice(label.as_bytes());
+    out
+}
+
+/// `KDF(ikm, label, L)` = HKDF-SHA256 with an empty salt and info `lp(label)`.
+pub fn spec_kdf(ikm: &[u8], label: &str, len: usize) -> Vec<u8> {
+    spec_hkdf(&[], ikm, label, len)
+}
+
+pub fn spec_hkdf(salt: &[u8], ikm: &[u8], label: &str, len: usize) -> Vec<u8> {
+    let mut out = vec![0u8; len];
+    Hkdf::<Sha256>::new(Some(salt), ikm)
+        .expand(&lp(label), &mut out)
+        .expect("length");
+    out
+}
+
+pub fn spec_hash(label: &str, data: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(lp(label));
+    h.update(data);
+    h.finalize().into()
+}
+
+fn x25519_base(secret: &[u8]) -> [u8; 32] {
+    let mut basepoint = [0u8; 32];
+    basepoint[0] = 9;
+    x25519_dalek::x25519(secret.try_into().expect("32 bytes"), basepoint)
+}
+
+fn spec_pad(content: &[u8]) -> Vec<u8> {
+    let total = (content.len() + 4).next_power_of_two().max(256);
+    let mut out = (content.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(content);
+    out.resize(total, 0);
+    out
+}
+
+// ---- fixtures ----
+
+/// The named identities used across the vectors.
+pub struct Cast {
+    pub admin_a: Identity,
+    pub admin_b: Identity,
+    pub admin_c: Identity,
+    pub account_d: Identity,
+}
+
+pub const IDENTITY_NAMES: [(&str, u8); 4] = [
+    ("admin-a", 0xa0),
+    ("admin-b", 0xb0),
+    ("admin-c", 0xc0),
+    ("account-d", 0xd0),
+];
+
+pub fn identity(tag: u8) -> Identity {
+    Identity::from_seed(&IdentitySeed::from_bytes(pattern(tag)))
+}
+
+pub fn cast() -> Cast {
+    Cast {
+        admin_a: identity(0xa0),
+        admin_b: identity(0xb0),
+        admin_c: identity(0xc0),
+        account_d: identity(0xd0),
+    }
+}
+
+pub fn reporter_secret() -> TicketSecret {
+    TicketSecret::from_bytes(pattern(0x11))
+}
+
+pub fn other_reporter_secret() -> TicketSecret {
+    TicketSecret::from_bytes(pattern(0x22))
+}
+
+fn public_json(public: &PublicIdentity) -> Value {
+    let bytes = public.to_bytes();
+    json!({
+        "ed25519_public": hx(&bytes[..32]),
+        "x25519_public": hx(&bytes[32..]),
+        "public_identity": hx(&bytes),
+        "key_id": hx(&public.key_id().0),
+        "fingerprint": public.fingerprint(),
+    })
+}
+
+// ---- §4 identities ----
+
+fn identities() -> Value {
+    let cases: Vec<Value> = IDENTITY_NAMES
+        .iter()
+        .map(|(name, tag)| {
+            let seed: [u8; 32] = pattern(*tag);
+            let identity = identity(*tag);
+            let ed_secret = spec_kdf(&seed, labels::IDENTITY_ED25519, 32);
+            let x_secret = spec_kdf(&seed, labels::IDENTITY_X25519, 32);
+            let public = identity.public().to_bytes();
+            let ed_public =
+                ed25519_dalek::SigningKey::from_bytes(&ed_secret.clone().try_into().expect("32"))
+                    .verifying_key()
+                    .to_bytes();
+            assert_eq!(ed_public, public[..32], "§4.1 Ed25519 derivation");
+            assert_eq!(
+                x25519_base(&x_secret),
+                public[32..],
+                "§4.1 X25519 derivation"
+            );
+            let key_id = spec_hash(labels::KEY_ID, &public);
+            assert_eq!(key_id, identity.key_id().0, "§4.2 key id");
+            let mut case = public_json(identity.public());
+            let obj = case.as_object_mut().expect("object");
+            obj.insert("name".into(), json!(name));
+            obj.insert("seed".into(), json!(hx(&seed)));
+            obj.insert("ed25519_secret".into(), json!(hx(&ed_secret)));
+            obj.insert("x25519_secret".into(), json!(hx(&x_secret)));
+            case
+        })
+        .collect();
+    json!({
+        "description": "PROTOCOL.md §4: identities from 32-byte seeds; key ids; fingerprints.",
+        "cases": cases,
+    })
+}
+
+// ---- §11 anonymous links ----
+
+fn anonymous() -> Value {
+    let cases: Vec<Value> = [reporter_secret(), other_reporter_secret()]
+        .iter()
+        .map(|secret| {
+            let s = secret.as_bytes();
+            let id = spec_kdf(s, labels::ANON_TICKET_ID, 16);
+            assert_eq!(id, secret.ticket_id().0, "§11 ticket id");
+            let seed = spec_kdf(s, labels::ANON_IDENTITY, 32);
+            assert_eq!(&seed[..], secret.identity_seed().as_bytes(), "§11 identity seed");
+            let token = spec_kdf(s, labels::ANON_ACCESS_TOKEN, 32);
+            let access = secret.access_token();
+            assert_eq!(&token[..], access.as_bytes(), "§11 access token");
+            assert_eq!(spec_hash(labels::TOKEN_HASH, &token), access.hash(), "§11 token hash");
+            json!({
+                "secret": hx(s),
+                "fragment": secret.to_fragment(),
+                "ticket_id": hx(&id),
+                "link_path": format!("/help/ticket/{}#{}", secret.ticket_id().to_hex(), secret.to_fragment()),
+                "identity_seed": hx(&seed),
+                "reporter": public_json(secret.identity().public()),
+                "access_token": hx(&token),
+                "access_token_hash": hx(&access.hash()),
+            })
+        })
+        .collect();
+    json!({
+        "description": "PROTOCOL.md §11: anonymous ticket secret → fragment, ticket id, reporter identity, access token and its server-side hash.",
+        "cases": cases,
+    })
+}
+
+// ---- §12 accounts ----
+
+fn account() -> Value {
+    let cases: Vec<Value> = [
+        ("cheap (tests only)", Argon2Params::TEST_ONLY_CHEAP, "correct horse battery staple"),
+        ("documented default", Argon2Params::DEFAULT, "Pässwörd ✓ 2026"),
+    ]
+    .iter()
+    .map(|(name, params, password)| {
+        let salt: [u8; 16] = pattern(0x33);
+        let master = MasterKey::derive(password.as_bytes(), &salt, *params).expect("argon2");
+        let auth = master.auth_key();
+        let keyring_key = master.keyring_key();
+        assert_eq!(&spec_kdf(master.as_bytes(), labels::ACCOUNT_AUTH_KEY, 32)[..], auth.as_bytes());
+        assert_eq!(&spec_kdf(master.as_bytes(), labels::ACCOUNT_KEYRING_KEY, 32)[..], keyring_key.as_bytes());
+        assert_eq!(spec_hash(labels::ACCOUNT_AUTH_HASH, auth.as_bytes()), auth.server_hash());
+        let keyring = Keyring {
+            identity_seed: IdentitySeed::from_bytes(pattern(0xd0)),
+            app_data: Zeroizing::new(br#"{"saved_tickets":[]}"#.to_vec()),
+        };
+        let keyring_salt: [u8; 32] = pattern(0x44);
+        let sealed = keyring_key.seal_with_salt(&keyring, keyring_salt).expect("seal");
+        let okm = spec_hkdf(&keyring_salt, keyring_key.as_bytes(), labels::KEYRING, 44);
+        let mut plain = pattern::<32>(0xd0).to_vec();
+        plain.extend_from_slice(&(keyring.app_data.len() as u32).to_be_bytes());
+        plain.extend_from_slice(&keyring.app_data);
+        json!({
+            "name": name,
+            "password_utf8": password,
+            "salt": hx(&salt),
+            "argon2id": {"memory_kib": params.memory_kib, "iterations": params.iterations, "parallelism": params.parallelism, "output_len": 32, "version": 19},
+            "master_key": hx(master.as_bytes()),
+            "auth_key": hx(auth.as_bytes()),
+            "auth_hash": hx(&auth.server_hash()),
+            "keyring_key": hx(keyring_key.as_bytes()),
+            "keyring_plaintext": hx(&plain),
+            "keyring_salt": hx(&keyring_salt),
+            "keyring_aead_key": hx(&okm[..32]),
+            "keyring_aead_nonce": hx(&okm[32..]),
+            "sealed_keyring": hx(&sealed),
+        })
+    })
+    .collect();
+    json!({
+        "description": "PROTOCOL.md §12: password → Argon2id master key → auth key (and its server hash) and keyring key; keyring sealing.",
+        "cases": cases,
+    })
+}
+
+// ---- §6 wraps ----
+
+pub fn wrap_case(
+    wrapper: &Identity,
+    recipient: &PublicIdentity,
+    context: WrapContext,
+    key: &TicketKey,
+    ikm_tag: u8,
+) -> (WrappedKey, Value) {
+    let ikm_e: [u8; 32] = pattern(ikm_tag);
+    let wrapped =
+        WrappedKey::seal_with_ikm(wrapper, recipient, context, key, &ikm_e).expect("wrap");
+    let encoded = wrapped.to_bytes();
+    let mut info = lp(labels::WRAP_INFO);
+    info.extend_from_slice(&encoded[..94]);
+    let mut signed = lp(labels::WRAP_SIG);
+    signed.extend_from_slice(&encoded[..174]);
+    let value = json!({
+        "ticket_id": hx(&context.ticket_id.0),
+        "chain": context.chain.to_u8(),
+        "epoch": context.epoch,
+        "dir_seq": context.dir_seq,
+        "recipient_key_id": hx(&context.recipient.0),
+        "wrapper_key_id": hx(&context.wrapper.0),
+        "ticket_key": hx(key.as_bytes()),
+        "ikm_e": hx(&ikm_e),
+        "hpke_info": hx(&info),
+        "enc": hx(&wrapped.enc),
+        "ciphertext": hx(&wrapped.ciphertext),
+        "signed_bytes": hx(&signed),
+        "signature": hx(&wrapped.signature),
+        "encoded": hx(&encoded),
+    });
+    (wrapped, value)
+}
+
+fn wraps() -> Value {
+    let cast = cast();
+    let reporter = reporter_secret().identity();
+    let ticket_id = reporter_secret().ticket_id();
+    let key = TicketKey::from_bytes(pattern(0x66));
+    let notes_key = TicketKey::from_bytes(pattern(0x67));
+    let ctx = |chain, recipient: &Identity, wrapper: &Identity| WrapContext {
+        ticket_id,
+        chain,
+        epoch: 0,
+        dir_seq: 1,
+        recipient: recipient.key_id(),
+        wrapper: wrapper.key_id(),
+    };
+    let (_, a) = wrap_case(
+        &reporter,
+        cast.admin_b.public(),
+        ctx(Chain::Conversation, &cast.admin_b, &reporter),
+        &key,
+        0x77,
+    );
+    let (_, b) = wrap_case(
+        &reporter,
+        reporter.public(),
+        ctx(Chain::Conversation, &reporter, &reporter),
+        &key,
+        0x78,
+    );
+    let (_, c) = wrap_case(
+        &cast.admin_a,
+        cast.admin_b.public(),
+        ctx(Chain::Notes, &cast.admin_b, &cast.admin_a),
+        &notes_key,
+        0x79,
+    );
+    json!({
+        "description": "PROTOCOL.md §6: ticket keys wrapped with HPKE base mode (X25519, HKDF-SHA256, ChaCha20Poly1305) and signed by the wrapper. Identities: anonymous.json case 0 (reporter), identities.json (admins).",
+        "cases": [
+            {"name": "reporter wraps the conversation key for admin-b", "wrap": a},
+            {"name": "reporter wraps the conversation key for itself", "wrap": b},
+            {"name": "admin-a wraps the notes key for admin-b", "wrap": c},
+        ],
+    })
+}
+
+// ---- §8 endorsements ----
+
+fn endorsement() -> Value {
+    let cast = cast();
+    let ticket_id = reporter_secret().ticket_id();
+    let new_key = other_reporter_secret().identity();
+    let e = ReporterEndorsement::sign(&cast.admin_a, ticket_id, new_key.public(), 1);
+    let encoded = e.to_bytes();
+    let mut signed = lp(labels::ENDORSEMENT_SIG);
+    signed.extend_from_slice(&encoded[..153]);
+    json!({
+        "description": "PROTOCOL.md §8.2: admin-a endorses a recovered reporter key (anonymous.json case 1's identity) for anonymous.json case 0's ticket at directory position 1 (transcript.json's directory).",
+        "ticket_id": hx(&ticket_id.0),
+        "reporter_public_identity": hx(&new_key.public().to_bytes()),
+        "dir_seq": 1,
+        "endorser_key_id": hx(&cast.admin_a.key_id().0),
+        "signed_bytes": hx(&signed),
+        "signature": hx(&e.signature),
+        "encoded": hx(&encoded),
+    })
+}
+
+// ---- §9 messages ----
+
+pub fn message_case(
+    sender: &Identity,
+    placement: Placement,
+    key: &TicketKey,
+    content: &[u8],
+    salt_tag: u8,
+) -> (Message, Value) {
+    let salt: [u8; 32] = pattern(salt_tag);
+    let message = Message::seal_with_salt(sender, placement, key, content, salt).expect("seal");
+    let encoded = message.to_bytes();
+    let header = message.header.to_bytes();
+    assert_eq!(
+        header,
+        encoded[..135],
+        "§9.1 header is the encoding's prefix"
+    );
+    let okm = spec_hkdf(&salt, key.as_bytes(), labels::MESSAGE_KEY, 44);
+    let padded = spec_pad(content);
+    let mut signed = lp(labels::MESSAGE_SIG);
+    signed.extend_from_slice(&encoded[..encoded.len() - 64]);
+    assert_eq!(
+        spec_hash(labels::MESSAGE_HASH, &encoded),
+        message.hash(),
+        "§9.5 hash"
+    );
+    assert_eq!(&message.open(key).expect("open")[..], content);
+    let value = json!({
+        "sender_key_id": hx(&sender.key_id().0),
+        "ticket_id": hx(&placement.ticket_id.0),
+        "chain": placement.chain.to_u8(),
+        "seq": placement.seq,
+        "prev_hash": hx(&placement.prev_hash),
+        "epoch": placement.epoch,
+        "dir_seq": placement.dir_seq,
+        "kind": placement.kind.to_u8(),
+        "salt": hx(&salt),
+        "chain_key": hx(key.as_bytes()),
+        "content": hx(content),
+        "padded_plaintext": hx(&padded),
+        "message_key": hx(&okm[..32]),
+        "message_nonce": hx(&okm[32..]),
+        "header": hx(&header),
+        "ciphertext": hx(&message.ciphertext),
+        "signed_bytes": hx(&signed),
+        "signature": hx(&message.signature),
+        "encoded": hx(&encoded),
+        "hash": hx(&message.hash()),
+    });
+    (message, value)
+}
+
+fn messages() -> Value {
+    let cast = cast();
+    let reporter = reporter_secret().identity();
+    let ticket_id = reporter_secret().ticket_id();
+    let key = TicketKey::from_bytes(pattern(0x66));
+    let place = |seq, prev_hash, kind| Placement {
+        ticket_id,
+        chain: Chain::Conversation,
+        seq,
+        prev_hash,
+        epoch: 0,
+        dir_seq: 1,
+        kind,
+    };
+    let (m1, v1) = message_case(
+        &reporter,
+        place(1, [0u8; 32], Kind::Message),
+        &key,
+        b"{\"text\":\"I can't sign in since the update.\"}",
+        0x88,
+    );
+    let long = "x".repeat(300);
+    let (m2, v2) = message_case(
+        &cast.admin_a,
+        place(2, m1.hash(), Kind::Message),
+        &key,
+        format!("{{\"text\":\"{long}\"}}").as_bytes(),
+        0x89,
+    );
+    let (_, v3) = message_case(&reporter, place(3, m2.hash(), Kind::Close), &key, b"", 0x8a);
+    json!({
+        "description": "PROTOCOL.md §9: messages (header, padding, message key, AEAD, signature, encoding, hash). Chain key = wraps.json ticket_key.",
+        "cases": [v1, v2, v3],
+    })
+}
+
+// ---- §7 directory ----
+
+/// genesis(A), add(B) by A, add(C) by B, remove(B) by C.
+pub fn directory_entries(cast: &Cast) -> Vec<DirectoryEntry> {
+    let genesis = DirectoryEntry::genesis(&cast.admin_a);
+    let mut dir = Directory::verify(std::slice::from_ref(&genesis)).expect("genesis");
+    let add_b = DirectoryEntry::add(&dir, &cast.admin_a, cast.admin_b.public()).expect("add b");
+    dir.extend(std::slice::from_ref(&add_b)).expect("extend");
+    let add_c = DirectoryEntry::add(&dir, &cast.admin_b, cast.admin_c.public()).expect("add c");
+    dir.extend(std::slice::from_ref(&add_c)).expect("extend");
+    let remove_b =
+        DirectoryEntry::remove(&dir, &cast.admin_c, cast.admin_b.public()).expect("remove b");
+    vec![genesis, add_b, add_c, remove_b]
+}
+
+fn directory() -> Value {
+    let cast = cast();
+    let entries = directory_entries(&cast);
+    let mut dir = Directory::verify(&entries[..1]).expect("genesis");
+    let mut cases = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        if i > 0 {
+            dir.extend(std::slice::from_ref(entry)).expect("extend");
+        }
+        let encoded = entry.to_bytes();
+        let mut signed = lp(labels::DIRECTORY_SIG);
+        signed.extend_from_slice(&encoded[..138]);
+        assert_eq!(spec_hash(labels::DIRECTORY_HASH, &encoded), entry.hash());
+        cases.push(json!({
+            "seq": entry.seq,
+            "op": format!("{:?}", entry.op).to_lowercase(),
+            "subject_key_id": hx(&entry.subject.key_id().0),
+            "signer_key_id": hx(&entry.signer.0),
+            "prev_hash": hx(&entry.prev_hash),
+            "signed_bytes": hx(&signed),
+            "encoded": hx(&encoded),
+            "hash": hx(&entry.hash()),
+            "admins_after": dir.current_admins().iter().map(|a| hx(&a.key_id().0)).collect::<Vec<_>>(),
+        }));
+    }
+    json!({
+        "description": "PROTOCOL.md §7: directory log genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-b, remove(admin-b) by admin-c. Identities: identities.json.",
+        "entries": cases,
+        "head": {"seq": dir.head().seq, "hash": hx(&dir.head().hash)},
+    })
+}
+
+// ---- §10 transcript ----
+
+/// The transcript scenario: directory genesis(A), add(B); reporter opens; A replies; reporter
+/// sends debug data; A adds C and removes B; A opens epoch 1; A closes; reporter reopens by
+/// writing; A writes an internal note.
+pub struct Scenario {
+    pub directory_entries: Vec<DirectoryEntry>,
+    pub ticket_id: TicketId,
+    pub reporter: PublicIdentity,
+    pub conversation: Vec<(Message, Vec<u8>)>,
+    pub notes: Vec<(Message, Vec<u8>)>,
+    pub wraps: Vec<WrappedKey>,
+    pub keys: Vec<(Chain, u32, TicketKey)>,
+}
+
+pub fn scenario() -> Scenario {
+    let cast = cast();
+    let secret = reporter_secret();
+    let reporter = secret.identity();
+    let ticket_id = secret.ticket_id();
+    let genesis = DirectoryEntry::genesis(&cast.admin_a);
+    let mut dir = Directory::verify(std::slice::from_ref(&genesis)).expect("genesis");
+    let add_b = DirectoryEntry::add(&dir, &cast.admin_a, cast.admin_b.public()).expect("add b");
+    dir.extend(std::slice::from_ref(&add_b)).expect("extend");
+
+    let k0 = TicketKey::from_bytes(pattern(0x66));
+    let k1 = TicketKey::from_bytes(pattern(0x6a));
+    let notes0 = TicketKey::from_bytes(pattern(0x67));
+    let mut wraps = Vec::new();
+    let mut wrap_tag = 0x90u8;
+    let mut wrap = |wrapper: &Identity,
+                    recipient: &PublicIdentity,
+                    chain,
+                    epoch,
+                    dir_seq,
+                    key: &TicketKey,
+                    wraps: &mut Vec<WrappedKey>| {
+        let context = WrapContext {
+            ticket_id,
+            chain,
+            epoch,
+            dir_seq,
+            recipient: recipient.key_id(),
+            wrapper: wrapper.key_id(),
+        };
+        let (w, _) = wrap_case(wrapper, recipient, context, key, wrap_tag);
+        wrap_tag = wrap_tag.wrapping_add(1);
+        wraps.push(w);
+    };
+    for recipient in [
+        reporter.public(),
+        cast.admin_a.public(),
+        cast.admin_b.public(),
+    ] {
+        wrap(
+            &reporter,
+            recipient,
+            Chain::Conversation,
+            0,
+            1,
+            &k0,
+            &mut wraps,
+        );
+    }
+
+    let mut conversation: Vec<(Message, Vec<u8>)> = Vec::new();
+    let mut salt = 0xb0u8;
+    let mut post = |sender: &Identity,
+                    epoch: u32,
+                    dir_seq: u64,
+                    kind: Kind,
+                    key: &TicketKey,
+                    content: &[u8],
+                    chain_msgs: &mut Vec<(Message, Vec<u8>)>,
+                    chain: Chain| {
+        let (seq, prev_hash) = chain_msgs
+            .last()
+            .map_or((1, [0u8; 32]), |(m, _)| (m.header.seq + 1, m.hash()));
+        let placement = Placement {
+            ticket_id,
+            chain,
+            seq,
+            prev_hash,
+            epoch,
+            dir_seq,
+            kind,
+        };
+        let (m, _) = message_case(sender, placement, key, content, salt);
+        salt = salt.wrapping_add(1);
+        chain_msgs.push((m, content.to_vec()));
+    };
+    post(
+        &reporter,
+        0,
+        1,
+        Kind::Message,
+        &k0,
+        br#"{"text":"Hello, my uploads fail."}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
+    post(
+        &cast.admin_a,
+        0,
+        1,
+        Kind::Message,
+        &k0,
+        br#"{"text":"Could you send debug data?"}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
+    post(
+        &reporter,
+        0,
+        1,
+        Kind::DebugData,
+        &k0,
+        br#"{"user_agent":"Test/1.0"}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
+
+    let add_c = DirectoryEntry::add(&dir, &cast.admin_a, cast.admin_c.public()).expect("add c");
+    dir.extend(std::slice::from_ref(&add_c)).expect("extend");
+    // History for the new administrator: the epoch-0 key, wrapped at dir_seq 2.
+    wrap(
+        &cast.admin_a,
+        cast.admin_c.public(),
+        Chain::Conversation,
+        0,
+        2,
+        &k0,
+        &mut wraps,
+    );
+    let remove_b =
+        DirectoryEntry::remove(&dir, &cast.admin_a, cast.admin_b.public()).expect("remove b");
+    dir.extend(std::slice::from_ref(&remove_b)).expect("extend");
+
+    // admin-b was removed: the next message opens epoch 1, not wrapped for admin-b.
+    for recipient in [
+        reporter.public(),
+        cast.admin_a.public(),
+        cast.admin_c.public(),
+    ] {
+        wrap(
+            &cast.admin_a,
+            recipient,
+            Chain::Conversation,
+            1,
+            3,
+            &k1,
+            &mut wraps,
+        );
+    }
+    post(
+        &cast.admin_a,
+        1,
+        3,
+        Kind::Message,
+        &k1,
+        br#"{"text":"Fixed in 2.3.1."}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
+    post(
+        &cast.admin_a,
+        1,
+        3,
+        Kind::Close,
+        &k1,
+        b"",
+        &mut conversation,
+        Chain::Conversation,
+    );
+    post(
+        &reporter,
+        1,
+        3,
+        Kind::Message,
+        &k1,
+        br#"{"text":"Still broken, sorry!"}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
+
+    let mut notes = Vec::new();
+    for recipient in [cast.admin_a.public(), cast.admin_c.public()] {
+        wrap(
+            &cast.admin_a,
+            recipient,
+            Chain::Notes,
+            0,
+            3,
+            &notes0,
+            &mut wraps,
+        );
+    }
+    post(
+        &cast.admin_a,
+        0,
+        3,
+        Kind::InternalNote,
+        &notes0,
+        br#"{"text":"Customer on the legacy plan."}"#,
+        &mut notes,
+        Chain::Notes,
+    );
+
+    Scenario {
+        directory_entries: vec![genesis, add_b, add_c, remove_b],
+        ticket_id,
+        reporter: reporter.public().clone(),
+        conversation,
+        notes,
+        wraps,
+        keys: vec![
+            (Chain::Conversation, 0, k0),
+            (Chain::Conversation, 1, k1),
+            (Chain::Notes, 0, notes0),
+        ],
+    }
+}
+
+fn transcript() -> Value {
+    let s = scenario();
+    let dir = Directory::verify(&s.directory_entries).expect("directory");
+    let members = Members::new(s.ticket_id, s.reporter.clone());
+    let mut states = Vec::new();
+    let mut state = ChainState::new(s.ticket_id, Chain::Conversation);
+    for (m, _) in &s.conversation {
+        state.push(m, &members, &dir).expect("valid transcript");
+        states.push(json!({"seq": state.last_seq(), "epoch": state.epoch(), "closed": state.is_closed(), "hash": hx(&state.last_hash())}));
+    }
+    let notes_state = ChainState::verify_encoded(
+        s.ticket_id,
+        Chain::Notes,
+        &s.notes
+            .iter()
+            .map(|(m, _)| m.to_bytes())
+            .collect::<Vec<_>>(),
+        &members,
+        &dir,
+    )
+    .expect("notes");
+    let msg_json = |(m, content): &(Message, Vec<u8>)| {
+        json!({
+            "seq": m.header.seq, "epoch": m.header.epoch, "dir_seq": m.header.dir_seq,
+            "kind": m.header.kind.to_u8(), "sender_key_id": hx(&m.header.sender.0),
+            "content": hx(content), "encoded": hx(&m.to_bytes()), "hash": hx(&m.hash()),
+        })
+    };
+    json!({
+        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Epoch 1 opens after admin-b's removal and is not wrapped for admin-b. Message 5 closes; message 6, the reporter's, reopens.",
+        "ticket_id": hx(&s.ticket_id.0),
+        "reporter_public_identity": hx(&s.reporter.to_bytes()),
+        "directory": s.directory_entries.iter().map(|e| hx(&e.to_bytes())).collect::<Vec<_>>(),
+        "chain_keys": s.keys.iter().map(|(chain, epoch, key)| json!({"chain": chain.to_u8(), "epoch": epoch, "key": hx(key.as_bytes())})).collect::<Vec<_>>(),
+        "wraps": s.wraps.iter().map(|w| json!({"chain": w.context.chain.to_u8(), "epoch": w.context.epoch, "dir_seq": w.context.dir_seq, "recipient_key_id": hx(&w.context.recipient.0), "wrapper_key_id": hx(&w.context.wrapper.0), "encoded": hx(&w.to_bytes())})).collect::<Vec<_>>(),
+        "conversation": s.conversation.iter().map(msg_json).collect::<Vec<_>>(),
+        "conversation_states": states,
+        "notes": s.notes.iter().map(msg_json).collect::<Vec<_>>(),
+        "notes_final": {"seq": notes_state.last_seq(), "epoch": notes_state.epoch(), "hash": hx(&notes_state.last_hash())},
+    })
+}
+
+// ---- §13 attachments ----
+
+pub const ATTACHMENT_LEN: usize = 2 * 65536 + 1000;
+
+pub fn attachment_plaintext() -> Vec<u8> {
+    (0..ATTACHMENT_LEN).map(|i| (i % 251) as u8).collect()
+}
+
+pub fn attachment_stream() -> (FileKey, Vec<u8>) {
+    let file_key = FileKey::from_bytes(pattern(0x5c));
+    let nonce: [u8; 16] = pattern(0x5d);
+    let mut out = nonce.to_vec();
+    let mut enc = StreamEncryptor::with_nonce(&file_key, nonce);
+    enc.update(&attachment_plaintext(), &mut out)
+        .expect("update");
+    enc.finish(&mut out).expect("finish");
+    (file_key, out)
+}
+
+fn attachment() -> Value {
+    let (file_key, stream) = attachment_stream();
+    let nonce = &stream[..16];
+    let payload_key = spec_hkdf(nonce, file_key.as_bytes(), labels::ATTACHMENT_PAYLOAD, 32);
+    let chunks: Vec<Value> = stream[16..]
+        .chunks(65536 + 16)
+        .enumerate()
+        .map(|(i, c)| {
+            let mut nonce = [0u8; 12];
+            nonce[3..11].copy_from_slice(&(i as u64).to_be_bytes());
+            nonce[11] = u8::from(i == 2);
+            json!({"index": i, "nonce": hx(&nonce), "ciphertext_len": c.len(), "ciphertext_first_16": hx(&c[..16]), "tag": hx(&c[c.len() - 16..]), "sha256": hx(&Sha256::digest(c))})
+        })
+        .collect();
+    assert_eq!(chunks.len(), 3);
+    json!({
+        "description": "PROTOCOL.md §13: an attachment of three chunks (64 KiB, 64 KiB, 1000 bytes). Plaintext byte i is (i mod 251).",
+        "plaintext_len": ATTACHMENT_LEN,
+        "plaintext_sha256": hx(&Sha256::digest(attachment_plaintext())),
+        "file_key": hx(file_key.as_bytes()),
+        "stream_nonce": hx(nonce),
+        "payload_key": hx(&payload_key),
+        "chunks": chunks,
+        "stream_len": stream.len(),
+        "stream_sha256": hx(&Sha256::digest(&stream)),
+    })
+}
+
+// ---- negative vectors ----
+
+fn flip(bytes: &[u8], index: usize) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[index] ^= 0x01;
+    out
+}
+
+fn negative() -> Value {
+    let cast = cast();
+    let s = scenario();
+    let conv: Vec<Vec<u8>> = s.conversation.iter().map(|(m, _)| m.to_bytes()).collect();
+    let mut cases = Vec::new();
+    let mut transcript_case = |name: &str, messages: Vec<Vec<u8>>, code: &str, index: usize| {
+        cases.push(json!({"type": "transcript", "name": name, "messages": messages.iter().map(|m| hx(m)).collect::<Vec<_>>(), "expected_error": code, "expected_index": index}));
+    };
+    transcript_case(
+        "message 2 dropped",
+        vec![conv[0].clone(), conv[2].clone()],
+        "transcript.unexpected_seq",
+        1,
+    );
+    transcript_case(
+        "messages 2 and 3 reordered",
+        vec![conv[0].clone(), conv[2].clone(), conv[1].clone()],
+        "transcript.unexpected_seq",
+        1,
+    );
+    transcript_case(
+        "message 1 replayed",
+        vec![conv[0].clone(), conv[0].clone()],
+        "transcript.unexpected_seq",
+        1,
+    );
+    transcript_case(
+        "ciphertext of message 2 altered",
+        vec![conv[0].clone(), flip(&conv[1], 150)],
+        "transcript.bad_signature",
+        1,
+    );
+    transcript_case(
+        "header (epoch) of message 2 altered",
+        vec![conv[0].clone(), flip(&conv[1], 60)],
+        "transcript.bad_epoch",
+        1,
+    );
+    transcript_case(
+        "signature of message 1 altered",
+        vec![flip(&conv[0], conv[0].len() - 1)],
+        "transcript.bad_signature",
+        0,
+    );
+
+    // Crafted messages, each valid in itself but wrong at its position.
+    let k0 = TicketKey::from_bytes(pattern(0x66));
+    let m3 = &s.conversation[2].0;
+    let next = |epoch, dir_seq, kind| Placement {
+        ticket_id: s.ticket_id,
+        chain: Chain::Conversation,
+        seq: 4,
+        prev_hash: m3.hash(),
+        epoch,
+        dir_seq,
+        kind,
+    };
+    let not_rotated = Message::seal_with_salt(
+        &cast.admin_a,
+        next(0, 3, Kind::Message),
+        &k0,
+        b"{}",
+        pattern(0xe0),
+    )
+    .expect("seal");
+    let mut prefix: Vec<Vec<u8>> = conv[..3].to_vec();
+    prefix.push(not_rotated.to_bytes());
+    transcript_case(
+        "old epoch used after an administrator was removed",
+        prefix.clone(),
+        "transcript.epoch_not_rotated",
+        3,
+    );
+    let removed_sender = Message::seal_with_salt(
+        &cast.admin_b,
+        next(1, 3, Kind::Message),
+        &k0,
+        b"{}",
+        pattern(0xe1),
+    )
+    .expect("seal");
+    prefix[3] = removed_sender.to_bytes();
+    transcript_case(
+        "message signed by a removed administrator",
+        prefix.clone(),
+        "transcript.not_a_member",
+        3,
+    );
+    let outsider = Identity::from_seed(&IdentitySeed::from_bytes(pattern(0xee)));
+    let injected = Message::seal_with_salt(
+        &outsider,
+        next(0, 1, Kind::Message),
+        &k0,
+        b"{}",
+        pattern(0xe2),
+    )
+    .expect("seal");
+    prefix[3] = injected.to_bytes();
+    transcript_case(
+        "message injected by a non-member",
+        prefix.clone(),
+        "transcript.not_a_member",
+        3,
+    );
+    let note_in_conversation = Message::seal_with_salt(
+        &cast.admin_a,
+        next(1, 3, Kind::InternalNote),
+        &k0,
+        b"{}",
+        pattern(0xe3),
+    )
+    .expect("seal");
+    prefix[3] = note_in_conversation.to_bytes();
+    transcript_case(
+        "internal note on the conversation chain",
+        prefix.clone(),
+        "transcript.kind_not_allowed",
+        3,
+    );
+    let skipped = Message::seal_with_salt(
+        &cast.admin_a,
+        next(2, 3, Kind::Message),
+        &k0,
+        b"{}",
+        pattern(0xe4),
+    )
+    .expect("seal");
+    prefix[3] = skipped.to_bytes();
+    transcript_case("epoch skipped", prefix.clone(), "transcript.bad_epoch", 3);
+    let other = other_reporter_secret();
+    let other_first = Message::seal_with_salt(
+        &other.identity(),
+        Placement {
+            ticket_id: other.ticket_id(),
+            chain: Chain::Conversation,
+            seq: 1,
+            prev_hash: [0; 32],
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Message,
+        },
+        &k0,
+        b"{}",
+        pattern(0xe5),
+    )
+    .expect("seal");
+    transcript_case(
+        "message of another ticket swapped in",
+        vec![other_first.to_bytes()],
+        "transcript.wrong_ticket",
+        0,
+    );
+
+    // Directory.
+    let entries = directory_entries(&cast);
+    let enc: Vec<String> = entries.iter().map(|e| hx(&e.to_bytes())).collect();
+    let full = Directory::verify(&entries).expect("directory");
+    let head = full.head();
+    cases.push(json!({"type": "directory_extends", "name": "rolled-back log", "log": enc[..2].to_vec(), "pinned_head": {"seq": head.seq, "hash": hx(&head.hash)}, "expected_error": "directory.rollback"}));
+    let genesis_only = Directory::verify(&entries[..1]).expect("genesis");
+    let fork_entry =
+        DirectoryEntry::add(&genesis_only, &cast.admin_a, cast.admin_c.public()).expect("fork");
+    let pinned = Directory::verify(&entries[..2]).expect("two").head();
+    cases.push(json!({"type": "directory_extends", "name": "forked log", "log": [enc[0].clone(), hx(&fork_entry.to_bytes())], "pinned_head": {"seq": pinned.seq, "hash": hx(&pinned.hash)}, "expected_error": "directory.fork"}));
+    // admin-c signs an entry before being added: craft it by adding admin-d "from" a log where C is admin.
+    let c_genesis = DirectoryEntry::genesis(&cast.admin_c);
+    let c_dir = Directory::verify(std::slice::from_ref(&c_genesis)).expect("c genesis");
+    let mut by_outsider =
+        DirectoryEntry::add(&c_dir, &cast.admin_c, cast.account_d.public()).expect("craft");
+    by_outsider.prev_hash = entries[0].hash();
+    let mut bytes = by_outsider.to_bytes();
+    // Re-sign with the modified prev_hash so that only membership is wrong.
+    let resigned = {
+        let mut signed = lp(labels::DIRECTORY_SIG);
+        signed.extend_from_slice(&bytes[..138]);
+        use ed25519_dalek::Signer;
+        ed25519_dalek::SigningKey::from_bytes(
+            &spec_kdf(&pattern::<32>(0xc0), labels::IDENTITY_ED25519, 32)
+                .try_into()
+                .expect("32"),
+        )
+        .sign(&signed)
+        .to_bytes()
+    };
+    bytes[138..].copy_from_slice(&resigned);
+    cases.push(json!({"type": "directory", "name": "entry signed by a non-administrator", "log": [enc[0].clone(), hx(&bytes)], "expected_error": "directory.not_a_member", "expected_index": 1}));
+    cases.push(json!({"type": "directory", "name": "entry with a broken link", "log": [enc[0].clone(), hx(&flip(&entries[1].to_bytes(), 10))], "expected_error": "directory.broken_link", "expected_index": 1}));
+    cases.push(json!({"type": "directory", "name": "entry signature altered", "log": [enc[0].clone(), hx(&flip(&entries[1].to_bytes(), 201))], "expected_error": "directory.bad_signature", "expected_index": 1}));
+
+    // Wraps (against the transcript scenario's members and directory).
+    let first_wrap = s.wraps[0].to_bytes();
+    cases.push(json!({"type": "wrap", "name": "wrapped key ciphertext altered", "wrap": hx(&flip(&first_wrap, 140)), "epoch_opened_at": 1, "expected_error": "wrap.bad_signature"}));
+    let outsider_wrap = WrappedKey::seal_with_ikm(
+        &outsider,
+        cast.admin_a.public(),
+        WrapContext {
+            ticket_id: s.ticket_id,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: 1,
+            recipient: cast.admin_a.key_id(),
+            wrapper: outsider.key_id(),
+        },
+        &TicketKey::from_bytes(pattern(0x99)),
+        &pattern(0x9a),
+    )
+    .expect("wrap");
+    cases.push(json!({"type": "wrap", "name": "key wrapped by a non-member", "wrap": hx(&outsider_wrap.to_bytes()), "epoch_opened_at": 1, "expected_error": "wrap.not_a_member"}));
+    let backdated = WrappedKey::seal_with_ikm(
+        &cast.admin_b,
+        cast.admin_a.public(),
+        WrapContext {
+            ticket_id: s.ticket_id,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: 2,
+            recipient: cast.admin_a.key_id(),
+            wrapper: cast.admin_b.key_id(),
+        },
+        &TicketKey::from_bytes(pattern(0x99)),
+        &pattern(0x9b),
+    )
+    .expect("wrap");
+    cases.push(json!({"type": "wrap", "name": "removed administrator wraps a key for the epoch after its removal (backdated)", "wrap": hx(&backdated.to_bytes()), "epoch_opened_at": 3, "expected_error": "wrap.directory_out_of_range"}));
+
+    // Public identities.
+    let good = cast.admin_a.public().to_bytes();
+    let mut low_order = good;
+    low_order[32..].copy_from_slice(&[0u8; 32]);
+    cases.push(json!({"type": "public_identity", "name": "X25519 key of low order (zero)", "public_identity": hx(&low_order), "expected_error": "invalid_public_key"}));
+    let mut order_8 = good;
+    order_8[32..].copy_from_slice(
+        &hex::decode("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")
+            .expect("hex"),
+    );
+    cases.push(json!({"type": "public_identity", "name": "X25519 key of order 8", "public_identity": hx(&order_8), "expected_error": "invalid_public_key"}));
+    let mut weak_ed = good;
+    let mut identity_point = [0u8; 32];
+    identity_point[0] = 1;
+    weak_ed[..32].copy_from_slice(&identity_point);
+    cases.push(json!({"type": "public_identity", "name": "Ed25519 key of small order (the identity point)", "public_identity": hx(&weak_ed), "expected_error": "invalid_public_key"}));
+    let mut noncanonical = good;
+    let mut x = [0xffu8; 32];
+    x[0] = 0xee;
+    x[31] = 0x7f;
+    noncanonical[32..].copy_from_slice(&x);
+    cases.push(json!({"type": "public_identity", "name": "X25519 key not canonical (>= 2^255 - 19)", "public_identity": hx(&noncanonical), "expected_error": "invalid_public_key"}));
+
+    // Attachments.
+    let (file_key, stream) = attachment_stream();
+    let chunk = 65536 + 16;
+    let truncated = stream[..16 + 2 * chunk].to_vec();
+    cases.push(json!({"type": "attachment", "name": "last chunk dropped", "file_key": hx(file_key.as_bytes()), "stream_sha256": hx(&Sha256::digest(&truncated)), "edit": "drop the last chunk of attachment.json's stream", "expected_error": "attachment.truncated"}));
+    let mut swapped = stream[..16].to_vec();
+    swapped.extend_from_slice(&stream[16 + chunk..16 + 2 * chunk]);
+    swapped.extend_from_slice(&stream[16..16 + chunk]);
+    swapped.extend_from_slice(&stream[16 + 2 * chunk..]);
+    cases.push(json!({"type": "attachment", "name": "first two chunks swapped", "file_key": hx(file_key.as_bytes()), "stream_sha256": hx(&Sha256::digest(&swapped)), "edit": "swap chunks 0 and 1 of attachment.json's stream", "expected_error": "decryption_failed"}));
+
+    // Keyring and fragment.
+    let salt: [u8; 16] = pattern(0x33);
+    let right = MasterKey::derive(
+        b"correct horse battery staple",
+        &salt,
+        Argon2Params::TEST_ONLY_CHEAP,
+    )
+    .expect("argon2");
+    let keyring = Keyring {
+        identity_seed: IdentitySeed::from_bytes(pattern(0xd0)),
+        app_data: Zeroizing::new(Vec::new()),
+    };
+    let sealed = right
+        .keyring_key()
+        .seal_with_salt(&keyring, pattern(0x45))
+        .expect("seal");
+    cases.push(json!({"type": "keyring", "name": "keyring opened with a wrong password", "password_utf8": "correct horse battery stapler", "salt": hx(&salt), "argon2id": {"memory_kib": 256, "iterations": 1, "parallelism": 1}, "sealed_keyring": hx(&sealed), "expected_error": "decryption_failed"}));
+    let fragment = reporter_secret().to_fragment();
+    cases.push(json!({"type": "fragment", "name": "fragment one character short", "fragment": fragment[..42].to_string(), "expected_error": "malformed"}));
+    cases.push(json!({"type": "fragment", "name": "fragment with standard base64 characters", "fragment": format!("{}+", &fragment[..42]), "expected_error": "malformed"}));
+
+    json!({
+        "description": "Inputs every implementation must reject, with the error code of this implementation (Error::code). Transcript and wrap cases are checked against transcript.json's ticket, members and directory.",
+        "cases": cases,
+    })
+}
