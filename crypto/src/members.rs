@@ -24,7 +24,7 @@ pub enum Role {
 }
 
 /// An administrator's signed statement that `reporter` is a further key of the ticket's
-/// reporter (after email recovery, spec §8.2). [`ENDORSEMENT_LEN`] = 217 bytes:
+/// reporter (after email recovery, spec §8.2). [`ENDORSEMENT_LEN`] = 185 bytes:
 /// `version || ticket_id || reporter || dir_seq || endorser || signature`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReporterEndorsement {
@@ -74,7 +74,7 @@ impl ReporterEndorsement {
         w.finish()
     }
 
-    /// The 217-byte encoding.
+    /// The 185-byte encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::with_capacity(ENDORSEMENT_LEN);
         self.encode_body(&mut w);

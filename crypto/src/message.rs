@@ -22,7 +22,7 @@ pub const MAX_PADDED_LEN: usize = 1 << 20;
 /// Largest content in bytes: the largest bucket less the 4-byte length prefix.
 pub const MAX_CONTENT_LEN: usize = MAX_PADDED_LEN - 4;
 
-/// What a message is. Encoded as one byte; 0 and values above 6 are invalid in version 1.
+/// What a message is. Encoded as one byte; 0 and values above 7 are invalid in version 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// A conversation message (1).
@@ -37,6 +37,9 @@ pub enum Kind {
     Reopen,
     /// An internal note of the administrators, only on the notes chain (6).
     InternalNote,
+    /// Opens a new epoch without other content (7), on either chain: what an administrator's
+    /// client posts on every open ticket right after removing an administrator.
+    Rotate,
 }
 
 impl Kind {
@@ -49,13 +52,14 @@ impl Kind {
             Kind::Close => 4,
             Kind::Reopen => 5,
             Kind::InternalNote => 6,
+            Kind::Rotate => 7,
         }
     }
 
     /// Decodes the one-byte encoding.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for values outside 1..=6.
+    /// [`Error::Malformed`] for values outside 1..=7.
     pub fn from_u8(value: u8) -> Result<Self> {
         Ok(match value {
             1 => Kind::Message,
@@ -64,14 +68,15 @@ impl Kind {
             4 => Kind::Close,
             5 => Kind::Reopen,
             6 => Kind::InternalNote,
+            7 => Kind::Rotate,
             _ => return Err(Error::Malformed("message kind")),
         })
     }
 
-    /// Whether this kind may appear on `chain`: internal notes on the notes chain, every other
-    /// kind on the conversation chain.
+    /// Whether this kind may appear on `chain`: rotations on both chains, internal notes on
+    /// the notes chain, every other kind on the conversation chain.
     pub fn allowed_on(self, chain: Chain) -> bool {
-        (self == Kind::InternalNote) == (chain == Chain::Notes)
+        self == Kind::Rotate || (self == Kind::InternalNote) == (chain == Chain::Notes)
     }
 }
 

@@ -122,6 +122,10 @@ impl ChainState {
             Some(current) if h.epoch as usize == current + 1 => true,
             Some(_) => return Err(Fault::BadEpoch),
         };
+        // A rotation exists to open an epoch; one that does not is meaningless.
+        if h.kind == Kind::Rotate && !opens_epoch {
+            return Err(Fault::BadEpoch);
+        }
         if !opens_epoch
             && let Some(&opened_at) = self.epoch_opened_at.last()
             && directory.removed_between(opened_at, h.dir_seq)
@@ -134,6 +138,10 @@ impl ChainState {
         let (sender, role) = members
             .member_at(directory, self.chain, h.dir_seq, &h.sender)
             .ok_or(Fault::NotAMember)?;
+        // The reporter opens the conversation: its first message binds the reporter key.
+        if self.chain == Chain::Conversation && self.last_seq == 0 && role != Role::Reporter {
+            return Err(Fault::NotAMember);
+        }
         message
             .verify_signature(sender)
             .map_err(|_| Fault::BadSignature)?;

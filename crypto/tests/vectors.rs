@@ -154,9 +154,9 @@ fn transcript_vector_verifies_and_decrypts() {
             }
         }
     }
-    // Six messages, each opened by each of its epoch's three recipients (+ the history wrap
-    // of epoch 0 for admin-c).
-    assert_eq!(opened, 3 * 4 + 3 * 3);
+    // Three messages in epoch 0, each opened by its four recipients (reporter, admin-a,
+    // admin-b, and admin-c through the history wrap); four in epoch 1 by its three.
+    assert_eq!(opened, 3 * 4 + 4 * 3);
     // admin-b, removed, holds no wrap of epoch 1.
     let admin_b = admins[1].key_id();
     assert!(t["wraps"].as_array().expect("wraps").iter().all(|w| {

@@ -213,12 +213,14 @@ fn anonymous() -> Value {
 // ---- §12 accounts ----
 
 fn account() -> Value {
+    // (name, params, password as typed, password after NFC normalisation: what is hashed)
     let cases: Vec<Value> = [
-        ("cheap (tests only)", Argon2Params::TEST_ONLY_CHEAP, "correct horse battery staple"),
-        ("documented default", Argon2Params::DEFAULT, "Pässwörd ✓ 2026"),
+        ("cheap (tests only)", Argon2Params::TEST_ONLY_CHEAP, "correct horse battery staple", "correct horse battery staple"),
+        ("documented default", Argon2Params::DEFAULT, "Pässwörd ✓ 2026", "Pässwörd ✓ 2026"),
+        ("typed in NFD, hashed in NFC (cheap)", Argon2Params::TEST_ONLY_CHEAP, "cafe\u{301} \u{2615}", "caf\u{e9} \u{2615}"),
     ]
     .iter()
-    .map(|(name, params, password)| {
+    .map(|(name, params, typed, password)| {
         let salt: [u8; 16] = pattern(0x33);
         let master = MasterKey::derive(password.as_bytes(), &salt, *params).expect("argon2");
         let auth = master.auth_key();
@@ -238,6 +240,7 @@ fn account() -> Value {
         plain.extend_from_slice(&keyring.app_data);
         json!({
             "name": name,
+            "password_as_typed_utf8": typed,
             "password_utf8": password,
             "salt": hx(&salt),
             "argon2id": {"memory_kib": params.memory_kib, "iterations": params.iterations, "parallelism": params.parallelism, "output_len": 32, "version": 19},
@@ -245,6 +248,8 @@ fn account() -> Value {
             "auth_key": hx(auth.as_bytes()),
             "auth_hash": hx(&auth.server_hash()),
             "keyring_key": hx(keyring_key.as_bytes()),
+            "keyring_identity_seed": hx(&pattern::<32>(0xd0)),
+            "keyring_app_data_utf8": std::str::from_utf8(&keyring.app_data).expect("utf-8"),
             "keyring_plaintext": hx(&plain),
             "keyring_salt": hx(&keyring_salt),
             "keyring_aead_key": hx(&okm[..32]),
@@ -254,7 +259,7 @@ fn account() -> Value {
     })
     .collect();
     json!({
-        "description": "PROTOCOL.md §12: password → Argon2id master key → auth key (and its server hash) and keyring key; keyring sealing.",
+        "description": "PROTOCOL.md §12: password (NFC-normalised UTF-8) → Argon2id master key → auth key (and its server hash) and keyring key; keyring sealing. The keyring holds identities.json's account-d seed.",
         "cases": cases,
     })
 }
@@ -349,7 +354,7 @@ fn endorsement() -> Value {
     let e = ReporterEndorsement::sign(&cast.admin_a, ticket_id, new_key.public(), 1);
     let encoded = e.to_bytes();
     let mut signed = lp(labels::ENDORSEMENT_SIG);
-    signed.extend_from_slice(&encoded[..153]);
+    signed.extend_from_slice(&encoded[..121]);
     json!({
         "description": "PROTOCOL.md §8.2: admin-a endorses a recovered reporter key (anonymous.json case 1's identity) for anonymous.json case 0's ticket at directory position 1 (transcript.json's directory).",
         "ticket_id": hx(&ticket_id.0),
@@ -492,7 +497,7 @@ fn directory() -> Value {
         }));
     }
     json!({
-        "description": "PROTOCOL.md §7: directory log genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-b, remove(admin-b) by admin-c. Identities: identities.json.",
+        "description": "PROTOCOL.md §7: directory log genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-b, remove(admin-b) by admin-c. Identities: identities.json. admins_after lists key ids in the order the administrators were added.",
         "entries": cases,
         "head": {"seq": dir.head().seq, "hash": hx(&dir.head().hash)},
     })
@@ -501,8 +506,8 @@ fn directory() -> Value {
 // ---- §10 transcript ----
 
 /// The transcript scenario: directory genesis(A), add(B); reporter opens; A replies; reporter
-/// sends debug data; A adds C and removes B; A opens epoch 1; A closes; reporter reopens by
-/// writing; A writes an internal note.
+/// sends debug data; A adds C and removes B; A rotates to epoch 1 and replies; A closes;
+/// reporter reopens by writing; A writes an internal note.
 pub struct Scenario {
     pub directory_entries: Vec<DirectoryEntry>,
     pub ticket_id: TicketId,
@@ -656,6 +661,16 @@ pub fn scenario() -> Scenario {
         &cast.admin_a,
         1,
         3,
+        Kind::Rotate,
+        &k1,
+        b"",
+        &mut conversation,
+        Chain::Conversation,
+    );
+    post(
+        &cast.admin_a,
+        1,
+        3,
         Kind::Message,
         &k1,
         br#"{"text":"Fixed in 2.3.1."}"#,
@@ -750,7 +765,7 @@ fn transcript() -> Value {
         })
     };
     json!({
-        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Epoch 1 opens after admin-b's removal and is not wrapped for admin-b. Message 5 closes; message 6, the reporter's, reopens.",
+        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Message 4 (kind rotate) opens epoch 1 after admin-b's removal; epoch 1 is not wrapped for admin-b. Message 6 closes; message 7, the reporter's, reopens. Admin sets are listed in the order the administrators were added.",
         "ticket_id": hx(&s.ticket_id.0),
         "reporter_public_identity": hx(&s.reporter.to_bytes()),
         "directory": s.directory_entries.iter().map(|e| hx(&e.to_bytes())).collect::<Vec<_>>(),
@@ -947,6 +962,43 @@ fn negative() -> Value {
     .expect("seal");
     prefix[3] = skipped.to_bytes();
     transcript_case("epoch skipped", prefix.clone(), "transcript.bad_epoch", 3);
+    let idle_rotation = Message::seal_with_salt(
+        &cast.admin_a,
+        next(0, 1, Kind::Rotate),
+        &k0,
+        b"",
+        pattern(0xe6),
+    )
+    .expect("seal");
+    prefix[3] = idle_rotation.to_bytes();
+    transcript_case(
+        "rotation that does not open an epoch",
+        prefix.clone(),
+        "transcript.bad_epoch",
+        3,
+    );
+    let admin_first = Message::seal_with_salt(
+        &cast.admin_a,
+        Placement {
+            ticket_id: s.ticket_id,
+            chain: Chain::Conversation,
+            seq: 1,
+            prev_hash: [0; 32],
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Message,
+        },
+        &k0,
+        b"{}",
+        pattern(0xe7),
+    )
+    .expect("seal");
+    transcript_case(
+        "first conversation message sent by an administrator",
+        vec![admin_first.to_bytes()],
+        "transcript.not_a_member",
+        0,
+    );
     let other = other_reporter_secret();
     let other_first = Message::seal_with_salt(
         &other.identity(),
@@ -1099,7 +1151,7 @@ fn negative() -> Value {
     cases.push(json!({"type": "fragment", "name": "fragment with standard base64 characters", "fragment": format!("{}+", &fragment[..42]), "expected_error": "malformed"}));
 
     json!({
-        "description": "Inputs every implementation must reject, with the error code of this implementation (Error::code). Transcript and wrap cases are checked against transcript.json's ticket, members and directory.",
+        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §16) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are the conversation chain of transcript.json's ticket, verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases use the same members and directory, with the given epoch_opened_at.",
         "cases": cases,
     })
 }
