@@ -6,6 +6,7 @@
 
 use core::fmt;
 
+use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{Error, Result};
@@ -21,16 +22,27 @@ pub const ENCRYPTED_CHUNK_LEN: usize = CHUNK_LEN + TAG_LEN;
 pub const STREAM_NONCE_LEN: usize = 16;
 
 /// Size in bytes of the encrypted stream of a `plain_len`-byte file: the nonce, the plaintext,
-/// and a tag per chunk (at least one chunk, even for an empty file).
-pub fn encrypted_len(plain_len: u64) -> u64 {
+/// and a tag per chunk (at least one chunk, even for an empty file). `None` if that exceeds
+/// `u64::MAX` (sizes come from other people's messages, so they are checked, never wrapped).
+pub fn encrypted_len(plain_len: u64) -> Option<u64> {
     let chunks = plain_len.div_ceil(CHUNK_LEN as u64).max(1);
-    STREAM_NONCE_LEN as u64 + plain_len + chunks * TAG_LEN as u64
+    (STREAM_NONCE_LEN as u64)
+        .checked_add(plain_len)?
+        .checked_add(chunks.checked_mul(TAG_LEN as u64)?)
 }
 
 /// A file's 32-byte key; it travels inside an encrypted attachment-reference message.
 /// Zeroized on drop; `Debug` redacts it.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct FileKey([u8; 32]);
+
+impl PartialEq for FileKey {
+    /// Constant-time comparison.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+impl Eq for FileKey {}
 
 impl FileKey {
     /// Draws a fresh key (32 bytes from `rng`).

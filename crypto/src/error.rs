@@ -110,7 +110,7 @@ pub enum Error {
     Endorsement(Fault),
     /// An attachment stream ended before its last chunk.
     Truncated,
-    /// An attachment stream has data after its last chunk, or an empty last chunk.
+    /// An attachment stream has data after a chunk sealed as its last.
     TrailingData,
     /// The system random number generator failed.
     Rng,

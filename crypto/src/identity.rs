@@ -248,8 +248,9 @@ impl PublicIdentity {
 /// Parses an Ed25519 public key, rejecting non-canonical encodings and small-order points.
 fn parse_ed25519_public(bytes: &[u8; 32]) -> Result<VerifyingKey> {
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| Error::InvalidPublicKey)?;
-    // Decompression accepts some non-canonical encodings (y >= p); re-encoding exposes them.
-    if key.as_bytes() != bytes || key.is_weak() {
+    // Decompression accepts non-canonical encodings (y >= p) and `as_bytes` returns the input
+    // unchanged, so compare with a fresh encoding of the decoded point.
+    if key.to_edwards().compress().as_bytes() != bytes || key.is_weak() {
         return Err(Error::InvalidPublicKey);
     }
     Ok(key)

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{Error, Result};
@@ -95,8 +96,16 @@ impl Chain {
 
 /// The 32-byte symmetric key of one chain of one ticket in one epoch (spec §5.2). Message keys
 /// are derived from it. Zeroized on drop; `Debug` redacts it.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct TicketKey([u8; 32]);
+
+impl PartialEq for TicketKey {
+    /// Constant-time comparison.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+impl Eq for TicketKey {}
 
 impl TicketKey {
     /// Draws a fresh key (32 bytes from `rng`).

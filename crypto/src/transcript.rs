@@ -172,11 +172,18 @@ impl ChainState {
     /// [`Error::Transcript`] with [`Fault::UnexpectedSeq`] if this state is behind, or
     /// [`Fault::BrokenLink`] if it diverges at the same position.
     pub fn check_extends(&self, earlier: &ChainState) -> Result<()> {
-        if self.ticket_id != earlier.ticket_id || self.chain != earlier.chain {
+        if self.ticket_id != earlier.ticket_id {
             return Err(Error::Transcript {
                 index: 0,
                 seq: 0,
                 fault: Fault::WrongTicket,
+            });
+        }
+        if self.chain != earlier.chain {
+            return Err(Error::Transcript {
+                index: 0,
+                seq: 0,
+                fault: Fault::WrongChain,
             });
         }
         if self.last_seq < earlier.last_seq {
@@ -229,8 +236,8 @@ impl ChainState {
         self.epoch_opened_at.len().checked_sub(1).map(|e| e as u32)
     }
 
-    /// Directory position of the first message of `epoch`, if that epoch has begun. Pass it to
-    /// [`crate::WrappedKey::verify`].
+    /// Directory position of the first message of `epoch`, if that epoch has begun (what
+    /// [`crate::WrappedKey::verify`] checks a wrap's `dir_seq` against).
     pub fn epoch_opened_at(&self, epoch: u32) -> Option<u64> {
         self.epoch_opened_at.get(epoch as usize).copied()
     }

@@ -10,6 +10,7 @@ use crate::labels;
 use crate::members::Members;
 use crate::rng::CryptoRng;
 use crate::ticket::{Chain, TICKET_ID_LEN, TicketId, TicketKey};
+use crate::transcript::ChainState;
 
 /// Protocol version byte of a wrapped key.
 pub const WRAP_VERSION: u8 = 1;
@@ -186,11 +187,11 @@ impl WrappedKey {
         Ok(wrapped)
     }
 
-    /// Verifies the wrap against the ticket's members (spec §6.3), in this order: the ticket;
-    /// `dir_seq` lies between `epoch_opened_at` (the directory position of the epoch's first
-    /// message on this chain; a key is never used before its epoch has a message) and the
-    /// verified head; the wrapper and the recipient are members of the chain at `dir_seq`; the
-    /// wrapper's signature.
+    /// Verifies the wrap against the ticket's members and the verified chain it is for
+    /// (spec §6.3), in this order: the ticket and chain; the epoch has been opened on the chain
+    /// (a key is never used before its epoch has a message); `dir_seq` lies between the
+    /// directory position of the epoch's first message and the verified head; the wrapper and
+    /// the recipient are members of the chain at `dir_seq`; the wrapper's signature.
     ///
     /// # Errors
     /// [`Error::Wrap`] naming the failed check.
@@ -198,12 +199,18 @@ impl WrappedKey {
         &self,
         members: &Members,
         directory: &Directory,
-        epoch_opened_at: u64,
+        chain: &ChainState,
     ) -> Result<()> {
         let c = &self.context;
-        if c.ticket_id != members.ticket_id() {
+        if c.ticket_id != members.ticket_id() || c.ticket_id != chain.ticket_id() {
             return Err(Error::Wrap(Fault::WrongTicket));
         }
+        if c.chain != chain.chain() {
+            return Err(Error::Wrap(Fault::WrongChain));
+        }
+        let epoch_opened_at = chain
+            .epoch_opened_at(c.epoch)
+            .ok_or(Error::Wrap(Fault::BadEpoch))?;
         if c.dir_seq < epoch_opened_at || c.dir_seq > directory.head_seq() {
             return Err(Error::Wrap(Fault::DirectoryOutOfRange));
         }

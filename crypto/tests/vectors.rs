@@ -124,17 +124,30 @@ fn transcript_vector_verifies_and_decrypts() {
         .iter()
         .map(|c| Identity::from_seed(&IdentitySeed::from_bytes(array(&c["seed"]))))
         .collect();
+    let notes_encoded: Vec<Vec<u8>> = t["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|m| bytes(&m["encoded"]))
+        .collect();
+    let notes = ChainState::verify_encoded(
+        members.ticket_id(),
+        Chain::Notes,
+        &notes_encoded,
+        &members,
+        &directory,
+    )
+    .expect("notes verify");
     let mut opened = 0;
     for w in t["wraps"].as_array().expect("wraps") {
         let wrap = WrappedKey::from_bytes(&bytes(&w["encoded"])).expect("wrap decodes");
         let chain = wrap.context.chain;
-        let opened_at = match chain {
-            Chain::Conversation => conversation
-                .epoch_opened_at(wrap.context.epoch)
-                .expect("epoch begun"),
-            Chain::Notes => 3,
+        let state = if chain == Chain::Conversation {
+            &conversation
+        } else {
+            &notes
         };
-        wrap.verify(&members, &directory, opened_at)
+        wrap.verify(&members, &directory, state)
             .expect("wrap verifies");
         let holder = std::iter::once(&reporter)
             .chain(admins.iter())
@@ -177,6 +190,16 @@ fn negative_vectors_are_rejected() {
         cases.len()
     );
     let ticket = ticket_from_json();
+    let conversation: Vec<Vec<u8>> = committed("transcript.json")["conversation"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| bytes(&m["encoded"]))
+        .collect();
+    let mut full_conversation = ticket.conversation.clone();
+    full_conversation
+        .extend_encoded(&conversation, &ticket.members, &ticket.directory)
+        .expect("transcript verifies");
     let (_, stream) = generate::attachment_stream();
     for case in &cases {
         let name = case["name"].as_str().expect("name");
@@ -241,8 +264,7 @@ fn negative_vectors_are_rejected() {
             }
             "wrap" => {
                 let wrap = WrappedKey::from_bytes(&bytes(&case["wrap"])).expect("decodes");
-                let opened_at = case["epoch_opened_at"].as_u64().expect("epoch_opened_at");
-                wrap.verify(&ticket.members, &ticket.directory, opened_at)
+                wrap.verify(&ticket.members, &ticket.directory, &full_conversation)
                     .expect_err(name)
             }
             "public_identity" => {

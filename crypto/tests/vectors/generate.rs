@@ -1061,7 +1061,7 @@ fn negative() -> Value {
 
     // Wraps (against the transcript scenario's members and directory).
     let first_wrap = s.wraps[0].to_bytes();
-    cases.push(json!({"type": "wrap", "name": "wrapped key ciphertext altered", "wrap": hx(&flip(&first_wrap, 140)), "epoch_opened_at": 1, "expected_error": "wrap.bad_signature"}));
+    cases.push(json!({"type": "wrap", "name": "wrapped key ciphertext altered", "wrap": hx(&flip(&first_wrap, 140)), "expected_error": "wrap.bad_signature"}));
     let outsider_wrap = WrappedKey::seal_with_ikm(
         &outsider,
         cast.admin_a.public(),
@@ -1077,7 +1077,7 @@ fn negative() -> Value {
         &pattern(0x9a),
     )
     .expect("wrap");
-    cases.push(json!({"type": "wrap", "name": "key wrapped by a non-member", "wrap": hx(&outsider_wrap.to_bytes()), "epoch_opened_at": 1, "expected_error": "wrap.not_a_member"}));
+    cases.push(json!({"type": "wrap", "name": "key wrapped by a non-member", "wrap": hx(&outsider_wrap.to_bytes()), "expected_error": "wrap.not_a_member"}));
     let backdated = WrappedKey::seal_with_ikm(
         &cast.admin_b,
         cast.admin_a.public(),
@@ -1093,7 +1093,7 @@ fn negative() -> Value {
         &pattern(0x9b),
     )
     .expect("wrap");
-    cases.push(json!({"type": "wrap", "name": "removed administrator wraps a key for the epoch after its removal (backdated)", "wrap": hx(&backdated.to_bytes()), "epoch_opened_at": 3, "expected_error": "wrap.directory_out_of_range"}));
+    cases.push(json!({"type": "wrap", "name": "removed administrator wraps a key for the epoch after its removal (backdated)", "wrap": hx(&backdated.to_bytes()), "expected_error": "wrap.directory_out_of_range"}));
 
     // Public identities.
     let good = cast.admin_a.public().to_bytes();
@@ -1151,7 +1151,7 @@ fn negative() -> Value {
     cases.push(json!({"type": "fragment", "name": "fragment with standard base64 characters", "fragment": format!("{}+", &fragment[..42]), "expected_error": "malformed"}));
 
     json!({
-        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §16) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are the conversation chain of transcript.json's ticket, verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases use the same members and directory, with the given epoch_opened_at.",
+        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §16) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are the conversation chain of transcript.json's ticket, verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases are verified against that conversation chain after all its messages (epoch 0 opened at directory position 1, epoch 1 at 3), with the same members and directory.",
         "cases": cases,
     })
 }
