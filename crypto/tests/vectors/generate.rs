@@ -1118,6 +1118,14 @@ fn negative() -> Value {
     noncanonical[32..].copy_from_slice(&x);
     cases.push(json!({"type": "public_identity", "name": "X25519 key not canonical (>= 2^255 - 19)", "public_identity": hx(&noncanonical), "expected_error": "invalid_public_key"}));
 
+    // y = p + 3: decodes to the same point as y = 3, so accepting it would give one key two ids.
+    let mut ed_noncanonical = good;
+    let mut y = [0xffu8; 32];
+    y[0] = 0xf0;
+    y[31] = 0x7f;
+    ed_noncanonical[..32].copy_from_slice(&y);
+    cases.push(json!({"type": "public_identity", "name": "Ed25519 key not canonical (y = p + 3)", "public_identity": hx(&ed_noncanonical), "expected_error": "invalid_public_key"}));
+
     // Attachments.
     let (file_key, stream) = attachment_stream();
     let chunk = 65536 + 16;
