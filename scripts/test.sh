@@ -8,6 +8,7 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -73,7 +74,7 @@ export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
 # --- checks ----------------------------------------------------------------------
 LOG="$(mktemp)"
-trap 'rm -f "$LOG"' EXIT
+trap 'rm -f "$LOG" "$LOG.independent"' EXIT
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
@@ -89,6 +90,16 @@ say "cargo test -p sealdesk-crypto on $WASM_TARGET (headless Chromium via chrome
 # would only be compiled and reported as "no tests to run".
 cargo test -p sealdesk-crypto --target "$WASM_TARGET" --tests 2>&1 | tee -a "$LOG"
 
+say "spec/independent/check_vectors.py: an implementation written from PROTOCOL.md alone reproduces spec/vectors"
+VENV="$ROOT/target/independent-venv"
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV with cryptography and argon2-cffi (spec/independent/requirements.txt)"
+    python3 -m venv "$VENV" || die "python3 -m venv failed: install python3 and its venv module"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r spec/independent/requirements.txt
+"$VENV/bin/python" spec/independent/check_vectors.py | tee "$LOG.independent" | tail -n 1
+tail -n 1 "$LOG.independent" | grep -q ' 0 failed$' || die "independent vector check failed"
+
 read -r passed failed ignored < <(awk '
     /^test result: / {
         for (i = 1; i <= NF; i++) {
@@ -100,5 +111,5 @@ read -r passed failed ignored < <(awk '
     END { print p + 0, f + 0, g + 0 }
 ' "$LOG")
 
-say "all checks passed: fmt, clippy, native tests, wasm tests in headless Chromium ($((SECONDS - START))s)"
+say "all checks passed: fmt, clippy, native tests, wasm tests in headless Chromium, independent vector check ($((SECONDS - START))s)"
 echo "tests: $passed passed, $failed failed, $ignored skipped"

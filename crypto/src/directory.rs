@@ -229,8 +229,13 @@ impl Directory {
     /// # Errors
     /// As [`Directory::verify`]; an entry that does not decode fails with `Malformed`.
     pub fn verify_encoded<B: AsRef<[u8]>>(entries: &[B]) -> Result<Self> {
-        let decoded = decode_entries(entries, 0)?;
-        Directory::verify(&decoded)
+        let (genesis, rest) = entries.split_first().ok_or(Error::Directory {
+            index: 0,
+            fault: Fault::Malformed,
+        })?;
+        let mut directory = Directory::from_genesis(&decode_entry(genesis.as_ref(), 0)?)?;
+        directory.extend_encoded(rest)?;
+        Ok(directory)
     }
 
     fn from_genesis(genesis: &DirectoryEntry) -> Result<Self> {
@@ -405,17 +410,12 @@ impl Directory {
 }
 
 /// Decodes encoded entries, reporting the first that fails by its log position.
-fn decode_entries<B: AsRef<[u8]>>(entries: &[B], first_index: u64) -> Result<Vec<DirectoryEntry>> {
-    entries
-        .iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            DirectoryEntry::from_bytes(bytes.as_ref()).map_err(|_| Error::Directory {
-                index: first_index + i as u64,
-                fault: Fault::Malformed,
-            })
-        })
-        .collect()
+/// Decodes one entry, reporting a failure by its log position.
+fn decode_entry(bytes: &[u8], index: u64) -> Result<DirectoryEntry> {
+    DirectoryEntry::from_bytes(bytes).map_err(|_| Error::Directory {
+        index,
+        fault: Fault::Malformed,
+    })
 }
 
 impl Directory {
@@ -425,7 +425,15 @@ impl Directory {
     /// # Errors
     /// As [`Directory::extend`].
     pub fn extend_encoded<B: AsRef<[u8]>>(&mut self, entries: &[B]) -> Result<()> {
-        let decoded = decode_entries(entries, self.head_seq() + 1)?;
-        self.extend(&decoded)
+        // Decode and check one entry at a time, so the error names the first broken entry in
+        // log order whatever is wrong with it.
+        let mut next = self.clone();
+        for bytes in entries {
+            let entry = decode_entry(bytes.as_ref(), next.head_seq() + 1)?;
+            next.check_entry(&entry)?;
+            next.apply(&entry);
+        }
+        *self = next;
+        Ok(())
     }
 }
