@@ -145,6 +145,17 @@ impl StreamEncryptor {
             if self.pending.len() == CHUNK_LEN {
                 self.flush_chunk(false, out)?;
             }
+            // With nothing held back and more than a whole chunk of input, the next chunk cannot
+            // be the last: seal it straight into `out` instead of staging (and wiping) a copy.
+            if self.pending.is_empty() && data.len() > CHUNK_LEN {
+                let (chunk, rest) = data.split_at(CHUNK_LEN);
+                let start = out.len();
+                out.extend_from_slice(chunk);
+                let tag = self.cipher.seal(&mut out[start..], false)?;
+                out.extend_from_slice(&tag);
+                data = rest;
+                continue;
+            }
             let take = (CHUNK_LEN - self.pending.len()).min(data.len());
             self.pending.extend_from_slice(&data[..take]);
             data = &data[take..];
@@ -229,6 +240,23 @@ impl StreamDecryptor {
         while !data.is_empty() {
             if self.pending.len() == ENCRYPTED_CHUNK_LEN {
                 self.open_pending(false, out)?;
+            }
+            // With nothing held back and more than a whole chunk of input, the next chunk cannot
+            // be the last: open it straight into `out`. If it fails, stage it below so that
+            // `open_pending` reports why (altered, or sealed as the last).
+            if self.pending.is_empty() && data.len() > ENCRYPTED_CHUNK_LEN {
+                let (chunk, rest) = data.split_at(ENCRYPTED_CHUNK_LEN);
+                let start = out.len();
+                out.extend_from_slice(&chunk[..CHUNK_LEN]);
+                if self
+                    .cipher
+                    .open(&mut out[start..], &chunk[CHUNK_LEN..], false)
+                    .is_ok()
+                {
+                    data = rest;
+                    continue;
+                }
+                out.truncate(start);
             }
             let take = (ENCRYPTED_CHUNK_LEN - self.pending.len()).min(data.len());
             self.pending.extend_from_slice(&data[..take]);
