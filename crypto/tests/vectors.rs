@@ -36,6 +36,16 @@ fn bytes(value: &Value) -> Vec<u8> {
     hex::decode(value.as_str().expect("hex string")).expect("hex")
 }
 
+/// A JSON array of hex strings.
+fn byte_list(value: &Value) -> Vec<Vec<u8>> {
+    value
+        .as_array()
+        .expect("array of hex strings")
+        .iter()
+        .map(bytes)
+        .collect()
+}
+
 fn array<const N: usize>(value: &Value) -> [u8; N] {
     bytes(value).try_into().expect("length")
 }
@@ -206,12 +216,7 @@ fn negative_vectors_are_rejected() {
         let expected = case["expected_error"].as_str().expect("expected_error");
         let error = match case["type"].as_str().expect("type") {
             "transcript" => {
-                let messages: Vec<Vec<u8>> = case["messages"]
-                    .as_array()
-                    .expect("messages")
-                    .iter()
-                    .map(bytes)
-                    .collect();
+                let messages = byte_list(&case["messages"]);
                 let mut state = ticket.conversation.clone();
                 let err = state
                     .extend_encoded(&messages, &ticket.members, &ticket.directory)
@@ -229,12 +234,7 @@ fn negative_vectors_are_rejected() {
                 err
             }
             "directory" => {
-                let log: Vec<Vec<u8>> = case["log"]
-                    .as_array()
-                    .expect("log")
-                    .iter()
-                    .map(bytes)
-                    .collect();
+                let log = byte_list(&case["log"]);
                 let err = Directory::verify_encoded(&log).expect_err(name);
                 match &err {
                     sealdesk_crypto::Error::Directory { index, .. } => {
@@ -249,12 +249,7 @@ fn negative_vectors_are_rejected() {
                 err
             }
             "directory_extends" => {
-                let log: Vec<Vec<u8>> = case["log"]
-                    .as_array()
-                    .expect("log")
-                    .iter()
-                    .map(bytes)
-                    .collect();
+                let log = byte_list(&case["log"]);
                 let directory = Directory::verify_encoded(&log).expect("the log itself is valid");
                 let pinned = DirectoryHead {
                     seq: case["pinned_head"]["seq"].as_u64().expect("seq"),

@@ -890,93 +890,89 @@ fn negative() -> Value {
         dir_seq,
         kind,
     };
-    let not_rotated = Message::seal_with_salt(
-        &cast.admin_a,
-        next(0, 3, Kind::Message),
-        &k0,
-        b"{}",
-        pattern(0xe0),
-    )
-    .expect("seal");
-    let mut prefix: Vec<Vec<u8>> = conv[..3].to_vec();
-    prefix.push(not_rotated.to_bytes());
-    transcript_case(
-        "old epoch used after an administrator was removed",
-        prefix.clone(),
-        "transcript.epoch_not_rotated",
-        3,
-    );
-    let removed_sender = Message::seal_with_salt(
-        &cast.admin_b,
-        next(1, 3, Kind::Message),
-        &k0,
-        b"{}",
-        pattern(0xe1),
-    )
-    .expect("seal");
-    prefix[3] = removed_sender.to_bytes();
-    transcript_case(
-        "message signed by a removed administrator",
-        prefix.clone(),
-        "transcript.not_a_member",
-        3,
-    );
+    // Crafted fourth messages, each valid in itself but wrong at its position.
+    struct Crafted<'a> {
+        name: &'static str,
+        sender: &'a Identity,
+        epoch: u32,
+        dir_seq: u64,
+        kind: Kind,
+        salt: u8,
+        code: &'static str,
+    }
     let outsider = Identity::from_seed(&IdentitySeed::from_bytes(pattern(0xee)));
-    let injected = Message::seal_with_salt(
-        &outsider,
-        next(0, 1, Kind::Message),
-        &k0,
-        b"{}",
-        pattern(0xe2),
-    )
-    .expect("seal");
-    prefix[3] = injected.to_bytes();
-    transcript_case(
-        "message injected by a non-member",
-        prefix.clone(),
-        "transcript.not_a_member",
-        3,
-    );
-    let note_in_conversation = Message::seal_with_salt(
-        &cast.admin_a,
-        next(1, 3, Kind::InternalNote),
-        &k0,
-        b"{}",
-        pattern(0xe3),
-    )
-    .expect("seal");
-    prefix[3] = note_in_conversation.to_bytes();
-    transcript_case(
-        "internal note on the conversation chain",
-        prefix.clone(),
-        "transcript.kind_not_allowed",
-        3,
-    );
-    let skipped = Message::seal_with_salt(
-        &cast.admin_a,
-        next(2, 3, Kind::Message),
-        &k0,
-        b"{}",
-        pattern(0xe4),
-    )
-    .expect("seal");
-    prefix[3] = skipped.to_bytes();
-    transcript_case("epoch skipped", prefix.clone(), "transcript.bad_epoch", 3);
-    let idle_rotation = Message::seal_with_salt(
-        &cast.admin_a,
-        next(0, 1, Kind::Rotate),
-        &k0,
-        b"",
-        pattern(0xe6),
-    )
-    .expect("seal");
-    prefix[3] = idle_rotation.to_bytes();
-    transcript_case(
-        "rotation that does not open an epoch",
-        prefix.clone(),
-        "transcript.bad_epoch",
-        3,
-    );
+    let (a, b) = (&cast.admin_a, &cast.admin_b);
+    let crafted = [
+        Crafted {
+            name: "old epoch used after an administrator was removed",
+            sender: a,
+            epoch: 0,
+            dir_seq: 3,
+            kind: Kind::Message,
+            salt: 0xe0,
+            code: "transcript.epoch_not_rotated",
+        },
+        Crafted {
+            name: "message signed by a removed administrator",
+            sender: b,
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Message,
+            salt: 0xe1,
+            code: "transcript.not_a_member",
+        },
+        Crafted {
+            name: "message injected by a non-member",
+            sender: &outsider,
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Message,
+            salt: 0xe2,
+            code: "transcript.not_a_member",
+        },
+        Crafted {
+            name: "internal note on the conversation chain",
+            sender: a,
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::InternalNote,
+            salt: 0xe3,
+            code: "transcript.kind_not_allowed",
+        },
+        Crafted {
+            name: "epoch skipped",
+            sender: a,
+            epoch: 2,
+            dir_seq: 3,
+            kind: Kind::Message,
+            salt: 0xe4,
+            code: "transcript.bad_epoch",
+        },
+        Crafted {
+            name: "rotation that does not open an epoch",
+            sender: a,
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Rotate,
+            salt: 0xe6,
+            code: "transcript.bad_epoch",
+        },
+    ];
+    for c in crafted {
+        // Rotations carry no content; the others an empty JSON object.
+        let content: &[u8] = if c.kind == Kind::Rotate { b"" } else { b"{}" };
+        let message = Message::seal_with_salt(
+            c.sender,
+            next(c.epoch, c.dir_seq, c.kind),
+            &k0,
+            content,
+            pattern(c.salt),
+        )
+        .expect("seal");
+        let mut messages = conv[..3].to_vec();
+        messages.push(message.to_bytes());
+        transcript_case(c.name, messages, c.code, 3);
+    }
     let admin_first = Message::seal_with_salt(
         &cast.admin_a,
         Placement {
