@@ -2,10 +2,14 @@
 //! chain, in order, before showing or storing it (spec/PROTOCOL.md §10).
 
 use crate::directory::Directory;
+use crate::encoding::{Reader, Writer};
 use crate::error::{Error, Fault, Result};
 use crate::members::{Members, Role};
 use crate::message::{Kind, Message};
 use crate::ticket::{Chain, TicketId};
+
+/// Version byte of [`ChainState::to_bytes`].
+const STATE_VERSION: u8 = 1;
 
 /// The verified state of one chain of one ticket after its last message. Keep it between
 /// fetches: a later answer must extend it (a server that drops the newest messages is caught by
@@ -204,6 +208,74 @@ impl ChainState {
             });
         }
         Ok(())
+    }
+
+    /// Encodes the state for local persistence (the server's ticket record, a browser's
+    /// IndexedDB). Not part of the wire protocol: `version (1) || ticket_id (16) || chain (1) ||
+    /// last_seq (u64) || last_hash (32) || last_dir_seq (u64) || closed (u8) || u32 count ||
+    /// count × u64 epoch_opened_at`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::with_capacity(71 + 8 * self.epoch_opened_at.len());
+        w.u8(STATE_VERSION)
+            .bytes(&self.ticket_id.0)
+            .u8(self.chain.to_u8())
+            .u64(self.last_seq)
+            .bytes(&self.last_hash)
+            .u64(self.last_dir_seq)
+            .u8(u8::from(self.closed))
+            .u32(self.epoch_opened_at.len() as u32);
+        for &opened_at in &self.epoch_opened_at {
+            w.u64(opened_at);
+        }
+        w.finish()
+    }
+
+    /// Decodes [`ChainState::to_bytes`]. The bytes come from local storage the caller trusts;
+    /// this checks structure only (epochs open in non-decreasing directory order, at most one
+    /// epoch per message).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let malformed = || Error::Malformed("chain state");
+        let mut r = Reader::new(bytes, "chain state");
+        r.version(STATE_VERSION)?;
+        let ticket_id = TicketId(r.array()?);
+        let chain = Chain::from_u8(r.u8()?).map_err(|_| malformed())?;
+        let last_seq = r.u64()?;
+        let last_hash = r.array()?;
+        let last_dir_seq = r.u64()?;
+        let closed = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(malformed()),
+        };
+        let count = u64::from(r.u32()?);
+        if count > last_seq {
+            return Err(malformed());
+        }
+        let mut epoch_opened_at = Vec::new();
+        for _ in 0..count {
+            epoch_opened_at.push(r.u64()?);
+        }
+        r.finish()?;
+        let ordered = epoch_opened_at.windows(2).all(|w| w[0] <= w[1]);
+        let consistent = (last_seq == 0) == epoch_opened_at.is_empty()
+            && epoch_opened_at
+                .last()
+                .is_none_or(|&last| last <= last_dir_seq);
+        if !ordered || !consistent {
+            return Err(malformed());
+        }
+        Ok(ChainState {
+            ticket_id,
+            chain,
+            last_seq,
+            last_hash,
+            last_dir_seq,
+            epoch_opened_at,
+            closed,
+        })
     }
 
     /// The ticket.
