@@ -1,0 +1,305 @@
+//! The `sealdesk` command line.
+//!
+//! ```text
+//! sealdesk serve                 [--config PATH]
+//! sealdesk admin invite          [--config PATH]
+//! sealdesk backup FILE           [--config PATH]
+//! sealdesk restore FILE [--force] [--config PATH]
+//! sealdesk config check          [--config PATH]
+//! ```
+//!
+//! `--config` (or `SEALDESK_CONFIG`) is accepted before or after any subcommand. New
+//! subcommands (the command-line client) are added as variants of [`Command`].
+//!
+//! Exit status: 0 on success, 1 when the command fails, 2 for a usage or configuration
+//! error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::backup;
+use crate::config::Config;
+use crate::logging;
+
+/// Path of the web page that redeems an administrator invite; the token follows in the URL
+/// fragment, which browsers never send to the server.
+pub const INVITE_PATH: &str = "/admin/invite";
+
+/// Sealdesk: an end-to-end encrypted support desk. The server stores only ciphertext.
+#[derive(Debug, Parser)]
+#[command(name = "sealdesk", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML); without it, the defaults and SEALDESK_* environment
+    /// variables apply.
+    #[arg(long, global = true, value_name = "PATH", env = "SEALDESK_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Administration tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Write a backup of the database to FILE (stop the server first).
+    Backup {
+        /// The backup file to write (replaced if it exists).
+        file: PathBuf,
+    },
+    /// Restore the database from a backup FILE (stop the server first).
+    Restore {
+        /// The backup file to read.
+        file: PathBuf,
+        /// Restore even if the data directory is not empty; its current content is moved to
+        /// DATA_DIR.before-restore-UNIXTIME.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Configuration tasks.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `sealdesk admin ...`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a one-time administrator invite and print its URL (works while the server
+    /// runs). Send it to the new administrator over a private channel.
+    Invite,
+}
+
+/// `sealdesk config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every option with its effective value and where it came from, then validate.
+    Check,
+}
+
+/// What the command line needs from the rest of the server.
+pub struct Hooks {
+    /// Runs the server with a validated configuration until it shuts down (logging is
+    /// already installed).
+    pub serve: fn(Config) -> Result<(), String>,
+    /// Creates a one-time administrator invite valid for `invite_ttl_seconds` and returns its
+    /// token (base64url), which is printed inside a URL and never stored.
+    pub create_invite: fn(&Config) -> Result<String, String>,
+}
+
+/// The URL printed by `sealdesk admin invite`: `{public_url}/admin/invite#{token}`.
+pub fn invite_url(config: &Config, token: &str) -> String {
+    format!("{}{INVITE_PATH}#{token}", config.public_url())
+}
+
+/// Runs a parsed command line and returns the process exit status.
+pub fn run(cli: Cli, hooks: &Hooks) -> ExitCode {
+    let path = cli.config.as_deref();
+    if let Command::Config(ConfigCommand::Check) = cli.command {
+        let config = match Config::read(path) {
+            Ok(config) => config,
+            Err(error) => return config_error(&error),
+        };
+        print!("{}", config.effective_table());
+        return match config.validate() {
+            Ok(()) => {
+                println!("configuration is valid");
+                ExitCode::SUCCESS
+            }
+            Err(error) => config_error(&error),
+        };
+    }
+
+    let config = match Config::load(path) {
+        Ok(config) => config,
+        Err(error) => return config_error(&error),
+    };
+    if let Err(error) = logging::init(&config) {
+        // Only possible if a logger is already installed (the filter was validated).
+        eprintln!("warning: {error}");
+    }
+    match execute(cli.command, config, hooks) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command other than `config check` with a loaded configuration (logging installed).
+fn execute(command: Command, config: Config, hooks: &Hooks) -> Result<(), String> {
+    match command {
+        Command::Serve => {
+            tracing::info!(
+                listen = %config.listen,
+                data_dir = %config.data_dir.display(),
+                public_url = %config.public_url(),
+                "starting sealdesk {}",
+                env!("CARGO_PKG_VERSION")
+            );
+            (hooks.serve)(config)
+        }
+        Command::Admin(AdminCommand::Invite) => (hooks.create_invite)(&config).map(|token| {
+            println!("{}", invite_url(&config, &token));
+            let ttl = i64::try_from(config.invite_ttl_seconds).unwrap_or(i64::MAX);
+            eprintln!(
+                "This link adds one administrator and expires after invite_ttl_seconds = {}. \
+                 Send it over a private channel: whoever opens it first becomes an administrator.",
+                crate::config::with_unit(ttl, "seconds")
+            );
+        }),
+        Command::Backup { file } => backup::backup(&config.data_dir, &file)
+            .map(|summary| println!("wrote {}: {summary}", file.display()))
+            .map_err(|e| e.to_string()),
+        Command::Restore { file, force } => backup::restore(&file, &config.data_dir, force)
+            .map(|restored| {
+                println!(
+                    "restored {} into {}: {}",
+                    file.display(),
+                    config.data_dir.display(),
+                    restored.summary
+                );
+                if let Some(previous) = restored.previous {
+                    println!("the previous data directory is now {}", previous.display());
+                }
+            })
+            .map_err(|e| e.to_string()),
+        Command::Config(ConfigCommand::Check) => Ok(()),
+    }
+}
+
+fn config_error(error: &crate::config::ConfigError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("sealdesk").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn config_is_global() {
+        let cli = parse(&["serve", "--config", "a.toml"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("a.toml")));
+        assert!(matches!(cli.command, Command::Serve));
+        let cli = parse(&["--config", "b.toml", "admin", "invite"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("b.toml")));
+        assert!(matches!(cli.command, Command::Admin(AdminCommand::Invite)));
+        let cli = parse(&["config", "check", "--config", "c.toml"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("c.toml")));
+        assert!(matches!(cli.command, Command::Config(ConfigCommand::Check)));
+    }
+
+    #[test]
+    fn backup_and_restore_take_a_file() {
+        let cli = parse(&["backup", "out.bak"]).unwrap();
+        assert!(matches!(cli.command, Command::Backup { file } if file == Path::new("out.bak")));
+        let cli = parse(&["restore", "in.bak", "--force", "--config", "x.toml"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Restore { file, force: true } if file == Path::new("in.bak")
+        ));
+        let cli = parse(&["restore", "in.bak"]).unwrap();
+        assert!(matches!(cli.command, Command::Restore { force: false, .. }));
+        assert!(parse(&["backup"]).is_err());
+        assert!(parse(&["restore"]).is_err());
+        assert!(parse(&["admin"]).is_err());
+        assert!(parse(&[]).is_err());
+    }
+
+    #[test]
+    fn invite_url_uses_the_public_url_and_a_fragment() {
+        let mut config = Config::default();
+        assert_eq!(
+            invite_url(&config, "abc"),
+            "http://127.0.0.1:8080/admin/invite#abc"
+        );
+        config.public_url = Some("https://help.example.org/".to_owned());
+        assert_eq!(
+            invite_url(&config, "abc"),
+            "https://help.example.org/admin/invite#abc"
+        );
+    }
+
+    fn no_serve(_: Config) -> Result<(), String> {
+        Err("not in tests".to_owned())
+    }
+
+    fn fixed_invite(_: &Config) -> Result<String, String> {
+        Ok("token".to_owned())
+    }
+
+    const HOOKS: Hooks = Hooks {
+        serve: no_serve,
+        create_invite: fixed_invite,
+    };
+
+    #[test]
+    fn config_check_reports_errors_with_status_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sealdesk.toml");
+        std::fs::write(&path, "max_anonymous_body_bytes = 0\n").unwrap();
+        let cli = parse(&["config", "check", "--config", path.to_str().unwrap()]).unwrap();
+        assert_eq!(run(cli, &HOOKS), ExitCode::from(2));
+        std::fs::write(&path, "bogus = 1\n").unwrap();
+        let cli = parse(&["backup", "x", "--config", path.to_str().unwrap()]).unwrap();
+        assert_eq!(run(cli, &HOOKS), ExitCode::from(2));
+        std::fs::write(&path, "max_anonymous_body_bytes = 1\n").unwrap();
+        let cli = parse(&["config", "check", "--config", path.to_str().unwrap()]).unwrap();
+        assert_eq!(run(cli, &HOOKS), ExitCode::SUCCESS);
+    }
+
+    /// Through [`execute`], which is [`run`] without installing the global logger (that
+    /// would leak log lines into every other test of the crate).
+    #[test]
+    fn backup_and_restore_run_through_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let db = sled::open(&data).unwrap();
+        db.open_tree("tickets")
+            .unwrap()
+            .insert(b"k", b"v".as_slice())
+            .unwrap();
+        db.flush().unwrap();
+        drop(db);
+        let config = Config {
+            data_dir: data.clone(),
+            ..Config::default()
+        };
+        let file = dir.path().join("b.bak");
+        let exec = |args: &[&str]| execute(parse(args).unwrap().command, config.clone(), &HOOKS);
+
+        exec(&["backup", file.to_str().unwrap()]).unwrap();
+        let error = exec(&["restore", file.to_str().unwrap()]).unwrap_err();
+        assert!(error.contains("is not empty"), "{error}");
+        exec(&["restore", file.to_str().unwrap(), "--force"]).unwrap();
+        let db = sled::open(&data).unwrap();
+        assert_eq!(
+            db.open_tree("tickets").unwrap().get(b"k").unwrap().unwrap(),
+            b"v".as_slice()
+        );
+        drop(db);
+        exec(&["admin", "invite"]).unwrap();
+        assert_eq!(exec(&["serve"]).unwrap_err(), "not in tests");
+    }
+}

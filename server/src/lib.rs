@@ -1,0 +1,150 @@
+//! # sealdesk-server
+//!
+//! The `sealdesk` binary's library: the HTTP API (`api`), storage behind a trait (`storage`,
+//! with the sled backend). The server stores only ciphertext and the metadata listed in
+//! `spec/THREAT-MODEL.md`, and verifies every signed structure before storing it.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod backup;
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::api::{AppState, Limits};
+use crate::config::Config;
+use crate::storage::sled_store::SledStore;
+
+/// The Content-Security-Policy of every response: nothing from other origins, no inline
+/// script, WebAssembly allowed (`'wasm-unsafe-eval'`), no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Runs `sealdesk serve`: opens the data directory, prints the first-administrator invite if
+/// there is no administrator yet, serves the API and the web folder until SIGINT or SIGTERM,
+/// then flushes the database.
+///
+/// # Errors
+/// A sentence for the operator (cannot open the data directory, bind the address, ...).
+pub fn serve(config: Config) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(serve_async(config))
+}
+
+async fn serve_async(config: Config) -> Result<(), String> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    let store = Arc::new(SledStore::open(&config.data_dir).map_err(|e| {
+        format!(
+            "cannot open the database in {}: {e}",
+            config.data_dir.display()
+        )
+    })?);
+    let limits = Limits {
+        max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
+        max_anonymous_body_bytes: usize::try_from(config.max_anonymous_body_bytes)
+            .unwrap_or(usize::MAX),
+        ticket_quota_bytes: config.ticket_quota_bytes,
+    };
+    let state = Arc::new(AppState::load(
+        store.clone(),
+        limits,
+        config.data_dir.clone(),
+    )?);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let base_url = config.public_url.as_deref().map_or_else(
+        || format!("http://{address}"),
+        |url| url.trim_end_matches('/').to_owned(),
+    );
+    // Tests and scripts read this line to find the port.
+    println!("sealdesk listening on http://{address}");
+    if state.directory.read().await.is_none() {
+        let token = api::invites::create_cli_invite(&config.data_dir, config.invite_ttl_seconds)
+            .map_err(|e| format!("cannot create the first invite: {e}"))?;
+        println!(
+            "No administrator yet. Open this one-time link to become the first administrator:\n  \
+             {base_url}{}#{token}",
+            cli::INVITE_PATH
+        );
+    }
+    tracing::info!(%address, "listening");
+
+    axum::serve(
+        listener,
+        app(state, &config).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))?;
+    store
+        .flush_now()
+        .map_err(|e| format!("cannot flush the database: {e}"))?;
+    tracing::info!("stopped; database flushed");
+    Ok(())
+}
+
+/// The whole application: API routes, the web folder (if present) and the security headers.
+pub fn app(state: Arc<AppState>, config: &Config) -> axum::Router {
+    let mut router = api::router(state);
+    if config.web_dir.is_dir() {
+        router = router.fallback_service(ServeDir::new(&config.web_dir));
+    }
+    let headers = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

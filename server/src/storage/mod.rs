@@ -1,0 +1,255 @@
+//! Storage behind a trait, so that a second backend (PostgreSQL) can be added without touching
+//! the HTTP handlers. Everything stored is ciphertext or the metadata listed in
+//! `spec/THREAT-MODEL.md`; no method takes plaintext.
+//!
+//! Contract for every implementation:
+//! - every method that writes several keys is atomic: all or nothing;
+//! - a write is durable only after [`Store::commit`] has returned `Ok` (handlers call it before
+//!   answering 2xx); implementations batch concurrent commits into one flush (group commit);
+//! - conflicts (a sequence number or id already taken) are reported as [`StoreError::Conflict`]
+//!   and change nothing.
+
+pub mod sled_store;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+/// Schema version this binary writes. A data directory with a newer version is refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Errors of the storage layer.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The write conflicts with the current state (taken id, stale sequence number); nothing
+    /// was changed.
+    Conflict(&'static str),
+    /// The data directory was written by a newer Sealdesk (schema version found, supported).
+    NewerSchema(u32, u32),
+    /// An I/O or database failure; the message is for logs and never contains stored content.
+    Backend(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Conflict(what) => write!(f, "conflict: {what}"),
+            StoreError::NewerSchema(found, supported) => write!(
+                f,
+                "the data directory has schema version {found}, newer than the {supported} this \
+                 sealdesk supports: upgrade sealdesk or restore a backup"
+            ),
+            StoreError::Backend(message) => write!(f, "storage failure: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Shorthand for storage results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Who may read a ticket besides the administrators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Owner {
+    /// An anonymous reporter, by the SHA-256 hash of its access token (PROTOCOL.md §11).
+    Anonymous {
+        /// `token_hash` of the access token, 32 bytes.
+        access_token_hash: [u8; 32],
+    },
+    /// An account holder, by account id.
+    Account {
+        /// The account's id.
+        account_id: String,
+    },
+}
+
+/// Whether a ticket is open or closed (it follows the signed close and reopen messages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    /// Open.
+    Open,
+    /// Closed.
+    Closed,
+}
+
+/// The metadata of a ticket (no content: subject, category and names are inside messages).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRecord {
+    /// The 16-byte ticket id.
+    pub id: [u8; 16],
+    /// The first reporter key: a 64-byte public identity (PROTOCOL.md §4.2).
+    pub reporter: Vec<u8>,
+    /// Further reporter keys endorsed by an administrator: encoded endorsements (§8.2).
+    pub endorsements: Vec<Vec<u8>>,
+    /// Who may read it besides the administrators.
+    pub owner: Owner,
+    /// Creation time, Unix seconds.
+    pub created_at: u64,
+    /// Time of the last message on either chain, Unix seconds.
+    pub last_activity: u64,
+    /// Open or closed.
+    pub status: Status,
+    /// Whether the last conversation message was written by an administrator.
+    pub answered: bool,
+    /// Key id of the administrator the ticket is assigned to, if any.
+    pub assigned_to: Option<[u8; 32]>,
+    /// Email address for notifications, if the reporter gave one (stored so that "resend
+    /// access link" works; listed in the threat model).
+    pub notify_email: Option<String>,
+    /// Verified state of each chain (`sealdesk_crypto::ChainState::to_bytes`), conversation
+    /// first, then notes. The server continues verification from it.
+    pub chain_states: [Vec<u8>; 2],
+    /// Bytes of ciphertext stored for this ticket (messages, wraps, attachments).
+    pub storage_bytes: u64,
+}
+
+/// One stored message: its encoding (PROTOCOL.md §9.4) and when the server received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Position on its chain.
+    pub seq: u64,
+    /// Unix seconds when the server accepted it.
+    pub received_at: u64,
+    /// The encoded message.
+    pub bytes: Vec<u8>,
+}
+
+/// One stored wrapped key (PROTOCOL.md §6), indexed by chain, epoch and recipient.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrapRecord {
+    /// 0 conversation, 1 notes.
+    pub chain: u8,
+    /// The epoch.
+    pub epoch: u32,
+    /// Key id of the recipient.
+    pub recipient: [u8; 32],
+    /// The encoded wrapped key (238 bytes).
+    pub bytes: Vec<u8>,
+}
+
+/// A boxed future, so that [`Store`] stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The storage backend. See the module documentation for the contract.
+pub trait Store: Send + Sync + 'static {
+    /// Makes every write that returned before this call durable (flushed to disk). Concurrent
+    /// callers share one flush.
+    fn commit(&self) -> BoxFuture<'_, StoreResult<()>>;
+
+    /// Approximate bytes on disk, for `/metrics`.
+    fn size_on_disk(&self) -> StoreResult<u64>;
+
+    // ---- directory log (PROTOCOL.md §7) ----
+
+    /// The encoded directory entries from position `from` on, in order.
+    fn directory(&self, from: u64) -> StoreResult<Vec<Vec<u8>>>;
+
+    /// Appends an (already verified) entry at position `seq`. `Conflict` unless `seq` equals
+    /// the number of stored entries.
+    fn append_directory(&self, seq: u64, entry: &[u8]) -> StoreResult<()>;
+
+    // ---- tickets ----
+
+    /// Stores a new ticket with its first message and wraps. `Conflict` if the id exists.
+    fn create_ticket(
+        &self,
+        ticket: &TicketRecord,
+        first: &StoredMessage,
+        wraps: &[WrapRecord],
+    ) -> StoreResult<()>;
+
+    /// The ticket with `id`.
+    fn ticket(&self, id: &[u8; 16]) -> StoreResult<Option<TicketRecord>>;
+
+    /// Every ticket's metadata (for the inbox and account lists).
+    fn tickets(&self) -> StoreResult<Vec<TicketRecord>>;
+
+    /// Replaces a ticket's metadata without adding messages (assignment, endorsements).
+    /// `Conflict` if the ticket does not exist.
+    fn update_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
+
+    /// Appends a verified message on `chain` together with its wraps and the updated ticket
+    /// metadata, atomically. `Conflict` if the chain's last stored seq is not
+    /// `message.seq - 1` (someone else posted first) or a wrap for the same (chain, epoch,
+    /// recipient) exists.
+    fn append_message(
+        &self,
+        ticket: &TicketRecord,
+        chain: u8,
+        message: &StoredMessage,
+        wraps: &[WrapRecord],
+    ) -> StoreResult<()>;
+
+    /// Messages of `chain` with seq greater than `after`, in order, at most `limit`.
+    fn messages(
+        &self,
+        id: &[u8; 16],
+        chain: u8,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredMessage>>;
+
+    /// Stores further wraps of existing epochs (history for a new administrator, keys for an
+    /// endorsed reporter key). `Conflict` if one already exists.
+    fn put_wraps(&self, id: &[u8; 16], wraps: &[WrapRecord]) -> StoreResult<()>;
+
+    /// The wraps of `chain` addressed to `recipient`, by epoch.
+    fn wraps_for(
+        &self,
+        id: &[u8; 16],
+        chain: u8,
+        recipient: &[u8; 32],
+    ) -> StoreResult<Vec<WrapRecord>>;
+
+    // ---- generic records: accounts, sessions, invites, pending administrators,
+    // attachments. Values are serialized records of the handlers' own types. ----
+
+    /// Reads a record of `kind` (a fixed table name) by key.
+    fn get(&self, kind: RecordKind, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Writes a record; with `create_only`, `Conflict` if the key exists.
+    fn put(&self, kind: RecordKind, key: &[u8], value: &[u8], create_only: bool)
+    -> StoreResult<()>;
+
+    /// Removes a record and returns it (atomically: two concurrent takes never both succeed).
+    fn take(&self, kind: RecordKind, key: &[u8]) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Every record of `kind` whose key starts with `prefix`, in key order.
+    fn scan(&self, kind: RecordKind, prefix: &[u8]) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
+}
+
+/// The tables of generic records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    /// Accounts, by account id.
+    Account,
+    /// Sessions, by token hash.
+    Session,
+    /// Administrator invites, by token hash.
+    Invite,
+    /// Redeemed invites waiting for an administrator's directory entry, by key id.
+    PendingAdmin,
+    /// Attachment metadata, by attachment id.
+    Attachment,
+    /// Attachment chunks, by attachment id and big-endian chunk index.
+    AttachmentChunk,
+    /// Instance settings (categories, languages, hours), by name.
+    Setting,
+}
+
+impl RecordKind {
+    /// The table name.
+    pub fn table(self) -> &'static str {
+        match self {
+            RecordKind::Account => "accounts",
+            RecordKind::Session => "sessions",
+            RecordKind::Invite => "invites",
+            RecordKind::PendingAdmin => "pending_admins",
+            RecordKind::Attachment => "attachments",
+            RecordKind::AttachmentChunk => "attachment_chunks",
+            RecordKind::Setting => "settings",
+        }
+    }
+}

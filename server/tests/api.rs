@@ -1,0 +1,630 @@
+//! The real `sealdesk` binary on an ephemeral port with a temporary data directory, driven
+//! over HTTP: success and failure paths of the directory, invite and ticket routes.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use sealdesk_crypto::{
+    Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed, Kind, Members, Message,
+    Placement, TicketKey, TicketSecret, WrappedKey, system_rng,
+};
+use serde_json::{Value, json};
+
+fn b64(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+fn unb64(value: &Value) -> Vec<u8> {
+    Base64UrlUnpadded::decode_vec(value.as_str().expect("string")).expect("base64url")
+}
+
+/// A running server; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    invite: Option<String>,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sealdesk"))
+            .arg("serve")
+            .env("SEALDESK_DATA_DIR", data.path())
+            .env("SEALDESK_LISTEN", "127.0.0.1:0")
+            .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
+            .env("SEALDESK_LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sealdesk");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = lines.next().expect("a line").expect("utf-8");
+        let base = first
+            .strip_prefix("sealdesk listening on ")
+            .expect("listening line")
+            .to_owned();
+        let _ = lines.next();
+        let link = lines.next().expect("invite line").expect("utf-8");
+        let invite = link
+            .split_once('#')
+            .map(|(_, token)| token.trim().to_owned());
+        Server {
+            child,
+            base,
+            invite,
+            _data: data,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn error_code(response: reqwest::blocking::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().expect("JSON error body");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (
+        status,
+        body["error"].as_str().expect("error code").to_owned(),
+    )
+}
+
+struct Desk {
+    server: Server,
+    http: Client,
+    admin: Identity,
+    directory: Directory,
+}
+
+/// A server whose first administrator redeemed the command-line invite.
+fn desk() -> Desk {
+    let server = Server::start();
+    let http = Client::new();
+    let admin = Identity::from_seed(&IdentitySeed::from_bytes([7; 32]));
+    let genesis = DirectoryEntry::genesis(&admin);
+    let invite = server
+        .invite
+        .clone()
+        .expect("an invite is printed when there is no administrator");
+    let response = http
+        .post(server.url("/api/v1/invites/redeem-genesis"))
+        .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
+        .send()
+        .expect("redeem");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // The same invite never works twice.
+    let again = http
+        .post(server.url("/api/v1/invites/redeem-genesis"))
+        .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
+        .send()
+        .expect("redeem again");
+    assert_eq!(error_code(again).0, StatusCode::CONFLICT);
+    let directory = Directory::verify(&[genesis]).expect("genesis");
+    Desk {
+        server,
+        http,
+        admin,
+        directory,
+    }
+}
+
+/// An anonymous ticket's parts, as the reporter's browser makes them.
+struct Ticket {
+    secret: TicketSecret,
+    reporter: Identity,
+    key: TicketKey,
+    state: ChainState,
+    members: Members,
+    token: String,
+}
+
+fn new_ticket(desk: &Desk) -> (Ticket, Value) {
+    let mut rng = system_rng();
+    let secret = TicketSecret::generate(&mut rng);
+    let reporter = secret.identity();
+    let id = secret.ticket_id();
+    let key = TicketKey::generate(&mut rng);
+    let head = desk.directory.head_seq();
+    let placement = Placement {
+        ticket_id: id,
+        chain: Chain::Conversation,
+        seq: 1,
+        prev_hash: [0; 32],
+        epoch: 0,
+        dir_seq: head,
+        kind: Kind::Message,
+    };
+    let message =
+        Message::seal(&reporter, placement, &key, br#"{"text":"help"}"#, &mut rng).expect("seal");
+    let wraps: Vec<String> = [reporter.public(), desk.admin.public()]
+        .iter()
+        .map(|recipient| {
+            let wrap = WrappedKey::seal(
+                &reporter,
+                recipient,
+                id,
+                Chain::Conversation,
+                0,
+                head,
+                &key,
+                &mut rng,
+            )
+            .expect("wrap");
+            b64(&wrap.to_bytes())
+        })
+        .collect();
+    let token = secret.access_token();
+    let body = json!({
+        "reporter": b64(&reporter.public().to_bytes()),
+        "access_token_hash": b64(&token.hash()),
+        "message": b64(&message.to_bytes()),
+        "wraps": wraps,
+    });
+    let members = Members::new(id, reporter.public().clone());
+    let mut state = ChainState::new(id, Chain::Conversation);
+    state
+        .push(&message, &members, &desk.directory)
+        .expect("valid first message");
+    let ticket = Ticket {
+        token: token.to_base64url(),
+        secret,
+        reporter,
+        key,
+        state,
+        members,
+    };
+    (ticket, body)
+}
+
+fn create(desk: &Desk, body: &Value) -> reqwest::blocking::Response {
+    desk.http
+        .post(desk.server.url("/api/v1/tickets"))
+        .json(body)
+        .send()
+        .expect("create")
+}
+
+fn post(
+    desk: &Desk,
+    ticket: &Ticket,
+    message: &Message,
+    token: Option<&str>,
+) -> reqwest::blocking::Response {
+    let mut request = desk
+        .http
+        .post(desk.server.url(&format!(
+            "/api/v1/tickets/{}/messages",
+            ticket.secret.ticket_id().to_hex()
+        )))
+        .json(&json!({"message": b64(&message.to_bytes())}));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().expect("post")
+}
+
+fn next_placement(ticket: &Ticket, desk: &Desk, kind: Kind) -> Placement {
+    Placement {
+        ticket_id: ticket.secret.ticket_id(),
+        chain: Chain::Conversation,
+        seq: ticket.state.last_seq() + 1,
+        prev_hash: ticket.state.last_hash(),
+        epoch: 0,
+        dir_seq: desk.directory.head_seq(),
+        kind,
+    }
+}
+
+#[test]
+fn health_headers_and_empty_directory() {
+    let server = Server::start();
+    let http = Client::new();
+    let health = http.get(server.url("/healthz")).send().expect("healthz");
+    assert_eq!(health.status(), StatusCode::OK);
+    let csp = health.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(health.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(health.headers()["x-content-type-options"], "nosniff");
+    let directory: Value = http
+        .get(server.url("/api/v1/directory"))
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(directory, json!({"entries": [], "head": null}));
+}
+
+#[test]
+fn tickets_need_an_administrator() {
+    let server = Server::start();
+    let http = Client::new();
+    let fake = Desk {
+        admin: Identity::from_seed(&IdentitySeed::from_bytes([7; 32])),
+        directory: Directory::verify(&[DirectoryEntry::genesis(&Identity::from_seed(
+            &IdentitySeed::from_bytes([7; 32]),
+        ))])
+        .expect("dir"),
+        server,
+        http,
+    };
+    let (_, body) = new_ticket(&fake);
+    assert_eq!(
+        error_code(create(&fake, &body)),
+        (StatusCode::CONFLICT, "no_administrators".into())
+    );
+}
+
+#[test]
+fn genesis_invite_failures() {
+    let server = Server::start();
+    let http = Client::new();
+    let admin = Identity::from_seed(&IdentitySeed::from_bytes([9; 32]));
+    let genesis = b64(&DirectoryEntry::genesis(&admin).to_bytes());
+    let wrong = b64(&[1u8; 32]);
+    let response = http
+        .post(server.url("/api/v1/invites/redeem-genesis"))
+        .json(&json!({"invite": wrong, "entry": genesis}))
+        .send()
+        .expect("redeem");
+    assert_eq!(
+        error_code(response),
+        (StatusCode::FORBIDDEN, "invalid_invite".into())
+    );
+    // A genesis entry whose signature is altered is refused, and the invite is not spent
+    // by a malformed request.
+    let mut bad = DirectoryEntry::genesis(&admin).to_bytes();
+    bad[201] ^= 1;
+    let invite = server.invite.clone().expect("invite");
+    let response = http
+        .post(server.url("/api/v1/invites/redeem-genesis"))
+        .json(&json!({"invite": "not base64!", "entry": b64(&bad)}))
+        .send()
+        .expect("redeem");
+    assert_eq!(error_code(response).0, StatusCode::BAD_REQUEST);
+    let response = http
+        .post(server.url("/api/v1/invites/redeem-genesis"))
+        .json(&json!({"invite": invite, "entry": b64(&bad)}))
+        .send()
+        .expect("redeem");
+    assert_eq!(
+        error_code(response),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "directory.bad_signature".into()
+        )
+    );
+    let directory: Value = http
+        .get(server.url("/api/v1/directory"))
+        .send()
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(directory["head"], Value::Null, "nothing was stored");
+}
+
+#[test]
+fn anonymous_ticket_round_trip_and_admin_reply() {
+    let desk = desk();
+    let (mut ticket, body) = new_ticket(&desk);
+    let response = create(&desk, &body);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().expect("json");
+    let id = ticket.secret.ticket_id().to_hex();
+    assert_eq!(created["ticket_id"], id);
+    // Creating the same ticket again is a conflict and changes nothing.
+    assert_eq!(error_code(create(&desk, &body)).0, StatusCode::CONFLICT);
+
+    // The administrator replies; its signature authorises the post.
+    let mut rng = system_rng();
+    let reply = Message::seal(
+        &desk.admin,
+        next_placement(&ticket, &desk, Kind::Message),
+        &ticket.key,
+        br#"{"text":"on it"}"#,
+        &mut rng,
+    )
+    .expect("seal");
+    let response = post(&desk, &ticket, &reply, None);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    ticket
+        .state
+        .push(&reply, &ticket.members, &desk.directory)
+        .expect("valid");
+
+    // The reporter reads both messages with its token, verifies the transcript, unwraps its
+    // key and decrypts.
+    let read: Value = desk
+        .http
+        .get(desk.server.url(&format!("/api/v1/tickets/{id}/messages")))
+        .bearer_auth(&ticket.token)
+        .send()
+        .expect("read")
+        .json()
+        .expect("json");
+    let encoded: Vec<Vec<u8>> = read["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| unb64(&m["message"]))
+        .collect();
+    assert_eq!(encoded.len(), 2);
+    let verified = ChainState::verify_encoded(
+        ticket.secret.ticket_id(),
+        Chain::Conversation,
+        &encoded,
+        &ticket.members,
+        &desk.directory,
+    )
+    .expect("transcript verifies");
+    assert_eq!(verified, ticket.state);
+    let wraps: Value = desk
+        .http
+        .get(desk.server.url(&format!(
+            "/api/v1/tickets/{id}/wraps?chain=0&recipient={}",
+            b64(&ticket.reporter.key_id().0)
+        )))
+        .bearer_auth(&ticket.token)
+        .send()
+        .expect("wraps")
+        .json()
+        .expect("json");
+    let wrap = WrappedKey::from_bytes(&unb64(&wraps["wraps"][0])).expect("wrap");
+    wrap.verify(&ticket.members, &desk.directory, &verified)
+        .expect("wrap verifies");
+    let key = wrap.open(&ticket.reporter).expect("unwrap");
+    let reply_read = Message::from_bytes(&encoded[1]).expect("decode");
+    assert_eq!(
+        &reply_read.open(&key).expect("open")[..],
+        br#"{"text":"on it"}"#
+    );
+
+    // The reporter closes, then writes again: the ticket reopens.
+    for (kind, status) in [(Kind::Close, "closed"), (Kind::Message, "open")] {
+        let message = Message::seal(
+            &ticket.reporter,
+            next_placement(&ticket, &desk, kind),
+            &ticket.key,
+            b"{}",
+            &mut rng,
+        )
+        .expect("seal");
+        assert_eq!(
+            post(&desk, &ticket, &message, Some(&ticket.token)).status(),
+            StatusCode::CREATED
+        );
+        ticket
+            .state
+            .push(&message, &ticket.members, &desk.directory)
+            .expect("valid");
+        let meta: Value = desk
+            .http
+            .get(desk.server.url(&format!("/api/v1/tickets/{id}")))
+            .bearer_auth(&ticket.token)
+            .send()
+            .expect("meta")
+            .json()
+            .expect("json");
+        assert_eq!(meta["status"], status);
+    }
+}
+
+#[test]
+fn ticket_failure_paths_change_nothing() {
+    let desk = desk();
+    let (ticket, body) = new_ticket(&desk);
+    let id = ticket.secret.ticket_id().to_hex();
+
+    // Wraps that leave out the administrator are refused.
+    let mut incomplete = body.clone();
+    incomplete["wraps"] = json!([body["wraps"][0].clone()]);
+    assert_eq!(
+        error_code(create(&desk, &incomplete)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "wraps_incomplete".into())
+    );
+    // A first message with an altered ciphertext fails its signature.
+    let mut altered = body.clone();
+    let mut bytes = unb64(&body["message"]);
+    bytes[200] ^= 1;
+    altered["message"] = json!(b64(&bytes));
+    assert_eq!(
+        error_code(create(&desk, &altered)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "transcript.bad_signature".into()
+        )
+    );
+    // Malformed fields.
+    let mut garbage = body.clone();
+    garbage["reporter"] = json!("!!");
+    assert_eq!(
+        error_code(create(&desk, &garbage)),
+        (StatusCode::BAD_REQUEST, "bad_encoding".into())
+    );
+    let mut short = body.clone();
+    short["access_token_hash"] = json!(b64(&[0; 31]));
+    assert_eq!(
+        error_code(create(&desk, &short)),
+        (StatusCode::BAD_REQUEST, "bad_length".into())
+    );
+    let mut email = body.clone();
+    email["notify_email"] = json!("not an address");
+    assert_eq!(
+        error_code(create(&desk, &email)),
+        (StatusCode::BAD_REQUEST, "bad_email".into())
+    );
+    // None of that created the ticket.
+    let read = desk
+        .http
+        .get(desk.server.url(&format!("/api/v1/tickets/{id}")))
+        .bearer_auth(&ticket.token)
+        .send()
+        .expect("read");
+    assert_eq!(read.status(), StatusCode::NOT_FOUND);
+
+    assert_eq!(create(&desk, &body).status(), StatusCode::CREATED);
+    let mut rng = system_rng();
+    // A wrong token reads nothing (404, as for an unknown ticket).
+    let wrong = b64(&[3u8; 32]);
+    let read = desk
+        .http
+        .get(desk.server.url(&format!("/api/v1/tickets/{id}/messages")))
+        .bearer_auth(&wrong)
+        .send()
+        .expect("read");
+    assert_eq!(
+        error_code(read),
+        (StatusCode::NOT_FOUND, "not_found".into())
+    );
+    // A reporter post without the token is unauthorised.
+    let message = Message::seal(
+        &ticket.reporter,
+        next_placement(&ticket, &desk, Kind::Message),
+        &ticket.key,
+        b"{}",
+        &mut rng,
+    )
+    .expect("seal");
+    assert_eq!(
+        error_code(post(&desk, &ticket, &message, None)),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    // A message at an old position is a conflict; one past the next position is rejected.
+    let mut stale = next_placement(&ticket, &desk, Kind::Message);
+    stale.seq = 1;
+    let stale = Message::seal(&ticket.reporter, stale, &ticket.key, b"{}", &mut rng).expect("seal");
+    assert_eq!(
+        error_code(post(&desk, &ticket, &stale, Some(&ticket.token))).0,
+        StatusCode::CONFLICT
+    );
+    let mut gap = next_placement(&ticket, &desk, Kind::Message);
+    gap.seq += 1;
+    let gap = Message::seal(&ticket.reporter, gap, &ticket.key, b"{}", &mut rng).expect("seal");
+    assert_eq!(
+        error_code(post(&desk, &ticket, &gap, Some(&ticket.token))),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "transcript.unexpected_seq".into()
+        )
+    );
+    // A message signed by someone who is not a member.
+    let outsider = Identity::from_seed(&IdentitySeed::from_bytes([42; 32]));
+    let injected = Message::seal(
+        &outsider,
+        next_placement(&ticket, &desk, Kind::Message),
+        &ticket.key,
+        b"{}",
+        &mut rng,
+    )
+    .expect("seal");
+    assert_eq!(
+        error_code(post(&desk, &ticket, &injected, Some(&ticket.token))),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "transcript.not_a_member".into()
+        )
+    );
+    // An internal note on the conversation chain.
+    let note = Message::seal(
+        &desk.admin,
+        next_placement(&ticket, &desk, Kind::InternalNote),
+        &ticket.key,
+        b"{}",
+        &mut rng,
+    )
+    .expect("seal");
+    assert_eq!(
+        error_code(post(&desk, &ticket, &note, None)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "transcript.kind_not_allowed".into()
+        )
+    );
+    // Bad JSON and a wrong content type answer JSON errors too.
+    let url = desk.server.url(&format!("/api/v1/tickets/{id}/messages"));
+    let response = desk
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .expect("post");
+    assert_eq!(
+        error_code(response),
+        (StatusCode::BAD_REQUEST, "bad_json".into())
+    );
+    let response = desk.http.post(&url).body("{}").send().expect("post");
+    assert_eq!(
+        error_code(response),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "content_type".into())
+    );
+    // Still exactly one message.
+    let read: Value = desk
+        .http
+        .get(&url)
+        .bearer_auth(&ticket.token)
+        .send()
+        .expect("read")
+        .json()
+        .expect("json");
+    assert_eq!(read["messages"].as_array().expect("messages").len(), 1);
+}
+
+#[test]
+fn oversized_body_is_refused_with_json() {
+    let desk = desk();
+    // 300 KiB: under the general 2 MiB limit, over the anonymous 256 KiB one.
+    let anonymous = desk
+        .http
+        .post(desk.server.url("/api/v1/tickets"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"reporter\":\"{}\"}}", "A".repeat(300 << 10)))
+        .send()
+        .expect("post");
+    assert_eq!(
+        error_code(anonymous),
+        (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large".into())
+    );
+    let authenticated = desk
+        .http
+        .post(desk.server.url("/api/v1/directory"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"entry\":\"{}\"}}", "A".repeat(300 << 10)))
+        .send()
+        .expect("post");
+    assert_eq!(
+        error_code(authenticated),
+        (StatusCode::BAD_REQUEST, "too_large".into())
+    );
+    let huge = "A".repeat(3 << 20);
+    let response = desk
+        .http
+        .post(desk.server.url("/api/v1/tickets"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"reporter\":\"{huge}\"}}"))
+        .send()
+        .expect("post");
+    assert_eq!(
+        error_code(response),
+        (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large".into())
+    );
+}
