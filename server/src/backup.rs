@@ -21,6 +21,7 @@
 //! before it touches the data directory, imports into a new sibling directory and only then
 //! swaps it in, so a failure at any point leaves the data directory as it was.
 
+use crate::storage::sled_store::{LOCK_WAIT, is_lock_error, open_waiting_for_lock};
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -135,19 +136,17 @@ fn failed(what: impl std::fmt::Display, error: impl std::fmt::Display) -> Backup
 
 /// Opens the sled database in `dir`, turning a held lock into [`BackupError::Locked`].
 fn open_db(dir: &Path, create_new: bool) -> Result<sled::Db, BackupError> {
-    sled::Config::new()
-        .path(dir)
-        .create_new(create_new)
-        .open()
-        .map_err(|error| match &error {
-            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                BackupError::Locked(dir.to_path_buf())
-            }
-            _ => failed(
+    let config = sled::Config::new().path(dir).create_new(create_new);
+    open_waiting_for_lock(&config, LOCK_WAIT).map_err(|error| {
+        if is_lock_error(&error) {
+            BackupError::Locked(dir.to_path_buf())
+        } else {
+            failed(
                 format_args!("cannot open the database in {}", dir.display()),
                 error,
-            ),
-        })
+            )
+        }
+    })
 }
 
 fn unix_now() -> u64 {
@@ -607,7 +606,7 @@ mod tests {
     type Contents = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
 
     fn contents(dir: &Path) -> Contents {
-        let db = sled::open(dir).unwrap();
+        let db = open_waiting_for_lock(&sled::Config::new().path(dir), LOCK_WAIT).unwrap();
         let mut all = Contents::new();
         for name in db.tree_names() {
             let tree = db.open_tree(&name).unwrap();
@@ -622,7 +621,7 @@ mod tests {
 
     /// A database with several trees, binary keys, an empty value and a large value.
     fn make_db(dir: &Path) -> Contents {
-        let db = sled::open(dir).unwrap();
+        let db = open_waiting_for_lock(&sled::Config::new().path(dir), LOCK_WAIT).unwrap();
         db.insert(b"in-default-tree", b"x".as_slice()).unwrap();
         let meta = db.open_tree("meta").unwrap();
         meta.insert(b"schema_version", &1u32.to_be_bytes()[..])
@@ -825,7 +824,7 @@ mod tests {
         let file = tmp.path().join("b");
         backup(&data, &file).unwrap();
 
-        let running = sled::open(&data).unwrap();
+        let running = open_waiting_for_lock(&sled::Config::new().path(&data), LOCK_WAIT).unwrap();
         let error = backup(&data, &tmp.path().join("other")).unwrap_err();
         assert!(matches!(error, BackupError::Locked(_)), "{error}");
         assert_eq!(

@@ -59,6 +59,11 @@ async fn serve_async(config: Config) -> Result<(), String> {
         max_anonymous_body_bytes: usize::try_from(config.max_anonymous_body_bytes)
             .unwrap_or(usize::MAX),
         ticket_quota_bytes: config.ticket_quota_bytes,
+        anonymous_tickets_per_hour: config.anonymous_tickets_per_hour,
+        posts_per_minute: config.posts_per_minute,
+        proof_of_work_bits: config.proof_of_work_bits,
+        trust_forwarded_for: config.trust_forwarded_for,
+        session_ttl_seconds: config.session_ttl_seconds,
     };
     let state = Arc::new(AppState::load(
         store.clone(),
@@ -86,6 +91,8 @@ async fn serve_async(config: Config) -> Result<(), String> {
         );
     }
     tracing::info!(%address, "listening");
+    // Forgets rate-limit keys and proof-of-work challenges that are no longer needed.
+    tokio::spawn(api::limits::housekeeping(Arc::downgrade(&state)));
 
     axum::serve(
         listener,
@@ -103,10 +110,12 @@ async fn serve_async(config: Config) -> Result<(), String> {
 
 /// The whole application: API routes, the web folder (if present) and the security headers.
 pub fn app(state: Arc<AppState>, config: &Config) -> axum::Router {
-    let mut router = api::router(state);
+    let mut router = api::router(state.clone());
     if config.web_dir.is_dir() {
         router = router.fallback_service(ServeDir::new(&config.web_dir));
     }
+    // Request ids, access log and request metrics, for every route and the fallback.
+    router = api::metrics::observe(router, state);
     let headers = [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::REFERRER_POLICY, "no-referrer"),

@@ -1,11 +1,15 @@
 //! The HTTP API (spec/API.md): thin axum handlers around `sealdesk_crypto`'s verification and
 //! the [`Store`](crate::storage::Store).
 
+pub mod accounts;
 pub mod directory;
 pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod invites;
+pub mod limits;
+pub mod metrics;
+pub mod pow;
 pub mod tickets;
 
 use std::collections::HashMap;
@@ -29,6 +33,16 @@ pub struct Limits {
     pub max_anonymous_body_bytes: usize,
     /// Largest ciphertext stored per ticket, in bytes.
     pub ticket_quota_bytes: u64,
+    /// Anonymous tickets one client address may create per hour.
+    pub anonymous_tickets_per_hour: u32,
+    /// Messages one access token or sender key may post per minute.
+    pub posts_per_minute: u32,
+    /// Leading zero bits of the proof of work for anonymous tickets (0: off).
+    pub proof_of_work_bits: u32,
+    /// Whether the first `X-Forwarded-For` address is the client address.
+    pub trust_forwarded_for: bool,
+    /// How long a sign-in session stays valid, in seconds.
+    pub session_ttl_seconds: u64,
 }
 
 impl Default for Limits {
@@ -37,6 +51,11 @@ impl Default for Limits {
             max_body_bytes: 1 << 20,
             max_anonymous_body_bytes: 256 << 10,
             ticket_quota_bytes: 100 << 20,
+            anonymous_tickets_per_hour: 10,
+            posts_per_minute: 60,
+            proof_of_work_bits: 0,
+            trust_forwarded_for: false,
+            session_ttl_seconds: 2_592_000,
         }
     }
 }
@@ -52,6 +71,12 @@ pub struct AppState {
     ticket_locks: Mutex<HashMap<[u8; 16], Arc<tokio::sync::Mutex<()>>>>,
     /// Configured limits.
     pub limits: Limits,
+    /// Rate limiters (in memory only).
+    pub rate_limits: limits::RateLimits,
+    /// Outstanding proof-of-work challenges.
+    pub pow: pow::PowChallenges,
+    /// Request and storage metrics for `/metrics`.
+    pub metrics: metrics::Metrics,
     /// The data directory (command-line invites live in `invites/` below it).
     pub data_dir: std::path::PathBuf,
 }
@@ -81,6 +106,9 @@ impl AppState {
             store,
             directory: RwLock::new(directory),
             ticket_locks: Mutex::new(HashMap::new()),
+            rate_limits: limits::RateLimits::new(&limits),
+            pow: pow::PowChallenges::new(limits.proof_of_work_bits),
+            metrics: metrics::Metrics::default(),
             limits,
             data_dir,
         })
@@ -113,6 +141,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     let limits = state.limits.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/api/v1/pow/challenge", get(pow::challenge))
         .route(
             "/api/v1/directory",
             get(directory::read).post(directory::append),
@@ -133,6 +163,36 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/tickets/{id}/wraps", get(tickets::read_wraps))
         .route("/api/v1/tickets/{id}", get(tickets::read_ticket))
+        // Accounts: the routes open to anyone get the smaller anonymous body limit.
+        .route(
+            "/api/v1/accounts/prelogin",
+            axum::routing::post(accounts::prelogin)
+                .layer(DefaultBodyLimit::max(limits.max_anonymous_body_bytes)),
+        )
+        .route(
+            "/api/v1/accounts/register",
+            axum::routing::post(accounts::register)
+                .layer(DefaultBodyLimit::max(limits.max_anonymous_body_bytes)),
+        )
+        .route(
+            "/api/v1/accounts/login",
+            axum::routing::post(accounts::login)
+                .layer(DefaultBodyLimit::max(limits.max_anonymous_body_bytes)),
+        )
+        .route(
+            "/api/v1/accounts/logout",
+            axum::routing::post(accounts::logout),
+        )
+        .route(
+            "/api/v1/accounts/keyring",
+            axum::routing::put(accounts::replace_keyring),
+        )
+        .route("/api/v1/accounts/tickets", get(accounts::list_tickets))
+        .route(
+            "/api/v1/tickets/account",
+            axum::routing::post(accounts::create_ticket),
+        )
+        .route("/api/v1/inbox", get(accounts::inbox))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::encoding::{b64, from_b64, from_b64_array, ticket_id};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
-use super::{AppState, now};
+use super::{AppState, accounts, now};
 use crate::storage::{Owner, Status, StoredMessage, TicketRecord, WrapRecord};
 
 /// Largest encoded message: header, length, padded content and tag, signature.
@@ -41,6 +41,9 @@ pub struct CreateBody {
     /// Optional address for notifications and "resend access link".
     #[serde(default)]
     pub notify_email: Option<String>,
+    /// The solved proof-of-work challenge, required when `proof_of_work_bits` > 0.
+    #[serde(default)]
+    pub pow: Option<super::pow::ProofOfWork>,
 }
 
 /// Answer of a created ticket.
@@ -53,17 +56,41 @@ pub struct Created {
 /// `POST /api/v1/tickets`: opens an anonymous ticket.
 pub async fn create(
     State(state): State<Arc<AppState>>,
+    // Spends one creation of the client address's hourly allowance before the body is read.
+    _allowance: super::limits::AnonymousTicketAllowance,
     Json(body): Json<CreateBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let reporter_bytes = from_b64("reporter", &body.reporter, 64)?;
+    state.pow.verify(body.pow.as_ref(), now())?;
+    let access_token_hash = from_b64_array::<32>("access_token_hash", &body.access_token_hash)?;
+    open_ticket(
+        &state,
+        Owner::Anonymous { access_token_hash },
+        &body.reporter,
+        &body.message,
+        &body.wraps,
+        body.notify_email,
+    )
+    .await
+}
+
+/// Verifies and stores a new ticket owned by `owner`: shared by `POST /api/v1/tickets`
+/// (anonymous) and `POST /api/v1/tickets/account` (accounts).
+pub(super) async fn open_ticket(
+    state: &AppState,
+    owner: Owner,
+    reporter: &str,
+    message: &str,
+    wraps: &[String],
+    notify_email: Option<String>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let reporter_bytes = from_b64("reporter", reporter, 64)?;
     let reporter = PublicIdentity::from_bytes(&reporter_bytes)
         .map_err(|e| ApiError::rejected(&e, "reporter key"))?;
-    let access_token_hash = from_b64_array::<32>("access_token_hash", &body.access_token_hash)?;
-    let notify_email = body.notify_email.map(validate_email).transpose()?;
-    let message_bytes = from_b64("message", &body.message, MAX_MESSAGE_LEN)?;
+    let notify_email = notify_email.map(validate_email).transpose()?;
+    let message_bytes = from_b64("message", message, MAX_MESSAGE_LEN)?;
     let message =
         Message::from_bytes(&message_bytes).map_err(|e| ApiError::rejected(&e, "message"))?;
-    let wraps = decode_wraps(&body.wraps)?;
+    let wraps = decode_wraps(wraps)?;
 
     let id = message.header.ticket_id;
     let members = Members::new(id, reporter);
@@ -82,7 +109,7 @@ pub async fn create(
         id: id.0,
         reporter: reporter_bytes,
         endorsements: Vec::new(),
-        owner: Owner::Anonymous { access_token_hash },
+        owner,
         created_at: time,
         last_activity: time,
         status: Status::Open,
@@ -105,6 +132,7 @@ pub async fn create(
         .create_ticket(&record, &first, &wrap_records(&wraps))?;
     drop(directory_guard);
     state.commit().await?;
+    state.metrics.ticket_created();
     tracing::info!(ticket = %id.to_hex(), "ticket created");
     Ok((
         StatusCode::CREATED,
@@ -167,7 +195,10 @@ pub async fn post_message(
     let sender_is_admin = directory
         .admin_at(directory.head_seq(), &message.header.sender)
         .is_some();
-    if !sender_is_admin && !bearer_matches(&headers, &record) {
+    if !sender_is_admin
+        && !bearer_matches(&headers, &record)
+        && !accounts::session_owns(&state, &headers, &record)?
+    {
         return Err(ApiError::unauthorized());
     }
 
@@ -198,6 +229,13 @@ pub async fn post_message(
             ));
         }
     }
+    // Counted only now that the signature verified: a forged message naming an
+    // administrator cannot spend that administrator's allowance.
+    state.rate_limits.post(&super::limits::PostKey::of(
+        sender_is_admin,
+        &message.header.sender,
+        &record.owner,
+    ))?;
 
     let added = (message_bytes.len() + wraps.len() * WRAP_LEN) as u64;
     if record.storage_bytes.saturating_add(added) > state.limits.ticket_quota_bytes {
@@ -234,6 +272,7 @@ pub async fn post_message(
         .append_message(&record, chain.to_u8(), &stored, &wrap_records(&wraps))?;
     drop(directory_guard);
     state.commit().await?;
+    state.metrics.message_posted();
     Ok((
         StatusCode::CREATED,
         Json(Posted {
@@ -277,16 +316,17 @@ pub struct MessagesOut {
     pub more: bool,
 }
 
-/// `GET /api/v1/tickets/{id}/messages?chain=0&after=N`: the reporter (access token) reads the
-/// conversation. (Administrators read through their sessions, with accounts.)
+/// `GET /api/v1/tickets/{id}/messages?chain=0&after=N`: the reporter (access token or its
+/// account's session) reads the conversation; an administrator's session reads either chain.
 pub async fn read_messages(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(query): Query<ChainQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Json<MessagesOut>> {
-    let record = authorised_ticket(&state, &id, &headers)?;
-    if query.chain != 0 {
+    let (record, reader) = authorised_ticket(&state, &id, &headers).await?;
+    // The notes chain (1) is for administrators only.
+    if query.chain > 1 || (query.chain == 1 && reader != Reader::Administrator) {
         return Err(ApiError::not_found("chain"));
     }
     let mut messages = state
@@ -321,8 +361,9 @@ pub async fn read_wraps(
     Query(query): Query<ChainQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Json<WrapsOut>> {
-    let record = authorised_ticket(&state, &id, &headers)?;
-    if query.chain != 0 {
+    let (record, reader) = authorised_ticket(&state, &id, &headers).await?;
+    // The notes chain (1) is for administrators only.
+    if query.chain > 1 || (query.chain == 1 && reader != Reader::Administrator) {
         return Err(ApiError::not_found("chain"));
     }
     let recipient = query.recipient.as_deref().ok_or_else(|| {
@@ -360,7 +401,7 @@ pub async fn read_ticket(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<TicketOut>> {
-    let record = authorised_ticket(&state, &id, &headers)?;
+    let (record, _) = authorised_ticket(&state, &id, &headers).await?;
     let conversation =
         ChainState::from_bytes(&record.chain_states[0]).map_err(|_| corrupt_record())?;
     Ok(Json(TicketOut {
@@ -379,19 +420,46 @@ pub async fn read_ticket(
 
 // ---- helpers ----
 
-/// Loads a ticket the bearer may read; an unknown ticket and a wrong token both answer 404,
-/// so a token holder learns nothing about other tickets.
-fn authorised_ticket(state: &AppState, id: &str, headers: &HeaderMap) -> ApiResult<TicketRecord> {
+/// Who reads a ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reader {
+    /// The ticket's access token, or a session of the account that owns it.
+    Reporter,
+    /// A session of an account whose identity is an administrator at the directory head.
+    Administrator,
+}
+
+/// Loads a ticket the bearer may read: with the ticket's access token, a session of its
+/// account, or an administrator's session. An unknown ticket and a wrong token or session
+/// both answer 404, so a token holder learns nothing about other tickets.
+async fn authorised_ticket(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> ApiResult<(TicketRecord, Reader)> {
     let id = ticket_id(id)?;
     let record = state
         .store
         .ticket(&id)?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
     if bearer_matches(headers, &record) {
-        Ok(record)
-    } else {
-        Err(ApiError::not_found("ticket"))
+        return Ok((record, Reader::Reporter));
     }
+    if let Some(session) = accounts::session(state, headers)? {
+        let is_admin = state
+            .directory
+            .read()
+            .await
+            .as_ref()
+            .is_some_and(|directory| session.is_administrator(directory));
+        if is_admin {
+            return Ok((record, Reader::Administrator));
+        }
+        if session.owns(&record) {
+            return Ok((record, Reader::Reporter));
+        }
+    }
+    Err(ApiError::not_found("ticket"))
 }
 
 /// Whether the `Authorization: Bearer <token>` header carries the ticket's access token

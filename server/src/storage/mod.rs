@@ -141,6 +141,11 @@ pub trait Store: Send + Sync + 'static {
     /// Approximate bytes on disk, for `/metrics`.
     fn size_on_disk(&self) -> StoreResult<u64>;
 
+    /// Group-commit flushes performed since opening, for `/metrics` (0 if not counted).
+    fn flushes(&self) -> u64 {
+        0
+    }
+
     // ---- directory log (PROTOCOL.md §7) ----
 
     /// The encoded directory entries from position `from` on, in order.

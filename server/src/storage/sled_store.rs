@@ -249,33 +249,44 @@ fn insert_wraps(
     Ok(())
 }
 
-/// How long [`open_db`] waits for the lock of a database that is still being closed.
-const LOCK_WAIT: Duration = Duration::from_secs(2);
+/// How long [`open_waiting_for_lock`] waits for the lock of a database that is still being
+/// closed.
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(2);
 
-/// Opens the sled database, waiting up to [`LOCK_WAIT`] for its file lock: sled 0.34 releases
-/// the lock from a background thread shortly after the last handle is dropped
-/// (spacejam/sled#1289), so reopening a directory in the same process can briefly fail.
-fn open_db(path: &Path) -> StoreResult<Db> {
-    let deadline = Instant::now() + LOCK_WAIT;
+/// Whether `error` is sled 0.34.7's "the directory is locked by another handle" (reported as
+/// `ErrorKind::Other` with this message, config.rs).
+pub(crate) fn is_lock_error(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().starts_with("could not acquire lock"))
+}
+
+/// Opens a sled database with `config`, waiting up to `wait` for its file lock: sled 0.34
+/// releases the lock from a background thread shortly after the last handle is dropped
+/// (spacejam/sled#1289), so reopening a directory in the same process can briefly fail. After
+/// `wait`, the lock error itself is returned (another process holds the directory).
+pub(crate) fn open_waiting_for_lock(config: &sled::Config, wait: Duration) -> sled::Result<Db> {
+    let deadline = Instant::now() + wait;
     let mut pause = Duration::from_millis(2);
     loop {
-        match sled::Config::new().path(path).open() {
-            Ok(db) => return Ok(db),
-            // sled 0.34.7 reports it as `ErrorKind::Other` with this message (config.rs).
-            Err(sled::Error::Io(error))
-                if error.to_string().starts_with("could not acquire lock") =>
-            {
-                if Instant::now() >= deadline {
-                    return Err(StoreError::Backend(format!(
-                        "the data directory is in use by another process: {error}"
-                    )));
-                }
+        match config.open() {
+            Err(error) if is_lock_error(&error) && Instant::now() < deadline => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            Err(error) => return Err(backend(error)),
+            result => return result,
         }
     }
+}
+
+fn open_db(path: &Path) -> StoreResult<Db> {
+    open_waiting_for_lock(&sled::Config::new().path(path), LOCK_WAIT).map_err(|error| {
+        if is_lock_error(&error) {
+            StoreError::Backend(format!(
+                "the data directory is in use by another process: {error}"
+            ))
+        } else {
+            backend(error)
+        }
+    })
 }
 
 impl SledStore {
@@ -401,6 +412,10 @@ impl Store for SledStore {
 
     fn size_on_disk(&self) -> StoreResult<u64> {
         self.db.size_on_disk().map_err(backend)
+    }
+
+    fn flushes(&self) -> u64 {
+        SledStore::flushes(self)
     }
 
     fn directory(&self, from: u64) -> StoreResult<Vec<Vec<u8>>> {

@@ -1,0 +1,381 @@
+//! Rate limits (spec/API.md, "Rate limits"): keyed GCRA limiters from `governor`, held in
+//! memory only.
+//!
+//! - anonymous ticket creation: `anonymous_tickets_per_hour` per client address;
+//! - proof-of-work challenges: ten times that per client address (a challenge is cheap to ask
+//!   for, but each one occupies the bounded challenge table);
+//! - posts: `posts_per_minute` per access token (reporters, keyed by the token's hash) or per
+//!   sender key (administrators, whose verified signature authorises the post).
+//!
+//! The client address is the TCP peer, or with `trust_forwarded_for` the first address of
+//! `X-Forwarded-For`. IPv6 addresses are limited per /64, since one host commonly holds a
+//! whole /64. Keys whose allowance has fully replenished are dropped every
+//! [`HOUSEKEEPING_INTERVAL`] (by [`housekeeping`], started by `sealdesk serve`) and every
+//! [`HOUSEKEEPING_EVERY`] checks (so a flood between two runs is bounded too): the tables
+//! stay proportional to recently active clients, and an address is not kept in memory much
+//! longer than its limit needs it.
+
+use std::convert::Infallible;
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use super::error::ApiError;
+use super::{AppState, Limits};
+use crate::storage::Owner;
+
+/// Keyed limiters drop stale keys once per this many checks.
+pub const HOUSEKEEPING_EVERY: u64 = 256;
+
+/// How often [`housekeeping`] runs.
+pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Proof-of-work challenges one client address may ask for, per anonymous ticket allowed.
+pub const CHALLENGES_PER_TICKET: u32 = 10;
+
+/// One keyed limiter with its housekeeping and refusal counters.
+pub struct KeyedLimiter<K: Hash + Eq + Clone> {
+    name: &'static str,
+    limiter: DefaultKeyedRateLimiter<K>,
+    checks: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
+    /// A limiter called `name` (in errors and metrics) allowing `quota`.
+    pub fn new(name: &'static str, quota: Quota) -> Self {
+        KeyedLimiter {
+            name,
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            checks: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// Spends one unit of `key`'s allowance, or answers `429 rate_limited` with the seconds to
+    /// wait (rounded up, at least 1).
+    ///
+    /// # Errors
+    /// `rate_limited` when the key has no allowance left.
+    pub fn check(&self, key: &K) -> Result<(), ApiError> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % HOUSEKEEPING_EVERY
+            == HOUSEKEEPING_EVERY - 1
+        {
+            self.housekeeping();
+        }
+        match self.limiter.check_key(key) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                let wait = not_until.wait_time_from(self.limiter.clock().now());
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                tracing::info!(limit = self.name, retry_after = seconds, "rate limited");
+                Err(rate_limited(seconds.max(1)))
+            }
+        }
+    }
+
+    /// The limiter's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Requests refused so far.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Keys currently held.
+    pub fn keys(&self) -> usize {
+        self.limiter.len()
+    }
+
+    /// Drops the keys whose state is indistinguishable from a fresh one.
+    pub fn housekeeping(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// `429 rate_limited` with `Retry-After: seconds`.
+pub fn rate_limited(seconds: u64) -> ApiError {
+    ApiError {
+        retry_after: Some(seconds),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many requests; try again in {seconds} seconds."),
+        )
+    }
+}
+
+/// What a post is counted against.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PostKey {
+    /// A reporter's access token, by its hash.
+    AccessToken([u8; 32]),
+    /// An account holder, by account id.
+    Account(String),
+    /// An administrator, by the key id whose signature authorised the post.
+    Sender([u8; 32]),
+}
+
+impl PostKey {
+    /// The key of a post to a ticket owned by `owner`: the sender's key id for an
+    /// administrator's post, the ticket's credential otherwise. Call it only once the
+    /// message's signature has verified, so that a forged message naming an administrator
+    /// cannot spend that administrator's allowance.
+    pub fn of(sender_is_admin: bool, sender: &sealdesk_crypto::KeyId, owner: &Owner) -> Self {
+        match owner {
+            _ if sender_is_admin => PostKey::Sender(sender.0),
+            Owner::Anonymous { access_token_hash } => PostKey::AccessToken(*access_token_hash),
+            Owner::Account { account_id } => PostKey::Account(account_id.clone()),
+        }
+    }
+}
+
+/// Every limiter of the server.
+pub struct RateLimits {
+    /// Anonymous ticket creation, per client address (per hour).
+    pub anonymous_tickets: KeyedLimiter<IpAddr>,
+    /// Proof-of-work challenges, per client address (per hour).
+    pub pow_challenges: KeyedLimiter<IpAddr>,
+    /// Posted messages, per credential (per minute).
+    pub posts: KeyedLimiter<PostKey>,
+}
+
+impl RateLimits {
+    /// The limiters for `limits` (a zero rate counts as 1).
+    pub fn new(limits: &Limits) -> Self {
+        let tickets = nonzero(limits.anonymous_tickets_per_hour);
+        RateLimits {
+            anonymous_tickets: KeyedLimiter::new("anonymous_tickets", Quota::per_hour(tickets)),
+            pow_challenges: KeyedLimiter::new(
+                "pow_challenges",
+                Quota::per_hour(tickets.saturating_mul(nonzero(CHALLENGES_PER_TICKET))),
+            ),
+            posts: KeyedLimiter::new("posts", Quota::per_minute(nonzero(limits.posts_per_minute))),
+        }
+    }
+
+    /// Spends one anonymous ticket creation of `client`.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn anonymous_ticket(&self, client: ClientAddr) -> Result<(), ApiError> {
+        self.anonymous_tickets.check(&client.limit_key())
+    }
+
+    /// Spends one proof-of-work challenge of `client`.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn pow_challenge(&self, client: ClientAddr) -> Result<(), ApiError> {
+        self.pow_challenges.check(&client.limit_key())
+    }
+
+    /// Spends one post of `key`.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn post(&self, key: &PostKey) -> Result<(), ApiError> {
+        self.posts.check(key)
+    }
+}
+
+/// Every [`HOUSEKEEPING_INTERVAL`], until the state is dropped: drops the rate-limit keys
+/// whose allowance has fully replenished and the expired proof-of-work challenges.
+pub async fn housekeeping(state: Weak<AppState>) {
+    let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        state.rate_limits.anonymous_tickets.housekeeping();
+        state.rate_limits.pow_challenges.housekeeping();
+        state.rate_limits.posts.housekeeping();
+        state.pow.purge(super::now());
+    }
+}
+
+fn nonzero(value: u32) -> NonZeroU32 {
+    NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN)
+}
+
+/// The client's address: the TCP peer, or with `trust_forwarded_for` the first address of
+/// `X-Forwarded-For` (the peer if the header is missing or does not parse). Extracting it
+/// never fails; without connection information (in-process tests) it is `0.0.0.0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// The address from a request's parts.
+    pub fn from_parts(parts: &Parts, trust_forwarded_for: bool) -> Self {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+        let forwarded = trust_forwarded_for
+            .then(|| first_forwarded_for(&parts.headers))
+            .flatten();
+        ClientAddr(forwarded.unwrap_or(peer))
+    }
+
+    /// The key rate limits count against: an IPv4 address, or the /64 of an IPv6 address
+    /// (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn limit_key(self) -> IpAddr {
+        match self.0.to_canonical() {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => {
+                let prefix = u128::from(v6) & !u128::from(u64::MAX);
+                IpAddr::V6(Ipv6Addr::from(prefix))
+            }
+        }
+    }
+}
+
+/// The first address of the first `X-Forwarded-For` header (`a.b.c.d`, `a.b.c.d:port`, an
+/// IPv6 address or `[v6]:port`).
+fn first_forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let first = headers
+        .get("x-forwarded-for")?
+        .to_str()
+        .ok()?
+        .split(',')
+        .next()?
+        .trim();
+    first
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| first.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
+impl FromRequestParts<Arc<AppState>> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Infallible> {
+        Ok(ClientAddr::from_parts(
+            parts,
+            state.limits.trust_forwarded_for,
+        ))
+    }
+}
+
+/// An extractor that spends one anonymous ticket creation of the client's address before the
+/// body is read: a client over its limit is answered `429 rate_limited` at once. Every request
+/// to the route counts, whatever its outcome.
+pub struct AnonymousTicketAllowance;
+
+impl FromRequestParts<Arc<AppState>> for AnonymousTicketAllowance {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let client = ClientAddr::from_parts(parts, state.limits.trust_forwarded_for);
+        state.rate_limits.anonymous_ticket(client)?;
+        Ok(AnonymousTicketAllowance)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+
+    use super::*;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+        let mut request = Request::builder().uri("/");
+        if let Some(value) = forwarded {
+            request = request.header("x-forwarded-for", value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        parts
+            .extensions
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        parts
+    }
+
+    #[test]
+    fn client_address_trusts_forwarded_for_only_when_told() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let p = parts("10.0.0.1:5000", Some("203.0.113.7, 10.0.0.1"));
+        assert_eq!(ClientAddr::from_parts(&p, false).0, ip("10.0.0.1"));
+        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("203.0.113.7"));
+        let p = parts("10.0.0.1:5000", Some("[2001:db8::1]:443"));
+        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("2001:db8::1"));
+        let p = parts("10.0.0.1:5000", Some("not an address"));
+        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("10.0.0.1"));
+        let p = parts("10.0.0.1:5000", None);
+        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn ipv6_is_limited_per_64_and_mapped_v4_as_v4() {
+        let key = |s: &str| ClientAddr(s.parse().unwrap()).limit_key();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::2"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), key("192.0.2.1"));
+        assert_eq!(key("192.0.2.1").to_string(), "192.0.2.1");
+    }
+
+    #[test]
+    fn limiter_refuses_beyond_the_burst_with_retry_after() {
+        let limiter = KeyedLimiter::new("test", Quota::per_hour(nonzero(2)));
+        assert!(limiter.check(&1u8).is_ok());
+        assert!(limiter.check(&1u8).is_ok());
+        let error = limiter.check(&1u8).unwrap_err();
+        assert_eq!(error.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(error.code, "rate_limited");
+        // One of two per hour replenishes every 30 minutes.
+        let wait = error.retry_after.unwrap();
+        assert!((1_790..=1_800).contains(&wait), "{wait}");
+        assert!(limiter.check(&2u8).is_ok(), "keys are independent");
+        assert_eq!(limiter.refused(), 1);
+        assert_eq!(limiter.keys(), 2);
+    }
+
+    #[test]
+    fn housekeeping_drops_fresh_keys() {
+        // Ten per second: a key is fresh again 100 ms after its one request.
+        let limiter = KeyedLimiter::new("test", Quota::per_second(nonzero(10)));
+        for key in 0..100u32 {
+            assert!(limiter.check(&key).is_ok());
+        }
+        assert_eq!(limiter.keys(), 100);
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        limiter.housekeeping();
+        assert_eq!(limiter.keys(), 0);
+    }
+
+    #[test]
+    fn post_keys() {
+        let sender = sealdesk_crypto::KeyId([5; 32]);
+        let anonymous = Owner::Anonymous {
+            access_token_hash: [9; 32],
+        };
+        assert_eq!(
+            PostKey::of(false, &sender, &anonymous),
+            PostKey::AccessToken([9; 32])
+        );
+        assert_eq!(
+            PostKey::of(true, &sender, &anonymous),
+            PostKey::Sender([5; 32])
+        );
+    }
+}

@@ -1,0 +1,328 @@
+//! Optional proof of work for anonymous ticket creation (spec/API.md, "Proof of work").
+//!
+//! With `proof_of_work_bits` > 0, the browser asks `GET /api/v1/pow/challenge` for a random
+//! 32-byte challenge, finds a `nonce` such that
+//! `SHA-256(u8 len(label) || label || challenge || u64be(nonce))`, with the label
+//! `sealdesk/v1/pow`, starts with at least `bits` zero bits, and sends both with
+//! `POST /api/v1/tickets`. The server keeps issued challenges in memory (at most
+//! [`MAX_OUTSTANDING`], oldest dropped first) for [`CHALLENGE_TTL_SECONDS`]; the first request
+//! that presents a challenge spends it, whether or not its nonce is right.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use sealdesk_crypto::system_rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::encoding::{b64, from_b64_array};
+use super::error::{ApiError, ApiResult};
+use super::extract::Json;
+use super::limits::ClientAddr;
+use super::{AppState, now};
+
+/// The hash label (PROTOCOL.md §3 label encoding: one length byte, then the ASCII label).
+pub const POW_LABEL: &str = "sealdesk/v1/pow";
+/// How long an issued challenge stays valid.
+pub const CHALLENGE_TTL_SECONDS: u64 = 600;
+/// Most challenges held at once; issuing one more drops the oldest.
+pub const MAX_OUTSTANDING: usize = 65_536;
+
+/// `SHA-256(u8 len(label) || label || challenge || u64be(nonce))`.
+pub fn pow_hash(challenge: &[u8; 32], nonce: u64) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    // The label is a short constant: its length fits in one byte.
+    hasher.update([POW_LABEL.len() as u8]);
+    hasher.update(POW_LABEL.as_bytes());
+    hasher.update(challenge);
+    hasher.update(nonce.to_be_bytes());
+    hasher.finalize().into()
+}
+
+/// The number of leading zero bits of `hash` (most significant bit of the first byte first).
+pub fn leading_zero_bits(hash: &[u8]) -> u32 {
+    let mut bits = 0;
+    for byte in hash {
+        bits += byte.leading_zeros();
+        if *byte != 0 {
+            break;
+        }
+    }
+    bits
+}
+
+/// Whether `nonce` solves `challenge` at `bits`.
+pub fn is_solution(challenge: &[u8; 32], nonce: u64, bits: u32) -> bool {
+    leading_zero_bits(&pow_hash(challenge, nonce)) >= bits
+}
+
+/// The smallest nonce that solves `challenge` at `bits` (what a client does; for tests and
+/// tools).
+pub fn solve(challenge: &[u8; 32], bits: u32) -> u64 {
+    (0..=u64::MAX)
+        .find(|&nonce| is_solution(challenge, nonce, bits))
+        .unwrap_or(u64::MAX)
+}
+
+/// The `pow` member of `POST /api/v1/tickets`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProofOfWork {
+    /// The challenge from `GET /api/v1/pow/challenge` (32 bytes, base64url).
+    pub challenge: String,
+    /// The solving nonce.
+    pub nonce: u64,
+}
+
+/// Issued, unspent challenges, in issue order (which, with one lifetime for all, is also
+/// expiry order).
+#[derive(Default)]
+struct Outstanding {
+    expires: HashMap<[u8; 32], u64>,
+    order: VecDeque<[u8; 32]>,
+}
+
+impl Outstanding {
+    /// Drops spent and expired challenges and, while the table holds at least `keep_below`,
+    /// the oldest ones.
+    fn drop_old(&mut self, now: u64, keep_below: usize) {
+        while let Some(oldest) = self.order.front() {
+            let expired = self.expires.get(oldest).is_none_or(|&at| at <= now);
+            if !expired && self.order.len() < keep_below {
+                break;
+            }
+            if let Some(oldest) = self.order.pop_front() {
+                self.expires.remove(&oldest);
+            }
+        }
+    }
+}
+
+/// The proof-of-work state: the difficulty and the outstanding challenges.
+pub struct PowChallenges {
+    bits: u32,
+    outstanding: Mutex<Outstanding>,
+}
+
+impl PowChallenges {
+    /// Proof of work of `bits` leading zero bits; 0 turns it off.
+    pub fn new(bits: u32) -> Self {
+        PowChallenges {
+            bits,
+            outstanding: Mutex::new(Outstanding::default()),
+        }
+    }
+
+    /// The required number of leading zero bits (0: off).
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// Challenges issued and neither spent nor expired (approximately: expired ones are
+    /// dropped lazily).
+    pub fn outstanding(&self) -> usize {
+        self.lock().expires.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Outstanding> {
+        self.outstanding
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Drops the challenges that expired by `now` (they are refused anyway; this frees
+    /// their memory).
+    pub fn purge(&self, now: u64) {
+        self.lock().drop_old(now, usize::MAX);
+    }
+
+    /// Issues a fresh random challenge valid until the returned Unix time.
+    pub fn issue(&self, now: u64) -> ([u8; 32], u64) {
+        let mut challenge = [0u8; 32];
+        fill_random(&mut system_rng(), &mut challenge);
+        let expires_at = now.saturating_add(CHALLENGE_TTL_SECONDS);
+        let mut outstanding = self.lock();
+        outstanding.drop_old(now, MAX_OUTSTANDING);
+        outstanding.expires.insert(challenge, expires_at);
+        outstanding.order.push_back(challenge);
+        (challenge, expires_at)
+    }
+
+    /// Checks the proof of work of a ticket creation (nothing to check when it is off) and
+    /// spends its challenge.
+    ///
+    /// # Errors
+    /// `400 pow_required` without `pow`; `403 pow_invalid` for a challenge that was not
+    /// issued, expired or was spent, or a nonce that does not solve it.
+    pub fn verify(&self, pow: Option<&ProofOfWork>, now: u64) -> ApiResult<()> {
+        if self.bits == 0 {
+            return Ok(());
+        }
+        let pow = pow.ok_or_else(|| {
+            ApiError::bad_request(
+                "pow_required",
+                "This instance requires a proof of work: get a challenge from \
+                 GET /api/v1/pow/challenge and send it solved as `pow`.",
+            )
+        })?;
+        let challenge =
+            from_b64_array::<32>("pow.challenge", &pow.challenge).map_err(|_| pow_invalid())?;
+        let expires_at = self.lock().expires.remove(&challenge);
+        match expires_at {
+            Some(at) if at > now && is_solution(&challenge, pow.nonce, self.bits) => Ok(()),
+            _ => Err(pow_invalid()),
+        }
+    }
+}
+
+fn pow_invalid() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "pow_invalid",
+        "The proof of work is not valid: the challenge is unknown, expired or already used, \
+         or the nonce does not solve it. Get a new challenge.",
+    )
+}
+
+/// Fills `out` from a cryptographic generator.
+pub(crate) fn fill_random<R: sealdesk_crypto::CryptoRng>(rng: &mut R, out: &mut [u8]) {
+    rng.fill_bytes(out);
+}
+
+/// Answer of `GET /api/v1/pow/challenge`.
+#[derive(Serialize)]
+pub struct ChallengeOut {
+    /// 32 random bytes (base64url); `null` when proof of work is off.
+    pub challenge: Option<String>,
+    /// Leading zero bits required; 0 when proof of work is off.
+    pub bits: u32,
+    /// Unix seconds after which the challenge is refused; `null` when proof of work is off.
+    pub expires_at: Option<u64>,
+}
+
+/// `GET /api/v1/pow/challenge`: a challenge for the next anonymous ticket creation.
+pub async fn challenge(
+    State(state): State<Arc<AppState>>,
+    client: ClientAddr,
+) -> ApiResult<Json<ChallengeOut>> {
+    let bits = state.pow.bits();
+    if bits == 0 {
+        return Ok(Json(ChallengeOut {
+            challenge: None,
+            bits,
+            expires_at: None,
+        }));
+    }
+    state.rate_limits.pow_challenge(client)?;
+    let (challenge, expires_at) = state.pow.issue(now());
+    Ok(Json(ChallengeOut {
+        challenge: Some(b64(&challenge)),
+        bits,
+        expires_at: Some(expires_at),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proof(challenge: &[u8; 32], nonce: u64) -> ProofOfWork {
+        ProofOfWork {
+            challenge: b64(challenge),
+            nonce,
+        }
+    }
+
+    #[test]
+    fn hash_is_the_specified_one() {
+        // SHA-256 of 0x0f || "sealdesk/v1/pow" || 32 zero bytes || 0x0000000000000001.
+        let mut input = vec![15u8];
+        input.extend_from_slice(b"sealdesk/v1/pow");
+        input.extend_from_slice(&[0; 32]);
+        input.extend_from_slice(&1u64.to_be_bytes());
+        let expected: [u8; 32] = Sha256::digest(&input).into();
+        assert_eq!(pow_hash(&[0; 32], 1), expected);
+        // The vectors of spec/API.md.
+        assert_eq!(
+            hex::encode(pow_hash(&[0; 32], 0)),
+            "9fab7bd80bca04d143f330f8e7804bcacbd77645fefb037cdd07b76060135a5a"
+        );
+        assert_eq!(solve(&[0; 32], 8), 110);
+        assert_eq!(
+            hex::encode(pow_hash(&[0; 32], 110)),
+            "00a54ab6351d9ed768bfe1863a9e1bc164a733135525b6320cf026e29435fec4"
+        );
+    }
+
+    #[test]
+    fn leading_zero_bits_counts_across_bytes() {
+        assert_eq!(leading_zero_bits(&[0xff]), 0);
+        assert_eq!(leading_zero_bits(&[0x01, 0xff]), 7);
+        assert_eq!(leading_zero_bits(&[0x00, 0x10, 0x00]), 11);
+        assert_eq!(leading_zero_bits(&[0, 0]), 16);
+    }
+
+    #[test]
+    fn challenges_are_single_use_and_expire() {
+        let pow = PowChallenges::new(8);
+        let (challenge, expires_at) = pow.issue(1_000);
+        assert_eq!(expires_at, 1_600);
+        let nonce = solve(&challenge, 8);
+        let wrong = (0..).find(|&n| !is_solution(&challenge, n, 8)).unwrap();
+
+        let code = |r: ApiResult<()>| r.unwrap_err().code;
+        assert_eq!(code(pow.verify(None, 1_001)), "pow_required");
+        assert!(pow.verify(Some(&proof(&challenge, nonce)), 1_001).is_ok());
+        assert_eq!(
+            code(pow.verify(Some(&proof(&challenge, nonce)), 1_001)),
+            "pow_invalid"
+        );
+        // A wrong nonce spends the challenge too.
+        let (challenge, _) = pow.issue(1_000);
+        assert_eq!(
+            code(pow.verify(Some(&proof(&challenge, wrong)), 1_001)),
+            "pow_invalid"
+        );
+        let nonce = solve(&challenge, 8);
+        assert_eq!(
+            code(pow.verify(Some(&proof(&challenge, nonce)), 1_001)),
+            "pow_invalid"
+        );
+        // Expired.
+        let (challenge, _) = pow.issue(1_000);
+        let nonce = solve(&challenge, 8);
+        assert_eq!(
+            code(pow.verify(Some(&proof(&challenge, nonce)), 1_600)),
+            "pow_invalid"
+        );
+        // Malformed.
+        let bad = ProofOfWork {
+            challenge: "!!".into(),
+            nonce: 0,
+        };
+        assert_eq!(code(pow.verify(Some(&bad), 1_001)), "pow_invalid");
+        // Off: nothing is required.
+        assert!(PowChallenges::new(0).verify(None, 0).is_ok());
+    }
+
+    #[test]
+    fn the_table_is_bounded() {
+        let pow = PowChallenges::new(1);
+        let (first, _) = pow.issue(0);
+        for _ in 0..MAX_OUTSTANDING {
+            pow.issue(0);
+        }
+        assert_eq!(pow.outstanding(), MAX_OUTSTANDING);
+        let nonce = solve(&first, 1);
+        assert!(
+            pow.verify(Some(&proof(&first, nonce)), 1).is_err(),
+            "the oldest challenge was dropped"
+        );
+        // Expired challenges go when the next one is issued, or on housekeeping.
+        pow.issue(CHALLENGE_TTL_SECONDS + 1);
+        assert_eq!(pow.outstanding(), 1);
+        pow.purge(2 * CHALLENGE_TTL_SECONDS + 1);
+        assert_eq!(pow.outstanding(), 0);
+    }
+}

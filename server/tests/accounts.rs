@@ -1,0 +1,1063 @@
+//! Accounts, sessions, account tickets and the administrators' inbox, against the real
+//! `sealdesk` binary on an ephemeral port (the harness is the one of `tests/api.rs`). Keys are
+//! derived as a browser derives them (Argon2id with the cheap test parameters).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use sealdesk_crypto::{
+    Argon2Params, AuthKey, Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed,
+    Keyring, Kind, MasterKey, Members, Message, Placement, ReporterEndorsement, TicketId,
+    TicketKey, TicketSecret, WrappedKey, Zeroizing, generate_salt, system_rng,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn b64(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+fn unb64(value: &Value) -> Vec<u8> {
+    Base64UrlUnpadded::decode_vec(value.as_str().expect("string")).expect("base64url")
+}
+
+/// A running server; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    invite: Option<String>,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(env: &[(&str, &str)]) -> Server {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sealdesk"));
+        command
+            .arg("serve")
+            .env("SEALDESK_DATA_DIR", data.path())
+            .env("SEALDESK_LISTEN", "127.0.0.1:0")
+            .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
+            .env("SEALDESK_LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("start sealdesk");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = lines.next().expect("a line").expect("utf-8");
+        let base = first
+            .strip_prefix("sealdesk listening on ")
+            .expect("listening line")
+            .to_owned();
+        let _ = lines.next();
+        let link = lines.next().expect("invite line").expect("utf-8");
+        let invite = link
+            .split_once('#')
+            .map(|(_, token)| token.trim().to_owned());
+        Server {
+            child,
+            base,
+            invite,
+            _data: data,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn error_code(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().expect("JSON error body");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (
+        status,
+        body["error"].as_str().expect("error code").to_owned(),
+    )
+}
+
+struct Desk {
+    server: Server,
+    http: Client,
+    admin: Identity,
+    directory: Directory,
+}
+
+const ADMIN_SEED: [u8; 32] = [7; 32];
+
+/// A server whose first administrator (seed [`ADMIN_SEED`]) redeemed the invite.
+fn desk_with(env: &[(&str, &str)]) -> Desk {
+    let server = Server::start(env);
+    let http = Client::new();
+    let admin = Identity::from_seed(&IdentitySeed::from_bytes(ADMIN_SEED));
+    let genesis = DirectoryEntry::genesis(&admin);
+    let invite = server.invite.clone().expect("invite");
+    let response = http
+        .post(server.url("/api/v1/invites/redeem-genesis"))
+        .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
+        .send()
+        .expect("redeem");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let directory = Directory::verify(&[genesis]).expect("genesis");
+    Desk {
+        server,
+        http,
+        admin,
+        directory,
+    }
+}
+
+fn desk() -> Desk {
+    desk_with(&[])
+}
+
+impl Desk {
+    fn post(&self, path: &str, body: &Value, session: Option<&str>) -> Response {
+        let mut request = self.http.post(self.server.url(path)).json(body);
+        if let Some(session) = session {
+            request = request.bearer_auth(session);
+        }
+        request.send().expect("post")
+    }
+
+    fn get(&self, path: &str, session: &str) -> Response {
+        self.http
+            .get(self.server.url(path))
+            .bearer_auth(session)
+            .send()
+            .expect("get")
+    }
+}
+
+// ---- what a browser does ----
+
+/// The keys a password gives for one salt (PROTOCOL.md §12).
+struct Derived {
+    salt: [u8; 16],
+    master: MasterKey,
+}
+
+impl Derived {
+    fn new(password: &str) -> Derived {
+        let salt = generate_salt(&mut system_rng());
+        Derived::with_salt(password, salt)
+    }
+
+    fn with_salt(password: &str, salt: [u8; 16]) -> Derived {
+        let master = MasterKey::derive(password.as_bytes(), &salt, Argon2Params::TEST_ONLY_CHEAP)
+            .expect("argon2");
+        Derived { salt, master }
+    }
+
+    fn auth_key(&self) -> String {
+        b64(self.master.auth_key().as_bytes())
+    }
+
+    fn seal(&self, seed: [u8; 32], app_data: &[u8]) -> Vec<u8> {
+        let keyring = Keyring {
+            identity_seed: IdentitySeed::from_bytes(seed),
+            app_data: Zeroizing::new(app_data.to_vec()),
+        };
+        self.master
+            .keyring_key()
+            .seal(&keyring, &mut system_rng())
+            .expect("seal keyring")
+    }
+}
+
+fn cheap() -> Value {
+    json!({"memory_kib": 256, "iterations": 1, "parallelism": 1})
+}
+
+/// The identity proof of spec/API.md: a self-endorsement for
+/// `H(lp(label) || lp(username) || auth_hash)[0..16]`, written here from the spec.
+fn identity_proof(identity: &Identity, username: &str, auth_key: &AuthKey) -> String {
+    let label = b"sealdesk/v1/account/identity-proof";
+    let mut hasher = Sha256::new();
+    hasher.update([label.len() as u8]);
+    hasher.update(label);
+    hasher.update([username.len() as u8]);
+    hasher.update(username.as_bytes());
+    hasher.update(auth_key.server_hash());
+    let digest = hasher.finalize();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    let proof = ReporterEndorsement::sign(identity, TicketId(id), identity.public(), 0);
+    b64(&proof.to_bytes())
+}
+
+/// An account as its browser knows it.
+struct Account {
+    username: String,
+    seed: [u8; 32],
+    derived: Derived,
+    sealed: Vec<u8>,
+}
+
+impl Account {
+    fn new(username: &str, password: &str, seed: [u8; 32]) -> Account {
+        let derived = Derived::new(password);
+        let sealed = derived.seal(seed, b"{\"links\":[]}");
+        Account {
+            username: username.to_owned(),
+            seed,
+            derived,
+            sealed,
+        }
+    }
+
+    fn identity(&self) -> Identity {
+        Identity::from_seed(&IdentitySeed::from_bytes(self.seed))
+    }
+
+    fn register_body(&self) -> Value {
+        let identity = self.identity();
+        json!({
+            "username": self.username,
+            "salt": b64(&self.derived.salt),
+            "argon2": cheap(),
+            "auth_key": self.derived.auth_key(),
+            "keyring": b64(&self.sealed),
+            "identity": b64(&identity.public().to_bytes()),
+            "identity_proof": identity_proof(
+                &identity,
+                &self.username.to_ascii_lowercase(),
+                &self.derived.master.auth_key(),
+            ),
+        })
+    }
+
+    fn register(&self, desk: &Desk) -> Response {
+        desk.post("/api/v1/accounts/register", &self.register_body(), None)
+    }
+
+    fn login(&self, desk: &Desk) -> Value {
+        let response = desk.post(
+            "/api/v1/accounts/login",
+            &json!({"username": self.username, "auth_key": self.derived.auth_key()}),
+            None,
+        );
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().expect("json")
+    }
+
+    /// Registers and signs in; returns the session token.
+    fn enrol(&self, desk: &Desk) -> String {
+        assert_eq!(self.register(desk).status(), StatusCode::CREATED);
+        self.login(desk)["session"]
+            .as_str()
+            .expect("session")
+            .to_owned()
+    }
+}
+
+/// A ticket's first message and wraps, for a reporter identity; returns the id, key, state
+/// and the body fields.
+fn first_message(
+    desk: &Desk,
+    reporter: &Identity,
+    id: TicketId,
+) -> (TicketKey, ChainState, Members, Value) {
+    let mut rng = system_rng();
+    let key = TicketKey::generate(&mut rng);
+    let head = desk.directory.head_seq();
+    let placement = Placement {
+        ticket_id: id,
+        chain: Chain::Conversation,
+        seq: 1,
+        prev_hash: [0; 32],
+        epoch: 0,
+        dir_seq: head,
+        kind: Kind::Message,
+    };
+    let message =
+        Message::seal(reporter, placement, &key, br#"{"text":"help"}"#, &mut rng).expect("seal");
+    let wraps: Vec<String> = [reporter.public(), desk.admin.public()]
+        .iter()
+        .map(|recipient| {
+            let wrap = WrappedKey::seal(
+                reporter,
+                recipient,
+                id,
+                Chain::Conversation,
+                0,
+                head,
+                &key,
+                &mut rng,
+            )
+            .expect("wrap");
+            b64(&wrap.to_bytes())
+        })
+        .collect();
+    let members = Members::new(id, reporter.public().clone());
+    let mut state = ChainState::new(id, Chain::Conversation);
+    state
+        .push(&message, &members, &desk.directory)
+        .expect("valid first message");
+    let body = json!({
+        "reporter": b64(&reporter.public().to_bytes()),
+        "message": b64(&message.to_bytes()),
+        "wraps": wraps,
+    });
+    (key, state, members, body)
+}
+
+/// Opens an anonymous ticket; returns its id (hex) and access token.
+fn anonymous_ticket(desk: &Desk) -> (String, String) {
+    let secret = TicketSecret::generate(&mut system_rng());
+    let (_, _, _, mut body) = first_message(desk, &secret.identity(), secret.ticket_id());
+    let token = secret.access_token();
+    body["access_token_hash"] = json!(b64(&token.hash()));
+    let response = desk.post("/api/v1/tickets", &body, None);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    (secret.ticket_id().to_hex(), token.to_base64url())
+}
+
+fn next_message(
+    desk: &Desk,
+    sender: &Identity,
+    key: &TicketKey,
+    state: &ChainState,
+    kind: Kind,
+) -> Message {
+    let placement = Placement {
+        ticket_id: state.ticket_id(),
+        chain: state.chain(),
+        seq: state.last_seq() + 1,
+        prev_hash: state.last_hash(),
+        epoch: 0,
+        dir_seq: desk.directory.head_seq(),
+        kind,
+    };
+    Message::seal(sender, placement, key, b"{}", &mut system_rng()).expect("seal")
+}
+
+// ---- tests ----
+
+#[test]
+fn prelogin_answers_the_same_shape_for_unknown_users() {
+    let desk = desk();
+    let alice = Account::new("Alice", "correct horse", [1; 32]);
+    assert_eq!(alice.register(&desk).status(), StatusCode::CREATED);
+
+    let prelogin = |username: &str| -> Value {
+        let response = desk.post(
+            "/api/v1/accounts/prelogin",
+            &json!({"username": username}),
+            None,
+        );
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().expect("json")
+    };
+    let known = prelogin("aLiCe");
+    assert_eq!(unb64(&known["salt"]), alice.derived.salt);
+    assert_eq!(known["argon2"], cheap());
+
+    let unknown = prelogin("nobody");
+    let keys = |v: &Value| -> Vec<String> {
+        v.as_object()
+            .expect("object")
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&known), keys(&unknown));
+    assert_eq!(keys(&known["argon2"]), keys(&unknown["argon2"]));
+    assert_eq!(unb64(&unknown["salt"]).len(), 16);
+    assert_eq!(
+        unknown["argon2"],
+        json!({"memory_kib": 65536, "iterations": 3, "parallelism": 1})
+    );
+    // Stable across calls and case, different per username.
+    assert_eq!(prelogin("NOBODY"), unknown);
+    assert_ne!(prelogin("somebody")["salt"], unknown["salt"]);
+
+    let response = desk.post(
+        "/api/v1/accounts/prelogin",
+        &json!({"username": "no spaces"}),
+        None,
+    );
+    assert_eq!(
+        error_code(response),
+        (StatusCode::BAD_REQUEST, "bad_username".into())
+    );
+}
+
+#[test]
+fn prelogin_secret_is_created_once_under_concurrency() {
+    // Concurrent first requests agree on the one stored per-instance secret.
+    let desk = desk();
+    let salts: Vec<Value> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let response: Value = desk
+                        .post(
+                            "/api/v1/accounts/prelogin",
+                            &json!({"username": "ghost"}),
+                            None,
+                        )
+                        .json()
+                        .expect("json");
+                    response["salt"].clone()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("join"))
+            .collect()
+    });
+    assert!(salts.iter().all(|s| *s == salts[0]), "{salts:?}");
+}
+
+#[test]
+fn register_login_and_logout() {
+    let desk = desk();
+    let alice = Account::new("alice", "correct horse", [1; 32]);
+    let response = alice.register(&desk);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let registered: Value = response.json().expect("json");
+    let account_id = registered["account_id"].as_str().expect("id").to_owned();
+    assert_eq!(account_id.len(), 32);
+
+    // The same username in another case is taken.
+    let again = Account::new("ALICE", "other", [2; 32]);
+    assert_eq!(
+        error_code(again.register(&desk)),
+        (StatusCode::CONFLICT, "username_taken".into())
+    );
+
+    let login = alice.login(&desk);
+    assert_eq!(login["account_id"], account_id);
+    assert_eq!(unb64(&login["keyring"]), alice.sealed);
+    assert_eq!(
+        unb64(&login["identity"]),
+        alice.identity().public().to_bytes()
+    );
+    assert_eq!(unb64(&login["salt"]), alice.derived.salt);
+    assert_eq!(login["argon2"], cheap());
+    assert!(login["expires_at"].as_u64().expect("expiry") > 2_592_000);
+    let session = login["session"].as_str().expect("session").to_owned();
+    assert_eq!(unb64(&login["session"]).len(), 32);
+    // The keyring opens with the password's keyring key and holds the seed.
+    let keyring = alice
+        .derived
+        .master
+        .keyring_key()
+        .open(&unb64(&login["keyring"]))
+        .expect("open keyring");
+    assert_eq!(keyring.identity_seed.as_bytes(), &alice.seed);
+
+    // A wrong password and an unknown username answer exactly the same.
+    let wrong = Derived::with_salt("wrong", alice.derived.salt);
+    let bad_password = desk.post(
+        "/api/v1/accounts/login",
+        &json!({"username": "alice", "auth_key": wrong.auth_key()}),
+        None,
+    );
+    let unknown = desk.post(
+        "/api/v1/accounts/login",
+        &json!({"username": "mallory", "auth_key": wrong.auth_key()}),
+        None,
+    );
+    assert_eq!(bad_password.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    let bad_password: Value = bad_password.json().expect("json");
+    let unknown: Value = unknown.json().expect("json");
+    assert_eq!(bad_password, unknown);
+    assert_eq!(bad_password["error"], "bad_credentials");
+
+    // The session works until logout, then never again.
+    assert_eq!(
+        desk.get("/api/v1/accounts/tickets", &session).status(),
+        StatusCode::OK
+    );
+    let response = desk.post("/api/v1/accounts/logout", &json!({}), Some(&session));
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        error_code(desk.get("/api/v1/accounts/tickets", &session)),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    assert_eq!(
+        error_code(desk.post("/api/v1/accounts/logout", &json!({}), Some(&session))),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    // No session at all.
+    let response = desk
+        .http
+        .get(desk.server.url("/api/v1/accounts/tickets"))
+        .send()
+        .expect("get");
+    assert_eq!(
+        error_code(response),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+}
+
+#[test]
+fn registration_failures_store_nothing() {
+    let desk = desk();
+    let bob = Account::new("bob", "pw", [3; 32]);
+    let cases: Vec<(Value, StatusCode, &str)> = vec![
+        (
+            json!({"username": ""}),
+            StatusCode::BAD_REQUEST,
+            "bad_username",
+        ),
+        (
+            json!({"username": "x".repeat(65)}),
+            StatusCode::BAD_REQUEST,
+            "bad_username",
+        ),
+        (
+            json!({"argon2": {"memory_kib": 255, "iterations": 1, "parallelism": 1}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "key_derivation",
+        ),
+        (
+            json!({"argon2": {"memory_kib": 1_048_577, "iterations": 1, "parallelism": 1}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "key_derivation",
+        ),
+        (
+            json!({"salt": b64(&[0; 15])}),
+            StatusCode::BAD_REQUEST,
+            "bad_length",
+        ),
+        (
+            json!({"auth_key": b64(&[0; 31])}),
+            StatusCode::BAD_REQUEST,
+            "bad_length",
+        ),
+        (
+            json!({"keyring": b64(&[2; 100])}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "malformed",
+        ),
+        (
+            json!({"keyring": b64(&vec![1; 70_000])}),
+            StatusCode::BAD_REQUEST,
+            "too_large",
+        ),
+        (
+            json!({"identity": b64(&[0; 64])}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_public_key",
+        ),
+        // Someone else's public identity (here the administrator's, which is public in the
+        // directory) without its key: the proof is signed by the registrant's own key.
+        (
+            json!({"identity": b64(&desk.admin.public().to_bytes())}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_identity_proof",
+        ),
+    ];
+    for (patch, status, code) in cases {
+        let mut body = bob.register_body();
+        for (field, value) in patch.as_object().expect("object") {
+            body[field] = value.clone();
+        }
+        let response = desk.post("/api/v1/accounts/register", &body, None);
+        assert_eq!(error_code(response), (status, code.to_owned()), "{patch}");
+    }
+    // A proof made for another username is refused too.
+    let mut body = bob.register_body();
+    body["identity_proof"] = json!(identity_proof(
+        &bob.identity(),
+        "robert",
+        &bob.derived.master.auth_key()
+    ));
+    assert_eq!(
+        error_code(desk.post("/api/v1/accounts/register", &body, None)),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_identity_proof".into()
+        )
+    );
+    // Nothing was stored: bob can register now.
+    assert_eq!(bob.register(&desk).status(), StatusCode::CREATED);
+}
+
+#[test]
+fn password_change_replaces_credentials_and_revokes_other_sessions() {
+    let desk = desk();
+    let alice = Account::new("alice", "old password", [1; 32]);
+    let current = alice.enrol(&desk);
+    let other = alice.login(&desk)["session"]
+        .as_str()
+        .expect("session")
+        .to_owned();
+
+    let new = Derived::new("new password");
+    let resealed = new.seal(alice.seed, b"{\"links\":[\"changed\"]}");
+    let body = json!({
+        "salt": b64(&new.salt),
+        "argon2": cheap(),
+        "auth_key": new.auth_key(),
+        "keyring": b64(&resealed),
+    });
+    // Without a session: refused.
+    assert_eq!(
+        error_code(
+            desk.http
+                .put(desk.server.url("/api/v1/accounts/keyring"))
+                .json(&body)
+                .send()
+                .expect("put")
+        ),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    let response = desk
+        .http
+        .put(desk.server.url("/api/v1/accounts/keyring"))
+        .bearer_auth(&current)
+        .json(&body)
+        .send()
+        .expect("put");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    // The old password no longer works; the new one does, with the same identity.
+    let old_login = desk.post(
+        "/api/v1/accounts/login",
+        &json!({"username": "alice", "auth_key": alice.derived.auth_key()}),
+        None,
+    );
+    assert_eq!(
+        error_code(old_login),
+        (StatusCode::UNAUTHORIZED, "bad_credentials".into())
+    );
+    let changed = Account {
+        username: alice.username.clone(),
+        seed: alice.seed,
+        derived: Derived::with_salt("new password", new.salt),
+        sealed: resealed.clone(),
+    };
+    let login = changed.login(&desk);
+    assert_eq!(unb64(&login["keyring"]), resealed);
+    assert_eq!(unb64(&login["salt"]), new.salt);
+    let identity =
+        sealdesk_crypto::PublicIdentity::from_bytes(&unb64(&login["identity"])).expect("identity");
+    assert_eq!(identity.key_id(), alice.identity().key_id());
+    let keyring = changed
+        .derived
+        .master
+        .keyring_key()
+        .open(&resealed)
+        .expect("open");
+    assert_eq!(keyring.identity_seed.as_bytes(), &alice.seed);
+    assert_eq!(&keyring.app_data[..], b"{\"links\":[\"changed\"]}");
+    let prelogin: Value = desk
+        .post(
+            "/api/v1/accounts/prelogin",
+            &json!({"username": "alice"}),
+            None,
+        )
+        .json()
+        .expect("json");
+    assert_eq!(unb64(&prelogin["salt"]), new.salt);
+
+    // The session that changed the password stays valid; the other one is revoked.
+    assert_eq!(
+        desk.get("/api/v1/accounts/tickets", &current).status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        error_code(desk.get("/api/v1/accounts/tickets", &other)),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    // Weak parameters are refused for a password change too.
+    let mut weak = body.clone();
+    weak["argon2"] = json!({"memory_kib": 8, "iterations": 1, "parallelism": 1});
+    let response = desk
+        .http
+        .put(desk.server.url("/api/v1/accounts/keyring"))
+        .bearer_auth(&current)
+        .json(&weak)
+        .send()
+        .expect("put");
+    assert_eq!(
+        error_code(response),
+        (StatusCode::UNPROCESSABLE_ENTITY, "key_derivation".into())
+    );
+}
+
+#[test]
+fn account_tickets_and_administrator_reads() {
+    let desk = desk();
+    let bob = Account::new("bob", "bob's password", [3; 32]);
+    let bob_session = bob.enrol(&desk);
+    let bob_identity = bob.identity();
+    let carol = Account::new("carol", "carol's password", [4; 32]);
+    let carol_session = carol.enrol(&desk);
+    let admin_account = Account::new("root", "admin password", ADMIN_SEED);
+    let admin_session = admin_account.enrol(&desk);
+
+    // Bob opens a ticket with his account's identity.
+    let id = TicketId::generate(&mut system_rng());
+    let hex = id.to_hex();
+    let (key, mut state, members, body) = first_message(&desk, &bob_identity, id);
+    assert_eq!(
+        error_code(desk.post("/api/v1/tickets/account", &body, None)),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    // Carol cannot open a ticket in Bob's name.
+    assert_eq!(
+        error_code(desk.post("/api/v1/tickets/account", &body, Some(&carol_session))),
+        (StatusCode::BAD_REQUEST, "wrong_reporter".into())
+    );
+    let response = desk.post("/api/v1/tickets/account", &body, Some(&bob_session));
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().expect("json");
+    assert_eq!(created["ticket_id"], hex);
+
+    // Bob lists and reads it, and posts with his session.
+    let list: Value = desk
+        .get("/api/v1/accounts/tickets", &bob_session)
+        .json()
+        .expect("json");
+    let tickets = list["tickets"].as_array().expect("tickets");
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["ticket_id"], hex);
+    assert_eq!(tickets[0]["status"], "open");
+    assert_eq!(tickets[0]["answered"], false);
+    assert_eq!(tickets[0]["conversation_seq"], 1);
+    assert!(tickets[0]["created_at"].as_u64().is_some());
+    assert!(tickets[0]["last_activity"].as_u64().is_some());
+    let meta: Value = desk
+        .get(&format!("/api/v1/tickets/{hex}"), &bob_session)
+        .json()
+        .expect("json");
+    assert_eq!(meta["reporter"], body["reporter"]);
+    let message = next_message(&desk, &bob_identity, &key, &state, Kind::Message);
+    let messages_path = format!("/api/v1/tickets/{hex}/messages");
+    let post_body = json!({"message": b64(&message.to_bytes())});
+    assert_eq!(
+        error_code(desk.post(&messages_path, &post_body, None)),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    assert_eq!(
+        error_code(desk.post(&messages_path, &post_body, Some(&carol_session))),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    assert_eq!(
+        desk.post(&messages_path, &post_body, Some(&bob_session))
+            .status(),
+        StatusCode::CREATED
+    );
+    state
+        .push(&message, &members, &desk.directory)
+        .expect("valid");
+    let read: Value = desk.get(&messages_path, &bob_session).json().expect("json");
+    assert_eq!(read["messages"].as_array().expect("messages").len(), 2);
+    let wraps: Value = desk
+        .get(
+            &format!(
+                "/api/v1/tickets/{hex}/wraps?recipient={}",
+                b64(&bob_identity.key_id().0)
+            ),
+            &bob_session,
+        )
+        .json()
+        .expect("json");
+    let wrap = WrappedKey::from_bytes(&unb64(&wraps["wraps"][0])).expect("wrap");
+    assert_eq!(
+        wrap.open(&bob_identity).expect("unwrap").as_bytes(),
+        key.as_bytes()
+    );
+
+    // Carol can read neither the ticket nor the inbox.
+    for path in [
+        format!("/api/v1/tickets/{hex}"),
+        messages_path.clone(),
+        format!(
+            "/api/v1/tickets/{hex}/wraps?recipient={}",
+            b64(&bob_identity.key_id().0)
+        ),
+    ] {
+        assert_eq!(
+            error_code(desk.get(&path, &carol_session)),
+            (StatusCode::NOT_FOUND, "not_found".into()),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        error_code(desk.get("/api/v1/inbox", &carol_session)),
+        (StatusCode::FORBIDDEN, "not_an_administrator".into())
+    );
+    assert!(
+        desk.get("/api/v1/accounts/tickets", &carol_session)
+            .json::<Value>()
+            .expect("json")["tickets"]
+            .as_array()
+            .expect("tickets")
+            .is_empty()
+    );
+    // Bob reads no notes.
+    assert_eq!(
+        error_code(desk.get(&format!("{messages_path}?chain=1"), &bob_session)),
+        (StatusCode::NOT_FOUND, "not_found".into())
+    );
+
+    // The administrator answers on the conversation and writes a note on the notes chain.
+    let reply = next_message(&desk, &desk.admin, &key, &state, Kind::Message);
+    assert_eq!(
+        desk.post(
+            &messages_path,
+            &json!({"message": b64(&reply.to_bytes())}),
+            None
+        )
+        .status(),
+        StatusCode::CREATED
+    );
+    state
+        .push(&reply, &members, &desk.directory)
+        .expect("valid");
+    let mut rng = system_rng();
+    let notes_key = TicketKey::generate(&mut rng);
+    let note = Message::seal(
+        &desk.admin,
+        Placement {
+            ticket_id: id,
+            chain: Chain::Notes,
+            seq: 1,
+            prev_hash: [0; 32],
+            epoch: 0,
+            dir_seq: desk.directory.head_seq(),
+            kind: Kind::InternalNote,
+        },
+        &notes_key,
+        br#"{"text":"internal"}"#,
+        &mut rng,
+    )
+    .expect("seal");
+    let notes_wrap = WrappedKey::seal(
+        &desk.admin,
+        desk.admin.public(),
+        id,
+        Chain::Notes,
+        0,
+        desk.directory.head_seq(),
+        &notes_key,
+        &mut rng,
+    )
+    .expect("wrap");
+    assert_eq!(
+        desk.post(
+            &messages_path,
+            &json!({"message": b64(&note.to_bytes()), "wraps": [b64(&notes_wrap.to_bytes())]}),
+            None
+        )
+        .status(),
+        StatusCode::CREATED
+    );
+
+    // The administrator's session reads the metadata, both chains and the notes' wraps.
+    let meta = desk.get(&format!("/api/v1/tickets/{hex}"), &admin_session);
+    assert_eq!(meta.status(), StatusCode::OK);
+    let conversation: Value = desk
+        .get(&messages_path, &admin_session)
+        .json()
+        .expect("json");
+    let encoded: Vec<Vec<u8>> = conversation["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| unb64(&m["message"]))
+        .collect();
+    assert_eq!(encoded.len(), 3);
+    let verified =
+        ChainState::verify_encoded(id, Chain::Conversation, &encoded, &members, &desk.directory)
+            .expect("transcript verifies");
+    assert_eq!(verified, state);
+    let notes: Value = desk
+        .get(&format!("{messages_path}?chain=1"), &admin_session)
+        .json()
+        .expect("json");
+    let notes = notes["messages"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1);
+    let read_note = Message::from_bytes(&unb64(&notes[0]["message"])).expect("note");
+    let wraps: Value = desk
+        .get(
+            &format!(
+                "/api/v1/tickets/{hex}/wraps?chain=1&recipient={}",
+                b64(&desk.admin.key_id().0)
+            ),
+            &admin_session,
+        )
+        .json()
+        .expect("json");
+    let opened_key = WrappedKey::from_bytes(&unb64(&wraps["wraps"][0]))
+        .expect("wrap")
+        .open(&desk.admin)
+        .expect("unwrap");
+    assert_eq!(
+        &read_note.open(&opened_key).expect("open")[..],
+        br#"{"text":"internal"}"#
+    );
+
+    // An anonymous ticket too; the anonymous reporter's token does not open the notes.
+    let (anon_id, anon_token) = anonymous_ticket(&desk);
+    assert_eq!(
+        error_code(desk.get(
+            &format!("/api/v1/tickets/{anon_id}/messages?chain=1"),
+            &anon_token
+        )),
+        (StatusCode::NOT_FOUND, "not_found".into())
+    );
+    assert_eq!(
+        desk.get(
+            &format!("/api/v1/tickets/{anon_id}/messages"),
+            &admin_session
+        )
+        .status(),
+        StatusCode::OK
+    );
+    // Carol's session does not open the anonymous ticket either.
+    assert_eq!(
+        desk.get(&format!("/api/v1/tickets/{anon_id}"), &carol_session)
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The inbox: newest activity first, metadata only, filtered by status.
+    let inbox: Value = desk
+        .get("/api/v1/inbox", &admin_session)
+        .json()
+        .expect("json");
+    let listed = inbox["tickets"].as_array().expect("tickets");
+    assert_eq!(inbox["more"], false);
+    let ids: Vec<&str> = listed
+        .iter()
+        .map(|t| t["ticket_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&hex.as_str()) && ids.contains(&anon_id.as_str()));
+    assert!(listed[0]["last_activity"].as_u64() >= listed[1]["last_activity"].as_u64());
+    let bobs = listed
+        .iter()
+        .find(|t| t["ticket_id"] == hex)
+        .expect("bob's ticket");
+    assert_eq!(bobs["answered"], true);
+    assert_eq!(bobs["conversation_seq"], 3);
+    assert_eq!(bobs["status"], "open");
+    assert_eq!(bobs["assigned_to"], Value::Null);
+    let mut fields: Vec<&String> = bobs.as_object().expect("object").keys().collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "answered",
+            "assigned_to",
+            "conversation_seq",
+            "created_at",
+            "last_activity",
+            "status",
+            "ticket_id"
+        ]
+    );
+    let unanswered: Value = desk
+        .get("/api/v1/inbox?status=unanswered", &admin_session)
+        .json()
+        .expect("json");
+    let unanswered = unanswered["tickets"].as_array().expect("tickets");
+    assert_eq!(unanswered.len(), 1);
+    assert_eq!(unanswered[0]["ticket_id"], anon_id);
+    let closed: Value = desk
+        .get("/api/v1/inbox?status=closed", &admin_session)
+        .json()
+        .expect("json");
+    assert!(closed["tickets"].as_array().expect("tickets").is_empty());
+    assert_eq!(
+        error_code(desk.get("/api/v1/inbox?status=pending", &admin_session)),
+        (StatusCode::BAD_REQUEST, "bad_query".into())
+    );
+
+    // Bob's list shows the answer.
+    let list: Value = desk
+        .get("/api/v1/accounts/tickets", &bob_session)
+        .json()
+        .expect("json");
+    assert_eq!(list["tickets"][0]["answered"], true);
+    assert_eq!(list["tickets"][0]["conversation_seq"], 3);
+}
+
+#[test]
+fn inbox_pages_of_fifty() {
+    let desk = desk_with(&[("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "1000")]);
+    let admin_session = Account::new("root", "admin password", ADMIN_SEED).enrol(&desk);
+    for _ in 0..51 {
+        anonymous_ticket(&desk);
+    }
+    let page = |n: u64| -> Value {
+        desk.get(
+            &format!("/api/v1/inbox?status=open&page={n}"),
+            &admin_session,
+        )
+        .json()
+        .expect("json")
+    };
+    let first = page(0);
+    let second = page(1);
+    assert_eq!(first["tickets"].as_array().expect("tickets").len(), 50);
+    assert_eq!(first["more"], true);
+    assert_eq!(second["tickets"].as_array().expect("tickets").len(), 1);
+    assert_eq!(second["more"], false);
+    let mut all: Vec<Value> = first["tickets"].as_array().expect("tickets").clone();
+    all.extend(
+        second["tickets"]
+            .as_array()
+            .expect("tickets")
+            .iter()
+            .cloned(),
+    );
+    let mut ids: Vec<&str> = all
+        .iter()
+        .map(|t| t["ticket_id"].as_str().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 51, "pages neither overlap nor skip");
+    assert!(
+        all.windows(2)
+            .all(|w| w[0]["last_activity"].as_u64() >= w[1]["last_activity"].as_u64())
+    );
+    assert!(page(2)["tickets"].as_array().expect("tickets").is_empty());
+}
+
+#[test]
+fn expired_sessions_are_refused() {
+    let desk = desk_with(&[("SEALDESK_SESSION_TTL_SECONDS", "1")]);
+    let alice = Account::new("alice", "pw", [1; 32]);
+    let session = alice.enrol(&desk);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(
+        error_code(desk.get("/api/v1/accounts/tickets", &session)),
+        (StatusCode::UNAUTHORIZED, "unauthorized".into())
+    );
+    // A fresh login works.
+    let session = alice.login(&desk)["session"]
+        .as_str()
+        .expect("session")
+        .to_owned();
+    assert_eq!(
+        desk.get("/api/v1/accounts/tickets", &session).status(),
+        StatusCode::OK
+    );
+}

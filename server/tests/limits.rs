@@ -1,0 +1,689 @@
+//! The real `sealdesk` binary with low limits set through `SEALDESK_*` variables: rate limits
+//! (429 with `Retry-After`), proof of work, `/metrics`, request ids and the access log.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use sealdesk_crypto::{
+    Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed, Kind, Members, Message,
+    Placement, TicketKey, TicketSecret, WrappedKey, system_rng,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn b64(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+/// A running server whose standard error is captured; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    invite: String,
+    stderr: Arc<Mutex<String>>,
+    reader: Option<JoinHandle<()>>,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(env: &[(&str, &str)]) -> Server {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sealdesk"));
+        command
+            .arg("serve")
+            .env("SEALDESK_DATA_DIR", data.path())
+            .env("SEALDESK_LISTEN", "127.0.0.1:0")
+            .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
+            .env("SEALDESK_LOG_LEVEL", "info")
+            .env("SEALDESK_LOG_FORMAT", "text")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("start sealdesk");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .expect("lock")
+                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = lines.next().expect("a line").expect("utf-8");
+        let base = first
+            .strip_prefix("sealdesk listening on ")
+            .expect("listening line")
+            .to_owned();
+        let _ = lines.next();
+        let link = lines.next().expect("invite line").expect("utf-8");
+        let invite = link
+            .split_once('#')
+            .map(|(_, token)| token.trim().to_owned())
+            .expect("invite token");
+        Server {
+            child,
+            base,
+            invite,
+            stderr,
+            reader: Some(reader),
+            _data: data,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server and returns everything it wrote to standard error.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.stderr.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn error_code(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().expect("JSON error body");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (
+        status,
+        body["error"].as_str().expect("error code").to_owned(),
+    )
+}
+
+/// Asserts a `429 rate_limited` answer with a `Retry-After` of at least one second.
+fn assert_rate_limited(response: Response) -> u64 {
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .expect("Retry-After header")
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after >= 1);
+    assert_eq!(
+        error_code(response),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into())
+    );
+    retry_after
+}
+
+struct Desk {
+    server: Server,
+    http: Client,
+    admin: Identity,
+    directory: Directory,
+}
+
+/// A server (with `env`) whose first administrator redeemed the command-line invite.
+fn desk(env: &[(&str, &str)]) -> Desk {
+    let server = Server::start(env);
+    let http = Client::new();
+    let admin = Identity::from_seed(&IdentitySeed::from_bytes([7; 32]));
+    let genesis = DirectoryEntry::genesis(&admin);
+    let response = http
+        .post(server.url("/api/v1/invites/redeem-genesis"))
+        .json(&json!({"invite": server.invite, "entry": b64(&genesis.to_bytes())}))
+        .send()
+        .expect("redeem");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let directory = Directory::verify(&[genesis]).expect("genesis");
+    Desk {
+        server,
+        http,
+        admin,
+        directory,
+    }
+}
+
+/// An anonymous ticket's parts, as the reporter's browser makes them.
+struct Ticket {
+    secret: TicketSecret,
+    reporter: Identity,
+    key: TicketKey,
+    state: ChainState,
+    members: Members,
+    token: String,
+}
+
+fn new_ticket(desk: &Desk) -> (Ticket, Value) {
+    let mut rng = system_rng();
+    let secret = TicketSecret::generate(&mut rng);
+    let reporter = secret.identity();
+    let id = secret.ticket_id();
+    let key = TicketKey::generate(&mut rng);
+    let head = desk.directory.head_seq();
+    let placement = Placement {
+        ticket_id: id,
+        chain: Chain::Conversation,
+        seq: 1,
+        prev_hash: [0; 32],
+        epoch: 0,
+        dir_seq: head,
+        kind: Kind::Message,
+    };
+    let message =
+        Message::seal(&reporter, placement, &key, br#"{"text":"help"}"#, &mut rng).expect("seal");
+    let wraps: Vec<String> = [reporter.public(), desk.admin.public()]
+        .iter()
+        .map(|recipient| {
+            let wrap = WrappedKey::seal(
+                &reporter,
+                recipient,
+                id,
+                Chain::Conversation,
+                0,
+                head,
+                &key,
+                &mut rng,
+            )
+            .expect("wrap");
+            b64(&wrap.to_bytes())
+        })
+        .collect();
+    let token = secret.access_token();
+    let body = json!({
+        "reporter": b64(&reporter.public().to_bytes()),
+        "access_token_hash": b64(&token.hash()),
+        "message": b64(&message.to_bytes()),
+        "wraps": wraps,
+    });
+    let members = Members::new(id, reporter.public().clone());
+    let mut state = ChainState::new(id, Chain::Conversation);
+    state
+        .push(&message, &members, &desk.directory)
+        .expect("valid first message");
+    let ticket = Ticket {
+        token: token.to_base64url(),
+        secret,
+        reporter,
+        key,
+        state,
+        members,
+    };
+    (ticket, body)
+}
+
+fn create(desk: &Desk, body: &Value, forwarded_for: Option<&str>) -> Response {
+    let mut request = desk
+        .http
+        .post(desk.server.url("/api/v1/tickets"))
+        .json(body);
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    request.send().expect("create")
+}
+
+fn post_bytes(desk: &Desk, ticket: &Ticket, message: &[u8], token: Option<&str>) -> Response {
+    let mut request = desk
+        .http
+        .post(desk.server.url(&format!(
+            "/api/v1/tickets/{}/messages",
+            ticket.secret.ticket_id().to_hex()
+        )))
+        .json(&json!({"message": b64(message)}));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().expect("post")
+}
+
+/// Seals the next conversation message from `sender` (not yet accepted: `ticket.state` is
+/// advanced with [`accepted`]).
+fn next_message(desk: &Desk, ticket: &Ticket, sender: &Identity) -> Message {
+    let placement = Placement {
+        ticket_id: ticket.secret.ticket_id(),
+        chain: Chain::Conversation,
+        seq: ticket.state.last_seq() + 1,
+        prev_hash: ticket.state.last_hash(),
+        epoch: 0,
+        dir_seq: desk.directory.head_seq(),
+        kind: Kind::Message,
+    };
+    Message::seal(sender, placement, &ticket.key, b"{}", &mut system_rng()).expect("seal")
+}
+
+fn accepted(desk: &Desk, ticket: &mut Ticket, message: &Message) {
+    ticket
+        .state
+        .push(message, &ticket.members, &desk.directory)
+        .expect("valid");
+}
+
+#[test]
+fn anonymous_creation_is_limited_per_client_address() {
+    let desk = desk(&[("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "3")]);
+    // Without trust_forwarded_for, X-Forwarded-For changes nothing: every request comes
+    // from 127.0.0.1.
+    for n in 0..3 {
+        let (_, body) = new_ticket(&desk);
+        let forwarded = format!("198.51.100.{n}");
+        let response = create(&desk, &body, Some(&forwarded));
+        assert_eq!(response.status(), StatusCode::CREATED, "creation {n}");
+    }
+    let (_, body) = new_ticket(&desk);
+    let retry_after = assert_rate_limited(create(&desk, &body, Some("198.51.100.9")));
+    // Three per hour: one comes back every 20 minutes.
+    assert!(retry_after <= 20 * 60, "{retry_after}");
+    // Refused before the body is read: even an invalid body gets 429.
+    let response = desk
+        .http
+        .post(desk.server.url("/api/v1/tickets"))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .expect("post");
+    assert_rate_limited(response);
+    // Other routes are not affected.
+    let directory = desk
+        .http
+        .get(desk.server.url("/api/v1/directory"))
+        .send()
+        .expect("get");
+    assert_eq!(directory.status(), StatusCode::OK);
+}
+
+#[test]
+fn forwarded_for_decides_the_address_when_trusted() {
+    let desk = desk(&[
+        ("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "1"),
+        ("SEALDESK_TRUST_FORWARDED_FOR", "true"),
+    ]);
+    let (_, body) = new_ticket(&desk);
+    let response = create(&desk, &body, Some("203.0.113.1, 10.0.0.1"));
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (_, body) = new_ticket(&desk);
+    assert_rate_limited(create(&desk, &body, Some("203.0.113.1")));
+    let response = create(&desk, &body, Some("203.0.113.2"));
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // IPv6 clients are counted per /64.
+    let (_, body) = new_ticket(&desk);
+    let response = create(&desk, &body, Some("2001:db8:1:2::1"));
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let (_, body) = new_ticket(&desk);
+    assert_rate_limited(create(&desk, &body, Some("2001:db8:1:2:ffff::7")));
+}
+
+#[test]
+fn posts_are_limited_per_token_and_per_sender_key() {
+    let desk = desk(&[("SEALDESK_POSTS_PER_MINUTE", "2")]);
+    let (mut ticket, body) = new_ticket(&desk);
+    assert_eq!(create(&desk, &body, None).status(), StatusCode::CREATED);
+
+    // The reporter (keyed by its access token) posts twice, then is refused.
+    for _ in 0..2 {
+        let message = next_message(&desk, &ticket, &ticket.reporter);
+        let response = post_bytes(&desk, &ticket, &message.to_bytes(), Some(&ticket.token));
+        assert_eq!(response.status(), StatusCode::CREATED);
+        accepted(&desk, &mut ticket, &message);
+    }
+    let message = next_message(&desk, &ticket, &ticket.reporter);
+    assert_rate_limited(post_bytes(
+        &desk,
+        &ticket,
+        &message.to_bytes(),
+        Some(&ticket.token),
+    ));
+
+    // Forged messages naming the administrator fail verification and spend nothing of the
+    // administrator's allowance.
+    let message = next_message(&desk, &ticket, &desk.admin);
+    let mut forged = message.to_bytes();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    for _ in 0..3 {
+        assert_eq!(
+            error_code(post_bytes(&desk, &ticket, &forged, None)),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "transcript.bad_signature".into()
+            )
+        );
+    }
+    // The administrator (keyed by its sender key) has its own two posts.
+    let response = post_bytes(&desk, &ticket, &message.to_bytes(), None);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    accepted(&desk, &mut ticket, &message);
+    let message = next_message(&desk, &ticket, &desk.admin);
+    let response = post_bytes(&desk, &ticket, &message.to_bytes(), None);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    accepted(&desk, &mut ticket, &message);
+    let message = next_message(&desk, &ticket, &desk.admin);
+    let retry_after = assert_rate_limited(post_bytes(&desk, &ticket, &message.to_bytes(), None));
+    // Two per minute: one comes back every 30 seconds.
+    assert!(retry_after <= 30, "{retry_after}");
+    // The refused post was not stored.
+    let read: Value = desk
+        .http
+        .get(desk.server.url(&format!(
+            "/api/v1/tickets/{}/messages",
+            ticket.secret.ticket_id().to_hex()
+        )))
+        .bearer_auth(&ticket.token)
+        .send()
+        .expect("read")
+        .json()
+        .expect("json");
+    assert_eq!(read["messages"].as_array().expect("messages").len(), 5);
+}
+
+/// The proof-of-work hash, written from spec/API.md.
+fn pow_hash(challenge: &[u8], nonce: u64) -> [u8; 32] {
+    let label = b"sealdesk/v1/pow";
+    let mut hasher = Sha256::new();
+    hasher.update([label.len() as u8]);
+    hasher.update(label);
+    hasher.update(challenge);
+    hasher.update(nonce.to_be_bytes());
+    hasher.finalize().into()
+}
+
+fn leading_zero_bits(hash: &[u8]) -> u32 {
+    let mut bits = 0;
+    for byte in hash {
+        bits += byte.leading_zeros();
+        if *byte != 0 {
+            break;
+        }
+    }
+    bits
+}
+
+/// Gets a challenge; returns it (base64url) with a solving and a non-solving nonce.
+fn challenge(desk: &Desk) -> (String, u64, u64) {
+    let answer: Value = desk
+        .http
+        .get(desk.server.url("/api/v1/pow/challenge"))
+        .send()
+        .expect("challenge")
+        .json()
+        .expect("json");
+    assert_eq!(answer["bits"], 8);
+    let expires_at = answer["expires_at"].as_u64().expect("expires_at");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    assert!((now + 590..=now + 610).contains(&expires_at), "{answer}");
+    let text = answer["challenge"].as_str().expect("challenge").to_owned();
+    let bytes = Base64UrlUnpadded::decode_vec(&text).expect("base64url");
+    assert_eq!(bytes.len(), 32);
+    let solves = |nonce: &u64| leading_zero_bits(&pow_hash(&bytes, *nonce)) >= 8;
+    let good = (0..).find(solves).expect("a solution");
+    let bad = (0..).find(|n| !solves(n)).expect("a non-solution");
+    (text, good, bad)
+}
+
+#[test]
+fn proof_of_work_is_required_single_use_and_checked() {
+    let desk = desk(&[("SEALDESK_PROOF_OF_WORK_BITS", "8")]);
+    let (_, body) = new_ticket(&desk);
+    assert_eq!(
+        error_code(create(&desk, &body, None)),
+        (StatusCode::BAD_REQUEST, "pow_required".into())
+    );
+
+    let (text, good, _) = challenge(&desk);
+    let mut solved = body.clone();
+    solved["pow"] = json!({"challenge": text, "nonce": good});
+    assert_eq!(create(&desk, &solved, None).status(), StatusCode::CREATED);
+
+    // The same challenge again, with another ticket.
+    let (_, other) = new_ticket(&desk);
+    let mut reused = other.clone();
+    reused["pow"] = json!({"challenge": text, "nonce": good});
+    assert_eq!(
+        error_code(create(&desk, &reused, None)),
+        (StatusCode::FORBIDDEN, "pow_invalid".into())
+    );
+
+    // A wrong nonce; it spends the challenge, so the right one fails afterwards.
+    let (text, good, bad) = challenge(&desk);
+    let mut wrong = other.clone();
+    wrong["pow"] = json!({"challenge": text, "nonce": bad});
+    assert_eq!(
+        error_code(create(&desk, &wrong, None)),
+        (StatusCode::FORBIDDEN, "pow_invalid".into())
+    );
+    wrong["pow"]["nonce"] = json!(good);
+    assert_eq!(
+        error_code(create(&desk, &wrong, None)),
+        (StatusCode::FORBIDDEN, "pow_invalid".into())
+    );
+    // A challenge the server never issued.
+    let mut unknown = other.clone();
+    unknown["pow"] = json!({"challenge": b64(&[1; 32]), "nonce": 0});
+    assert_eq!(
+        error_code(create(&desk, &unknown, None)),
+        (StatusCode::FORBIDDEN, "pow_invalid".into())
+    );
+    // A fresh, solved challenge works.
+    let (text, good, _) = challenge(&desk);
+    let mut fresh = other;
+    fresh["pow"] = json!({"challenge": text, "nonce": good});
+    assert_eq!(create(&desk, &fresh, None).status(), StatusCode::CREATED);
+}
+
+#[test]
+fn metrics_request_ids_and_access_log() {
+    let desk = desk(&[]);
+    let (ticket, body) = new_ticket(&desk);
+    let id = ticket.secret.ticket_id().to_hex();
+    let response = create(&desk, &body, None);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(created_id.len(), 32, "{created_id}");
+    assert!(created_id.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    // Reads whose paths and queries carry the ticket id and a key id.
+    let recipient = b64(&ticket.reporter.key_id().0);
+    let mut ids = vec![created_id];
+    for path in [
+        format!("/api/v1/tickets/{id}"),
+        format!("/api/v1/tickets/{id}/messages?chain=0&after=0"),
+        format!("/api/v1/tickets/{id}/wraps?chain=0&recipient={recipient}"),
+    ] {
+        let response = desk
+            .http
+            .get(desk.server.url(&path))
+            .bearer_auth(&ticket.token)
+            .send()
+            .expect("get");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        ids.push(
+            response.headers()["x-request-id"]
+                .to_str()
+                .expect("ascii")
+                .to_owned(),
+        );
+    }
+    // Errors and unmatched paths carry a request id too.
+    let wrong = desk
+        .http
+        .get(desk.server.url(&format!("/api/v1/tickets/{id}")))
+        .bearer_auth(b64(&[3; 32]))
+        .send()
+        .expect("get");
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    ids.push(
+        wrong.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned(),
+    );
+    let unmatched = desk
+        .http
+        .get(desk.server.url(&format!("/no/such/{id}")))
+        .send()
+        .expect("get");
+    assert_eq!(unmatched.status(), StatusCode::NOT_FOUND);
+    ids.push(
+        unmatched.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned(),
+    );
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "request ids are distinct: {ids:?}");
+
+    // A client's acceptable request id is kept; anything else is replaced.
+    let kept = desk
+        .http
+        .get(desk.server.url("/healthz"))
+        .header("x-request-id", "trace-42.a_b")
+        .send()
+        .expect("get");
+    assert_eq!(kept.headers()["x-request-id"], "trace-42.a_b");
+    let replaced = desk
+        .http
+        .get(desk.server.url("/healthz"))
+        .header("x-request-id", "forged id\" status=500")
+        .send()
+        .expect("get");
+    let replaced = replaced.headers()["x-request-id"].to_str().expect("ascii");
+    assert_eq!(replaced.len(), 32, "{replaced}");
+
+    // The proof-of-work challenge says when proof of work is off.
+    let pow: Value = desk
+        .http
+        .get(desk.server.url("/api/v1/pow/challenge"))
+        .send()
+        .expect("challenge")
+        .json()
+        .expect("json");
+    assert_eq!(
+        pow,
+        json!({"challenge": null, "bits": 0, "expires_at": null})
+    );
+
+    let response = desk
+        .http
+        .get(desk.server.url("/metrics"))
+        .send()
+        .expect("metrics");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("x-request-id"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/plain; version=0.0.4"),
+    );
+    let metrics = response.text().expect("text");
+    for line in [
+        "# TYPE sealdesk_http_requests_total counter",
+        "sealdesk_http_requests_total{route=\"/api/v1/tickets\",method=\"POST\",status=\"2xx\"} 1",
+        "sealdesk_http_requests_total{route=\"/api/v1/tickets/{id}\",method=\"GET\",status=\"2xx\"} 1",
+        "sealdesk_http_requests_total{route=\"/api/v1/tickets/{id}\",method=\"GET\",status=\"4xx\"} 1",
+        "sealdesk_http_requests_total{route=\"/api/v1/tickets/{id}/messages\",method=\"GET\",status=\"2xx\"} 1",
+        "sealdesk_http_requests_total{route=\"/api/v1/tickets/{id}/wraps\",method=\"GET\",status=\"2xx\"} 1",
+        "sealdesk_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"2xx\"} 2",
+        "sealdesk_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"4xx\"} 1",
+        "# TYPE sealdesk_http_request_duration_seconds histogram",
+        "sealdesk_http_request_duration_seconds_count{route=\"/api/v1/tickets\",method=\"POST\"} 1",
+        "sealdesk_tickets_created_total 1",
+        "sealdesk_messages_posted_total 0",
+        "sealdesk_rate_limited_total{limit=\"anonymous_tickets\"} 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} missing from\n{metrics}"
+        );
+    }
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("sealdesk_http_request_duration_seconds_bucket{route=\"/api/v1/tickets\",method=\"POST\",le=\"+Inf\"} 1")),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("sealdesk_storage_bytes ")),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("sealdesk_storage_flushes_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(&id), "no ticket id in metrics");
+    assert!(!metrics.contains(&recipient), "no key id in metrics");
+
+    let token = ticket.token.clone();
+    let fragment = ticket.secret.to_fragment();
+    let log = desk.server.stop();
+    assert!(
+        log.contains("route=\"/api/v1/tickets/{id}/messages\""),
+        "{log}"
+    );
+    assert!(log.contains("route=\"/api/v1/tickets\""), "{log}");
+    assert!(log.contains("status=201"), "{log}");
+    assert!(log.contains("latency_ms="), "{log}");
+    assert!(log.contains(&ids[1]), "the log carries request ids: {log}");
+    assert!(!log.contains(&token), "the bearer token leaked: {log}");
+    assert!(!log.contains(&fragment), "the ticket secret leaked: {log}");
+    assert!(
+        !log.contains(&recipient),
+        "a key id from a query leaked: {log}"
+    );
+    assert!(!log.contains("chain=0"), "a query leaked: {log}");
+    assert!(!log.contains("forged id"), "{log}");
+    assert!(!log.to_ascii_lowercase().contains("authorization"), "{log}");
+}
+
+#[test]
+fn access_lines_can_be_filtered_out() {
+    let desk = desk(&[("SEALDESK_LOG_LEVEL", "info,sealdesk::access=warn")]);
+    let response = desk
+        .http
+        .get(desk.server.url("/healthz"))
+        .send()
+        .expect("healthz");
+    assert_eq!(response.status(), StatusCode::OK);
+    let log = desk.server.stop();
+    assert!(!log.contains("answered"), "{log}");
+    // The request's other events keep its span.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("first administrator created")
+                && l.contains("route=\"/api/v1/invites/redeem-genesis\"")
+                && l.contains("request_id=")),
+        "{log}"
+    );
+}
