@@ -8,6 +8,7 @@ use hpke::kem::{Kem as _, X25519HkdfSha256};
 use hpke::{Deserializable, Serializable};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::encoding::Writer;
 use crate::error::{Error, Result};
 use crate::labels;
 use crate::primitives::{kdf, labeled_hash};
@@ -110,6 +111,14 @@ impl Identity {
     /// Ed25519 signature (RFC 8032 §5.1.6, deterministic) over `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
         self.signing.sign(message).to_bytes()
+    }
+
+    /// Proves possession of this identity when registering an account (spec §12.4): an
+    /// Ed25519 signature over `lp("sealdesk/v1/account/identity-proof") || u32 len(username) ||
+    /// username || auth_hash`, where `username` is the normalised account name and `auth_hash`
+    /// the 32-byte server hash of the account's authentication key. 64 bytes.
+    pub fn sign_identity_proof(&self, username: &str, auth_hash: &[u8; 32]) -> [u8; SIGNATURE_LEN] {
+        self.sign(&identity_proof_bytes(username, auth_hash))
     }
 
     pub(crate) fn hpke_private(&self) -> &HpkePrivateKey {
@@ -240,9 +249,32 @@ impl PublicIdentity {
         verify_with(&self.signing, message, signature)
     }
 
+    /// Verifies an identity proof made by [`Identity::sign_identity_proof`].
+    ///
+    /// # Errors
+    /// [`Error::BadSignature`].
+    pub fn verify_identity_proof(
+        &self,
+        username: &str,
+        auth_hash: &[u8; 32],
+        signature: &[u8],
+    ) -> Result<()> {
+        self.verify(&identity_proof_bytes(username, auth_hash), signature)
+    }
+
     pub(crate) fn hpke_public(&self) -> &HpkePublicKey {
         &self.encryption
     }
+}
+
+/// The bytes an identity proof signs (spec §12.4).
+fn identity_proof_bytes(username: &str, auth_hash: &[u8; 32]) -> Vec<u8> {
+    let mut w =
+        Writer::with_capacity(1 + labels::ACCOUNT_IDENTITY_PROOF.len() + 4 + username.len() + 32);
+    w.label(labels::ACCOUNT_IDENTITY_PROOF)
+        .var_bytes(username.as_bytes())
+        .bytes(auth_hash);
+    w.finish()
 }
 
 /// Parses an Ed25519 public key, rejecting non-canonical encodings and small-order points.

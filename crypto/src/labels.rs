@@ -39,6 +39,8 @@ pub const ACCOUNT_AUTH_KEY: &str = "sealdesk/v1/account/auth-key";
 pub const ACCOUNT_KEYRING_KEY: &str = "sealdesk/v1/account/keyring-key";
 /// Hash under which the server stores an account's authentication key.
 pub const ACCOUNT_AUTH_HASH: &str = "sealdesk/v1/account/auth-hash";
+/// Signature prefix of an account's identity proof.
+pub const ACCOUNT_IDENTITY_PROOF: &str = "sealdesk/v1/account/identity-proof";
 /// Keyring encryption key and nonce derivation.
 pub const KEYRING: &str = "sealdesk/v1/keyring";
 /// Attachment payload key derivation.

@@ -10,11 +10,10 @@ use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use sealdesk_crypto::{
     Argon2Params, AuthKey, Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed,
-    Keyring, Kind, MasterKey, Members, Message, Placement, ReporterEndorsement, TicketId,
-    TicketKey, TicketSecret, WrappedKey, Zeroizing, generate_salt, system_rng,
+    Keyring, Kind, MasterKey, Members, Message, Placement, TicketId, TicketKey, TicketSecret,
+    WrappedKey, Zeroizing, generate_salt, system_rng,
 };
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
@@ -185,21 +184,9 @@ fn cheap() -> Value {
     json!({"memory_kib": 256, "iterations": 1, "parallelism": 1})
 }
 
-/// The identity proof of spec/API.md: a self-endorsement for
-/// `H(lp(label) || lp(username) || auth_hash)[0..16]`, written here from the spec.
+/// The identity proof of PROTOCOL.md §12.4 for this registration.
 fn identity_proof(identity: &Identity, username: &str, auth_key: &AuthKey) -> String {
-    let label = b"sealdesk/v1/account/identity-proof";
-    let mut hasher = Sha256::new();
-    hasher.update([label.len() as u8]);
-    hasher.update(label);
-    hasher.update([username.len() as u8]);
-    hasher.update(username.as_bytes());
-    hasher.update(auth_key.server_hash());
-    let digest = hasher.finalize();
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&digest[..16]);
-    let proof = ReporterEndorsement::sign(identity, TicketId(id), identity.public(), 0);
-    b64(&proof.to_bytes())
+    b64(&identity.sign_identity_proof(username, &auth_key.server_hash()))
 }
 
 /// An account as its browser knows it.

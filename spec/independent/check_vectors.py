@@ -1116,6 +1116,18 @@ def run_account():
             g.check("sealed_keyring", seal_keyring(kr, salt, plain), c["sealed_keyring"])
             g.check("sealed_keyring opens to the seed and app data",
                     open_keyring(hx(c["sealed_keyring"]), kr), (seed, app))
+            # §12.4: the account's identity signs the username and this auth_hash.
+            user = c["identity_proof_username"].encode("utf-8")
+            signed = (lp("sealdesk/v1/account/identity-proof") + len(user).to_bytes(4, "big")
+                      + user + ah)
+            g.check("identity_proof_signed_bytes", signed, c["identity_proof_signed_bytes"])
+            proof = ed_sign(IDS["account-d"].ed_sk, signed)
+            g.check("identity_proof", proof, c["identity_proof"])
+            g.true("identity_proof verifies strictly (§3.4)",
+                   ed_verify_strict(IDS["account-d"].ed_pk, signed, hx(c["identity_proof"])))
+            g.true("identity_proof does not verify for another username",
+                   not ed_verify_strict(IDS["account-d"].ed_pk, signed.replace(user, b"dane"),
+                                        hx(c["identity_proof"])))
             if typed != nfc:
                 wrong = master_key(typed.encode("utf-8"), hx(c["salt"]), *params)
                 g.true("the un-normalised password gives another master key",

@@ -235,6 +235,22 @@ fn account() -> Value {
         let keyring_salt: [u8; 32] = pattern(0x44);
         let sealed = keyring_key.seal_with_salt(&keyring, keyring_salt).expect("seal");
         let okm = spec_hkdf(&keyring_salt, keyring_key.as_bytes(), labels::KEYRING, 44);
+        // §12.4: the account's identity (account-d) proves possession for username "dana".
+        let account_identity = identity(0xd0);
+        let proof = account_identity.sign_identity_proof("dana", &auth.server_hash());
+        let mut proof_bytes = lp(labels::ACCOUNT_IDENTITY_PROOF);
+        proof_bytes.extend_from_slice(&4u32.to_be_bytes());
+        proof_bytes.extend_from_slice(b"dana");
+        proof_bytes.extend_from_slice(&auth.server_hash());
+        {
+            use ed25519_dalek::Verifier;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(
+                &account_identity.public().to_bytes()[..32].try_into().expect("32"),
+            )
+            .expect("key");
+            key.verify(&proof_bytes, &ed25519_dalek::Signature::from_bytes(&proof))
+                .expect("§12.4 identity proof");
+        }
         let mut plain = pattern::<32>(0xd0).to_vec();
         plain.extend_from_slice(&(keyring.app_data.len() as u32).to_be_bytes());
         plain.extend_from_slice(&keyring.app_data);
@@ -255,11 +271,14 @@ fn account() -> Value {
             "keyring_aead_key": hx(&okm[..32]),
             "keyring_aead_nonce": hx(&okm[32..]),
             "sealed_keyring": hx(&sealed),
+            "identity_proof_username": "dana",
+            "identity_proof_signed_bytes": hx(&proof_bytes),
+            "identity_proof": hx(&proof),
         })
     })
     .collect();
     json!({
-        "description": "PROTOCOL.md §12: password (NFC-normalised UTF-8) → Argon2id master key → auth key (and its server hash) and keyring key; keyring sealing. The keyring holds identities.json's account-d seed.",
+        "description": "PROTOCOL.md §12: password (NFC-normalised UTF-8) → Argon2id master key → auth key (and its server hash) and keyring key; keyring sealing; the identity proof (§12.4) of account-d for username \"dana\" and this case's auth_hash. The keyring holds identities.json's account-d seed.",
         "cases": cases,
     })
 }

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use sealdesk_crypto::{
-    AccessToken, Argon2Params, AuthKey, ChainState, CryptoRng, Directory, ENDORSEMENT_LEN,
-    KEYRING_VERSION, MAX_KEYRING_LEN, PUBLIC_IDENTITY_LEN, PublicIdentity, ReporterEndorsement,
-    SALT_LEN, TAG_LEN, TicketId, system_rng,
+    AccessToken, Argon2Params, AuthKey, ChainState, CryptoRng, Directory, KEYRING_VERSION,
+    MAX_KEYRING_LEN, PUBLIC_IDENTITY_LEN, PublicIdentity, SALT_LEN, SIGNATURE_LEN, TAG_LEN,
+    TicketId, system_rng,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -36,8 +36,6 @@ pub const ARGON2_FLOOR: Argon2Params = Argon2Params::TEST_ONLY_CHEAP;
 pub const MAX_SEALED_KEYRING_LEN: usize = 1 + 32 + MAX_KEYRING_LEN + TAG_LEN;
 /// Smallest sealed keyring: an empty app data (seed and length prefix only).
 const MIN_SEALED_KEYRING_LEN: usize = 1 + 32 + 32 + 4 + TAG_LEN;
-/// Label of the identity-proof binding (spec/API.md, `POST /api/v1/accounts/register`).
-pub const IDENTITY_PROOF_LABEL: &str = "sealdesk/v1/account/identity-proof";
 /// Label of the fake pre-login salt of unknown usernames.
 const PRELOGIN_SALT_LABEL: &str = "sealdesk/v1/server/prelogin-salt";
 /// Name of the setting that holds the per-instance pre-login secret.
@@ -339,53 +337,23 @@ fn check_credentials(
     })
 }
 
-/// The 16 bytes an identity proof's endorsement names as its ticket id:
-/// `H(lp("sealdesk/v1/account/identity-proof") || lp(username) || auth_hash)[0..16]`.
-pub fn identity_proof_binding(username: &str, auth_hash: &[u8; 32]) -> TicketId {
-    let mut hasher = Sha256::new();
-    hasher.update([IDENTITY_PROOF_LABEL.len() as u8]);
-    hasher.update(IDENTITY_PROOF_LABEL.as_bytes());
-    hasher.update([username.len() as u8]);
-    hasher.update(username.as_bytes());
-    hasher.update(auth_hash);
-    let digest: [u8; 32] = hasher.finalize().into();
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&digest[..16]);
-    TicketId(id)
-}
-
-/// Checks that the registrant holds the identity's signing key: `proof` is an endorsement
-/// (PROTOCOL.md §8.2) of the identity by itself, at `dir_seq` 0, for the binding of
-/// [`identity_proof_binding`].
+/// Checks that the registrant holds the identity's signing key (PROTOCOL.md §12.4): `proof`
+/// signs the normalised username and this registration's `auth_hash`.
 fn check_identity_proof(
     identity: &PublicIdentity,
     proof: &[u8],
     username: &str,
     auth_hash: &[u8; 32],
 ) -> ApiResult<()> {
-    let bad = || {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_identity_proof",
-            "The identity proof is not a valid self-endorsement for this registration.",
-        )
-    };
-    let endorsement = ReporterEndorsement::from_bytes(proof).map_err(|_| bad())?;
-    if endorsement.ticket_id != identity_proof_binding(username, auth_hash)
-        || endorsement.reporter != *identity
-        || endorsement.endorser != identity.key_id()
-        || endorsement.dir_seq != 0
-    {
-        return Err(bad());
-    }
-    let label = sealdesk_crypto::labels::ENDORSEMENT_SIG;
-    let mut signed = Vec::with_capacity(1 + label.len() + ENDORSEMENT_LEN - 64);
-    signed.push(label.len() as u8);
-    signed.extend_from_slice(label.as_bytes());
-    signed.extend_from_slice(&proof[..ENDORSEMENT_LEN - 64]);
     identity
-        .verify(&signed, &endorsement.signature)
-        .map_err(|_| bad())
+        .verify_identity_proof(username, auth_hash, proof)
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_identity_proof",
+                "The identity proof does not verify for this identity, username and key.",
+            )
+        })
 }
 
 fn random_bytes<const N: usize>(rng: &mut impl CryptoRng) -> [u8; N] {
@@ -524,7 +492,7 @@ pub async fn register(
     let identity_bytes = from_b64_array::<PUBLIC_IDENTITY_LEN>("identity", &body.identity)?;
     let identity = PublicIdentity::from_bytes(&identity_bytes)
         .map_err(|e| ApiError::rejected(&e, "identity"))?;
-    let proof = from_b64_array::<ENDORSEMENT_LEN>("identity_proof", &body.identity_proof)?;
+    let proof = from_b64_array::<SIGNATURE_LEN>("identity_proof", &body.identity_proof)?;
     check_identity_proof(&identity, &proof, &username, &credentials.auth_hash)?;
 
     let time = now();
