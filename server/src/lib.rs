@@ -96,9 +96,13 @@ async fn serve_async(config: Config) -> Result<(), String> {
 
     axum::serve(
         listener,
-        app(state, &config).into_make_service_with_connect_info::<SocketAddr>(),
+        app(state.clone(), &config).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // End the live-update streams, which would otherwise keep connections open forever.
+        state.events.close();
+    })
     .await
     .map_err(|e| format!("server error: {e}"))?;
     store

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod directory;
 pub mod encoding;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod invites;
 pub mod limits;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub pow: pow::PowChallenges,
     /// Request and storage metrics for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Live-update notifications.
+    pub events: events::Events,
     /// The data directory (command-line invites live in `invites/` below it).
     pub data_dir: std::path::PathBuf,
 }
@@ -109,6 +112,7 @@ impl AppState {
             rate_limits: limits::RateLimits::new(&limits),
             pow: pow::PowChallenges::new(limits.proof_of_work_bits),
             metrics: metrics::Metrics::default(),
+            events: events::Events::default(),
             limits,
             data_dir,
         })
@@ -162,6 +166,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(tickets::read_messages).post(tickets::post_message),
         )
         .route("/api/v1/tickets/{id}/wraps", get(tickets::read_wraps))
+        .route("/api/v1/tickets/{id}/events", get(events::ticket_events))
+        .route("/api/v1/inbox/events", get(events::inbox_events))
         .route("/api/v1/tickets/{id}", get(tickets::read_ticket))
         // Accounts: the routes open to anyone get the smaller anonymous body limit.
         .route(

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::encoding::{b64, from_b64, from_b64_array, ticket_id};
 use super::error::{ApiError, ApiResult};
+use super::events::Notification;
 use super::extract::{Json, Query};
 use super::{AppState, accounts, now};
 use crate::storage::{Owner, Status, StoredMessage, TicketRecord, WrapRecord};
@@ -133,6 +134,11 @@ pub(super) async fn open_ticket(
     drop(directory_guard);
     state.commit().await?;
     state.metrics.ticket_created();
+    state.events.publish(Notification {
+        ticket: id.0,
+        chain: 0,
+        seq: 1,
+    });
     tracing::info!(ticket = %id.to_hex(), "ticket created");
     Ok((
         StatusCode::CREATED,
@@ -273,6 +279,11 @@ pub async fn post_message(
     drop(directory_guard);
     state.commit().await?;
     state.metrics.message_posted();
+    state.events.publish(Notification {
+        ticket: id,
+        chain: chain.to_u8(),
+        seq,
+    });
     Ok((
         StatusCode::CREATED,
         Json(Posted {
@@ -422,7 +433,7 @@ pub async fn read_ticket(
 
 /// Who reads a ticket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reader {
+pub(super) enum Reader {
     /// The ticket's access token, or a session of the account that owns it.
     Reporter,
     /// A session of an account whose identity is an administrator at the directory head.
@@ -432,7 +443,7 @@ enum Reader {
 /// Loads a ticket the bearer may read: with the ticket's access token, a session of its
 /// account, or an administrator's session. An unknown ticket and a wrong token or session
 /// both answer 404, so a token holder learns nothing about other tickets.
-async fn authorised_ticket(
+pub(super) async fn authorised_ticket(
     state: &AppState,
     id: &str,
     headers: &HeaderMap,
