@@ -595,6 +595,7 @@ fn password_change_replaces_credentials_and_revokes_other_sessions() {
     let new = Derived::new("new password");
     let resealed = new.seal(alice.seed, b"{\"links\":[\"changed\"]}");
     let body = json!({
+        "current_auth_key": alice.derived.auth_key(),
         "salt": b64(&new.salt),
         "argon2": cheap(),
         "auth_key": new.auth_key(),
@@ -611,6 +612,27 @@ fn password_change_replaces_credentials_and_revokes_other_sessions() {
         ),
         (StatusCode::UNAUTHORIZED, "unauthorized".into())
     );
+    // A session without the current password cannot change it, and nothing changes.
+    let mut guessed = body.clone();
+    guessed["current_auth_key"] = json!(new.auth_key());
+    let response = desk
+        .http
+        .put(desk.server.url("/api/v1/accounts/keyring"))
+        .bearer_auth(&current)
+        .json(&guessed)
+        .send()
+        .expect("put");
+    assert_eq!(
+        error_code(response),
+        (StatusCode::UNAUTHORIZED, "bad_credentials".into())
+    );
+    let still_old = desk.post(
+        "/api/v1/accounts/login",
+        &json!({"username": "alice", "auth_key": alice.derived.auth_key()}),
+        None,
+    );
+    assert_eq!(still_old.status(), StatusCode::OK);
+
     let response = desk
         .http
         .put(desk.server.url("/api/v1/accounts/keyring"))
@@ -671,6 +693,7 @@ fn password_change_replaces_credentials_and_revokes_other_sessions() {
     );
     // Weak parameters are refused for a password change too.
     let mut weak = body.clone();
+    weak["current_auth_key"] = json!(new.auth_key());
     weak["argon2"] = json!({"memory_kib": 8, "iterations": 1, "parallelism": 1});
     let response = desk
         .http

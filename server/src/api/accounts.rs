@@ -629,6 +629,9 @@ pub async fn logout(
 /// Body of `PUT /api/v1/accounts/keyring`.
 #[derive(Deserialize)]
 pub struct KeyringBody {
+    /// The CURRENT `auth_key` (32 bytes): a session alone cannot change the password, so a
+    /// stolen session cannot replace (and so destroy) the account's keyring.
+    pub current_auth_key: String,
     /// The new Argon2id salt (16 bytes).
     pub salt: String,
     /// The new Argon2id parameters.
@@ -648,6 +651,19 @@ pub async fn replace_keyring(
     Json(body): Json<KeyringBody>,
 ) -> ApiResult<StatusCode> {
     let mut session = require_session(&state, &headers)?;
+    let current = AuthKey::from_bytes(from_b64_array::<32>(
+        "current_auth_key",
+        &body.current_auth_key,
+    )?);
+    let stored: [u8; 32] = session
+        .account
+        .auth_hash
+        .as_slice()
+        .try_into()
+        .unwrap_or(DUMMY_AUTH_HASH);
+    if !current.matches_hash(&stored) {
+        return Err(bad_credentials());
+    }
     let credentials = check_credentials(&body.salt, body.argon2, &body.auth_key, &body.keyring)?;
     let account = &mut session.account;
     account.salt = credentials.salt.to_vec();
