@@ -171,9 +171,9 @@ config_options! {
     /// Messages one access token or session may post per minute.
     posts_per_minute: u32 = 60;
         env = "SEALDESK_POSTS_PER_MINUTE", unit = "posts per minute";
-    /// Attachment chunks one access token or session may upload per minute.
+    /// Attachment declarations and chunks one access token or session may upload per minute.
     uploads_per_minute: u32 = 120;
-        env = "SEALDESK_UPLOADS_PER_MINUTE", unit = "chunks per minute";
+        env = "SEALDESK_UPLOADS_PER_MINUTE", unit = "uploads per minute";
     /// Proof of work the browser must compute to create an anonymous ticket, as a number of
     /// leading zero bits (0 turns it off; at most 32).
     proof_of_work_bits: u32 = 0;

@@ -61,9 +61,12 @@ async fn serve_async(config: Config) -> Result<(), String> {
         ticket_quota_bytes: config.ticket_quota_bytes,
         anonymous_tickets_per_hour: config.anonymous_tickets_per_hour,
         posts_per_minute: config.posts_per_minute,
+        max_attachment_bytes: config.max_attachment_bytes,
+        uploads_per_minute: config.uploads_per_minute,
         proof_of_work_bits: config.proof_of_work_bits,
         trust_forwarded_for: config.trust_forwarded_for,
         session_ttl_seconds: config.session_ttl_seconds,
+        invite_ttl_seconds: config.invite_ttl_seconds,
     };
     let state = Arc::new(AppState::load(
         store.clone(),

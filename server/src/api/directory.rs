@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use sealdesk_crypto::{Directory, DirectoryEntry, ENTRY_LEN, Operation};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
+use super::accounts::require_session;
 use super::encoding::{b64, from_b64};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json, Query};
+use super::{AppState, team};
 
 /// Query of `GET /api/v1/directory`.
 #[derive(Deserialize)]
@@ -68,9 +69,12 @@ pub struct AppendBody {
 
 /// `POST /api/v1/directory`: appends an entry signed by a current administrator, after full
 /// verification against the stored log. The genesis entry is created through an invite
-/// (not by this route).
+/// (not by this route). The request needs the session of the administrator who signed the
+/// entry, and an `add` entry's subject must be a pending administrator (a key whose account
+/// redeemed an invite, see [`team`]); its pending record is removed once the entry is durable.
 pub async fn append(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Json(body): Json<AppendBody>,
 ) -> ApiResult<(StatusCode, Json<Head>)> {
     let bytes = from_b64("entry", &body.entry, ENTRY_LEN)?;
@@ -82,10 +86,18 @@ pub async fn append(
             "The first administrator is created by redeeming the command-line invite.",
         ));
     }
+    let session = require_session(&state, &headers)?;
     let mut guard = state.directory.write().await;
+    let signer = team::require_administrator(&session, guard.as_ref())?;
     let directory = guard.as_mut().ok_or_else(|| {
         ApiError::conflict("There is no administrator yet: redeem the first invite.")
     })?;
+    if entry.signer != signer.key_id() {
+        return Err(ApiError::bad_request(
+            "wrong_signer",
+            "The entry must be signed by the signed-in administrator's key.",
+        ));
+    }
     if entry.seq != directory.head_seq() + 1 {
         return Err(ApiError::conflict(
             "The directory moved on; read it again and sign the entry at the new head.",
@@ -94,9 +106,16 @@ pub async fn append(
     let mut next = directory.clone();
     next.extend(std::slice::from_ref(&entry))
         .map_err(|e| ApiError::rejected(&e, "directory entry"))?;
+    if entry.op == Operation::Add {
+        team::check_pending(&state, &entry)?;
+    }
     state.store.append_directory(entry.seq, &bytes)?;
     state.commit().await?;
     *directory = next;
+    if entry.op == Operation::Add {
+        // Still under the directory lock; see `team::forget_pending` for why afterwards.
+        team::forget_pending(&state, &entry.subject.key_id()).await;
+    }
     Ok((StatusCode::CREATED, Json(head_of(directory))))
 }
 

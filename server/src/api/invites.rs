@@ -68,7 +68,7 @@ fn invites_dir(data_dir: &Path) -> PathBuf {
 
 /// Consumes a command-line invite: true if `token` matches an unexpired invite file, which is
 /// removed (a second redemption finds nothing). Expired files are removed on sight.
-fn take_cli_invite(data_dir: &Path, token: &AccessToken) -> bool {
+pub(super) fn take_cli_invite(data_dir: &Path, token: &AccessToken) -> bool {
     let hash = hex::encode(token.hash());
     let path = invites_dir(data_dir).join(format!("{hash}.json"));
     let Ok(text) = std::fs::read(&path) else {

@@ -5,7 +5,9 @@
 //! - proof-of-work challenges: ten times that per client address (a challenge is cheap to ask
 //!   for, but each one occupies the bounded challenge table);
 //! - posts: `posts_per_minute` per access token (reporters, keyed by the token's hash) or per
-//!   sender key (administrators, whose verified signature authorises the post).
+//!   sender key (administrators, whose verified signature authorises the post);
+//! - uploads: `uploads_per_minute` attachment declarations and chunks per access token or per
+//!   session's account (keyed like posts, see [`PostKey`]).
 //!
 //! The client address is the TCP peer, or with `trust_forwarded_for` the first address of
 //! `X-Forwarded-For`. IPv6 addresses are limited per /64, since one host commonly holds a
@@ -151,6 +153,8 @@ pub struct RateLimits {
     pub pow_challenges: KeyedLimiter<IpAddr>,
     /// Posted messages, per credential (per minute).
     pub posts: KeyedLimiter<PostKey>,
+    /// Attachment declarations and chunks, per credential (per minute).
+    pub uploads: KeyedLimiter<PostKey>,
 }
 
 impl RateLimits {
@@ -164,6 +168,10 @@ impl RateLimits {
                 Quota::per_hour(tickets.saturating_mul(nonzero(CHALLENGES_PER_TICKET))),
             ),
             posts: KeyedLimiter::new("posts", Quota::per_minute(nonzero(limits.posts_per_minute))),
+            uploads: KeyedLimiter::new(
+                "uploads",
+                Quota::per_minute(nonzero(limits.uploads_per_minute)),
+            ),
         }
     }
 
@@ -190,6 +198,14 @@ impl RateLimits {
     pub fn post(&self, key: &PostKey) -> Result<(), ApiError> {
         self.posts.check(key)
     }
+
+    /// Spends one upload (an attachment declaration or chunk) of `key`.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn upload(&self, key: &PostKey) -> Result<(), ApiError> {
+        self.uploads.check(key)
+    }
 }
 
 /// Every [`HOUSEKEEPING_INTERVAL`], until the state is dropped: drops the rate-limit keys
@@ -205,6 +221,7 @@ pub async fn housekeeping(state: Weak<AppState>) {
         state.rate_limits.anonymous_tickets.housekeeping();
         state.rate_limits.pow_challenges.housekeeping();
         state.rate_limits.posts.housekeeping();
+        state.rate_limits.uploads.housekeeping();
         state.pow.purge(super::now());
     }
 }

@@ -294,6 +294,11 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Response<Body> {
             state.rate_limits.posts.refused(),
             state.rate_limits.posts.keys(),
         ),
+        (
+            state.rate_limits.uploads.name(),
+            state.rate_limits.uploads.refused(),
+            state.rate_limits.uploads.keys(),
+        ),
     ];
     header(
         &mut out,

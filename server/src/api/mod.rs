@@ -2,6 +2,7 @@
 //! the [`Store`](crate::storage::Store).
 
 pub mod accounts;
+pub mod attachments;
 pub mod directory;
 pub mod encoding;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod invites;
 pub mod limits;
 pub mod metrics;
 pub mod pow;
+pub mod team;
 pub mod tickets;
 
 use std::collections::HashMap;
@@ -38,12 +40,18 @@ pub struct Limits {
     pub anonymous_tickets_per_hour: u32,
     /// Messages one access token or sender key may post per minute.
     pub posts_per_minute: u32,
+    /// Largest attachment, in encrypted bytes.
+    pub max_attachment_bytes: u64,
+    /// Attachment declarations and chunks one access token or session may send per minute.
+    pub uploads_per_minute: u32,
     /// Leading zero bits of the proof of work for anonymous tickets (0: off).
     pub proof_of_work_bits: u32,
     /// Whether the first `X-Forwarded-For` address is the client address.
     pub trust_forwarded_for: bool,
     /// How long a sign-in session stays valid, in seconds.
     pub session_ttl_seconds: u64,
+    /// How long an administrator invite stays valid, in seconds.
+    pub invite_ttl_seconds: u64,
 }
 
 impl Default for Limits {
@@ -54,9 +62,12 @@ impl Default for Limits {
             ticket_quota_bytes: 100 << 20,
             anonymous_tickets_per_hour: 10,
             posts_per_minute: 60,
+            max_attachment_bytes: 25 << 20,
+            uploads_per_minute: 120,
             proof_of_work_bits: 0,
             trust_forwarded_for: false,
             session_ttl_seconds: 2_592_000,
+            invite_ttl_seconds: 604_800,
         }
     }
 }
@@ -165,10 +176,48 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/tickets/{id}/messages",
             get(tickets::read_messages).post(tickets::post_message),
         )
-        .route("/api/v1/tickets/{id}/wraps", get(tickets::read_wraps))
+        .route(
+            "/api/v1/tickets/{id}/wraps",
+            get(tickets::read_wraps).post(team::add_wraps),
+        )
+        .route(
+            "/api/v1/tickets/{id}/assignment",
+            axum::routing::put(team::assign),
+        )
+        .route(
+            "/api/v1/admin/invites",
+            axum::routing::post(team::create_invite),
+        )
+        .route(
+            "/api/v1/admin/invites/redeem",
+            axum::routing::post(team::redeem_invite),
+        )
+        .route("/api/v1/admin/pending", get(team::list_pending))
+        .route(
+            "/api/v1/admin/pending/{key_id}",
+            axum::routing::delete(team::decline_pending),
+        )
         .route("/api/v1/tickets/{id}/events", get(events::ticket_events))
         .route("/api/v1/inbox/events", get(events::inbox_events))
         .route("/api/v1/tickets/{id}", get(tickets::read_ticket))
+        // Attachments: chunks are raw bytes with their own body limit.
+        .route(
+            "/api/v1/tickets/{id}/attachments",
+            axum::routing::post(attachments::declare),
+        )
+        .route(
+            "/api/v1/tickets/{id}/attachments/{aid}",
+            get(attachments::download),
+        )
+        .route(
+            "/api/v1/tickets/{id}/attachments/{aid}/chunks/{index}",
+            axum::routing::put(attachments::put_chunk)
+                .layer(DefaultBodyLimit::max(attachments::CHUNK_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/tickets/{id}/attachments/{aid}/complete",
+            axum::routing::post(attachments::complete),
+        )
         // Accounts: the routes open to anyone get the smaller anonymous body limit.
         .route(
             "/api/v1/accounts/prelogin",

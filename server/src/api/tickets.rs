@@ -488,7 +488,7 @@ fn bearer_matches(headers: &HeaderMap, record: &TicketRecord) -> bool {
 }
 
 /// The ticket's members: its first reporter key and verified endorsements.
-fn members_of(record: &TicketRecord, directory: &Directory) -> ApiResult<Members> {
+pub(super) fn members_of(record: &TicketRecord, directory: &Directory) -> ApiResult<Members> {
     let reporter = PublicIdentity::from_bytes(&record.reporter).map_err(|_| corrupt_record())?;
     let mut members = Members::new(sealdesk_crypto::TicketId(record.id), reporter);
     for bytes in &record.endorsements {
@@ -571,7 +571,7 @@ fn check_epoch_wraps(
     Ok(())
 }
 
-fn decode_wraps(encoded: &[String]) -> ApiResult<Vec<WrappedKey>> {
+pub(super) fn decode_wraps(encoded: &[String]) -> ApiResult<Vec<WrappedKey>> {
     if encoded.len() > MAX_WRAPS {
         return Err(ApiError::bad_request(
             "too_many_wraps",
@@ -587,7 +587,7 @@ fn decode_wraps(encoded: &[String]) -> ApiResult<Vec<WrappedKey>> {
         .collect()
 }
 
-fn wrap_records(wraps: &[WrappedKey]) -> Vec<WrapRecord> {
+pub(super) fn wrap_records(wraps: &[WrappedKey]) -> Vec<WrapRecord> {
     wraps
         .iter()
         .map(|w| WrapRecord {
@@ -617,7 +617,7 @@ fn validate_email(email: String) -> ApiResult<String> {
     }
 }
 
-fn no_administrators() -> ApiError {
+pub(super) fn no_administrators() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         "no_administrators",
@@ -633,7 +633,7 @@ fn quota_exceeded() -> ApiError {
     )
 }
 
-fn corrupt_record() -> ApiError {
+pub(super) fn corrupt_record() -> ApiError {
     tracing::error!("a stored ticket record does not decode");
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -236,9 +236,9 @@ pub enum RecordKind {
     Invite,
     /// Redeemed invites waiting for an administrator's directory entry, by key id.
     PendingAdmin,
-    /// Attachment metadata, by attachment id.
+    /// Attachment metadata, by ticket id and attachment id (`api::attachments`).
     Attachment,
-    /// Attachment chunks, by attachment id and big-endian chunk index.
+    /// Attachment chunks, by ticket id, attachment id and big-endian chunk index (u64).
     AttachmentChunk,
     /// Instance settings (categories, languages, hours), by name.
     Setting,
