@@ -380,6 +380,28 @@ pub struct PreloginOut {
     pub argon2: Argon2Json,
 }
 
+/// The server-side label of email lookup keys (see [`email_lookup`]).
+const EMAIL_LOOKUP_LABEL: &str = "sealdesk/v1/server/email-lookup";
+
+/// The key under which a ticket's notification address is recognised, without storing the
+/// address: `HMAC-SHA-256(instance secret, lp("sealdesk/v1/server/email-lookup") ||
+/// lowercase(email))`. "Resend access link" compares the address a reporter types with it.
+///
+/// # Errors
+/// Storage failures (creating the instance secret on first use).
+pub(super) async fn email_lookup(state: &AppState, email: &str) -> ApiResult<[u8; 32]> {
+    let secret = prelogin_secret(state).await?;
+    let label = [
+        &[EMAIL_LOOKUP_LABEL.len() as u8][..],
+        EMAIL_LOOKUP_LABEL.as_bytes(),
+    ]
+    .concat();
+    Ok(hmac_sha256(
+        &secret,
+        &[&label, email.to_lowercase().as_bytes()],
+    ))
+}
+
 /// HMAC-SHA-256 (RFC 2104) of the concatenated `parts` under a 32-byte key.
 fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
     let mut inner_pad = [0x36u8; 64];
@@ -400,7 +422,8 @@ fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
     outer.finalize().into()
 }
 
-/// The per-instance secret of the fake salts, drawn and stored on first use.
+/// The per-instance secret (of the fake salts and the email lookup keys), drawn and stored on
+/// first use.
 async fn prelogin_secret(state: &AppState) -> ApiResult<[u8; 32]> {
     let stored = match state.store.get(RecordKind::Setting, PRELOGIN_SECRET)? {
         Some(bytes) => bytes,
@@ -714,7 +737,7 @@ pub struct AccountTicketBody {
     pub message: String,
     /// The epoch-0 conversation key wrapped for the account and every current administrator.
     pub wraps: Vec<String>,
-    /// Optional address for notifications.
+    /// Optional address for "resend access link" (only a keyed hash is stored).
     #[serde(default)]
     pub notify_email: Option<String>,
 }

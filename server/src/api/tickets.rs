@@ -39,7 +39,7 @@ pub struct CreateBody {
     pub message: String,
     /// The epoch-0 conversation key wrapped for the reporter and every current administrator.
     pub wraps: Vec<String>,
-    /// Optional address for notifications and "resend access link".
+    /// Optional address for "resend access link" (only a keyed hash is stored).
     #[serde(default)]
     pub notify_email: Option<String>,
     /// The solved proof-of-work challenge, required when `proof_of_work_bits` > 0.
@@ -87,7 +87,10 @@ pub(super) async fn open_ticket(
     let reporter_bytes = from_b64("reporter", reporter, 64)?;
     let reporter = PublicIdentity::from_bytes(&reporter_bytes)
         .map_err(|e| ApiError::rejected(&e, "reporter key"))?;
-    let notify_email = notify_email.map(validate_email).transpose()?;
+    let email_lookup = match notify_email {
+        Some(email) => Some(super::accounts::email_lookup(state, &validate_email(email)?).await?),
+        None => None,
+    };
     let message_bytes = from_b64("message", message, MAX_MESSAGE_LEN)?;
     let message =
         Message::from_bytes(&message_bytes).map_err(|e| ApiError::rejected(&e, "message"))?;
@@ -116,7 +119,7 @@ pub(super) async fn open_ticket(
         status: Status::Open,
         answered: false,
         assigned_to: None,
-        notify_email,
+        email_lookup,
         chain_states: [
             conversation.to_bytes(),
             ChainState::new(id, Chain::Notes).to_bytes(),

@@ -95,9 +95,9 @@ pub struct TicketRecord {
     pub answered: bool,
     /// Key id of the administrator the ticket is assigned to, if any.
     pub assigned_to: Option<[u8; 32]>,
-    /// Email address for notifications, if the reporter gave one (stored so that "resend
-    /// access link" works; listed in the threat model).
-    pub notify_email: Option<String>,
+    /// If the reporter gave an address for "resend access link": a keyed hash of it
+    /// (`api::accounts::email_lookup`), never the address itself.
+    pub email_lookup: Option<[u8; 32]>,
     /// Verified state of each chain (`sealdesk_crypto::ChainState::to_bytes`), conversation
     /// first, then notes. The server continues verification from it.
     pub chain_states: [Vec<u8>; 2],

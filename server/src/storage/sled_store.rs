@@ -656,7 +656,7 @@ mod tests {
             status: Status::Open,
             answered: false,
             assigned_to: None,
-            notify_email: Some("r@example.org".to_owned()),
+            email_lookup: Some([4; 32]),
             chain_states: [vec![1, 2, 3], Vec::new()],
             storage_bytes: 100,
         }
