@@ -878,14 +878,6 @@ pub struct InboxOut {
     pub more: bool,
 }
 
-fn not_an_administrator() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "not_an_administrator",
-        "Only administrators may do this.",
-    )
-}
-
 /// `GET /api/v1/inbox?status=open|closed|unanswered&page=N`: ticket metadata for
 /// administrators.
 pub async fn inbox(
@@ -893,16 +885,7 @@ pub async fn inbox(
     Query(query): Query<InboxQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Json<InboxOut>> {
-    let session = require_session(&state, &headers)?;
-    let is_admin = state
-        .directory
-        .read()
-        .await
-        .as_ref()
-        .is_some_and(|directory| session.is_administrator(directory));
-    if !is_admin {
-        return Err(not_an_administrator());
-    }
+    super::team::administrator_session(&state, &headers).await?;
     let mut tickets: Vec<TicketRecord> = state
         .store
         .tickets()?

@@ -15,8 +15,8 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::{Stream, StreamExt};
 
 use super::AppState;
-use super::accounts::require_session;
 use super::error::{ApiError, ApiResult};
+use super::team::administrator_session;
 use super::tickets::{Reader, authorised_ticket};
 
 /// How many notifications a slow subscriber may fall behind before it is told to resync.
@@ -125,20 +125,7 @@ pub async fn inbox_events(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let session = require_session(&state, &headers)?;
-    let is_admin = {
-        let directory = state.directory.read().await;
-        directory
-            .as_ref()
-            .is_some_and(|d| session.is_administrator(d))
-    };
-    if !is_admin {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_an_administrator",
-            "Only administrators receive inbox updates.",
-        ));
-    }
+    administrator_session(&state, &headers).await?;
     let receiver = state.events.subscribe()?;
     Ok(Sse::new(stream(receiver, |_| true)).keep_alive(KeepAlive::default()))
 }

@@ -131,7 +131,10 @@ pub(super) fn require_administrator(
 }
 
 /// A valid session of an administrator (at the directory head now), with its identity.
-async fn administrator_session(
+///
+/// # Errors
+/// `unauthorized` without a valid session, `not_an_administrator` otherwise.
+pub(super) async fn administrator_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> ApiResult<(Session, PublicIdentity)> {
