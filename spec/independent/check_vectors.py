@@ -172,9 +172,9 @@ def hx(s):
     return bytes.fromhex(s)
 
 
-# =========================================================================== errors (§16)
+# =========================================================================== errors (§17)
 class ProtoError(Exception):
-    """code is the §16 error code; index/seq are set for transcript and directory faults."""
+    """code is the §17 error code; index/seq are set for transcript and directory faults."""
 
     def __init__(self, code, index=None, seq=None):
         super().__init__(code if index is None else "%s at %s" % (code, index))
@@ -1369,7 +1369,7 @@ def run_transcript():
             other = next(i for i in BY_KID.values() if i.key_id != wr.recipient)
             g.rejects("opened by another identity", lambda: open_wrap(wr, other), "malformed")
 
-    with Group("transcript/epochs and wraps (§5.2, §10.2, §14)") as g:
+    with Group("transcript/epochs and wraps (§5.2, §10.2, §15)") as g:
         g.check("chain_keys listed are exactly those wrapped, one key each",
                 sorted(keys_json), sorted(k for k, s in chain_keys.items() if len(s) == 1))
         g.true("chain keys differ between epochs and chains",

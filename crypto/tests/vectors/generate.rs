@@ -1174,7 +1174,7 @@ fn negative() -> Value {
     cases.push(json!({"type": "fragment", "name": "fragment with standard base64 characters", "fragment": format!("{}+", &fragment[..42]), "expected_error": "malformed"}));
 
     json!({
-        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §16) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are the conversation chain of transcript.json's ticket, verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases are verified against that conversation chain after all its messages (epoch 0 opened at directory position 1, epoch 1 at 3), with the same members and directory.",
+        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §17) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are the conversation chain of transcript.json's ticket, verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases are verified against that conversation chain after all its messages (epoch 0 opened at directory position 1, epoch 1 at 3), with the same members and directory.",
         "cases": cases,
     })
 }
