@@ -4,47 +4,34 @@
 //!
 //! `cargo bench -p sealdesk-server --bench sse` (optionally `-- SUBSCRIBERS MESSAGES`).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use sealdesk_crypto::{
-    Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed, Kind, Members, Message,
-    Placement, TicketKey, TicketSecret, WrappedKey, system_rng,
-};
+use sealdesk_crypto::{Chain, ChainState, Kind, Message, Placement, system_rng};
 use serde_json::json;
 
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
+use common::{Desk, Server, Ticket, b64};
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let subscribers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let messages: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
-    let data = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sealdesk"))
-        .arg("serve")
-        .env("SEALDESK_DATA_DIR", data.path())
-        .env("SEALDESK_LISTEN", "127.0.0.1:0")
-        .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
-        .env("SEALDESK_LOG_LEVEL", "warn")
-        .env("SEALDESK_POSTS_PER_MINUTE", "100000000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sealdesk");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = lines.next().expect("line").expect("utf-8");
-    let base = base
-        .strip_prefix("sealdesk listening on ")
-        .expect("listening")
-        .to_owned();
-    let _ = lines.next();
-    let invite = lines.next().expect("invite").expect("utf-8");
-    let invite = invite.split_once('#').expect("token").1.trim().to_owned();
+    // The administrator and the ticket, before the runtime (the harness's client blocks).
+    let desk = Desk::with(Server::options().env("SEALDESK_POSTS_PER_MINUTE", "100000000"));
+    let base = desk.server.base.clone();
+    let directory = desk.directory.clone();
+    let Ticket {
+        secret,
+        reporter,
+        key,
+        state,
+        members,
+        token,
+    } = Ticket::open(&desk);
+    let id = secret.ticket_id();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -52,23 +39,7 @@ fn main() {
         .expect("runtime");
     let latencies = runtime.block_on(async move {
         let http = reqwest::Client::new();
-        let admin = Identity::from_seed(&IdentitySeed::from_bytes([5; 32]));
-        let genesis = DirectoryEntry::genesis(&admin);
-        http.post(format!("{base}/api/v1/invites/redeem-genesis"))
-            .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
-            .send()
-            .await
-            .expect("redeem");
-        let directory = Directory::verify(&[genesis]).expect("directory");
-
         let mut rng = system_rng();
-        let secret = TicketSecret::generate(&mut rng);
-        let reporter = secret.identity();
-        let id = secret.ticket_id();
-        let key = TicketKey::generate(&mut rng);
-        let members = Members::new(id, reporter.public().clone());
-        let mut state = ChainState::new(id, Chain::Conversation);
-        let token = secret.access_token().to_base64url();
         let place = |state: &ChainState| Placement {
             ticket_id: id,
             chain: Chain::Conversation,
@@ -78,28 +49,6 @@ fn main() {
             dir_seq: 0,
             kind: Kind::Message,
         };
-        let first = Message::seal(&reporter, place(&state), &key, b"{}", &mut rng).expect("seal");
-        let wraps: Vec<String> = [reporter.public(), admin.public()]
-            .iter()
-            .map(|r| {
-                b64(
-                    &WrappedKey::seal(&reporter, r, id, Chain::Conversation, 0, 0, &key, &mut rng)
-                        .expect("wrap")
-                        .to_bytes(),
-                )
-            })
-            .collect();
-        http.post(format!("{base}/api/v1/tickets"))
-            .json(&json!({
-                "reporter": b64(&reporter.public().to_bytes()),
-                "access_token_hash": b64(&secret.access_token().hash()),
-                "message": b64(&first.to_bytes()),
-                "wraps": wraps,
-            }))
-            .send()
-            .await
-            .expect("create");
-        state.push(&first, &members, &directory).expect("valid");
 
         // Subscribers: each records (seq, time received) until it has seen every message.
         let events_url = format!("{base}/api/v1/tickets/{}/events", id.to_hex());
@@ -187,8 +136,7 @@ fn main() {
         }
         latencies
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(desk);
 
     let mut latencies = latencies;
     latencies.sort();

@@ -1,319 +1,28 @@
 //! Accounts, sessions, account tickets and the administrators' inbox, against the real
-//! `sealdesk` binary on an ephemeral port (the harness is the one of `tests/api.rs`). Keys are
+//! `sealdesk` binary on an ephemeral port (the harness is `tests/common`). Keys are
 //! derived as a browser derives them (Argon2id with the cheap test parameters).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
 use sealdesk_crypto::{
-    Argon2Params, AuthKey, Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed,
-    Keyring, Kind, MasterKey, Members, Message, Placement, TicketId, TicketKey, TicketSecret,
-    WrappedKey, Zeroizing, generate_salt, system_rng,
+    Chain, ChainState, Identity, Kind, Message, Placement, TicketId, TicketKey, WrappedKey,
+    system_rng,
 };
 use serde_json::{Value, json};
 
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-fn unb64(value: &Value) -> Vec<u8> {
-    Base64UrlUnpadded::decode_vec(value.as_str().expect("string")).expect("base64url")
-}
-
-/// A running server; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    invite: Option<String>,
-    _data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(env: &[(&str, &str)]) -> Server {
-        let data = tempfile::tempdir().expect("tempdir");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sealdesk"));
-        command
-            .arg("serve")
-            .env("SEALDESK_DATA_DIR", data.path())
-            .env("SEALDESK_LISTEN", "127.0.0.1:0")
-            .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
-            .env("SEALDESK_LOG_LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("start sealdesk");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("a line").expect("utf-8");
-        let base = first
-            .strip_prefix("sealdesk listening on ")
-            .expect("listening line")
-            .to_owned();
-        let _ = lines.next();
-        let link = lines.next().expect("invite line").expect("utf-8");
-        let invite = link
-            .split_once('#')
-            .map(|(_, token)| token.trim().to_owned());
-        Server {
-            child,
-            base,
-            invite,
-            _data: data,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn error_code(response: Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().expect("JSON error body");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    (
-        status,
-        body["error"].as_str().expect("error code").to_owned(),
-    )
-}
-
-struct Desk {
-    server: Server,
-    http: Client,
-    admin: Identity,
-    directory: Directory,
-}
-
-const ADMIN_SEED: [u8; 32] = [7; 32];
-
-/// A server whose first administrator (seed [`ADMIN_SEED`]) redeemed the invite.
-fn desk_with(env: &[(&str, &str)]) -> Desk {
-    let server = Server::start(env);
-    let http = Client::new();
-    let admin = Identity::from_seed(&IdentitySeed::from_bytes(ADMIN_SEED));
-    let genesis = DirectoryEntry::genesis(&admin);
-    let invite = server.invite.clone().expect("invite");
-    let response = http
-        .post(server.url("/api/v1/invites/redeem-genesis"))
-        .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
-        .send()
-        .expect("redeem");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let directory = Directory::verify(&[genesis]).expect("genesis");
-    Desk {
-        server,
-        http,
-        admin,
-        directory,
-    }
-}
-
-fn desk() -> Desk {
-    desk_with(&[])
-}
-
-impl Desk {
-    fn post(&self, path: &str, body: &Value, session: Option<&str>) -> Response {
-        let mut request = self.http.post(self.server.url(path)).json(body);
-        if let Some(session) = session {
-            request = request.bearer_auth(session);
-        }
-        request.send().expect("post")
-    }
-
-    fn get(&self, path: &str, session: &str) -> Response {
-        self.http
-            .get(self.server.url(path))
-            .bearer_auth(session)
-            .send()
-            .expect("get")
-    }
-}
-
-// ---- what a browser does ----
-
-/// The keys a password gives for one salt (PROTOCOL.md §12).
-struct Derived {
-    salt: [u8; 16],
-    master: MasterKey,
-}
-
-impl Derived {
-    fn new(password: &str) -> Derived {
-        let salt = generate_salt(&mut system_rng());
-        Derived::with_salt(password, salt)
-    }
-
-    fn with_salt(password: &str, salt: [u8; 16]) -> Derived {
-        let master = MasterKey::derive(password.as_bytes(), &salt, Argon2Params::TEST_ONLY_CHEAP)
-            .expect("argon2");
-        Derived { salt, master }
-    }
-
-    fn auth_key(&self) -> String {
-        b64(self.master.auth_key().as_bytes())
-    }
-
-    fn seal(&self, seed: [u8; 32], app_data: &[u8]) -> Vec<u8> {
-        let keyring = Keyring {
-            identity_seed: IdentitySeed::from_bytes(seed),
-            app_data: Zeroizing::new(app_data.to_vec()),
-        };
-        self.master
-            .keyring_key()
-            .seal(&keyring, &mut system_rng())
-            .expect("seal keyring")
-    }
-}
-
-fn cheap() -> Value {
-    json!({"memory_kib": 256, "iterations": 1, "parallelism": 1})
-}
-
-/// The identity proof of PROTOCOL.md §12.4 for this registration.
-fn identity_proof(identity: &Identity, username: &str, auth_key: &AuthKey) -> String {
-    b64(&identity.sign_identity_proof(username, &auth_key.server_hash()))
-}
-
-/// An account as its browser knows it.
-struct Account {
-    username: String,
-    seed: [u8; 32],
-    derived: Derived,
-    sealed: Vec<u8>,
-}
-
-impl Account {
-    fn new(username: &str, password: &str, seed: [u8; 32]) -> Account {
-        let derived = Derived::new(password);
-        let sealed = derived.seal(seed, b"{\"links\":[]}");
-        Account {
-            username: username.to_owned(),
-            seed,
-            derived,
-            sealed,
-        }
-    }
-
-    fn identity(&self) -> Identity {
-        Identity::from_seed(&IdentitySeed::from_bytes(self.seed))
-    }
-
-    fn register_body(&self) -> Value {
-        let identity = self.identity();
-        json!({
-            "username": self.username,
-            "salt": b64(&self.derived.salt),
-            "argon2": cheap(),
-            "auth_key": self.derived.auth_key(),
-            "keyring": b64(&self.sealed),
-            "identity": b64(&identity.public().to_bytes()),
-            "identity_proof": identity_proof(
-                &identity,
-                &self.username.to_ascii_lowercase(),
-                &self.derived.master.auth_key(),
-            ),
-        })
-    }
-
-    fn register(&self, desk: &Desk) -> Response {
-        desk.post("/api/v1/accounts/register", &self.register_body(), None)
-    }
-
-    fn login(&self, desk: &Desk) -> Value {
-        let response = desk.post(
-            "/api/v1/accounts/login",
-            &json!({"username": self.username, "auth_key": self.derived.auth_key()}),
-            None,
-        );
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().expect("json")
-    }
-
-    /// Registers and signs in; returns the session token.
-    fn enrol(&self, desk: &Desk) -> String {
-        assert_eq!(self.register(desk).status(), StatusCode::CREATED);
-        self.login(desk)["session"]
-            .as_str()
-            .expect("session")
-            .to_owned()
-    }
-}
-
-/// A ticket's first message and wraps, for a reporter identity; returns the id, key, state
-/// and the body fields.
-fn first_message(
-    desk: &Desk,
-    reporter: &Identity,
-    id: TicketId,
-) -> (TicketKey, ChainState, Members, Value) {
-    let mut rng = system_rng();
-    let key = TicketKey::generate(&mut rng);
-    let head = desk.directory.head_seq();
-    let placement = Placement {
-        ticket_id: id,
-        chain: Chain::Conversation,
-        seq: 1,
-        prev_hash: [0; 32],
-        epoch: 0,
-        dir_seq: head,
-        kind: Kind::Message,
-    };
-    let message =
-        Message::seal(reporter, placement, &key, br#"{"text":"help"}"#, &mut rng).expect("seal");
-    let wraps: Vec<String> = [reporter.public(), desk.admin.public()]
-        .iter()
-        .map(|recipient| {
-            let wrap = WrappedKey::seal(
-                reporter,
-                recipient,
-                id,
-                Chain::Conversation,
-                0,
-                head,
-                &key,
-                &mut rng,
-            )
-            .expect("wrap");
-            b64(&wrap.to_bytes())
-        })
-        .collect();
-    let members = Members::new(id, reporter.public().clone());
-    let mut state = ChainState::new(id, Chain::Conversation);
-    state
-        .push(&message, &members, &desk.directory)
-        .expect("valid first message");
-    let body = json!({
-        "reporter": b64(&reporter.public().to_bytes()),
-        "message": b64(&message.to_bytes()),
-        "wraps": wraps,
-    });
-    (key, state, members, body)
-}
+// Here `error_code` gives the status as a `StatusCode`, as these tests compare it.
+use common::error_status as error_code;
+use common::{
+    ADMIN_SEED, Account, Derived, Desk, Ticket, b64, cheap, first_message, identity_proof, unb64,
+};
 
 /// Opens an anonymous ticket; returns its id (hex) and access token.
 fn anonymous_ticket(desk: &Desk) -> (String, String) {
-    let secret = TicketSecret::generate(&mut system_rng());
-    let (_, _, _, mut body) = first_message(desk, &secret.identity(), secret.ticket_id());
-    let token = secret.access_token();
-    body["access_token_hash"] = json!(b64(&token.hash()));
+    let (ticket, body) = Ticket::draft(desk, br#"{"text":"help"}"#);
     let response = desk.post("/api/v1/tickets", &body, None);
     assert_eq!(response.status(), StatusCode::CREATED);
-    (secret.ticket_id().to_hex(), token.to_base64url())
+    (ticket.id(), ticket.token)
 }
 
 fn next_message(
@@ -339,7 +48,7 @@ fn next_message(
 
 #[test]
 fn prelogin_answers_the_same_shape_for_unknown_users() {
-    let desk = desk();
+    let desk = Desk::start();
     let alice = Account::new("Alice", "correct horse", [1; 32]);
     assert_eq!(alice.register(&desk).status(), StatusCode::CREATED);
 
@@ -389,7 +98,7 @@ fn prelogin_answers_the_same_shape_for_unknown_users() {
 #[test]
 fn prelogin_secret_is_created_once_under_concurrency() {
     // Concurrent first requests agree on the one stored per-instance secret.
-    let desk = desk();
+    let desk = Desk::start();
     let salts: Vec<Value> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..4)
             .map(|_| {
@@ -416,7 +125,7 @@ fn prelogin_secret_is_created_once_under_concurrency() {
 
 #[test]
 fn register_login_and_logout() {
-    let desk = desk();
+    let desk = Desk::start();
     let alice = Account::new("alice", "correct horse", [1; 32]);
     let response = alice.register(&desk);
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -500,7 +209,7 @@ fn register_login_and_logout() {
 
 #[test]
 fn registration_failures_store_nothing() {
-    let desk = desk();
+    let desk = Desk::start();
     let bob = Account::new("bob", "pw", [3; 32]);
     let cases: Vec<(Value, StatusCode, &str)> = vec![
         (
@@ -584,7 +293,7 @@ fn registration_failures_store_nothing() {
 
 #[test]
 fn password_change_replaces_credentials_and_revokes_other_sessions() {
-    let desk = desk();
+    let desk = Desk::start();
     let alice = Account::new("alice", "old password", [1; 32]);
     let current = alice.enrol(&desk);
     let other = alice.login(&desk)["session"]
@@ -710,7 +419,7 @@ fn password_change_replaces_credentials_and_revokes_other_sessions() {
 
 #[test]
 fn account_tickets_and_administrator_reads() {
-    let desk = desk();
+    let desk = Desk::start();
     let bob = Account::new("bob", "bob's password", [3; 32]);
     let bob_session = bob.enrol(&desk);
     let bob_identity = bob.identity();
@@ -722,7 +431,8 @@ fn account_tickets_and_administrator_reads() {
     // Bob opens a ticket with his account's identity.
     let id = TicketId::generate(&mut system_rng());
     let hex = id.to_hex();
-    let (key, mut state, members, body) = first_message(&desk, &bob_identity, id);
+    let (key, mut state, members, body) =
+        first_message(&desk, &bob_identity, id, br#"{"text":"help"}"#);
     assert_eq!(
         error_code(desk.post("/api/v1/tickets/account", &body, None)),
         (StatusCode::UNAUTHORIZED, "unauthorized".into())
@@ -1010,7 +720,7 @@ fn account_tickets_and_administrator_reads() {
 
 #[test]
 fn inbox_pages_of_fifty() {
-    let desk = desk_with(&[("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "1000")]);
+    let desk = Desk::start_with(&[("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "1000")]);
     let admin_session = Account::new("root", "admin password", ADMIN_SEED).enrol(&desk);
     for _ in 0..51 {
         anonymous_ticket(&desk);
@@ -1053,7 +763,7 @@ fn inbox_pages_of_fifty() {
 
 #[test]
 fn expired_sessions_are_refused() {
-    let desk = desk_with(&[("SEALDESK_SESSION_TTL_SECONDS", "1")]);
+    let desk = Desk::start_with(&[("SEALDESK_SESSION_TTL_SECONDS", "1")]);
     let alice = Account::new("alice", "pw", [1; 32]);
     let session = alice.enrol(&desk);
     std::thread::sleep(std::time::Duration::from_millis(2100));

@@ -1,204 +1,42 @@
 //! The real `sealdesk` binary on an ephemeral port with a temporary data directory, driven
 //! over HTTP: success and failure paths of the directory, invite and ticket routes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use sealdesk_crypto::{
-    Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed, Kind, Members, Message,
-    Placement, TicketKey, TicketSecret, WrappedKey, system_rng,
+    Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed, Kind, Message, Placement,
+    WrappedKey, system_rng,
 };
 use serde_json::{Value, json};
 
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-fn unb64(value: &Value) -> Vec<u8> {
-    Base64UrlUnpadded::decode_vec(value.as_str().expect("string")).expect("base64url")
-}
-
-/// A running server; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    invite: Option<String>,
-    _data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let data = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sealdesk"))
-            .arg("serve")
-            .env("SEALDESK_DATA_DIR", data.path())
-            .env("SEALDESK_LISTEN", "127.0.0.1:0")
-            .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
-            .env("SEALDESK_LOG_LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sealdesk");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("a line").expect("utf-8");
-        let base = first
-            .strip_prefix("sealdesk listening on ")
-            .expect("listening line")
-            .to_owned();
-        let _ = lines.next();
-        let link = lines.next().expect("invite line").expect("utf-8");
-        let invite = link
-            .split_once('#')
-            .map(|(_, token)| token.trim().to_owned());
-        Server {
-            child,
-            base,
-            invite,
-            _data: data,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn error_code(response: reqwest::blocking::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().expect("JSON error body");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    (
-        status,
-        body["error"].as_str().expect("error code").to_owned(),
-    )
-}
-
-struct Desk {
-    server: Server,
-    http: Client,
-    admin: Identity,
-    directory: Directory,
-}
+// Here `error_code` gives the status as a `StatusCode`, as these tests compare it.
+use common::error_status as error_code;
+use common::{Desk, Server, Ticket, b64, unb64};
 
 /// A server whose first administrator redeemed the command-line invite.
 fn desk() -> Desk {
-    let server = Server::start();
-    let http = Client::new();
-    let admin = Identity::from_seed(&IdentitySeed::from_bytes([7; 32]));
-    let genesis = DirectoryEntry::genesis(&admin);
-    let invite = server
-        .invite
-        .clone()
-        .expect("an invite is printed when there is no administrator");
-    let response = http
-        .post(server.url("/api/v1/invites/redeem-genesis"))
-        .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
-        .send()
-        .expect("redeem");
-    assert_eq!(response.status(), StatusCode::CREATED);
+    let desk = Desk::start();
     // The same invite never works twice.
-    let again = http
-        .post(server.url("/api/v1/invites/redeem-genesis"))
-        .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
+    let invite = desk.server.invite.clone().expect("invite");
+    let again = desk
+        .http
+        .post(desk.server.url("/api/v1/invites/redeem-genesis"))
+        .json(&json!({"invite": invite, "entry": b64(&desk.genesis().to_bytes())}))
         .send()
         .expect("redeem again");
     assert_eq!(error_code(again).0, StatusCode::CONFLICT);
-    let directory = Directory::verify(&[genesis]).expect("genesis");
-    Desk {
-        server,
-        http,
-        admin,
-        directory,
-    }
+    desk
 }
 
-/// An anonymous ticket's parts, as the reporter's browser makes them.
-struct Ticket {
-    secret: TicketSecret,
-    reporter: Identity,
-    key: TicketKey,
-    state: ChainState,
-    members: Members,
-    token: String,
-}
-
+/// An anonymous ticket's parts, as the reporter's browser makes them, and its creation body.
 fn new_ticket(desk: &Desk) -> (Ticket, Value) {
-    let mut rng = system_rng();
-    let secret = TicketSecret::generate(&mut rng);
-    let reporter = secret.identity();
-    let id = secret.ticket_id();
-    let key = TicketKey::generate(&mut rng);
-    let head = desk.directory.head_seq();
-    let placement = Placement {
-        ticket_id: id,
-        chain: Chain::Conversation,
-        seq: 1,
-        prev_hash: [0; 32],
-        epoch: 0,
-        dir_seq: head,
-        kind: Kind::Message,
-    };
-    let message =
-        Message::seal(&reporter, placement, &key, br#"{"text":"help"}"#, &mut rng).expect("seal");
-    let wraps: Vec<String> = [reporter.public(), desk.admin.public()]
-        .iter()
-        .map(|recipient| {
-            let wrap = WrappedKey::seal(
-                &reporter,
-                recipient,
-                id,
-                Chain::Conversation,
-                0,
-                head,
-                &key,
-                &mut rng,
-            )
-            .expect("wrap");
-            b64(&wrap.to_bytes())
-        })
-        .collect();
-    let token = secret.access_token();
-    let body = json!({
-        "reporter": b64(&reporter.public().to_bytes()),
-        "access_token_hash": b64(&token.hash()),
-        "message": b64(&message.to_bytes()),
-        "wraps": wraps,
-    });
-    let members = Members::new(id, reporter.public().clone());
-    let mut state = ChainState::new(id, Chain::Conversation);
-    state
-        .push(&message, &members, &desk.directory)
-        .expect("valid first message");
-    let ticket = Ticket {
-        token: token.to_base64url(),
-        secret,
-        reporter,
-        key,
-        state,
-        members,
-    };
-    (ticket, body)
+    Ticket::draft(desk, br#"{"text":"help"}"#)
 }
 
 fn create(desk: &Desk, body: &Value) -> reqwest::blocking::Response {
-    desk.http
-        .post(desk.server.url("/api/v1/tickets"))
-        .json(body)
-        .send()
-        .expect("create")
+    desk.post("/api/v1/tickets", body, None)
 }
 
 fn post(
@@ -207,34 +45,16 @@ fn post(
     message: &Message,
     token: Option<&str>,
 ) -> reqwest::blocking::Response {
-    let mut request = desk
-        .http
-        .post(desk.server.url(&format!(
-            "/api/v1/tickets/{}/messages",
-            ticket.secret.ticket_id().to_hex()
-        )))
-        .json(&json!({"message": b64(&message.to_bytes())}));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().expect("post")
+    ticket.send(desk, &message.to_bytes(), token)
 }
 
 fn next_placement(ticket: &Ticket, desk: &Desk, kind: Kind) -> Placement {
-    Placement {
-        ticket_id: ticket.secret.ticket_id(),
-        chain: Chain::Conversation,
-        seq: ticket.state.last_seq() + 1,
-        prev_hash: ticket.state.last_hash(),
-        epoch: 0,
-        dir_seq: desk.directory.head_seq(),
-        kind,
-    }
+    ticket.placement(kind, desk.directory.head_seq())
 }
 
 #[test]
 fn health_headers_and_empty_directory() {
-    let server = Server::start();
+    let server = Server::start(&[]);
     let http = Client::new();
     let health = http.get(server.url("/healthz")).send().expect("healthz");
     assert_eq!(health.status(), StatusCode::OK);
@@ -256,7 +76,7 @@ fn health_headers_and_empty_directory() {
 
 #[test]
 fn tickets_need_an_administrator() {
-    let server = Server::start();
+    let server = Server::start(&[]);
     let http = Client::new();
     let fake = Desk {
         admin: Identity::from_seed(&IdentitySeed::from_bytes([7; 32])),
@@ -276,7 +96,7 @@ fn tickets_need_an_administrator() {
 
 #[test]
 fn genesis_invite_failures() {
-    let server = Server::start();
+    let server = Server::start(&[]);
     let http = Client::new();
     let admin = Identity::from_seed(&IdentitySeed::from_bytes([9; 32]));
     let genesis = b64(&DirectoryEntry::genesis(&admin).to_bytes());

@@ -7,42 +7,15 @@ mod common;
 
 use std::sync::{Arc, Barrier};
 
-use common::{Desk, Server, Ticket, b64, error_code};
-use reqwest::blocking::{Client, Response};
-use sealdesk_crypto::{
-    Argon2Params, Directory, DirectoryEntry, FileKey, Identity, IdentitySeed, Keyring, MasterKey,
-    StreamDecryptor, StreamEncryptor, Zeroizing, encrypted_len, generate_salt, system_rng,
-};
+use common::{ADMIN_SEED, Account, Desk, Ticket, b64, error_code};
+use reqwest::blocking::Response;
+use sealdesk_crypto::{FileKey, StreamDecryptor, StreamEncryptor, encrypted_len, system_rng};
 use serde_json::{Value, json};
 
 /// Upload chunk 0: the nonce and the first sealed chunk.
 const FIRST_CHUNK: usize = 16 + 65_552;
 /// Every later upload chunk: one sealed chunk.
 const CHUNK: usize = 65_552;
-/// The administrator's seed (the harness's).
-const ADMIN_SEED: [u8; 32] = [7; 32];
-
-/// A server started with `env`, whose first administrator redeemed the invite.
-fn desk_with(env: &[(&str, &str)]) -> Desk {
-    let server = Server::start(env);
-    let http = Client::new();
-    let admin = Identity::from_seed(&IdentitySeed::from_bytes(ADMIN_SEED));
-    let genesis = DirectoryEntry::genesis(&admin);
-    let invite = server.invite.clone().expect("invite");
-    let response = http
-        .post(server.url("/api/v1/invites/redeem-genesis"))
-        .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
-        .send()
-        .expect("redeem");
-    assert_eq!(response.status().as_u16(), 201, "genesis");
-    let directory = Directory::verify(&[genesis]).expect("genesis");
-    Desk {
-        server,
-        http,
-        admin,
-        directory,
-    }
-}
 
 /// A file of `len` bytes that is not all one value.
 fn file(len: usize) -> Vec<u8> {
@@ -385,42 +358,9 @@ fn an_administrators_session_uploads_and_downloads() {
 
 /// Registers and signs in an account for the administrator's identity; returns the session.
 fn admin_session(desk: &Desk) -> String {
-    let salt = generate_salt(&mut system_rng());
-    let master =
-        MasterKey::derive(b"password", &salt, Argon2Params::TEST_ONLY_CHEAP).expect("argon2");
-    let auth_key = b64(master.auth_key().as_bytes());
-    let keyring = Keyring {
-        identity_seed: IdentitySeed::from_bytes(ADMIN_SEED),
-        app_data: Zeroizing::new(Vec::new()),
-    };
-    let sealed = master
-        .keyring_key()
-        .seal(&keyring, &mut system_rng())
-        .expect("seal keyring");
-    let proof = desk
-        .admin
-        .sign_identity_proof("admin", &master.auth_key().server_hash());
-    let response = desk
-        .http
-        .post(desk.server.url("/api/v1/accounts/register"))
-        .json(&json!({
-            "username": "admin",
-            "salt": b64(&salt),
-            "argon2": {"memory_kib": 256, "iterations": 1, "parallelism": 1},
-            "auth_key": auth_key,
-            "keyring": b64(&sealed),
-            "identity": b64(&desk.admin.public().to_bytes()),
-            "identity_proof": b64(&proof),
-        }))
-        .send()
-        .expect("register");
-    assert_eq!(response.status().as_u16(), 201, "register");
-    let response = desk
-        .http
-        .post(desk.server.url("/api/v1/accounts/login"))
-        .json(&json!({"username": "admin", "auth_key": auth_key}))
-        .send()
-        .expect("login");
+    let account = Account::with_app_data("admin", "password", ADMIN_SEED, b"");
+    assert_eq!(account.register(desk).status().as_u16(), 201, "register");
+    let response = account.login_response(desk);
     assert_eq!(response.status().as_u16(), 200, "login");
     let body: Value = response.json().expect("json");
     body["session"].as_str().expect("session").to_owned()
@@ -428,7 +368,7 @@ fn admin_session(desk: &Desk) -> String {
 
 #[test]
 fn sizes_are_limited_and_reserved_from_the_quota_at_declaration() {
-    let desk = desk_with(&[
+    let desk = Desk::start_with(&[
         ("SEALDESK_MAX_ATTACHMENT_BYTES", "100000"),
         ("SEALDESK_TICKET_QUOTA_BYTES", "150000"),
     ]);
@@ -476,7 +416,7 @@ fn sizes_are_limited_and_reserved_from_the_quota_at_declaration() {
 
 #[test]
 fn concurrent_declarations_never_overshoot_the_quota() {
-    let desk = Arc::new(desk_with(&[
+    let desk = Arc::new(Desk::start_with(&[
         ("SEALDESK_MAX_ATTACHMENT_BYTES", "100000"),
         ("SEALDESK_TICKET_QUOTA_BYTES", "150000"),
     ]));
@@ -515,7 +455,7 @@ fn concurrent_declarations_never_overshoot_the_quota() {
 
 #[test]
 fn uploads_beyond_the_per_minute_limit_are_refused() {
-    let desk = desk_with(&[("SEALDESK_UPLOADS_PER_MINUTE", "3")]);
+    let desk = Desk::start_with(&[("SEALDESK_UPLOADS_PER_MINUTE", "3")]);
     let ticket = Ticket::open(&desk);
     let uploads = Uploads::new(&desk, &ticket);
     let key = FileKey::generate(&mut system_rng());

@@ -13,24 +13,24 @@
 //! A post whose request fails (the server died) has an unknown outcome: after the restart the
 //! client re-reads the chain, verifies it and continues from what the server returns.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use sealdesk_crypto::{
-    Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed, Kind, Members, Message,
-    Placement, TicketId, TicketKey, TicketSecret, WrappedKey, system_rng,
+    Chain, ChainState, Directory, Identity, Kind, Members, Message, Placement, TicketId, TicketKey,
+    system_rng,
 };
 use serde_json::{Value, json};
+
+use common::{Desk, Options, Server, Ticket, b64, unb64};
 
 /// Anonymous tickets written to.
 const TICKETS: usize = 4;
@@ -49,14 +49,6 @@ const CYCLE_LIMIT: Duration = Duration::from_secs(15);
 /// The test is meaningless with fewer acknowledged messages than this.
 const MIN_ACKNOWLEDGED: usize = 50;
 
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-fn unb64(value: &Value) -> Vec<u8> {
-    Base64UrlUnpadded::decode_vec(value.as_str().expect("string")).expect("base64url")
-}
-
 /// Delay between the clients' start and the kill in cycle `cycle`: deterministic, spread over
 /// 150..=400 ms.
 fn kill_delay(cycle: u64) -> Duration {
@@ -71,103 +63,30 @@ fn http_client() -> Client {
         .expect("HTTP client")
 }
 
-/// One run of the server process on the test's data directory; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    /// Lines the server prints after its first (read by a thread until the process dies).
-    lines: mpsc::Receiver<String>,
+/// Every run's options: the data directory and each run's standard error
+/// (`server-{run}.log`) in `root`.
+fn options(root: &Path) -> Options {
+    Server::options()
+        .dir(root)
+        .log_to_file()
+        // The clients post far faster than people do; rate limits would answer 429.
+        .env("SEALDESK_POSTS_PER_MINUTE", "1000000")
+        .env("SEALDESK_PROOF_OF_WORK_BITS", "0")
+        .startup_timeout(STARTUP_TIMEOUT)
 }
 
-impl Server {
-    /// Starts the server on `root/data`, with its standard error in `root/server-{run}.log`.
-    /// Returns the invite if the server printed one (only when there is no administrator).
-    fn start(root: &Path, run: u64, expect_invite: bool) -> (Server, Option<String>) {
-        let log = File::create(root.join(format!("server-{run}.log"))).expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sealdesk"))
-            .arg("serve")
-            .env("SEALDESK_DATA_DIR", root.join("data"))
-            .env("SEALDESK_LISTEN", "127.0.0.1:0")
-            .env("SEALDESK_WEB_DIR", root.join("no-web"))
-            .env("SEALDESK_LOG_LEVEL", "warn")
-            // The clients post far faster than people do; rate limits would answer 429.
-            .env("SEALDESK_POSTS_PER_MINUTE", "1000000")
-            .env("SEALDESK_PROOF_OF_WORK_BITS", "0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start sealdesk");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let next_line = |what: &str| {
-            lines.recv_timeout(STARTUP_TIMEOUT).unwrap_or_else(|e| {
-                let log = std::fs::read_to_string(root.join(format!("server-{run}.log")));
-                panic!("server run {run}: no {what} ({e}); its log: {log:?}")
-            })
-        };
-        let first = next_line("listening line");
-        let base = first
-            .strip_prefix("sealdesk listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-            .to_owned();
-        let invite = if expect_invite {
-            let _ = next_line("invite announcement");
-            let link = next_line("invite link");
-            Some(
-                link.split_once('#')
-                    .map(|(_, token)| token.trim().to_owned())
-                    .unwrap_or_else(|| panic!("no token in {link:?}")),
-            )
-        } else {
-            None
-        };
-        let server = Server { child, base, lines };
-        server.wait_healthy();
-        if !expect_invite {
-            // The invite lines are printed before the server answers, so by now they would be
-            // in the pipe: an administrator exists, so there must be none.
-            if let Ok(line) = server.lines.recv_timeout(Duration::from_millis(50)) {
-                panic!("server run {run} printed {line:?} although an administrator exists");
-            }
-        }
-        (server, invite)
-    }
-
-    fn wait_healthy(&self) {
-        let http = http_client();
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        loop {
-            match http.get(self.url("/healthz")).send() {
-                Ok(response) if response.status() == StatusCode::OK => return,
-                _ if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
-                other => panic!("the server never became healthy: {other:?}"),
-            }
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// SIGKILL (`Child::kill` on Unix), then reap the process.
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reap");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Kills the server (if it still runs) and starts it again on the same data directory; an
+/// administrator exists, so it must print no invite.
+fn restart(server: &mut Server) {
+    server.restart();
+    server.wait_healthy(&http_client(), STARTUP_TIMEOUT);
+    // The invite lines are printed before the server answers, so by now they would be in the
+    // pipe: an administrator exists, so there must be none.
+    if let Some(line) = server.next_line(Duration::from_millis(50)) {
+        panic!(
+            "server run {} printed {line:?} although an administrator exists",
+            server.run()
+        );
     }
 }
 
@@ -356,73 +275,19 @@ fn client(shared: &Shared, thread_index: usize) -> Report {
 
 /// Creates an anonymous ticket as the reporter's browser does; returns it, its first message
 /// and its verified state.
-fn open_ticket(
-    http: &Client,
-    server: &Server,
-    admin: &Identity,
-    directory: &Directory,
-) -> (TicketInfo, Vec<u8>, ChainState) {
-    let mut rng = system_rng();
-    let secret = TicketSecret::generate(&mut rng);
-    let reporter = secret.identity();
-    let id = secret.ticket_id();
-    let key = TicketKey::generate(&mut rng);
-    let head = directory.head_seq();
-    let placement = Placement {
-        ticket_id: id,
-        chain: Chain::Conversation,
-        seq: 1,
-        prev_hash: [0; 32],
-        epoch: 0,
-        dir_seq: head,
-        kind: Kind::Message,
-    };
-    let message =
-        Message::seal(&reporter, placement, &key, br#"{"text":"help"}"#, &mut rng).expect("seal");
-    let wraps: Vec<String> = [reporter.public(), admin.public()]
-        .iter()
-        .map(|recipient| {
-            let wrap = WrappedKey::seal(
-                &reporter,
-                recipient,
-                id,
-                Chain::Conversation,
-                0,
-                head,
-                &key,
-                &mut rng,
-            )
-            .expect("wrap");
-            b64(&wrap.to_bytes())
-        })
-        .collect();
-    let token = secret.access_token();
-    let bytes = message.to_bytes();
-    let response = http
-        .post(server.url("/api/v1/tickets"))
-        .json(&json!({
-            "reporter": b64(&reporter.public().to_bytes()),
-            "access_token_hash": b64(&token.hash()),
-            "message": b64(&bytes),
-            "wraps": wraps,
-        }))
-        .send()
-        .expect("create");
+fn open_ticket(desk: &Desk) -> (TicketInfo, Vec<u8>, ChainState) {
+    let (ticket, body) = Ticket::draft(desk, br#"{"text":"help"}"#);
+    let response = desk.post("/api/v1/tickets", &body, None);
     assert_eq!(response.status(), StatusCode::CREATED);
-    let members = Members::new(id, reporter.public().clone());
-    let mut state = ChainState::new(id, Chain::Conversation);
-    state
-        .push(&message, &members, directory)
-        .expect("valid first message");
     let info = TicketInfo {
-        id,
-        hex: id.to_hex(),
-        reporter,
-        key,
-        members,
-        token: token.to_base64url(),
+        id: ticket.secret.ticket_id(),
+        hex: ticket.id(),
+        reporter: ticket.reporter,
+        key: ticket.key,
+        members: ticket.members,
+        token: ticket.token,
     };
-    (info, bytes, state)
+    (info, unb64(&body["message"]), ticket.state)
 }
 
 /// Reads and verifies the directory; it must be exactly the genesis entry the test posted.
@@ -589,25 +454,17 @@ fn acknowledged_messages_survive_sigkill() {
     let test_started = Instant::now();
     // Owned by the test, not by a server run: the data directory outlives every process.
     let root = Root(Some(tempfile::tempdir().expect("tempdir")));
-    let mut run = 0;
-    let (mut server, invite) = Server::start(root.path(), run, true);
-    let http = http_client();
-
-    let admin = Identity::from_seed(&IdentitySeed::from_bytes([7; 32]));
-    let genesis = DirectoryEntry::genesis(&admin).to_bytes();
-    let response = http
-        .post(server.url("/api/v1/invites/redeem-genesis"))
-        .json(&json!({"invite": invite.expect("first invite"), "entry": b64(&genesis)}))
-        .send()
-        .expect("redeem");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let directory = read_directory(&http, &server, &genesis);
+    let server = options(root.path()).start();
+    server.wait_healthy(&http_client(), STARTUP_TIMEOUT);
+    let desk = Desk::on(server, http_client());
+    let genesis = desk.genesis().to_bytes();
+    let directory = read_directory(&desk.http, &desk.server, &genesis);
 
     let mut tickets = Vec::new();
     let mut ledgers: Vec<Ledger> = Vec::new();
     let mut states = Vec::new();
     for _ in 0..TICKETS {
-        let (info, first, state) = open_ticket(&http, &server, &admin, &directory);
+        let (info, first, state) = open_ticket(&desk);
         let mut ledger = Ledger::default();
         ledger.acked.insert(1, first.clone());
         ledger.sent.insert(1, vec![first.clone()]);
@@ -616,6 +473,9 @@ fn acknowledged_messages_survive_sigkill() {
         ledgers.push(ledger);
         states.push(state);
     }
+    let Desk {
+        mut server, admin, ..
+    } = desk;
 
     let mut lines = Vec::new();
     let mut failures = Vec::new();
@@ -710,8 +570,7 @@ fn acknowledged_messages_survive_sigkill() {
         }
 
         let restart_started = Instant::now();
-        run += 1;
-        server = Server::start(root.path(), run, false).0;
+        restart(&mut server);
         line.restart = restart_started.elapsed();
         // A fresh client: no pooled connection to the dead process (whose port the new one
         // may even have been given).

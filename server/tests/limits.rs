@@ -1,122 +1,18 @@
 //! The real `sealdesk` binary with low limits set through `SEALDESK_*` variables: rate limits
 //! (429 with `Retry-After`), proof of work, `/metrics`, request ids and the access log.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+mod common;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
-use sealdesk_crypto::{
-    Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed, Kind, Members, Message,
-    Placement, TicketKey, TicketSecret, WrappedKey, system_rng,
-};
+use reqwest::blocking::Response;
+use sealdesk_crypto::{Identity, Kind, Message};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-/// A running server whose standard error is captured; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    invite: String,
-    stderr: Arc<Mutex<String>>,
-    reader: Option<JoinHandle<()>>,
-    _data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(env: &[(&str, &str)]) -> Server {
-        let data = tempfile::tempdir().expect("tempdir");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sealdesk"));
-        command
-            .arg("serve")
-            .env("SEALDESK_DATA_DIR", data.path())
-            .env("SEALDESK_LISTEN", "127.0.0.1:0")
-            .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
-            .env("SEALDESK_LOG_LEVEL", "info")
-            .env("SEALDESK_LOG_FORMAT", "text")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("start sealdesk");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().expect("stderr");
-        let sink = stderr.clone();
-        let reader = std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buffer) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .expect("lock")
-                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
-            }
-        });
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let first = lines.next().expect("a line").expect("utf-8");
-        let base = first
-            .strip_prefix("sealdesk listening on ")
-            .expect("listening line")
-            .to_owned();
-        let _ = lines.next();
-        let link = lines.next().expect("invite line").expect("utf-8");
-        let invite = link
-            .split_once('#')
-            .map(|(_, token)| token.trim().to_owned())
-            .expect("invite token");
-        Server {
-            child,
-            base,
-            invite,
-            stderr,
-            reader: Some(reader),
-            _data: data,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// Stops the server and returns everything it wrote to standard error.
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
-        self.stderr.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn error_code(response: Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().expect("JSON error body");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    (
-        status,
-        body["error"].as_str().expect("error code").to_owned(),
-    )
-}
+// Here `error_code` gives the status as a `StatusCode`, as these tests compare it.
+use common::error_status as error_code;
+use common::{Desk, Server, Ticket, b64};
 
 /// Asserts a `429 rate_limited` answer with a `Retry-After` of at least one second.
 fn assert_rate_limited(response: Response) -> u64 {
@@ -136,100 +32,21 @@ fn assert_rate_limited(response: Response) -> u64 {
     retry_after
 }
 
-struct Desk {
-    server: Server,
-    http: Client,
-    admin: Identity,
-    directory: Directory,
-}
-
-/// A server (with `env`) whose first administrator redeemed the command-line invite.
+/// A server (with `env`) whose first administrator redeemed the command-line invite; its
+/// standard error, at the `info` level in text, is kept for [`Server::stop`].
 fn desk(env: &[(&str, &str)]) -> Desk {
-    let server = Server::start(env);
-    let http = Client::new();
-    let admin = Identity::from_seed(&IdentitySeed::from_bytes([7; 32]));
-    let genesis = DirectoryEntry::genesis(&admin);
-    let response = http
-        .post(server.url("/api/v1/invites/redeem-genesis"))
-        .json(&json!({"invite": server.invite, "entry": b64(&genesis.to_bytes())}))
-        .send()
-        .expect("redeem");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let directory = Directory::verify(&[genesis]).expect("genesis");
-    Desk {
-        server,
-        http,
-        admin,
-        directory,
-    }
+    Desk::with(
+        Server::options()
+            .log_to_file()
+            .env("SEALDESK_LOG_LEVEL", "info")
+            .env("SEALDESK_LOG_FORMAT", "text")
+            .envs(env),
+    )
 }
 
-/// An anonymous ticket's parts, as the reporter's browser makes them.
-struct Ticket {
-    secret: TicketSecret,
-    reporter: Identity,
-    key: TicketKey,
-    state: ChainState,
-    members: Members,
-    token: String,
-}
-
+/// An anonymous ticket's parts, as the reporter's browser makes them, and its creation body.
 fn new_ticket(desk: &Desk) -> (Ticket, Value) {
-    let mut rng = system_rng();
-    let secret = TicketSecret::generate(&mut rng);
-    let reporter = secret.identity();
-    let id = secret.ticket_id();
-    let key = TicketKey::generate(&mut rng);
-    let head = desk.directory.head_seq();
-    let placement = Placement {
-        ticket_id: id,
-        chain: Chain::Conversation,
-        seq: 1,
-        prev_hash: [0; 32],
-        epoch: 0,
-        dir_seq: head,
-        kind: Kind::Message,
-    };
-    let message =
-        Message::seal(&reporter, placement, &key, br#"{"text":"help"}"#, &mut rng).expect("seal");
-    let wraps: Vec<String> = [reporter.public(), desk.admin.public()]
-        .iter()
-        .map(|recipient| {
-            let wrap = WrappedKey::seal(
-                &reporter,
-                recipient,
-                id,
-                Chain::Conversation,
-                0,
-                head,
-                &key,
-                &mut rng,
-            )
-            .expect("wrap");
-            b64(&wrap.to_bytes())
-        })
-        .collect();
-    let token = secret.access_token();
-    let body = json!({
-        "reporter": b64(&reporter.public().to_bytes()),
-        "access_token_hash": b64(&token.hash()),
-        "message": b64(&message.to_bytes()),
-        "wraps": wraps,
-    });
-    let members = Members::new(id, reporter.public().clone());
-    let mut state = ChainState::new(id, Chain::Conversation);
-    state
-        .push(&message, &members, &desk.directory)
-        .expect("valid first message");
-    let ticket = Ticket {
-        token: token.to_base64url(),
-        secret,
-        reporter,
-        key,
-        state,
-        members,
-    };
-    (ticket, body)
+    Ticket::draft(desk, br#"{"text":"help"}"#)
 }
 
 fn create(desk: &Desk, body: &Value, forwarded_for: Option<&str>) -> Response {
@@ -244,39 +61,17 @@ fn create(desk: &Desk, body: &Value, forwarded_for: Option<&str>) -> Response {
 }
 
 fn post_bytes(desk: &Desk, ticket: &Ticket, message: &[u8], token: Option<&str>) -> Response {
-    let mut request = desk
-        .http
-        .post(desk.server.url(&format!(
-            "/api/v1/tickets/{}/messages",
-            ticket.secret.ticket_id().to_hex()
-        )))
-        .json(&json!({"message": b64(message)}));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().expect("post")
+    ticket.send(desk, message, token)
 }
 
 /// Seals the next conversation message from `sender` (not yet accepted: `ticket.state` is
 /// advanced with [`accepted`]).
 fn next_message(desk: &Desk, ticket: &Ticket, sender: &Identity) -> Message {
-    let placement = Placement {
-        ticket_id: ticket.secret.ticket_id(),
-        chain: Chain::Conversation,
-        seq: ticket.state.last_seq() + 1,
-        prev_hash: ticket.state.last_hash(),
-        epoch: 0,
-        dir_seq: desk.directory.head_seq(),
-        kind: Kind::Message,
-    };
-    Message::seal(sender, placement, &ticket.key, b"{}", &mut system_rng()).expect("seal")
+    ticket.seal(sender, Kind::Message, desk.directory.head_seq())
 }
 
 fn accepted(desk: &Desk, ticket: &mut Ticket, message: &Message) {
-    ticket
-        .state
-        .push(message, &ticket.members, &desk.directory)
-        .expect("valid");
+    ticket.accept(desk, message);
 }
 
 #[test]

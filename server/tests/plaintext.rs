@@ -3,23 +3,20 @@
 //! administrator's reply and internal note, an account's keyring data). Afterwards no marker,
 //! and no bearer token, appears in any file of the data directory or in the server's log.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use reqwest::blocking::Client;
 use sealdesk_crypto::{
-    Argon2Params, Chain, ChainState, DirectoryEntry, FileKey, Identity, IdentitySeed, Keyring,
-    Kind, MasterKey, Members, Message, Placement, StreamEncryptor, TicketKey, TicketSecret,
-    WrappedKey, Zeroizing, generate_salt, system_rng,
+    Argon2Params, Chain, ChainState, FileKey, Identity, Keyring, Kind, MasterKey, Members, Message,
+    Placement, StreamEncryptor, TicketKey, TicketSecret, WrappedKey, Zeroizing, generate_salt,
+    system_rng,
 };
 use serde_json::{Value, json};
 
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
+use common::{Desk, Server, b64};
 
 const MARKERS: [&str; 11] = [
     "MARKER-NAME-7d1f",
@@ -55,42 +52,19 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn no_plaintext_or_token_reaches_the_disk_or_the_log() {
-    let data = tempfile::tempdir().expect("tempdir");
-    let log_dir = tempfile::tempdir().expect("tempdir");
-    let log_path = log_dir.path().join("server.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sealdesk"))
-        .arg("serve")
-        .env("SEALDESK_DATA_DIR", data.path())
-        .env("SEALDESK_LISTEN", "127.0.0.1:0")
-        .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
-        .env("SEALDESK_LOG_LEVEL", "debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).expect("log file"))
-        .spawn()
-        .expect("start sealdesk");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = lines.next().expect("line").expect("utf-8");
-    let base = base
-        .strip_prefix("sealdesk listening on ")
-        .expect("listening")
-        .to_owned();
-    let _ = lines.next();
-    let invite = lines.next().expect("invite").expect("utf-8");
-    let invite = invite.split_once('#').expect("token").1.trim().to_owned();
-    let url = |path: &str| format!("{base}{path}");
-    let http = Client::new();
+    // Standard error (at the debug level) goes to a file outside the data directory.
+    let Desk {
+        mut server,
+        http,
+        admin,
+        directory,
+    } = Desk::with(
+        Server::options()
+            .log_to_file()
+            .env("SEALDESK_LOG_LEVEL", "debug"),
+    );
+    let url = |path: &str| server.url(path);
     let mut rng = system_rng();
-
-    // The first administrator.
-    let admin = Identity::from_seed(&IdentitySeed::from_bytes([7; 32]));
-    let genesis = DirectoryEntry::genesis(&admin);
-    let response = http
-        .post(url("/api/v1/invites/redeem-genesis"))
-        .json(&json!({"invite": invite, "entry": b64(&genesis.to_bytes())}))
-        .send()
-        .expect("redeem");
-    assert_eq!(response.status().as_u16(), 201);
-    let directory = sealdesk_crypto::Directory::verify(&[genesis]).expect("directory");
 
     // An account whose keyring carries a marker.
     let salt = generate_salt(&mut rng);
@@ -317,7 +291,7 @@ fn no_plaintext_or_token_reaches_the_disk_or_the_log() {
     assert_eq!(response.status().as_u16(), 200);
 
     // Graceful stop: everything is flushed and the log is complete.
-    let pid = child.id().to_string();
+    let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -326,12 +300,12 @@ fn no_plaintext_or_token_reaches_the_disk_or_the_log() {
             .success()
     );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().expect("wait").is_none() {
+    while server.child.try_wait().expect("wait").is_none() {
         assert!(Instant::now() < deadline, "server did not stop");
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    let log = std::fs::read(&log_path).expect("log");
+    let log = std::fs::read(server.log_path()).expect("log");
     assert!(
         contains(&log, b"/api/v1/tickets/{id}/messages"),
         "the log records requests"
@@ -341,8 +315,8 @@ fn no_plaintext_or_token_reaches_the_disk_or_the_log() {
     needles.push(bearer.into_bytes());
     needles.push(session.into_bytes());
     needles.push(secret.to_fragment().into_bytes());
-    let files = files(data.path());
-    let db = data.path().join("db");
+    let files = files(server.data_dir());
+    let db = server.data_dir().join("db");
     assert!(
         std::fs::metadata(&db).is_ok_and(|m| m.len() > 0) && files.contains(&db),
         "the scan covers sled's database file"

@@ -4,57 +4,21 @@
 
 mod common;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use reqwest::blocking::Response;
 use sealdesk_crypto::{
-    Argon2Params, Chain, ChainState, DirectoryEntry, Identity, IdentitySeed, Keyring, MasterKey,
-    Message, WrappedKey, Zeroizing, generate_salt, system_rng,
+    Chain, ChainState, DirectoryEntry, Identity, IdentitySeed, Message, WrappedKey, system_rng,
 };
 use serde_json::{Value, json};
 
-use common::{Desk, Server, Ticket, b64, error_code};
-
-const ADMIN_SEED: [u8; 32] = [7; 32];
-
-fn unb64(value: &Value) -> Vec<u8> {
-    Base64UrlUnpadded::decode_vec(value.as_str().expect("string")).expect("base64url")
-}
+use common::{ADMIN_SEED, Account, Desk, Ticket, b64, error_code, unb64};
 
 /// An account whose identity comes from `seed`, registered and signed in; returns the
 /// session token.
 fn enrol(desk: &Desk, username: &str, seed: [u8; 32]) -> String {
-    let salt = generate_salt(&mut system_rng());
-    let master =
-        MasterKey::derive(b"correct horse", &salt, Argon2Params::TEST_ONLY_CHEAP).expect("argon2");
-    let keyring = Keyring {
-        identity_seed: IdentitySeed::from_bytes(seed),
-        app_data: Zeroizing::new(b"{}".to_vec()),
-    };
-    let sealed = master
-        .keyring_key()
-        .seal(&keyring, &mut system_rng())
-        .expect("seal keyring");
-    let identity = Identity::from_seed(&IdentitySeed::from_bytes(seed));
-    let auth_key = master.auth_key();
-    let register = json!({
-        "username": username,
-        "salt": b64(&salt),
-        "argon2": {"memory_kib": 256, "iterations": 1, "parallelism": 1},
-        "auth_key": b64(auth_key.as_bytes()),
-        "keyring": b64(&sealed),
-        "identity": b64(&identity.public().to_bytes()),
-        "identity_proof": b64(&identity.sign_identity_proof(username, &auth_key.server_hash())),
-    });
-    let response = post(desk, "/api/v1/accounts/register", &register, None);
+    let account = Account::with_app_data(username, "correct horse", seed, b"{}");
+    let response = account.register(desk);
     assert_eq!(response.status().as_u16(), 201, "register {username}");
-    let login: Value = post(
-        desk,
-        "/api/v1/accounts/login",
-        &json!({"username": username, "auth_key": b64(auth_key.as_bytes())}),
-        None,
-    )
-    .json()
-    .expect("login");
+    let login: Value = account.login_response(desk).json().expect("login");
     login["session"].as_str().expect("session").to_owned()
 }
 
@@ -514,30 +478,6 @@ fn invite_approve_history_assign_remove() {
     );
 }
 
-/// A server started with `env` whose first administrator (seed [`ADMIN_SEED`]) redeemed the
-/// invite.
-fn desk_with(env: &[(&str, &str)]) -> Desk {
-    let server = Server::start(env);
-    let http = reqwest::blocking::Client::new();
-    let admin = Identity::from_seed(&IdentitySeed::from_bytes(ADMIN_SEED));
-    let genesis = DirectoryEntry::genesis(&admin);
-    let response = http
-        .post(server.url("/api/v1/invites/redeem-genesis"))
-        .json(&json!({
-            "invite": server.invite.clone().expect("invite"),
-            "entry": b64(&genesis.to_bytes()),
-        }))
-        .send()
-        .expect("redeem");
-    assert_eq!(response.status().as_u16(), 201);
-    Desk {
-        server,
-        http,
-        admin,
-        directory: sealdesk_crypto::Directory::verify(&[genesis]).expect("genesis"),
-    }
-}
-
 /// Invites, redeems and approves `seed`'s account as an administrator; returns its session.
 fn add_administrator(desk: &mut Desk, a_session: &str, username: &str, seed: [u8; 32]) -> String {
     let session = enrol(desk, username, seed);
@@ -578,7 +518,7 @@ fn history_wraps_count_against_the_quota() {
     // Room for two messages and three wraps, less one byte: a ticket with its two epoch-0
     // wraps takes a second message; with a third (history) wrap counted, it does not.
     let quota = (2 * m + 3 * wrap - 1).to_string();
-    let mut desk = desk_with(&[
+    let mut desk = Desk::start_with(&[
         ("SEALDESK_TICKET_QUOTA_BYTES", &quota),
         ("SEALDESK_MAX_ATTACHMENT_BYTES", "1"),
     ]);
@@ -628,7 +568,7 @@ fn history_wraps_count_against_the_quota() {
 
 #[test]
 fn expired_and_declined_invites() {
-    let desk = desk_with(&[("SEALDESK_INVITE_TTL_SECONDS", "2")]);
+    let desk = Desk::start_with(&[("SEALDESK_INVITE_TTL_SECONDS", "2")]);
     let a_session = enrol(&desk, "alice", ADMIN_SEED);
     let b_session = enrol(&desk, "bob", [9; 32]);
     let bob = Identity::from_seed(&IdentitySeed::from_bytes([9; 32]));
