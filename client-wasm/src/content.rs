@@ -1,0 +1,176 @@
+//! The JSON inside messages (PROTOCOL.md §14). The server never sees it.
+
+use std::collections::BTreeMap;
+
+use sealdesk_crypto::Kind;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ClientError, Result};
+
+/// Largest `text` in characters.
+pub const MAX_TEXT_CHARS: usize = 65_536;
+/// Largest `subject` in characters.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// A conversation message or an internal note; the first message of a ticket also carries
+/// the opening form's fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text {
+    /// The message.
+    pub text: String,
+    /// Sender's clock, Unix seconds.
+    pub sent_at: u64,
+    /// Display name; absent for "the support team".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// First message only: the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// First message only: the category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// First message only: marked urgent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
+    /// First message only: the name the reporter typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// First message only: the email the reporter typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Debug data the reporter chose to send, field by field.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebugData {
+    /// Field name → value.
+    pub fields: BTreeMap<String, String>,
+    /// Sender's clock, Unix seconds.
+    pub sent_at: u64,
+}
+
+/// A reference to an uploaded attachment, with its key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    /// 32 hexadecimal characters.
+    pub attachment_id: String,
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    #[serde(rename = "type")]
+    pub mime_type: String,
+    /// Plaintext bytes.
+    pub size: u64,
+    /// Bytes of the encrypted stream (PROTOCOL.md §13).
+    pub encrypted_size: u64,
+    /// The 32-byte file key, unpadded base64url.
+    pub key: String,
+    /// Sender's clock, Unix seconds.
+    pub sent_at: u64,
+}
+
+/// A close or reopen.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// Sender's clock, Unix seconds.
+    pub sent_at: u64,
+    /// Display name, optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+}
+
+/// The decrypted content of a message, by kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Kind 1.
+    Message(Text),
+    /// Kind 2.
+    DebugData(DebugData),
+    /// Kind 3.
+    AttachmentRef(AttachmentRef),
+    /// Kind 4.
+    Close(StatusChange),
+    /// Kind 5.
+    Reopen(StatusChange),
+    /// Kind 6.
+    InternalNote(Text),
+    /// Kind 7 (empty).
+    Rotate,
+}
+
+impl Content {
+    /// The message kind that carries this content.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Content::Message(_) => Kind::Message,
+            Content::DebugData(_) => Kind::DebugData,
+            Content::AttachmentRef(_) => Kind::AttachmentRef,
+            Content::Close(_) => Kind::Close,
+            Content::Reopen(_) => Kind::Reopen,
+            Content::InternalNote(_) => Kind::InternalNote,
+            Content::Rotate => Kind::Rotate,
+        }
+    }
+
+    /// The UTF-8 JSON encoding (empty for a rotation).
+    ///
+    /// # Errors
+    /// `content.too_long` when a text or subject exceeds its limit.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let check = |text: &Text| {
+            if text.text.chars().count() > MAX_TEXT_CHARS
+                || text
+                    .subject
+                    .as_ref()
+                    .is_some_and(|s| s.chars().count() > MAX_SUBJECT_CHARS)
+            {
+                Err(ClientError::new(
+                    "content.too_long",
+                    "The message or subject is too long.",
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let json = match self {
+            Content::Message(text) | Content::InternalNote(text) => {
+                check(text)?;
+                serde_json::to_vec(text)
+            }
+            Content::DebugData(data) => serde_json::to_vec(data),
+            Content::AttachmentRef(reference) => serde_json::to_vec(reference),
+            Content::Close(change) | Content::Reopen(change) => serde_json::to_vec(change),
+            Content::Rotate => return Ok(Vec::new()),
+        };
+        json.map_err(|_| ClientError::new("content.encode", "The content could not be encoded."))
+    }
+
+    /// Parses decrypted content of `kind`.
+    ///
+    /// # Errors
+    /// `content.unreadable` when it is not the JSON this kind carries (the message itself is
+    /// still verified; the interface shows a warning instead of the content).
+    pub fn parse(kind: Kind, bytes: &[u8]) -> Result<Content> {
+        let unreadable = |_| {
+            ClientError::new(
+                "content.unreadable",
+                "This message's content cannot be read.",
+            )
+        };
+        Ok(match kind {
+            Kind::Message => Content::Message(serde_json::from_slice(bytes).map_err(unreadable)?),
+            Kind::DebugData => {
+                Content::DebugData(serde_json::from_slice(bytes).map_err(unreadable)?)
+            }
+            Kind::AttachmentRef => {
+                Content::AttachmentRef(serde_json::from_slice(bytes).map_err(unreadable)?)
+            }
+            Kind::Close => Content::Close(serde_json::from_slice(bytes).map_err(unreadable)?),
+            Kind::Reopen => Content::Reopen(serde_json::from_slice(bytes).map_err(unreadable)?),
+            Kind::InternalNote => {
+                Content::InternalNote(serde_json::from_slice(bytes).map_err(unreadable)?)
+            }
+            Kind::Rotate => Content::Rotate,
+        })
+    }
+}

@@ -1,0 +1,48 @@
+//! Fetching and verifying the administrator directory, pinned to the head this client saw
+//! before (PROTOCOL.md §7.4).
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use sealdesk_crypto::{Directory, DirectoryHead};
+use serde::Deserialize;
+
+use crate::error::{ClientError, Result};
+use crate::transport::{Request, Transport};
+
+#[derive(Deserialize)]
+struct DirectoryAnswer {
+    entries: Vec<String>,
+}
+
+/// Fetches the whole log, verifies it, and checks that it extends `pinned` (the head this
+/// client saw last). The caller then pins the new head.
+///
+/// # Errors
+/// `directory.<fault>`, `directory.rollback`, `directory.fork`, `server.*`, `network`,
+/// `bad_response`; `directory.empty` when the instance has no administrator yet.
+pub async fn fetch_verified<T: Transport>(
+    transport: &T,
+    pinned: Option<&DirectoryHead>,
+) -> Result<Directory> {
+    let answer: DirectoryAnswer = transport
+        .send(Request::get("/api/v1/directory"))
+        .await?
+        .json("the directory")?;
+    if answer.entries.is_empty() {
+        return Err(match pinned {
+            Some(_) => sealdesk_crypto::Error::DirectoryRollback.into(),
+            None => ClientError::new("directory.empty", "This instance has no administrator yet."),
+        });
+    }
+    let entries = answer
+        .entries
+        .iter()
+        .map(|e| {
+            Base64UrlUnpadded::decode_vec(e).map_err(|_| ClientError::bad_response("the directory"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let directory = Directory::verify_encoded(&entries)?;
+    if let Some(pinned) = pinned {
+        directory.check_extends(pinned)?;
+    }
+    Ok(directory)
+}

@@ -1,0 +1,18 @@
+//! # sealdesk-client
+//!
+//! The client's protocol logic, once, for the browser (through WebAssembly) and native code
+//! (tests and the command-line client): what to verify, what to encrypt to whom, and the state
+//! of a ticket. Its only I/O goes through a [`transport::Transport`]. Every message is verified
+//! (signature, sequence, hash link, membership) before it is shown; every failure is a
+//! [`ClientError`] with a stable code.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod content;
+pub mod directory;
+pub mod error;
+pub mod reporter;
+pub mod transport;
+
+pub use error::{ClientError, Result};
