@@ -3,8 +3,8 @@
 #   scripts/test.sh
 # Installs what is missing (wasm target, rustfmt/clippy, wasm-bindgen-cli at the
 # version pinned by Cargo.lock, Debian chromium + chromium-driver), then runs
-# rustfmt, clippy, the native tests and the crypto crate's wasm tests in headless
-# Chromium. Idempotent: a second run installs nothing and reuses target/.
+# rustfmt, clippy, the native tests and the crypto and client crates' wasm tests in
+# headless Chromium. Idempotent: a second run installs nothing and reuses target/.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -89,6 +89,9 @@ say "cargo test -p sealdesk-crypto on $WASM_TARGET (headless Chromium via chrome
 # --tests: lib + integration tests. Doc tests run natively above; on wasm they
 # would only be compiled and reported as "no tests to run".
 cargo test -p sealdesk-crypto --target "$WASM_TARGET" --tests 2>&1 | tee -a "$LOG"
+
+say "cargo test -p sealdesk-client on $WASM_TARGET (headless Chromium: SSE parser, views, fetch transport)"
+cargo test -p sealdesk-client --target "$WASM_TARGET" --tests 2>&1 | tee -a "$LOG"
 
 say "spec/independent/check_vectors.py: an implementation written from PROTOCOL.md alone reproduces spec/vectors"
 VENV="$ROOT/target/independent-venv"

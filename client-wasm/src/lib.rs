@@ -9,10 +9,17 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod account;
+pub mod admin;
+pub mod attachments;
 pub mod content;
 pub mod directory;
 pub mod error;
+pub mod live;
 pub mod reporter;
+pub mod thread;
 pub mod transport;
+mod util;
+pub mod wasm;
 
 pub use error::{ClientError, Result};

@@ -3,28 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_crypto::{
-    Chain, ChainState, CryptoRng, Directory, Identity, KeyId, Kind, Members, Message, Placement,
-    PublicIdentity, ReporterEndorsement, TicketId, TicketKey, TicketSecret, WrappedKey,
+    Chain, ChainState, CryptoRng, Directory, Identity, Members, TicketId, TicketSecret,
 };
-use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::content::{Content, DebugData, StatusChange, Text};
 use crate::error::{ClientError, Result};
+pub use crate::thread::Shown;
+use crate::thread::{Thread, fetch_ticket, members_of};
 use crate::transport::{Request, Transport};
-
-/// How often a post is retried after the server answered that the chain moved on.
-const POST_ATTEMPTS: usize = 3;
-
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-fn unb64(text: &str, what: &str) -> Result<Vec<u8>> {
-    Base64UrlUnpadded::decode_vec(text).map_err(|_| ClientError::bad_response(what))
-}
+use crate::util::{b64, unb64};
 
 /// A private ticket link: `/help/ticket/{id}#{secret}`. The secret never reaches the server.
 pub struct TicketLink {
@@ -96,44 +85,86 @@ pub struct Opening {
     pub debug: Option<BTreeMap<String, String>>,
 }
 
-/// A verified message as the interface shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Shown {
-    /// Position in the conversation.
-    pub seq: u64,
-    /// Server's receipt time, Unix seconds.
-    pub received_at: u64,
-    /// Key id of the sender.
-    pub sender: KeyId,
-    /// Whether an administrator sent it (shown on the support side).
-    pub from_support: bool,
-    /// The kind.
-    pub kind: Kind,
-    /// The content, or why it cannot be read (the message itself is verified).
-    pub content: core::result::Result<Content, ClientError>,
+impl Opening {
+    /// The first message's content (§14: the text with the opening form's fields).
+    fn first_content(&self, now: u64) -> Content {
+        Content::Message(Text {
+            text: self.text.clone(),
+            sent_at: now,
+            subject: Some(self.subject.clone()),
+            category: self.category.clone(),
+            urgent: self.urgent,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            author: None,
+        })
+    }
 }
 
-#[derive(Deserialize)]
-struct TicketAnswer {
-    reporter: String,
-    endorsements: Vec<String>,
+/// Where and how a new ticket is opened.
+pub(crate) struct NewTicket<'a> {
+    /// The ticket id (derived from the secret, or random for an account's ticket).
+    pub(crate) id: TicketId,
+    /// `/api/v1/tickets` or `/api/v1/tickets/account`.
+    pub(crate) path: &'a str,
+    /// The credential of the creation request (an account's session), if any.
+    pub(crate) create_bearer: Option<&'a str>,
+    /// Further members of the creation body (the anonymous ticket's `access_token_hash`).
+    pub(crate) extra: Value,
+    /// The credential that reads and writes the ticket afterwards.
+    pub(crate) bearer: &'a str,
 }
 
-#[derive(Deserialize)]
-struct MessagesAnswer {
-    messages: Vec<MessageOut>,
-    more: bool,
-}
-
-#[derive(Deserialize)]
-struct MessageOut {
-    received_at: u64,
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct WrapsAnswer {
-    wraps: Vec<String>,
+/// Opens a ticket as reporter `me`: seals the first message and the epoch-0 key for the
+/// reporter and every administrator of the verified `directory`, posts them to
+/// `target.path`, then sends the opening's debug data, if any, as the second message.
+/// Returns the conversation and its shown messages.
+pub(crate) async fn create_ticket<T: Transport>(
+    transport: &T,
+    directory: &Directory,
+    me: &Identity,
+    target: NewTicket<'_>,
+    opening: Opening,
+    now: u64,
+    rng: &mut impl CryptoRng,
+) -> Result<(Thread, Vec<Shown>)> {
+    let mut thread = Thread::new(
+        Members::new(target.id, me.public().clone()),
+        Chain::Conversation,
+    );
+    let first = thread.seal_next(me, directory, &opening.first_content(now), rng)?;
+    let mut body = json!({
+        "reporter": b64(&me.public().to_bytes()),
+        "message": b64(&first.message.to_bytes()),
+        "wraps": first.wraps,
+        "notify_email": opening.notify_email,
+    });
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), target.extra) {
+        body.extend(extra);
+    }
+    transport
+        .send(Request::post(target.path, body).bearer(target.create_bearer))
+        .await?
+        .check()?;
+    let mut shown = vec![thread.accept(directory, &first.message, now)?];
+    if let Some(fields) = opening.debug {
+        let debug = Content::DebugData(DebugData {
+            fields,
+            sent_at: now,
+        });
+        thread
+            .send(
+                transport,
+                target.bearer,
+                me,
+                directory,
+                &debug,
+                rng,
+                &mut shown,
+            )
+            .await?;
+    }
+    Ok((thread, shown))
 }
 
 /// An open anonymous ticket: its keys, verified conversation and messages.
@@ -141,9 +172,7 @@ pub struct ReporterTicket {
     link: TicketLink,
     identity: Identity,
     bearer: String,
-    members: Members,
-    conversation: ChainState,
-    keys: BTreeMap<u32, TicketKey>,
+    thread: Thread,
     /// The verified conversation, in order.
     pub messages: Vec<Shown>,
 }
@@ -164,80 +193,24 @@ impl ReporterTicket {
     ) -> Result<ReporterTicket> {
         let link = TicketLink::generate(rng);
         let identity = link.secret.identity();
-        let id = link.ticket_id();
         let token = link.secret.access_token();
-        let key = TicketKey::generate(rng);
-        let head = directory.head_seq();
-        let content = Content::Message(Text {
-            text: opening.text,
-            sent_at: now,
-            subject: Some(opening.subject),
-            category: opening.category,
-            urgent: opening.urgent,
-            name: opening.name,
-            email: opening.email,
-            author: None,
-        });
-        let placement = Placement {
-            ticket_id: id,
-            chain: Chain::Conversation,
-            seq: 1,
-            prev_hash: [0; 32],
-            epoch: 0,
-            dir_seq: head,
-            kind: Kind::Message,
+        let bearer = token.to_base64url();
+        let target = NewTicket {
+            id: link.ticket_id(),
+            path: "/api/v1/tickets",
+            create_bearer: None,
+            extra: json!({"access_token_hash": b64(&token.hash())}),
+            bearer: &bearer,
         };
-        let first = Message::seal(&identity, placement, &key, &content.to_bytes()?, rng)?;
-        let mut recipients = vec![identity.public().clone()];
-        recipients.extend(directory.current_admins().into_iter().cloned());
-        let wraps = wrap_for(&identity, &recipients, id, 0, head, &key, rng)?;
-        let body = json!({
-            "reporter": b64(&identity.public().to_bytes()),
-            "access_token_hash": b64(&token.hash()),
-            "message": b64(&first.to_bytes()),
-            "wraps": wraps,
-            "notify_email": opening.notify_email,
-        });
-        transport
-            .send(Request::post("/api/v1/tickets", body))
-            .await?
-            .check()?;
-
-        let members = Members::new(id, identity.public().clone());
-        let mut conversation = ChainState::new(id, Chain::Conversation);
-        conversation
-            .push(&first, &members, directory)
-            .map_err(|fault| {
-                ClientError::from(sealdesk_crypto::Error::Transcript {
-                    index: 0,
-                    seq: 1,
-                    fault,
-                })
-            })?;
-        let mut ticket = ReporterTicket {
-            bearer: token.to_base64url(),
+        let (thread, messages) =
+            create_ticket(transport, directory, &identity, target, opening, now, rng).await?;
+        Ok(ReporterTicket {
             link,
             identity,
-            members,
-            conversation,
-            keys: BTreeMap::from([(0, key)]),
-            messages: Vec::new(),
-        };
-        ticket.messages.push(ticket.show(&first, now));
-        if let Some(fields) = opening.debug {
-            ticket
-                .send(
-                    transport,
-                    directory,
-                    Content::DebugData(DebugData {
-                        fields,
-                        sent_at: now,
-                    }),
-                    rng,
-                )
-                .await?;
-        }
-        Ok(ticket)
+            bearer,
+            thread,
+            messages,
+        })
     }
 
     /// Opens an existing ticket from its link: checks that the server's reporter key is the
@@ -254,28 +227,24 @@ impl ReporterTicket {
         let identity = link.secret.identity();
         let id = link.ticket_id();
         let bearer = link.secret.access_token().to_base64url();
-        let answer: TicketAnswer = transport
-            .send(Request::get(format!("/api/v1/tickets/{}", id.to_hex())).bearer(Some(&bearer)))
-            .await?
-            .json("the ticket")?;
+        let answer = fetch_ticket(transport, &bearer, id).await?;
         if unb64(&answer.reporter, "the ticket")? != identity.public().to_bytes() {
             return Err(ClientError::new(
                 "link.wrong_reporter",
                 "The server names another reporter key for this ticket than the link's.",
             ));
         }
-        let mut members = Members::new(id, identity.public().clone());
-        for encoded in &answer.endorsements {
-            let endorsement = ReporterEndorsement::from_bytes(&unb64(encoded, "an endorsement")?)?;
-            members.endorse(&endorsement, directory)?;
-        }
+        let members = members_of(
+            id,
+            identity.public().clone(),
+            &answer.endorsements,
+            directory,
+        )?;
         let mut ticket = ReporterTicket {
             link,
             identity,
             bearer,
-            members,
-            conversation: ChainState::new(id, Chain::Conversation),
-            keys: BTreeMap::new(),
+            thread: Thread::new(members, Chain::Conversation),
             messages: Vec::new(),
         };
         ticket.refresh(transport, directory).await?;
@@ -284,45 +253,26 @@ impl ReporterTicket {
 
     /// Fetches, verifies and decrypts the messages after the last one seen; returns how many
     /// were added. The kept state makes a server that rolls the conversation back detectable.
+    /// A verified message whose key was not delivered (or whose wrap fails verification) is
+    /// added with that error (`wrap.*`) as its content.
     ///
     /// # Errors
     /// `transcript.*` for a dropped, reordered, altered or injected message (nothing after
-    /// it is shown); `wrap.*`; `server.*`; `network`.
+    /// it is shown); `server.*`; `network`.
     pub async fn refresh<T: Transport>(
         &mut self,
         transport: &T,
         directory: &Directory,
     ) -> Result<usize> {
-        let mut added = 0;
-        loop {
-            let path = format!(
-                "/api/v1/tickets/{}/messages?chain=0&after={}",
-                self.link.ticket_id().to_hex(),
-                self.conversation.last_seq()
-            );
-            let answer: MessagesAnswer = transport
-                .send(Request::get(path).bearer(Some(&self.bearer)))
-                .await?
-                .json("the messages")?;
-            let encoded = answer
-                .messages
-                .iter()
-                .map(|m| unb64(&m.message, "the messages"))
-                .collect::<Result<Vec<_>>>()?;
-            let mut next = self.conversation.clone();
-            let verified = next.extend_encoded(&encoded, &self.members, directory)?;
-            self.conversation = next;
-            for (message, out) in verified.iter().zip(&answer.messages) {
-                self.ensure_key(transport, directory, message.header.epoch)
-                    .await?;
-                let shown = self.show(message, out.received_at);
-                self.messages.push(shown);
-                added += 1;
-            }
-            if !answer.more || answer.messages.is_empty() {
-                return Ok(added);
-            }
-        }
+        self.thread
+            .refresh(
+                transport,
+                &self.bearer,
+                &self.identity,
+                directory,
+                &mut self.messages,
+            )
+            .await
     }
 
     /// Sends a reply.
@@ -377,78 +327,17 @@ impl ReporterTicket {
         content: Content,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let bytes = content.to_bytes()?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let head = directory.head_seq();
-            let current = self.conversation.epoch().unwrap_or(0);
-            let rotate = self.conversation.must_rotate(directory, head);
-            let epoch = if rotate { current + 1 } else { current };
-            let mut wraps = Vec::new();
-            if rotate {
-                let key = TicketKey::generate(rng);
-                let mut recipients: Vec<PublicIdentity> = self.members.reporters().to_vec();
-                recipients.extend(directory.current_admins().into_iter().cloned());
-                wraps = wrap_for(
-                    &self.identity,
-                    &recipients,
-                    self.link.ticket_id(),
-                    epoch,
-                    head,
-                    &key,
-                    rng,
-                )?;
-                self.keys.insert(epoch, key);
-            }
-            let key = self.keys.get(&epoch).ok_or_else(|| {
-                ClientError::new(
-                    "wrap.missing",
-                    "No key was delivered for the current epoch.",
-                )
-            })?;
-            let placement = Placement {
-                ticket_id: self.link.ticket_id(),
-                chain: Chain::Conversation,
-                seq: self.conversation.last_seq() + 1,
-                prev_hash: self.conversation.last_hash(),
-                epoch,
-                dir_seq: head,
-                kind: content.kind(),
-            };
-            let message = Message::seal(&self.identity, placement, key, &bytes, rng)?;
-            let path = format!(
-                "/api/v1/tickets/{}/messages",
-                self.link.ticket_id().to_hex()
-            );
-            let body = json!({"message": b64(&message.to_bytes()), "wraps": wraps});
-            let response = transport
-                .send(Request::post(path, body).bearer(Some(&self.bearer)))
-                .await?;
-            match response.check() {
-                Ok(()) => {
-                    self.conversation
-                        .push(&message, &self.members, directory)
-                        .map_err(|fault| {
-                            ClientError::from(sealdesk_crypto::Error::Transcript {
-                                index: 0,
-                                seq: message.header.seq,
-                                fault,
-                            })
-                        })?;
-                    let shown = self.show(&message, 0);
-                    self.messages.push(shown);
-                    return Ok(());
-                }
-                Err(error) if error.is_conflict() && attempt < POST_ATTEMPTS => {
-                    if rotate {
-                        self.keys.remove(&epoch);
-                    }
-                    self.refresh(transport, directory).await?;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        self.thread
+            .send(
+                transport,
+                &self.bearer,
+                &self.identity,
+                directory,
+                &content,
+                rng,
+                &mut self.messages,
+            )
+            .await
     }
 
     /// The ticket's link (keep it: it is the only way back to the ticket).
@@ -458,103 +347,11 @@ impl ReporterTicket {
 
     /// Whether the ticket is closed.
     pub fn is_closed(&self) -> bool {
-        self.conversation.is_closed()
+        self.thread.state().is_closed()
     }
 
     /// The verified conversation state (persist it to detect rollbacks on the next visit).
     pub fn conversation(&self) -> &ChainState {
-        &self.conversation
+        self.thread.state()
     }
-
-    /// Fetches, verifies and opens this reporter's wrap of `epoch` if it is not known yet.
-    async fn ensure_key<T: Transport>(
-        &mut self,
-        transport: &T,
-        directory: &Directory,
-        epoch: u32,
-    ) -> Result<()> {
-        if self.keys.contains_key(&epoch) {
-            return Ok(());
-        }
-        let path = format!(
-            "/api/v1/tickets/{}/wraps?chain=0&recipient={}",
-            self.link.ticket_id().to_hex(),
-            b64(&self.identity.key_id().0)
-        );
-        let answer: WrapsAnswer = transport
-            .send(Request::get(path).bearer(Some(&self.bearer)))
-            .await?
-            .json("the wraps")?;
-        for encoded in &answer.wraps {
-            let wrap = WrappedKey::from_bytes(&unb64(encoded, "the wraps")?)?;
-            if wrap.context.epoch != epoch || self.keys.contains_key(&wrap.context.epoch) {
-                continue;
-            }
-            wrap.verify(&self.members, directory, &self.conversation)?;
-            let key = wrap.open(&self.identity)?;
-            self.keys.insert(wrap.context.epoch, key);
-        }
-        if self.keys.contains_key(&epoch) {
-            Ok(())
-        } else {
-            Err(ClientError::new(
-                "wrap.missing",
-                "The key of a verified message was not delivered.",
-            ))
-        }
-    }
-
-    fn show(&self, message: &Message, received_at: u64) -> Shown {
-        let from_support = !self
-            .members
-            .reporters()
-            .iter()
-            .any(|r| r.key_id() == message.header.sender);
-        let content = match self.keys.get(&message.header.epoch) {
-            Some(key) => message
-                .open(key)
-                .map_err(ClientError::from)
-                .and_then(|plain| Content::parse(message.header.kind, &plain)),
-            None => Err(ClientError::new(
-                "wrap.missing",
-                "The key of this message is missing.",
-            )),
-        };
-        Shown {
-            seq: message.header.seq,
-            received_at,
-            sender: message.header.sender,
-            from_support,
-            kind: message.header.kind,
-            content,
-        }
-    }
-}
-
-/// Wraps `key` for each recipient, signed by `wrapper`, as base64url strings.
-fn wrap_for(
-    wrapper: &Identity,
-    recipients: &[PublicIdentity],
-    id: TicketId,
-    epoch: u32,
-    dir_seq: u64,
-    key: &TicketKey,
-    rng: &mut impl CryptoRng,
-) -> Result<Vec<String>> {
-    recipients
-        .iter()
-        .map(|recipient| {
-            let wrap = WrappedKey::seal(
-                wrapper,
-                recipient,
-                id,
-                Chain::Conversation,
-                epoch,
-                dir_seq,
-                key,
-                rng,
-            )?;
-            Ok(b64(&wrap.to_bytes()))
-        })
-        .collect()
 }

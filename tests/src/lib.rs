@@ -91,3 +91,103 @@ impl Drop for Instance {
 pub fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
 }
+
+// ---- Accounts and administrators (tests/tests/account.rs, tests/tests/admin.rs) ----
+
+/// The seed of the first administrator that [`Instance::start`] makes.
+pub const FIRST_ADMIN_SEED: [u8; 32] = [7; 32];
+
+/// Argon2id parameters of test accounts: the cheap ones (never for real accounts).
+pub const CHEAP: sealdesk_crypto::Argon2Params = sealdesk_crypto::Argon2Params::TEST_ONLY_CHEAP;
+
+/// A multi-threaded runtime for the async client.
+///
+/// # Panics
+/// If the runtime cannot be built.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Registers the account `root` whose keyring holds the first administrator's seed
+/// ([`FIRST_ADMIN_SEED`]) and signs it in as an administrator.
+///
+/// # Panics
+/// If registration or sign-in fails.
+pub async fn first_admin<T: sealdesk_client::transport::Transport>(
+    transport: &T,
+) -> sealdesk_client::admin::Admin {
+    let mut rng = sealdesk_crypto::system_rng();
+    let account = sealdesk_client::account::Account::register_with_seed(
+        transport,
+        "root",
+        "root password",
+        CHEAP,
+        IdentitySeed::from_bytes(FIRST_ADMIN_SEED),
+        &mut rng,
+    )
+    .await
+    .expect("register the first administrator's account");
+    sealdesk_client::admin::Admin::new(transport, account, None)
+        .await
+        .expect("the first administrator signs in")
+}
+
+/// A running server without any administrator, and the first-administrator invite it
+/// printed; killed when dropped.
+pub struct FreshInstance {
+    child: Child,
+    /// Base URL.
+    pub base: String,
+    /// The invite link (`.../admin/invite#<token>`).
+    pub invite: String,
+    _data: tempfile::TempDir,
+}
+
+impl FreshInstance {
+    /// Starts the server and leaves the first invite unredeemed.
+    ///
+    /// # Panics
+    /// If the server does not start.
+    pub fn start() -> FreshInstance {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(sealdesk_binary())
+            .arg("serve")
+            .env("SEALDESK_DATA_DIR", data.path())
+            .env("SEALDESK_LISTEN", "127.0.0.1:0")
+            .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
+            .env("SEALDESK_LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sealdesk");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = lines.next().expect("a line").expect("utf-8");
+        let base = first
+            .strip_prefix("sealdesk listening on ")
+            .expect("listening")
+            .to_owned();
+        let _ = lines.next();
+        let invite = lines
+            .next()
+            .expect("invite")
+            .expect("utf-8")
+            .trim()
+            .to_owned();
+        FreshInstance {
+            child,
+            base,
+            invite,
+            _data: data,
+        }
+    }
+}
+
+impl Drop for FreshInstance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

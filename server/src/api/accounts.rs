@@ -493,7 +493,8 @@ pub struct RegisterBody {
     pub keyring: String,
     /// The account's public identity (64 bytes).
     pub identity: String,
-    /// A self-endorsement of the identity (185 bytes) proving the registrant holds its key.
+    /// The identity proof (PROTOCOL.md §12.4, a 64-byte signature) showing the registrant
+    /// holds the identity's signing key.
     pub identity_proof: String,
 }
 

@@ -1,0 +1,590 @@
+//! Accounts (PROTOCOL.md §12, API.md "Accounts"): Argon2id runs here, in the client; the
+//! server receives only the authentication key (and stores its hash) and the keyring sealed
+//! under a key it never sees. An account's identity signs its tickets, which its sessions read
+//! and write like an access token would.
+//!
+//! Passwords are taken as given: Unicode NFC normalisation is the caller's job (the browser's
+//! `String.prototype.normalize("NFC")`), as are the Argon2id parameters for new accounts
+//! ([`Argon2Params::DEFAULT`] for real accounts).
+
+use core::fmt;
+
+use sealdesk_crypto::{
+    Argon2Params, AuthKey, Chain, ChainState, CryptoRng, Directory, Identity, IdentitySeed, KeyId,
+    Keyring, KeyringKey, MasterKey, PublicIdentity, SALT_LEN, TicketId, Zeroizing, generate_salt,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::content::{Content, StatusChange, Text};
+use crate::error::{ClientError, Result};
+use crate::reporter::{NewTicket, Opening, create_ticket};
+use crate::thread::{Shown, Thread, fetch_ticket, members_of};
+use crate::transport::{Request, Transport};
+use crate::util::{b64, put, unb64, unb64_array};
+
+/// The keyring's application data of a new account: an empty JSON object.
+const NEW_APP_DATA: &[u8] = b"{}";
+
+/// Argon2id parameters as the API writes them.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+struct Argon2Json {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
+impl From<Argon2Params> for Argon2Json {
+    fn from(p: Argon2Params) -> Self {
+        Argon2Json {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+        }
+    }
+}
+
+impl From<Argon2Json> for Argon2Params {
+    fn from(p: Argon2Json) -> Self {
+        Argon2Params {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PreloginAnswer {
+    salt: String,
+    argon2: Argon2Json,
+}
+
+#[derive(Deserialize)]
+struct LoginAnswer {
+    session: String,
+    expires_at: u64,
+    account_id: String,
+    keyring: String,
+    identity: String,
+}
+
+/// A ticket in a list (the account's tickets, or the administrators' inbox). These are the
+/// server's metadata: not signed, so shown as the server's claim until the ticket is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketSummary {
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// Whether the server lists it as closed.
+    pub closed: bool,
+    /// Whether the last conversation message is an administrator's.
+    pub answered: bool,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// Unix seconds of the last message.
+    pub last_activity: u64,
+    /// The conversation's last seq.
+    pub conversation_seq: u64,
+    /// In the inbox: the administrator it is assigned to.
+    pub assigned_to: Option<KeyId>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SummaryJson {
+    ticket_id: String,
+    status: String,
+    answered: bool,
+    created_at: u64,
+    last_activity: u64,
+    conversation_seq: u64,
+    #[serde(default)]
+    assigned_to: Option<String>,
+}
+
+impl SummaryJson {
+    pub(crate) fn parse(self, what: &str) -> Result<TicketSummary> {
+        let closed = match self.status.as_str() {
+            "open" => false,
+            "closed" => true,
+            _ => return Err(ClientError::bad_response(what)),
+        };
+        Ok(TicketSummary {
+            ticket_id: TicketId::from_hex(&self.ticket_id)
+                .map_err(|_| ClientError::bad_response(what))?,
+            closed,
+            answered: self.answered,
+            created_at: self.created_at,
+            last_activity: self.last_activity,
+            conversation_seq: self.conversation_seq,
+            assigned_to: self
+                .assigned_to
+                .map(|k| unb64_array::<32>(&k, what).map(KeyId))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct TicketsAnswer {
+    tickets: Vec<SummaryJson>,
+}
+
+/// The keys a password gives (PROTOCOL.md §12.2).
+struct Derived {
+    auth_key: AuthKey,
+    keyring_key: KeyringKey,
+}
+
+fn derive(password: &str, salt: &[u8; SALT_LEN], params: Argon2Params) -> Result<Derived> {
+    let master = MasterKey::derive(password.as_bytes(), salt, params)?;
+    Ok(Derived {
+        auth_key: master.auth_key(),
+        keyring_key: master.keyring_key(),
+    })
+}
+
+/// A signed-in account: its session, its identity (from the keyring it opened) and what a
+/// password change needs.
+pub struct Account {
+    username: String,
+    account_id: String,
+    session: Zeroizing<String>,
+    expires_at: u64,
+    salt: [u8; SALT_LEN],
+    params: Argon2Params,
+    keyring: Keyring,
+    identity: Identity,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("username", &self.username)
+            .field("account_id", &self.account_id)
+            .field("key_id", &self.identity.key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    /// Registers an account with a new identity (its seed drawn from `rng`) and signs in.
+    /// Derives the keys from `password` with a fresh salt and `params`, seals a keyring with
+    /// the identity seed and the application data `{}`, proves the identity (§12.4), then
+    /// logs in with the same keys (no second derivation).
+    ///
+    /// # Errors
+    /// `key_derivation` (parameters out of range), `server.username_taken`,
+    /// `server.bad_username`, `server.key_derivation` (below the server's floor), `network`.
+    pub async fn register<T: Transport>(
+        transport: &T,
+        username: &str,
+        password: &str,
+        params: Argon2Params,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Account> {
+        let seed = IdentitySeed::generate(rng);
+        Self::register_with_seed(transport, username, password, params, seed, rng).await
+    }
+
+    /// [`Account::register`] for an identity that exists already (an administrator who first
+    /// signed the directory elsewhere, say, and now signs in with an account).
+    ///
+    /// # Errors
+    /// As [`Account::register`].
+    pub async fn register_with_seed<T: Transport>(
+        transport: &T,
+        username: &str,
+        password: &str,
+        params: Argon2Params,
+        seed: IdentitySeed,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Account> {
+        // The server lowercases usernames and the identity proof signs the stored form.
+        let username = username.to_ascii_lowercase();
+        let salt = generate_salt(rng);
+        let keys = derive(password, &salt, params)?;
+        let keyring = Keyring {
+            identity_seed: seed,
+            app_data: Zeroizing::new(NEW_APP_DATA.to_vec()),
+        };
+        let sealed = keys.keyring_key.seal(&keyring, rng)?;
+        let identity = Identity::from_seed(&keyring.identity_seed);
+        let proof = identity.sign_identity_proof(&username, &keys.auth_key.server_hash());
+        let body = json!({
+            "username": username,
+            "salt": b64(&salt),
+            "argon2": Argon2Json::from(params),
+            "auth_key": b64(keys.auth_key.as_bytes()),
+            "keyring": b64(&sealed),
+            "identity": b64(&identity.public().to_bytes()),
+            "identity_proof": b64(&proof),
+        });
+        transport
+            .send(Request::post("/api/v1/accounts/register", body))
+            .await?
+            .check()?;
+        Self::sign_in(transport, &username, &keys, salt, params).await
+    }
+
+    /// Signs in: fetches the account's salt and Argon2id parameters (pre-login), refuses
+    /// parameters weaker than `floor` or beyond [`Argon2Params::MAX`], derives the keys, logs
+    /// in and opens the keyring. Use [`Argon2Params::DEFAULT`] as `floor` for real accounts.
+    ///
+    /// # Errors
+    /// `account.weak_parameters` (nothing is derived or sent); `server.bad_credentials` (wrong
+    /// username or password); `account.bad_keyring` or `account.identity_mismatch` when the
+    /// server's keyring does not open to the account's identity; `server.*`, `network`.
+    pub async fn login<T: Transport>(
+        transport: &T,
+        username: &str,
+        password: &str,
+        floor: Argon2Params,
+    ) -> Result<Account> {
+        let username = username.to_ascii_lowercase();
+        let answer: PreloginAnswer = transport
+            .send(Request::post(
+                "/api/v1/accounts/prelogin",
+                json!({"username": username}),
+            ))
+            .await?
+            .json("pre-login")?;
+        let params = Argon2Params::from(answer.argon2);
+        if !params.at_least(&floor) {
+            return Err(ClientError::new(
+                "account.weak_parameters",
+                "The server asks for a weaker password derivation than this client accepts; \
+                 the password was not used.",
+            ));
+        }
+        if !Argon2Params::MAX.at_least(&params) {
+            return Err(ClientError::new(
+                "account.weak_parameters",
+                "The server asks for a password derivation beyond the limits this client \
+                 accepts; the password was not used.",
+            ));
+        }
+        let salt = unb64_array::<SALT_LEN>(&answer.salt, "pre-login")?;
+        let keys = derive(password, &salt, params)?;
+        Self::sign_in(transport, &username, &keys, salt, params).await
+    }
+
+    /// Logs in with derived keys and opens the keyring.
+    async fn sign_in<T: Transport>(
+        transport: &T,
+        username: &str,
+        keys: &Derived,
+        salt: [u8; SALT_LEN],
+        params: Argon2Params,
+    ) -> Result<Account> {
+        let body = json!({"username": username, "auth_key": b64(keys.auth_key.as_bytes())});
+        let answer: LoginAnswer = transport
+            .send(Request::post("/api/v1/accounts/login", body))
+            .await?
+            .json("the login")?;
+        let sealed = unb64(&answer.keyring, "the login")?;
+        let keyring = keys.keyring_key.open(&sealed).map_err(|_| {
+            ClientError::new(
+                "account.bad_keyring",
+                "The server's copy of the keyring does not open with this password.",
+            )
+        })?;
+        let identity = Identity::from_seed(&keyring.identity_seed);
+        if unb64(&answer.identity, "the login")? != identity.public().to_bytes() {
+            return Err(ClientError::new(
+                "account.identity_mismatch",
+                "The server names another identity for this account than its keyring holds.",
+            ));
+        }
+        Ok(Account {
+            username: username.to_owned(),
+            account_id: answer.account_id,
+            session: Zeroizing::new(answer.session),
+            expires_at: answer.expires_at,
+            salt,
+            params,
+            keyring,
+            identity,
+        })
+    }
+
+    /// Changes the password: proves the current one (its authentication key), and sends a new
+    /// salt (from `rng`), `params`, authentication key and the same keyring re-sealed under the
+    /// new keyring key, so the identity and every ticket stay. This session stays valid; the
+    /// server revokes the account's other sessions.
+    ///
+    /// # Errors
+    /// `server.bad_credentials` (wrong current password), `key_derivation`,
+    /// `server.key_derivation`, `server.unauthorized` (session ended), `network`.
+    pub async fn change_password<T: Transport>(
+        &mut self,
+        transport: &T,
+        current_password: &str,
+        new_password: &str,
+        params: Argon2Params,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let current = derive(current_password, &self.salt, self.params)?;
+        let salt = generate_salt(rng);
+        let next = derive(new_password, &salt, params)?;
+        let sealed = next.keyring_key.seal(&self.keyring, rng)?;
+        let body = json!({
+            "current_auth_key": b64(current.auth_key.as_bytes()),
+            "salt": b64(&salt),
+            "argon2": Argon2Json::from(params),
+            "auth_key": b64(next.auth_key.as_bytes()),
+            "keyring": b64(&sealed),
+        });
+        transport
+            .send(put("/api/v1/accounts/keyring", body).bearer(Some(self.session())))
+            .await?
+            .check()?;
+        self.salt = salt;
+        self.params = params;
+        Ok(())
+    }
+
+    /// Ends this session on the server.
+    ///
+    /// # Errors
+    /// `server.unauthorized` (already ended), `network`.
+    pub async fn logout<T: Transport>(self, transport: &T) -> Result<()> {
+        transport
+            .send(Request::post("/api/v1/accounts/logout", json!({})).bearer(Some(self.session())))
+            .await?
+            .check()
+    }
+
+    /// Opens a ticket owned by this account, signed by its identity: the first message and
+    /// the epoch-0 key for the account and every administrator of the verified `directory`,
+    /// then the debug data, if any. The ticket id is drawn from `rng` with the key, salts
+    /// and HPKE randomness.
+    ///
+    /// # Errors
+    /// `server.*`, `network`, `content.*`, crypto errors.
+    pub async fn create_ticket<T: Transport>(
+        &self,
+        transport: &T,
+        directory: &Directory,
+        opening: Opening,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<AccountTicket> {
+        let target = NewTicket {
+            id: TicketId::generate(rng),
+            path: "/api/v1/tickets/account",
+            create_bearer: Some(self.session()),
+            extra: json!({}),
+            bearer: self.session(),
+        };
+        let (thread, messages) = create_ticket(
+            transport,
+            directory,
+            &self.identity,
+            target,
+            opening,
+            now,
+            rng,
+        )
+        .await?;
+        Ok(AccountTicket { thread, messages })
+    }
+
+    /// The account's tickets, newest activity first (the server's metadata).
+    ///
+    /// # Errors
+    /// `server.unauthorized`, `network`, `bad_response`.
+    pub async fn list_tickets<T: Transport>(&self, transport: &T) -> Result<Vec<TicketSummary>> {
+        let answer: TicketsAnswer = transport
+            .send(Request::get("/api/v1/accounts/tickets").bearer(Some(self.session())))
+            .await?
+            .json("the tickets")?;
+        answer
+            .tickets
+            .into_iter()
+            .map(|t| t.parse("the tickets"))
+            .collect()
+    }
+
+    /// Opens one of the account's tickets: checks that its reporter key is this account's
+    /// identity, then reads and verifies the whole conversation.
+    ///
+    /// # Errors
+    /// `account.wrong_reporter` when the server names another reporter key; verification
+    /// errors; `server.*` (`server.not_found` for a ticket of someone else); `network`.
+    pub async fn open_ticket<T: Transport>(
+        &self,
+        transport: &T,
+        directory: &Directory,
+        id: TicketId,
+    ) -> Result<AccountTicket> {
+        let answer = fetch_ticket(transport, self.session(), id).await?;
+        if unb64(&answer.reporter, "the ticket")? != self.identity.public().to_bytes() {
+            return Err(ClientError::new(
+                "account.wrong_reporter",
+                "The server names another reporter key for this ticket than this account's.",
+            ));
+        }
+        let members = members_of(
+            id,
+            self.identity.public().clone(),
+            &answer.endorsements,
+            directory,
+        )?;
+        let mut ticket = AccountTicket {
+            thread: Thread::new(members, Chain::Conversation),
+            messages: Vec::new(),
+        };
+        ticket.refresh(transport, self, directory).await?;
+        Ok(ticket)
+    }
+
+    /// The normalised (lowercase) username.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The account id.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// The account's identity.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The account's public identity.
+    pub fn public(&self) -> &PublicIdentity {
+        self.identity.public()
+    }
+
+    /// The session's expiry, Unix seconds.
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+
+    /// The keyring's application data (JSON the web client keeps; `{}` for a new account).
+    pub fn app_data(&self) -> &[u8] {
+        &self.keyring.app_data
+    }
+
+    /// The session token: the bearer credential of this account's requests (for the event
+    /// stream, say). Keep it in memory only.
+    pub fn session(&self) -> &str {
+        &self.session
+    }
+}
+
+/// One of an account's tickets: the verified conversation, read and written with the
+/// account's session and identity.
+#[derive(Debug)]
+pub struct AccountTicket {
+    thread: Thread,
+    /// The verified conversation, in order.
+    pub messages: Vec<Shown>,
+}
+
+impl AccountTicket {
+    /// Fetches, verifies and decrypts the messages after the last one seen; returns how many
+    /// were added (see [`crate::reporter::ReporterTicket::refresh`]).
+    ///
+    /// # Errors
+    /// `transcript.*`, `server.*`, `network`.
+    pub async fn refresh<T: Transport>(
+        &mut self,
+        transport: &T,
+        account: &Account,
+        directory: &Directory,
+    ) -> Result<usize> {
+        self.thread
+            .refresh(
+                transport,
+                account.session(),
+                &account.identity,
+                directory,
+                &mut self.messages,
+            )
+            .await
+    }
+
+    /// Sends a reply.
+    ///
+    /// # Errors
+    /// As [`AccountTicket::send`].
+    pub async fn reply<T: Transport>(
+        &mut self,
+        transport: &T,
+        account: &Account,
+        directory: &Directory,
+        text: &str,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let content = Content::Message(Text {
+            text: text.to_owned(),
+            sent_at: now,
+            ..Text::default()
+        });
+        self.send(transport, account, directory, content, rng).await
+    }
+
+    /// Closes the ticket.
+    ///
+    /// # Errors
+    /// As [`AccountTicket::send`].
+    pub async fn close<T: Transport>(
+        &mut self,
+        transport: &T,
+        account: &Account,
+        directory: &Directory,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let content = Content::Close(StatusChange {
+            sent_at: now,
+            author: None,
+        });
+        self.send(transport, account, directory, content, rng).await
+    }
+
+    /// Seals and posts `content` as the next conversation message (see
+    /// [`crate::reporter::ReporterTicket::send`]).
+    ///
+    /// # Errors
+    /// `server.*`, `network`, verification errors while catching up, `content.*`.
+    pub async fn send<T: Transport>(
+        &mut self,
+        transport: &T,
+        account: &Account,
+        directory: &Directory,
+        content: Content,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        self.thread
+            .send(
+                transport,
+                account.session(),
+                &account.identity,
+                directory,
+                &content,
+                rng,
+                &mut self.messages,
+            )
+            .await
+    }
+
+    /// The ticket.
+    pub fn ticket_id(&self) -> TicketId {
+        self.thread.ticket_id()
+    }
+
+    /// Whether the ticket is closed (after the verified messages).
+    pub fn is_closed(&self) -> bool {
+        self.thread.state().is_closed()
+    }
+
+    /// The verified conversation state (persist it to detect rollbacks on the next visit).
+    pub fn conversation(&self) -> &ChainState {
+        self.thread.state()
+    }
+}

@@ -1,0 +1,1110 @@
+//! The administrator: an [`Account`] whose identity is an administrator of the verified
+//! directory. Reads the inbox and tickets (verifying every message before decrypting it),
+//! answers, writes internal notes, closes, reopens and assigns tickets, and changes the team
+//! (PROTOCOL.md §6.3, §7, §15; API.md "Inbox", "Team").
+//!
+//! Every write re-reads and verifies the directory first, extending the head this client
+//! pinned (§7.4), so that keys are wrapped only for administrators of the verified head and
+//! messages carry the head the server requires.
+
+use std::collections::BTreeSet;
+
+use sealdesk_crypto::{
+    Chain, ChainState, CryptoRng, Directory, DirectoryEntry, DirectoryHead, Identity, KeyId,
+    PublicIdentity, TicketId, WrappedKey,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::account::{Account, SummaryJson, TicketSummary};
+use crate::content::{AttachmentRef, Content, DebugData, StatusChange, Text};
+use crate::directory::fetch_verified;
+use crate::error::{ClientError, Result};
+use crate::thread::{Shown, Thread, WrapsAnswer, fetch_ticket, members_of};
+use crate::transport::{Request, Transport};
+use crate::util::{POST_ATTEMPTS, b64, delete, put, unb64, unb64_array};
+
+/// Most wraps the server takes in one request.
+const MAX_WRAPS_PER_REQUEST: usize = 256;
+
+/// The token of an invite given as a link (`.../admin/invite#<token>`) or as the token alone.
+fn invite_token(invite: &str) -> &str {
+    invite
+        .rsplit_once('#')
+        .map_or(invite, |(_, token)| token)
+        .trim()
+}
+
+/// An administrator invite to send over a private channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invite {
+    /// The single-use token (base64url).
+    pub token: String,
+    /// Unix seconds after which the server refuses it.
+    pub expires_at: u64,
+}
+
+impl Invite {
+    /// `/admin/invite#<token>`: prefix it with the instance's URL.
+    pub fn path(&self) -> String {
+        format!("/admin/invite#{}", self.token)
+    }
+}
+
+/// What the invitee reads out to the approving administrator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redemption {
+    /// The account identity's key id, now a pending administrator.
+    pub key_id: KeyId,
+    /// Its fingerprint (§4.3), computed by this client.
+    pub fingerprint: String,
+}
+
+/// A key that redeemed an invite and waits for an administrator's `add` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// The identity the `add` entry would list.
+    pub identity: PublicIdentity,
+    /// The account's username.
+    pub username: String,
+    /// Unix seconds.
+    pub redeemed_at: u64,
+    /// The fingerprint of the identity (§4.3), computed by this client: compare it with the
+    /// invitee's out of band before approving.
+    pub fingerprint: String,
+}
+
+impl Pending {
+    /// The identity's key id.
+    pub fn key_id(&self) -> KeyId {
+        self.identity.key_id()
+    }
+}
+
+/// An administrator of the verified head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamMember {
+    /// The public identity.
+    pub identity: PublicIdentity,
+    /// Its fingerprint (§4.3).
+    pub fingerprint: String,
+}
+
+/// What sharing the ticket keys with a new member did.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Tickets looked at.
+    pub tickets: usize,
+    /// Wraps stored.
+    pub wraps: usize,
+    /// Epochs whose key this administrator does not hold itself, so could not pass on.
+    pub unavailable: Vec<(TicketId, Chain, u32)>,
+    /// Tickets that could not be read or written (call [`Admin::share_history`] again).
+    pub failures: Vec<(TicketId, ClientError)>,
+}
+
+/// What approving a pending administrator did.
+#[derive(Clone, Debug)]
+pub struct Approval {
+    /// The directory head with the `add` entry.
+    pub head: DirectoryHead,
+    /// The history wraps for the new administrator.
+    pub history: History,
+}
+
+/// What removing an administrator did.
+#[derive(Clone, Debug)]
+pub struct Removal {
+    /// The directory head with the `remove` entry.
+    pub head: DirectoryHead,
+    /// Open tickets looked at.
+    pub tickets: usize,
+    /// Chains on which a rotation opened a new epoch.
+    pub rotated: usize,
+    /// Tickets that could not be rotated (their next message opens the epoch instead).
+    pub failures: Vec<(TicketId, ClientError)>,
+}
+
+/// Which tickets the inbox lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxFilter {
+    /// Open tickets.
+    Open,
+    /// Closed tickets.
+    Closed,
+    /// Open tickets whose last message is not an administrator's.
+    Unanswered,
+}
+
+impl InboxFilter {
+    fn as_str(self) -> &'static str {
+        match self {
+            InboxFilter::Open => "open",
+            InboxFilter::Closed => "closed",
+            InboxFilter::Unanswered => "unanswered",
+        }
+    }
+}
+
+/// A ticket in the inbox: the server's metadata and the verified, decrypted first message.
+#[derive(Clone, Debug)]
+pub struct InboxItem {
+    /// The server's metadata (unsigned).
+    pub summary: TicketSummary,
+    /// The first message (subject, category, urgency, the reporter's name and text), or why
+    /// it cannot be shown.
+    pub opening: core::result::Result<Text, ClientError>,
+}
+
+/// One page of the inbox.
+#[derive(Clone, Debug)]
+pub struct InboxPage {
+    /// Up to 50 tickets, newest activity first.
+    pub tickets: Vec<InboxItem>,
+    /// Whether further pages follow.
+    pub more: bool,
+}
+
+#[derive(Deserialize)]
+struct InboxAnswer {
+    tickets: Vec<SummaryJson>,
+    more: bool,
+}
+
+#[derive(Deserialize)]
+struct InviteAnswer {
+    invite: String,
+    expires_at: u64,
+}
+
+#[derive(Deserialize)]
+struct RedeemAnswer {
+    key_id: String,
+}
+
+#[derive(Deserialize)]
+struct PendingAnswer {
+    pending: Vec<PendingJson>,
+}
+
+#[derive(Deserialize)]
+struct PendingJson {
+    key_id: String,
+    identity: String,
+    username: String,
+    redeemed_at: u64,
+}
+
+/// A ticket as an administrator reads it: both chains, verified and decrypted.
+#[derive(Debug)]
+pub struct AdminTicket {
+    reporter: PublicIdentity,
+    conversation: Thread,
+    notes_thread: Thread,
+    /// The verified conversation, in order.
+    pub messages: Vec<Shown>,
+    /// The verified internal notes, in order.
+    pub notes: Vec<Shown>,
+}
+
+impl AdminTicket {
+    /// The ticket.
+    pub fn ticket_id(&self) -> TicketId {
+        self.conversation.ticket_id()
+    }
+
+    /// The first reporter key.
+    pub fn reporter(&self) -> &PublicIdentity {
+        &self.reporter
+    }
+
+    /// Whether the ticket is closed (after the verified messages).
+    pub fn is_closed(&self) -> bool {
+        self.conversation.state().is_closed()
+    }
+
+    /// The verified conversation state.
+    pub fn conversation(&self) -> &ChainState {
+        self.conversation.state()
+    }
+
+    /// The verified notes state.
+    pub fn notes_state(&self) -> &ChainState {
+        self.notes_thread.state()
+    }
+
+    /// The first message's content (subject, category, urgency, name, email, text), if it
+    /// could be decrypted.
+    pub fn opening(&self) -> Option<&Text> {
+        match self.messages.first().map(|m| &m.content) {
+            Some(Ok(Content::Message(text))) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The debug data the reporter sent, with the seq of each message.
+    pub fn debug_data(&self) -> Vec<(u64, &DebugData)> {
+        self.messages
+            .iter()
+            .filter_map(|m| match &m.content {
+                Ok(Content::DebugData(data)) => Some((m.seq, data)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The attachment references (with their file keys), with the seq of each message.
+    pub fn attachments(&self) -> Vec<(u64, &AttachmentRef)> {
+        self.messages
+            .iter()
+            .filter_map(|m| match &m.content {
+                Ok(Content::AttachmentRef(reference)) => Some((m.seq, reference)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn threads(&self) -> [&Thread; 2] {
+        [&self.conversation, &self.notes_thread]
+    }
+}
+
+/// A signed-in administrator.
+pub struct Admin {
+    account: Account,
+    directory: Directory,
+}
+
+impl core::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Admin")
+            .field("account", &self.account)
+            .field("head", &self.directory.head_seq())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Admin {
+    /// Signs `account` in as an administrator: fetches and verifies the directory (extending
+    /// `pinned`, the head this client kept, if any) and checks that the account's identity is
+    /// an administrator at its head.
+    ///
+    /// # Errors
+    /// `admin.not_an_administrator`; `directory.*`; `server.*`; `network`.
+    pub async fn new<T: Transport>(
+        transport: &T,
+        account: Account,
+        pinned: Option<&DirectoryHead>,
+    ) -> Result<Admin> {
+        let directory = fetch_verified(transport, pinned).await?;
+        check_admin(&directory, &account)?;
+        Ok(Admin { account, directory })
+    }
+
+    /// Whether `account`'s identity is an administrator at the head of the verified
+    /// directory (extending `pinned`): ask before [`Admin::new`], which takes the account,
+    /// while an invitee waits for approval.
+    ///
+    /// # Errors
+    /// `directory.*`; `server.*`; `network`.
+    pub async fn is_administrator<T: Transport>(
+        transport: &T,
+        account: &Account,
+        pinned: Option<&DirectoryHead>,
+    ) -> Result<bool> {
+        let directory = fetch_verified(transport, pinned).await?;
+        Ok(check_admin(&directory, account).is_ok())
+    }
+
+    /// Makes `account` the first administrator with the invite printed by `sealdesk serve`
+    /// or `sealdesk admin invite` (a link `/admin/invite#<token>` or the token): signs the
+    /// genesis entry with the account's identity and redeems the invite.
+    ///
+    /// # Errors
+    /// `server.invalid_invite`, `server.conflict` (an administrator exists), `network`, and
+    /// those of [`Admin::new`].
+    pub async fn redeem_genesis<T: Transport>(
+        transport: &T,
+        account: Account,
+        invite: &str,
+    ) -> Result<Admin> {
+        let entry = DirectoryEntry::genesis(account.identity());
+        let body = json!({"invite": invite_token(invite), "entry": b64(&entry.to_bytes())});
+        transport
+            .send(Request::post("/api/v1/invites/redeem-genesis", body))
+            .await?
+            .check()?;
+        let directory = fetch_verified(transport, None).await?;
+        if directory.entries().first() != Some(&entry) {
+            return Err(ClientError::new(
+                "admin.not_an_administrator",
+                "The directory does not start with this account's genesis entry.",
+            ));
+        }
+        check_admin(&directory, &account)?;
+        Ok(Admin { account, directory })
+    }
+
+    /// Redeems an administrator invite (a link `/admin/invite#<token>` or the token) with
+    /// `account`, which becomes a pending administrator. Read the returned fingerprint out
+    /// to the administrator who approves.
+    ///
+    /// # Errors
+    /// `server.invalid_invite`, `server.already_pending`, `server.already_administrator`,
+    /// `server.unauthorized`, `network`, `bad_response`.
+    pub async fn redeem_invite<T: Transport>(
+        transport: &T,
+        account: &Account,
+        invite: &str,
+    ) -> Result<Redemption> {
+        let body = json!({"invite": invite_token(invite), "username": account.username()});
+        let answer: RedeemAnswer = transport
+            .send(
+                Request::post("/api/v1/admin/invites/redeem", body).bearer(Some(account.session())),
+            )
+            .await?
+            .json("the redemption")?;
+        let key_id = KeyId(unb64_array::<32>(&answer.key_id, "the redemption")?);
+        if key_id != account.identity().key_id() {
+            return Err(ClientError::bad_response("the redemption"));
+        }
+        Ok(Redemption {
+            key_id,
+            fingerprint: key_id.fingerprint(),
+        })
+    }
+
+    /// The account.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// Gives the account back (to sign out, say).
+    pub fn into_account(self) -> Account {
+        self.account
+    }
+
+    /// The verified directory (pin its head).
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The verified directory's head: keep it and pass it to [`Admin::new`] next time.
+    pub fn head(&self) -> DirectoryHead {
+        self.directory.head()
+    }
+
+    /// The administrators of the verified head with their fingerprints, in the order they
+    /// were added.
+    pub fn team(&self) -> Vec<TeamMember> {
+        self.directory
+            .current_admins()
+            .into_iter()
+            .map(|identity| TeamMember {
+                identity: identity.clone(),
+                fingerprint: identity.fingerprint(),
+            })
+            .collect()
+    }
+
+    /// Re-reads the directory, verifies that it extends the kept head and keeps the new one.
+    ///
+    /// # Errors
+    /// `directory.*` (including `directory.rollback` and `directory.fork`),
+    /// `admin.not_an_administrator` once this account was removed, `server.*`, `network`.
+    pub async fn refresh_directory<T: Transport>(&mut self, transport: &T) -> Result<()> {
+        let directory = fetch_verified(transport, Some(&self.directory.head())).await?;
+        check_admin(&directory, &self.account)?;
+        self.directory = directory;
+        Ok(())
+    }
+
+    /// Creates a single-use administrator invite.
+    ///
+    /// # Errors
+    /// `server.*`, `network`, `bad_response`.
+    pub async fn create_invite<T: Transport>(&self, transport: &T) -> Result<Invite> {
+        let answer: InviteAnswer = transport
+            .send(Request::post("/api/v1/admin/invites", json!({})).bearer(Some(self.session())))
+            .await?
+            .json("the invite")?;
+        Ok(Invite {
+            token: answer.invite,
+            expires_at: answer.expires_at,
+        })
+    }
+
+    /// The keys waiting for approval, oldest redemption first, with fingerprints computed
+    /// here (not the server's).
+    ///
+    /// # Errors
+    /// `invalid_public_key`, `malformed`, `server.*`, `network`, `bad_response`.
+    pub async fn pending<T: Transport>(&self, transport: &T) -> Result<Vec<Pending>> {
+        let answer: PendingAnswer = transport
+            .send(Request::get("/api/v1/admin/pending").bearer(Some(self.session())))
+            .await?
+            .json("the pending administrators")?;
+        answer
+            .pending
+            .into_iter()
+            .map(|p| {
+                let what = "the pending administrators";
+                let identity = PublicIdentity::from_bytes(&unb64(&p.identity, what)?)?;
+                if unb64_array::<32>(&p.key_id, what)? != identity.key_id().0 {
+                    return Err(ClientError::bad_response(what));
+                }
+                Ok(Pending {
+                    fingerprint: identity.fingerprint(),
+                    identity,
+                    username: p.username,
+                    redeemed_at: p.redeemed_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Declines a pending administrator.
+    ///
+    /// # Errors
+    /// `server.not_found`, `server.*`, `network`.
+    pub async fn decline<T: Transport>(&self, transport: &T, pending: &Pending) -> Result<()> {
+        let path = format!("/api/v1/admin/pending/{}", b64(&pending.key_id().0));
+        transport
+            .send(delete(path).bearer(Some(self.session())))
+            .await?
+            .check()
+    }
+
+    /// Approves a pending administrator (after comparing its fingerprint out of band):
+    /// appends the signed `add` entry, then wraps the key of every epoch this administrator
+    /// holds, of both chains of every ticket, for the new administrator, so it reads the
+    /// history (§6.3). Draws HPKE randomness from `rng`.
+    ///
+    /// # Errors
+    /// `directory.*` (the key is or was an administrator), `server.not_pending`, `server.*`,
+    /// `network`. Failures while sharing the history are listed in the answer instead.
+    pub async fn approve<T: Transport>(
+        &mut self,
+        transport: &T,
+        pending: &Pending,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Approval> {
+        self.append(transport, |directory, me| {
+            DirectoryEntry::add(directory, me, &pending.identity)
+        })
+        .await?;
+        if self
+            .directory
+            .admin_at(self.directory.head_seq(), &pending.key_id())
+            .is_none()
+        {
+            return Err(ClientError::bad_response("the directory"));
+        }
+        let history = self
+            .share_history(transport, &pending.identity, rng)
+            .await?;
+        Ok(Approval {
+            head: self.directory.head(),
+            history,
+        })
+    }
+
+    /// Wraps, for `member` (an administrator of the verified head), the key of every epoch
+    /// this administrator holds of both chains of every ticket that `member` has no wrap of.
+    /// Safe to repeat after a partial failure.
+    ///
+    /// # Errors
+    /// `admin.not_a_member` when `member` is not a current administrator; `server.*` and
+    /// `network` while listing the tickets. Per-ticket failures are listed in the answer.
+    pub async fn share_history<T: Transport>(
+        &mut self,
+        transport: &T,
+        member: &PublicIdentity,
+        rng: &mut impl CryptoRng,
+    ) -> Result<History> {
+        self.refresh_directory(transport).await?;
+        if self
+            .directory
+            .admin_at(self.directory.head_seq(), &member.key_id())
+            .is_none()
+        {
+            return Err(ClientError::new(
+                "admin.not_a_member",
+                "History goes only to administrators of the verified directory.",
+            ));
+        }
+        let mut history = History::default();
+        for id in self.all_tickets(transport, None).await? {
+            history.tickets += 1;
+            match self
+                .share_ticket_history(transport, id, member, &mut history.unavailable, rng)
+                .await
+            {
+                Ok(stored) => history.wraps += stored,
+                Err(error) => history.failures.push((id, error)),
+            }
+        }
+        Ok(history)
+    }
+
+    async fn share_ticket_history<T: Transport>(
+        &self,
+        transport: &T,
+        id: TicketId,
+        member: &PublicIdentity,
+        unavailable: &mut Vec<(TicketId, Chain, u32)>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<usize> {
+        let ticket = self.read_verified(transport, id).await?;
+        let head = self.directory.head_seq();
+        let mut wraps = Vec::new();
+        for thread in ticket.threads() {
+            let chain = thread.chain();
+            let Some(current) = thread.state().epoch() else {
+                continue;
+            };
+            let path = format!(
+                "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
+                id.to_hex(),
+                chain.to_u8(),
+                b64(&member.key_id().0)
+            );
+            let existing: WrapsAnswer = transport
+                .send(Request::get(path).bearer(Some(self.session())))
+                .await?
+                .json("the wraps")?;
+            let mut has = BTreeSet::new();
+            for encoded in &existing.wraps {
+                let wrap = WrappedKey::from_bytes(&unb64(encoded, "the wraps")?)?;
+                has.insert(wrap.context.epoch);
+            }
+            for epoch in 0..=current {
+                if has.contains(&epoch) {
+                    continue;
+                }
+                match thread.keys().get(&epoch) {
+                    Some(key) => wraps.push(b64(&WrappedKey::seal(
+                        self.account.identity(),
+                        member,
+                        id,
+                        chain,
+                        epoch,
+                        head,
+                        key,
+                        rng,
+                    )?
+                    .to_bytes())),
+                    None => unavailable.push((id, chain, epoch)),
+                }
+            }
+        }
+        let mut stored = 0;
+        for batch in wraps.chunks(MAX_WRAPS_PER_REQUEST) {
+            transport
+                .send(
+                    Request::post(
+                        format!("/api/v1/tickets/{}/wraps", id.to_hex()),
+                        json!({"wraps": batch}),
+                    )
+                    .bearer(Some(self.session())),
+                )
+                .await?
+                .check()?;
+            stored += batch.len();
+        }
+        Ok(stored)
+    }
+
+    /// Removes an administrator: appends the signed `remove` entry, then posts a *rotate*
+    /// message on each chain (with messages) of every open ticket, opening a new epoch whose
+    /// key is wrapped for the remaining members only (§15). Chains that opened an epoch since
+    /// the removal are left alone, so a repeated call only finishes what is left.
+    ///
+    /// # Errors
+    /// `admin.remove_self` (another administrator removes this one);
+    /// `admin.unknown_administrator`; `directory.*` (the last administrator); `server.*`;
+    /// `network`. Per-ticket failures are listed in the answer.
+    pub async fn remove<T: Transport>(
+        &mut self,
+        transport: &T,
+        key_id: &KeyId,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Removal> {
+        if *key_id == self.account.identity().key_id() {
+            return Err(ClientError::new(
+                "admin.remove_self",
+                "An administrator is removed by another administrator.",
+            ));
+        }
+        self.refresh_directory(transport).await?;
+        let subject = self
+            .directory
+            .admin_at(self.directory.head_seq(), key_id)
+            .cloned()
+            .ok_or_else(|| {
+                ClientError::new(
+                    "admin.unknown_administrator",
+                    "This key is not an administrator of the verified directory.",
+                )
+            })?;
+        self.append(transport, |directory, me| {
+            DirectoryEntry::remove(directory, me, &subject)
+        })
+        .await?;
+        let mut removal = self.rotate_open_tickets(transport, rng).await?;
+        removal.head = self.directory.head();
+        Ok(removal)
+    }
+
+    /// Posts a rotation on each chain of every open ticket whose current epoch opened before
+    /// the last removal of the verified directory.
+    async fn rotate_open_tickets<T: Transport>(
+        &mut self,
+        transport: &T,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Removal> {
+        let mut removal = Removal {
+            head: self.directory.head(),
+            tickets: 0,
+            rotated: 0,
+            failures: Vec::new(),
+        };
+        for id in self.all_tickets(transport, Some(InboxFilter::Open)).await? {
+            removal.tickets += 1;
+            let outcome = async {
+                let mut ticket = self.read_verified(transport, id).await?;
+                let mut rotated = 0;
+                for chain in [Chain::Conversation, Chain::Notes] {
+                    let (thread, shown) = ticket.thread_mut(chain);
+                    let head = self.directory.head_seq();
+                    if thread.state().last_seq() == 0
+                        || !thread.state().must_rotate(&self.directory, head)
+                    {
+                        continue;
+                    }
+                    thread
+                        .send(
+                            transport,
+                            self.session(),
+                            self.account.identity(),
+                            &self.directory,
+                            &Content::Rotate,
+                            rng,
+                            shown,
+                        )
+                        .await?;
+                    rotated += 1;
+                }
+                Ok::<usize, ClientError>(rotated)
+            }
+            .await;
+            match outcome {
+                Ok(rotated) => removal.rotated += rotated,
+                Err(error) => removal.failures.push((id, error)),
+            }
+        }
+        Ok(removal)
+    }
+
+    /// One page of the inbox (`page` from 0), each ticket with its first message verified
+    /// (with the rest of the conversation: one read per ticket) and decrypted, after
+    /// re-reading the directory. A ticket that fails verification is listed with the error
+    /// instead of its first message.
+    ///
+    /// # Errors
+    /// `directory.*`, `admin.not_an_administrator`, and `server.*`, `network`,
+    /// `bad_response` for the listing itself.
+    pub async fn inbox<T: Transport>(
+        &mut self,
+        transport: &T,
+        filter: Option<InboxFilter>,
+        page: u64,
+    ) -> Result<InboxPage> {
+        self.refresh_directory(transport).await?;
+        let answer = self.inbox_page(transport, filter, page).await?;
+        let mut tickets = Vec::with_capacity(answer.tickets.len());
+        for summary in answer.tickets {
+            let summary = summary.parse("the inbox")?;
+            let opening = self
+                .read_conversation(transport, summary.ticket_id)
+                .await
+                .and_then(|(_, thread_messages)| {
+                    match thread_messages.into_iter().next().map(|m| m.content) {
+                        Some(Ok(Content::Message(text))) => Ok(text),
+                        Some(Ok(_)) => Err(ClientError::new(
+                            "content.unreadable",
+                            "The first message of this ticket is not a message.",
+                        )),
+                        Some(Err(error)) => Err(error),
+                        None => Err(ClientError::bad_response("the ticket")),
+                    }
+                });
+            tickets.push(InboxItem { summary, opening });
+        }
+        Ok(InboxPage {
+            tickets,
+            more: answer.more,
+        })
+    }
+
+    /// Reads a ticket after re-reading the directory (§15, reading step 1): both chains,
+    /// verified (§10.2) and decrypted with keys from verified wraps (§6.3); debug data and
+    /// attachment references are among the messages.
+    ///
+    /// # Errors
+    /// `directory.*`, `admin.not_an_administrator`, `transcript.*`, `endorsement.*`,
+    /// `server.*` (`server.not_found`), `network`.
+    pub async fn read_ticket<T: Transport>(
+        &mut self,
+        transport: &T,
+        id: TicketId,
+    ) -> Result<AdminTicket> {
+        self.refresh_directory(transport).await?;
+        self.read_verified(transport, id).await
+    }
+
+    /// [`Admin::read_ticket`] against the directory as kept.
+    async fn read_verified<T: Transport>(
+        &self,
+        transport: &T,
+        id: TicketId,
+    ) -> Result<AdminTicket> {
+        let (conversation, messages) = self.read_conversation(transport, id).await?;
+        let reporter = conversation.members().reporters()[0].clone();
+        let mut ticket = AdminTicket {
+            reporter,
+            notes_thread: Thread::new(conversation.members().clone(), Chain::Notes),
+            conversation,
+            messages,
+            notes: Vec::new(),
+        };
+        ticket
+            .notes_thread
+            .refresh(
+                transport,
+                self.session(),
+                self.account.identity(),
+                &self.directory,
+                &mut ticket.notes,
+            )
+            .await?;
+        Ok(ticket)
+    }
+
+    async fn read_conversation<T: Transport>(
+        &self,
+        transport: &T,
+        id: TicketId,
+    ) -> Result<(Thread, Vec<Shown>)> {
+        let answer = fetch_ticket(transport, self.session(), id).await?;
+        let reporter = PublicIdentity::from_bytes(&unb64(&answer.reporter, "the ticket")?)?;
+        let members = members_of(id, reporter, &answer.endorsements, &self.directory)?;
+        let mut thread = Thread::new(members, Chain::Conversation);
+        let mut messages = Vec::new();
+        thread
+            .refresh(
+                transport,
+                self.session(),
+                self.account.identity(),
+                &self.directory,
+                &mut messages,
+            )
+            .await?;
+        Ok((thread, messages))
+    }
+
+    /// Fetches, verifies and decrypts what was added to both chains (after re-reading the
+    /// directory); returns how many messages and notes were added.
+    ///
+    /// # Errors
+    /// As [`Admin::read_ticket`].
+    pub async fn refresh<T: Transport>(
+        &mut self,
+        transport: &T,
+        ticket: &mut AdminTicket,
+    ) -> Result<usize> {
+        self.refresh_directory(transport).await?;
+        let mut added = 0;
+        for chain in [Chain::Conversation, Chain::Notes] {
+            let (thread, shown) = ticket.thread_mut(chain);
+            added += thread
+                .refresh(
+                    transport,
+                    self.session(),
+                    self.account.identity(),
+                    &self.directory,
+                    shown,
+                )
+                .await?;
+        }
+        Ok(added)
+    }
+
+    /// Replies on the conversation, as "the support team" when `author` is `None`, else as
+    /// that display name.
+    ///
+    /// # Errors
+    /// As [`Admin::send`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reply<T: Transport>(
+        &mut self,
+        transport: &T,
+        ticket: &mut AdminTicket,
+        text: &str,
+        author: Option<String>,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let content = Content::Message(Text {
+            text: text.to_owned(),
+            sent_at: now,
+            author,
+            ..Text::default()
+        });
+        self.send(transport, ticket, content, rng).await
+    }
+
+    /// Writes an internal note (the notes chain, readable by administrators only; its first
+    /// note opens epoch 0 with a key wrapped for every current administrator).
+    ///
+    /// # Errors
+    /// As [`Admin::send`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn note<T: Transport>(
+        &mut self,
+        transport: &T,
+        ticket: &mut AdminTicket,
+        text: &str,
+        author: Option<String>,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let content = Content::InternalNote(Text {
+            text: text.to_owned(),
+            sent_at: now,
+            author,
+            ..Text::default()
+        });
+        self.send(transport, ticket, content, rng).await
+    }
+
+    /// Closes the ticket.
+    ///
+    /// # Errors
+    /// As [`Admin::send`].
+    pub async fn close<T: Transport>(
+        &mut self,
+        transport: &T,
+        ticket: &mut AdminTicket,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let content = Content::Close(StatusChange {
+            sent_at: now,
+            author: None,
+        });
+        self.send(transport, ticket, content, rng).await
+    }
+
+    /// Reopens the ticket.
+    ///
+    /// # Errors
+    /// As [`Admin::send`].
+    pub async fn reopen<T: Transport>(
+        &mut self,
+        transport: &T,
+        ticket: &mut AdminTicket,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let content = Content::Reopen(StatusChange {
+            sent_at: now,
+            author: None,
+        });
+        self.send(transport, ticket, content, rng).await
+    }
+
+    /// Posts `content` on its chain (internal notes on the notes chain, everything else on
+    /// the conversation) after re-reading the directory (§15, writing step 1), opening a new
+    /// epoch when the chain is empty or an administrator was removed since the current one
+    /// opened.
+    ///
+    /// # Errors
+    /// `directory.*`, `admin.not_an_administrator`, `server.*`, `network`, verification
+    /// errors while catching up, `content.*`.
+    pub async fn send<T: Transport>(
+        &mut self,
+        transport: &T,
+        ticket: &mut AdminTicket,
+        content: Content,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        self.refresh_directory(transport).await?;
+        let chain = match content {
+            Content::InternalNote(_) => Chain::Notes,
+            _ => Chain::Conversation,
+        };
+        let (thread, shown) = ticket.thread_mut(chain);
+        thread
+            .send(
+                transport,
+                self.account.session(),
+                self.account.identity(),
+                &self.directory,
+                &content,
+                rng,
+                shown,
+            )
+            .await
+    }
+
+    /// Assigns the ticket to an administrator of the verified head, or unassigns it.
+    ///
+    /// # Errors
+    /// `admin.bad_assignee`, `server.*`, `network`.
+    pub async fn assign<T: Transport>(
+        &mut self,
+        transport: &T,
+        id: TicketId,
+        assignee: Option<&KeyId>,
+    ) -> Result<()> {
+        self.refresh_directory(transport).await?;
+        if let Some(key_id) = assignee
+            && self
+                .directory
+                .admin_at(self.directory.head_seq(), key_id)
+                .is_none()
+        {
+            return Err(ClientError::new(
+                "admin.bad_assignee",
+                "Tickets are assigned to administrators of the verified directory only.",
+            ));
+        }
+        let body = json!({"assigned_to": assignee.map(|k| b64(&k.0))});
+        transport
+            .send(
+                put(format!("/api/v1/tickets/{}/assignment", id.to_hex()), body)
+                    .bearer(Some(self.session())),
+            )
+            .await?
+            .check()
+    }
+
+    /// Signs the entry `make` builds on the verified head and appends it; when the directory
+    /// moved on meanwhile, re-reads it and signs again. Keeps the new head.
+    async fn append<T: Transport>(
+        &mut self,
+        transport: &T,
+        make: impl Fn(&Directory, &Identity) -> sealdesk_crypto::Result<DirectoryEntry>,
+    ) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.refresh_directory(transport).await?;
+            let entry = make(&self.directory, self.account.identity())?;
+            let response = transport
+                .send(
+                    Request::post(
+                        "/api/v1/directory",
+                        json!({"entry": b64(&entry.to_bytes())}),
+                    )
+                    .bearer(Some(self.session())),
+                )
+                .await?;
+            match response.check() {
+                Ok(()) => {
+                    self.refresh_directory(transport).await?;
+                    if self.directory.entries().get(entry.seq as usize) != Some(&entry) {
+                        return Err(ClientError::bad_response("the directory"));
+                    }
+                    return Ok(());
+                }
+                Err(error) if error.is_conflict() && attempt < POST_ATTEMPTS => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn inbox_page<T: Transport>(
+        &self,
+        transport: &T,
+        filter: Option<InboxFilter>,
+        page: u64,
+    ) -> Result<InboxAnswer> {
+        let mut path = format!("/api/v1/inbox?page={page}");
+        if let Some(filter) = filter {
+            path.push_str("&status=");
+            path.push_str(filter.as_str());
+        }
+        transport
+            .send(Request::get(path).bearer(Some(self.session())))
+            .await?
+            .json("the inbox")
+    }
+
+    /// Every ticket id the inbox lists under `filter`, collected before anything is written
+    /// (writing reorders the inbox).
+    async fn all_tickets<T: Transport>(
+        &self,
+        transport: &T,
+        filter: Option<InboxFilter>,
+    ) -> Result<Vec<TicketId>> {
+        let mut ids = Vec::new();
+        let mut page = 0;
+        loop {
+            let answer = self.inbox_page(transport, filter, page).await?;
+            for summary in answer.tickets {
+                let id = summary.parse("the inbox")?.ticket_id;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            if !answer.more {
+                return Ok(ids);
+            }
+            page += 1;
+        }
+    }
+
+    fn session(&self) -> &str {
+        self.account.session()
+    }
+}
+
+impl AdminTicket {
+    fn thread_mut(&mut self, chain: Chain) -> (&mut Thread, &mut Vec<Shown>) {
+        match chain {
+            Chain::Conversation => (&mut self.conversation, &mut self.messages),
+            Chain::Notes => (&mut self.notes_thread, &mut self.notes),
+        }
+    }
+}
+
+fn check_admin(directory: &Directory, account: &Account) -> Result<()> {
+    if directory
+        .admin_at(directory.head_seq(), &account.identity().key_id())
+        .is_some()
+    {
+        Ok(())
+    } else {
+        Err(ClientError::new(
+            "admin.not_an_administrator",
+            "This account's key is not an administrator of the verified directory.",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::invite_token;
+
+    #[test]
+    fn invites_are_taken_from_links_or_alone() {
+        assert_eq!(
+            invite_token("https://desk.example/admin/invite#abc_-1"),
+            "abc_-1"
+        );
+        assert_eq!(invite_token("/admin/invite#abc "), "abc");
+        assert_eq!(invite_token(" abc\n"), "abc");
+    }
+}

@@ -1,0 +1,748 @@
+//! One chain of one ticket as one member sees it: the verified chain state, the ticket's
+//! members and the epoch keys this member opened. Shared by every role (anonymous reporter,
+//! account holder, administrator; conversation and internal notes), which pass their own
+//! identity and bearer credential to each call (PROTOCOL.md §10, §15).
+//!
+//! Everything is verified before it is shown: a message that fails §10.2 stops the read with a
+//! `transcript.*` error and nothing after it is accepted; a verified message whose key cannot
+//! be obtained (no wrap, or a wrap that fails §6.3) is shown with that error instead of its
+//! content, never with unverified content.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sealdesk_crypto::{
+    Chain, ChainState, CryptoRng, Directory, Identity, KeyId, Kind, Members, Message, Placement,
+    PublicIdentity, ReporterEndorsement, TicketId, TicketKey, WrappedKey,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::content::Content;
+use crate::error::{ClientError, Result};
+use crate::transport::{Request, Transport};
+use crate::util::{POST_ATTEMPTS, b64, unb64};
+
+/// A verified message as the interface shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    /// Position in its chain.
+    pub seq: u64,
+    /// Server's receipt time, Unix seconds (0 for a message this client just sent).
+    pub received_at: u64,
+    /// Key id of the sender.
+    pub sender: KeyId,
+    /// Whether an administrator sent it (shown on the support side).
+    pub from_support: bool,
+    /// The kind.
+    pub kind: Kind,
+    /// The content, or why it cannot be read (the message itself is verified).
+    pub content: core::result::Result<Content, ClientError>,
+}
+
+/// `GET /api/v1/tickets/{id}`: the parts a client verifies.
+#[derive(Deserialize)]
+pub(crate) struct TicketAnswer {
+    pub(crate) reporter: String,
+    pub(crate) endorsements: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MessagesAnswer {
+    messages: Vec<MessageOut>,
+    more: bool,
+}
+
+#[derive(Deserialize)]
+struct MessageOut {
+    received_at: u64,
+    message: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WrapsAnswer {
+    pub(crate) wraps: Vec<String>,
+}
+
+/// A message sealed as the next of a chain, not yet accepted by the server.
+pub(crate) struct Sealed {
+    pub(crate) message: Message,
+    /// The new epoch's key wrapped for every member (base64url), when the message opens one.
+    pub(crate) wraps: Vec<String>,
+    /// The epoch the message opens, if any (its key is already in the thread's keys).
+    pub(crate) opened: Option<u32>,
+}
+
+/// One chain of a ticket: verified state, members and the keys of its epochs.
+#[derive(Clone, Debug)]
+pub struct Thread {
+    members: Members,
+    state: ChainState,
+    keys: BTreeMap<u32, TicketKey>,
+}
+
+impl Thread {
+    /// An empty chain of the ticket whose members are `members`.
+    pub fn new(members: Members, chain: Chain) -> Self {
+        let state = ChainState::new(members.ticket_id(), chain);
+        Thread {
+            members,
+            state,
+            keys: BTreeMap::new(),
+        }
+    }
+
+    /// The ticket.
+    pub fn ticket_id(&self) -> TicketId {
+        self.members.ticket_id()
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> Chain {
+        self.state.chain()
+    }
+
+    /// The verified state after the last message (persist it to detect rollbacks later).
+    pub fn state(&self) -> &ChainState {
+        &self.state
+    }
+
+    /// The ticket's verified members.
+    pub fn members(&self) -> &Members {
+        &self.members
+    }
+
+    /// The keys of the epochs this member holds, by epoch.
+    pub(crate) fn keys(&self) -> &BTreeMap<u32, TicketKey> {
+        &self.keys
+    }
+
+    /// Whether `key_id` is one of the ticket's reporter keys.
+    pub fn is_reporter(&self, key_id: &KeyId) -> bool {
+        self.members
+            .reporters()
+            .iter()
+            .any(|r| r.key_id() == *key_id)
+    }
+
+    /// Who a new epoch's key is wrapped for: the chain's members at the verified head (§8.1),
+    /// each once (an account that is both the reporter and an administrator counts once).
+    fn recipients(&self, directory: &Directory) -> Vec<PublicIdentity> {
+        let mut recipients: Vec<PublicIdentity> = match self.chain() {
+            Chain::Conversation => self.members.reporters().to_vec(),
+            Chain::Notes => Vec::new(),
+        };
+        recipients.extend(directory.current_admins().into_iter().cloned());
+        let mut seen = BTreeSet::new();
+        recipients.retain(|r| seen.insert(r.key_id()));
+        recipients
+    }
+
+    /// Seals `content` as the next message of the chain (PROTOCOL.md §15, writing). Opens a
+    /// new epoch, with a fresh key wrapped for exactly the chain's members at the head, when
+    /// the chain is empty, when an administrator was removed since the current epoch opened,
+    /// or for a rotation. Draws the key, salts and HPKE randomness from `rng`.
+    pub(crate) fn seal_next(
+        &mut self,
+        me: &Identity,
+        directory: &Directory,
+        content: &Content,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Sealed> {
+        let bytes = content.to_bytes()?;
+        let head = directory.head_seq();
+        let (epoch, opens) = match self.state.epoch() {
+            None => (0, true),
+            Some(current)
+                if content.kind() == Kind::Rotate || self.state.must_rotate(directory, head) =>
+            {
+                (current + 1, true)
+            }
+            Some(current) => (current, false),
+        };
+        let mut wraps = Vec::new();
+        if opens {
+            let key = TicketKey::generate(rng);
+            wraps = wrap_for(
+                me,
+                &self.recipients(directory),
+                self.ticket_id(),
+                self.chain(),
+                epoch,
+                head,
+                &key,
+                rng,
+            )?;
+            self.keys.insert(epoch, key);
+        }
+        let placement = Placement {
+            ticket_id: self.ticket_id(),
+            chain: self.chain(),
+            seq: self.state.last_seq() + 1,
+            prev_hash: self.state.last_hash(),
+            epoch,
+            dir_seq: head,
+            kind: content.kind(),
+        };
+        let sealed = match self.keys.get(&epoch) {
+            Some(key) => Message::seal(me, placement, key, &bytes, rng).map_err(ClientError::from),
+            None => Err(ClientError::new(
+                "wrap.missing",
+                "No key was delivered for the current epoch.",
+            )),
+        };
+        match sealed {
+            Ok(message) => Ok(Sealed {
+                message,
+                wraps,
+                opened: opens.then_some(epoch),
+            }),
+            Err(error) => {
+                if opens {
+                    self.keys.remove(&epoch);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Forgets the key of an epoch that a refused message would have opened.
+    pub(crate) fn abandon(&mut self, sealed: &Sealed) {
+        if let Some(epoch) = sealed.opened {
+            self.keys.remove(&epoch);
+        }
+    }
+
+    /// Verifies a message the server accepted as the next of the chain, advances the state and
+    /// returns it as shown.
+    pub(crate) fn accept(
+        &mut self,
+        directory: &Directory,
+        message: &Message,
+        received_at: u64,
+    ) -> Result<Shown> {
+        self.state
+            .push(message, &self.members, directory)
+            .map_err(|fault| {
+                ClientError::from(sealdesk_crypto::Error::Transcript {
+                    index: 0,
+                    seq: message.header.seq,
+                    fault,
+                })
+            })?;
+        Ok(self.show(message, received_at, &BTreeMap::new()))
+    }
+
+    /// Fetches the messages after the last verified one, verifies them (§10.2) from the kept
+    /// state, obtains the keys of their epochs (§6.3, §6.4) and appends them, decrypted, to
+    /// `shown`; returns how many were added. `bearer` is the credential that reads the ticket
+    /// (access token or session); `me` the member whose wraps are fetched.
+    ///
+    /// # Errors
+    /// `transcript.*` for a dropped, reordered, altered or injected message (nothing from it
+    /// on is accepted; the messages of earlier pages stay in `shown`); `server.*`; `network`;
+    /// `bad_response`.
+    pub async fn refresh<T: Transport>(
+        &mut self,
+        transport: &T,
+        bearer: &str,
+        me: &Identity,
+        directory: &Directory,
+        shown: &mut Vec<Shown>,
+    ) -> Result<usize> {
+        let mut added = 0;
+        loop {
+            let path = format!(
+                "/api/v1/tickets/{}/messages?chain={}&after={}",
+                self.ticket_id().to_hex(),
+                self.chain().to_u8(),
+                self.state.last_seq()
+            );
+            let answer: MessagesAnswer = transport
+                .send(Request::get(path).bearer(Some(bearer)))
+                .await?
+                .json("the messages")?;
+            let encoded = answer
+                .messages
+                .iter()
+                .map(|m| unb64(&m.message, "the messages"))
+                .collect::<Result<Vec<_>>>()?;
+            let mut next = self.state.clone();
+            let verified = next.extend_encoded(&encoded, &self.members, directory)?;
+            let needed: BTreeSet<u32> = verified
+                .iter()
+                .map(|m| m.header.epoch)
+                .filter(|epoch| !self.keys.contains_key(epoch))
+                .collect();
+            let failures = if needed.is_empty() {
+                BTreeMap::new()
+            } else {
+                self.fetch_keys(transport, bearer, me, directory, &next, &needed)
+                    .await?
+            };
+            self.state = next;
+            for (message, out) in verified.iter().zip(&answer.messages) {
+                shown.push(self.show(message, out.received_at, &failures));
+                added += 1;
+            }
+            if !answer.more || answer.messages.is_empty() {
+                return Ok(added);
+            }
+        }
+    }
+
+    /// Seals and posts `content` as the next message of the chain (opening an epoch when
+    /// needed, see [`Thread::seal_next`]) and appends it to `shown`. When the server answers
+    /// that the chain moved on, reads the new messages (also appended) and tries again with a
+    /// fresh salt.
+    ///
+    /// # Errors
+    /// `server.*`, `network`, verification errors while catching up, `content.*`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send<T: Transport>(
+        &mut self,
+        transport: &T,
+        bearer: &str,
+        me: &Identity,
+        directory: &Directory,
+        content: &Content,
+        rng: &mut impl CryptoRng,
+        shown: &mut Vec<Shown>,
+    ) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sealed = self.seal_next(me, directory, content, rng)?;
+            let path = format!("/api/v1/tickets/{}/messages", self.ticket_id().to_hex());
+            let body = json!({"message": b64(&sealed.message.to_bytes()), "wraps": sealed.wraps});
+            let outcome = match transport
+                .send(Request::post(path, body).bearer(Some(bearer)))
+                .await
+            {
+                Ok(response) => response.check(),
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(()) => {
+                    let message = self.accept(directory, &sealed.message, 0)?;
+                    shown.push(message);
+                    return Ok(());
+                }
+                Err(error) if error.is_conflict() && attempt < POST_ATTEMPTS => {
+                    self.abandon(&sealed);
+                    self.refresh(transport, bearer, me, directory, shown)
+                        .await?;
+                }
+                Err(error) => {
+                    // If the post did arrive after all, the next read fetches this member's
+                    // own wrap of the epoch it opened.
+                    self.abandon(&sealed);
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// Fetches this member's wraps of the chain and opens those of the `needed` epochs after
+    /// verifying them against `state` (the chain verified up to the messages that need them).
+    /// Returns, per epoch whose key could not be obtained, why.
+    async fn fetch_keys<T: Transport>(
+        &mut self,
+        transport: &T,
+        bearer: &str,
+        me: &Identity,
+        directory: &Directory,
+        state: &ChainState,
+        needed: &BTreeSet<u32>,
+    ) -> Result<BTreeMap<u32, ClientError>> {
+        let path = format!(
+            "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
+            self.ticket_id().to_hex(),
+            self.chain().to_u8(),
+            b64(&me.key_id().0)
+        );
+        let answer: WrapsAnswer = transport
+            .send(Request::get(path).bearer(Some(bearer)))
+            .await?
+            .json("the wraps")?;
+        let mut failures = BTreeMap::new();
+        let mut undecodable = None;
+        for encoded in &answer.wraps {
+            let wrap = match unb64(encoded, "the wraps")
+                .and_then(|bytes| WrappedKey::from_bytes(&bytes).map_err(ClientError::from))
+            {
+                Ok(wrap) => wrap,
+                Err(error) => {
+                    undecodable = Some(error);
+                    continue;
+                }
+            };
+            let epoch = wrap.context.epoch;
+            if !needed.contains(&epoch) || self.keys.contains_key(&epoch) {
+                continue;
+            }
+            match wrap
+                .verify(&self.members, directory, state)
+                .and_then(|()| wrap.open(me))
+            {
+                Ok(key) => {
+                    self.keys.insert(epoch, key);
+                    failures.remove(&epoch);
+                }
+                Err(error) => {
+                    failures.insert(epoch, ClientError::from(error));
+                }
+            }
+        }
+        for epoch in needed {
+            if !self.keys.contains_key(epoch) && !failures.contains_key(epoch) {
+                let error = undecodable.clone().unwrap_or_else(|| {
+                    ClientError::new(
+                        "wrap.missing",
+                        "The key of this message was not delivered to you.",
+                    )
+                });
+                failures.insert(*epoch, error);
+            }
+        }
+        Ok(failures)
+    }
+
+    fn show(
+        &self,
+        message: &Message,
+        received_at: u64,
+        failures: &BTreeMap<u32, ClientError>,
+    ) -> Shown {
+        let epoch = message.header.epoch;
+        let content = match self.keys.get(&epoch) {
+            Some(key) => message
+                .open(key)
+                .map_err(ClientError::from)
+                .and_then(|plain| Content::parse(message.header.kind, &plain)),
+            None => Err(failures.get(&epoch).cloned().unwrap_or_else(|| {
+                ClientError::new("wrap.missing", "The key of this message is missing.")
+            })),
+        };
+        Shown {
+            seq: message.header.seq,
+            received_at,
+            sender: message.header.sender,
+            from_support: !self.is_reporter(&message.header.sender),
+            kind: message.header.kind,
+            content,
+        }
+    }
+}
+
+/// Reads a ticket's metadata with `bearer`.
+///
+/// # Errors
+/// `server.*` (`server.not_found` for a ticket the bearer may not read), `network`,
+/// `bad_response`.
+pub(crate) async fn fetch_ticket<T: Transport>(
+    transport: &T,
+    bearer: &str,
+    id: TicketId,
+) -> Result<TicketAnswer> {
+    transport
+        .send(Request::get(format!("/api/v1/tickets/{}", id.to_hex())).bearer(Some(bearer)))
+        .await?
+        .json("the ticket")
+}
+
+/// The ticket's members: its first reporter key and the keys endorsed (§8.2) by an
+/// administrator of the verified `directory`.
+///
+/// # Errors
+/// `endorsement.*`, `malformed`, `bad_response`.
+pub(crate) fn members_of(
+    id: TicketId,
+    reporter: PublicIdentity,
+    endorsements: &[String],
+    directory: &Directory,
+) -> Result<Members> {
+    let mut members = Members::new(id, reporter);
+    for encoded in endorsements {
+        let endorsement = ReporterEndorsement::from_bytes(&unb64(encoded, "an endorsement")?)?;
+        members.endorse(&endorsement, directory)?;
+    }
+    Ok(members)
+}
+
+/// Wraps `key` of `chain`'s `epoch` for each recipient, signed by `wrapper`, as base64url
+/// strings. Draws each wrap's HPKE randomness from `rng`.
+///
+/// # Errors
+/// `hpke` (it cannot fail for validated recipients).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn wrap_for(
+    wrapper: &Identity,
+    recipients: &[PublicIdentity],
+    id: TicketId,
+    chain: Chain,
+    epoch: u32,
+    dir_seq: u64,
+    key: &TicketKey,
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<String>> {
+    recipients
+        .iter()
+        .map(|recipient| {
+            let wrap = WrappedKey::seal(wrapper, recipient, id, chain, epoch, dir_seq, key, rng)?;
+            Ok(b64(&wrap.to_bytes()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use core::future::Future;
+    use core::task::{Context, Poll, Waker};
+
+    use sealdesk_crypto::{DirectoryEntry, system_rng};
+    use serde_json::Value;
+
+    use super::*;
+    use crate::content::Text;
+    use crate::transport::Response;
+
+    /// Runs a future that never waits (the fake transport answers at once).
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = core::pin::pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                return value;
+            }
+        }
+    }
+
+    /// A server that holds one chain's messages and hands out the given wraps.
+    struct Fake {
+        messages: Vec<Vec<u8>>,
+        wraps: Vec<Vec<u8>>,
+    }
+
+    impl Transport for Fake {
+        async fn send(&self, request: Request) -> Result<Response> {
+            let body: Value = if request.path.contains("/messages?") {
+                let after: usize = request
+                    .path
+                    .rsplit_once("after=")
+                    .and_then(|(_, n)| n.parse().ok())
+                    .unwrap_or(0);
+                let messages: Vec<Value> = self
+                    .messages
+                    .iter()
+                    .skip(after)
+                    .map(|m| json!({"received_at": 5, "message": b64(m)}))
+                    .collect();
+                json!({"messages": messages, "more": false})
+            } else if request.path.contains("/wraps?") {
+                let wraps: Vec<String> = self.wraps.iter().map(|w| b64(w)).collect();
+                json!({"wraps": wraps})
+            } else {
+                return Ok(Response {
+                    status: 404,
+                    body: br#"{"error":"not_found","message":"no"}"#.to_vec(),
+                });
+            };
+            Ok(Response {
+                status: 200,
+                body: serde_json::to_vec(&body).expect("json"),
+            })
+        }
+    }
+
+    /// Administrators `a` (genesis) and `b` (added at 1, removed at 2), and the directory
+    /// after each entry.
+    fn team() -> (Identity, Identity, [Directory; 3]) {
+        let mut rng = system_rng();
+        let a = Identity::generate(&mut rng).1;
+        let b = Identity::generate(&mut rng).1;
+        let genesis = DirectoryEntry::genesis(&a);
+        let d0 = Directory::verify(core::slice::from_ref(&genesis)).expect("genesis");
+        let add = DirectoryEntry::add(&d0, &a, b.public()).expect("add");
+        let d1 = Directory::verify(&[genesis.clone(), add.clone()]).expect("add");
+        let remove = DirectoryEntry::remove(&d1, &a, b.public()).expect("remove");
+        let d2 = Directory::verify(&[genesis, add, remove]).expect("remove");
+        (a, b, [d0, d1, d2])
+    }
+
+    fn text(text: &str) -> Content {
+        Content::Message(Text {
+            text: text.into(),
+            ..Text::default()
+        })
+    }
+
+    fn recipients(sealed: &Sealed) -> BTreeSet<KeyId> {
+        sealed
+            .wraps
+            .iter()
+            .map(|w| {
+                let bytes = unb64(w, "wrap").expect("base64url");
+                WrappedKey::from_bytes(&bytes)
+                    .expect("wrap")
+                    .context
+                    .recipient
+            })
+            .collect()
+    }
+
+    #[test]
+    fn epochs_open_for_exactly_the_members_of_the_chain() {
+        let mut rng = system_rng();
+        let (a, b, [_, d1, d2]) = team();
+        let reporter = Identity::generate(&mut rng).1;
+        let id = TicketId::generate(&mut rng);
+        let mut conversation = Thread::new(
+            Members::new(id, reporter.public().clone()),
+            Chain::Conversation,
+        );
+
+        let first = conversation
+            .seal_next(&reporter, &d1, &text("hello"), &mut rng)
+            .expect("seal");
+        assert_eq!(first.opened, Some(0));
+        assert_eq!(
+            recipients(&first),
+            BTreeSet::from([reporter.key_id(), a.key_id(), b.key_id()])
+        );
+        conversation.accept(&d1, &first.message, 0).expect("accept");
+
+        let second = conversation
+            .seal_next(&a, &d1, &text("hi"), &mut rng)
+            .expect("seal");
+        assert_eq!((second.opened, second.wraps.len()), (None, 0));
+        conversation
+            .accept(&d1, &second.message, 0)
+            .expect("accept");
+
+        // After b's removal the next message opens epoch 1, without b.
+        let third = conversation
+            .seal_next(&reporter, &d2, &text("again"), &mut rng)
+            .expect("seal");
+        assert_eq!(third.opened, Some(1));
+        assert_eq!(
+            recipients(&third),
+            BTreeSet::from([reporter.key_id(), a.key_id()])
+        );
+        conversation.accept(&d2, &third.message, 0).expect("accept");
+
+        // A rotation always opens an epoch.
+        let rotate = conversation
+            .seal_next(&a, &d2, &Content::Rotate, &mut rng)
+            .expect("seal");
+        assert_eq!(rotate.opened, Some(2));
+        conversation
+            .accept(&d2, &rotate.message, 0)
+            .expect("accept");
+        assert_eq!(conversation.state().epoch(), Some(2));
+
+        // Notes go to administrators only; an abandoned epoch's key is forgotten.
+        let mut notes = Thread::new(conversation.members().clone(), Chain::Notes);
+        let note = Content::InternalNote(Text {
+            text: "between us".into(),
+            ..Text::default()
+        });
+        let sealed = notes.seal_next(&a, &d1, &note, &mut rng).expect("seal");
+        assert_eq!(
+            recipients(&sealed),
+            BTreeSet::from([a.key_id(), b.key_id()])
+        );
+        notes.abandon(&sealed);
+        assert!(notes.keys().is_empty());
+    }
+
+    #[test]
+    fn an_administrator_who_is_also_the_reporter_gets_one_wrap() {
+        let mut rng = system_rng();
+        let (a, b, [_, d1, _]) = team();
+        let id = TicketId::generate(&mut rng);
+        let mut thread = Thread::new(Members::new(id, a.public().clone()), Chain::Conversation);
+        let first = thread
+            .seal_next(&a, &d1, &text("own ticket"), &mut rng)
+            .expect("seal");
+        assert_eq!(first.wraps.len(), 2);
+        assert_eq!(recipients(&first), BTreeSet::from([a.key_id(), b.key_id()]));
+    }
+
+    #[test]
+    fn a_withheld_or_forged_wrap_shows_the_verified_message_with_a_warning() {
+        let mut rng = system_rng();
+        let (a, _, [d0, ..]) = team();
+        let reporter = Identity::generate(&mut rng).1;
+        let id = TicketId::generate(&mut rng);
+        let members = Members::new(id, reporter.public().clone());
+        let mut writer = Thread::new(members.clone(), Chain::Conversation);
+        let first = writer
+            .seal_next(&reporter, &d0, &text("hello"), &mut rng)
+            .expect("seal");
+        let for_a = first
+            .wraps
+            .iter()
+            .map(|w| unb64(w, "wrap").expect("base64url"))
+            .find(|w| WrappedKey::from_bytes(w).expect("wrap").context.recipient == a.key_id())
+            .expect("a's wrap");
+        let mut forged = for_a.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        let messages = vec![first.message.to_bytes()];
+
+        let cases = [
+            (Vec::new(), Some("wrap.missing")),
+            (vec![forged], Some("wrap.bad_signature")),
+            (vec![for_a], None),
+        ];
+        for (wraps, expected) in cases {
+            let fake = Fake {
+                messages: messages.clone(),
+                wraps,
+            };
+            let mut reader = Thread::new(members.clone(), Chain::Conversation);
+            let mut shown = Vec::new();
+            let added = block_on(reader.refresh(&fake, "token", &a, &d0, &mut shown))
+                .expect("the transcript verifies");
+            assert_eq!(added, 1);
+            assert_eq!(reader.state().last_seq(), 1);
+            assert!(!shown[0].from_support);
+            assert_eq!(shown[0].received_at, 5);
+            match expected {
+                Some(code) => {
+                    assert_eq!(
+                        shown[0].content.as_ref().err().map(|e| e.code.as_str()),
+                        Some(code)
+                    );
+                }
+                None => assert_eq!(shown[0].content, Ok(text("hello"))),
+            }
+        }
+    }
+
+    #[test]
+    fn a_broken_transcript_is_refused_and_nothing_is_kept() {
+        let mut rng = system_rng();
+        let (a, _, [d0, ..]) = team();
+        let reporter = Identity::generate(&mut rng).1;
+        let id = TicketId::generate(&mut rng);
+        let members = Members::new(id, reporter.public().clone());
+        let mut writer = Thread::new(members.clone(), Chain::Conversation);
+        let first = writer
+            .seal_next(&reporter, &d0, &text("hello"), &mut rng)
+            .expect("seal");
+        let mut altered = first.message.to_bytes();
+        altered[200] ^= 1;
+        let fake = Fake {
+            messages: vec![altered],
+            wraps: Vec::new(),
+        };
+        let mut reader = Thread::new(members, Chain::Conversation);
+        let mut shown = Vec::new();
+        let error =
+            block_on(reader.refresh(&fake, "token", &a, &d0, &mut shown)).expect_err("altered");
+        assert_eq!(error.code, "transcript.bad_signature");
+        assert!(shown.is_empty());
+        assert_eq!(reader.state().last_seq(), 0);
+    }
+}

@@ -1,0 +1,475 @@
+//! Administrators through the native client against the real server: the inbox, notes,
+//! status and assignment; inviting, approving (with the history wrapped for the newcomer) and
+//! removing administrators (with every open ticket rotated to a new epoch the removed
+//! administrator has no key of).
+
+use std::collections::BTreeSet;
+
+use base64ct::Encoding as _;
+use sealdesk_client::account::Account;
+use sealdesk_client::admin::{Admin, InboxFilter};
+use sealdesk_client::content::Content;
+use sealdesk_client::directory::fetch_verified;
+use sealdesk_client::reporter::{Opening, ReporterTicket};
+use sealdesk_client::transport::{NativeTransport, Request, Transport};
+use sealdesk_crypto::{Chain, KeyId, Kind, TicketId, WrappedKey, system_rng};
+use sealdesk_system_tests::{CHEAP, FreshInstance, Instance, b64, first_admin, runtime};
+use serde_json::Value;
+
+fn opening(subject: &str) -> Opening {
+    Opening {
+        subject: subject.into(),
+        text: format!("About {subject}."),
+        ..Opening::default()
+    }
+}
+
+/// The epochs of `chain` of ticket `id` wrapped for `recipient`, as the server hands them
+/// out to an administrator's session.
+async fn wrapped_epochs(
+    transport: &NativeTransport,
+    session: &str,
+    id: TicketId,
+    chain: Chain,
+    recipient: &KeyId,
+) -> BTreeSet<u32> {
+    let path = format!(
+        "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
+        id.to_hex(),
+        chain.to_u8(),
+        b64(&recipient.0)
+    );
+    let answer: Value = transport
+        .send(Request::get(path).bearer(Some(session)))
+        .await
+        .expect("wraps")
+        .json("wraps")
+        .expect("json");
+    answer["wraps"]
+        .as_array()
+        .expect("wraps")
+        .iter()
+        .map(|w| {
+            let bytes = base64ct::Base64UrlUnpadded::decode_vec(w.as_str().expect("string"))
+                .expect("base64url");
+            WrappedKey::from_bytes(&bytes).expect("wrap").context.epoch
+        })
+        .collect()
+}
+
+#[test]
+fn a_new_administrator_reads_history_and_a_removed_one_gets_nothing_new() {
+    let instance = Instance::start();
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&instance.base);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let mut rng = system_rng();
+        let mut root = first_admin(&transport).await;
+
+        // Two tickets opened before the second administrator joins: an account's, with a note
+        // and an answer, and an anonymous one that is closed.
+        let alice = Account::register(&transport, "alice", "pw-a", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let mut ticket = alice
+            .create_ticket(&transport, &directory, opening("VPN"), 10, &mut rng)
+            .await
+            .expect("create");
+        let id = ticket.ticket_id();
+        let mut read = root.read_ticket(&transport, id).await.expect("read");
+        root.note(
+            &transport,
+            &mut read,
+            "Probably the certificate.",
+            None,
+            11,
+            &mut rng,
+        )
+        .await
+        .expect("note");
+        root.reply(
+            &transport,
+            &mut read,
+            "Looking into it.",
+            None,
+            12,
+            &mut rng,
+        )
+        .await
+        .expect("reply");
+        let mut anonymous =
+            ReporterTicket::create(&transport, &directory, opening("Spam"), 13, &mut rng)
+                .await
+                .expect("anonymous");
+        anonymous
+            .close(&transport, &directory, 14, &mut rng)
+            .await
+            .expect("close");
+
+        // Bob registers, redeems an invite and reads his fingerprint out.
+        let bob = Account::register(&transport, "bob", "pw-b", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let invite = root.create_invite(&transport).await.expect("invite");
+        assert!(invite.path().starts_with("/admin/invite#"));
+        let redemption = Admin::redeem_invite(&transport, &bob, &invite.path())
+            .await
+            .expect("redeem");
+        assert_eq!(redemption.key_id, bob.public().key_id());
+        assert_eq!(redemption.fingerprint, bob.public().fingerprint());
+        let reused = Admin::redeem_invite(&transport, &alice, &invite.token)
+            .await
+            .expect_err("single use");
+        assert_eq!(reused.code, "server.invalid_invite");
+        assert!(
+            !Admin::is_administrator(&transport, &bob, None)
+                .await
+                .expect("directory")
+        );
+
+        // Root compares the fingerprint and approves; the history is wrapped for Bob.
+        let pending = root.pending(&transport).await.expect("pending");
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].username, "bob");
+        assert_eq!(pending[0].fingerprint, redemption.fingerprint);
+        let approval = root
+            .approve(&transport, &pending[0], &mut rng)
+            .await
+            .expect("approve");
+        assert_eq!(approval.head.seq, 1);
+        assert_eq!(approval.history.tickets, 2);
+        assert_eq!(
+            approval.history.wraps, 3,
+            "two conversations and one notes chain"
+        );
+        assert!(approval.history.failures.is_empty());
+        assert!(approval.history.unavailable.is_empty());
+        assert!(root.pending(&transport).await.expect("pending").is_empty());
+        assert_eq!(root.team().len(), 2);
+        let again = root
+            .share_history(&transport, bob.public(), &mut rng)
+            .await
+            .expect("share again");
+        assert_eq!(again.wraps, 0, "nothing is wrapped twice");
+
+        let bob_key = bob.public().key_id();
+        let mut bob = Admin::new(&transport, bob, Some(&root.head()))
+            .await
+            .expect("bob is an administrator");
+        let mut bobs_view = bob.read_ticket(&transport, id).await.expect("bob reads");
+        assert_eq!(bobs_view.messages.len(), 2);
+        assert!(bobs_view.messages.iter().all(|m| m.content.is_ok()));
+        assert_eq!(
+            bobs_view.opening().and_then(|t| t.subject.as_deref()),
+            Some("VPN")
+        );
+        match &bobs_view.notes[0].content {
+            Ok(Content::InternalNote(note)) => assert_eq!(note.text, "Probably the certificate."),
+            other => panic!("note: {other:?}"),
+        }
+        bob.reply(
+            &transport,
+            &mut bobs_view,
+            "Bob here.",
+            Some("Bob".into()),
+            20,
+            &mut rng,
+        )
+        .await
+        .expect("bob replies");
+        let closed = bob
+            .read_ticket(&transport, anonymous.link().ticket_id())
+            .await
+            .expect("bob reads the closed ticket");
+        assert!(closed.is_closed());
+        assert!(closed.messages.iter().all(|m| m.content.is_ok()));
+
+        // Root removes Bob: the open ticket's two chains rotate; the closed one is left.
+        let self_removal = root
+            .remove(&transport, &root.account().public().key_id(), &mut rng)
+            .await
+            .expect_err("not oneself");
+        assert_eq!(self_removal.code, "admin.remove_self");
+        let removal = root
+            .remove(&transport, &bob_key, &mut rng)
+            .await
+            .expect("remove");
+        assert_eq!(removal.head.seq, 2);
+        assert_eq!(removal.tickets, 1);
+        assert_eq!(removal.rotated, 2);
+        assert!(removal.failures.is_empty());
+        assert_eq!(root.team().len(), 1);
+
+        // Bob's session no longer reads; his client sees he was removed.
+        assert_eq!(
+            bob.refresh_directory(&transport)
+                .await
+                .err()
+                .map(|e| e.code),
+            Some("admin.not_an_administrator".into())
+        );
+        assert_eq!(
+            bob.refresh(&transport, &mut bobs_view)
+                .await
+                .err()
+                .map(|e| e.code),
+            Some("admin.not_an_administrator".into())
+        );
+        let path = format!("/api/v1/tickets/{}/messages?chain=0", id.to_hex());
+        let refused = transport
+            .send(Request::get(path).bearer(Some(bob.account().session())))
+            .await
+            .expect("request");
+        assert_eq!(refused.status, 404);
+
+        // Root answers after the removal; the reporter and root read everything.
+        let mut read = root.read_ticket(&transport, id).await.expect("read");
+        assert_eq!(read.messages.last().map(|m| m.kind), Some(Kind::Rotate));
+        assert_eq!(read.notes.last().map(|m| m.kind), Some(Kind::Rotate));
+        assert_eq!(read.conversation().epoch(), Some(1));
+        root.reply(&transport, &mut read, "Fixed.", None, 30, &mut rng)
+            .await
+            .expect("reply");
+        root.note(
+            &transport,
+            &mut read,
+            "Rotated the certificate.",
+            None,
+            31,
+            &mut rng,
+        )
+        .await
+        .expect("note");
+        assert!(read.messages.iter().all(|m| m.content.is_ok()));
+        assert!(read.notes.iter().all(|m| m.content.is_ok()));
+        ticket
+            .refresh(&transport, &alice, &directory_now(&transport).await)
+            .await
+            .expect("alice reads");
+        assert!(ticket.messages.iter().all(|m| m.content.is_ok()));
+        match &ticket.messages.last().expect("last").content {
+            Ok(Content::Message(text)) => assert_eq!(text.text, "Fixed."),
+            other => panic!("last: {other:?}"),
+        }
+
+        // Bob has wraps of the epochs before his removal only: no key of anything after.
+        let session = root.account().session();
+        for chain in [Chain::Conversation, Chain::Notes] {
+            assert_eq!(
+                wrapped_epochs(&transport, session, id, chain, &bob_key).await,
+                BTreeSet::from([0]),
+                "{chain:?}"
+            );
+            assert_eq!(
+                wrapped_epochs(
+                    &transport,
+                    session,
+                    id,
+                    chain,
+                    &root.account().public().key_id()
+                )
+                .await,
+                BTreeSet::from([0, 1]),
+                "{chain:?}"
+            );
+        }
+
+        // The closed ticket rotates at its next message: the reporter's reply reopens it in a
+        // new epoch without Bob.
+        let directory = directory_now(&transport).await;
+        anonymous
+            .reply(&transport, &directory, "It is back.", 40, &mut rng)
+            .await
+            .expect("reporter replies");
+        assert!(!anonymous.is_closed());
+        assert_eq!(anonymous.conversation().epoch(), Some(1));
+        let anonymous_id = anonymous.link().ticket_id();
+        assert_eq!(
+            wrapped_epochs(
+                &transport,
+                session,
+                anonymous_id,
+                Chain::Conversation,
+                &bob_key
+            )
+            .await,
+            BTreeSet::from([0])
+        );
+        let seen = root
+            .read_ticket(&transport, anonymous_id)
+            .await
+            .expect("root reads");
+        assert!(seen.messages.iter().all(|m| m.content.is_ok()));
+    });
+}
+
+async fn directory_now(transport: &NativeTransport) -> sealdesk_crypto::Directory {
+    fetch_verified(transport, None).await.expect("directory")
+}
+
+#[test]
+fn notes_status_assignment_and_inbox_filters() {
+    let instance = Instance::start();
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&instance.base);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let mut rng = system_rng();
+        let mut root = first_admin(&transport).await;
+        let alice = Account::register(&transport, "alice", "pw-a", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let mut ticket = alice
+            .create_ticket(&transport, &directory, opening("Mail"), 1, &mut rng)
+            .await
+            .expect("create");
+        let id = ticket.ticket_id();
+
+        let unanswered = root
+            .inbox(&transport, Some(InboxFilter::Unanswered), 0)
+            .await
+            .expect("inbox");
+        assert_eq!(unanswered.tickets.len(), 1);
+        assert_eq!(unanswered.tickets[0].summary.ticket_id, id);
+
+        let mut read = root.read_ticket(&transport, id).await.expect("read");
+        assert!(read.notes.is_empty());
+        root.note(&transport, &mut read, "First note.", None, 2, &mut rng)
+            .await
+            .expect("note");
+        root.note(
+            &transport,
+            &mut read,
+            "Second note.",
+            Some("Root".into()),
+            3,
+            &mut rng,
+        )
+        .await
+        .expect("note");
+        assert_eq!(read.notes_state().last_seq(), 2);
+        assert_eq!(read.notes_state().epoch(), Some(0));
+        root.reply(&transport, &mut read, "Answer.", None, 4, &mut rng)
+            .await
+            .expect("reply");
+        assert!(
+            root.inbox(&transport, Some(InboxFilter::Unanswered), 0)
+                .await
+                .expect("inbox")
+                .tickets
+                .is_empty()
+        );
+
+        // The account reads the conversation but not the notes.
+        let notes = transport
+            .send(
+                Request::get(format!("/api/v1/tickets/{}/messages?chain=1", id.to_hex()))
+                    .bearer(Some(alice.session())),
+            )
+            .await
+            .expect("request");
+        assert_eq!(notes.status, 404);
+        ticket
+            .refresh(&transport, &alice, &directory)
+            .await
+            .expect("refresh");
+        assert_eq!(ticket.messages.len(), 2);
+
+        // Close and reopen.
+        root.close(&transport, &mut read, 5, &mut rng)
+            .await
+            .expect("close");
+        assert!(read.is_closed());
+        let closed = root
+            .inbox(&transport, Some(InboxFilter::Closed), 0)
+            .await
+            .expect("inbox");
+        assert_eq!(closed.tickets.len(), 1);
+        assert!(closed.tickets[0].summary.closed);
+        ticket
+            .refresh(&transport, &alice, &directory)
+            .await
+            .expect("refresh");
+        assert!(ticket.is_closed());
+        root.reopen(&transport, &mut read, 6, &mut rng)
+            .await
+            .expect("reopen");
+        assert!(!read.is_closed());
+        assert_eq!(
+            root.inbox(&transport, Some(InboxFilter::Open), 0)
+                .await
+                .expect("inbox")
+                .tickets
+                .len(),
+            1
+        );
+
+        // Assignment to an administrator of the verified directory only.
+        let root_key = root.account().public().key_id();
+        root.assign(&transport, id, Some(&root_key))
+            .await
+            .expect("assign");
+        let inbox = root.inbox(&transport, None, 0).await.expect("inbox");
+        assert_eq!(inbox.tickets[0].summary.assigned_to, Some(root_key));
+        let stranger = alice.public().key_id();
+        assert_eq!(
+            root.assign(&transport, id, Some(&stranger))
+                .await
+                .err()
+                .map(|e| e.code),
+            Some("admin.bad_assignee".into())
+        );
+        root.assign(&transport, id, None).await.expect("unassign");
+        let inbox = root.inbox(&transport, None, 0).await.expect("inbox");
+        assert_eq!(inbox.tickets[0].summary.assigned_to, None);
+
+        // An account that is not an administrator is refused.
+        let error = Admin::new(&transport, alice, None)
+            .await
+            .expect_err("not an administrator");
+        assert_eq!(error.code, "admin.not_an_administrator");
+    });
+}
+
+#[test]
+fn the_first_administrator_redeems_the_genesis_invite_with_an_account() {
+    let instance = FreshInstance::start();
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&instance.base);
+        let mut rng = system_rng();
+        let account = Account::register(&transport, "founder", "pw-f", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let key = account.public().key_id();
+        let mut admin = Admin::redeem_genesis(&transport, account, &instance.invite)
+            .await
+            .expect("genesis");
+        assert_eq!(admin.head().seq, 0);
+        assert_eq!(admin.team().len(), 1);
+        assert_eq!(admin.team()[0].identity.key_id(), key);
+        assert_eq!(admin.team()[0].fingerprint, key.fingerprint());
+        let inbox = admin.inbox(&transport, None, 0).await.expect("inbox");
+        assert!(inbox.tickets.is_empty());
+
+        // The invite was single-use, and only administrators are removed.
+        let other = Account::register(&transport, "other", "pw-o", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let other_key = other.public().key_id();
+        let error = Admin::redeem_genesis(&transport, other, &instance.invite)
+            .await
+            .expect_err("used");
+        assert!(
+            error.code == "server.conflict" || error.code == "server.invalid_invite",
+            "{}",
+            error.code
+        );
+        assert_eq!(
+            admin
+                .remove(&transport, &other_key, &mut rng)
+                .await
+                .err()
+                .map(|e| e.code),
+            Some("admin.unknown_administrator".into())
+        );
+    });
+}
