@@ -468,6 +468,17 @@ impl Account {
         &self.keyring.app_data
     }
 
+    /// Replaces the keyring's application data in memory only and returns the previous data;
+    /// [`Account::change_password`] (with the same password) stores it on the server.
+    pub fn replace_app_data(&mut self, app_data: Zeroizing<Vec<u8>>) -> Zeroizing<Vec<u8>> {
+        core::mem::replace(&mut self.keyring.app_data, app_data)
+    }
+
+    /// The account's current Argon2id parameters.
+    pub fn argon2_params(&self) -> Argon2Params {
+        self.params
+    }
+
     /// The session token: the bearer credential of this account's requests (for the event
     /// stream, say). Keep it in memory only.
     pub fn session(&self) -> &str {

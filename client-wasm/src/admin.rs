@@ -374,9 +374,29 @@ impl Admin {
         })
     }
 
+    /// [`Admin::new`] with a directory the caller fetched and verified (extending the head it
+    /// pinned); gives the account back when its identity is not an administrator at the head.
+    ///
+    /// # Errors
+    /// `admin.not_an_administrator`, with the account.
+    pub fn from_verified(
+        account: Account,
+        directory: Directory,
+    ) -> core::result::Result<Admin, Box<(Account, ClientError)>> {
+        match check_admin(&directory, &account) {
+            Ok(()) => Ok(Admin { account, directory }),
+            Err(error) => Err(Box::new((account, error))),
+        }
+    }
+
     /// The account.
     pub fn account(&self) -> &Account {
         &self.account
+    }
+
+    /// The account, to change its password or keyring data (its identity cannot change).
+    pub fn account_mut(&mut self) -> &mut Account {
+        &mut self.account
     }
 
     /// Gives the account back (to sign out, say).

@@ -9,7 +9,7 @@
 //! - [`SseParser`] turns the bytes of a `text/event-stream` body, in chunks of any size, into
 //!   [`Event`]s (the WHATWG event-stream format: `event:`/`data:` fields, comments, CR, LF or
 //!   CRLF line ends). It does no I/O, so the same parser runs over a streaming `fetch` in the
-//!   browser (`wasm.rs`) and over `reqwest` natively ([`EventStream`]).
+//!   browser (`wasm/`) and over `reqwest` natively ([`EventStream`]).
 //! - [`Notice`] is the meaning of an event: `ready`, a new `message`, or `resync`.
 //! - [`Poller`] is the schedule the app drives: no polling while a stream is up, a read every
 //!   [`POLL_INTERVAL_MS`] otherwise, and one read at once when a stream starts or fails
@@ -317,7 +317,7 @@ impl Poller {
 }
 
 /// A ticket's or the inbox's event stream over `reqwest` (tests and the command-line client;
-/// the browser reads the stream with `fetch` in `wasm.rs`).
+/// the browser reads the stream with `fetch` in `wasm/`).
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug)]
 pub struct EventStream {

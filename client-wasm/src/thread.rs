@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sealdesk_crypto::{
-    Chain, ChainState, CryptoRng, Directory, Identity, KeyId, Kind, Members, Message, Placement,
-    PublicIdentity, ReporterEndorsement, TicketId, TicketKey, WrappedKey,
+    Chain, ChainState, CryptoRng, Directory, Fault, Identity, KeyId, Kind, Members, Message,
+    Placement, PublicIdentity, ReporterEndorsement, TicketId, TicketKey, WrappedKey,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -251,21 +251,29 @@ impl Thread {
     ) -> Result<usize> {
         let mut added = 0;
         loop {
+            // Re-read the last kept message too (PROTOCOL.md §10.4): a server that answers
+            // without it, or with another one, rolled the chain back or forked it.
+            let kept = self.state.last_seq();
             let path = format!(
                 "/api/v1/tickets/{}/messages?chain={}&after={}",
                 self.ticket_id().to_hex(),
                 self.chain().to_u8(),
-                self.state.last_seq()
+                kept.saturating_sub(1)
             );
-            let answer: MessagesAnswer = transport
+            let mut answer: MessagesAnswer = transport
                 .send(Request::get(path).bearer(Some(bearer)))
                 .await?
                 .json("the messages")?;
-            let encoded = answer
+            let mut encoded = answer
                 .messages
                 .iter()
                 .map(|m| unb64(&m.message, "the messages"))
                 .collect::<Result<Vec<_>>>()?;
+            if kept > 0 {
+                self.check_kept_message(encoded.first().map(Vec::as_slice))?;
+                encoded.remove(0);
+                answer.messages.remove(0);
+            }
             let mut next = self.state.clone();
             let verified = next.extend_encoded(&encoded, &self.members, directory)?;
             let needed: BTreeSet<u32> = verified
@@ -287,6 +295,39 @@ impl Thread {
             if !answer.more || answer.messages.is_empty() {
                 return Ok(added);
             }
+        }
+    }
+
+    /// Checks that the server still holds the last kept message, unchanged.
+    ///
+    /// # Errors
+    /// `transcript.unexpected_seq` when it is missing (a rollback), `transcript.broken_link`
+    /// when another message stands in its place (a fork).
+    fn check_kept_message(&self, first: Option<&[u8]>) -> Result<()> {
+        let kept = self.state.last_seq();
+        let fault = match first.map(Message::from_bytes) {
+            None => Some(Fault::UnexpectedSeq {
+                expected: kept,
+                found: kept.saturating_sub(1),
+            }),
+            Some(Err(_)) => Some(Fault::Malformed),
+            Some(Ok(message)) if message.header.seq != kept => Some(Fault::UnexpectedSeq {
+                expected: kept,
+                found: message.header.seq,
+            }),
+            Some(Ok(message)) if message.hash() != self.state.last_hash() => {
+                Some(Fault::BrokenLink)
+            }
+            Some(Ok(_)) => None,
+        };
+        match fault {
+            Some(fault) => Err(sealdesk_crypto::Error::Transcript {
+                index: 0,
+                seq: kept,
+                fault,
+            }
+            .into()),
+            None => Ok(()),
         }
     }
 

@@ -6,10 +6,13 @@
 //! sealdesk backup FILE           [--config PATH]
 //! sealdesk restore FILE [--force] [--config PATH]
 //! sealdesk config check          [--config PATH]
+//!
+//! sealdesk ticket new|show|reply|close|download ...          (the command-line client)
+//! sealdesk admin login|inbox|show|reply|note|approve|remove|download ...
 //! ```
 //!
-//! `--config` (or `SEALDESK_CONFIG`) is accepted before or after any subcommand. New
-//! subcommands (the command-line client) are added as variants of [`Command`].
+//! `--config` (or `SEALDESK_CONFIG`) is accepted before or after any subcommand; the client's
+//! commands ([`crate::client_cli`]) ignore it and neither read the configuration nor log.
 //!
 //! Exit status: 0 on success, 1 when the command fails, 2 for a usage or configuration
 //! error.
@@ -20,6 +23,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::backup;
+use crate::client_cli::{self, AdminClientCommand, TicketCommand};
 use crate::config::Config;
 use crate::logging;
 
@@ -46,9 +50,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve,
-    /// Administration tasks.
+    /// Administration: invites on the server machine, and the administrator's client.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// An anonymous ticket from the command line: open one, read, reply, close, download.
+    #[command(subcommand)]
+    Ticket(TicketCommand),
     /// Write a backup of the database to FILE (stop the server first).
     Backup {
         /// The backup file to write (replaced if it exists).
@@ -74,6 +81,9 @@ pub enum AdminCommand {
     /// Create a one-time administrator invite and print its URL (works while the server
     /// runs). Send it to the new administrator over a private channel.
     Invite,
+    /// The administrator's client commands.
+    #[command(flatten)]
+    Client(AdminClientCommand),
 }
 
 /// `sealdesk config ...`
@@ -101,7 +111,12 @@ pub fn invite_url(config: &Config, token: &str) -> String {
 /// Runs a parsed command line and returns the process exit status.
 pub fn run(cli: Cli, hooks: &Hooks) -> ExitCode {
     let path = cli.config.as_deref();
-    if let Command::Config(ConfigCommand::Check) = cli.command {
+    let command = match cli.command {
+        Command::Ticket(command) => return client_cli::run_ticket(command),
+        Command::Admin(AdminCommand::Client(command)) => return client_cli::run_admin(command),
+        command => command,
+    };
+    if let Command::Config(ConfigCommand::Check) = command {
         let config = match Config::read(path) {
             Ok(config) => config,
             Err(error) => return config_error(&error),
@@ -124,7 +139,7 @@ pub fn run(cli: Cli, hooks: &Hooks) -> ExitCode {
         // Only possible if a logger is already installed (the filter was validated).
         eprintln!("warning: {error}");
     }
-    match execute(cli.command, config, hooks) {
+    match execute(command, config, hooks) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -172,6 +187,10 @@ fn execute(command: Command, config: Config, hooks: &Hooks) -> Result<(), String
             })
             .map_err(|e| e.to_string()),
         Command::Config(ConfigCommand::Check) => Ok(()),
+        // The client's commands need no configuration; `run` hands them over before loading it.
+        Command::Ticket(_) | Command::Admin(AdminCommand::Client(_)) => {
+            Err("the client's commands run through cli::run".to_owned())
+        }
     }
 }
 
@@ -225,6 +244,66 @@ mod tests {
         assert!(parse(&["restore"]).is_err());
         assert!(parse(&["admin"]).is_err());
         assert!(parse(&[]).is_err());
+    }
+
+    #[test]
+    fn client_commands_parse_beside_the_servers() {
+        use crate::client_cli::Status;
+
+        let cli = parse(&[
+            "ticket",
+            "new",
+            "--server",
+            "http://h",
+            "--subject",
+            "s",
+            "--message",
+            "m",
+            "--attach",
+            "a",
+            "--attach",
+            "b",
+            "--urgent",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Ticket(TicketCommand::New(args)) if args.attach.len() == 2 && args.urgent
+        ));
+        assert!(matches!(
+            parse(&["admin", "invite"]).unwrap().command,
+            Command::Admin(AdminCommand::Invite)
+        ));
+        assert!(matches!(
+            parse(&["admin", "inbox", "--status", "unanswered", "--json"])
+                .unwrap()
+                .command,
+            Command::Admin(AdminCommand::Client(AdminClientCommand::Inbox {
+                status: Some(Status::Unanswered),
+                json: true,
+                page: 0,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            parse(&["admin", "approve"]).unwrap().command,
+            Command::Admin(AdminCommand::Client(AdminClientCommand::Approve {
+                key_id: None,
+                ..
+            }))
+        ));
+        assert!(parse(&["ticket", "reply", "L", "--attach", "f"]).is_ok());
+        for bad in [
+            &["ticket", "new"][..],
+            &["ticket", "reply", "L"],
+            &["admin", "inbox", "--status", "bogus"],
+            &["admin", "show", "xyz"],
+            &["admin", "reply", "00112233445566778899aabbccddeeff"],
+            &["admin", "inbox", "--keyring", "k", "--server", "http://h"],
+        ] {
+            let error = parse(bad).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad:?}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod backup;
 pub mod cli;
+pub mod client_cli;
 pub mod config;
 pub mod logging;
 pub mod storage;

@@ -191,3 +191,309 @@ impl Drop for FreshInstance {
         let _ = self.child.wait();
     }
 }
+
+// ---- Restartable servers with captured logs (tests/tests/misbehaving.rs, plaintext.rs) ----
+
+/// What a [`Persistent`] server runs with.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// `SEALDESK_LOG_LEVEL` (`warn` by default).
+    pub log_level: String,
+    /// Further environment variables (`SEALDESK_*` options).
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            log_level: "warn".to_owned(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// One run of the server process.
+struct Run {
+    child: Child,
+    base: String,
+    lines: std::sync::mpsc::Receiver<String>,
+    stderr: Option<std::thread::JoinHandle<()>>,
+}
+
+/// A server on a data directory that outlives its process: stop it (gracefully or by
+/// SIGKILL), edit or copy the directory, and start it again on the same data. Everything
+/// the server writes to standard error, over all runs, is kept ([`Persistent::log`]).
+/// The process is killed when this is dropped.
+pub struct Persistent {
+    data: tempfile::TempDir,
+    options: ServerOptions,
+    run: Option<Run>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    /// The first administrator's identity (seed [`FIRST_ADMIN_SEED`]).
+    pub admin: Identity,
+}
+
+impl Persistent {
+    /// Starts a server with `options` on a new data directory and makes
+    /// [`FIRST_ADMIN_SEED`]'s identity the first administrator (as [`Instance::start`]).
+    ///
+    /// # Panics
+    /// If the server does not start or the genesis entry is refused.
+    pub fn start(options: ServerOptions) -> Persistent {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mut server = Persistent {
+            data,
+            options,
+            run: None,
+            log: std::sync::Arc::default(),
+            admin: Identity::from_seed(&IdentitySeed::from_bytes(FIRST_ADMIN_SEED)),
+        };
+        server
+            .try_start()
+            .unwrap_or_else(|problem| panic!("{problem}"));
+        let lines = &server.run.as_ref().expect("running").lines;
+        let wait = std::time::Duration::from_secs(10);
+        let _ = lines.recv_timeout(wait);
+        let link = lines.recv_timeout(wait).expect("the invite line");
+        let invite = link.split_once('#').expect("token").1.trim().to_owned();
+        let entry = DirectoryEntry::genesis(&server.admin).to_bytes();
+        let status = reqwest::blocking::Client::new()
+            .post(format!("{}/api/v1/invites/redeem-genesis", server.base()))
+            .json(&json!({"invite": invite, "entry": b64(&entry)}))
+            .send()
+            .expect("redeem the first invite")
+            .status();
+        assert_eq!(status.as_u16(), 201, "genesis");
+        server
+    }
+
+    /// Starts the next run on the data directory, or says why the process did not start
+    /// (its exit status and standard error).
+    ///
+    /// # Errors
+    /// The process ended before printing its listening line.
+    ///
+    /// # Panics
+    /// If it is running already.
+    pub fn try_start(&mut self) -> Result<(), String> {
+        assert!(self.run.is_none(), "the server is running");
+        let mut command = Command::new(sealdesk_binary());
+        command
+            .arg("serve")
+            .env("SEALDESK_DATA_DIR", self.data.path())
+            .env("SEALDESK_LISTEN", "127.0.0.1:0")
+            .env("SEALDESK_WEB_DIR", self.data.path().join("no-web"))
+            .env("SEALDESK_LOG_LEVEL", &self.options.log_level)
+            .env("SEALDESK_LOG_FORMAT", "text");
+        for (key, value) in &self.options.env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sealdesk");
+        let mut stderr_pipe = child.stderr.take().expect("stderr");
+        let log = std::sync::Arc::clone(&self.log);
+        let stderr = std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            loop {
+                match std::io::Read::read(&mut stderr_pipe, &mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => log
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .extend_from_slice(&buffer[..n]),
+                }
+            }
+        });
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = lines.recv_timeout(std::time::Duration::from_secs(20));
+        let base = first.ok().and_then(|line| {
+            line.strip_prefix("sealdesk listening on ")
+                .map(str::to_owned)
+        });
+        let Some(base) = base else {
+            let _ = child.kill();
+            let status = child.wait().expect("reap");
+            let _ = stderr.join();
+            return Err(format!(
+                "the server did not start ({status}); it wrote:\n{}",
+                self.log()
+            ));
+        };
+        self.run = Some(Run {
+            child,
+            base,
+            lines,
+            stderr: Some(stderr),
+        });
+        Ok(())
+    }
+
+    /// Starts the next run on the data directory.
+    ///
+    /// # Panics
+    /// If it is running already or does not start.
+    pub fn restart(&mut self) {
+        self.try_start()
+            .unwrap_or_else(|problem| panic!("{problem}"));
+    }
+
+    /// The running server's base URL (it changes with every run).
+    ///
+    /// # Panics
+    /// If the server is stopped.
+    pub fn base(&self) -> &str {
+        &self.run.as_ref().expect("the server is running").base
+    }
+
+    /// The data directory (edit it only while the server is stopped).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
+    }
+
+    /// Whether a run is going on.
+    pub fn is_running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    /// Stops the server as an operator does (SIGTERM: it finishes, flushes the database and
+    /// exits) and checks that it exited successfully.
+    ///
+    /// # Panics
+    /// If it is not running, or does not exit successfully within 20 seconds.
+    pub fn stop(&mut self) {
+        let mut run = self.run.take().expect("the server is running");
+        let pid = run.child.id().to_string();
+        let signalled = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(signalled.success(), "SIGTERM to {pid}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = run.child.try_wait().expect("wait") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = run.child.kill();
+                let _ = run.child.wait();
+                panic!("the server did not stop within 20 s of SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        if let Some(stderr) = run.stderr.take() {
+            let _ = stderr.join();
+        }
+        assert!(status.success(), "graceful stop: {status}\n{}", self.log());
+    }
+
+    /// Kills the server (SIGKILL: no shutdown at all) and reaps it.
+    ///
+    /// # Panics
+    /// If it is not running.
+    pub fn kill(&mut self) {
+        let mut run = self.run.take().expect("the server is running");
+        run.child.kill().expect("SIGKILL");
+        run.child.wait().expect("reap");
+        if let Some(stderr) = run.stderr.take() {
+            let _ = stderr.join();
+        }
+    }
+
+    /// A copy of the data directory as it is now (a backup).
+    ///
+    /// # Panics
+    /// If the server is running, or on an I/O error.
+    pub fn snapshot(&self) -> tempfile::TempDir {
+        assert!(
+            !self.is_running(),
+            "stop the server before copying its data"
+        );
+        let copy = tempfile::tempdir().expect("tempdir");
+        copy_dir(self.data.path(), copy.path());
+        copy
+    }
+
+    /// Replaces the data directory by `snapshot` (restoring a backup).
+    ///
+    /// # Panics
+    /// If the server is running, or on an I/O error.
+    pub fn restore(&self, snapshot: &tempfile::TempDir) {
+        assert!(
+            !self.is_running(),
+            "stop the server before restoring its data"
+        );
+        for entry in std::fs::read_dir(self.data.path()).expect("read the data directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).expect("remove");
+            } else {
+                std::fs::remove_file(&path).expect("remove");
+            }
+        }
+        copy_dir(snapshot.path(), self.data.path());
+    }
+
+    /// Everything the server wrote to standard error so far, over all runs.
+    pub fn log(&self) -> String {
+        let log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&log).into_owned()
+    }
+}
+
+impl Drop for Persistent {
+    fn drop(&mut self) {
+        if let Some(mut run) = self.run.take() {
+            let _ = run.child.kill();
+            let _ = run.child.wait();
+        }
+    }
+}
+
+/// Copies the files and folders of `from` into `to` (which exists).
+///
+/// # Panics
+/// On an I/O error.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).expect("read a directory") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            std::fs::create_dir_all(&target).expect("create a directory");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
+/// The files under `dir`, recursively.
+///
+/// # Panics
+/// On an I/O error.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read a directory") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

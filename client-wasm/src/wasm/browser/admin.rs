@@ -1,0 +1,338 @@
+//! The administrators' panel: signing in as an administrator (or becoming the first one),
+//! redeeming invites, the inbox, tickets with both chains, and the team.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use sealdesk_crypto::{DirectoryEntry, Zeroizing, system_rng};
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+
+use super::account::{AccountHandle, Core, sign_in};
+use super::ticket::{TicketHandle, TicketState};
+use super::{
+    export_pin, import_pin, listen_stream, promise, stop_stream, to_js, verify_directory,
+    whole_number,
+};
+use crate::admin::{Admin, Pending};
+use crate::error::{ClientError, Result};
+use crate::live::INBOX_EVENTS_PATH;
+use crate::transport::{Request, Transport};
+use crate::util::b64;
+use crate::wasm::input::{
+    invite_token, key_id_text, parse_head, parse_inbox_status, parse_key_id, parse_ticket_id,
+};
+use crate::wasm::views::{
+    approval_view, inbox_view, invite_view, pending_view, redemption_view, removal_view, team_view,
+};
+
+/// A signed-in administrator in this page (the panel). It shares its sign-in with the
+/// `AccountHandle` it came from (or `admin.account`): signing out of one signs out of both.
+#[wasm_bindgen]
+pub struct AdminHandle {
+    core: Rc<Core>,
+}
+
+#[wasm_bindgen]
+impl AdminHandle {
+    /// The account of this sign-in (for `logout`, `changePassword`, `keyringData`, and the
+    /// administrator's own tickets).
+    #[wasm_bindgen(getter)]
+    pub fn account(&self) -> AccountHandle {
+        AccountHandle {
+            core: self.core.clone(),
+        }
+    }
+
+    /// The username (lowercase, as stored).
+    #[wasm_bindgen(getter)]
+    pub fn username(&self) -> String {
+        self.account().username()
+    }
+
+    /// The key id of this administrator (base64url), as `team()` and `assigned_to` write it.
+    #[wasm_bindgen(getter, js_name = keyId)]
+    pub fn key_id(&self) -> String {
+        key_id_text(&self.core.key_id())
+    }
+
+    /// The fingerprint of this administrator's key (PROTOCOL.md §4.3).
+    #[wasm_bindgen(getter)]
+    pub fn fingerprint(&self) -> String {
+        self.core.key_id().fingerprint()
+    }
+
+    /// The newest verified directory head, as JSON `{"seq", "hash"}`: keep it (IndexedDB or
+    /// the keyring) and give it to `setPinnedHead` or `adminSignIn` next time.
+    #[wasm_bindgen(js_name = pinnedHead)]
+    pub fn pinned_head(&self) -> Option<String> {
+        export_pin(&self.core.pin)
+    }
+
+    /// Takes a head kept from an earlier visit: the next directory read must contain it.
+    /// Throws `input.invalid`, or `directory.fork` for another head at the position of one
+    /// already verified.
+    #[wasm_bindgen(js_name = setPinnedHead)]
+    pub fn set_pinned_head(&self, json: &str) -> core::result::Result<(), JsValue> {
+        import_pin(&self.core.pin, json)
+    }
+}
+
+/// Signs in as an administrator: `login` (same `argon2Floor`), then verifies the directory,
+/// extending `pinnedHead` if given, and checks that the account's identity is an administrator
+/// at its head. Resolves to an `AdminHandle`; an account that is not an administrator is
+/// signed out again (`admin.not_an_administrator`).
+#[wasm_bindgen(js_name = adminSignIn)]
+pub fn admin_sign_in(
+    username: String,
+    password: String,
+    argon2_floor: Option<String>,
+    pinned_head: Option<String>,
+) -> Promise {
+    let password = Zeroizing::new(password);
+    promise(async move {
+        let head = pinned_head
+            .as_deref()
+            .filter(|j| !j.trim().is_empty())
+            .map(parse_head)
+            .transpose()?;
+        let core = sign_in(&username, &password, argon2_floor.as_deref()).await?;
+        let promoted = match head {
+            Some(head) => core.pin.borrow_mut().import(head),
+            None => Ok(()),
+        };
+        let promoted = match promoted {
+            Ok(()) => core.become_admin().await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = promoted {
+            let _ = core.sign_out().await;
+            return Err(error);
+        }
+        Ok(AdminHandle { core }.into())
+    })
+}
+
+/// The panel for a signed-in account whose identity the verified directory (extending the
+/// account's pin) lists as an administrator: after an invitee's approval, say. Rejects with
+/// `admin.not_an_administrator` otherwise (the account stays signed in: ask again later).
+/// Resolves to an `AdminHandle` sharing the account's sign-in.
+#[wasm_bindgen(js_name = adminFromAccount)]
+pub fn admin_from_account(account: &AccountHandle) -> Promise {
+    let core = account.core.clone();
+    promise(async move {
+        core.become_admin().await?;
+        Ok(AdminHandle { core }.into())
+    })
+}
+
+/// Redeems an administrator invite (`/admin/invite#<token>`, a whole URL or the token) with
+/// this account, which becomes a pending administrator. Resolves to `{key_id, fingerprint}`:
+/// read the fingerprint out to the administrator who approves, then `adminFromAccount`.
+#[wasm_bindgen(js_name = redeemInvite)]
+pub fn redeem_invite(account: &AccountHandle, link: String) -> Promise {
+    let core = account.core.clone();
+    promise(async move {
+        let token = invite_token(&link)?;
+        let role = core.state.acquire().await;
+        let redemption = Admin::redeem_invite(&core.transport, role.account()?, &token).await?;
+        to_js(&redemption_view(&redemption))
+    })
+}
+
+/// Makes this account the instance's first administrator with the invite printed by
+/// `sealdesk serve` or `sealdesk admin invite`: signs the directory's genesis entry with the
+/// account's identity, redeems the invite, verifies the directory. Resolves to an
+/// `AdminHandle`; on failure the account stays signed in.
+#[wasm_bindgen(js_name = redeemGenesis)]
+pub fn redeem_genesis(account: &AccountHandle, link: String) -> Promise {
+    let core = account.core.clone();
+    promise(async move {
+        let token = invite_token(&link)?;
+        {
+            let mut role = core.state.acquire().await;
+            let entry = DirectoryEntry::genesis(role.account()?.identity());
+            let body = json!({"invite": token, "entry": b64(&entry.to_bytes())});
+            core.transport
+                .send(Request::post("/api/v1/invites/redeem-genesis", body))
+                .await?
+                .check()?;
+            let directory = verify_directory(&core.transport, &core.pin).await?;
+            if directory.entries().first() != Some(&entry) {
+                return Err(ClientError::new(
+                    "admin.not_an_administrator",
+                    "The directory does not start with this account's genesis entry.",
+                ));
+            }
+            role.promote(directory)?;
+        }
+        Ok(AdminHandle { core }.into())
+    })
+}
+
+/// One page of the inbox (`page` from 0, 50 tickets each, newest activity first) under
+/// `status` (`"open"`, `"closed"`, `"unanswered"`, or every ticket for `"all"` or none), after
+/// verifying the directory. Each ticket's first message is verified (with the rest of its
+/// conversation) and decrypted. Resolves to `{tickets: [{ticket_id, closed, answered,
+/// created_at, last_activity, conversation_seq, assigned_to, opening, error?}], more}`.
+#[wasm_bindgen]
+pub fn inbox(admin: &AdminHandle, status: Option<String>, page: Option<f64>) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let filter = parse_inbox_status(status.as_deref())?;
+        let page = page.map(|p| whole_number(p, "The page")).transpose()?;
+        let mut role = core.state.acquire().await;
+        let admin = role.admin_mut()?;
+        let answer = admin
+            .inbox(&core.transport, filter, page.unwrap_or(0))
+            .await?;
+        core.pin.borrow_mut().accept(admin.directory())?;
+        to_js(&inbox_view(&answer))
+    })
+}
+
+/// Opens a ticket as an administrator: both chains verified and decrypted. Resolves to a
+/// `TicketHandle` whose view has the conversation, the notes, the reporter's key, the opening,
+/// the debug data and the attachments.
+#[wasm_bindgen(js_name = openAdminTicket)]
+pub fn open_admin_ticket(admin: &AdminHandle, ticket_id: String) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let id = parse_ticket_id(&ticket_id)?;
+        let mut role = core.state.acquire().await;
+        let admin = role.admin_mut()?;
+        let ticket = admin.read_ticket(&core.transport, id).await?;
+        core.pin.borrow_mut().accept(admin.directory())?;
+        let bearer = Zeroizing::new(admin.account().session().to_owned());
+        drop(role);
+        Ok(TicketHandle::of_account(&core, id, bearer, TicketState::Admin(ticket)).into())
+    })
+}
+
+/// The keys waiting for approval, oldest first: `[{key_id, fingerprint, username,
+/// redeemed_at}]`, fingerprints computed here from the keys (not the server's).
+#[wasm_bindgen]
+pub fn pending(admin: &AdminHandle) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let mut role = core.state.acquire().await;
+        let pending = role.admin_mut()?.pending(&core.transport).await?;
+        to_js(&pending_view(&pending))
+    })
+}
+
+/// The pending key `key_id`, as the server lists it now.
+async fn find_pending(core: &Core, admin: &Admin, key_id: &str) -> Result<Pending> {
+    let key_id = parse_key_id(key_id)?;
+    admin
+        .pending(&core.transport)
+        .await?
+        .into_iter()
+        .find(|p| p.key_id() == key_id)
+        .ok_or_else(|| {
+            ClientError::new("admin.not_pending", "This key is not waiting for approval.")
+        })
+}
+
+/// Approves a pending administrator (after comparing its fingerprint out of band): appends
+/// the signed `add` entry and wraps the keys of every ticket this administrator holds for the
+/// newcomer. Resolves to `{head, history: {tickets, wraps, unavailable, failures}}`.
+#[wasm_bindgen]
+pub fn approve(admin: &AdminHandle, key_id: String) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let mut role = core.state.acquire().await;
+        let admin = role.admin_mut()?;
+        let pending = find_pending(&core, admin, &key_id).await?;
+        let approval = admin
+            .approve(&core.transport, &pending, &mut system_rng())
+            .await?;
+        core.pin.borrow_mut().accept(admin.directory())?;
+        to_js(&approval_view(&approval))
+    })
+}
+
+/// Declines a pending administrator. Resolves to `undefined`.
+#[wasm_bindgen]
+pub fn decline(admin: &AdminHandle, key_id: String) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let mut role = core.state.acquire().await;
+        let admin = role.admin_mut()?;
+        let pending = find_pending(&core, admin, &key_id).await?;
+        admin.decline(&core.transport, &pending).await?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
+/// Removes another administrator: appends the signed `remove` entry, then opens a new epoch
+/// (not wrapped for the removed key) on every open ticket. Resolves to `{head, tickets,
+/// rotated, failures}`.
+#[wasm_bindgen]
+pub fn remove(admin: &AdminHandle, key_id: String) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let key_id = parse_key_id(&key_id)?;
+        let mut role = core.state.acquire().await;
+        let admin = role.admin_mut()?;
+        let removal = admin
+            .remove(&core.transport, &key_id, &mut system_rng())
+            .await?;
+        core.pin.borrow_mut().accept(admin.directory())?;
+        to_js(&removal_view(&removal))
+    })
+}
+
+/// Creates a single-use administrator invite. Resolves to `{link: "/admin/invite#<token>",
+/// expires_at}`: prefix the link with the instance's URL and send it over a private channel.
+#[wasm_bindgen(js_name = createInvite)]
+pub fn create_invite(admin: &AdminHandle) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let mut role = core.state.acquire().await;
+        let invite = role.admin_mut()?.create_invite(&core.transport).await?;
+        to_js(&invite_view(&invite))
+    })
+}
+
+/// The administrators of the verified directory (read again, extending the pin), in the order
+/// they were added: `[{key_id, fingerprint, me}]`.
+#[wasm_bindgen]
+pub fn team(admin: &AdminHandle) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let mut role = core.state.acquire().await;
+        let admin = role.admin_mut()?;
+        admin.refresh_directory(&core.transport).await?;
+        core.pin.borrow_mut().accept(admin.directory())?;
+        to_js(&team_view(&admin.team(), &core.key_id()))
+    })
+}
+
+/// Subscribes to the inbox's live updates (every ticket's): `onEvent({event, ticket?, chain?,
+/// seq?})` as for `listen`. Refresh the inbox or the open ticket on each. Resolves when the
+/// stream ends (or after `stopListeningInbox`), rejects when it fails.
+#[wasm_bindgen(js_name = listenInbox)]
+pub fn listen_inbox(admin: &AdminHandle, on_event: Function) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let bearer = {
+            let mut role = core.state.acquire().await;
+            Zeroizing::new(role.admin_mut()?.account().session().to_owned())
+        };
+        listen_stream(
+            &core.transport,
+            INBOX_EVENTS_PATH.to_owned(),
+            &bearer,
+            &core.inbox_reader,
+            &on_event,
+        )
+        .await
+    })
+}
+
+/// Ends the running `listenInbox` (its promise then resolves).
+#[wasm_bindgen(js_name = stopListeningInbox)]
+pub fn stop_listening_inbox(admin: &AdminHandle) {
+    stop_stream(&admin.core.inbox_reader);
+}

@@ -1,0 +1,606 @@
+//! The ticket handle, one type for the three ways a page holds a ticket: an anonymous
+//! reporter's (from its link), an account holder's (with the account's session and identity),
+//! an administrator's (both chains). The same exports (`view`, `refresh`, `reply`, `close`,
+//! `uploadAttachment`, `downloadAttachment`, `listen`, `unreadAnswers`) work on each; `note`,
+//! `reopen` and `assign` on an administrator's.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use sealdesk_crypto::{CHUNK_LEN, Directory, TicketId, Zeroizing, system_rng};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use web_sys::ReadableStreamDefaultReader;
+
+use super::account::{Core, signed_out};
+use super::{
+    FetchTransport, Lock, export_pin, import_pin, listen_stream, now_seconds, promise, sleep,
+    stop_stream, to_js, verify_directory, whole_number,
+};
+use crate::account::AccountTicket;
+use crate::admin::AdminTicket;
+use crate::attachments::{Uploader, download_to_vec, reporter_bearer};
+use crate::content::{Content, StatusChange, Text};
+use crate::error::{ClientError, Result};
+use crate::live::ticket_events_path;
+use crate::reporter::{ReporterTicket, Shown};
+use crate::wasm::input::{
+    DirectoryPin, invalid, parse_head, parse_key_id, parse_link, parse_opening,
+};
+use crate::wasm::views::{admin_ticket_view, conversation_view, ticket_view, unread_answers};
+
+/// What a ticket handle holds while no operation runs.
+// One per handle, moved only when the account signs out: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum TicketState {
+    /// An anonymous ticket and the directory last verified for it.
+    Reporter {
+        directory: Directory,
+        ticket: ReporterTicket,
+    },
+    /// An account's own ticket.
+    Account(AccountTicket),
+    /// A ticket as an administrator reads it.
+    Admin(AdminTicket),
+    /// The account signed out: its keys of this ticket are gone.
+    Ended,
+}
+
+impl TicketState {
+    fn messages(&self) -> Result<&[Shown]> {
+        match self {
+            TicketState::Reporter { ticket, .. } => Ok(&ticket.messages),
+            TicketState::Account(ticket) => Ok(&ticket.messages),
+            TicketState::Admin(ticket) => Ok(&ticket.messages),
+            TicketState::Ended => Err(signed_out()),
+        }
+    }
+
+    /// The view: [`ticket_view`] / [`conversation_view`], or [`admin_ticket_view`].
+    fn view(&self) -> Result<Value> {
+        Ok(match self {
+            TicketState::Reporter { ticket, .. } => ticket_view(ticket),
+            TicketState::Account(ticket) => {
+                conversation_view(ticket.ticket_id(), ticket.is_closed(), &ticket.messages)
+            }
+            TicketState::Admin(ticket) => admin_ticket_view(ticket),
+            TicketState::Ended => return Err(signed_out()),
+        })
+    }
+}
+
+/// Whose ticket it is: the directory pin and, for accounts, the session's state.
+pub(crate) enum Owner {
+    /// An anonymous ticket keeps its own pin.
+    Reporter(RefCell<DirectoryPin>),
+    /// An account's or administrator's ticket shares the account's.
+    Account(Rc<Core>),
+}
+
+pub(crate) struct TicketInner {
+    transport: FetchTransport,
+    ticket_id: TicketId,
+    /// The credential of the attachment and event routes: the link's access token, or the
+    /// account's session.
+    bearer: Zeroizing<String>,
+    owner: Owner,
+    pub(crate) state: Rc<Lock<TicketState>>,
+    /// The reader of the running `listen`, for `stopListening`.
+    pub(crate) reader: RefCell<Option<ReadableStreamDefaultReader>>,
+}
+
+impl TicketInner {
+    fn pin(&self) -> &RefCell<DirectoryPin> {
+        match &self.owner {
+            Owner::Reporter(pin) => pin,
+            Owner::Account(core) => &core.pin,
+        }
+    }
+
+    fn core(&self) -> Result<&Rc<Core>> {
+        match &self.owner {
+            Owner::Account(core) => Ok(core),
+            Owner::Reporter(_) => Err(ClientError::new(
+                "input.invalid",
+                "This ticket belongs to no account.",
+            )),
+        }
+    }
+
+    /// Reads, verifies and decrypts what was added (after verifying the directory again, an
+    /// extension of the pinned head: PROTOCOL.md §15); returns how many messages (and notes)
+    /// were added.
+    async fn refresh(&self, state: &mut TicketState) -> Result<usize> {
+        let transport = &self.transport;
+        match state {
+            TicketState::Reporter { directory, ticket } => {
+                *directory = verify_directory(transport, self.pin()).await?;
+                ticket.refresh(transport, directory).await
+            }
+            TicketState::Account(ticket) => {
+                let core = self.core()?;
+                let role = core.state.acquire().await;
+                let account = role.account()?;
+                let directory = verify_directory(transport, &core.pin).await?;
+                ticket.refresh(transport, account, &directory).await
+            }
+            TicketState::Admin(ticket) => {
+                let core = self.core()?;
+                let mut role = core.state.acquire().await;
+                let admin = role.admin_mut()?;
+                let added = admin.refresh(transport, ticket).await?;
+                core.pin.borrow_mut().accept(admin.directory())?;
+                Ok(added)
+            }
+            TicketState::Ended => Err(signed_out()),
+        }
+    }
+
+    /// Posts `content` (internal notes on the notes chain, the rest on the conversation), after
+    /// verifying the directory again.
+    async fn send(&self, state: &mut TicketState, content: Content) -> Result<()> {
+        let transport = &self.transport;
+        let mut rng = system_rng();
+        match state {
+            TicketState::Reporter { directory, ticket } => {
+                *directory = verify_directory(transport, self.pin()).await?;
+                ticket.send(transport, directory, content, &mut rng).await
+            }
+            TicketState::Account(ticket) => {
+                let core = self.core()?;
+                let role = core.state.acquire().await;
+                let account = role.account()?;
+                let directory = verify_directory(transport, &core.pin).await?;
+                ticket
+                    .send(transport, account, &directory, content, &mut rng)
+                    .await
+            }
+            TicketState::Admin(ticket) => {
+                let core = self.core()?;
+                let mut role = core.state.acquire().await;
+                let admin = role.admin_mut()?;
+                admin.send(transport, ticket, content, &mut rng).await?;
+                core.pin.borrow_mut().accept(admin.directory())
+            }
+            TicketState::Ended => Err(signed_out()),
+        }
+    }
+}
+
+/// An open ticket in this page: an anonymous reporter's, an account holder's or an
+/// administrator's. Free it with `handle.free()` when the page no longer needs it (its keys
+/// are zeroized then, once no operation on it runs).
+#[wasm_bindgen]
+pub struct TicketHandle {
+    pub(crate) inner: Rc<TicketInner>,
+}
+
+impl TicketHandle {
+    fn reporter(
+        transport: FetchTransport,
+        pin: DirectoryPin,
+        directory: Directory,
+        ticket: ReporterTicket,
+    ) -> Result<Self> {
+        let bearer = Zeroizing::new(reporter_bearer(ticket.link())?);
+        Ok(TicketHandle {
+            inner: Rc::new(TicketInner {
+                transport,
+                ticket_id: ticket.link().ticket_id(),
+                bearer,
+                owner: Owner::Reporter(RefCell::new(pin)),
+                state: Lock::new(TicketState::Reporter { directory, ticket }),
+                reader: RefCell::default(),
+            }),
+        })
+    }
+
+    /// A ticket read with `core`'s session (`bearer`); registered with the account so that
+    /// signing out ends it.
+    pub(crate) fn of_account(
+        core: &Rc<Core>,
+        ticket_id: TicketId,
+        bearer: Zeroizing<String>,
+        state: TicketState,
+    ) -> Self {
+        let inner = Rc::new(TicketInner {
+            transport: core.transport.clone(),
+            ticket_id,
+            bearer,
+            owner: Owner::Account(core.clone()),
+            state: Lock::new(state),
+            reader: RefCell::default(),
+        });
+        core.register(&inner);
+        TicketHandle { inner }
+    }
+}
+
+#[wasm_bindgen]
+impl TicketHandle {
+    /// The ticket id (32 hexadecimal characters).
+    #[wasm_bindgen(getter, js_name = ticketId)]
+    pub fn ticket_id(&self) -> String {
+        self.inner.ticket_id.to_hex()
+    }
+
+    /// The newest directory head this handle holds the server to, as JSON `{"seq", "hash"}`
+    /// (`undefined` before the first read). An account's tickets share the account's.
+    #[wasm_bindgen(js_name = pinnedHead)]
+    pub fn pinned_head(&self) -> Option<String> {
+        export_pin(self.inner.pin())
+    }
+
+    /// Takes a head kept from an earlier visit (`pinnedHead()`'s JSON): the next directory
+    /// read must contain it. Throws `input.invalid`, or `directory.fork` for another head at
+    /// the position of one already verified.
+    #[wasm_bindgen(js_name = setPinnedHead)]
+    pub fn set_pinned_head(&self, json: &str) -> core::result::Result<(), JsValue> {
+        import_pin(self.inner.pin(), json)
+    }
+}
+
+/// A pin from the optional `pinnedHead` argument (absent or empty: none).
+fn initial_pin(pinned_head: Option<String>) -> Result<DirectoryPin> {
+    let mut pin = DirectoryPin::default();
+    if let Some(json) = pinned_head.filter(|j| !j.trim().is_empty()) {
+        pin.import(parse_head(&json)?)?;
+    }
+    Ok(pin)
+}
+
+/// Opens a new anonymous ticket. `opening` is the form as JSON: `{"subject", "text",
+/// "category"?, "name"?, "email"?, "urgent"?, "notify_email"?, "debug"?}`; `pinnedHead` a head
+/// kept for this instance (`pinnedHead()`'s JSON), which the directory must extend. Resolves to
+/// `{link, handle, ticket_id, closed, messages}`; `link` is the private path
+/// `/help/ticket/{id}#{secret}` to show and keep.
+#[wasm_bindgen(js_name = createTicket)]
+pub fn create_ticket(opening: String, pinned_head: Option<String>) -> Promise {
+    promise(async move {
+        let opening = parse_opening(&opening)?;
+        let pin = RefCell::new(initial_pin(pinned_head)?);
+        let transport = FetchTransport::new();
+        let directory = verify_directory(&transport, &pin).await?;
+        let ticket = ReporterTicket::create(
+            &transport,
+            &directory,
+            opening,
+            now_seconds(),
+            &mut system_rng(),
+        )
+        .await?;
+        let mut view = ticket_view(&ticket);
+        view["link"] = Value::String(ticket.link().path());
+        let view = to_js(&view)?;
+        let handle = TicketHandle::reporter(transport, pin.into_inner(), directory, ticket)?;
+        let _ = Reflect::set(&view, &"handle".into(), &JsValue::from(handle));
+        Ok(view)
+    })
+}
+
+/// Opens a ticket from its link (a whole URL or `/help/ticket/{id}#{secret}`): verifies the
+/// directory (extending `pinnedHead`, if given) and the whole conversation. Resolves to a
+/// `TicketHandle`.
+#[wasm_bindgen(js_name = openTicket)]
+pub fn open_ticket(link: String, pinned_head: Option<String>) -> Promise {
+    promise(async move {
+        let link = parse_link(&link)?;
+        let pin = RefCell::new(initial_pin(pinned_head)?);
+        let transport = FetchTransport::new();
+        let directory = verify_directory(&transport, &pin).await?;
+        let ticket = ReporterTicket::open(&transport, &directory, link).await?;
+        Ok(TicketHandle::reporter(transport, pin.into_inner(), directory, ticket)?.into())
+    })
+}
+
+/// Resolves to the ticket's view without a request: `{ticket_id, closed, messages}`, for an
+/// administrator's ticket also `reporter`, `opening`, `notes`, `debug_data`, `attachments`.
+#[wasm_bindgen]
+pub fn view(handle: &TicketHandle) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let state = inner.state.acquire().await;
+        to_js(&state.view()?)
+    })
+}
+
+/// Reads, verifies and decrypts new messages (after a live notification, or every 6 s
+/// without one). Resolves to the view with `added`, the number of new messages (and notes).
+#[wasm_bindgen]
+pub fn refresh(handle: &TicketHandle) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let mut state = inner.state.acquire().await;
+        let added = inner.refresh(&mut state).await?;
+        let view = to_js(&state.view()?)?;
+        let _ = Reflect::set(&view, &"added".into(), &(added as f64).into());
+        Ok(view)
+    })
+}
+
+/// A text for a message or note: not blank; `author` only for administrators.
+fn text_content(text: String, author: Option<String>) -> Result<Text> {
+    if text.trim().is_empty() {
+        return Err(invalid("The message is empty."));
+    }
+    Ok(Text {
+        text,
+        sent_at: now_seconds(),
+        author: author.filter(|a| !a.trim().is_empty()),
+        ..Text::default()
+    })
+}
+
+fn admin_only() -> ClientError {
+    invalid("Only an administrator's ticket handle (openAdminTicket) does this.")
+}
+
+/// Sends `text` as a reply. On an administrator's ticket the reply is signed "the support
+/// team" unless `author` gives a display name. Resolves to the view.
+#[wasm_bindgen]
+pub fn reply(handle: &TicketHandle, text: String, author: Option<String>) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let mut state = inner.state.acquire().await;
+        let text = text_content(text, author)?;
+        if text.author.is_some() && !matches!(*state, TicketState::Admin(_)) {
+            return Err(invalid("Only administrators sign replies with a name."));
+        }
+        inner.send(&mut state, Content::Message(text)).await?;
+        to_js(&state.view()?)
+    })
+}
+
+/// Closes the ticket. Resolves to the view (`closed: true`).
+#[wasm_bindgen]
+pub fn close(handle: &TicketHandle) -> Promise {
+    status_change(handle, false)
+}
+
+/// Reopens a closed ticket (administrators). Resolves to the view.
+#[wasm_bindgen]
+pub fn reopen(handle: &TicketHandle) -> Promise {
+    status_change(handle, true)
+}
+
+fn status_change(handle: &TicketHandle, reopen: bool) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let mut state = inner.state.acquire().await;
+        let change = StatusChange {
+            sent_at: now_seconds(),
+            author: None,
+        };
+        let content = if reopen {
+            if !matches!(*state, TicketState::Admin(_)) {
+                return Err(admin_only());
+            }
+            Content::Reopen(change)
+        } else {
+            Content::Close(change)
+        };
+        inner.send(&mut state, content).await?;
+        to_js(&state.view()?)
+    })
+}
+
+/// Writes an internal note (administrators; readable by administrators only), signed with
+/// `author` if given. Resolves to the view.
+#[wasm_bindgen]
+pub fn note(handle: &TicketHandle, text: String, author: Option<String>) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let mut state = inner.state.acquire().await;
+        if !matches!(*state, TicketState::Admin(_)) {
+            return Err(admin_only());
+        }
+        let text = text_content(text, author)?;
+        inner.send(&mut state, Content::InternalNote(text)).await?;
+        to_js(&state.view()?)
+    })
+}
+
+/// Assigns the ticket to an administrator of the verified directory (`keyId` as the views
+/// write it), or unassigns it (`null`). Resolves to `{assigned_to}`.
+#[wasm_bindgen]
+pub fn assign(handle: &TicketHandle, key_id: Option<String>) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let key = key_id
+            .as_deref()
+            .filter(|k| !k.trim().is_empty())
+            .map(parse_key_id)
+            .transpose()?;
+        let state = inner.state.acquire().await;
+        if !matches!(*state, TicketState::Admin(_)) {
+            return Err(admin_only());
+        }
+        let core = inner.core()?;
+        let mut role = core.state.acquire().await;
+        let admin = role.admin_mut()?;
+        admin
+            .assign(&inner.transport, inner.ticket_id, key.as_ref())
+            .await?;
+        core.pin.borrow_mut().accept(admin.directory())?;
+        to_js(&serde_json::json!({
+            "assigned_to": key.map(|k| crate::wasm::input::key_id_text(&k)),
+        }))
+    })
+}
+
+/// How many messages support sent after `seq` (the last one the person saw): messages,
+/// attachments, closes and reopens by an administrator. Resolves to a number, without a
+/// request (call `refresh` first).
+#[wasm_bindgen(js_name = unreadAnswers)]
+pub fn unread_answers_of(handle: &TicketHandle, seq: f64) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let after = whole_number(seq, "The last seen seq")?;
+        let state = inner.state.acquire().await;
+        Ok((unread_answers(state.messages()?, after) as f64).into())
+    })
+}
+
+/// Consecutive failed requests an upload waits out before it gives up.
+const UPLOAD_RETRIES: u32 = 10;
+
+/// Whether a failed upload request is worth sending again after a pause.
+fn retryable(error: &ClientError) -> bool {
+    error.code == "network"
+        || error.code == "server.rate_limited"
+        || error.status.is_some_and(|s| s >= 500)
+}
+
+/// Waits before the `attempt`th retry: 1, 2, 4, then 8 seconds.
+async fn back_off(attempt: u32) {
+    sleep(1000 << attempt.min(3)).await;
+}
+
+/// Encrypts `data` as a new attachment, uploads it chunk by chunk and posts its reference
+/// (kind 3) to the conversation. `progress(sent, total)`, if given, is called after each
+/// stored chunk with bytes of the encrypted stream. Rate limits and network failures are
+/// waited out (up to 10 times in a row, 1 to 8 s apart). Resolves to the view.
+#[wasm_bindgen(js_name = uploadAttachment)]
+pub fn upload_attachment(
+    handle: &TicketHandle,
+    data: Uint8Array,
+    name: String,
+    mime_type: String,
+    progress: Option<Function>,
+) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let report = |sent: u64, total: u64| {
+            if let Some(progress) = &progress {
+                // A throwing callback does not stop the upload.
+                let _ = progress.call2(
+                    &JsValue::NULL,
+                    &(sent as f64).into(),
+                    &(total as f64).into(),
+                );
+            }
+        };
+        let size = u64::from(data.length());
+        let mut uploader = Uploader::start(
+            &inner.transport,
+            &inner.bearer,
+            inner.ticket_id,
+            &name,
+            &mime_type,
+            size,
+            report,
+            &mut system_rng(),
+        )
+        .await?;
+        let mut piece = Zeroizing::new(vec![0u8; CHUNK_LEN]);
+        let mut offset = 0u32;
+        let mut failures = 0;
+        while offset < data.length() {
+            let end = offset.saturating_add(CHUNK_LEN as u32).min(data.length());
+            let piece = &mut piece[..(end - offset) as usize];
+            data.subarray(offset, end).copy_to(piece);
+            offset = end;
+            let mut result = uploader.push(piece).await;
+            while let Err(error) = result {
+                if !retryable(&error) || failures >= UPLOAD_RETRIES {
+                    return Err(error);
+                }
+                back_off(failures).await;
+                failures += 1;
+                result = uploader.flush().await;
+            }
+            failures = 0;
+        }
+        let reference = loop {
+            match uploader.finish(now_seconds()).await {
+                Ok(reference) => break reference,
+                Err(error) if retryable(&error) && failures < UPLOAD_RETRIES => {
+                    back_off(failures).await;
+                    failures += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        let mut state = inner.state.acquire().await;
+        inner
+            .send(&mut state, Content::AttachmentRef(reference))
+            .await?;
+        to_js(&state.view()?)
+    })
+}
+
+/// Downloads, verifies and decrypts the attachment of the conversation message at `seq`.
+/// Resolves to `{name, type, size, data: Uint8Array}` only once the whole file verified.
+/// `progress(done, size)`, if given, counts decrypted bytes.
+#[wasm_bindgen(js_name = downloadAttachment)]
+pub fn download_attachment(handle: &TicketHandle, seq: f64, progress: Option<Function>) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let reference = {
+            let state = inner.state.acquire().await;
+            state
+                .messages()?
+                .iter()
+                .find(|m| m.seq as f64 == seq)
+                .and_then(|m| match &m.content {
+                    Ok(Content::AttachmentRef(reference)) => Some(reference.clone()),
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    invalid("No readable attachment is at this position of the conversation.")
+                })?
+        };
+        let plain = download_to_vec(
+            &inner.transport,
+            &inner.bearer,
+            inner.ticket_id,
+            &reference,
+            |done, size| {
+                if let Some(progress) = &progress {
+                    let _ = progress.call2(
+                        &JsValue::NULL,
+                        &(done as f64).into(),
+                        &(size as f64).into(),
+                    );
+                }
+            },
+        )
+        .await?;
+        let result = to_js(&serde_json::json!({
+            "name": reference.name,
+            "type": reference.mime_type,
+            "size": reference.size,
+        }))?;
+        let _ = Reflect::set(&result, &"data".into(), &Uint8Array::from(plain.as_slice()));
+        Ok(result)
+    })
+}
+
+/// Subscribes to the ticket's live updates over a streaming `fetch` and calls
+/// `onEvent({event, ticket?, chain?, seq?})` for each: `ready` once the subscription is in
+/// place, `message` for each new message (administrators also hear of notes, `chain: 1`),
+/// `resync` when notifications were missed (also for a notification that does not parse).
+/// Each one means: call `refresh(handle)`. Resolves when the server ends the stream (or after
+/// `stopListening`), rejects when it fails: then poll every 6 s (`Poller`) and subscribe again
+/// later.
+#[wasm_bindgen]
+pub fn listen(handle: &TicketHandle, on_event: Function) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        listen_stream(
+            &inner.transport,
+            ticket_events_path(&inner.ticket_id),
+            &inner.bearer,
+            &inner.reader,
+            &on_event,
+        )
+        .await
+    })
+}
+
+/// Ends the running `listen` of this handle (its promise then resolves).
+#[wasm_bindgen(js_name = stopListening)]
+pub fn stop_listening(handle: &TicketHandle) {
+    stop_stream(&handle.inner.reader);
+}

@@ -1,0 +1,742 @@
+//! `sealdesk admin login|inbox|show|reply|note|approve|remove|download`: an administrator,
+//! through `sealdesk-client`'s `Admin`.
+//!
+//! `login` signs in with the account password, opens the account's keyring (Argon2id with
+//! at least [`Argon2Params::DEFAULT`]: a server cannot talk this client into a weaker
+//! derivation), checks that its identity is an administrator of the verified directory and
+//! saves the identity seed, server, username and directory head in a local keyring file
+//! ([`super::keyring`]). Every other command opens that file with its passphrase, signs in
+//! again with the account password, checks that the account's identity is still the one in
+//! the file, verifies that the directory extends the pinned head (a server that rolls it back
+//! or forks it is refused), runs, saves the new head and ends its session.
+
+use std::path::PathBuf;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use sealdesk_client::account::Account;
+use sealdesk_client::admin::{Admin, History, InboxFilter};
+use sealdesk_client::attachments::download_to_vec;
+use sealdesk_client::content::Content;
+use sealdesk_client::directory::fetch_verified;
+use sealdesk_client::transport::{NativeTransport, Request, Transport};
+use sealdesk_client::wasm::{content_view, error_view, message_view};
+use sealdesk_crypto::{
+    Argon2Params, DirectoryHead, Identity, IdentitySeed, KeyId, MasterKey, SALT_LEN, TicketId,
+    system_rng,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::keyring::{self, AdminKeyring, Profile};
+use super::render::{self, Viewer};
+use super::reporter::{attachment_at, saved, unreadable};
+use super::secrets::{self, PASSPHRASE_ENV, PASSWORD_ENV};
+use super::{AdminClientCommand, Failure, KeyringArgs, SaveArgs, Server, Status, files, now};
+
+/// Runs an administrator's client command.
+pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
+    match command {
+        AdminClientCommand::Login {
+            server,
+            username,
+            keyring,
+        } => login(&server, &username, keyring).await,
+        AdminClientCommand::Inbox {
+            keyring,
+            status,
+            page,
+            json,
+        } => {
+            let filter = status.map(|s| match s {
+                Status::Open => InboxFilter::Open,
+                Status::Closed => InboxFilter::Closed,
+                Status::Unanswered => InboxFilter::Unanswered,
+            });
+            with_session(&keyring, async |s| inbox(s, filter, page, json).await).await
+        }
+        AdminClientCommand::Show { keyring, id, json } => {
+            with_session(&keyring, async |s| show(s, id, json).await).await
+        }
+        AdminClientCommand::Reply {
+            keyring,
+            id,
+            message,
+            author,
+        } => {
+            with_session(&keyring, async |s| {
+                reply(s, id, &message, author, false).await
+            })
+            .await
+        }
+        AdminClientCommand::Note {
+            keyring,
+            id,
+            message,
+            author,
+        } => {
+            with_session(&keyring, async |s| {
+                reply(s, id, &message, author, true).await
+            })
+            .await
+        }
+        AdminClientCommand::Approve { keyring, key_id } => {
+            with_session(&keyring, async |s| approve(s, key_id.as_deref()).await).await
+        }
+        AdminClientCommand::Remove { keyring, key_id } => {
+            with_session(&keyring, async |s| remove(s, key_id.as_deref()).await).await
+        }
+        AdminClientCommand::Download {
+            keyring,
+            id,
+            target,
+        } => with_session(&keyring, async |s| download(s, id, &target).await).await,
+    }
+}
+
+// ---- login ----
+
+#[derive(Deserialize)]
+struct Argon2Json {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
+#[derive(Deserialize)]
+struct PreloginAnswer {
+    salt: String,
+    argon2: Argon2Json,
+}
+
+#[derive(Deserialize)]
+struct LoginAnswer {
+    session: String,
+    keyring: String,
+    identity: String,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+/// Signs in as PROTOCOL.md §12 says (pre-login, Argon2id here, login) and opens the
+/// account's keyring; returns its identity seed and the session. (`Account::login` does the
+/// same but keeps the seed inside; the keyring file needs it.)
+async fn fetch_seed(
+    transport: &NativeTransport,
+    username: &str,
+    password: &str,
+) -> Result<(IdentitySeed, String), Failure> {
+    let prelogin: PreloginAnswer = transport
+        .send(Request::post(
+            "/api/v1/accounts/prelogin",
+            json!({"username": username}),
+        ))
+        .await?
+        .json("pre-login")?;
+    let params = Argon2Params {
+        memory_kib: prelogin.argon2.memory_kib,
+        iterations: prelogin.argon2.iterations,
+        parallelism: prelogin.argon2.parallelism,
+    };
+    if !params.at_least(&Argon2Params::DEFAULT) || !Argon2Params::MAX.at_least(&params) {
+        return Err(Failure::new(
+            "account.weak_parameters",
+            "The server asks for a password derivation weaker than the documented one (or \
+             beyond this client's limits); the password was not used.",
+        ));
+    }
+    let salt: [u8; SALT_LEN] = Base64UrlUnpadded::decode_vec(&prelogin.salt)
+        .ok()
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| Failure::from(sealdesk_client::ClientError::bad_response("pre-login")))?;
+    let master = MasterKey::derive(password.as_bytes(), &salt, params)?;
+    let body = json!({"username": username, "auth_key": b64(master.auth_key().as_bytes())});
+    let answer: LoginAnswer = transport
+        .send(Request::post("/api/v1/accounts/login", body))
+        .await?
+        .json("the login")?;
+    let bad = || Failure::from(sealdesk_client::ClientError::bad_response("the login"));
+    let sealed = Base64UrlUnpadded::decode_vec(&answer.keyring).map_err(|_| bad())?;
+    let opened = master.keyring_key().open(&sealed);
+    let session = answer.session;
+    let checked = opened
+        .map_err(|_| {
+            Failure::new(
+                "account.bad_keyring",
+                "The server's copy of the keyring does not open with this password.",
+            )
+        })
+        .and_then(|keyring| {
+            let identity = Identity::from_seed(&keyring.identity_seed);
+            if Base64UrlUnpadded::decode_vec(&answer.identity).ok()
+                != Some(identity.public().to_bytes().to_vec())
+            {
+                return Err(Failure::new(
+                    "account.identity_mismatch",
+                    "The server names another identity for this account than its keyring holds.",
+                ));
+            }
+            Ok(keyring.identity_seed.clone())
+        });
+    match checked {
+        Ok(seed) => Ok((seed, session)),
+        Err(failure) => {
+            logout(transport, &session).await;
+            Err(failure)
+        }
+    }
+}
+
+async fn logout(transport: &NativeTransport, session: &str) {
+    let _ = transport
+        .send(Request::post("/api/v1/accounts/logout", json!({})).bearer(Some(session)))
+        .await;
+}
+
+fn identity_changed() -> Failure {
+    Failure::new(
+        "keyring.identity_changed",
+        "The account's identity is not the one in the keyring: the server may be \
+         misbehaving. Remove the keyring file only if the account was deliberately replaced.",
+    )
+}
+
+async fn login(url: &str, username: &str, keyring: Option<PathBuf>) -> Result<(), Failure> {
+    let server = Server::parse(url)?;
+    let username = username.trim().to_ascii_lowercase();
+    if username.is_empty() {
+        return Err(Failure::usage("input.empty", "The username is empty."));
+    }
+    let path = match keyring {
+        Some(path) => path,
+        None => keyring::default_path(&server)?,
+    };
+    let mut rng = system_rng();
+    // An existing keyring keeps its passphrase and, for the same instance, its pinned head.
+    let (existing, new_passphrase) = if path.exists() {
+        let existing = AdminKeyring::open(&path, || {
+            secrets::read(
+                PASSPHRASE_ENV,
+                &format!("Passphrase of {}", path.display()),
+                false,
+            )
+        })?;
+        if existing.profile.server != server.base {
+            return Err(Failure::usage(
+                "config.keyring_in_use",
+                format!(
+                    "The keyring {} is for {}: choose another file with --keyring FILE.",
+                    path.display(),
+                    render::clean_line(&existing.profile.server)
+                ),
+            ));
+        }
+        (Some(existing), None)
+    } else {
+        let passphrase = secrets::read(PASSPHRASE_ENV, "Passphrase for the new keyring", true)?;
+        (None, Some(passphrase))
+    };
+    let password = secrets::read(
+        PASSWORD_ENV,
+        &format!("Password of {username} at {}", server.base),
+        false,
+    )?;
+    let transport = NativeTransport::new(&server.base);
+    let (seed, session) = fetch_seed(&transport, &username, &password).await?;
+    drop(password);
+    let identity = Identity::from_seed(&seed);
+    let pinned = existing.as_ref().map(|k| k.profile.pinned);
+    let checked = async {
+        if let Some(old) = &existing
+            && old.profile.username == username
+            && Identity::from_seed(&old.seed).key_id() != identity.key_id()
+        {
+            return Err(identity_changed());
+        }
+        let directory = fetch_verified(&transport, pinned.as_ref()).await?;
+        if directory
+            .admin_at(directory.head_seq(), &identity.key_id())
+            .is_none()
+        {
+            return Err(Failure::new(
+                "admin.not_an_administrator",
+                "This account's key is not an administrator of the verified directory (an \
+                 invited account is one once another administrator approved it).",
+            ));
+        }
+        Ok(directory.head())
+    }
+    .await;
+    logout(&transport, &session).await;
+    let head = checked?;
+    let profile = Profile {
+        server: server.base.clone(),
+        username: username.clone(),
+        pinned: head,
+    };
+    let keyring = match (existing, new_passphrase) {
+        (Some(mut keyring), _) => {
+            keyring.seed = seed;
+            keyring.profile = profile;
+            keyring
+        }
+        (None, Some(passphrase)) => {
+            AdminKeyring::create(&passphrase, Argon2Params::DEFAULT, seed, profile, &mut rng)?
+        }
+        (None, None) => return Err(Failure::new("keyring.passphrase", "No passphrase.")),
+    };
+    keyring.save(&path, &mut rng)?;
+    println!("Signed in as {username} at {}.", server.base);
+    println!(
+        "Your key: {} (fingerprint {}).",
+        identity.key_id(),
+        identity.public().fingerprint()
+    );
+    println!(
+        "Saved the keyring {} (directory head {}).",
+        path.display(),
+        head.seq
+    );
+    Ok(())
+}
+
+// ---- a signed-in session ----
+
+/// A signed-in administrator with the keyring it came from.
+pub(crate) struct Session {
+    transport: NativeTransport,
+    admin: Admin,
+}
+
+/// Opens the keyring, signs in, runs `command`, then saves the new directory head and ends
+/// the session (also when the command failed: the head was verified all the same).
+async fn with_session(
+    args: &KeyringArgs,
+    command: impl AsyncFnOnce(&mut Session) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let path = keyring::locate(args.keyring.as_deref(), args.server.as_deref())?;
+    let mut keyring = AdminKeyring::open(&path, || {
+        secrets::read(
+            PASSPHRASE_ENV,
+            &format!("Passphrase of {}", path.display()),
+            false,
+        )
+    })?;
+    let server = Server::parse(&keyring.profile.server)?;
+    let username = keyring.profile.username.clone();
+    let password = secrets::read(
+        PASSWORD_ENV,
+        &format!("Password of {username} at {}", server.base),
+        false,
+    )?;
+    let transport = NativeTransport::new(&server.base);
+    let account = Account::login(&transport, &username, &password, Argon2Params::DEFAULT).await?;
+    drop(password);
+    if account.identity().key_id() != Identity::from_seed(&keyring.seed).key_id() {
+        let _ = account.logout(&transport).await;
+        return Err(identity_changed());
+    }
+    // The session token lives in memory only; a failed sign-in leaves it to expire unused.
+    let admin = Admin::new(&transport, account, Some(&keyring.profile.pinned)).await?;
+    let mut session = Session { transport, admin };
+    let result = command(&mut session).await;
+    let head: DirectoryHead = session.admin.head();
+    let saved = if head == keyring.profile.pinned {
+        Ok(())
+    } else {
+        keyring.profile.pinned = head;
+        keyring.save(&path, &mut system_rng())
+    };
+    let _ = session
+        .admin
+        .into_account()
+        .logout(&session.transport)
+        .await;
+    match (result, saved) {
+        (Err(failure), Err(not_saved)) => {
+            eprintln!("warning: {not_saved}");
+            Err(failure)
+        }
+        (result, saved) => result.and(saved),
+    }
+}
+
+// ---- commands ----
+
+fn filter_name(filter: Option<InboxFilter>) -> &'static str {
+    match filter {
+        None => "all",
+        Some(InboxFilter::Open) => "open",
+        Some(InboxFilter::Closed) => "closed",
+        Some(InboxFilter::Unanswered) => "unanswered",
+    }
+}
+
+async fn inbox(
+    session: &mut Session,
+    filter: Option<InboxFilter>,
+    page: u64,
+    json: bool,
+) -> Result<(), Failure> {
+    let answer = session
+        .admin
+        .inbox(&session.transport, filter, page)
+        .await?;
+    let failed: Vec<&str> = answer
+        .tickets
+        .iter()
+        .filter_map(|t| t.opening.as_ref().err().map(|e| e.code.as_str()))
+        .collect();
+    if json {
+        let tickets: Vec<Value> = answer
+            .tickets
+            .iter()
+            .map(|item| {
+                let s = &item.summary;
+                let mut view = json!({
+                    "ticket_id": s.ticket_id.to_hex(),
+                    "status": if s.closed { "closed" } else { "open" },
+                    "answered": s.answered,
+                    "created_at": s.created_at,
+                    "last_activity": s.last_activity,
+                    "conversation_seq": s.conversation_seq,
+                    "assigned_to": s.assigned_to.map(|k| k.to_string()),
+                    "subject": Value::Null,
+                    "opening": Value::Null,
+                });
+                match &item.opening {
+                    Ok(text) => {
+                        view["subject"] = json!(text.subject);
+                        view["opening"] = content_view(&Content::Message(text.clone()));
+                    }
+                    Err(error) => view["error"] = error_view(error),
+                }
+                view
+            })
+            .collect();
+        let view = json!({"page": page, "more": answer.more, "tickets": tickets});
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&view).unwrap_or_default()
+        );
+    } else if answer.tickets.is_empty() {
+        println!("No tickets ({}).", filter_name(filter));
+    } else {
+        let mut out = String::new();
+        for item in &answer.tickets {
+            render::inbox_line(&mut out, item);
+        }
+        print!("{out}");
+        if answer.more {
+            eprintln!("More tickets: --page {}.", page + 1);
+        }
+    }
+    match failed.first() {
+        None => Ok(()),
+        Some(code) => Err(Failure::new(
+            code,
+            format!(
+                "{} of these could not be verified or read; see the warnings in their place.",
+                render::count(failed.len(), "ticket")
+            ),
+        )),
+    }
+}
+
+async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Failure> {
+    let ticket = session.admin.read_ticket(&session.transport, id).await?;
+    let all = ticket.messages.iter().chain(&ticket.notes);
+    let failed = all.clone().filter(|m| m.content.is_err()).count();
+    let first_code = all
+        .clone()
+        .find_map(|m| m.content.as_ref().err().map(|e| e.code.as_str()));
+    let hex = id.to_hex();
+    if json {
+        let reporter = ticket.reporter().key_id();
+        let view = json!({
+            "ticket_id": hex,
+            "closed": ticket.is_closed(),
+            "reporter": {"key_id": reporter.to_string(), "fingerprint": reporter.fingerprint()},
+            "messages": ticket.messages.iter().map(message_view).collect::<Vec<_>>(),
+            "notes": ticket.notes.iter().map(message_view).collect::<Vec<_>>(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&view).unwrap_or_default()
+        );
+    } else {
+        let mut out = format!(
+            "Ticket {hex} · {}\nReporter key: {}\n",
+            if ticket.is_closed() { "closed" } else { "open" },
+            ticket.reporter().fingerprint()
+        );
+        if let Some(opening) = ticket.opening() {
+            render::opening(&mut out, opening);
+        }
+        out.push_str("\nConversation:\n");
+        render::messages(&mut out, &ticket.messages, Viewer::Admin(&hex));
+        if ticket.notes.is_empty() {
+            out.push_str("\nNo internal notes.\n");
+        } else {
+            out.push_str("\nInternal notes (administrators only):\n");
+            render::messages(&mut out, &ticket.notes, Viewer::Admin(&hex));
+        }
+        print!("{out}");
+    }
+    unreadable(failed, first_code)
+}
+
+async fn reply(
+    session: &mut Session,
+    id: TicketId,
+    text: &str,
+    author: Option<String>,
+    note: bool,
+) -> Result<(), Failure> {
+    if text.trim().is_empty() {
+        return Err(Failure::usage("input.empty", "The message is empty."));
+    }
+    let author = author.filter(|a| !a.trim().is_empty());
+    let transport = &session.transport;
+    let mut ticket = session.admin.read_ticket(transport, id).await?;
+    let mut rng = system_rng();
+    if note {
+        session
+            .admin
+            .note(transport, &mut ticket, text, author, now(), &mut rng)
+            .await?;
+        println!("Added internal note {}.", ticket.notes_state().last_seq());
+    } else {
+        session
+            .admin
+            .reply(transport, &mut ticket, text, author, now(), &mut rng)
+            .await?;
+        println!("Sent message {}.", ticket.conversation().last_seq());
+    }
+    Ok(())
+}
+
+/// The item whose key id `query` names: the whole key id in hexadecimal or base64url, or at
+/// least its first 8 hexadecimal characters. `None` when nothing matches.
+fn pick<'a, T>(
+    items: &'a [T],
+    key_id: impl Fn(&T) -> KeyId,
+    query: &str,
+) -> Result<Option<&'a T>, Failure> {
+    let query = query.trim();
+    let hex = query.to_ascii_lowercase();
+    let is_hex = (8..=64).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    let base64: Option<[u8; 32]> = Base64UrlUnpadded::decode_vec(query)
+        .ok()
+        .and_then(|b| b.try_into().ok());
+    if !is_hex && base64.is_none() {
+        return Err(Failure::usage(
+            "input.key_id",
+            "Give a key id in hexadecimal (at least its first 8 characters) or in base64url.",
+        ));
+    }
+    let matches: Vec<&T> = items
+        .iter()
+        .filter(|item| {
+            let id = key_id(item);
+            (is_hex && id.to_string().starts_with(&hex)) || base64 == Some(id.0)
+        })
+        .collect();
+    match matches.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        _ => Err(Failure::usage(
+            "input.ambiguous_key_id",
+            "Several keys start with these characters: give more of the key id.",
+        )),
+    }
+}
+
+fn report_history(history: &History) -> Result<(), Failure> {
+    println!(
+        "Shared the keys of {} ({} wrapped for the new administrator).",
+        render::count(history.tickets, "ticket"),
+        render::count(history.wraps, "key")
+    );
+    if !history.unavailable.is_empty() {
+        eprintln!(
+            "note: you do not hold {} of the keys yourself (tickets from before you joined); \
+             an administrator who does can share them with `sealdesk admin approve KEY_ID`.",
+            history.unavailable.len()
+        );
+    }
+    for (id, error) in &history.failures {
+        eprintln!(
+            "warning: ticket {}: {} ({})",
+            id.to_hex(),
+            render::clean_line(&error.message),
+            error.code
+        );
+    }
+    if history.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            "admin.history_incomplete",
+            format!(
+                "The keys of {} could not be shared; run the same command again to retry.",
+                render::count(history.failures.len(), "ticket")
+            ),
+        ))
+    }
+}
+
+async fn approve(session: &mut Session, query: Option<&str>) -> Result<(), Failure> {
+    let transport = &session.transport;
+    let pending = session.admin.pending(transport).await?;
+    let Some(query) = query else {
+        if pending.is_empty() {
+            println!("No account is waiting to become an administrator.");
+            return Ok(());
+        }
+        println!(
+            "Waiting to become administrators (compare each fingerprint with the person, over \
+             another channel, before approving):"
+        );
+        for p in &pending {
+            println!(
+                "  {}\n    key id       {}\n    fingerprint  {}\n    redeemed     {}",
+                render::clean_line(&p.username),
+                p.key_id(),
+                p.fingerprint,
+                render::utc(p.redeemed_at)
+            );
+        }
+        println!("Approve one with: sealdesk admin approve KEY_ID");
+        return Ok(());
+    };
+    let mut rng = system_rng();
+    if let Some(candidate) = pick(&pending, |p| p.key_id(), query)? {
+        let candidate = candidate.clone();
+        let approval = session
+            .admin
+            .approve(transport, &candidate, &mut rng)
+            .await?;
+        println!(
+            "Approved {} (fingerprint {}): directory head {}.",
+            render::clean_line(&candidate.username),
+            candidate.fingerprint,
+            approval.head.seq
+        );
+        return report_history(&approval.history);
+    }
+    let team = session.admin.team();
+    if let Some(member) = pick(&team, |m| m.identity.key_id(), query)? {
+        let history = session
+            .admin
+            .share_history(transport, &member.identity, &mut rng)
+            .await?;
+        println!(
+            "{} is an administrator already; shared what it was missing.",
+            member.fingerprint
+        );
+        return report_history(&history);
+    }
+    Err(Failure::new(
+        "admin.unknown_key",
+        "No account waiting for approval has this key id: run `sealdesk admin approve` to list \
+         them.",
+    ))
+}
+
+async fn remove(session: &mut Session, query: Option<&str>) -> Result<(), Failure> {
+    let team = session.admin.team();
+    let me = session.admin.account().identity().key_id();
+    let Some(query) = query else {
+        println!(
+            "Administrators (directory head {}):",
+            session.admin.head().seq
+        );
+        for member in &team {
+            let id = member.identity.key_id();
+            println!(
+                "  {}  {}{}",
+                member.fingerprint,
+                id,
+                if id == me { "  (you)" } else { "" }
+            );
+        }
+        println!("Remove one with: sealdesk admin remove KEY_ID");
+        return Ok(());
+    };
+    let Some(member) = pick(&team, |m| m.identity.key_id(), query)? else {
+        return Err(Failure::new(
+            "admin.unknown_administrator",
+            "No administrator has this key id: run `sealdesk admin remove` to list them.",
+        ));
+    };
+    let key_id = member.identity.key_id();
+    let removal = session
+        .admin
+        .remove(&session.transport, &key_id, &mut system_rng())
+        .await?;
+    println!(
+        "Removed {}: directory head {}. Moved {} of {} to new keys.",
+        member.fingerprint,
+        removal.head.seq,
+        render::count(removal.rotated, "chain"),
+        render::count(removal.tickets, "open ticket")
+    );
+    for (id, error) in &removal.failures {
+        eprintln!(
+            "warning: ticket {}: {} ({})",
+            id.to_hex(),
+            render::clean_line(&error.message),
+            error.code
+        );
+    }
+    if removal.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            "admin.rotation_incomplete",
+            format!(
+                "{} did not move to new keys now; their next message opens new keys without \
+                 the removed administrator.",
+                render::count(removal.failures.len(), "ticket")
+            ),
+        ))
+    }
+}
+
+async fn download(session: &mut Session, id: TicketId, target: &SaveArgs) -> Result<(), Failure> {
+    let ticket = session.admin.read_ticket(&session.transport, id).await?;
+    let reference = attachment_at(&ticket.messages, target.seq)?;
+    let data = download_to_vec(
+        &session.transport,
+        session.admin.account().session(),
+        id,
+        reference,
+        |_, _| {},
+    )
+    .await?;
+    files::save(&target.out, &data)?;
+    saved(reference, &target.out);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_picked_by_hex_prefix_or_base64url() {
+        let keys = [KeyId([0xab; 32]), KeyId([0xac; 32]), KeyId([0x11; 32])];
+        let id = |k: &KeyId| *k;
+        assert_eq!(pick(&keys, id, "abababab").unwrap(), Some(&keys[0]));
+        assert_eq!(pick(&keys, id, " ACACACAC ").unwrap(), Some(&keys[1]));
+        assert_eq!(pick(&keys, id, &b64(&[0x11; 32])).unwrap(), Some(&keys[2]));
+        assert_eq!(pick(&keys, id, &"22".repeat(32)).unwrap(), None);
+        let short = pick(&keys, id, "abab").unwrap_err();
+        assert_eq!((short.code.as_str(), short.usage), ("input.key_id", true));
+        let same = [KeyId([0xab; 32]), KeyId([0xab; 32])];
+        let ambiguous = pick(&same, id, "abababab").unwrap_err();
+        assert_eq!(ambiguous.code, "input.ambiguous_key_id");
+    }
+}

@@ -1,0 +1,266 @@
+//! `sealdesk ticket ...`: the anonymous reporter, through `sealdesk-client`'s
+//! `ReporterTicket`. The link's secret stays on this machine; the server address comes from
+//! the link. The directory is verified on every command (first use: nothing is pinned for a
+//! link yet, as in the browser).
+
+use std::io::Write as _;
+
+use sealdesk_client::attachments::{download_to_vec, reporter_bearer};
+use sealdesk_client::content::Content;
+use sealdesk_client::directory::fetch_verified;
+use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
+use sealdesk_client::transport::NativeTransport;
+use sealdesk_client::wasm::ticket_view;
+use sealdesk_crypto::{Directory, system_rng};
+
+use super::files::{self, Attachment};
+use super::render::{self, Viewer};
+use super::{
+    DownloadArgs, Failure, LinkArgs, NewArgs, ReplyArgs, Server, ShowArgs, TicketCommand, now,
+};
+
+/// Runs a `ticket` command.
+pub(crate) async fn run(command: TicketCommand) -> Result<(), Failure> {
+    match command {
+        TicketCommand::New(args) => new(args).await,
+        TicketCommand::Show(args) => show(args).await,
+        TicketCommand::Reply(args) => reply(args).await,
+        TicketCommand::Close(args) => close(args).await,
+        TicketCommand::Download(args) => download(args).await,
+    }
+}
+
+fn required(value: &str, what: &str) -> Result<(), Failure> {
+    if value.trim().is_empty() {
+        return Err(Failure::usage(
+            "input.empty",
+            format!("The {what} is empty."),
+        ));
+    }
+    Ok(())
+}
+
+fn present(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+async fn new(args: NewArgs) -> Result<(), Failure> {
+    let server = Server::parse(&args.server)?;
+    required(&args.subject, "subject")?;
+    required(&args.message, "message")?;
+    let attachments = files::check_attachments(&args.attach)?;
+    let opening = Opening {
+        subject: args.subject,
+        text: args.message,
+        category: present(args.category),
+        name: present(args.name),
+        email: present(args.email),
+        urgent: args.urgent,
+        notify_email: present(args.notify_email),
+        debug: None,
+    };
+    let transport = NativeTransport::new(&server.base);
+    let directory = fetch_verified(&transport, None).await?;
+    let mut rng = system_rng();
+    let mut ticket =
+        ReporterTicket::create(&transport, &directory, opening, now(), &mut rng).await?;
+    // The link first, whatever happens to the attachments: it is the only way back.
+    println!("{}{}", server.base, ticket.link().path());
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "Ticket created. Keep this link private: it is the only way back to the ticket, and \
+         whoever has it can read and answer it."
+    );
+    if let Err(failure) = attach(&transport, &directory, &mut ticket, &attachments, &mut rng).await
+    {
+        eprintln!("note: the ticket exists; its link is above.");
+        return Err(failure);
+    }
+    Ok(())
+}
+
+/// Uploads and posts each attachment; returns the name and message number of each.
+async fn attach(
+    transport: &NativeTransport,
+    directory: &Directory,
+    ticket: &mut ReporterTicket,
+    attachments: &[Attachment],
+    rng: &mut impl sealdesk_crypto::CryptoRng,
+) -> Result<Vec<(String, u64)>, Failure> {
+    let mut posted = Vec::new();
+    if attachments.is_empty() {
+        return Ok(posted);
+    }
+    let bearer = reporter_bearer(ticket.link())?;
+    let id = ticket.link().ticket_id();
+    for attachment in attachments {
+        let reference = files::upload(transport, &bearer, id, attachment, now(), rng).await?;
+        let name = render::clean_line(&reference.name);
+        ticket
+            .send(transport, directory, Content::AttachmentRef(reference), rng)
+            .await?;
+        posted.push((name, ticket.conversation().last_seq()));
+    }
+    Ok(posted)
+}
+
+/// Parses the link, then opens the ticket on the link's server (or `--server`), verifying
+/// the directory and the whole conversation.
+async fn open(args: &LinkArgs) -> Result<(NativeTransport, Directory, ReporterTicket), Failure> {
+    let text = args.link.trim();
+    let link = TicketLink::parse(text)?;
+    let server = match &args.server {
+        Some(url) => Server::parse(url)?,
+        None => match text.split_once("/help/ticket/") {
+            Some((base, _)) if !base.is_empty() => Server::parse(base)?,
+            _ => {
+                return Err(Failure::usage(
+                    "input.link_server",
+                    "This link has no server address: give the whole link or --server URL.",
+                ));
+            }
+        },
+    };
+    let transport = NativeTransport::new(&server.base);
+    let directory = fetch_verified(&transport, None).await?;
+    let ticket = ReporterTicket::open(&transport, &directory, link).await?;
+    Ok((transport, directory, ticket))
+}
+
+/// The failure of a shown ticket with `unreadable` messages (their warnings are shown).
+pub(crate) fn unreadable(count: usize, first_code: Option<&str>) -> Result<(), Failure> {
+    match (count, first_code) {
+        (0, _) | (_, None) => Ok(()),
+        (1, Some(code)) => Err(Failure::new(
+            code,
+            "One message verified but could not be read; see the warning in its place.",
+        )),
+        (n, Some(code)) => Err(Failure::new(
+            code,
+            format!(
+                "{n} messages verified but could not be read; see the warnings in their place."
+            ),
+        )),
+    }
+}
+
+fn first_error(messages: &[sealdesk_client::reporter::Shown]) -> Option<&str> {
+    messages
+        .iter()
+        .find_map(|m| m.content.as_ref().err().map(|e| e.code.as_str()))
+}
+
+async fn show(args: ShowArgs) -> Result<(), Failure> {
+    let (_, _, ticket) = open(&args.link).await?;
+    let failed = ticket
+        .messages
+        .iter()
+        .filter(|m| m.content.is_err())
+        .count();
+    if args.json {
+        let view = ticket_view(&ticket);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&view).unwrap_or_default()
+        );
+    } else {
+        let mut out = format!(
+            "Ticket {} · {}\n",
+            ticket.link().ticket_id().to_hex(),
+            if ticket.is_closed() { "closed" } else { "open" }
+        );
+        if let Some(Ok(Content::Message(first))) = ticket.messages.first().map(|m| &m.content) {
+            render::opening(&mut out, first);
+        }
+        render::messages(&mut out, &ticket.messages, Viewer::Reporter);
+        print!("{out}");
+    }
+    unreadable(failed, first_error(&ticket.messages))
+}
+
+async fn reply(args: ReplyArgs) -> Result<(), Failure> {
+    if let Some(message) = &args.message {
+        required(message, "message")?;
+    }
+    let attachments = files::check_attachments(&args.attach)?;
+    let (transport, directory, mut ticket) = open(&args.link).await?;
+    let mut rng = system_rng();
+    if let Some(message) = &args.message {
+        ticket
+            .reply(&transport, &directory, message, now(), &mut rng)
+            .await?;
+        println!("Sent message {}.", ticket.conversation().last_seq());
+    }
+    for (name, seq) in attach(&transport, &directory, &mut ticket, &attachments, &mut rng).await? {
+        println!("Attached {name} as message {seq}.");
+    }
+    Ok(())
+}
+
+async fn close(args: LinkArgs) -> Result<(), Failure> {
+    let (transport, directory, mut ticket) = open(&args).await?;
+    if ticket.is_closed() {
+        println!("The ticket is already closed.");
+        return Ok(());
+    }
+    ticket
+        .close(&transport, &directory, now(), &mut system_rng())
+        .await?;
+    println!("Closed the ticket.");
+    Ok(())
+}
+
+async fn download(args: DownloadArgs) -> Result<(), Failure> {
+    let (transport, _, ticket) = open(&args.link).await?;
+    let reference = attachment_at(&ticket.messages, args.target.seq)?;
+    let bearer = reporter_bearer(ticket.link())?;
+    let data = download_to_vec(
+        &transport,
+        &bearer,
+        ticket.link().ticket_id(),
+        reference,
+        |_, _| {},
+    )
+    .await?;
+    files::save(&args.target.out, &data)?;
+    saved(reference, &args.target.out);
+    Ok(())
+}
+
+/// The attachment reference of message `seq`.
+pub(crate) fn attachment_at(
+    messages: &[sealdesk_client::reporter::Shown],
+    seq: u64,
+) -> Result<&sealdesk_client::content::AttachmentRef, Failure> {
+    let message = messages.iter().find(|m| m.seq == seq).ok_or_else(|| {
+        Failure::new(
+            "input.no_message",
+            format!("The conversation has no message {seq}."),
+        )
+    })?;
+    match &message.content {
+        Ok(Content::AttachmentRef(reference)) => Ok(reference),
+        Ok(_) => Err(Failure::new(
+            "input.not_an_attachment",
+            format!("Message {seq} is not an attachment."),
+        )),
+        Err(error) => Err(Failure::new(
+            &error.code,
+            format!(
+                "Message {seq} verified but cannot be read: {}",
+                error.message
+            ),
+        )),
+    }
+}
+
+/// Says where a download went (on standard error when the file went to standard output).
+pub(crate) fn saved(reference: &sealdesk_client::content::AttachmentRef, out: &std::path::Path) {
+    let name = render::clean_line(&reference.name);
+    let size = render::size(reference.size);
+    if out == std::path::Path::new("-") {
+        eprintln!("Wrote {name} ({size}) to standard output.");
+    } else {
+        println!("Saved {name} ({size}) to {}.", out.display());
+    }
+}

@@ -1,0 +1,103 @@
+//! Passwords and passphrases: from an environment variable, else a prompt on the terminal
+//! without echo (through `stty`, so no dependency and no unsafe code), else one line of
+//! standard input when it is not a terminal (scripts; several secrets are read as successive
+//! lines, the keyring passphrase first).
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::process::{Command, Stdio};
+
+use sealdesk_crypto::Zeroizing;
+
+use super::Failure;
+
+/// The environment variable of the keyring passphrase.
+pub(crate) const PASSPHRASE_ENV: &str = "SEALDESK_PASSPHRASE";
+/// The environment variable of the account password.
+pub(crate) const PASSWORD_ENV: &str = "SEALDESK_PASSWORD";
+
+/// Reads a secret: `env` if set, else a prompt (`prompt`, asked twice when `confirm`) on a
+/// terminal, else a line of standard input.
+///
+/// # Errors
+/// Usage errors: an empty or non-UTF-8 secret, none on standard input, two different entries,
+/// or a terminal whose echo cannot be turned off.
+pub(crate) fn read(env: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<String>, Failure> {
+    let empty = || Failure::usage("input.empty_secret", format!("{prompt} is empty."));
+    match std::env::var(env) {
+        Ok(value) if value.is_empty() => return Err(empty()),
+        Ok(value) => return Ok(Zeroizing::new(value)),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(Failure::usage(
+                "input.secret_encoding",
+                format!("{env} is not UTF-8."),
+            ));
+        }
+        Err(std::env::VarError::NotPresent) => {}
+    }
+    let secret = if std::io::stdin().is_terminal() {
+        let first = prompt_hidden(&format!("{prompt}: "))?;
+        if confirm {
+            let again = prompt_hidden(&format!("{prompt} (again): "))?;
+            if *again != *first {
+                return Err(Failure::usage(
+                    "input.secret_mismatch",
+                    "The two entries differ.",
+                ));
+            }
+        }
+        first
+    } else {
+        read_line()?.ok_or_else(|| {
+            Failure::usage(
+                "input.no_secret",
+                format!("{prompt} is needed: set {env}, or give it as a line on standard input."),
+            )
+        })?
+    };
+    if secret.is_empty() {
+        return Err(empty());
+    }
+    Ok(secret)
+}
+
+/// One line of standard input without its line ending; `None` at its end.
+fn read_line() -> Result<Option<Zeroizing<String>>, Failure> {
+    let mut line = Zeroizing::new(String::new());
+    let read = std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::usage("input.stdin", format!("Cannot read standard input: {e}.")))?;
+    if read == 0 {
+        return Ok(None);
+    }
+    let len = line.trim_end_matches(['\n', '\r']).len();
+    line.truncate(len);
+    Ok(Some(line))
+}
+
+fn stty(setting: &str) -> bool {
+    Command::new("stty")
+        .arg(setting)
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Asks on standard error and reads a line from the terminal with echo off.
+fn prompt_hidden(prompt: &str) -> Result<Zeroizing<String>, Failure> {
+    if !stty("-echo") {
+        return Err(Failure::usage(
+            "input.no_echo",
+            "Cannot turn off the terminal's echo to ask for a secret: set SEALDESK_PASSPHRASE \
+             and SEALDESK_PASSWORD, or write them on standard input.",
+        ));
+    }
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let line = read_line();
+    stty("echo");
+    eprintln!();
+    line?.ok_or_else(|| Failure::usage("input.no_secret", "No input."))
+}
