@@ -16,7 +16,9 @@ pub(crate) const PASSPHRASE_ENV: &str = "SEALDESK_PASSPHRASE";
 pub(crate) const PASSWORD_ENV: &str = "SEALDESK_PASSWORD";
 
 /// Reads a secret: `env` if set, else a prompt (`prompt`, asked twice when `confirm`) on a
-/// terminal, else a line of standard input.
+/// terminal, else a line of standard input. The secret is returned in Unicode NFC, as
+/// PROTOCOL.md §12.1 requires and as the browser does, so the same password typed in a
+/// decomposed form derives the same keys everywhere.
 ///
 /// # Errors
 /// Usage errors: an empty or non-UTF-8 secret, none on standard input, two different entries,
@@ -25,7 +27,7 @@ pub(crate) fn read(env: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<S
     let empty = || Failure::usage("input.empty_secret", format!("{prompt} is empty."));
     match std::env::var(env) {
         Ok(value) if value.is_empty() => return Err(empty()),
-        Ok(value) => return Ok(Zeroizing::new(value)),
+        Ok(value) => return Ok(nfc(&Zeroizing::new(value))),
         Err(std::env::VarError::NotUnicode(_)) => {
             return Err(Failure::usage(
                 "input.secret_encoding",
@@ -57,7 +59,13 @@ pub(crate) fn read(env: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<S
     if secret.is_empty() {
         return Err(empty());
     }
-    Ok(secret)
+    Ok(nfc(&secret))
+}
+
+/// The NFC form of a secret (the input is wiped by its own `Zeroizing` on drop).
+fn nfc(secret: &Zeroizing<String>) -> Zeroizing<String> {
+    use unicode_normalization::UnicodeNormalization;
+    Zeroizing::new(secret.nfc().collect())
 }
 
 /// One line of standard input without its line ending; `None` at its end.
@@ -100,4 +108,13 @@ fn prompt_hidden(prompt: &str) -> Result<Zeroizing<String>, Failure> {
     stty("echo");
     eprintln!();
     line?.ok_or_else(|| Failure::usage("input.no_secret", "No input."))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_are_normalised_to_nfc() {
+        let decomposed = zeroize::Zeroizing::new("cafe\u{301} \u{2615}".to_owned());
+        assert_eq!(super::nfc(&decomposed).as_str(), "caf\u{e9} \u{2615}");
+    }
 }
