@@ -454,6 +454,23 @@ impl Admin {
         })
     }
 
+    /// Replaces the instance's public settings (categories and their guidance, languages,
+    /// support hours, response time: spec/API.md "Instance settings"; public, not encrypted)
+    /// and returns them as the server stored them.
+    ///
+    /// # Errors
+    /// `server.bad_settings`, `server.not_an_administrator`, `network`, `bad_response`.
+    pub async fn save_settings<T: Transport>(
+        &self,
+        transport: &T,
+        settings: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        transport
+            .send(Request::put("/api/v1/settings", settings).bearer(Some(self.session())))
+            .await?
+            .json("the settings")
+    }
+
     /// The keys waiting for approval, oldest redemption first, with fingerprints computed
     /// here (not the server's).
     ///

@@ -62,6 +62,16 @@ impl Request {
         }
     }
 
+    /// A PUT of a JSON body.
+    pub fn put(path: impl Into<String>, body: Value) -> Self {
+        Request {
+            method: Method::Put,
+            path: path.into(),
+            bearer: None,
+            body: Some(Body::Json(body)),
+        }
+    }
+
     /// The same request with a bearer credential.
     pub fn bearer(mut self, credential: Option<&str>) -> Self {
         self.bearer = credential.map(str::to_owned);

@@ -134,7 +134,9 @@ config_options! {
     data_dir: PathBuf = PathBuf::from("./data");
         env = "SEALDESK_DATA_DIR", unit = "";
     /// Directory the web front end is served from; if it does not exist, only the API is
-    /// served.
+    /// served. A binary built with the `embed-web` feature (as `scripts/serve.sh` builds it)
+    /// serves the web files it carries and reads this directory only when the option is set
+    /// explicitly (in the file or the environment).
     web_dir: PathBuf = PathBuf::from("web");
         env = "SEALDESK_WEB_DIR", unit = "";
 

@@ -13,13 +13,14 @@ pub mod cli;
 pub mod client_cli;
 pub mod config;
 pub mod logging;
+pub mod pages;
 pub mod storage;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::http::{HeaderName, HeaderValue, header};
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::api::{AppState, Limits};
@@ -116,11 +117,14 @@ async fn serve_async(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-/// The whole application: API routes, the web folder (if present) and the security headers.
+/// The whole application: API routes, the web front end (embedded, or the web folder if
+/// present) and the security headers.
 pub fn app(state: Arc<AppState>, config: &Config) -> axum::Router {
     let mut router = api::router(state.clone());
-    if config.web_dir.is_dir() {
-        router = router.fallback_service(ServeDir::new(&config.web_dir));
+    // The web folder on disk, or embedded in the binary (feature `embed-web`): see `web`.
+    if let Some(web) = web::WebSource::from_config(config) {
+        router = web.serve(router);
+        router = router.layer(axum::middleware::map_request(pages::rewrite));
     }
     // Request ids, access log and request metrics, for every route and the fallback.
     router = api::metrics::observe(router, state);

@@ -12,6 +12,7 @@ pub mod invites;
 pub mod limits;
 pub mod metrics;
 pub mod pow;
+pub mod settings;
 pub mod team;
 pub mod tickets;
 
@@ -158,6 +159,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/api/v1/pow/challenge", get(pow::challenge))
+        .route(
+            "/api/v1/settings",
+            get(settings::read).put(settings::replace),
+        )
         .route(
             "/api/v1/directory",
             get(directory::read).post(directory::append),

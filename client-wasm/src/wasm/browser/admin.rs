@@ -295,6 +295,31 @@ pub fn create_invite(admin: &AdminHandle) -> Promise {
     })
 }
 
+/// Saves the instance's public settings: `json` is the object of `GET /api/v1/settings`
+/// (categories with guidance, languages, hours, response time). Resolves to the settings as
+/// stored. Errors: `input.invalid` (not a JSON object), `server.bad_settings`.
+#[wasm_bindgen(js_name = saveSettings)]
+pub fn save_settings(admin: &AdminHandle, json: String) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let settings = match serde_json::from_str::<serde_json::Value>(&json) {
+            Ok(value @ serde_json::Value::Object(_)) => value,
+            _ => {
+                return Err(crate::ClientError::new(
+                    "input.invalid",
+                    "The settings are a JSON object.",
+                ));
+            }
+        };
+        let mut role = core.state.acquire().await;
+        let saved = role
+            .admin_mut()?
+            .save_settings(&core.transport, settings)
+            .await?;
+        to_js(&saved)
+    })
+}
+
 /// The administrators of the verified directory (read again, extending the pin), in the order
 /// they were added: `[{key_id, fingerprint, me}]`.
 #[wasm_bindgen]

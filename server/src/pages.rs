@@ -1,0 +1,83 @@
+//! The web front end's pages: which HTML file of the web folder answers which path.
+//!
+//! | path | file |
+//! |---|---|
+//! | `/help`, `/help/` | `help.html` (the support tab of account holders) |
+//! | `/help/ticket/new` | `ticket-new.html` (a new anonymous ticket) |
+//! | `/help/ticket/{id}` (32 hexadecimal characters) | `ticket.html` (the conversation; its secret is in the fragment, which the browser never sends) |
+//! | `/admin`, `/admin/`, `/admin/invite` | `admin.html` (the panel; the invite token is in the fragment) |
+//!
+//! [`rewrite`] changes the request's path to the file's before the web folder's service (the
+//! router's fallback: files on disk, or embedded ones) answers it, so the pages need no route of
+//! their own and every other path is served (or refused) as before. Wire it after the fallback:
+//!
+//! ```ignore
+//! router = router.layer(axum::middleware::map_request(pages::rewrite));
+//! ```
+
+use axum::extract::Request;
+use axum::http::Uri;
+
+/// The file (relative to the web folder, with a leading `/`) that answers `path`, if `path` is
+/// one of the pages'.
+pub fn page_file(path: &str) -> Option<&'static str> {
+    match path {
+        "/help" | "/help/" => Some("/help.html"),
+        "/help/ticket/new" | "/help/ticket/new/" => Some("/ticket-new.html"),
+        "/admin" | "/admin/" | "/admin/invite" | "/admin/invite/" => Some("/admin.html"),
+        _ => {
+            let id = path.strip_prefix("/help/ticket/")?;
+            let id = id.strip_suffix('/').unwrap_or(id);
+            (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some("/ticket.html")
+        }
+    }
+}
+
+/// Points a request for a page (see [`page_file`]) at its HTML file; leaves every other request
+/// as it is. For `axum::middleware::map_request`.
+pub async fn rewrite(mut request: Request) -> Request {
+    if let Some(file) = page_file(request.uri().path()) {
+        let mut parts = request.uri().clone().into_parts();
+        parts.path_and_query = Some(axum::http::uri::PathAndQuery::from_static(file));
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_file;
+
+    #[test]
+    fn maps_the_pages() {
+        assert_eq!(page_file("/help"), Some("/help.html"));
+        assert_eq!(page_file("/help/"), Some("/help.html"));
+        assert_eq!(page_file("/help/ticket/new"), Some("/ticket-new.html"));
+        assert_eq!(
+            page_file("/help/ticket/0123456789abcdef0123456789ABCDEF"),
+            Some("/ticket.html")
+        );
+        assert_eq!(page_file("/admin"), Some("/admin.html"));
+        assert_eq!(page_file("/admin/invite"), Some("/admin.html"));
+    }
+
+    #[test]
+    fn leaves_other_paths() {
+        for path in [
+            "/",
+            "/help.html",
+            "/css/app.css",
+            "/help/ticket/",
+            "/help/ticket/0123",
+            "/help/ticket/0123456789abcdef0123456789abcdeg",
+            "/help/ticket/0123456789abcdef0123456789abcdef/x",
+            "/help/ticket/../admin",
+            "/admin/team",
+            "/api/v1/settings",
+        ] {
+            assert_eq!(page_file(path), None, "{path}");
+        }
+    }
+}

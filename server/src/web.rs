@@ -1,0 +1,342 @@
+//! The web front end's files: from the web folder on disk, or from inside the binary.
+//!
+//! A binary built with the `embed-web` feature (the release build of `scripts/serve.sh`)
+//! carries the web folder (`web/`, with the module `scripts/build-web.sh` writes to `web/pkg/`)
+//! and serves that copy, so a self-hoster needs only the binary; it reads `web_dir` only when
+//! the option is set explicitly (configuration file or `SEALDESK_WEB_DIR`). Without the
+//! feature, `web_dir` is served from disk if it exists, and only the API otherwise.
+//!
+//! Either way the files are the router's fallback (the page routes of [`crate::pages`] rewrite
+//! to them), and the security headers of [`crate::app`] wrap their responses. Embedded files
+//! answer `GET` and `HEAD` with the type of their extension ([`content_type`]), a strong `ETag`
+//! (from the SHA-256 of the content), `Cache-Control: no-cache` (browsers revalidate, so an upgraded
+//! binary's module is picked up at once) and `304 Not Modified` for a matching
+//! `If-None-Match`; a directory answers with its `index.html`, as on disk.
+
+use std::path::PathBuf;
+
+use crate::config::{Config, Source};
+
+/// Where the web front end is served from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WebSource {
+    /// The web folder on disk (`web_dir`).
+    Disk(PathBuf),
+    /// The copy of `web/` inside the binary (feature `embed-web`).
+    Embedded,
+}
+
+impl WebSource {
+    /// The source for `config`: the embedded files when the binary has them and `web_dir` was
+    /// not set explicitly; otherwise `web_dir` if it is a directory; otherwise none (only the
+    /// API is served).
+    pub fn from_config(config: &Config) -> Option<WebSource> {
+        let explicit = config.provenance.source("web_dir") != Source::Default;
+        if EMBEDDED && !explicit {
+            tracing::info!("serving the web front end embedded in the binary");
+            Some(WebSource::Embedded)
+        } else if config.web_dir.is_dir() {
+            tracing::info!(
+                web_dir = %config.web_dir.display(),
+                "serving the web front end from disk"
+            );
+            Some(WebSource::Disk(config.web_dir.clone()))
+        } else {
+            tracing::info!(
+                web_dir = %config.web_dir.display(),
+                "no web folder: serving only the API"
+            );
+            None
+        }
+    }
+
+    /// Makes this source the router's fallback.
+    pub fn serve(self, router: axum::Router) -> axum::Router {
+        match self {
+            WebSource::Disk(dir) => {
+                router.fallback_service(tower_http::services::ServeDir::new(dir))
+            }
+            #[cfg(feature = "embed-web")]
+            WebSource::Embedded => router.fallback(embedded::respond),
+            #[cfg(not(feature = "embed-web"))]
+            WebSource::Embedded => router,
+        }
+    }
+}
+
+/// Whether this binary carries the web folder (built with the `embed-web` feature).
+pub const EMBEDDED: bool = cfg!(feature = "embed-web");
+
+/// The `Content-Type` of a web file, by its extension; `application/octet-stream` for others.
+pub fn content_type(path: &str) -> &'static str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, extension)| extension.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("svg") => "image/svg+xml",
+        Some("json" | "map") => "application/json",
+        Some("webmanifest") => "application/manifest+json",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("avif") => "image/avif",
+        Some("ico") => "image/x-icon",
+        Some("woff2") => "font/woff2",
+        Some("woff") => "font/woff",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The file a request path names, relative to the web folder: percent-decoded, without the
+/// leading `/`, with `index.html` appended to a directory path (ending in `/`). `None` for a
+/// path that could leave the folder or is not clean: `.` or `..` segments, empty segments,
+/// backslashes, NUL, invalid percent-encoding or UTF-8.
+pub fn relative_path(uri_path: &str) -> Option<String> {
+    let rest = percent_decode(uri_path.strip_prefix('/')?)?;
+    if rest.is_empty() {
+        return Some("index.html".to_owned());
+    }
+    let (path, directory) = match rest.strip_suffix('/') {
+        Some(dir) => (dir, true),
+        None => (rest.as_str(), false),
+    };
+    let clean = |segment: &str| {
+        !(segment.is_empty() || segment == "." || segment == ".." || segment.contains(['\\', '\0']))
+    };
+    if !path.split('/').all(clean) {
+        return None;
+    }
+    Some(if directory {
+        format!("{path}/index.html")
+    } else {
+        path.to_owned()
+    })
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return Some(text.to_owned());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Whether an `If-None-Match` header value matches `etag` (weak comparison, or `*`).
+pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let etag = bare(etag);
+    if_none_match
+        .split(',')
+        .any(|candidate| candidate.trim() == "*" || bare(candidate) == etag)
+}
+
+#[cfg(feature = "embed-web")]
+mod embedded {
+    use axum::body::Body;
+    use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+    use axum::response::{IntoResponse, Response};
+    use rust_embed::RustEmbed;
+
+    /// The web folder. Release builds hold its files; debug builds (`debug_assertions`) read
+    /// them from `web/` at the path it had at compile time. Left out: TypeScript declarations
+    /// and npm's package file of the generated module, and dotfiles such as `.gitignore`.
+    #[derive(RustEmbed)]
+    #[folder = "../web/"]
+    #[exclude = "*.d.ts"]
+    #[exclude = "pkg/package.json"]
+    #[exclude = "**/.*"]
+    struct Assets;
+
+    /// Answers a request for a web file (the router's fallback).
+    pub(super) async fn respond(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+        if method != Method::GET && method != Method::HEAD {
+            return (
+                StatusCode::METHOD_NOT_ALLOWED,
+                [(header::ALLOW, "GET, HEAD")],
+            )
+                .into_response();
+        }
+        let Some(path) = super::relative_path(uri.path()) else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let Some(file) = Assets::get(&path) else {
+            // A directory without its trailing slash: send the browser to it, as ServeDir does.
+            if !uri.path().ends_with('/') && Assets::get(&format!("{path}/index.html")).is_some() {
+                let location = match uri.query() {
+                    Some(query) => format!("{}/?{query}", uri.path()),
+                    None => format!("{}/", uri.path()),
+                };
+                if let Ok(location) = HeaderValue::from_str(&location) {
+                    return (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [(header::LOCATION, location)],
+                    )
+                        .into_response();
+                }
+            }
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let hash = file.metadata.sha256_hash();
+        let etag = format!("\"{}\"", hex::encode(&hash[..16]));
+        let common = [
+            (header::ETAG, etag.clone()),
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+        ];
+        let not_modified = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| super::etag_matches(value, &etag));
+        if not_modified {
+            return (StatusCode::NOT_MODIFIED, common).into_response();
+        }
+        (
+            StatusCode::OK,
+            common,
+            [(header::CONTENT_TYPE, super::content_type(&path))],
+            Body::from(file.data),
+        )
+            .into_response()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use axum::body::to_bytes;
+        use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+
+        use super::{Assets, respond};
+
+        async fn get(path: &str, headers: HeaderMap) -> axum::response::Response {
+            respond(Method::GET, Uri::try_from(path).unwrap(), headers).await
+        }
+
+        #[tokio::test]
+        async fn serves_the_module_with_its_type_and_etag() {
+            let module = "pkg/sealdesk_client_bg.wasm";
+            assert!(
+                Assets::get(module).is_some(),
+                "web/pkg is missing: run scripts/build-web.sh"
+            );
+            let response = get(&format!("/{module}"), HeaderMap::new()).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let headers = response.headers().clone();
+            assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+            assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+            let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            assert_eq!(&body[..4], b"\0asm");
+
+            let mut conditional = HeaderMap::new();
+            conditional.insert(header::IF_NONE_MATCH, headers[header::ETAG].clone());
+            let again = get(&format!("/{module}"), conditional).await;
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+            let script = get("/pkg/sealdesk_client.js", HeaderMap::new()).await;
+            assert_eq!(
+                script.headers()[header::CONTENT_TYPE],
+                "text/javascript; charset=utf-8"
+            );
+        }
+
+        #[tokio::test]
+        async fn refuses_what_is_not_a_served_file() {
+            for path in [
+                "/pkg/sealdesk_client.d.ts",
+                "/pkg/sealdesk_client_bg.wasm.d.ts",
+                "/.gitignore",
+                "/pkg/../../Cargo.toml",
+                "/pkg/%2e%2e/%2e%2e/Cargo.toml",
+                "/no-such-file.js",
+            ] {
+                let response = get(path, HeaderMap::new()).await;
+                assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+            }
+            let post = respond(
+                Method::POST,
+                Uri::from_static("/pkg/sealdesk_client.js"),
+                HeaderMap::new(),
+            )
+            .await;
+            assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{content_type, etag_matches, relative_path};
+
+    #[test]
+    fn types_by_extension() {
+        assert_eq!(
+            content_type("pkg/sealdesk_client_bg.wasm"),
+            "application/wasm"
+        );
+        assert_eq!(content_type("js/app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("css/app.css"), "text/css; charset=utf-8");
+        assert_eq!(content_type("help.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("favicon.svg"), "image/svg+xml");
+        assert_eq!(content_type("LOGO.PNG"), "image/png");
+        assert_eq!(content_type("README"), "application/octet-stream");
+        assert_eq!(content_type("a.b/c"), "application/octet-stream");
+    }
+
+    #[test]
+    fn request_paths_to_files() {
+        assert_eq!(relative_path("/").as_deref(), Some("index.html"));
+        assert_eq!(relative_path("/help.html").as_deref(), Some("help.html"));
+        assert_eq!(relative_path("/docs/").as_deref(), Some("docs/index.html"));
+        assert_eq!(
+            relative_path("/pkg/sealdesk_client_bg.wasm").as_deref(),
+            Some("pkg/sealdesk_client_bg.wasm")
+        );
+        assert_eq!(relative_path("/a%20b.css").as_deref(), Some("a b.css"));
+        for bad in [
+            "",
+            "relative",
+            "/..",
+            "/../etc/passwd",
+            "/pkg/../x",
+            "/%2e%2e/x",
+            "/a//b",
+            "//",
+            "/a/./",
+            "/./a",
+            "/a\\..\\b",
+            "/a%5c..%5cb",
+            "/a%00",
+            "/%zz",
+            "/%e9",
+            "/%2",
+        ] {
+            assert_eq!(relative_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn etags() {
+        assert!(etag_matches("\"abc\"", "\"abc\""));
+        assert!(etag_matches("W/\"abc\"", "\"abc\""));
+        assert!(etag_matches("\"x\", \"abc\"", "\"abc\""));
+        assert!(etag_matches("*", "\"abc\""));
+        assert!(!etag_matches("\"abd\"", "\"abc\""));
+    }
+}

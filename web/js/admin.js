@@ -1,0 +1,938 @@
+// /admin: the administrators' panel. Sign in (or join through /admin/invite#token), inbox,
+// ticket view, team, settings. Everything is verified and decrypted by the module in this
+// browser; this file only shows views and sends what the administrator types.
+
+import { $, $$, h, replace, initPage, focusTarget, announce, whileBusy, setupTabs, copyText } from "./lib/dom.js";
+import { loadClient } from "./lib/wasm.js";
+import { showError, clearErrors, errorNotice, isVerificationError, codeOf } from "./lib/errors.js";
+import { loadSettings } from "./lib/settings.js";
+import { loadHead, rememberHead, applyHead } from "./lib/heads.js";
+import { Conversation } from "./lib/conversation.js";
+import { debugList } from "./lib/debug.js";
+import { FilePicker, uploadFiles, largestFile, attachmentCard } from "./lib/files.js";
+import { formatTime, formatSize, shortFingerprint, plural } from "./lib/format.js";
+import { follow } from "./lib/live.js";
+import { validate, required, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { kvGet, kvSet } from "./lib/store.js";
+
+initPage();
+
+const alerts = $("#alerts");
+const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "settings"];
+
+let client = null;
+let admin = null; // AdminHandle
+let settings = null;
+let team = []; // [{key_id, fingerprint, me}]
+let names = {}; // key id -> username, learned in this browser
+let stopLive = () => {};
+let current = "signin";
+
+// ---------------------------------------------------------------- views
+
+function showView(name, { focus = true } = {}) {
+  current = name;
+  for (const view of VIEWS) $(`#view-${view}`).hidden = view !== name;
+  for (const button of $$("#panel-nav [data-view]")) {
+    if (button.dataset.view === name || (name === "ticket" && button.dataset.view === "inbox")) {
+      button.setAttribute("aria-current", "page");
+    } else {
+      button.removeAttribute("aria-current");
+    }
+  }
+  if (focus) focusTarget($(`#view-${name} h1`));
+}
+
+for (const button of $$("#panel-nav [data-view]")) {
+  button.addEventListener("click", () => {
+    clearErrors(alerts);
+    const view = button.dataset.view;
+    closeTicket();
+    if (view === "inbox") openInbox();
+    if (view === "team") openTeam();
+    if (view === "settings") openSettings();
+  });
+}
+
+/** Errors of a session that ended send the administrator back to the sign-in form. */
+function handleError(error, context, region = alerts) {
+  const code = codeOf(error);
+  if (code === "server.unauthorized" || code === "account.signed_out" || code === "admin.not_an_administrator" || code === "server.not_an_administrator") {
+    signedOut();
+    showError(alerts, error, { context });
+    return;
+  }
+  showError(region, error, { context });
+}
+
+function nameOf(keyId) {
+  if (!keyId) return "nobody";
+  const member = team.find((m) => m.key_id === keyId);
+  if (member && member.me) return "you";
+  if (names[keyId]) return names[keyId];
+  if (member) return `administrator ${shortFingerprint(member.fingerprint)}`;
+  return "a removed administrator";
+}
+
+async function learnName(keyId, username) {
+  if (!keyId || !username) return;
+  names = { ...names, [keyId]: username };
+  await kvSet("admin-names", names).catch(() => {});
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  try {
+    client = await loadClient();
+  } catch (error) {
+    showError(alerts, error);
+    return;
+  }
+  names = (await kvGet("admin-names").catch(() => null)) || {};
+  settings = await loadSettings();
+  if (window.location.pathname.replace(/\/$/, "") === "/admin/invite") startInvite();
+  else showView("signin", { focus: false });
+}
+
+// ---------------------------------------------------------------- sign in
+
+$("#signin-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(alerts);
+  const username = $("#signin-username");
+  const password = $("#signin-password");
+  if (!validate([[username, required("your username")], [password, required("your password")]])) return;
+  await withFormDisabled($("#signin-form"), async () => {
+    try {
+      const pinned = await loadHead();
+      const handle = await whileBusy($("#signin-status"), "Deriving your keys from the password and verifying the administrators…", () =>
+        client.adminSignIn(username.value.trim(), password.value, undefined, pinned),
+      );
+      password.value = "";
+      await enterPanel(handle);
+    } catch (error) {
+      showError(alerts, error, { context: "not signed in" });
+    }
+  });
+});
+
+async function enterPanel(handle) {
+  admin = handle;
+  await rememberHead(admin);
+  await learnName(admin.keyId, admin.username);
+  $("#panel-nav").hidden = false;
+  $("#user-box").hidden = false;
+  $("#user-name").textContent = `Signed in as ${admin.username}`;
+  $("#author").value = admin.username;
+  $("#my-fingerprint").textContent = admin.fingerprint;
+  try {
+    team = await client.team(admin);
+  } catch (error) {
+    handleError(error, "the team could not be read");
+  }
+  startLive();
+  await openInbox();
+}
+
+$("#sign-out").addEventListener("click", async () => {
+  if (!admin) return;
+  const account = admin.account;
+  stopLive();
+  closeTicket();
+  try {
+    // Ends the session on the server and drops the keys of every handle of this sign-in.
+    await client.logout(account);
+  } catch {
+    // the keys are dropped anyway; the session expires on its own
+  }
+  account.free();
+  signedOut();
+  announce("Signed out.");
+});
+
+function signedOut() {
+  stopLive();
+  stopLive = () => {};
+  closeTicket();
+  if (admin) {
+    try {
+      admin.free();
+    } catch {
+      // freed already
+    }
+  }
+  admin = null;
+  $("#panel-nav").hidden = true;
+  $("#user-box").hidden = true;
+  replace($("#inbox-list"));
+  showView("signin");
+}
+
+// ---------------------------------------------------------------- invite
+
+async function startInvite() {
+  showView("invite", { focus: false });
+  const token = window.location.hash.slice(1);
+  if (!token) {
+    replace($("#invite-intro"), h("div", { class: "notice error" }, h("p", { class: "title", text: "This invite link is incomplete" }), h("p", { text: "An invite link ends with # and a long code. Copy the whole link again." })));
+    $("#invite-account").hidden = true;
+    return;
+  }
+  let genesis = false;
+  try {
+    const response = await fetch("/api/v1/directory", { headers: { Accept: "application/json" } });
+    const directory = await response.json();
+    genesis = directory.head === null;
+  } catch {
+    genesis = false;
+  }
+  $("#invite-title").textContent = genesis ? "Set up this support desk" : "Join the support team";
+  replace(
+    $("#invite-intro"),
+    genesis
+      ? h("p", { class: "lead", text: "This support desk has no administrator yet. With this one-time link you become the first one: your browser makes your keys and signs the first entry of the administrators' list." })
+      : h("p", { class: "lead", text: "An administrator invited you. Create an account (or sign in), then read your key's fingerprint to the administrator who invited you, so they can approve you." }),
+  );
+  setupTabs($("#invite-tabs"));
+
+  const redeem = async (account, status) => {
+    await applyHead(account);
+    if (genesis) {
+      const handle = await whileBusy(status, "Signing the first entry of the administrators' list…", () => client.redeemGenesis(account, window.location.href));
+      history.replaceState(null, "", "/admin");
+      await enterPanel(handle);
+      announce("You are the first administrator of this support desk.");
+      return;
+    }
+    const redemption = await client.redeemInvite(account, window.location.href);
+    history.replaceState(null, "", "/admin/invite");
+    await rememberHead(account);
+    waitForApproval(account, redemption);
+  };
+
+  $("#register-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(alerts);
+    const username = $("#register-username");
+    const password = $("#register-password");
+    const again = $("#register-password2");
+    const ok = validate([
+      [username, (v) => (/^[A-Za-z0-9._-]{1,64}$/.test(v.trim()) ? null : "Choose a username of 1 to 64 letters, digits, dots, hyphens or underscores.")],
+      [password, (v) => (v.length >= 10 ? null : "Choose a password of at least 10 characters.")],
+      [again, (v) => (v === password.value ? null : "The two passwords differ.")],
+    ]);
+    if (!ok) return;
+    await withFormDisabled($("#register-form"), async () => {
+      try {
+        const account = await whileBusy($("#register-status"), "Creating your keys and protecting them with your password…", () =>
+          client.register(username.value.trim(), password.value),
+        );
+        password.value = "";
+        again.value = "";
+        await redeem(account, $("#register-status"));
+      } catch (error) {
+        showError(alerts, error, { context: "you have not joined yet" });
+      }
+    });
+  });
+
+  $("#login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(alerts);
+    const username = $("#login-username");
+    const password = $("#login-password");
+    if (!validate([[username, required("your username")], [password, required("your password")]])) return;
+    await withFormDisabled($("#login-form"), async () => {
+      try {
+        const account = await whileBusy($("#login-status"), "Deriving your keys from the password…", () => client.login(username.value.trim(), password.value));
+        password.value = "";
+        await redeem(account, $("#login-status"));
+      } catch (error) {
+        showError(alerts, error, { context: "you have not joined yet" });
+      }
+    });
+  });
+}
+
+function waitForApproval(account, redemption) {
+  $("#invite-account").hidden = true;
+  const status = h("div", { role: "status" });
+  const check = h("button", {
+    type: "button",
+    text: "Check again",
+    onclick: async () => {
+      clearErrors(alerts);
+      check.disabled = true;
+      try {
+        const handle = await client.adminFromAccount(account);
+        history.replaceState(null, "", "/admin");
+        await enterPanel(handle);
+        announce("You are now an administrator.");
+      } catch (error) {
+        if (codeOf(error) === "admin.not_an_administrator") {
+          status.textContent = `Not approved yet (checked ${formatTime(Math.floor(Date.now() / 1000))}).`;
+        } else {
+          showError(alerts, error);
+        }
+      } finally {
+        check.disabled = false;
+      }
+    },
+  });
+  const heading = h("h2", { tabindex: "-1", text: "Waiting for approval" });
+  replace(
+    $("#invite-result"),
+    h(
+      "div",
+      { class: "card" },
+      heading,
+      h("p", { text: "Read this fingerprint to the administrator who invited you, over a channel you trust (in person or a phone call). They approve you once it matches the one they see." }),
+      h("p", { class: "fingerprint", text: redemption.fingerprint }),
+      h("div", { class: "actions" }, check),
+      status,
+    ),
+  );
+  focusTarget(heading);
+}
+
+// ---------------------------------------------------------------- inbox
+
+const inbox = { status: "unanswered", items: [], page: 0, more: false, loading: false };
+
+for (const button of $$("#inbox-filter button")) {
+  button.addEventListener("click", () => {
+    for (const b of $$("#inbox-filter button")) b.setAttribute("aria-pressed", String(b === button));
+    inbox.status = button.dataset.status;
+    loadInbox();
+  });
+}
+$("#inbox-category").addEventListener("change", renderInbox);
+$("#inbox-search").addEventListener("input", renderInbox);
+$("#inbox-more").addEventListener("click", () => loadInbox({ more: true }));
+
+async function openInbox() {
+  showView("inbox");
+  await loadInbox();
+}
+
+async function loadInbox({ more = false, quiet = false } = {}) {
+  if (!admin) return;
+  const apiStatus = { unanswered: "unanswered", answered: "open", closed: "closed", all: "all" }[inbox.status];
+  const page = more ? inbox.page + 1 : 0;
+  if (!quiet) $("#inbox-count").textContent = "Loading and decrypting…";
+  try {
+    const result = await client.inbox(admin, apiStatus, page);
+    await rememberHead(admin);
+    let tickets = result.tickets;
+    if (inbox.status === "answered") tickets = tickets.filter((t) => t.answered && !t.closed);
+    inbox.items = more ? [...inbox.items, ...tickets] : tickets;
+    inbox.page = page;
+    inbox.more = result.more;
+    renderInbox();
+  } catch (error) {
+    $("#inbox-count").textContent = "";
+    handleError(error, "the inbox could not be read");
+  }
+}
+
+function renderCategoryFilter() {
+  const select = $("#inbox-category");
+  const chosen = select.value;
+  const categories = new Set((settings.categories || []).map((c) => c.name));
+  for (const t of inbox.items) if (t.opening && t.opening.category) categories.add(t.opening.category);
+  replace(
+    select,
+    h("option", { value: "", text: "All categories" }),
+    [...categories].sort().map((c) => h("option", { value: c, text: c })),
+    h("option", { value: "\u0000none", text: "No category" }),
+  );
+  select.value = [...select.options].some((o) => o.value === chosen) ? chosen : "";
+}
+
+function renderInbox() {
+  renderCategoryFilter();
+  const category = $("#inbox-category").value;
+  const search = $("#inbox-search").value.trim().toLowerCase();
+  const shown = inbox.items
+    .filter((t) => {
+      if (!t.opening) return !category && !search; // unreadable: shown unless filtering
+      if (category === "\u0000none" && t.opening.category) return false;
+      if (category && category !== "\u0000none" && t.opening.category !== category) return false;
+      if (search) {
+        const haystack = [t.opening.subject, t.opening.name, t.opening.email].filter(Boolean).join(" ").toLowerCase();
+        if (!haystack.includes(search)) return false;
+      }
+      return true;
+    })
+    .sort((a, b) => {
+      const ua = a.opening && a.opening.urgent ? 1 : 0;
+      const ub = b.opening && b.opening.urgent ? 1 : 0;
+      return ub - ua || b.last_activity - a.last_activity;
+    });
+  replace($("#inbox-list"), shown.map(inboxItem));
+  const label = { unanswered: "unanswered", answered: "answered", closed: "closed", all: "" }[inbox.status];
+  $("#inbox-count").textContent = shown.length
+    ? `${plural(shown.length, `${label} ticket`.trim(), `${label} tickets`.trim())}${inbox.more ? " (more below)" : ""}.`
+    : `No ${label} tickets${category || search ? " match" : ""}.`.replace("  ", " ");
+  $("#inbox-more").hidden = !inbox.more;
+}
+
+function inboxItem(t) {
+  if (!t.opening) {
+    return h(
+      "li",
+      { class: "untrusted" },
+      h(
+        "div",
+        { class: "summary" },
+        h("div", { class: "title" }, h("button", { type: "button", class: "link", "data-ticket": t.ticket_id, text: `Unverified ticket ${t.ticket_id.slice(0, 8)}`, onclick: () => openTicket(t.ticket_id) })),
+        errorNotice(t.error || {}, { context: "this ticket's first message" }),
+      ),
+    );
+  }
+  const o = t.opening;
+  return h(
+    "li",
+    { class: o.urgent ? "urgent" : null },
+    h(
+      "div",
+      { class: "summary" },
+      h("div", { class: "title" }, h("button", { type: "button", class: "link", "data-ticket": t.ticket_id, text: o.subject || "(no subject)", onclick: () => openTicket(t.ticket_id) })),
+      h(
+        "div",
+        { class: "meta" },
+        o.urgent ? h("span", { class: "chip urgent", text: "Urgent" }) : null,
+        h("span", { class: t.closed ? "chip closed" : "chip open", text: t.closed ? "Closed" : "Open" }),
+        t.answered && !t.closed ? h("span", { class: "chip answered", text: "Answered" }) : null,
+        o.category ? h("span", { text: o.category }) : null,
+        h("span", { text: `from ${o.name || o.email || "anonymous"}` }),
+        h("span", { text: `last activity ${formatTime(t.last_activity)}` }),
+        t.assigned_to ? h("span", { text: `assigned to ${nameOf(t.assigned_to)}` }) : null,
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- ticket
+
+const ticket = { handle: null, id: null, conversation: null, notes: null, view: null, broken: false };
+const picker = new FilePicker({ input: $("#composer-files"), list: $("#composer-file-list"), maxBytes: () => settings.max_attachment_bytes });
+
+$("#back-to-inbox").addEventListener("click", async () => {
+  const id = ticket.id;
+  closeTicket();
+  await openInbox();
+  const button = id && $(`#inbox-list [data-ticket="${id}"]`);
+  if (button) button.focus();
+});
+
+function closeTicket() {
+  if (ticket.handle) {
+    try {
+      ticket.handle.free();
+    } catch {
+      // freed already
+    }
+  }
+  Object.assign(ticket, { handle: null, id: null, conversation: null, notes: null, view: null, broken: false });
+  picker.clear();
+}
+
+async function openTicket(id) {
+  clearErrors(alerts);
+  closeTicket();
+  showView("ticket", { focus: false });
+  $("#ticket-title").textContent = "Opening the ticket…";
+  for (const el of ["#ticket-conversation", "#ticket-notes", "#ticket-details", "#ticket-debug", "#ticket-files", "#ticket-alerts"]) replace($(el));
+  $("#composer").hidden = true;
+  focusTarget($("#ticket-title"));
+  let handle;
+  try {
+    handle = await whileBusy($("#ticket-alerts"), "Verifying and decrypting the ticket…", () => client.openAdminTicket(admin, id));
+  } catch (error) {
+    $("#ticket-title").textContent = "The ticket could not be opened";
+    handleError(error, "the ticket could not be opened", $("#ticket-alerts"));
+    return;
+  }
+  if (current !== "ticket") {
+    handle.free();
+    return;
+  }
+  ticket.handle = handle;
+  ticket.id = id;
+  const view = await client.view(handle);
+  ticket.conversation = new Conversation($("#ticket-conversation"), {
+    client,
+    getHandle: () => ticket.handle,
+    perspective: "support",
+    names: { reporter: (view.opening && (view.opening.name || view.opening.email)) || "Reporter", sender: (keyId) => nameOf(keyId) },
+    label: "Conversation with the reporter",
+  });
+  ticket.notes = new Conversation($("#ticket-notes"), {
+    client,
+    getHandle: () => ticket.handle,
+    perspective: "support",
+    names: { sender: (keyId) => nameOf(keyId) },
+    label: "Internal notes",
+    notes: true,
+  });
+  $("#composer").hidden = false;
+  $("#assign").disabled = false;
+  showTicket(view);
+  focusTarget($("#ticket-title"));
+  await rememberHead(admin);
+}
+
+function showTicket(view, { announceNew = false } = {}) {
+  if (ticket.broken) return;
+  ticket.view = view;
+  const o = view.opening;
+  const subject = o ? o.subject || "(no subject)" : "Ticket whose first message cannot be read";
+  $("#ticket-title").textContent = subject;
+  document.title = `${subject} – Support panel`;
+  ticket.conversation.render(view.messages, { announceNew });
+  ticket.notes.render(view.notes, { announceNew });
+
+  const rows = [
+    ["Status", view.closed ? "Closed" : "Open"],
+    o && o.urgent ? ["Urgency", "Urgent"] : null,
+    o && o.category ? ["Category", o.category] : null,
+    o && o.name ? ["Name", o.name] : null,
+    o && o.email ? ["Email", o.email] : null,
+    o && o.sent_at ? ["Written", formatTime(o.sent_at)] : null,
+    ["Reporter's key", view.reporter.fingerprint],
+    ["Ticket id", view.ticket_id],
+  ].filter(Boolean);
+  replace(
+    $("#ticket-details"),
+    h("dl", { class: "fields" }, rows.map(([label, value]) => [h("dt", { text: label }), h("dd", { class: label === "Reporter's key" || label === "Ticket id" ? "mono" : null, text: value })])),
+  );
+  $("#close-ticket").hidden = view.closed;
+  $("#reopen-ticket").hidden = !view.closed;
+
+  replace(
+    $("#ticket-debug"),
+    view.debug_data.length
+      ? view.debug_data.map((d) => h("div", null, h("p", { class: "small muted", text: `Sent ${formatTime(d.sent_at)}` }), debugList(d.fields)))
+      : h("p", { class: "muted", text: "None sent." }),
+  );
+  replace(
+    $("#ticket-files"),
+    view.attachments.length
+      ? view.attachments.map((a) =>
+          attachmentCard(client, () => ticket.handle, { seq: a.seq, content: a }, (error, where) => where.replaceChildren(errorNotice(error, { context: a.name }))),
+        )
+      : h("p", { class: "muted", text: "None." }),
+  );
+  renderAssign();
+}
+
+function renderAssign() {
+  const select = $("#assign");
+  const assigned = ticket.view ? ticket.view.assigned_to : undefined;
+  const options = [h("option", { value: "", text: "Nobody" })];
+  for (const member of team) {
+    options.push(h("option", { value: member.key_id, text: member.me ? `You (${admin.username})` : names[member.key_id] || `Administrator ${shortFingerprint(member.fingerprint)}` }));
+  }
+  replace(select, options);
+  if (assigned !== undefined) select.value = assigned || "";
+  else {
+    const item = inbox.items.find((t) => t.ticket_id === ticket.id);
+    select.value = (item && item.assigned_to) || "";
+  }
+}
+
+$("#assign").addEventListener("change", async () => {
+  if (!ticket.handle) return;
+  const keyId = $("#assign").value || null;
+  try {
+    const result = await client.assign(ticket.handle, keyId);
+    if (ticket.view) ticket.view.assigned_to = result.assigned_to;
+    const item = inbox.items.find((t) => t.ticket_id === ticket.id);
+    if (item) item.assigned_to = result.assigned_to;
+    announce(`Assigned to ${nameOf(result.assigned_to)}.`);
+  } catch (error) {
+    handleError(error, "the ticket was not assigned", $("#ticket-alerts"));
+  }
+});
+
+function ticketFailed(error, context) {
+  if (isVerificationError(error)) {
+    ticket.broken = true;
+    ticket.conversation.untrusted();
+    ticket.notes.untrusted();
+    replace($("#ticket-debug"));
+    replace($("#ticket-files"));
+    replace($("#ticket-details"));
+    $("#close-ticket").hidden = true;
+    $("#reopen-ticket").hidden = true;
+    $("#assign").disabled = true;
+    $("#composer").hidden = true;
+    $("#ticket-title").textContent = "This ticket does not verify";
+    showError($("#ticket-alerts"), error, { context: "this ticket" });
+    return;
+  }
+  handleError(error, context, $("#ticket-alerts"));
+}
+
+for (const radio of $$('input[name="mode"], input[name="sign"]')) radio.addEventListener("change", updateComposer);
+function updateComposer() {
+  const note = $("#mode-note").checked;
+  $("#composer").classList.toggle("note-mode", note);
+  $("#composer-title").textContent = note ? "Internal note" : "Reply to the reporter";
+  $("#composer-text-label").textContent = note ? "Note (only administrators see it)" : "Message to the reporter";
+  $("#composer-send").textContent = note ? "Add internal note" : "Send reply";
+  $("#composer-files-field").hidden = note;
+  $("#author-field").hidden = !$("#sign-name").checked;
+}
+updateComposer();
+$("#composer-files-hint").textContent = "Encrypted before upload.";
+loadSettings().then((s) => {
+  $("#composer-files-hint").textContent = `Encrypted before upload. Up to ${formatSize(largestFile(s.max_attachment_bytes))} per file.`;
+});
+
+$("#composer").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!ticket.handle || ticket.broken) return;
+  clearErrors($("#ticket-alerts"));
+  const note = $("#mode-note").checked;
+  const text = $("#composer-text").value;
+  const author = $("#sign-name").checked ? $("#author").value.trim() || undefined : undefined;
+  const files = note ? [] : picker.files();
+  const textarea = $("#composer-text");
+  if (!text.trim() && !files.length) {
+    setFieldError(textarea, note ? "Write the note." : "Write a message or attach a file.");
+    textarea.focus();
+    return;
+  }
+  if (!note && picker.hasTooLarge()) {
+    setFieldError($("#composer-files"), "Some files are too large. Remove them before sending.");
+    $("#composer-files").focus();
+    return;
+  }
+  clearFieldError(textarea);
+  await withFormDisabled($("#composer"), async () => {
+    try {
+      if (text.trim()) {
+        const view = await whileBusy($("#composer-status"), "Encrypting and sending…", () =>
+          note ? client.note(ticket.handle, text, author) : client.reply(ticket.handle, text, author),
+        );
+        textarea.value = "";
+        showTicket(view);
+      }
+      if (files.length) {
+        const view = await uploadFiles(client, ticket.handle, files, $("#composer-status"));
+        picker.clear();
+        if (view) showTicket(view);
+      }
+      announce(note ? "Note added." : "Reply sent.");
+    } catch (error) {
+      ticketFailed(error, note ? "the note was not added" : "the reply was not sent");
+    }
+  });
+  if (!ticket.broken) textarea.focus();
+});
+
+$("#close-ticket").addEventListener("click", async () => {
+  if (!ticket.handle || !window.confirm("Close this ticket?")) return;
+  try {
+    showTicket(await client.close(ticket.handle));
+    announce("Ticket closed.");
+    $("#reopen-ticket").focus();
+  } catch (error) {
+    ticketFailed(error, "the ticket was not closed");
+  }
+});
+
+$("#reopen-ticket").addEventListener("click", async () => {
+  if (!ticket.handle) return;
+  try {
+    showTicket(await client.reopen(ticket.handle));
+    announce("Ticket reopened.");
+    $("#close-ticket").focus();
+  } catch (error) {
+    ticketFailed(error, "the ticket was not reopened");
+  }
+});
+
+// ---------------------------------------------------------------- live updates
+
+function startLive() {
+  stopLive();
+  stopLive = follow({
+    client,
+    subscribe: (onEvent) => client.listenInbox(admin, onEvent),
+    unsubscribe: () => client.stopListeningInbox(admin),
+    update: async () => {
+      if (!admin) return;
+      if (current === "ticket" && ticket.handle && !ticket.broken) {
+        const view = await client.refresh(ticket.handle);
+        if (view.added) showTicket(view, { announceNew: true });
+      } else if (current === "inbox") {
+        await loadInbox({ quiet: true });
+      }
+    },
+    onError: (error) => {
+      if (current === "ticket" && isVerificationError(error)) ticketFailed(error);
+    },
+  });
+}
+
+// ---------------------------------------------------------------- team
+
+async function openTeam() {
+  showView("team");
+  await loadTeam();
+}
+
+async function loadTeam() {
+  replace($("#team-admins"), h("p", { class: "muted", text: "Verifying the administrators' list…" }));
+  replace($("#team-pending"));
+  try {
+    team = await client.team(admin);
+    const waiting = await client.pending(admin);
+    await rememberHead(admin);
+    renderTeam(waiting);
+  } catch (error) {
+    replace($("#team-admins"));
+    handleError(error, "the team could not be read");
+  }
+}
+
+function renderTeam(waiting) {
+  replace(
+    $("#team-admins"),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "stack" },
+        h("thead", null, h("tr", null, h("th", { scope: "col", text: "Administrator" }), h("th", { scope: "col", text: "Fingerprint" }), h("th", { scope: "col", text: "Action" }))),
+        h(
+          "tbody",
+          null,
+          team.map((member) => {
+            const label = member.me ? `You (${admin.username})` : names[member.key_id] || "Administrator";
+            return h(
+              "tr",
+              null,
+              h("td", { "data-label": "Administrator", text: label }),
+              h("td", { "data-label": "Fingerprint", class: "fingerprint", text: member.fingerprint }),
+              h(
+                "td",
+                null,
+                member.me
+                  ? h("span", { class: "small muted", text: "Another administrator can remove you." })
+                  : h("button", {
+                      type: "button",
+                      class: "danger small",
+                      text: "Remove",
+                      "aria-label": `Remove ${label} (${shortFingerprint(member.fingerprint)})`,
+                      onclick: () => removeAdmin(member, label),
+                    }),
+              ),
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+  replace(
+    $("#team-pending"),
+    waiting.length
+      ? h(
+          "ul",
+          { class: "ticket-list" },
+          waiting.map((p) =>
+            h(
+              "li",
+              null,
+              h(
+                "div",
+                { class: "summary" },
+                h("div", { class: "title", text: p.username }),
+                h("p", { class: "fingerprint", text: p.fingerprint }),
+                h("div", { class: "meta", text: `Asked ${formatTime(p.redeemed_at)}` }),
+              ),
+              h(
+                "div",
+                { class: "item-actions" },
+                h("button", { type: "button", text: "Approve", "aria-label": `Approve ${p.username}`, onclick: () => approveAdmin(p) }),
+                h("button", { type: "button", class: "secondary", text: "Decline", "aria-label": `Decline ${p.username}`, onclick: () => declineAdmin(p) }),
+              ),
+            ),
+          ),
+        )
+      : h("p", { class: "muted", text: "Nobody is waiting." }),
+  );
+}
+
+async function approveAdmin(p) {
+  if (!window.confirm(`Approve ${p.username}?\n\nOnly if they read you this fingerprint over a channel you trust:\n${p.fingerprint}`)) return;
+  clearErrors(alerts);
+  try {
+    const result = await whileBusy($("#team-status"), `Adding ${p.username} and sharing the ticket history…`, () => client.approve(admin, p.key_id));
+    await learnName(p.key_id, p.username);
+    await rememberHead(admin);
+    const history = result.history || {};
+    const problems = (history.failures || []).length + (history.unavailable || []).length;
+    replace(
+      $("#team-status"),
+      h("p", { class: problems ? "notice warn" : "notice ok", text: `${p.username} is an administrator. History shared: ${history.tickets || 0} tickets, ${history.wraps || 0} keys.${problems ? ` ${problems} could not be shared.` : ""}` }),
+    );
+    await loadTeam();
+  } catch (error) {
+    handleError(error, `${p.username} was not approved`);
+  }
+}
+
+async function declineAdmin(p) {
+  if (!window.confirm(`Decline ${p.username}? They need a new invite to ask again.`)) return;
+  try {
+    await client.decline(admin, p.key_id);
+    replace($("#team-status"), h("p", { class: "notice", text: `${p.username} was declined.` }));
+    await loadTeam();
+  } catch (error) {
+    handleError(error, `${p.username} was not declined`);
+  }
+}
+
+async function removeAdmin(member, label) {
+  if (!window.confirm(`Remove ${label}?\n\nFingerprint ${member.fingerprint}\n\nOpen tickets move to new keys this administrator does not get.`)) return;
+  try {
+    const result = await whileBusy($("#team-status"), "Removing the administrator and renewing the keys of open tickets…", () => client.remove(admin, member.key_id));
+    await rememberHead(admin);
+    const failures = (result.failures || []).length;
+    replace(
+      $("#team-status"),
+      h("p", { class: failures ? "notice warn" : "notice ok", text: `${label} was removed. ${plural(result.tickets || 0, "open ticket", "open tickets")} checked, ${plural(result.rotated || 0, "key", "keys")} renewed so the removed administrator cannot read what comes next.${failures ? ` ${failures} could not be renewed now; their next message renews them.` : ""}` }),
+    );
+    await loadTeam();
+  } catch (error) {
+    handleError(error, `${label} was not removed`);
+  }
+}
+
+$("#create-invite").addEventListener("click", async () => {
+  try {
+    const invite = await client.createInvite(admin);
+    const url = new URL(invite.link, window.location.origin).href;
+    const input = h("input", { type: "text", id: "invite-link", readonly: true, value: url });
+    const status = h("p", { class: "small", role: "status" });
+    replace(
+      $("#invite-created"),
+      h(
+        "div",
+        { class: "link-box" },
+        h("div", { class: "field" }, h("label", { for: "invite-link", text: "Invite link" }), input),
+        h("p", { class: "small muted", text: `Valid until ${formatTime(invite.expires_at)}, once.` }),
+        h("div", { class: "actions" }, h("button", { type: "button", text: "Copy link", onclick: async () => { status.textContent = (await copyText(url, input)) ? "Copied." : "Copying was refused: select the link and copy it."; } })),
+        status,
+      ),
+    );
+    input.focus();
+    input.select();
+  } catch (error) {
+    handleError(error, "no invite was created");
+  }
+});
+
+// ---------------------------------------------------------------- settings
+
+async function openSettings() {
+  showView("settings");
+  settings = await (async () => {
+    try {
+      const response = await fetch("/api/v1/settings", { headers: { Accept: "application/json" } });
+      return response.ok ? { ...settings, ...(await response.json()) } : settings;
+    } catch {
+      return settings;
+    }
+  })();
+  replace($("#categories"));
+  for (const c of settings.categories) addCategoryRow(c);
+  $("#languages").value = settings.languages.join("\n");
+  $("#support-hours").value = settings.support_hours;
+  $("#response-time").value = settings.response_time;
+  replace($("#settings-status"));
+}
+
+let categoryCount = 0;
+function addCategoryRow(category = { name: "", guidance: "" }) {
+  categoryCount += 1;
+  const n = categoryCount;
+  const name = h("input", { type: "text", id: `cat-name-${n}`, maxlength: 80, value: category.name, class: "cat-name" });
+  const guidance = h("textarea", { id: `cat-guidance-${n}`, maxlength: 2000, class: "cat-guidance", rows: 3 });
+  guidance.value = category.guidance || "";
+  const row = h(
+    "fieldset",
+    { class: "category-row" },
+    h("legend", { class: "visually-hidden", text: `Category ${category.name || "(new)"}` }),
+    h("div", { class: "field" }, h("label", { for: name.id, text: "Name" }), name),
+    h("div", { class: "field" }, h("label", { for: guidance.id, text: "Guidance" }, " ", h("span", { class: "optional", text: "(what to include)" })), guidance),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", {
+        type: "button",
+        class: "danger small",
+        text: "Remove category",
+        onclick: () => {
+          const label = name.value || "category";
+          row.remove();
+          announce(`${label} removed. Save to keep the change.`);
+          $("#add-category").focus();
+        },
+      }),
+    ),
+  );
+  name.addEventListener("input", () => {
+    row.querySelector("legend").textContent = `Category ${name.value || "(new)"}`;
+  });
+  $("#categories").append(row);
+  return name;
+}
+
+$("#add-category").addEventListener("click", () => addCategoryRow().focus());
+
+$("#settings-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(alerts);
+  const names = $$(".cat-name", $("#categories"));
+  const checks = names.map((input) => [input, (v) => (v.trim() ? null : "Give the category a name, or remove it.")]);
+  if (!validate(checks)) return;
+  const body = {
+    categories: $$(".category-row", $("#categories")).map((row) => ({
+      name: $(".cat-name", row).value.trim(),
+      guidance: $(".cat-guidance", row).value.trim(),
+    })),
+    languages: $("#languages").value.split("\n").map((l) => l.trim()).filter(Boolean),
+    support_hours: $("#support-hours").value.trim(),
+    response_time: $("#response-time").value.trim(),
+  };
+  if (typeof client.saveSettings !== "function") {
+    replace(
+      $("#settings-status"),
+      h(
+        "div",
+        { class: "notice warn", role: "status" },
+        h("p", { class: "title", text: "Not saved" }),
+        h("p", { text: "Saving settings needs the session of your sign-in, which stays inside the encryption module, and this version of the module cannot save settings yet. Nothing was changed." }),
+      ),
+    );
+    return;
+  }
+  await withFormDisabled($("#settings-form"), async () => {
+    try {
+      const saved = await client.saveSettings(admin, JSON.stringify(body));
+      settings = { ...settings, ...(typeof saved === "string" ? JSON.parse(saved) : saved || body) };
+      replace($("#settings-status"), h("p", { class: "notice ok", role: "status", text: "Settings saved. The support pages show them now." }));
+    } catch (error) {
+      handleError(error, "the settings were not saved");
+    }
+  });
+});
+
+start();

@@ -1,0 +1,473 @@
+// /help: the support tab of account holders. Tabs: Existing tickets (with a badge for unread
+// answers; close; remove closed tickets from the list), New ticket, Debug data.
+
+import { $, h, replace, initPage, focusTarget, announce, whileBusy, setupTabs } from "./lib/dom.js";
+import { loadClient } from "./lib/wasm.js";
+import { showError, clearErrors, errorNotice, isVerificationError, codeOf } from "./lib/errors.js";
+import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.js";
+import { DebugEditor, collectDebug } from "./lib/debug.js";
+import { FilePicker, uploadFiles, largestFile } from "./lib/files.js";
+import { formatSize, formatTime, plural } from "./lib/format.js";
+import { validate, required, withFormDisabled } from "./lib/forms.js";
+import { rememberHead, applyHead } from "./lib/heads.js";
+import { mountThread } from "./lib/thread.js";
+import { kvGet, kvSet } from "./lib/store.js";
+
+initPage();
+
+const alerts = $("#alerts");
+const LIST_POLL_MS = 15_000;
+
+let client = null;
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], version: "" };
+let account = null; // AccountHandle
+let selectTab = () => {};
+
+// Per ticket: {summary, handle, subject, unread, error}
+const tickets = new Map();
+let seen = {}; // ticket id -> last seen seq (IndexedDB, per account)
+let removed = new Set(); // closed tickets taken off the list (IndexedDB, per account)
+let showRemoved = false;
+let openThread = null; // {id, thread}
+let listTimer = null;
+
+const debugEditor = new DebugEditor($("#debug-editor"), {
+  caption: "Debug data that will be sent with your next ticket",
+  onChange: updateDebugCount,
+});
+const picker = new FilePicker({ input: $("#files"), list: $("#file-list"), maxBytes: () => settings.max_attachment_bytes });
+
+function collect() {
+  debugEditor.set(collectDebug({ version: settings.version, account }));
+  updateDebugCount();
+}
+function updateDebugCount() {
+  $("#debug-count").textContent = `${plural(debugEditor.count(), "field", "fields")} will be sent.`;
+}
+$("#debug-recollect").addEventListener("click", () => {
+  collect();
+  announce("Debug data collected again.");
+});
+$("#go-debug").addEventListener("click", () => selectTab("tab-debug", { focus: true }));
+$("#write-first").addEventListener("click", () => selectTab("tab-new", { focus: true }));
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  settings = await loadSettings();
+  renderSupportInfo($("#support-info"), settings);
+  setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
+  $("#files-limit").textContent = `Up to ${formatSize(largestFile(settings.max_attachment_bytes))} per file.`;
+  selectTab = setupTabs($("#help-tabs"), (id) => {
+    if (id === "tab-debug" || id === "tab-new") updateDebugCount();
+  });
+  showSignedOut();
+  try {
+    client = await loadClient();
+  } catch (error) {
+    showError(alerts, error);
+  }
+}
+
+function showSignedOut() {
+  $("#signed-out").hidden = false;
+  $("#signed-in").hidden = true;
+  $("#user-box").hidden = true;
+  $("#page-title").textContent = "Support";
+}
+
+// ---------------------------------------------------------------- sign in / register
+
+$("#login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(alerts);
+  const username = $("#login-username");
+  const password = $("#login-password");
+  if (!validate([[username, required("your username")], [password, required("your password")]])) return;
+  if (!client) return;
+  await withFormDisabled($("#login-form"), async () => {
+    try {
+      const handle = await whileBusy($("#login-status"), "Deriving your keys from the password…", () => client.login(username.value.trim(), password.value));
+      password.value = "";
+      await signedIn(handle);
+    } catch (error) {
+      showError(alerts, error, { context: "not signed in" });
+    }
+  });
+});
+
+$("#register-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(alerts);
+  const username = $("#register-username");
+  const password = $("#register-password");
+  const again = $("#register-password2");
+  const ok = validate([
+    [username, (v) => (/^[A-Za-z0-9._-]{1,64}$/.test(v.trim()) ? null : "Choose a username of 1 to 64 letters, digits, dots, hyphens or underscores.")],
+    [password, (v) => (v.length >= 10 ? null : "Choose a password of at least 10 characters.")],
+    [again, (v) => (v === password.value ? null : "The two passwords differ.")],
+  ]);
+  if (!ok || !client) return;
+  await withFormDisabled($("#register-form"), async () => {
+    try {
+      const handle = await whileBusy($("#register-status"), "Creating your keys and protecting them with your password…", () =>
+        client.register(username.value.trim(), password.value),
+      );
+      password.value = "";
+      again.value = "";
+      await signedIn(handle);
+      announce("Your account was created.");
+    } catch (error) {
+      showError(alerts, error, { context: "no account was created" });
+    }
+  });
+});
+
+async function signedIn(handle) {
+  account = handle;
+  await applyHead(account);
+  seen = (await kvGet(`seen:${account.accountId}`).catch(() => null)) || {};
+  removed = new Set((await kvGet(`removed:${account.accountId}`).catch(() => null)) || []);
+  $("#signed-out").hidden = true;
+  $("#signed-in").hidden = false;
+  $("#user-box").hidden = false;
+  $("#user-name").textContent = `Signed in as ${account.username}`;
+  $("#page-title").textContent = "Your support";
+  $("#name").value = account.username;
+  collect();
+  selectTab("tab-tickets");
+  focusTarget($("#page-title"));
+  await loadTickets();
+  listTimer = setInterval(() => loadTickets({ quiet: true }), LIST_POLL_MS);
+}
+
+$("#sign-out").addEventListener("click", async () => {
+  if (account) {
+    try {
+      // Ends the session on the server and drops the keys of every handle of this sign-in.
+      await client.logout(account);
+    } catch {
+      // keys are dropped anyway; the session expires on its own
+    }
+  }
+  signOutLocally();
+  announce("Signed out.");
+  focusTarget($("#page-title"));
+});
+
+function signOutLocally() {
+  clearInterval(listTimer);
+  closeThread();
+  for (const t of tickets.values()) freeHandle(t);
+  tickets.clear();
+  replace($("#ticket-list"));
+  if (account) {
+    try {
+      account.free();
+    } catch {
+      // freed already
+    }
+  }
+  account = null;
+  picker.clear();
+  showSignedOut();
+}
+
+function handleError(error, context, region = alerts) {
+  const code = codeOf(error);
+  if (code === "server.unauthorized" || code === "account.signed_out") {
+    signOutLocally();
+  }
+  showError(region, error, { context });
+}
+
+function freeHandle(t) {
+  if (t.handle) {
+    try {
+      t.handle.free();
+    } catch {
+      // freed already
+    }
+    t.handle = null;
+  }
+}
+
+// ---------------------------------------------------------------- existing tickets
+
+async function saveSeen() {
+  if (account) await kvSet(`seen:${account.accountId}`, seen).catch(() => {});
+}
+async function saveRemoved() {
+  if (account) await kvSet(`removed:${account.accountId}`, [...removed]).catch(() => {});
+}
+
+function lastSeq(view) {
+  const last = view.messages[view.messages.length - 1];
+  return last ? last.seq : 0;
+}
+
+/** Opens (verifies and decrypts) a ticket, or refreshes it, and computes its unread count. */
+async function readTicket(t) {
+  if (!t.handle) {
+    t.handle = await client.openAccountTicket(account, t.summary.ticket_id);
+    t.view = await client.view(t.handle);
+  } else {
+    t.view = await client.refresh(t.handle);
+  }
+  const first = t.view.messages[0];
+  t.subject = (first && first.content && first.content.subject) || "";
+  t.opening = (first && first.content) || {};
+  t.unread = await client.unreadAnswers(t.handle, seen[t.summary.ticket_id] || 0);
+  t.error = null;
+}
+
+async function loadTickets({ quiet = false } = {}) {
+  if (!account || !client) return;
+  if (!quiet) $("#tickets-status").textContent = "Loading and verifying your tickets…";
+  let summaries;
+  try {
+    summaries = await client.accountTickets(account);
+  } catch (error) {
+    $("#tickets-status").textContent = "";
+    if (!quiet) handleError(error, "your tickets could not be listed");
+    else if (codeOf(error) === "server.unauthorized") handleError(error, "your session ended");
+    return;
+  }
+  for (const summary of summaries) {
+    let t = tickets.get(summary.ticket_id);
+    const changed = !t || t.summary.conversation_seq !== summary.conversation_seq || t.summary.closed !== summary.closed;
+    if (!t) {
+      t = { summary, handle: null, subject: "", unread: 0, error: null };
+      tickets.set(summary.ticket_id, t);
+    }
+    t.summary = summary;
+    // The open conversation follows itself; others are read again when the server says they changed.
+    if (changed && !(openThread && openThread.id === summary.ticket_id)) {
+      try {
+        await readTicket(t);
+      } catch (error) {
+        t.error = error;
+        if (!isVerificationError(error) && codeOf(error) === "server.unauthorized") return handleError(error, "your session ended");
+      }
+    }
+  }
+  await rememberHead(account);
+  $("#tickets-status").textContent = "";
+  renderTickets();
+}
+
+function renderTickets() {
+  const all = [...tickets.values()].sort((a, b) => b.summary.last_activity - a.summary.last_activity);
+  const isRemoved = (t) => removed.has(t.summary.ticket_id) && t.summary.closed;
+  const visible = all.filter((t) => showRemoved || !isRemoved(t));
+  replace($("#ticket-list"), visible.map((t) => ticketItem(t, isRemoved(t))));
+  $("#tickets-empty").hidden = all.length > 0;
+  if (all.length && !visible.length) {
+    $("#ticket-list").append(h("li", null, h("p", { class: "muted", text: "Every ticket is removed from the list." })));
+  }
+  const hiddenCount = all.filter(isRemoved).length;
+  const toggle = $("#show-removed");
+  toggle.hidden = hiddenCount === 0;
+  toggle.textContent = showRemoved ? "Hide removed tickets" : `Show ${plural(hiddenCount, "removed ticket", "removed tickets")}`;
+  const unread = all.reduce((sum, t) => sum + (t.error ? 0 : t.unread || 0), 0);
+  $("#unread-badge").hidden = unread === 0;
+  $("#unread-badge").textContent = String(unread);
+  $("#unread-text").textContent = unread ? `, ${plural(unread, "new answer", "new answers")}` : "";
+  document.title = unread ? `(${unread}) Support – Sealdesk` : "Support – Sealdesk";
+}
+
+$("#show-removed").addEventListener("click", () => {
+  showRemoved = !showRemoved;
+  renderTickets();
+  $("#show-removed").focus();
+});
+
+function ticketItem(t, isRemoved) {
+  const id = t.summary.ticket_id;
+  if (t.error) {
+    return h(
+      "li",
+      { class: "untrusted" },
+      h("div", { class: "summary" }, h("div", { class: "title", text: `Ticket ${id.slice(0, 8)}` }), errorNotice(t.error, { context: "this ticket" })),
+    );
+  }
+  const title = t.subject || `Ticket ${id.slice(0, 8)}`;
+  const closed = t.summary.closed;
+  return h(
+    "li",
+    null,
+    h(
+      "div",
+      { class: "summary" },
+      h("div", { class: "title" }, h("button", { type: "button", class: "link", "data-ticket": id, text: title, onclick: () => showThread(id) })),
+      h(
+        "div",
+        { class: "meta" },
+        h("span", { class: closed ? "chip closed" : "chip open", text: closed ? "Closed" : "Open" }),
+        t.unread ? h("span", { class: "badge", text: plural(t.unread, "new answer", "new answers") }) : null,
+        t.opening && t.opening.category ? h("span", { text: t.opening.category }) : null,
+        h("span", { text: `last activity ${formatTime(t.summary.last_activity)}` }),
+        isRemoved ? h("span", { class: "chip", text: "Removed from the list" }) : null,
+      ),
+    ),
+    h(
+      "div",
+      { class: "item-actions" },
+      closed
+        ? isRemoved
+          ? h("button", { type: "button", class: "secondary small", text: "Put back in the list", "aria-label": `Put ${title} back in the list`, onclick: () => setRemoved(id, false, title) })
+          : h("button", { type: "button", class: "secondary small", text: "Remove from list", "aria-label": `Remove ${title} from the list`, onclick: () => setRemoved(id, true, title) })
+        : h("button", { type: "button", class: "secondary small", text: "Close", "aria-label": `Close ${title}`, onclick: () => closeFromList(t, title) }),
+    ),
+  );
+}
+
+async function setRemoved(id, value, title) {
+  if (value) removed.add(id);
+  else removed.delete(id);
+  await saveRemoved();
+  renderTickets();
+  announce(value ? `${title} removed from the list. It stays on the server; “Show removed tickets” brings it back.` : `${title} is back in the list.`);
+  focusTarget($("#tickets-title"));
+}
+
+async function closeFromList(t, title) {
+  if (!window.confirm(`Close “${title}”? You can write again later to reopen it.`)) return;
+  clearErrors(alerts);
+  try {
+    await client.close(t.handle);
+    announce(`${title} closed.`);
+    await loadTickets({ quiet: true });
+    const again = $(`#ticket-list [data-ticket="${t.summary.ticket_id}"]`);
+    if (again) again.focus();
+  } catch (error) {
+    handleError(error, "the ticket was not closed");
+  }
+}
+
+// ---------------------------------------------------------------- one conversation
+
+function closeThread() {
+  if (openThread) {
+    openThread.thread.stop();
+    openThread = null;
+  }
+  $("#ticket-view").hidden = true;
+  $("#ticket-list-view").hidden = false;
+}
+
+async function showThread(id) {
+  const t = tickets.get(id);
+  if (!t || !t.handle) return;
+  clearErrors(alerts);
+  closeThread();
+  $("#ticket-list-view").hidden = true;
+  $("#ticket-view").hidden = false;
+  const title = t.subject || `Ticket ${id.slice(0, 8)}`;
+  $("#ticket-title").textContent = title;
+  replace(
+    $("#ticket-meta"),
+    h(
+      "p",
+      { class: "small muted" },
+      t.opening && t.opening.category ? `Category: ${t.opening.category}. ` : "",
+      t.opening && t.opening.urgent ? h("span", { class: "chip urgent", text: "Urgent" }) : "",
+    ),
+  );
+  let view;
+  try {
+    view = await client.refresh(t.handle);
+  } catch (error) {
+    replace($("#ticket-thread"), errorNotice(error, { context: "this conversation" }));
+    focusTarget($("#ticket-title"));
+    return;
+  }
+  const thread = mountThread($("#ticket-thread"), {
+    client,
+    handle: t.handle,
+    view,
+    settings,
+    headingLevel: "h3",
+    onBroken: (error) => {
+      $("#ticket-meta").replaceChildren();
+      $("#ticket-title").textContent = "This ticket does not verify";
+      t.error = error;
+    },
+    onView: (v) => {
+      t.view = v;
+      t.summary = { ...t.summary, closed: v.closed };
+      seen[id] = lastSeq(v);
+      t.unread = 0;
+      saveSeen();
+      renderTickets();
+    },
+  });
+  openThread = { id, thread };
+  focusTarget($("#ticket-title"));
+}
+
+$("#back-to-list").addEventListener("click", async () => {
+  const id = openThread && openThread.id;
+  closeThread();
+  await loadTickets({ quiet: true });
+  const button = id && $(`#ticket-list [data-ticket="${id}"]`);
+  if (button) button.focus();
+  else focusTarget($("#tickets-title"));
+});
+
+// ---------------------------------------------------------------- new ticket
+
+$("#new-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(alerts);
+  if (!account) return;
+  const ok = validate([
+    [$("#subject"), required("a subject")],
+    [$("#message"), required("your message")],
+  ]);
+  if (!ok) return;
+  if (picker.hasTooLarge()) {
+    $("#files").focus();
+    replace($("#new-status"), h("p", { class: "field-error", text: "Some files are too large. Remove them before sending." }));
+    return;
+  }
+  $("#new-status").replaceChildren();
+  const opening = {
+    subject: $("#subject").value.trim(),
+    text: $("#message").value,
+    category: $("#category").value || undefined,
+    name: $("#name").value.trim() || undefined,
+    urgent: $("#urgent").checked,
+  };
+  if ($("#debug-include").checked) {
+    const debug = debugEditor.values();
+    if (debug) opening.debug = debug;
+  }
+  const files = picker.files();
+  let created;
+  await withFormDisabled($("#new-form"), async () => {
+    try {
+      created = await whileBusy($("#new-status"), "Checking the administrators' keys, encrypting and sending…", () =>
+        client.createAccountTicket(account, JSON.stringify(opening)),
+      );
+      await rememberHead(account);
+      if (files.length) await uploadFiles(client, created.handle, files, $("#new-status"));
+    } catch (error) {
+      if (created) showError(alerts, error, { context: "the ticket was sent, but a file was not attached" });
+      else handleError(error, "the ticket was not sent");
+    }
+  });
+  if (!created) return;
+  // The new ticket joins the list with the handle that created it.
+  const t = { summary: { ticket_id: created.ticket_id, closed: false, answered: false, created_at: 0, last_activity: Math.floor(Date.now() / 1000), conversation_seq: 0 }, handle: created.handle, subject: opening.subject, opening, unread: 0, error: null };
+  tickets.set(created.ticket_id, t);
+  for (const id of ["#subject", "#message"]) $(id).value = "";
+  $("#urgent").checked = false;
+  picker.clear();
+  collect();
+  selectTab("tab-tickets");
+  announce("Your ticket was sent.");
+  await showThread(created.ticket_id);
+});
+
+start();

@@ -1,0 +1,64 @@
+// Accessible form validation: a message under the field, aria-invalid, aria-describedby,
+// and focus on the first field in error.
+
+import { h } from "./dom.js";
+
+export function setFieldError(input, message) {
+  clearFieldError(input);
+  const id = `${input.id}-error`;
+  const error = h("p", { class: "field-error", id, text: message });
+  input.setAttribute("aria-invalid", "true");
+  const describedBy = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  input.setAttribute("aria-describedby", [...describedBy, id].join(" "));
+  input.insertAdjacentElement("afterend", error);
+}
+
+export function clearFieldError(input) {
+  const id = `${input.id}-error`;
+  const existing = document.getElementById(id);
+  if (existing) existing.remove();
+  input.removeAttribute("aria-invalid");
+  const describedBy = (input.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id);
+  if (describedBy.length) input.setAttribute("aria-describedby", describedBy.join(" "));
+  else input.removeAttribute("aria-describedby");
+}
+
+/**
+ * Runs checks [[input, test(value) -> message or null], ...]; shows the messages, focuses
+ * the first field in error, and returns whether everything passed.
+ */
+export function validate(checks) {
+  let first = null;
+  for (const [input, test] of checks) {
+    const message = test(input.type === "checkbox" ? input.checked : input.value);
+    if (message) {
+      setFieldError(input, message);
+      if (!first) first = input;
+    } else {
+      clearFieldError(input);
+    }
+  }
+  if (first) first.focus();
+  return !first;
+}
+
+export const required = (what) => (value) => (String(value).trim() ? null : `Enter ${what}.`);
+
+export function emailCheck(value) {
+  const v = String(value).trim();
+  if (!v) return null;
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? null : "Enter an email address like name@example.org, or leave it empty.";
+}
+
+/** Disables every control of a form while work runs (and restores them). */
+export async function withFormDisabled(form, work) {
+  const controls = [...form.elements].filter((el) => !el.disabled);
+  for (const el of controls) el.disabled = true;
+  form.setAttribute("aria-busy", "true");
+  try {
+    return await work();
+  } finally {
+    for (const el of controls) el.disabled = false;
+    form.removeAttribute("aria-busy");
+  }
+}

@@ -1,0 +1,221 @@
+// /help/ticket/new: an anonymous ticket. After sending, the private link is shown with copy,
+// save and download actions; the tickets this browser holds are listed.
+
+import { $, h, replace, initPage, focusTarget, announce, whileBusy } from "./lib/dom.js";
+import { loadClient } from "./lib/wasm.js";
+import { showError, clearErrors } from "./lib/errors.js";
+import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.js";
+import { DebugEditor, collectDebug } from "./lib/debug.js";
+import { FilePicker, uploadFiles, largestFile } from "./lib/files.js";
+import { formatSize, formatTime } from "./lib/format.js";
+import { validate, required, emailCheck, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { loadHead, rememberHead } from "./lib/heads.js";
+import { linkBox } from "./lib/linkbox.js";
+import { savedTickets, forgetTicket } from "./lib/store.js";
+
+initPage();
+
+const alerts = $("#alerts");
+const form = $("#ticket-form");
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [] };
+const createdHere = []; // {ticket_id, link, subject, created_at}: this page only, not stored
+
+const picker = new FilePicker({
+  input: $("#files"),
+  list: $("#file-list"),
+  maxBytes: () => settings.max_attachment_bytes,
+});
+
+const debugEditor = new DebugEditor($("#debug-editor"), { caption: "Technical details that will be sent if you tick the box" });
+const refreshDebug = () => debugEditor.set(collectDebug({ version: settings.version }));
+$("#debug-recollect").addEventListener("click", () => {
+  refreshDebug();
+  announce("Technical details collected again.");
+});
+
+// The module loads while the person writes.
+const clientReady = loadClient();
+clientReady.catch((error) => showError(alerts, error));
+
+loadSettings().then((loaded) => {
+  settings = loaded;
+  renderSupportInfo($("#support-info"), settings);
+  setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
+  $("#files-limit").textContent = `Up to ${formatSize(largestFile(settings.max_attachment_bytes))} per file.`;
+  refreshDebug();
+});
+refreshDebug();
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(alerts);
+  const ok = validate([
+    [$("#email"), emailCheck],
+    [$("#subject"), required("a subject")],
+    [$("#message"), required("your message")],
+  ]);
+  if (!ok) return;
+  if (picker.hasTooLarge()) {
+    $("#files").focus();
+    announce("Some files are too large. Remove them before sending.");
+    replace($("#send-status"), h("p", { class: "field-error", text: "Some files are too large. Remove them (or choose smaller ones) before sending." }));
+    return;
+  }
+  $("#send-status").replaceChildren();
+
+  const opening = {
+    subject: $("#subject").value.trim(),
+    text: $("#message").value,
+    category: $("#category").value || undefined,
+    name: $("#name").value.trim() || undefined,
+    email: $("#email").value.trim() || undefined,
+    urgent: $("#urgent").checked,
+  };
+  if ($("#debug-include").checked) {
+    const debug = debugEditor.values();
+    if (debug) opening.debug = debug;
+  }
+  const files = picker.files();
+
+  let created;
+  await withFormDisabled(form, async () => {
+    try {
+      const client = await clientReady;
+      const pinned = await loadHead();
+      created = await whileBusy($("#send-status"), "Checking the administrators' keys, encrypting and sending…", () =>
+        client.createTicket(JSON.stringify(opening), pinned),
+      );
+      await rememberHead(created.handle);
+    } catch (error) {
+      showError(alerts, error, { context: "the ticket was not sent" });
+    }
+  });
+  if (!created) return;
+
+  // The link comes first: it must not be lost if an upload fails afterwards.
+  const record = { ticket_id: created.ticket_id, link: created.link, subject: opening.subject, created_at: Date.now() };
+  createdHere.push(record);
+  form.hidden = true;
+  const body = $("#created-body");
+  const uploads = h("div");
+  replace(
+    body,
+    h("p", { class: "notice ok", text: "Your ticket is encrypted and stored. The support team sees it in their inbox." }),
+    linkBox({ link: created.link, ticketId: created.ticket_id, subject: opening.subject }),
+    uploads,
+    h("p", null, h("a", { href: "/help/ticket/new", text: "Write another ticket" })),
+  );
+  $("#created").hidden = false;
+  focusTarget($("#created-title"));
+  renderSaved();
+
+  if (files.length) {
+    const client = await clientReady;
+    try {
+      await uploadFiles(client, created.handle, files, uploads);
+      uploads.append(h("p", { class: "notice ok", role: "status", text: `${files.length} file${files.length === 1 ? "" : "s"} attached.` }));
+    } catch (error) {
+      const region = h("div", { role: "alert" });
+      uploads.append(region);
+      showError(region, error, { context: "a file was not attached; you can attach it again in the conversation" });
+    }
+    picker.clear();
+  }
+  created.handle.free();
+});
+
+// ---- the tickets this browser holds ----
+
+async function renderSaved() {
+  let saved = [];
+  try {
+    saved = await savedTickets();
+  } catch {
+    saved = [];
+  }
+  const savedIds = new Set(saved.map((t) => t.ticket_id));
+  const unsaved = createdHere.filter((t) => !savedIds.has(t.ticket_id));
+  const list = $("#saved-list");
+  const items = [
+    ...unsaved.map((t) => ({ ...t, saved: false })),
+    ...saved.map((t) => ({ ...t, saved: true })),
+  ];
+  replace(
+    list,
+    items.map((t) => {
+      const title = t.subject || `Ticket ${t.ticket_id.slice(0, 8)}`;
+      return h(
+        "li",
+        null,
+        h(
+          "div",
+          { class: "summary" },
+          h("div", { class: "title" }, h("a", { href: t.link, text: title })),
+          h(
+            "div",
+            { class: "meta" },
+            t.saved
+              ? h("span", { text: `Saved ${formatTime(Math.floor(t.saved_at / 1000))}` })
+              : h("span", { class: "chip", text: "Not saved: copy or save its link" }),
+          ),
+        ),
+        t.saved
+          ? h(
+              "div",
+              { class: "item-actions" },
+              h("button", {
+                type: "button",
+                class: "secondary small",
+                text: "Forget",
+                "aria-label": `Forget ${title} in this browser`,
+                onclick: async () => {
+                  if (!window.confirm(`Forget “${title}” in this browser? Without its link you cannot open it again.`)) return;
+                  await forgetTicket(t.ticket_id).catch(() => {});
+                  announce(`${title} forgotten in this browser.`);
+                  await renderSaved();
+                  $("#saved-title").focus();
+                },
+              }),
+            )
+          : null,
+      );
+    }),
+  );
+  $("#saved-empty").hidden = items.length > 0;
+}
+$("#saved-title").setAttribute("tabindex", "-1");
+document.addEventListener("sealdesk:saved-tickets", renderSaved);
+renderSaved();
+
+// ---- open a ticket from a pasted link (this instance's links only) ----
+
+function openPasted() {
+  const input = $("#open-link");
+  const value = input.value.trim();
+  let url;
+  try {
+    url = new URL(value, window.location.origin);
+  } catch {
+    url = null;
+  }
+  const valid =
+    url &&
+    url.origin === window.location.origin &&
+    /^\/help\/ticket\/[0-9a-fA-F]{32}\/?$/.test(url.pathname) &&
+    url.hash.length > 1;
+  if (!valid) {
+    announce("That is not a ticket link of this support desk.");
+    setFieldError(input, "Paste the whole link of a ticket of this support desk, including the part after #.");
+    input.focus();
+    return;
+  }
+  clearFieldError(input);
+  window.location.assign(url.pathname + url.hash);
+}
+$("#open-link-go").addEventListener("click", openPasted);
+$("#open-link").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    openPasted();
+  }
+});

@@ -1,0 +1,124 @@
+// /help/ticket/{id}#{secret}: the conversation of an anonymous ticket. The secret stays in
+// the fragment (never sent to the server); the module derives the keys and the access token
+// from it.
+
+import { $, h, replace, initPage, whileBusy, focusTarget } from "./lib/dom.js";
+import { loadClient } from "./lib/wasm.js";
+import { showError, errorNotice, isVerificationError } from "./lib/errors.js";
+import { loadSettings } from "./lib/settings.js";
+import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
+import { mountThread } from "./lib/thread.js";
+import { linkBox } from "./lib/linkbox.js";
+import { updateSavedTicket } from "./lib/store.js";
+
+initPage();
+
+const alerts = $("#alerts");
+
+async function main() {
+  const link = window.location.pathname + window.location.hash;
+  if (window.location.hash.length < 2) {
+    replace(
+      alerts,
+      h(
+        "div",
+        { class: "notice error" },
+        h("p", { class: "title", text: "This link is incomplete" }),
+        h("p", { text: "A ticket link ends with a # and a long secret. Without it the ticket cannot be opened. Copy the whole link again." }),
+      ),
+    );
+    return;
+  }
+  let client;
+  let handle;
+  let view;
+  try {
+    client = await loadClient();
+    const pinned = await loadHead();
+    handle = await whileBusy($("#loading"), "Deriving the ticket's keys from the link and verifying the conversation…", () =>
+      client.openTicket(window.location.href, pinned),
+    );
+    await rememberHead(handle);
+    view = await client.view(handle);
+  } catch (error) {
+    showError(alerts, error, { context: "the ticket could not be opened", scroll: false });
+    if (error && /^directory\.(rollback|fork)$/.test(error.code)) offerForget();
+    document.title = "Ticket could not be opened – Sealdesk";
+    focusTarget($("#page-title"));
+    return;
+  }
+
+  const ticketId = view.ticket_id;
+  const first = view.messages[0];
+  const subject = (first && first.content && first.content.subject) || `Ticket ${ticketId.slice(0, 8)}`;
+  $("#page-title").textContent = subject;
+  document.title = `${subject} – Sealdesk`;
+  const opening = (first && first.content) || {};
+  const meta = $("#ticket-meta");
+  const renderMeta = (v) =>
+    replace(
+      meta,
+      h(
+        "p",
+        { class: "muted small" },
+        h("span", { class: v.closed ? "chip closed" : "chip open", text: v.closed ? "Closed" : "Open" }),
+        opening.category ? ` Category: ${opening.category}.` : "",
+        opening.urgent ? " " : "",
+        opening.urgent ? h("span", { class: "chip urgent", text: "Urgent" }) : "",
+      ),
+    );
+
+
+  const settings = await loadSettings();
+  mountThread($("#thread"), {
+    client,
+    handle,
+    view,
+    settings,
+    onBroken: () => {
+      meta.replaceChildren();
+      $("#page-title").textContent = "This ticket does not verify";
+      document.title = "Ticket does not verify – Sealdesk";
+    },
+    onView: (v) => {
+      renderMeta(v);
+      // Only a ticket the person saved keeps anything in this browser.
+      updateSavedTicket(ticketId, { last_seen: (v.messages[v.messages.length - 1] || { seq: 0 }).seq, subject }).catch(() => {});
+    },
+  });
+
+  replace(
+    $("#link-actions"),
+    h(
+      "details",
+      { class: "card" },
+      h("summary", { text: "Your private link: copy, save or download" }),
+      linkBox({ link, ticketId, subject, heading: "Keep this link", headingLevel: "h2", showOpen: false }),
+    ),
+  );
+}
+
+function offerForget() {
+  alerts.append(
+    h(
+      "details",
+      { class: "card" },
+      h("summary", { text: "The administrators told me the support desk was set up again" }),
+      h("p", { text: "Only if you know for certain that the support desk was reinstalled: this browser can forget the list of administrators it remembered, and trust the one the server sends now. If you are not sure, do not do this: ask the administrators through another channel first." }),
+      h("button", {
+        type: "button",
+        class: "danger",
+        text: "Forget the remembered administrators",
+        onclick: async () => {
+          await forgetHead();
+          window.location.reload();
+        },
+      }),
+    ),
+  );
+}
+
+main().catch((error) => {
+  alerts.replaceChildren(errorNotice(error));
+  if (isVerificationError(error)) $("#thread").replaceChildren();
+});
