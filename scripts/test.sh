@@ -3,10 +3,11 @@
 #   scripts/test.sh
 # Installs what is missing (scripts/lib.sh: wasm target, rustfmt/clippy, wasm-bindgen-cli
 # at the version pinned by Cargo.lock, Debian chromium + chromium-driver, node + npm and
-# the npm packages of tools/), builds the web package (scripts/build-web.sh), then runs
-# rustfmt, clippy, the native tests, the embedded web files' tests, the crypto and client
-# crates' wasm tests in headless Chromium and the independent vector check. Idempotent: a
-# second run installs nothing and reuses target/.
+# the npm packages of tools/ and tests/browser/), builds the web package
+# (scripts/build-web.sh), then runs rustfmt, clippy, the native tests, the embedded web files'
+# tests, the crypto and client crates' wasm tests in headless Chromium, the independent
+# vector check and the browser suite (tests/browser: node --test, playwright-core, axe-core).
+# Idempotent: a second run installs nothing and reuses target/.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -33,7 +34,7 @@ scripts/build-web.sh
 
 # --- checks ----------------------------------------------------------------------
 LOG="$(mktemp)"
-trap 'rm -f "$LOG" "$LOG.independent"' EXIT
+trap 'rm -f "$LOG" "$LOG.independent" "$LOG.browser"' EXIT
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
@@ -68,6 +69,17 @@ fi
 "$VENV/bin/python" spec/independent/check_vectors.py | tee "$LOG.independent" | tail -n 1
 tail -n 1 "$LOG.independent" | grep -q ' 0 failed$' || die "independent vector check failed"
 
+say "browser suite (tests/browser): the real server and Debian's Chromium driven by playwright-core"
+# npm ci when tests/browser/node_modules is missing or package-lock.json changed.
+ensure_npm_packages "$ROOT/tests/browser"
+# The suite starts target/debug/sealdesk (built by the tests above; a no-op then) serving web/.
+cargo build --quiet -p sealdesk-server
+# Readable output here; a TAP copy whose closing counts join the totals below.
+node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$LOG.browser" \
+    tests/browser/
+
 read -r passed failed ignored < <(awk '
     /^test result: / {
         for (i = 1; i <= NF; i++) {
@@ -78,6 +90,16 @@ read -r passed failed ignored < <(awk '
     }
     END { print p + 0, f + 0, g + 0 }
 ' "$LOG")
+# node --test's TAP summary: "# pass N", "# fail N", "# skipped N".
+read -r b_passed b_failed b_skipped < <(awk '
+    /^# pass /    { p = $3 }
+    /^# fail /    { f = $3 }
+    /^# skipped / { s = $3 }
+    END { print p + 0, f + 0, s + 0 }
+' "$LOG.browser")
+passed=$((passed + b_passed))
+failed=$((failed + b_failed))
+ignored=$((ignored + b_skipped))
 
-say "all checks passed: web package, fmt, clippy, native tests, embedded web files, wasm tests in headless Chromium, independent vector check ($((SECONDS - START))s)"
+say "all checks passed: web package, fmt, clippy, native tests, embedded web files, wasm tests in headless Chromium, independent vector check, browser suite ($((SECONDS - START))s)"
 echo "tests: $passed passed, $failed failed, $ignored skipped"

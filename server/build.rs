@@ -1,6 +1,6 @@
 //! With the `embed-web` feature, the web folder is compiled into the binary: rebuild when a
-//! file in it is added, changed or removed, and refuse to build without the WebAssembly
-//! module (`scripts/build-web.sh` writes it to `web/pkg/`).
+//! file in it is added, changed or removed, and refuse to build without both WebAssembly
+//! packages (`scripts/build-web.sh` writes them to `web/pkg/full/` and `web/pkg/reporter/`).
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -11,12 +11,17 @@ fn main() {
     // A directory is scanned as a whole: a new file counts too (rust-embed's
     // include_bytes! only tracks the files that existed at the last build).
     println!("cargo::rerun-if-changed={}", web.display());
-    let module = web.join("pkg/sealdesk_client_bg.wasm");
-    if !module.is_file() {
-        println!(
-            "cargo::error=the `embed-web` feature embeds web/, but {} is missing: run \
-             scripts/build-web.sh first",
-            module.display()
-        );
+    // The full module (the support tab, the panel) and the reporter's (the anonymous pages).
+    for package in ["full", "reporter"] {
+        for file in ["sealdesk_client_bg.wasm", "sealdesk_client.js"] {
+            let path = web.join("pkg").join(package).join(file);
+            if !path.is_file() {
+                println!(
+                    "cargo::error=the `embed-web` feature embeds web/, but {} is missing: run \
+                     scripts/build-web.sh first",
+                    path.display()
+                );
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The web front end's files: from the web folder on disk, or from inside the binary.
 //!
 //! A binary built with the `embed-web` feature (the release build of `scripts/serve.sh`)
-//! carries the web folder (`web/`, with the module `scripts/build-web.sh` writes to `web/pkg/`)
+//! carries the web folder (`web/`, with the modules `scripts/build-web.sh` writes to `web/pkg/`)
 //! and serves that copy, so a self-hoster needs only the binary; it reads `web_dir` only when
 //! the option is set explicitly (configuration file or `SEALDESK_WEB_DIR`). Without the
 //! feature, `web_dir` is served from disk if it exists, and only the API otherwise.
@@ -163,7 +163,7 @@ mod embedded {
     #[derive(RustEmbed)]
     #[folder = "../web/"]
     #[exclude = "*.d.ts"]
-    #[exclude = "pkg/package.json"]
+    #[exclude = "pkg/**/package.json"]
     #[exclude = "**/.*"]
     struct Assets;
 
@@ -231,11 +231,14 @@ mod embedded {
 
         #[tokio::test]
         async fn serves_the_module_with_its_type_and_etag() {
-            let module = "pkg/sealdesk_client_bg.wasm";
-            assert!(
-                Assets::get(module).is_some(),
-                "web/pkg is missing: run scripts/build-web.sh"
-            );
+            for package in ["full", "reporter"] {
+                assert!(
+                    Assets::get(&format!("pkg/{package}/sealdesk_client_bg.wasm")).is_some()
+                        && Assets::get(&format!("pkg/{package}/sealdesk_client.js")).is_some(),
+                    "web/pkg/{package} is missing: run scripts/build-web.sh"
+                );
+            }
+            let module = "pkg/reporter/sealdesk_client_bg.wasm";
             let response = get(&format!("/{module}"), HeaderMap::new()).await;
             assert_eq!(response.status(), StatusCode::OK);
             let headers = response.headers().clone();
@@ -249,7 +252,7 @@ mod embedded {
             let again = get(&format!("/{module}"), conditional).await;
             assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
-            let script = get("/pkg/sealdesk_client.js", HeaderMap::new()).await;
+            let script = get("/pkg/full/sealdesk_client.js", HeaderMap::new()).await;
             assert_eq!(
                 script.headers()[header::CONTENT_TYPE],
                 "text/javascript; charset=utf-8"
@@ -259,8 +262,9 @@ mod embedded {
         #[tokio::test]
         async fn refuses_what_is_not_a_served_file() {
             for path in [
-                "/pkg/sealdesk_client.d.ts",
-                "/pkg/sealdesk_client_bg.wasm.d.ts",
+                "/pkg/full/sealdesk_client.d.ts",
+                "/pkg/reporter/sealdesk_client_bg.wasm.d.ts",
+                "/pkg/sealdesk_client.js",
                 "/.gitignore",
                 "/pkg/../../Cargo.toml",
                 "/pkg/%2e%2e/%2e%2e/Cargo.toml",
@@ -271,7 +275,7 @@ mod embedded {
             }
             let post = respond(
                 Method::POST,
-                Uri::from_static("/pkg/sealdesk_client.js"),
+                Uri::from_static("/pkg/full/sealdesk_client.js"),
                 HeaderMap::new(),
             )
             .await;
@@ -287,7 +291,7 @@ mod tests {
     #[test]
     fn types_by_extension() {
         assert_eq!(
-            content_type("pkg/sealdesk_client_bg.wasm"),
+            content_type("pkg/full/sealdesk_client_bg.wasm"),
             "application/wasm"
         );
         assert_eq!(content_type("js/app.js"), "text/javascript; charset=utf-8");
@@ -305,8 +309,8 @@ mod tests {
         assert_eq!(relative_path("/help.html").as_deref(), Some("help.html"));
         assert_eq!(relative_path("/docs/").as_deref(), Some("docs/index.html"));
         assert_eq!(
-            relative_path("/pkg/sealdesk_client_bg.wasm").as_deref(),
-            Some("pkg/sealdesk_client_bg.wasm")
+            relative_path("/pkg/full/sealdesk_client_bg.wasm").as_deref(),
+            Some("pkg/full/sealdesk_client_bg.wasm")
         );
         assert_eq!(relative_path("/a%20b.css").as_deref(), Some("a b.css"));
         for bad in [

@@ -69,6 +69,12 @@ async function start() {
   }
 }
 
+/** The module, waited for when a form is sent before it finished loading. */
+async function moduleReady() {
+  if (!client) client = await loadClient();
+  return client;
+}
+
 function showSignedOut() {
   $("#signed-out").hidden = false;
   $("#signed-in").hidden = true;
@@ -84,9 +90,9 @@ $("#login-form").addEventListener("submit", async (event) => {
   const username = $("#login-username");
   const password = $("#login-password");
   if (!validate([[username, required("your username")], [password, required("your password")]])) return;
-  if (!client) return;
   await withFormDisabled($("#login-form"), async () => {
     try {
+      await moduleReady();
       const handle = await whileBusy($("#login-status"), "Deriving your keys from the password…", () => client.login(username.value.trim(), password.value));
       password.value = "";
       await signedIn(handle);
@@ -107,9 +113,10 @@ $("#register-form").addEventListener("submit", async (event) => {
     [password, (v) => (v.length >= 10 ? null : "Choose a password of at least 10 characters.")],
     [again, (v) => (v === password.value ? null : "The two passwords differ.")],
   ]);
-  if (!ok || !client) return;
+  if (!ok) return;
   await withFormDisabled($("#register-form"), async () => {
     try {
+      await moduleReady();
       const handle = await whileBusy($("#register-status"), "Creating your keys and protecting them with your password…", () =>
         client.register(username.value.trim(), password.value),
       );

@@ -34,7 +34,7 @@ $("#debug-recollect").addEventListener("click", () => {
 });
 
 // The module loads while the person writes.
-const clientReady = loadClient();
+const clientReady = loadClient("reporter");
 clientReady.catch((error) => showError(alerts, error));
 
 loadSettings().then((loaded) => {

@@ -33,7 +33,7 @@ async function main() {
   let handle;
   let view;
   try {
-    client = await loadClient();
+    client = await loadClient("reporter");
     const pinned = await loadHead();
     handle = await whileBusy($("#loading"), "Deriving the ticket's keys from the link and verifying the conversation…", () =>
       client.openTicket(window.location.href, pinned),

@@ -1,8 +1,11 @@
 //! The browser part: `fetch`, promises, JavaScript errors, the lock that orders a handle's
 //! operations, event streams, and the exports ([`ticket`]: the ticket handle of all three
-//! roles; [`account`]: the support tab; [`admin`]: the panel).
+//! roles; [`account`]: the support tab; [`admin`]: the panel). Without the `panel` feature
+//! (the reporter's module) only the anonymous reporter's exports are built.
 
+#[cfg(feature = "panel")]
 mod account;
+#[cfg(feature = "panel")]
 mod admin;
 mod ticket;
 
@@ -21,7 +24,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::{Headers, ReadableStreamDefaultReader, RequestInit};
 
+#[cfg(feature = "panel")]
 pub use self::account::*;
+#[cfg(feature = "panel")]
 pub use self::admin::*;
 pub use self::ticket::*;
 use super::input::{DirectoryPin, head_json, parse_head};

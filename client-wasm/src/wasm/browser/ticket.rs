@@ -13,22 +13,27 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use web_sys::ReadableStreamDefaultReader;
 
+#[cfg(feature = "panel")]
 use super::account::{Core, signed_out};
 use super::{
     FetchTransport, Lock, export_pin, import_pin, listen_stream, now_seconds, promise, sleep,
     stop_stream, to_js, verify_directory, whole_number,
 };
+#[cfg(feature = "panel")]
 use crate::account::AccountTicket;
+#[cfg(feature = "panel")]
 use crate::admin::AdminTicket;
 use crate::attachments::{Uploader, download_to_vec, reporter_bearer};
 use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
 use crate::reporter::{ReporterTicket, Shown};
-use crate::wasm::input::{
-    DirectoryPin, invalid, parse_head, parse_key_id, parse_link, parse_opening,
-};
-use crate::wasm::views::{admin_ticket_view, conversation_view, ticket_view, unread_answers};
+#[cfg(feature = "panel")]
+use crate::wasm::input::parse_key_id;
+use crate::wasm::input::{DirectoryPin, invalid, parse_head, parse_link, parse_opening};
+#[cfg(feature = "panel")]
+use crate::wasm::views::{admin_ticket_view, conversation_view};
+use crate::wasm::views::{ticket_view, unread_answers};
 
 /// What a ticket handle holds while no operation runs.
 // One per handle, moved only when the account signs out: boxing would buy nothing.
@@ -40,10 +45,13 @@ pub(crate) enum TicketState {
         ticket: ReporterTicket,
     },
     /// An account's own ticket.
+    #[cfg(feature = "panel")]
     Account(AccountTicket),
     /// A ticket as an administrator reads it.
+    #[cfg(feature = "panel")]
     Admin(AdminTicket),
     /// The account signed out: its keys of this ticket are gone.
+    #[cfg(feature = "panel")]
     Ended,
 }
 
@@ -51,8 +59,11 @@ impl TicketState {
     fn messages(&self) -> Result<&[Shown]> {
         match self {
             TicketState::Reporter { ticket, .. } => Ok(&ticket.messages),
+            #[cfg(feature = "panel")]
             TicketState::Account(ticket) => Ok(&ticket.messages),
+            #[cfg(feature = "panel")]
             TicketState::Admin(ticket) => Ok(&ticket.messages),
+            #[cfg(feature = "panel")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -61,12 +72,23 @@ impl TicketState {
     fn view(&self) -> Result<Value> {
         Ok(match self {
             TicketState::Reporter { ticket, .. } => ticket_view(ticket),
+            #[cfg(feature = "panel")]
             TicketState::Account(ticket) => {
                 conversation_view(ticket.ticket_id(), ticket.is_closed(), &ticket.messages)
             }
+            #[cfg(feature = "panel")]
             TicketState::Admin(ticket) => admin_ticket_view(ticket),
+            #[cfg(feature = "panel")]
             TicketState::Ended => return Err(signed_out()),
         })
+    }
+
+    /// Whether this is an administrator's ticket (`note`, `reopen`, `assign`, named replies).
+    fn is_admin(&self) -> bool {
+        #[cfg(feature = "panel")]
+        return matches!(self, TicketState::Admin(_));
+        #[cfg(not(feature = "panel"))]
+        return false;
     }
 }
 
@@ -75,6 +97,7 @@ pub(crate) enum Owner {
     /// An anonymous ticket keeps its own pin.
     Reporter(RefCell<DirectoryPin>),
     /// An account's or administrator's ticket shares the account's.
+    #[cfg(feature = "panel")]
     Account(Rc<Core>),
 }
 
@@ -94,10 +117,12 @@ impl TicketInner {
     fn pin(&self) -> &RefCell<DirectoryPin> {
         match &self.owner {
             Owner::Reporter(pin) => pin,
+            #[cfg(feature = "panel")]
             Owner::Account(core) => &core.pin,
         }
     }
 
+    #[cfg(feature = "panel")]
     fn core(&self) -> Result<&Rc<Core>> {
         match &self.owner {
             Owner::Account(core) => Ok(core),
@@ -118,6 +143,7 @@ impl TicketInner {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.refresh(transport, directory).await
             }
+            #[cfg(feature = "panel")]
             TicketState::Account(ticket) => {
                 let core = self.core()?;
                 let role = core.state.acquire().await;
@@ -125,6 +151,7 @@ impl TicketInner {
                 let directory = verify_directory(transport, &core.pin).await?;
                 ticket.refresh(transport, account, &directory).await
             }
+            #[cfg(feature = "panel")]
             TicketState::Admin(ticket) => {
                 let core = self.core()?;
                 let mut role = core.state.acquire().await;
@@ -133,6 +160,7 @@ impl TicketInner {
                 core.pin.borrow_mut().accept(admin.directory())?;
                 Ok(added)
             }
+            #[cfg(feature = "panel")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -147,6 +175,7 @@ impl TicketInner {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.send(transport, directory, content, &mut rng).await
             }
+            #[cfg(feature = "panel")]
             TicketState::Account(ticket) => {
                 let core = self.core()?;
                 let role = core.state.acquire().await;
@@ -156,6 +185,7 @@ impl TicketInner {
                     .send(transport, account, &directory, content, &mut rng)
                     .await
             }
+            #[cfg(feature = "panel")]
             TicketState::Admin(ticket) => {
                 let core = self.core()?;
                 let mut role = core.state.acquire().await;
@@ -163,6 +193,7 @@ impl TicketInner {
                 admin.send(transport, ticket, content, &mut rng).await?;
                 core.pin.borrow_mut().accept(admin.directory())
             }
+            #[cfg(feature = "panel")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -198,6 +229,7 @@ impl TicketHandle {
 
     /// A ticket read with `core`'s session (`bearer`); registered with the account so that
     /// signing out ends it.
+    #[cfg(feature = "panel")]
     pub(crate) fn of_account(
         core: &Rc<Core>,
         ticket_id: TicketId,
@@ -344,7 +376,7 @@ pub fn reply(handle: &TicketHandle, text: String, author: Option<String>) -> Pro
     promise(async move {
         let mut state = inner.state.acquire().await;
         let text = text_content(text, author)?;
-        if text.author.is_some() && !matches!(*state, TicketState::Admin(_)) {
+        if text.author.is_some() && !state.is_admin() {
             return Err(invalid("Only administrators sign replies with a name."));
         }
         inner.send(&mut state, Content::Message(text)).await?;
@@ -359,6 +391,7 @@ pub fn close(handle: &TicketHandle) -> Promise {
 }
 
 /// Reopens a closed ticket (administrators). Resolves to the view.
+#[cfg(feature = "panel")]
 #[wasm_bindgen]
 pub fn reopen(handle: &TicketHandle) -> Promise {
     status_change(handle, true)
@@ -373,7 +406,7 @@ fn status_change(handle: &TicketHandle, reopen: bool) -> Promise {
             author: None,
         };
         let content = if reopen {
-            if !matches!(*state, TicketState::Admin(_)) {
+            if !state.is_admin() {
                 return Err(admin_only());
             }
             Content::Reopen(change)
@@ -387,12 +420,13 @@ fn status_change(handle: &TicketHandle, reopen: bool) -> Promise {
 
 /// Writes an internal note (administrators; readable by administrators only), signed with
 /// `author` if given. Resolves to the view.
+#[cfg(feature = "panel")]
 #[wasm_bindgen]
 pub fn note(handle: &TicketHandle, text: String, author: Option<String>) -> Promise {
     let inner = handle.inner.clone();
     promise(async move {
         let mut state = inner.state.acquire().await;
-        if !matches!(*state, TicketState::Admin(_)) {
+        if !state.is_admin() {
             return Err(admin_only());
         }
         let text = text_content(text, author)?;
@@ -403,6 +437,7 @@ pub fn note(handle: &TicketHandle, text: String, author: Option<String>) -> Prom
 
 /// Assigns the ticket to an administrator of the verified directory (`keyId` as the views
 /// write it), or unassigns it (`null`). Resolves to `{assigned_to}`.
+#[cfg(feature = "panel")]
 #[wasm_bindgen]
 pub fn assign(handle: &TicketHandle, key_id: Option<String>) -> Promise {
     let inner = handle.inner.clone();
@@ -413,7 +448,7 @@ pub fn assign(handle: &TicketHandle, key_id: Option<String>) -> Promise {
             .map(parse_key_id)
             .transpose()?;
         let state = inner.state.acquire().await;
-        if !matches!(*state, TicketState::Admin(_)) {
+        if !state.is_admin() {
             return Err(admin_only());
         }
         let core = inner.core()?;
