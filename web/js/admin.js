@@ -387,7 +387,7 @@ function inboxItem(t) {
         "div",
         { class: "summary" },
         h("div", { class: "title" }, h("button", { type: "button", class: "link", "data-ticket": t.ticket_id, text: `Unverified ticket ${t.ticket_id.slice(0, 8)}`, onclick: () => openTicket(t.ticket_id) })),
-        errorNotice(t.error || {}, { context: "this ticket's first message" }),
+        errorNotice(t.error || {}, { context: "this ticket's conversation" }),
       ),
     );
   }
@@ -780,7 +780,7 @@ async function approveAdmin(p) {
     const problems = (history.failures || []).length + (history.unavailable || []).length;
     replace(
       $("#team-status"),
-      h("p", { class: problems ? "notice warn" : "notice ok", text: `${p.username} is an administrator. History shared: ${history.tickets || 0} tickets, ${history.wraps || 0} keys.${problems ? ` ${problems} could not be shared.` : ""}` }),
+      h("p", { class: problems ? "notice warn" : "notice ok", text: `${p.username} is an administrator. History shared: ${plural(history.tickets || 0, "ticket", "tickets")}, ${plural(history.wraps || 0, "key", "keys")}.${problems ? ` ${problems} could not be shared.` : ""}` }),
     );
     await loadTeam();
   } catch (error) {

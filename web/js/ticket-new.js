@@ -28,6 +28,8 @@ const picker = new FilePicker({
 
 const debugEditor = new DebugEditor($("#debug-editor"), { caption: "Technical details that will be sent if you tick the box" });
 const refreshDebug = () => debugEditor.set(collectDebug({ version: settings.version }));
+$("#debug-include").addEventListener("change", (event) => debugEditor.setEnabled(event.target.checked));
+debugEditor.setEnabled($("#debug-include").checked);
 $("#debug-recollect").addEventListener("click", () => {
   refreshDebug();
   announce("Technical details collected again.");

@@ -44,6 +44,7 @@ async function main() {
     showError(alerts, error, { context: "the ticket could not be opened", scroll: false });
     if (error && /^directory\.(rollback|fork)$/.test(error.code)) offerForget();
     document.title = "Ticket could not be opened – Sealdesk";
+    $("#page-title").textContent = "This ticket could not be opened";
     focusTarget($("#page-title"));
     return;
   }

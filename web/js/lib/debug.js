@@ -57,6 +57,13 @@ export class DebugEditor {
     this.caption = caption;
     this.onChange = onChange;
     this.fields = [];
+    this.enabled = true;
+  }
+
+  /** Whether the fields will be sent at all (a page may let the person opt out as a whole). */
+  setEnabled(enabled) {
+    this.enabled = enabled;
+    this.render();
   }
 
   /** Sets the fields, keeping the removals the person made for keys that stay. */
@@ -113,7 +120,12 @@ export class DebugEditor {
           h("tbody", null, rows),
         ),
       ),
-      h("p", { class: "small muted", text: `${this.count()} of ${this.fields.length} fields will be sent.` }),
+      h("p", {
+        class: "small muted",
+        text: this.enabled
+          ? `${this.count()} of ${this.fields.length} fields will be sent.`
+          : "Nothing will be sent unless you tick the box above.",
+      }),
     );
   }
 }
