@@ -16,6 +16,7 @@ pub mod content;
 pub mod directory;
 pub mod error;
 pub mod live;
+pub mod pow;
 pub mod reporter;
 pub mod thread;
 pub mod transport;

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::content::{Content, DebugData, StatusChange, Text};
 use crate::error::{ClientError, Result};
+use crate::pow;
 pub use crate::thread::Shown;
 use crate::thread::{Thread, fetch_ticket, members_of};
 use crate::transport::{Request, Transport};
@@ -181,6 +182,8 @@ impl ReporterTicket {
     /// Opens a new anonymous ticket: makes the link, seals the first message and the epoch-0
     /// key for the reporter and every administrator of the verified `directory`, and sends
     /// the debug data if any. Draws the secret, the key, salts and HPKE randomness from `rng`.
+    /// When the instance asks for a proof of work (spec/API.md), asks for a challenge and
+    /// solves it first (about 2^bits hashes).
     ///
     /// # Errors
     /// `server.*` (e.g. `server.rate_limited`), `network`, `content.*`, crypto errors.
@@ -195,11 +198,15 @@ impl ReporterTicket {
         let identity = link.secret.identity();
         let token = link.secret.access_token();
         let bearer = token.to_base64url();
+        let mut extra = json!({"access_token_hash": b64(&token.hash())});
+        if let Some(pow) = pow::solve_challenge(transport).await? {
+            extra["pow"] = pow;
+        }
         let target = NewTicket {
             id: link.ticket_id(),
             path: "/api/v1/tickets",
             create_bearer: None,
-            extra: json!({"access_token_hash": b64(&token.hash())}),
+            extra,
             bearer: &bearer,
         };
         let (thread, messages) =

@@ -177,7 +177,8 @@ config_options! {
     uploads_per_minute: u32 = 120;
         env = "SEALDESK_UPLOADS_PER_MINUTE", unit = "uploads per minute";
     /// Proof of work the browser must compute to create an anonymous ticket, as a number of
-    /// leading zero bits (0 turns it off; at most 32).
+    /// leading zero bits (0 turns it off; at most 32). Each bit doubles the expected work:
+    /// 2^bits SHA-256 hashes on the reporter's device, so 16 costs about 65,000 hashes.
     proof_of_work_bits: u32 = 0;
         env = "SEALDESK_PROOF_OF_WORK_BITS", unit = "bits";
 

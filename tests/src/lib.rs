@@ -42,9 +42,15 @@ pub struct Instance {
 impl Instance {
     /// Starts the server and makes `[7; 32]`'s identity the first administrator.
     pub fn start() -> Instance {
+        Instance::start_with(&[])
+    }
+
+    /// Like [`Instance::start`], with extra configuration variables (`SEALDESK_*`).
+    pub fn start_with(env: &[(&str, &str)]) -> Instance {
         let data = tempfile::tempdir().expect("tempdir");
         let mut child = Command::new(sealdesk_binary())
             .arg("serve")
+            .envs(env.iter().copied())
             .env("SEALDESK_DATA_DIR", data.path())
             .env("SEALDESK_LISTEN", "127.0.0.1:0")
             .env("SEALDESK_WEB_DIR", data.path().join("no-web"))

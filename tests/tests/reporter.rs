@@ -37,6 +37,41 @@ fn opening() -> Opening {
     }
 }
 
+/// An instance that asks for a proof of work (spec/API.md) still takes the client's anonymous
+/// tickets: the client asks for a challenge and solves it (the server's own tests show that a
+/// creation without one is refused).
+#[test]
+fn reporter_solves_the_proof_of_work_when_asked() {
+    let instance = Instance::start_with(&[("SEALDESK_PROOF_OF_WORK_BITS", "12")]);
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&instance.base);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let challenge: Value = transport
+            .send(Request::get("/api/v1/pow/challenge"))
+            .await
+            .expect("answer")
+            .json("the challenge")
+            .expect("a challenge");
+        assert_eq!(challenge["bits"], 12, "proof of work is on");
+
+        let mut rng = system_rng();
+        let ticket =
+            ReporterTicket::create(&transport, &directory, opening(), 1_700_000_000, &mut rng)
+                .await
+                .expect("create with a proof of work");
+        let link =
+            TicketLink::parse(&format!("{}{}", instance.base, ticket.link().path())).expect("link");
+        let reopened = ReporterTicket::open(&transport, &directory, link)
+            .await
+            .expect("open");
+        assert_eq!(
+            reopened.messages.len(),
+            2,
+            "the first message and the debug data"
+        );
+    });
+}
+
 #[test]
 fn reporter_opens_reads_replies_and_closes() {
     let instance = Instance::start();

@@ -6,16 +6,17 @@
 //! `sealdesk/v1/pow`, starts with at least `bits` zero bits, and sends both with
 //! `POST /api/v1/tickets`. The server keeps issued challenges in memory (at most
 //! [`MAX_OUTSTANDING`], oldest dropped first) for [`CHALLENGE_TTL_SECONDS`]; the first request
-//! that presents a challenge spends it, whether or not its nonce is right.
+//! that presents a challenge spends it, whether or not its nonce is right. The hash and the
+//! check are the client's ([`sealdesk_client::pow`]), so both sides compute one function.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use sealdesk_client::pow::is_solution;
 use sealdesk_crypto::system_rng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::encoding::{b64, from_b64_array};
 use super::error::{ApiError, ApiResult};
@@ -23,48 +24,10 @@ use super::extract::Json;
 use super::limits::ClientAddr;
 use super::{AppState, now};
 
-/// The hash label (PROTOCOL.md §3 label encoding: one length byte, then the ASCII label).
-pub const POW_LABEL: &str = "sealdesk/v1/pow";
 /// How long an issued challenge stays valid.
 pub const CHALLENGE_TTL_SECONDS: u64 = 600;
 /// Most challenges held at once; issuing one more drops the oldest.
 pub const MAX_OUTSTANDING: usize = 65_536;
-
-/// `SHA-256(u8 len(label) || label || challenge || u64be(nonce))`.
-pub fn pow_hash(challenge: &[u8; 32], nonce: u64) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    // The label is a short constant: its length fits in one byte.
-    hasher.update([POW_LABEL.len() as u8]);
-    hasher.update(POW_LABEL.as_bytes());
-    hasher.update(challenge);
-    hasher.update(nonce.to_be_bytes());
-    hasher.finalize().into()
-}
-
-/// The number of leading zero bits of `hash` (most significant bit of the first byte first).
-pub fn leading_zero_bits(hash: &[u8]) -> u32 {
-    let mut bits = 0;
-    for byte in hash {
-        bits += byte.leading_zeros();
-        if *byte != 0 {
-            break;
-        }
-    }
-    bits
-}
-
-/// Whether `nonce` solves `challenge` at `bits`.
-pub fn is_solution(challenge: &[u8; 32], nonce: u64, bits: u32) -> bool {
-    leading_zero_bits(&pow_hash(challenge, nonce)) >= bits
-}
-
-/// The smallest nonce that solves `challenge` at `bits` (what a client does; for tests and
-/// tools).
-pub fn solve(challenge: &[u8; 32], bits: u32) -> u64 {
-    (0..=u64::MAX)
-        .find(|&nonce| is_solution(challenge, nonce, bits))
-        .unwrap_or(u64::MAX)
-}
 
 /// The `pow` member of `POST /api/v1/tickets`.
 #[derive(Clone, Debug, Deserialize)]
@@ -227,40 +190,15 @@ pub async fn challenge(
 mod tests {
     use super::*;
 
+    fn solve(challenge: &[u8; 32], bits: u32) -> u64 {
+        sealdesk_client::pow::solve(challenge, bits).expect("a solution")
+    }
+
     fn proof(challenge: &[u8; 32], nonce: u64) -> ProofOfWork {
         ProofOfWork {
             challenge: b64(challenge),
             nonce,
         }
-    }
-
-    #[test]
-    fn hash_is_the_specified_one() {
-        // SHA-256 of 0x0f || "sealdesk/v1/pow" || 32 zero bytes || 0x0000000000000001.
-        let mut input = vec![15u8];
-        input.extend_from_slice(b"sealdesk/v1/pow");
-        input.extend_from_slice(&[0; 32]);
-        input.extend_from_slice(&1u64.to_be_bytes());
-        let expected: [u8; 32] = Sha256::digest(&input).into();
-        assert_eq!(pow_hash(&[0; 32], 1), expected);
-        // The vectors of spec/API.md.
-        assert_eq!(
-            hex::encode(pow_hash(&[0; 32], 0)),
-            "9fab7bd80bca04d143f330f8e7804bcacbd77645fefb037cdd07b76060135a5a"
-        );
-        assert_eq!(solve(&[0; 32], 8), 110);
-        assert_eq!(
-            hex::encode(pow_hash(&[0; 32], 110)),
-            "00a54ab6351d9ed768bfe1863a9e1bc164a733135525b6320cf026e29435fec4"
-        );
-    }
-
-    #[test]
-    fn leading_zero_bits_counts_across_bytes() {
-        assert_eq!(leading_zero_bits(&[0xff]), 0);
-        assert_eq!(leading_zero_bits(&[0x01, 0xff]), 7);
-        assert_eq!(leading_zero_bits(&[0x00, 0x10, 0x00]), 11);
-        assert_eq!(leading_zero_bits(&[0, 0]), 16);
     }
 
     #[test]

@@ -67,9 +67,8 @@ const SENTENCES = {
   "server.body_too_large": "This is larger than the server accepts.",
   "server.no_administrators":
     "This support desk has no administrator yet, so nobody could read a ticket. Try again later.",
-  "server.pow_required":
-    "This instance asks new tickets for a proof of work, which this page cannot do yet. " +
-    "Contact the administrators another way.",
+  "server.pow_required": "The server asked for a proof of work this page did not send. Reload the page and try again.",
+  "server.pow_invalid": "The server did not accept the proof of work (it may have expired). Send again.",
   "server.shutting_down": "The server is restarting. Try again in a moment.",
   "server.storage": "The server could not store or read data. Nothing was changed.",
   "server.bad_settings": null,
