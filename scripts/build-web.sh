@@ -12,6 +12,7 @@
 #      opt-level "z", LTO, one codegen unit, panic = "abort"); --profile measures another;
 #   2. wasm-bindgen --target web (the ES module sealdesk_client.js and its _bg.wasm);
 #   3. binaryen's wasm-opt -Oz (npm's, not Debian's older one, whose output failed to load);
+# writes gzip copies of both files (FILE.gz, served to browsers that accept gzip)
 # and prints the sizes, raw and gzipped. Steps 2 and 3 are skipped when web/pkg/NAME already
 # holds their output for the same module, tools and flags (target/web-pkg-NAME.stamp).
 set -euo pipefail
@@ -100,6 +101,18 @@ output $(sha "$out/sealdesk_client_bg.wasm")" ]; then
 
 build_package full
 build_package reporter --no-default-features
+
+# The gzip copies the server sends to browsers that accept gzip (server/src/web.rs): -n keeps
+# names and times out, so the same module always gives the same copy (and ETag).
+say "gzip -9 copies of the modules (web/pkg/*/*.gz)"
+for name in full reporter; do
+    for file in "$PKG/$name/sealdesk_client_bg.wasm" "$PKG/$name/sealdesk_client.js"; do
+        if [ ! -f "$file.gz" ] || [ "$file" -nt "$file.gz" ]; then
+            gzip -9 -n -c "$file" >"$file.gz.tmp"
+            mv "$file.gz.tmp" "$file.gz"
+        fi
+    done
+done
 
 for name in full reporter; do
     echo "    web/pkg/$name/sealdesk_client_bg.wasm: $(size_line "$PKG/$name/sealdesk_client_bg.wasm")"

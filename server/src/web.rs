@@ -12,8 +12,17 @@
 //! (from the SHA-256 of the content), `Cache-Control: no-cache` (browsers revalidate, so an upgraded
 //! binary's module is picked up at once) and `304 Not Modified` for a matching
 //! `If-None-Match`; a directory answers with its `index.html`, as on disk.
+//!
+//! Both serve a file's gzip copy beside it (`FILE.gz`, which `scripts/build-web.sh` writes for
+//! the WebAssembly modules and their JavaScript) with `Content-Encoding: gzip` to a browser that
+//! accepts gzip ([`accepts_gzip`], RFC 9110 §12.5.3), and say `Vary: Accept-Encoding`: the
+//! modules are the bulk of a page (about 0.4 of their size gzipped), and they hold no secret,
+//! so compressing them leaks nothing.
 
 use std::path::PathBuf;
+
+use axum::http::{HeaderValue, header};
+use tower_http::set_header::SetResponseHeader;
 
 use crate::config::{Config, Source};
 
@@ -54,7 +63,12 @@ impl WebSource {
     pub fn serve(self, router: axum::Router) -> axum::Router {
         match self {
             WebSource::Disk(dir) => {
-                router.fallback_service(tower_http::services::ServeDir::new(dir))
+                let files = tower_http::services::ServeDir::new(dir).precompressed_gzip();
+                router.fallback_service(SetResponseHeader::if_not_present(
+                    files,
+                    header::VARY,
+                    HeaderValue::from_static("accept-encoding"),
+                ))
             }
             #[cfg(feature = "embed-web")]
             WebSource::Embedded => router.fallback(embedded::respond),
@@ -141,6 +155,32 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Whether an `Accept-Encoding` header value accepts gzip (RFC 9110 §12.5.3): `gzip` (or
+/// `x-gzip`) listed with a weight above 0, or else `*` with a weight above 0. A missing weight
+/// is 1; one that does not parse counts as 0.
+pub fn accepts_gzip(accept_encoding: &str) -> bool {
+    let mut wildcard = false;
+    for item in accept_encoding.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let weight = parts
+            .find_map(|param| {
+                let (name, value) = param.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| value.trim().parse::<f32>().unwrap_or(0.0))
+            })
+            .unwrap_or(1.0);
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            return weight > 0.0;
+        }
+        if coding == "*" {
+            wildcard = weight > 0.0;
+        }
+    }
+    wildcard
+}
+
 /// Whether an `If-None-Match` header value matches `etag` (weak comparison, or `*`).
 pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
@@ -196,12 +236,30 @@ mod embedded {
             }
             return StatusCode::NOT_FOUND.into_response();
         };
+        // The gzip copy, when there is one and the browser takes it (each has its own ETag).
+        let compressed = Assets::get(&format!("{path}.gz"));
+        let has_copy = compressed.is_some();
+        let accepts = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(super::accepts_gzip);
+        let (file, gzip) = match compressed {
+            Some(copy) if accepts => (copy, true),
+            _ => (file, false),
+        };
         let hash = file.metadata.sha256_hash();
         let etag = format!("\"{}\"", hex::encode(&hash[..16]));
-        let common = [
-            (header::ETAG, etag.clone()),
-            (header::CACHE_CONTROL, "no-cache".to_owned()),
-        ];
+        let mut common = HeaderMap::new();
+        common.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            common.insert(header::ETAG, value);
+        }
+        if has_copy {
+            common.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        if gzip {
+            common.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         let not_modified = headers
             .get(header::IF_NONE_MATCH)
             .and_then(|value| value.to_str().ok())
@@ -260,6 +318,54 @@ mod embedded {
         }
 
         #[tokio::test]
+        async fn serves_the_gzip_copy_to_browsers_that_accept_it() {
+            for file in ["sealdesk_client_bg.wasm", "sealdesk_client.js"] {
+                let path = format!("/pkg/full/{file}");
+                let copy = Assets::get(&format!("pkg/full/{file}.gz"))
+                    .unwrap_or_else(|| panic!("{path}.gz is missing: run scripts/build-web.sh"));
+                assert_eq!(&copy.data[..2], [0x1f, 0x8b], "{path}.gz is gzip");
+
+                let mut accepting = HeaderMap::new();
+                accepting.insert(
+                    header::ACCEPT_ENCODING,
+                    "gzip, deflate, br".parse().unwrap(),
+                );
+                let gzipped = get(&path, accepting.clone()).await;
+                assert_eq!(gzipped.status(), StatusCode::OK);
+                let headers = gzipped.headers().clone();
+                assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+                assert_eq!(headers[header::VARY], "accept-encoding");
+                assert_eq!(
+                    headers[header::CONTENT_TYPE],
+                    super::super::content_type(&path)
+                );
+                let body = to_bytes(gzipped.into_body(), usize::MAX).await.unwrap();
+                assert_eq!(&body[..], &copy.data[..], "{path}: the gzip copy");
+
+                // Refused gzip, or none asked for: the file itself, with another ETag.
+                let mut refusing = HeaderMap::new();
+                refusing.insert(header::ACCEPT_ENCODING, "gzip;q=0, br".parse().unwrap());
+                for request in [refusing, HeaderMap::new()] {
+                    let plain = get(&path, request).await;
+                    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+                    assert_eq!(plain.headers()[header::VARY], "accept-encoding");
+                    assert_ne!(plain.headers()[header::ETAG], headers[header::ETAG]);
+                    let body = to_bytes(plain.into_body(), usize::MAX).await.unwrap();
+                    assert_eq!(&body[..], &Assets::get(&path[1..]).unwrap().data[..]);
+                }
+
+                // The gzip copy's ETag revalidates the gzip copy.
+                accepting.insert(header::IF_NONE_MATCH, headers[header::ETAG].clone());
+                let again = get(&path, accepting).await;
+                assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+                assert_eq!(again.headers()[header::CONTENT_ENCODING], "gzip");
+            }
+            // A file without a copy says nothing of encodings.
+            let page = get("/help.html", HeaderMap::new()).await;
+            assert!(page.headers().get(header::VARY).is_none());
+        }
+
+        #[tokio::test]
         async fn refuses_what_is_not_a_served_file() {
             for path in [
                 "/pkg/full/sealdesk_client.d.ts",
@@ -286,7 +392,74 @@ mod embedded {
 
 #[cfg(test)]
 mod tests {
-    use super::{content_type, etag_matches, relative_path};
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, StatusCode, header};
+    use tower::ServiceExt;
+
+    use super::{WebSource, accepts_gzip, content_type, etag_matches, relative_path};
+
+    /// From disk too, a file's gzip copy goes to a browser that accepts gzip.
+    #[tokio::test]
+    async fn disk_serves_the_gzip_copy_to_browsers_that_accept_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.js"), "plain").unwrap();
+        std::fs::write(dir.path().join("app.js.gz"), "pretend gzip").unwrap();
+        let app = WebSource::Disk(dir.path().to_owned()).serve(axum::Router::new());
+        let fetch = |accept: Option<&'static str>| {
+            let app = app.clone();
+            async move {
+                let mut request = Request::get("/app.js");
+                if let Some(accept) = accept {
+                    request = request.header(header::ACCEPT_ENCODING, accept);
+                }
+                let response = app
+                    .oneshot(request.body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                assert_eq!(response.headers()[header::VARY], "accept-encoding");
+                let encoding = response.headers().get(header::CONTENT_ENCODING).cloned();
+                let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+                (encoding, body)
+            }
+        };
+        let (encoding, body) = fetch(Some("gzip, br")).await;
+        assert_eq!(encoding.unwrap(), "gzip");
+        assert_eq!(&body[..], b"pretend gzip");
+        for refused in [None, Some("gzip;q=0")] {
+            let (encoding, body) = fetch(refused).await;
+            assert!(encoding.is_none(), "{refused:?}");
+            assert_eq!(&body[..], b"plain");
+        }
+    }
+
+    #[test]
+    fn gzip_when_accepted() {
+        for yes in [
+            "gzip",
+            "GZIP",
+            "deflate, gzip;q=1.0, *;q=0.5",
+            "br;q=1, gzip;q=0.001",
+            "x-gzip",
+            "*",
+            "br, *;q=0.1",
+        ] {
+            assert!(accepts_gzip(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "identity",
+            "br, deflate",
+            "gzip;q=0",
+            "gzip; q=0.000",
+            "gzip;q=nonsense",
+            "*, gzip;q=0",
+            "*;q=0",
+            "gzipx",
+        ] {
+            assert!(!accepts_gzip(no), "{no}");
+        }
+    }
 
     #[test]
     fn types_by_extension() {

@@ -4,7 +4,8 @@
 //   browser context: nothing cached) and warm (a reload);
 // - sealing and sending a ticket with a 1 MiB attachment, from the click on Send to the
 //   private link being shown, and to the attachment being stored;
-// - the sizes of the WebAssembly packages in web/pkg, raw and gzipped (gzip -9).
+// - the sizes of the WebAssembly packages in web/pkg, raw and gzipped (gzip -9), and that a
+//   browser receives the gzip copy.
 // The bounds asserted are loose: they catch a broken page, not a slow machine.
 
 import { after, before, describe, test } from "node:test";
@@ -82,6 +83,9 @@ async function interactive(page, navigate) {
       wasmReady: window.__probe.wasm,
       interactive: Math.max(window.__probe.form, window.__probe.wasm),
       module: wasm ? wasm.name.replace(location.origin, "") : "?",
+      // Bytes over the wire and after decoding (0 and the size when served from the cache).
+      wasmEncoded: wasm ? wasm.encodedBodySize : NaN,
+      wasmDecoded: wasm ? wasm.decodedBodySize : NaN,
     };
   });
 }
@@ -106,6 +110,9 @@ describe("web performance on localhost", () => {
           `${runs[0].module} fetched ${ms(m("wasmFetched"))}, instantiated ${ms(m("wasmReady"))})`,
       );
     }
+    // The server sent the module's gzip copy (scripts/build-web.sh) and the browser ran it.
+    console.log(`${cold[0].module}: ${cold[0].wasmEncoded.toLocaleString("en")} bytes transferred, ${cold[0].wasmDecoded.toLocaleString("en")} decoded`);
+    assert.ok(cold.every((r) => r.wasmEncoded > 0 && r.wasmEncoded < 0.6 * r.wasmDecoded), "the module travels gzipped");
     assert.ok(median(cold.map((r) => r.interactive)) < 10_000);
   });
 
