@@ -452,6 +452,11 @@ impl FakeServer {
                 (200, Some(json!({"tickets": tickets, "more": false})))
             }
             ("GET", ["admin", "pending"]) => (200, Some(json!({"pending": self.pending}))),
+            // Proof of work off, as on a default instance.
+            ("GET", ["pow", "challenge"]) => (
+                200,
+                Some(json!({"challenge": null, "bits": 0, "expires_at": null})),
+            ),
             ("POST", ["admin", "invites"]) => (
                 201,
                 Some(json!({"invite": b64(&[6; 32]), "expires_at": 1_900_000_000u64})),

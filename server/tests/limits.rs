@@ -6,9 +6,9 @@ mod common;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use reqwest::StatusCode;
 use reqwest::blocking::Response;
+use sealdesk_client::pow::is_solution;
 use sealdesk_crypto::{Identity, Kind, Message};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 // Here `error_code` gives the status as a `StatusCode`, as these tests compare it.
 use common::error_status as error_code;
@@ -191,28 +191,6 @@ fn posts_are_limited_per_token_and_per_sender_key() {
     assert_eq!(read["messages"].as_array().expect("messages").len(), 5);
 }
 
-/// The proof-of-work hash, written from spec/API.md.
-fn pow_hash(challenge: &[u8], nonce: u64) -> [u8; 32] {
-    let label = b"sealdesk/v1/pow";
-    let mut hasher = Sha256::new();
-    hasher.update([label.len() as u8]);
-    hasher.update(label);
-    hasher.update(challenge);
-    hasher.update(nonce.to_be_bytes());
-    hasher.finalize().into()
-}
-
-fn leading_zero_bits(hash: &[u8]) -> u32 {
-    let mut bits = 0;
-    for byte in hash {
-        bits += byte.leading_zeros();
-        if *byte != 0 {
-            break;
-        }
-    }
-    bits
-}
-
 /// Gets a challenge; returns it (base64url) with a solving and a non-solving nonce.
 fn challenge(desk: &Desk) -> (String, u64, u64) {
     let answer: Value = desk
@@ -230,9 +208,12 @@ fn challenge(desk: &Desk) -> (String, u64, u64) {
         .as_secs();
     assert!((now + 590..=now + 610).contains(&expires_at), "{answer}");
     let text = answer["challenge"].as_str().expect("challenge").to_owned();
-    let bytes = Base64UrlUnpadded::decode_vec(&text).expect("base64url");
-    assert_eq!(bytes.len(), 32);
-    let solves = |nonce: &u64| leading_zero_bits(&pow_hash(&bytes, *nonce)) >= 8;
+    let bytes: [u8; 32] = Base64UrlUnpadded::decode_vec(&text)
+        .expect("base64url")
+        .try_into()
+        .expect("32 bytes");
+    // The client's function, whose unit tests check it against spec/API.md's vectors.
+    let solves = |nonce: &u64| is_solution(&bytes, *nonce, 8);
     let good = (0..).find(solves).expect("a solution");
     let bad = (0..).find(|n| !solves(n)).expect("a non-solution");
     (text, good, bad)
