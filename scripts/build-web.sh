@@ -48,7 +48,7 @@ PROFILE_DIR="$PROFILE"
 [ "$PROFILE" = dev ] && PROFILE_DIR=debug
 [ "$PROFILE" = test ] && PROFILE_DIR=debug
 [ "$PROFILE" = bench ] && PROFILE_DIR=release
-CARGO_OUTPUT="$ROOT/target/$WASM_TARGET/$PROFILE_DIR/sealdesk_client.wasm"
+CARGO_OUTPUT="$TARGET_DIR/$WASM_TARGET/$PROFILE_DIR/sealdesk_client.wasm"
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size_line() { # FILE: "N bytes, M gzipped"
@@ -63,8 +63,8 @@ over=0
 build_package() {
     local name="$1"
     shift
-    local out="$PKG/$name" stamp="$ROOT/target/web-pkg-$name.stamp"
-    local input="$ROOT/target/web-pkg-$name.wasm"
+    local out="$PKG/$name" stamp="$TARGET_DIR/web-pkg-$name.stamp"
+    local input="$TARGET_DIR/web-pkg-$name.wasm"
     say "cargo build -p sealdesk-client --target $WASM_TARGET --profile $PROFILE${*:+ $*} ($name)"
     cargo build --quiet -p sealdesk-client --target "$WASM_TARGET" --profile "$PROFILE" "$@"
     [ -f "$CARGO_OUTPUT" ] || die "cargo did not produce $CARGO_OUTPUT"
@@ -80,7 +80,7 @@ $("$WASM_OPT" --version) ${WASM_OPT_FLAGS[*]}"
 output $(sha "$out/sealdesk_client_bg.wasm")" ]; then
         say "web/pkg/$name is up to date ($PROFILE)"
     else
-        local tmp="$ROOT/target/web-pkg-$name.tmp"
+        local tmp="$TARGET_DIR/web-pkg-$name.tmp"
         rm -rf "$tmp"
         mkdir -p "$tmp"
         say "wasm-bindgen --target web (web/pkg/$name: sealdesk_client.js and sealdesk_client_bg.wasm)"

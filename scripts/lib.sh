@@ -11,6 +11,13 @@
 # Each is idempotent: when everything is there, nothing is installed and nothing is printed.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# cargo's output folder: $CARGO_TARGET_DIR when set (relative to the repository root, where the
+# scripts run cargo), else target/.
+case "${CARGO_TARGET_DIR:-}" in
+"") TARGET_DIR="$ROOT/target" ;;
+/*) TARGET_DIR="$CARGO_TARGET_DIR" ;;
+*) TARGET_DIR="$ROOT/$CARGO_TARGET_DIR" ;;
+esac
 WASM_TARGET=wasm32-unknown-unknown
 
 say() { printf '==> %s\n' "$*"; }

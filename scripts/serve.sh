@@ -21,4 +21,4 @@ say "cargo build --release -p sealdesk-server --features embed-web (the sealdesk
 (cd "$ROOT" && cargo build --release --quiet -p sealdesk-server --features embed-web)
 
 say "starting sealdesk serve in $(pwd) (Ctrl-C stops it)"
-exec "$ROOT/target/release/sealdesk" serve "$@"
+exec "$TARGET_DIR/release/sealdesk" serve "$@"

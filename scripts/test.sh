@@ -60,7 +60,7 @@ say "cargo test -p sealdesk-client on $WASM_TARGET (headless Chromium: SSE parse
 cargo test -p sealdesk-client --target "$WASM_TARGET" --tests 2>&1 | tee -a "$LOG"
 
 say "spec/independent/check_vectors.py: an implementation written from PROTOCOL.md alone reproduces spec/vectors"
-VENV="$ROOT/target/independent-venv"
+VENV="$TARGET_DIR/independent-venv"
 if [ ! -x "$VENV/bin/python" ]; then
     say "creating $VENV with cryptography and argon2-cffi (spec/independent/requirements.txt)"
     python3 -m venv "$VENV" || die "python3 -m venv failed: install python3 and its venv module"
