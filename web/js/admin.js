@@ -12,7 +12,7 @@ import { debugList } from "./lib/debug.js";
 import { FilePicker, uploadFiles, largestFile, attachmentCard } from "./lib/files.js";
 import { formatTime, formatSize, shortFingerprint, plural } from "./lib/format.js";
 import { follow } from "./lib/live.js";
-import { validate, required, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { validate, registrationChecks, required, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
 import { kvGet, kvSet } from "./lib/store.js";
 
 initPage();
@@ -217,11 +217,7 @@ async function startInvite() {
     const username = $("#register-username");
     const password = $("#register-password");
     const again = $("#register-password2");
-    const ok = validate([
-      [username, (v) => (/^[A-Za-z0-9._-]{1,64}$/.test(v.trim()) ? null : "Choose a username of 1 to 64 letters, digits, dots, hyphens or underscores.")],
-      [password, (v) => (v.length >= 10 ? null : "Choose a password of at least 10 characters.")],
-      [again, (v) => (v === password.value ? null : "The two passwords differ.")],
-    ]);
+    const ok = validate(registrationChecks(username, password, again));
     if (!ok) return;
     await withFormDisabled($("#register-form"), async () => {
       try {

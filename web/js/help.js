@@ -8,7 +8,7 @@ import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.j
 import { DebugEditor, collectDebug } from "./lib/debug.js";
 import { FilePicker, uploadFiles, largestFile } from "./lib/files.js";
 import { formatSize, formatTime, plural } from "./lib/format.js";
-import { validate, required, withFormDisabled } from "./lib/forms.js";
+import { validate, registrationChecks, required, withFormDisabled } from "./lib/forms.js";
 import { rememberHead, applyHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { kvGet, kvSet } from "./lib/store.js";
@@ -108,11 +108,7 @@ $("#register-form").addEventListener("submit", async (event) => {
   const username = $("#register-username");
   const password = $("#register-password");
   const again = $("#register-password2");
-  const ok = validate([
-    [username, (v) => (/^[A-Za-z0-9._-]{1,64}$/.test(v.trim()) ? null : "Choose a username of 1 to 64 letters, digits, dots, hyphens or underscores.")],
-    [password, (v) => (v.length >= 10 ? null : "Choose a password of at least 10 characters.")],
-    [again, (v) => (v === password.value ? null : "The two passwords differ.")],
-  ]);
+  const ok = validate(registrationChecks(username, password, again));
   if (!ok) return;
   await withFormDisabled($("#register-form"), async () => {
     try {

@@ -50,6 +50,19 @@ export function emailCheck(value) {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? null : "Enter an email address like name@example.org, or leave it empty.";
 }
 
+/**
+ * The checks of a registration form (for `validate`): a username the server accepts (1 to 64
+ * of A-Z, a-z, 0-9, `.`, `_`, `-`; spec/API.md), a password of at least 10 characters, and the
+ * same password typed twice.
+ */
+export function registrationChecks(username, password, again) {
+  return [
+    [username, (v) => (/^[A-Za-z0-9._-]{1,64}$/.test(v.trim()) ? null : "Choose a username of 1 to 64 letters, digits, dots, hyphens or underscores.")],
+    [password, (v) => (v.length >= 10 ? null : "Choose a password of at least 10 characters.")],
+    [again, (v) => (v === password.value ? null : "The two passwords differ.")],
+  ];
+}
+
 /** Disables every control of a form while work runs (and restores them). */
 export async function withFormDisabled(form, work) {
   const controls = [...form.elements].filter((el) => !el.disabled);
