@@ -83,6 +83,13 @@ class Group:
     def true(self, what, cond):
         self.check(what, bool(cond), True)
 
+    def no_error(self, what, fn):
+        try:
+            return fn()
+        except ProtoError as e:
+            self.check(what, "error " + e.code, "accepted")
+            return None
+
     def rejects(self, what, fn, code, index=None, check_index=False):
         """fn() must raise ProtoError with this code (and index, when check_index)."""
         try:
@@ -916,6 +923,108 @@ def decode_fragment(s: str) -> bytes:
     return (v >> 2).to_bytes(32, "big")
 
 
+# --------------------------------------------------------------------------- §12.4 usernames
+USERNAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def normalise_username(name: str) -> str:
+    """§12.4: 1 to 64 of [A-Za-z0-9._-], A-Z mapped to a-z; anything else is refused."""
+    if not 1 <= len(name) <= 64 or any(c not in USERNAME_CHARS for c in name):
+        raise ProtoError("bad_username")
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in name)
+
+
+# --------------------------------------------------------------------------- §14 content
+# kind -> (required members, optional members), each member -> type name
+_TEXT_OPTIONAL = {"author": "string", "subject": "string", "category": "string",
+                  "urgent": "boolean", "name": "string", "email": "string"}
+CONTENT_MEMBERS = {
+    1: ({"text": "string", "sent_at": "integer"}, _TEXT_OPTIONAL),
+    2: ({"fields": "string map", "sent_at": "integer"}, {}),
+    3: ({"attachment_id": "string", "name": "string", "type": "string", "size": "integer",
+         "encrypted_size": "integer", "key": "string", "sent_at": "integer"}, {}),
+    4: ({"sent_at": "integer"}, {"author": "string"}),
+    5: ({"sent_at": "integer"}, {"author": "string"}),
+    # ASSUMPTION: §14 lists `text`, `sent_at`, `author` for internal notes; the opening-form
+    # members are read "on any message of their kind", and notes share kind 1's text shape.
+    6: ({"text": "string", "sent_at": "integer"}, {"author": "string"}),
+}
+NULLABLE = {"author", "subject", "category", "name", "email"}
+
+
+def _type_ok(v, t):
+    if t == "string":
+        return isinstance(v, str)
+    if t == "boolean":
+        return isinstance(v, bool)
+    if t == "integer":  # no fraction or exponent: json gives int only for those
+        return type(v) is int and 0 <= v < 2 ** 64
+    if t == "string map":
+        return isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+    raise RuntimeError(t)
+
+
+def parse_content(kind, content: bytes):
+    """§14 reading rules: the members of the table, or `content.unreadable`."""
+    if kind == KIND["rotate"]:
+        return {}  # ignored, whatever it holds
+    required, optional = CONTENT_MEMBERS[kind]
+    known = set(required) | set(optional)
+
+    def pairs(items):
+        seen = set()
+        for k, _ in items:
+            if k in seen and k in known:
+                raise ProtoError("content.unreadable")
+            seen.add(k)
+        return dict(items)
+
+    try:
+        obj = json.loads(content.decode("utf-8"), object_pairs_hook=pairs,
+                         parse_constant=lambda c: float(c))
+    except (UnicodeDecodeError, ValueError):
+        raise ProtoError("content.unreadable")
+    if not isinstance(obj, dict):
+        raise ProtoError("content.unreadable")
+    out = {}
+    for m, t in list(required.items()) + list(optional.items()):
+        if m not in obj or (obj[m] is None and m in NULLABLE):
+            if m in required:
+                raise ProtoError("content.unreadable")
+            continue
+        if not _type_ok(obj[m], t):
+            raise ProtoError("content.unreadable")
+        out[m] = obj[m]
+    return out
+
+
+def check_written_content(g, what, kind, content: bytes, first: bool):
+    """A vector's content follows §14's writing rules: every required member, a subject in
+    the first message, lengths in code points within their limits."""
+    c = g.no_error(what + ": content readable (§14)", lambda: parse_content(kind, content))
+    if c is None:
+        return None
+    if kind == KIND["rotate"]:
+        g.check(what + ": rotate content empty", content, b"")
+        return c
+    required, _ = CONTENT_MEMBERS[kind]
+    g.check(what + ": required members present", sorted(m for m in required if m in c),
+            sorted(required))
+    if first:
+        g.true(what + ": first message carries subject", "subject" in c)
+    if "text" in c:
+        g.true(what + ": text at most 65,536 code points", len(c["text"]) <= 65536)
+    if "subject" in c:
+        g.true(what + ": subject at most 200 code points", len(c["subject"]) <= 200)
+    if kind == KIND["attachment"]:
+        g.true(what + ": attachment_id is 32 lowercase hex",
+               len(c["attachment_id"]) == 32 and all(x in "0123456789abcdef"
+                                                      for x in c["attachment_id"]))
+        g.check(what + ": encrypted_size is §13's for size",
+                16 + c["size"] + 16 * max(1, -(-c["size"] // 65536)), c["encrypted_size"])
+    return c
+
+
 def anon_derive(secret: bytes):
     tid = KDF(secret, "sealdesk/v1/anon/ticket-id", 16)
     seed = KDF(secret, "sealdesk/v1/anon/identity", 32)
@@ -1117,7 +1226,10 @@ def run_account():
             g.check("sealed_keyring opens to the seed and app data",
                     open_keyring(hx(c["sealed_keyring"]), kr), (seed, app))
             # §12.4: the account's identity signs the username and this auth_hash.
-            user = c["identity_proof_username"].encode("utf-8")
+            g.check("identity_proof_username is the typed name normalised (§12.4)",
+                    normalise_username(c["identity_proof_username_as_typed"]),
+                    c["identity_proof_username"])
+            user = c["identity_proof_username"].encode("ascii")
             signed = (lp("sealdesk/v1/account/identity-proof") + len(user).to_bytes(4, "big")
                       + user + ah)
             g.check("identity_proof_signed_bytes", signed, c["identity_proof_signed_bytes"])
@@ -1257,6 +1369,13 @@ def run_messages():
             g.true("signature verifies (§3.4)",
                    ed_verify_strict(sender.ed_pk, m.signed_bytes(), m.signature))
             g.check("decrypts and unpads to content", m.open(hx(c["chain_key"])), c["content"])
+            body = check_written_content(g, "content", c["kind"], hx(c["content"]), c["seq"] == 1)
+            if body is not None and c["kind"] == KIND["attachment"]:
+                a = load("attachment.json")
+                g.check("reference: key is attachment.json's file key (base64url)",
+                        body["key"], b64url_encode(hx(a["file_key"])))
+                g.check("reference: size", body["size"], a["plaintext_len"])
+                g.check("reference: encrypted_size", body["encrypted_size"], a["stream_len"])
             prev = hx(c["hash"])
             raws.append(hx(c["encoded"]))
     with Group("messages/chain verifies (§10.2) for transcript.json's ticket and directory") as g:
@@ -1264,7 +1383,7 @@ def run_messages():
         st = ChainState(0)
         verify_chain(ticket, st, raws)
         g.check("final state", st.summary(),
-                {"seq": 3, "epoch": 0, "closed": True, "hash": v["cases"][-1]["hash"]})
+                {"seq": 4, "epoch": 0, "closed": False, "hash": v["cases"][-1]["hash"]})
 
 
 def run_directory():
@@ -1409,6 +1528,8 @@ def run_transcript():
                         x["content"])
                 if m.kind == KIND["rotate"]:
                     g.check("rotate carries empty content (§9.1)", content, b"")
+                check_written_content(g, "content", m.kind, content,
+                                      label == "conversation" and m.seq == 1)
                 hdr = header_bytes(ticket.ticket_id, m.chain, x["seq"], prev, x["epoch"],
                                    x["dir_seq"], hx(x["sender_key_id"]), x["kind"], m.salt)
                 r = seal_message(hdr, key, hx(x["content"]), BY_KID[m.sender].ed_sk)
@@ -1445,6 +1566,30 @@ def run_attachment():
     return chunks
 
 
+def apply_edits(s: bytes, edits) -> bytes:
+    """§16: negative.json's attachment edits, in order."""
+    for e in edits:
+        op = e["edit"]
+        if op == "truncate":
+            s = s[:e["at"]]
+        elif op == "flip":
+            b = bytearray(s)
+            b[e["byte"]] ^= 1 << e["bit"]
+            s = bytes(b)
+        elif op == "append":
+            s = s + hx(e["bytes"])
+        elif op in ("drop_chunk", "swap_chunks"):
+            pieces = [s[j:j + PIECE] for j in range(16, len(s), PIECE)]
+            if op == "drop_chunk":
+                del pieces[e["index"]]
+            else:
+                pieces[e["a"]], pieces[e["b"]] = pieces[e["b"]], pieces[e["a"]]
+            s = s[:16] + b"".join(pieces)
+        else:
+            raise RuntimeError("unknown edit " + op)
+    return s
+
+
 def run_negative(chunks):
     v = load("negative.json")
     t, _, ticket = transcript_setup()
@@ -1473,14 +1618,8 @@ def run_negative(chunks):
                 pi = hx(c["public_identity"])
                 fn = lambda: decode_public_identity(pi)  # noqa: E731
             elif typ == "attachment":
-                body = [bytes(x) for x in chunks]
-                if c["edit"] == "drop the last chunk of attachment.json's stream":
-                    body = body[:-1]
-                elif c["edit"] == "swap chunks 0 and 1 of attachment.json's stream":
-                    body[0], body[1] = body[1], body[0]
-                else:
-                    raise RuntimeError("unknown edit " + c["edit"])
-                s = hx(a["stream_nonce"]) + b"".join(body)
+                s = apply_edits(hx(a["stream_nonce"]) + b"".join(bytes(x) for x in chunks),
+                                c["edits"])
                 g.check("edited stream_sha256", sha256(s), c["stream_sha256"])
                 g.check("file_key is attachment.json's", c["file_key"], a["file_key"])
                 fk = hx(c["file_key"])
@@ -1508,6 +1647,45 @@ def run_spec_checks(chunks):
     """Rules of the spec that no vector covers, on inputs built here."""
     a, b, c = IDS["admin-a"], IDS["admin-b"], IDS["admin-c"]
     rep = IDS["anon-0"]
+    with Group("spec/§14 reading content") as g:
+        msg, close = KIND["message"], KIND["close"]
+        g.no_error("message without subject is readable",
+                   lambda: parse_content(msg, b'{"text":"x","sent_at":1}'))
+        g.no_error("unknown members ignored",
+                   lambda: parse_content(msg, b'{"text":"x","sent_at":1,"mood":[1]}'))
+        g.no_error("null optional string counts as absent",
+                   lambda: parse_content(msg, b'{"text":"x","sent_at":1,"author":null}'))
+        g.no_error("white space around the object",
+                   lambda: parse_content(close, b' {"sent_at":1}\n'))
+        g.no_error("text longer than the limit is read as it is",
+                   lambda: parse_content(msg, b'{"text":"' + b"x" * 70000 + b'","sent_at":1}'))
+        g.no_error("rotate content ignored", lambda: parse_content(KIND["rotate"], b"junk"))
+        for name, kind, body in (
+                ("missing sent_at", msg, b'{"text":"x"}'),
+                ("missing text", msg, b'{"sent_at":1}'),
+                ("close without sent_at", close, b'{}'),
+                ("empty content of a close", close, b''),
+                ("sent_at with a fraction", msg, b'{"text":"x","sent_at":1.0}'),
+                ("sent_at with an exponent", msg, b'{"text":"x","sent_at":1e3}'),
+                ("negative sent_at", msg, b'{"text":"x","sent_at":-1}'),
+                ("sent_at of 2^64", msg, b'{"text":"x","sent_at":18446744073709551616}'),
+                ("urgent null", msg, b'{"text":"x","sent_at":1,"urgent":null}'),
+                ("urgent as a string", msg, b'{"text":"x","sent_at":1,"urgent":"yes"}'),
+                ("text twice", msg, b'{"text":"x","text":"y","sent_at":1}'),
+                ("not an object", msg, b'["x"]'),
+                ("debug field value not a string", KIND["debug"],
+                 b'{"fields":{"screen":1},"sent_at":1}'),
+                ("attachment reference without key", KIND["attachment"],
+                 b'{"attachment_id":"00","name":"a","type":"t","size":1,"encrypted_size":33,'
+                 b'"sent_at":1}')):
+            g.rejects(name, lambda k=kind, b=body: parse_content(k, b), "content.unreadable")
+        g.check("lengths count code points, not UTF-16 units",
+                len("\U0001F600" * 200) <= 200, True)
+    with Group("spec/§12.4 usernames") as g:
+        g.check("ASCII letters lowercased", normalise_username("Alice.B-2_x"), "alice.b-2_x")
+        g.check("64 characters", normalise_username("A" * 64), "a" * 64)
+        for bad in ("", "a" * 65, "al ice", " alice", "alicé", "ALİCE", "a@b", "a+b"):
+            g.rejects("refused: %r" % bad, lambda b=bad: normalise_username(b), "bad_username")
     with Group("spec/§3.4 strict Ed25519") as g:
         msg = b"sealdesk"
         sig = ed_sign(a.ed_sk, msg)

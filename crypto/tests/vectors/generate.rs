@@ -36,6 +36,25 @@ pub fn all() -> Vec<(&'static str, Value)> {
 
 // ---- spec-level helpers, written from PROTOCOL.md §2–§3 independently of the crate ----
 
+/// Unpadded base64url (RFC 4648 §5), as §14 writes a file key.
+pub fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for group in bytes.chunks(3) {
+        let mut buffer = [0u8; 3];
+        buffer[..group.len()].copy_from_slice(group);
+        let n = u32::from_be_bytes([0, buffer[0], buffer[1], buffer[2]]);
+        for i in 0..=group.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+        }
+    }
+    out
+}
+
+fn file_key_base64url(key: &FileKey) -> String {
+    base64url(key.as_bytes())
+}
+
 pub fn hx(bytes: &[u8]) -> String {
     hex::encode(bytes)
 }
@@ -271,6 +290,7 @@ fn account() -> Value {
             "keyring_aead_key": hx(&okm[..32]),
             "keyring_aead_nonce": hx(&okm[32..]),
             "sealed_keyring": hx(&sealed),
+            "identity_proof_username_as_typed": "Dana",
             "identity_proof_username": "dana",
             "identity_proof_signed_bytes": hx(&proof_bytes),
             "identity_proof": hx(&proof),
@@ -278,7 +298,7 @@ fn account() -> Value {
     })
     .collect();
     json!({
-        "description": "PROTOCOL.md §12: password (NFC-normalised UTF-8) → Argon2id master key → auth key (and its server hash) and keyring key; keyring sealing; the identity proof (§12.4) of account-d for username \"dana\" and this case's auth_hash. The keyring holds identities.json's account-d seed.",
+        "description": "PROTOCOL.md §12: password (NFC-normalised UTF-8) → Argon2id master key → auth key (and its server hash) and keyring key; keyring sealing; the identity proof (§12.4) of account-d for the username typed as \"Dana\", normalised to \"dana\" (§12.4), and this case's auth_hash. The keyring holds identities.json's account-d seed.",
         "cases": cases,
     })
 }
@@ -457,7 +477,7 @@ fn messages() -> Value {
         &reporter,
         place(1, [0u8; 32], Kind::Message),
         &key,
-        b"{\"text\":\"I can't sign in since the update.\"}",
+        br#"{"text":"I can't sign in since the update.","sent_at":1767225600,"subject":"Cannot sign in","category":"Accounts","urgent":true,"name":"Sam","email":"sam@example.org"}"#,
         0x88,
     );
     let long = "x".repeat(300);
@@ -465,13 +485,37 @@ fn messages() -> Value {
         &cast.admin_a,
         place(2, m1.hash(), Kind::Message),
         &key,
-        format!("{{\"text\":\"{long}\"}}").as_bytes(),
+        format!("{{\"text\":\"{long}\",\"sent_at\":1767225900,\"author\":\"Alice\"}}").as_bytes(),
         0x89,
     );
-    let (_, v3) = message_case(&reporter, place(3, m2.hash(), Kind::Close), &key, b"", 0x8a);
+    let (m3, v3) = message_case(
+        &reporter,
+        place(3, m2.hash(), Kind::Close),
+        &key,
+        br#"{"sent_at":1767226000}"#,
+        0x8a,
+    );
+    // §14 attachment reference to attachment.json's stream (a reporter's post reopens, §10.3).
+    let (file_key, stream) = attachment_stream();
+    let reference = json!({
+        "attachment_id": hx(&pattern::<16>(0x5e)),
+        "name": "trace.log",
+        "type": "text/plain",
+        "size": ATTACHMENT_LEN,
+        "encrypted_size": stream.len(),
+        "key": file_key_base64url(&file_key),
+        "sent_at": 1767226100,
+    });
+    let (_, v4) = message_case(
+        &reporter,
+        place(4, m3.hash(), Kind::AttachmentRef),
+        &key,
+        reference.to_string().as_bytes(),
+        0x8b,
+    );
     json!({
-        "description": "PROTOCOL.md §9: messages (header, padding, message key, AEAD, signature, encoding, hash). Chain key = wraps.json ticket_key.",
-        "cases": [v1, v2, v3],
+        "description": "PROTOCOL.md §9: messages (header, padding, message key, AEAD, signature, encoding, hash). Chain key = wraps.json ticket_key. Contents are §14 JSON with every required member: the first message with the opening form's members, a reply, a close, and an attachment reference to attachment.json's stream.",
+        "cases": [v1, v2, v3, v4],
     })
 }
 
@@ -619,7 +663,7 @@ pub fn scenario() -> Scenario {
         1,
         Kind::Message,
         &k0,
-        br#"{"text":"Hello, my uploads fail."}"#,
+        br#"{"text":"Hello, my uploads fail.","sent_at":1767225600,"subject":"Uploads fail"}"#,
         &mut conversation,
         Chain::Conversation,
     );
@@ -629,7 +673,7 @@ pub fn scenario() -> Scenario {
         1,
         Kind::Message,
         &k0,
-        br#"{"text":"Could you send debug data?"}"#,
+        br#"{"text":"Could you send debug data?","sent_at":1767225660,"author":"Alice"}"#,
         &mut conversation,
         Chain::Conversation,
     );
@@ -639,7 +683,7 @@ pub fn scenario() -> Scenario {
         1,
         Kind::DebugData,
         &k0,
-        br#"{"user_agent":"Test/1.0"}"#,
+        br#"{"fields":{"user_agent":"Test/1.0","time_zone":"Europe/Berlin"},"sent_at":1767225720}"#,
         &mut conversation,
         Chain::Conversation,
     );
@@ -692,7 +736,7 @@ pub fn scenario() -> Scenario {
         3,
         Kind::Message,
         &k1,
-        br#"{"text":"Fixed in 2.3.1."}"#,
+        br#"{"text":"Fixed in 2.3.1.","sent_at":1767229200}"#,
         &mut conversation,
         Chain::Conversation,
     );
@@ -702,7 +746,7 @@ pub fn scenario() -> Scenario {
         3,
         Kind::Close,
         &k1,
-        b"",
+        br#"{"sent_at":1767229260,"author":"Alice"}"#,
         &mut conversation,
         Chain::Conversation,
     );
@@ -712,7 +756,7 @@ pub fn scenario() -> Scenario {
         3,
         Kind::Message,
         &k1,
-        br#"{"text":"Still broken, sorry!"}"#,
+        br#"{"text":"Still broken, sorry!","sent_at":1767232800}"#,
         &mut conversation,
         Chain::Conversation,
     );
@@ -735,7 +779,7 @@ pub fn scenario() -> Scenario {
         3,
         Kind::InternalNote,
         &notes0,
-        br#"{"text":"Customer on the legacy plan."}"#,
+        br#"{"text":"Customer on the legacy plan.","sent_at":1767225680,"author":"Alice"}"#,
         &mut notes,
         Chain::Notes,
     );
@@ -845,6 +889,39 @@ fn attachment() -> Value {
 }
 
 // ---- negative vectors ----
+
+/// Applies a negative attachment case's `edits` (PROTOCOL.md §16) to a §13 stream, in order.
+/// A chunk is a piece of §13's split: 65,552 bytes after the 16-byte nonce, the last shorter.
+pub fn apply_attachment_edits(stream: &[u8], edits: &Value) -> Vec<u8> {
+    const PIECE: usize = 65536 + 16;
+    let mut out = stream.to_vec();
+    for edit in edits.as_array().expect("edits") {
+        let number = |key: &str| edit[key].as_u64().expect(key) as usize;
+        match edit["edit"].as_str().expect("edit") {
+            "truncate" => out.truncate(number("at")),
+            "flip" => out[number("byte")] ^= 1 << number("bit"),
+            "append" => out.extend_from_slice(
+                &hex::decode(edit["bytes"].as_str().expect("bytes")).expect("hex"),
+            ),
+            kind @ ("drop_chunk" | "swap_chunks") => {
+                let mut chunks: Vec<Vec<u8>> =
+                    out[16..].chunks(PIECE).map(<[u8]>::to_vec).collect();
+                if kind == "drop_chunk" {
+                    chunks.remove(number("index"));
+                } else {
+                    chunks.swap(number("a"), number("b"));
+                }
+                out.truncate(16);
+                out.extend(chunks.concat());
+            }
+            other => panic!("unknown edit {other}"),
+        }
+    }
+    out
+}
+
+/// §14 content of the crafted messages (kinds 1 and 6 both carry `text` and `sent_at`).
+const CRAFTED_TEXT: &[u8] = br#"{"text":"Injected.","sent_at":1767229000}"#;
 
 fn flip(bytes: &[u8], index: usize) -> Vec<u8> {
     let mut out = bytes.to_vec();
@@ -978,8 +1055,12 @@ fn negative() -> Value {
         },
     ];
     for c in crafted {
-        // Rotations carry no content; the others an empty JSON object.
-        let content: &[u8] = if c.kind == Kind::Rotate { b"" } else { b"{}" };
+        // Rotations carry no content; the others a §14 text (messages and internal notes).
+        let content: &[u8] = if c.kind == Kind::Rotate {
+            b""
+        } else {
+            CRAFTED_TEXT
+        };
         let message = Message::seal_with_salt(
             c.sender,
             next(c.epoch, c.dir_seq, c.kind),
@@ -1004,7 +1085,7 @@ fn negative() -> Value {
             kind: Kind::Message,
         },
         &k0,
-        b"{}",
+        CRAFTED_TEXT,
         pattern(0xe7),
     )
     .expect("seal");
@@ -1027,7 +1108,7 @@ fn negative() -> Value {
             kind: Kind::Message,
         },
         &k0,
-        b"{}",
+        CRAFTED_TEXT,
         pattern(0xe5),
     )
     .expect("seal");
@@ -1141,16 +1222,76 @@ fn negative() -> Value {
     ed_noncanonical[..32].copy_from_slice(&y);
     cases.push(json!({"type": "public_identity", "name": "Ed25519 key not canonical (y = p + 3)", "public_identity": hx(&ed_noncanonical), "expected_error": "invalid_public_key"}));
 
-    // Attachments.
+    // Attachments: machine-readable edits of attachment.json's stream (PROTOCOL.md §16).
     let (file_key, stream) = attachment_stream();
-    let chunk = 65536 + 16;
-    let truncated = stream[..16 + 2 * chunk].to_vec();
-    cases.push(json!({"type": "attachment", "name": "last chunk dropped", "file_key": hx(file_key.as_bytes()), "stream_sha256": hx(&Sha256::digest(&truncated)), "edit": "drop the last chunk of attachment.json's stream", "expected_error": "attachment.truncated"}));
-    let mut swapped = stream[..16].to_vec();
-    swapped.extend_from_slice(&stream[16 + chunk..16 + 2 * chunk]);
-    swapped.extend_from_slice(&stream[16..16 + chunk]);
-    swapped.extend_from_slice(&stream[16 + 2 * chunk..]);
-    cases.push(json!({"type": "attachment", "name": "first two chunks swapped", "file_key": hx(file_key.as_bytes()), "stream_sha256": hx(&Sha256::digest(&swapped)), "edit": "swap chunks 0 and 1 of attachment.json's stream", "expected_error": "decryption_failed"}));
+    let piece = 65536 + 16;
+    let last_piece = 16 + 2 * piece;
+    let attachment_cases = [
+        (
+            "last chunk dropped",
+            json!([{"edit": "drop_chunk", "index": 2}]),
+            "attachment.truncated",
+        ),
+        (
+            "first two chunks swapped",
+            json!([{"edit": "swap_chunks", "a": 0, "b": 1}]),
+            "decryption_failed",
+        ),
+        (
+            "stream cut inside its nonce",
+            json!([{"edit": "truncate", "at": 10}]),
+            "attachment.truncated",
+        ),
+        (
+            "stream cut right after its nonce",
+            json!([{"edit": "truncate", "at": 16}]),
+            "attachment.truncated",
+        ),
+        (
+            "stream cut after the second chunk",
+            json!([{"edit": "truncate", "at": last_piece}]),
+            "attachment.truncated",
+        ),
+        (
+            "last chunk cut to 10 bytes",
+            json!([{"edit": "truncate", "at": last_piece + 10}]),
+            "attachment.truncated",
+        ),
+        (
+            "last chunk one byte short",
+            json!([{"edit": "truncate", "at": stream.len() - 1}]),
+            "decryption_failed",
+        ),
+        (
+            "one byte appended",
+            json!([{"edit": "append", "bytes": "00"}]),
+            "decryption_failed",
+        ),
+        (
+            "bit flipped in the stream nonce",
+            json!([{"edit": "flip", "byte": 3, "bit": 0}]),
+            "decryption_failed",
+        ),
+        (
+            "bit flipped in the second chunk's tag",
+            json!([{"edit": "flip", "byte": last_piece - 1, "bit": 7}]),
+            "decryption_failed",
+        ),
+        (
+            "bit flipped in the last chunk's ciphertext",
+            json!([{"edit": "flip", "byte": last_piece + 5, "bit": 2}]),
+            "decryption_failed",
+        ),
+        (
+            "last chunk dropped after the first two were swapped",
+            json!([{"edit": "swap_chunks", "a": 0, "b": 1}, {"edit": "drop_chunk", "index": 2}]),
+            "decryption_failed",
+        ),
+    ];
+    for (name, edits, code) in attachment_cases {
+        let edited = apply_attachment_edits(&stream, &edits);
+        cases.push(json!({"type": "attachment", "name": name, "file_key": hx(file_key.as_bytes()), "edits": edits, "stream_sha256": hx(&Sha256::digest(&edited)), "expected_error": code}));
+    }
 
     // Keyring and fragment.
     let salt: [u8; 16] = pattern(0x33);
