@@ -945,9 +945,8 @@ CONTENT_MEMBERS = {
          "encrypted_size": "integer", "key": "string", "sent_at": "integer"}, {}),
     4: ({"sent_at": "integer"}, {"author": "string"}),
     5: ({"sent_at": "integer"}, {"author": "string"}),
-    # ASSUMPTION: §14 lists `text`, `sent_at`, `author` for internal notes; the opening-form
-    # members are read "on any message of their kind", and notes share kind 1's text shape.
-    6: ({"text": "string", "sent_at": "integer"}, {"author": "string"}),
+    # §14: a note's opening-form members are read as for a message.
+    6: ({"text": "string", "sent_at": "integer"}, _TEXT_OPTIONAL),
 }
 NULLABLE = {"author", "subject", "category", "name", "email"}
 
