@@ -13,61 +13,22 @@ use sealdesk_crypto::{
     Argon2Params, AuthKey, Chain, ChainState, CryptoRng, Directory, Identity, IdentitySeed, KeyId,
     Keyring, KeyringKey, MasterKey, PublicIdentity, SALT_LEN, TicketId, Zeroizing, generate_salt,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use sealdesk_wire::accounts::{
+    AccountTicketsAnswer, Argon2ParamsBody, ChangeKeyringBody, LoginAnswer, LoginBody,
+    PreloginAnswer, PreloginBody, RegisterBody,
+};
+use sealdesk_wire::tickets::{TicketListItem, TicketStatus};
+use sealdesk_wire::{EmptyBody, SecretText};
 
 use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
-use crate::reporter::{NewTicket, Opening, create_ticket};
+use crate::reporter::{NewTicket, Opening, TicketOwner, create_ticket};
 use crate::thread::{Shown, Thread, fetch_ticket, members_of};
 use crate::transport::{Request, Transport};
-use crate::util::{b64, put, unb64, unb64_array};
+use crate::util::{b64, unb64, unb64_array};
 
 /// The keyring's application data of a new account: an empty JSON object.
 const NEW_APP_DATA: &[u8] = b"{}";
-
-/// Argon2id parameters as the API writes them.
-#[derive(Clone, Copy, Serialize, Deserialize)]
-struct Argon2Json {
-    memory_kib: u32,
-    iterations: u32,
-    parallelism: u32,
-}
-
-impl From<Argon2Params> for Argon2Json {
-    fn from(p: Argon2Params) -> Self {
-        Argon2Json {
-            memory_kib: p.memory_kib,
-            iterations: p.iterations,
-            parallelism: p.parallelism,
-        }
-    }
-}
-
-impl From<Argon2Json> for Argon2Params {
-    fn from(p: Argon2Json) -> Self {
-        Argon2Params {
-            memory_kib: p.memory_kib,
-            iterations: p.iterations,
-            parallelism: p.parallelism,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct PreloginAnswer {
-    salt: String,
-    argon2: Argon2Json,
-}
-
-#[derive(Deserialize)]
-struct LoginAnswer {
-    session: String,
-    expires_at: u64,
-    account_id: String,
-    keyring: String,
-    identity: String,
-}
 
 /// A ticket in a list (the account's tickets, or the administrators' inbox). These are the
 /// server's metadata: not signed, so shown as the server's claim until the ticket is read.
@@ -89,44 +50,25 @@ pub struct TicketSummary {
     pub assigned_to: Option<KeyId>,
 }
 
-#[derive(Deserialize)]
-pub(crate) struct SummaryJson {
-    ticket_id: String,
-    status: String,
-    answered: bool,
-    created_at: u64,
-    last_activity: u64,
-    conversation_seq: u64,
-    #[serde(default)]
-    assigned_to: Option<String>,
-}
-
-impl SummaryJson {
-    pub(crate) fn parse(self, what: &str) -> Result<TicketSummary> {
-        let closed = match self.status.as_str() {
-            "open" => false,
-            "closed" => true,
-            _ => return Err(ClientError::bad_response(what)),
-        };
-        Ok(TicketSummary {
-            ticket_id: TicketId::from_hex(&self.ticket_id)
-                .map_err(|_| ClientError::bad_response(what))?,
-            closed,
-            answered: self.answered,
-            created_at: self.created_at,
-            last_activity: self.last_activity,
-            conversation_seq: self.conversation_seq,
-            assigned_to: self
-                .assigned_to
-                .map(|k| unb64_array::<32>(&k, what).map(KeyId))
-                .transpose()?,
-        })
-    }
-}
-
-#[derive(Deserialize)]
-struct TicketsAnswer {
-    tickets: Vec<SummaryJson>,
+/// The client's reading of a listed ticket (the account's or the inbox's).
+///
+/// # Errors
+/// `bad_response` naming `what` for an id or assignee that does not decode.
+pub(crate) fn summary_of(item: TicketListItem, what: &str) -> Result<TicketSummary> {
+    Ok(TicketSummary {
+        ticket_id: TicketId::from_hex(&item.ticket_id)
+            .map_err(|_| ClientError::bad_response(what))?,
+        closed: item.status == TicketStatus::Closed,
+        answered: item.answered,
+        created_at: item.created_at,
+        last_activity: item.last_activity,
+        conversation_seq: item.conversation_seq,
+        assigned_to: item
+            .assigned_to
+            .flatten()
+            .map(|k| unb64_array::<32>(&k, what).map(KeyId))
+            .transpose()?,
+    })
 }
 
 /// The keys a password gives (PROTOCOL.md §12.2).
@@ -210,17 +152,17 @@ impl Account {
         let sealed = keys.keyring_key.seal(&keyring, rng)?;
         let identity = Identity::from_seed(&keyring.identity_seed);
         let proof = identity.sign_identity_proof(&username, &keys.auth_key.server_hash());
-        let body = json!({
-            "username": username,
-            "salt": b64(&salt),
-            "argon2": Argon2Json::from(params),
-            "auth_key": b64(keys.auth_key.as_bytes()),
-            "keyring": b64(&sealed),
-            "identity": b64(&identity.public().to_bytes()),
-            "identity_proof": b64(&proof),
-        });
+        let body = RegisterBody {
+            username: username.clone(),
+            salt: b64(&salt),
+            argon2: Argon2ParamsBody::from(params),
+            auth_key: SecretText::new(b64(keys.auth_key.as_bytes())),
+            keyring: b64(&sealed),
+            identity: b64(&identity.public().to_bytes()),
+            identity_proof: b64(&proof),
+        };
         transport
-            .send(Request::post("/api/v1/accounts/register", body))
+            .send(Request::post_json("/api/v1/accounts/register", &body)?)
             .await?
             .check()?;
         Self::sign_in(transport, &username, &keys, salt, params).await
@@ -242,10 +184,12 @@ impl Account {
     ) -> Result<Account> {
         let username = username.to_ascii_lowercase();
         let answer: PreloginAnswer = transport
-            .send(Request::post(
+            .send(Request::post_json(
                 "/api/v1/accounts/prelogin",
-                json!({"username": username}),
-            ))
+                &PreloginBody {
+                    username: username.clone(),
+                },
+            )?)
             .await?
             .json("pre-login")?;
         let params = Argon2Params::from(answer.argon2);
@@ -276,9 +220,12 @@ impl Account {
         salt: [u8; SALT_LEN],
         params: Argon2Params,
     ) -> Result<Account> {
-        let body = json!({"username": username, "auth_key": b64(keys.auth_key.as_bytes())});
+        let body = LoginBody {
+            username: username.to_owned(),
+            auth_key: SecretText::new(b64(keys.auth_key.as_bytes())),
+        };
         let answer: LoginAnswer = transport
-            .send(Request::post("/api/v1/accounts/login", body))
+            .send(Request::post_json("/api/v1/accounts/login", &body)?)
             .await?
             .json("the login")?;
         let sealed = unb64(&answer.keyring, "the login")?;
@@ -298,7 +245,7 @@ impl Account {
         Ok(Account {
             username: username.to_owned(),
             account_id: answer.account_id,
-            session: Zeroizing::new(answer.session),
+            session: answer.session.into_zeroizing(),
             expires_at: answer.expires_at,
             salt,
             params,
@@ -327,15 +274,17 @@ impl Account {
         let salt = generate_salt(rng);
         let next = derive(new_password, &salt, params)?;
         let sealed = next.keyring_key.seal(&self.keyring, rng)?;
-        let body = json!({
-            "current_auth_key": b64(current.auth_key.as_bytes()),
-            "salt": b64(&salt),
-            "argon2": Argon2Json::from(params),
-            "auth_key": b64(next.auth_key.as_bytes()),
-            "keyring": b64(&sealed),
-        });
+        let body = ChangeKeyringBody {
+            current_auth_key: SecretText::new(b64(current.auth_key.as_bytes())),
+            salt: b64(&salt),
+            argon2: Argon2ParamsBody::from(params),
+            auth_key: SecretText::new(b64(next.auth_key.as_bytes())),
+            keyring: b64(&sealed),
+        };
         transport
-            .send(put("/api/v1/accounts/keyring", body).bearer(Some(self.session())))
+            .send(
+                Request::put_json("/api/v1/accounts/keyring", &body)?.bearer(Some(self.session())),
+            )
             .await?
             .check()?;
         self.salt = salt;
@@ -349,7 +298,10 @@ impl Account {
     /// `server.unauthorized` (already ended), `network`.
     pub async fn logout<T: Transport>(self, transport: &T) -> Result<()> {
         transport
-            .send(Request::post("/api/v1/accounts/logout", json!({})).bearer(Some(self.session())))
+            .send(
+                Request::post_json("/api/v1/accounts/logout", &EmptyBody {})?
+                    .bearer(Some(self.session())),
+            )
             .await?
             .check()
     }
@@ -371,9 +323,9 @@ impl Account {
     ) -> Result<AccountTicket> {
         let target = NewTicket {
             id: TicketId::generate(rng),
-            path: "/api/v1/tickets/account",
-            create_bearer: Some(self.session()),
-            extra: json!({}),
+            owner: TicketOwner::Account {
+                session: self.session(),
+            },
             bearer: self.session(),
         };
         let (thread, messages) = create_ticket(
@@ -394,14 +346,14 @@ impl Account {
     /// # Errors
     /// `server.unauthorized`, `network`, `bad_response`.
     pub async fn list_tickets<T: Transport>(&self, transport: &T) -> Result<Vec<TicketSummary>> {
-        let answer: TicketsAnswer = transport
+        let answer: AccountTicketsAnswer = transport
             .send(Request::get("/api/v1/accounts/tickets").bearer(Some(self.session())))
             .await?
             .json("the tickets")?;
         answer
             .tickets
             .into_iter()
-            .map(|t| t.parse("the tickets"))
+            .map(|t| summary_of(t, "the tickets"))
             .collect()
     }
 

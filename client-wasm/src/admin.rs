@@ -13,16 +13,22 @@ use sealdesk_crypto::{
     Chain, ChainState, CryptoRng, Directory, DirectoryEntry, DirectoryHead, Identity, KeyId,
     PublicIdentity, TicketId, WrappedKey,
 };
-use serde::Deserialize;
-use serde_json::json;
+use sealdesk_wire::directory::AppendEntryBody;
+pub use sealdesk_wire::inbox::InboxFilter;
+use sealdesk_wire::inbox::{InboxAnswer, InboxQuery};
+use sealdesk_wire::invites::{InviteCreated, InviteRedeemed, RedeemGenesisBody, RedeemInviteBody};
+use sealdesk_wire::settings::{Settings, SettingsAnswer};
+use sealdesk_wire::team::{AssignmentBody, HistoryWrapsBody, PendingList};
+use sealdesk_wire::tickets::WrapsAnswer;
+use sealdesk_wire::{EmptyBody, SecretText};
 
-use crate::account::{Account, SummaryJson, TicketSummary};
+use crate::account::{Account, TicketSummary, summary_of};
 use crate::content::{AttachmentRef, Content, DebugData, StatusChange, Text};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
-use crate::thread::{Shown, Thread, WrapsAnswer, fetch_ticket, members_of};
+use crate::thread::{Shown, Thread, fetch_ticket, members_of};
 use crate::transport::{Request, Transport};
-use crate::util::{POST_ATTEMPTS, b64, delete, put, unb64, unb64_array};
+use crate::util::{POST_ATTEMPTS, b64, unb64, unb64_array};
 
 /// Most wraps the server takes in one request.
 const MAX_WRAPS_PER_REQUEST: usize = 256;
@@ -125,27 +131,6 @@ pub struct Removal {
     pub failures: Vec<(TicketId, ClientError)>,
 }
 
-/// Which tickets the inbox lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InboxFilter {
-    /// Open tickets.
-    Open,
-    /// Closed tickets.
-    Closed,
-    /// Open tickets whose last message is not an administrator's.
-    Unanswered,
-}
-
-impl InboxFilter {
-    fn as_str(self) -> &'static str {
-        match self {
-            InboxFilter::Open => "open",
-            InboxFilter::Closed => "closed",
-            InboxFilter::Unanswered => "unanswered",
-        }
-    }
-}
-
 /// A ticket in the inbox: the server's metadata and the verified, decrypted first message.
 #[derive(Clone, Debug)]
 pub struct InboxItem {
@@ -163,36 +148,6 @@ pub struct InboxPage {
     pub tickets: Vec<InboxItem>,
     /// Whether further pages follow.
     pub more: bool,
-}
-
-#[derive(Deserialize)]
-struct InboxAnswer {
-    tickets: Vec<SummaryJson>,
-    more: bool,
-}
-
-#[derive(Deserialize)]
-struct InviteAnswer {
-    invite: String,
-    expires_at: u64,
-}
-
-#[derive(Deserialize)]
-struct RedeemAnswer {
-    key_id: String,
-}
-
-#[derive(Deserialize)]
-struct PendingAnswer {
-    pending: Vec<PendingJson>,
-}
-
-#[derive(Deserialize)]
-struct PendingJson {
-    key_id: String,
-    identity: String,
-    username: String,
-    redeemed_at: u64,
 }
 
 /// A ticket as an administrator reads it: both chains, verified and decrypted.
@@ -329,9 +284,12 @@ impl Admin {
         invite: &str,
     ) -> Result<Admin> {
         let entry = DirectoryEntry::genesis(account.identity());
-        let body = json!({"invite": invite_token(invite), "entry": b64(&entry.to_bytes())});
+        let body = RedeemGenesisBody {
+            invite: SecretText::new(invite_token(invite).to_owned()),
+            entry: b64(&entry.to_bytes()),
+        };
         transport
-            .send(Request::post("/api/v1/invites/redeem-genesis", body))
+            .send(Request::post_json("/api/v1/invites/redeem-genesis", &body)?)
             .await?
             .check()?;
         let directory = fetch_verified(transport, None).await?;
@@ -357,10 +315,14 @@ impl Admin {
         account: &Account,
         invite: &str,
     ) -> Result<Redemption> {
-        let body = json!({"invite": invite_token(invite), "username": account.username()});
-        let answer: RedeemAnswer = transport
+        let body = RedeemInviteBody {
+            invite: SecretText::new(invite_token(invite).to_owned()),
+            username: account.username().to_owned(),
+        };
+        let answer: InviteRedeemed = transport
             .send(
-                Request::post("/api/v1/admin/invites/redeem", body).bearer(Some(account.session())),
+                Request::post_json("/api/v1/admin/invites/redeem", &body)?
+                    .bearer(Some(account.session())),
             )
             .await?
             .json("the redemption")?;
@@ -444,12 +406,15 @@ impl Admin {
     /// # Errors
     /// `server.*`, `network`, `bad_response`.
     pub async fn create_invite<T: Transport>(&self, transport: &T) -> Result<Invite> {
-        let answer: InviteAnswer = transport
-            .send(Request::post("/api/v1/admin/invites", json!({})).bearer(Some(self.session())))
+        let answer: InviteCreated = transport
+            .send(
+                Request::post_json("/api/v1/admin/invites", &EmptyBody {})?
+                    .bearer(Some(self.session())),
+            )
             .await?
             .json("the invite")?;
         Ok(Invite {
-            token: answer.invite,
+            token: answer.invite.expose().to_owned(),
             expires_at: answer.expires_at,
         })
     }
@@ -463,10 +428,10 @@ impl Admin {
     pub async fn save_settings<T: Transport>(
         &self,
         transport: &T,
-        settings: serde_json::Value,
-    ) -> Result<serde_json::Value> {
+        settings: &Settings,
+    ) -> Result<SettingsAnswer> {
         transport
-            .send(Request::put("/api/v1/settings", settings).bearer(Some(self.session())))
+            .send(Request::put_json("/api/v1/settings", settings)?.bearer(Some(self.session())))
             .await?
             .json("the settings")
     }
@@ -477,7 +442,7 @@ impl Admin {
     /// # Errors
     /// `invalid_public_key`, `malformed`, `server.*`, `network`, `bad_response`.
     pub async fn pending<T: Transport>(&self, transport: &T) -> Result<Vec<Pending>> {
-        let answer: PendingAnswer = transport
+        let answer: PendingList = transport
             .send(Request::get("/api/v1/admin/pending").bearer(Some(self.session())))
             .await?
             .json("the pending administrators")?;
@@ -507,7 +472,7 @@ impl Admin {
     pub async fn decline<T: Transport>(&self, transport: &T, pending: &Pending) -> Result<()> {
         let path = format!("/api/v1/admin/pending/{}", b64(&pending.key_id().0));
         transport
-            .send(delete(path).bearer(Some(self.session())))
+            .send(Request::delete(path).bearer(Some(self.session())))
             .await?
             .check()
     }
@@ -639,10 +604,12 @@ impl Admin {
         for batch in wraps.chunks(MAX_WRAPS_PER_REQUEST) {
             transport
                 .send(
-                    Request::post(
+                    Request::post_json(
                         format!("/api/v1/tickets/{}/wraps", id.to_hex()),
-                        json!({"wraps": batch}),
-                    )
+                        &HistoryWrapsBody {
+                            wraps: batch.to_vec(),
+                        },
+                    )?
                     .bearer(Some(self.session())),
                 )
                 .await?
@@ -761,7 +728,7 @@ impl Admin {
         let answer = self.inbox_page(transport, filter, page).await?;
         let mut tickets = Vec::with_capacity(answer.tickets.len());
         for summary in answer.tickets {
-            let summary = summary.parse("the inbox")?;
+            let summary = summary_of(summary, "the inbox")?;
             let opening = self
                 .read_conversation(transport, summary.ticket_id)
                 .await
@@ -1017,10 +984,12 @@ impl Admin {
                 "Tickets are assigned to administrators of the verified directory only.",
             ));
         }
-        let body = json!({"assigned_to": assignee.map(|k| b64(&k.0))});
+        let body = AssignmentBody {
+            assigned_to: assignee.map(|k| b64(&k.0)),
+        };
         transport
             .send(
-                put(format!("/api/v1/tickets/{}/assignment", id.to_hex()), body)
+                Request::put_json(format!("/api/v1/tickets/{}/assignment", id.to_hex()), &body)?
                     .bearer(Some(self.session())),
             )
             .await?
@@ -1041,10 +1010,12 @@ impl Admin {
             let entry = make(&self.directory, self.account.identity())?;
             let response = transport
                 .send(
-                    Request::post(
+                    Request::post_json(
                         "/api/v1/directory",
-                        json!({"entry": b64(&entry.to_bytes())}),
-                    )
+                        &AppendEntryBody {
+                            entry: b64(&entry.to_bytes()),
+                        },
+                    )?
                     .bearer(Some(self.session())),
                 )
                 .await?;
@@ -1068,13 +1039,12 @@ impl Admin {
         filter: Option<InboxFilter>,
         page: u64,
     ) -> Result<InboxAnswer> {
-        let mut path = format!("/api/v1/inbox?page={page}");
-        if let Some(filter) = filter {
-            path.push_str("&status=");
-            path.push_str(filter.as_str());
-        }
+        let query = InboxQuery {
+            status: filter,
+            page,
+        };
         transport
-            .send(Request::get(path).bearer(Some(self.session())))
+            .send(Request::get(query.path()).bearer(Some(self.session())))
             .await?
             .json("the inbox")
     }
@@ -1091,7 +1061,7 @@ impl Admin {
         loop {
             let answer = self.inbox_page(transport, filter, page).await?;
             for summary in answer.tickets {
-                let id = summary.parse("the inbox")?.ticket_id;
+                let id = summary_of(summary, "the inbox")?.ticket_id;
                 if !ids.contains(&id) {
                     ids.push(id);
                 }

@@ -21,18 +21,17 @@
 //! stream cut short or extended): keep it aside and do not show, save or open it until
 //! `download` succeeds; discard it on error.** [`download_to_vec`] does exactly that.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_crypto::{
     CHUNK_LEN, ENCRYPTED_CHUNK_LEN, FileKey, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor,
     TicketId, TicketSecret, Zeroizing, encrypted_len,
 };
-use serde::Deserialize;
-use serde_json::json;
+use sealdesk_wire::attachments::{AttachmentDeclared, DeclareAttachmentBody};
 
 use crate::content::AttachmentRef;
 use crate::error::{ClientError, Result};
 use crate::reporter::TicketLink;
 use crate::transport::{Body, Method, Request, Transport};
+use crate::util::b64;
 
 /// Full length of upload chunk 0: the stream nonce and the first sealed chunk (65,568 bytes).
 pub const FIRST_UPLOAD_CHUNK_LEN: usize = STREAM_NONCE_LEN + ENCRYPTED_CHUNK_LEN;
@@ -84,11 +83,6 @@ fn size_mismatch(declared: u64, given: u64) -> ClientError {
         "attachment.size_mismatch",
         format!("The file was declared with {declared} bytes but {given} were given."),
     )
-}
-
-#[derive(Deserialize)]
-struct Declared {
-    attachment_id: String,
 }
 
 /// An upload in progress: push the plaintext in pieces of any size, then [`Uploader::finish`].
@@ -144,12 +138,14 @@ impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
         })?;
         let key = FileKey::generate(rng);
         let (encryptor, nonce) = StreamEncryptor::new(&key, rng);
-        let declared: Declared = transport
+        let declared: AttachmentDeclared = transport
             .send(
-                Request::post(
+                Request::post_json(
                     attachments_path(&ticket_id),
-                    json!({ "size": encrypted_size }),
-                )
+                    &DeclareAttachmentBody {
+                        size: encrypted_size,
+                    },
+                )?
                 .bearer(Some(bearer)),
             )
             .await?
@@ -289,7 +285,7 @@ impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
             mime_type: self.mime_type.clone(),
             size: self.size,
             encrypted_size: self.encrypted_size,
-            key: Base64UrlUnpadded::encode_string(self.key.as_bytes()),
+            key: b64(self.key.as_bytes()),
             sent_at: now,
         })
     }
@@ -347,7 +343,7 @@ fn check_reference(reference: &AttachmentRef) -> Result<FileKey> {
         return Err(bad("its sizes do not match"));
     }
     let key =
-        Zeroizing::new(Base64UrlUnpadded::decode_vec(&reference.key).map_err(|_| bad("its key"))?);
+        Zeroizing::new(sealdesk_wire::b64::decode(&reference.key).map_err(|_| bad("its key"))?);
     let bytes: [u8; 32] = key.as_slice().try_into().map_err(|_| bad("its key"))?;
     Ok(FileKey::from_bytes(bytes))
 }
@@ -461,6 +457,7 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use sealdesk_crypto::{Kind, system_rng};
+    use serde_json::json;
 
     use super::*;
     use crate::content::Content;
@@ -808,7 +805,7 @@ mod tests {
         assert_eq!(download_error(&server, &bad), "attachment.bad_reference");
         // Another key: the first chunk does not open.
         let mut other = reference.clone();
-        other.key = Base64UrlUnpadded::encode_string(&[1; 32]);
+        other.key = b64(&[1; 32]);
         assert_eq!(download_error(&server, &other), "decryption_failed");
         // No request left the client for a malformed reference.
         assert!(

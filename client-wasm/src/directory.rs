@@ -1,17 +1,12 @@
 //! Fetching and verifying the administrator directory, pinned to the head this client saw
 //! before (PROTOCOL.md §7.4).
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_crypto::{Directory, DirectoryHead};
-use serde::Deserialize;
+use sealdesk_wire::directory::DirectoryAnswer;
 
 use crate::error::{ClientError, Result};
 use crate::transport::{Request, Transport};
-
-#[derive(Deserialize)]
-struct DirectoryAnswer {
-    entries: Vec<String>,
-}
+use crate::util::unb64;
 
 /// Fetches the whole log, verifies it, and checks that it extends `pinned` (the head this
 /// client saw last). The caller then pins the new head.
@@ -36,9 +31,7 @@ pub async fn fetch_verified<T: Transport>(
     let entries = answer
         .entries
         .iter()
-        .map(|e| {
-            Base64UrlUnpadded::decode_vec(e).map_err(|_| ClientError::bad_response("the directory"))
-        })
+        .map(|e| unb64(e, "the directory"))
         .collect::<Result<Vec<_>>>()?;
     let directory = Directory::verify_encoded(&entries)?;
     if let Some(pinned) = pinned {

@@ -16,7 +16,7 @@
 //!   (subscribe first, read after `ready`, so nothing falls between the two).
 
 use sealdesk_crypto::{Chain, TicketId};
-use serde::Deserialize;
+use sealdesk_wire::events::MessageEvent;
 
 use crate::error::{ClientError, Result};
 
@@ -190,13 +190,6 @@ pub enum Notice {
     Other(String),
 }
 
-#[derive(Deserialize)]
-struct MessageData {
-    ticket: String,
-    chain: u8,
-    seq: u64,
-}
-
 impl Notice {
     /// The meaning of `event`.
     ///
@@ -208,7 +201,7 @@ impl Notice {
             "resync" => Notice::Resync,
             "message" => {
                 let bad = || ClientError::bad_response("a live update");
-                let data: MessageData = serde_json::from_str(&event.data).map_err(|_| bad())?;
+                let data: MessageEvent = serde_json::from_str(&event.data).map_err(|_| bad())?;
                 Notice::Message {
                     ticket: TicketId::from_hex(&data.ticket).map_err(|_| bad())?,
                     chain: Chain::from_u8(data.chain).map_err(|_| bad())?,

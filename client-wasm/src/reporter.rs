@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use sealdesk_crypto::{
     Chain, ChainState, CryptoRng, Directory, Identity, Members, TicketId, TicketSecret,
 };
-use serde_json::{Value, json};
+use sealdesk_wire::pow::ProofOfWork;
+use sealdesk_wire::tickets::{CreateAccountTicketBody, CreateTicketBody};
 
 use crate::content::{Content, DebugData, StatusChange, Text};
 use crate::error::{ClientError, Result};
@@ -102,23 +103,35 @@ impl Opening {
     }
 }
 
+/// Who opens a new ticket, which decides the route and its body.
+pub(crate) enum TicketOwner<'a> {
+    /// `POST /api/v1/tickets`, without credential.
+    Anonymous {
+        /// `token_hash` of the ticket's access token (base64url).
+        access_token_hash: String,
+        /// The solved challenge, when the instance asks for a proof of work.
+        pow: Option<ProofOfWork>,
+    },
+    /// `POST /api/v1/tickets/account`, with the account's session.
+    Account {
+        /// The session token.
+        session: &'a str,
+    },
+}
+
 /// Where and how a new ticket is opened.
 pub(crate) struct NewTicket<'a> {
     /// The ticket id (derived from the secret, or random for an account's ticket).
     pub(crate) id: TicketId,
-    /// `/api/v1/tickets` or `/api/v1/tickets/account`.
-    pub(crate) path: &'a str,
-    /// The credential of the creation request (an account's session), if any.
-    pub(crate) create_bearer: Option<&'a str>,
-    /// Further members of the creation body (the anonymous ticket's `access_token_hash`).
-    pub(crate) extra: Value,
+    /// Who opens it.
+    pub(crate) owner: TicketOwner<'a>,
     /// The credential that reads and writes the ticket afterwards.
     pub(crate) bearer: &'a str,
 }
 
 /// Opens a ticket as reporter `me`: seals the first message and the epoch-0 key for the
-/// reporter and every administrator of the verified `directory`, posts them to
-/// `target.path`, then sends the opening's debug data, if any, as the second message.
+/// reporter and every administrator of the verified `directory`, posts them to the route of
+/// `target.owner`, then sends the opening's debug data, if any, as the second message.
 /// Returns the conversation and its shown messages.
 pub(crate) async fn create_ticket<T: Transport>(
     transport: &T,
@@ -134,19 +147,37 @@ pub(crate) async fn create_ticket<T: Transport>(
         Chain::Conversation,
     );
     let first = thread.seal_next(me, directory, &opening.first_content(now), rng)?;
-    let mut body = json!({
-        "reporter": b64(&me.public().to_bytes()),
-        "message": b64(&first.message.to_bytes()),
-        "wraps": first.wraps,
-        "notify_email": opening.notify_email,
-    });
-    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), target.extra) {
-        body.extend(extra);
-    }
-    transport
-        .send(Request::post(target.path, body).bearer(target.create_bearer))
-        .await?
-        .check()?;
+    let reporter = b64(&me.public().to_bytes());
+    let message = b64(&first.message.to_bytes());
+    let wraps = first.wraps.clone();
+    let notify_email = opening.notify_email.clone();
+    let request = match target.owner {
+        TicketOwner::Anonymous {
+            access_token_hash,
+            pow,
+        } => Request::post_json(
+            "/api/v1/tickets",
+            &CreateTicketBody {
+                reporter,
+                access_token_hash,
+                message,
+                wraps,
+                notify_email,
+                pow,
+            },
+        )?,
+        TicketOwner::Account { session } => Request::post_json(
+            "/api/v1/tickets/account",
+            &CreateAccountTicketBody {
+                reporter,
+                message,
+                wraps,
+                notify_email,
+            },
+        )?
+        .bearer(Some(session)),
+    };
+    transport.send(request).await?.check()?;
     let mut shown = vec![thread.accept(directory, &first.message, now)?];
     if let Some(fields) = opening.debug {
         let debug = Content::DebugData(DebugData {
@@ -198,15 +229,12 @@ impl ReporterTicket {
         let identity = link.secret.identity();
         let token = link.secret.access_token();
         let bearer = token.to_base64url();
-        let mut extra = json!({"access_token_hash": b64(&token.hash())});
-        if let Some(pow) = pow::solve_challenge(transport).await? {
-            extra["pow"] = pow;
-        }
         let target = NewTicket {
             id: link.ticket_id(),
-            path: "/api/v1/tickets",
-            create_bearer: None,
-            extra,
+            owner: TicketOwner::Anonymous {
+                access_token_hash: b64(&token.hash()),
+                pow: pow::solve_challenge(transport).await?,
+            },
             bearer: &bearer,
         };
         let (thread, messages) =

@@ -14,8 +14,7 @@ use sealdesk_crypto::{
     Chain, ChainState, CryptoRng, Directory, Fault, Identity, KeyId, Kind, Members, Message,
     Placement, PublicIdentity, ReporterEndorsement, TicketId, TicketKey, WrappedKey,
 };
-use serde::Deserialize;
-use serde_json::json;
+use sealdesk_wire::tickets::{MessagesAnswer, PostMessageBody, TicketAnswer, WrapsAnswer};
 
 use crate::content::Content;
 use crate::error::{ClientError, Result};
@@ -37,30 +36,6 @@ pub struct Shown {
     pub kind: Kind,
     /// The content, or why it cannot be read (the message itself is verified).
     pub content: core::result::Result<Content, ClientError>,
-}
-
-/// `GET /api/v1/tickets/{id}`: the parts a client verifies.
-#[derive(Deserialize)]
-pub(crate) struct TicketAnswer {
-    pub(crate) reporter: String,
-    pub(crate) endorsements: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct MessagesAnswer {
-    messages: Vec<MessageOut>,
-    more: bool,
-}
-
-#[derive(Deserialize)]
-struct MessageOut {
-    received_at: u64,
-    message: String,
-}
-
-#[derive(Deserialize)]
-pub(crate) struct WrapsAnswer {
-    pub(crate) wraps: Vec<String>,
 }
 
 /// A message sealed as the next of a chain, not yet accepted by the server.
@@ -354,9 +329,12 @@ impl Thread {
             attempt += 1;
             let sealed = self.seal_next(me, directory, content, rng)?;
             let path = format!("/api/v1/tickets/{}/messages", self.ticket_id().to_hex());
-            let body = json!({"message": b64(&sealed.message.to_bytes()), "wraps": sealed.wraps});
+            let body = PostMessageBody {
+                message: b64(&sealed.message.to_bytes()),
+                wraps: sealed.wraps.clone(),
+            };
             let outcome = match transport
-                .send(Request::post(path, body).bearer(Some(bearer)))
+                .send(Request::post_json(path, &body)?.bearer(Some(bearer)))
                 .await
             {
                 Ok(response) => response.check(),
@@ -541,7 +519,7 @@ mod tests {
     use core::task::{Context, Poll, Waker};
 
     use sealdesk_crypto::{DirectoryEntry, system_rng};
-    use serde_json::Value;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::content::Text;
@@ -575,8 +553,9 @@ mod tests {
                 let messages: Vec<Value> = self
                     .messages
                     .iter()
+                    .enumerate()
                     .skip(after)
-                    .map(|m| json!({"received_at": 5, "message": b64(m)}))
+                    .map(|(i, m)| json!({"seq": i + 1, "received_at": 5, "message": b64(m)}))
                     .collect();
                 json!({"messages": messages, "more": false})
             } else if request.path.contains("/wraps?") {

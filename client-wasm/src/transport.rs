@@ -1,6 +1,8 @@
 //! The client's only I/O: HTTP requests through a [`Transport`], so the same protocol logic
 //! runs in the browser (`fetch`) and natively (`reqwest`, [`NativeTransport`]).
 
+use sealdesk_wire::errors::ErrorBody;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -28,6 +30,19 @@ pub enum Body {
     Bytes(Vec<u8>),
 }
 
+impl Body {
+    /// The JSON body of a wire type (`sealdesk_wire`'s request bodies).
+    ///
+    /// # Errors
+    /// `encoding` if `body` does not serialize, which no wire type does (they hold strings,
+    /// numbers, lists and objects with string keys only).
+    pub fn json<B: Serialize>(body: &B) -> Result<Body> {
+        serde_json::to_value(body).map(Body::Json).map_err(|_| {
+            ClientError::new("encoding", "The request body could not be written as JSON.")
+        })
+    }
+}
+
 /// One HTTP request to the instance, by path (`/api/v1/...`).
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -52,7 +67,44 @@ impl Request {
         }
     }
 
-    /// A POST of a JSON body.
+    /// A POST of a wire body (`sealdesk_wire`), the client's own requests.
+    ///
+    /// # Errors
+    /// As [`Body::json`].
+    pub fn post_json<B: Serialize>(path: impl Into<String>, body: &B) -> Result<Self> {
+        Ok(Request {
+            method: Method::Post,
+            path: path.into(),
+            bearer: None,
+            body: Some(Body::json(body)?),
+        })
+    }
+
+    /// A PUT of a wire body (`sealdesk_wire`).
+    ///
+    /// # Errors
+    /// As [`Body::json`].
+    pub fn put_json<B: Serialize>(path: impl Into<String>, body: &B) -> Result<Self> {
+        Ok(Request {
+            method: Method::Put,
+            path: path.into(),
+            bearer: None,
+            body: Some(Body::json(body)?),
+        })
+    }
+
+    /// A DELETE without a body.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Request {
+            method: Method::Delete,
+            path: path.into(),
+            bearer: None,
+            body: None,
+        }
+    }
+
+    /// A POST of any JSON value, for requests that are not the client's own (tests that
+    /// send what a misbehaving client would); the client sends [`Request::post_json`].
     pub fn post(path: impl Into<String>, body: Value) -> Self {
         Request {
             method: Method::Post,
@@ -62,7 +114,7 @@ impl Request {
         }
     }
 
-    /// A PUT of a JSON body.
+    /// A PUT of any JSON value; the client sends [`Request::put_json`].
     pub fn put(path: impl Into<String>, body: Value) -> Self {
         Request {
             method: Method::Put,
@@ -107,15 +159,15 @@ impl Response {
         if (200..300).contains(&self.status) {
             return Ok(());
         }
-        let parsed: Option<Value> = serde_json::from_slice(&self.body).ok();
-        let code = parsed
-            .as_ref()
-            .and_then(|v| v["error"].as_str())
-            .unwrap_or("unknown");
-        let message = parsed
-            .as_ref()
-            .and_then(|v| v["message"].as_str())
-            .unwrap_or("The server refused the request.");
+        let parsed: ErrorBody = serde_json::from_slice(&self.body).unwrap_or_default();
+        let code = match parsed.error.as_str() {
+            "" => "unknown",
+            code => code,
+        };
+        let message = match parsed.message.as_str() {
+            "" => "The server refused the request.",
+            message => message,
+        };
         Err(ClientError {
             code: format!("server.{code}"),
             message: message.to_owned(),

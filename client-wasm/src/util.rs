@@ -1,48 +1,20 @@
-//! Small helpers shared by the client's flows: base64url, request builders, how often a post is
-//! retried.
-
-use base64ct::{Base64UrlUnpadded, Encoding};
-use serde_json::Value;
+//! Small helpers shared by the client's flows: base64url of server answers, how often a post
+//! is retried.
 
 use crate::error::{ClientError, Result};
-use crate::transport::{Body, Method, Request};
+
+/// Unpadded base64url (the API's encoding of every byte string): the wire crate's.
+pub(crate) use sealdesk_wire::b64::encode as b64;
 
 /// How often a post is retried after the server answered that the chain moved on.
 pub(crate) const POST_ATTEMPTS: usize = 3;
 
-/// Unpadded base64url (the API's encoding of every byte string).
-pub(crate) fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-/// Decodes unpadded base64url from a server answer; `bad_response` naming `what` otherwise.
+/// Decodes a byte field of a server answer; `bad_response` naming `what` otherwise.
 pub(crate) fn unb64(text: &str, what: &str) -> Result<Vec<u8>> {
-    Base64UrlUnpadded::decode_vec(text).map_err(|_| ClientError::bad_response(what))
+    sealdesk_wire::b64::decode(text).map_err(|_| ClientError::bad_response(what))
 }
 
-/// Decodes exactly `N` bytes of unpadded base64url from a server answer.
+/// Decodes a byte field of exactly `N` bytes of a server answer; `bad_response` otherwise.
 pub(crate) fn unb64_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N]> {
-    unb64(text, what)?
-        .try_into()
-        .map_err(|_| ClientError::bad_response(what))
-}
-
-/// A PUT of a JSON body.
-pub(crate) fn put(path: impl Into<String>, body: Value) -> Request {
-    Request {
-        method: Method::Put,
-        path: path.into(),
-        bearer: None,
-        body: Some(Body::Json(body)),
-    }
-}
-
-/// A DELETE without a body.
-pub(crate) fn delete(path: impl Into<String>) -> Request {
-    Request {
-        method: Method::Delete,
-        path: path.into(),
-        bearer: None,
-        body: None,
-    }
+    sealdesk_wire::b64::decode_array(text).map_err(|_| ClientError::bad_response(what))
 }

@@ -328,6 +328,8 @@ impl FakeServer {
                     "account_id": "0".repeat(32),
                     "keyring": account["keyring"],
                     "identity": account["identity"],
+                    "salt": account["salt"],
+                    "argon2": account["argon2"],
                 });
                 self.issued += 1;
                 self.sessions.insert(

@@ -1,4 +1,6 @@
-//! Every domain-separation label of protocol version 1 (spec/PROTOCOL.md §3.1).
+//! Every domain-separation label of protocol version 1 (spec/PROTOCOL.md §3.1), and the one
+//! label of the HTTP API ([`POW`], spec/API.md "Proof of work"), kept here so that no two
+//! labels can collide unnoticed.
 //!
 //! A label is always encoded as `u8 length || ASCII bytes`, so no label is a prefix of another's
 //! encoding.
@@ -45,3 +47,7 @@ pub const ACCOUNT_IDENTITY_PROOF: &str = "sealdesk/v1/account/identity-proof";
 pub const KEYRING: &str = "sealdesk/v1/keyring";
 /// Attachment payload key derivation.
 pub const ATTACHMENT_PAYLOAD: &str = "sealdesk/v1/attachment-payload";
+/// Proof of work of an anonymous ticket creation: `H("sealdesk/v1/pow", challenge ||
+/// u64be(nonce))`. It belongs to the HTTP API (spec/API.md, "Proof of work"), not to the
+/// end-to-end protocol, so PROTOCOL.md §3.1 does not list it.
+pub const POW: &str = "sealdesk/v1/pow";

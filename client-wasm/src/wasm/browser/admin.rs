@@ -302,8 +302,8 @@ pub fn create_invite(admin: &AdminHandle) -> Promise {
 pub fn save_settings(admin: &AdminHandle, json: String) -> Promise {
     let core = admin.core.clone();
     promise(async move {
-        let settings = match serde_json::from_str::<serde_json::Value>(&json) {
-            Ok(value @ serde_json::Value::Object(_)) => value,
+        let settings = match serde_json::from_str::<sealdesk_wire::settings::Settings>(&json) {
+            Ok(settings) => settings,
             _ => {
                 return Err(crate::ClientError::new(
                     "input.invalid",
@@ -314,9 +314,12 @@ pub fn save_settings(admin: &AdminHandle, json: String) -> Promise {
         let mut role = core.state.acquire().await;
         let saved = role
             .admin_mut()?
-            .save_settings(&core.transport, settings)
+            .save_settings(&core.transport, &settings)
             .await?;
-        to_js(&saved)
+        to_js(
+            &serde_json::to_value(saved)
+                .map_err(|_| crate::ClientError::bad_response("the settings"))?,
+        )
     })
 }
 

@@ -1,0 +1,60 @@
+//! The administrators' inbox (spec/API.md, "Inbox").
+
+use serde::{Deserialize, Serialize};
+
+use crate::tickets::TicketListItem;
+
+/// Which tickets the inbox lists: `open`, `closed` or `unanswered`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InboxFilter {
+    /// Open tickets.
+    Open,
+    /// Closed tickets.
+    Closed,
+    /// Open tickets whose last conversation message is not an administrator's.
+    Unanswered,
+}
+
+impl InboxFilter {
+    /// The query value: `open`, `closed` or `unanswered`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxFilter::Open => "open",
+            InboxFilter::Closed => "closed",
+            InboxFilter::Unanswered => "unanswered",
+        }
+    }
+}
+
+/// Query of `GET /api/v1/inbox?status=open|closed|unanswered&page=N`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxQuery {
+    /// The filter (default: every ticket).
+    #[serde(default)]
+    pub status: Option<InboxFilter>,
+    /// Zero-based page number.
+    #[serde(default)]
+    pub page: u64,
+}
+
+impl InboxQuery {
+    /// The path and query of this request: `/api/v1/inbox?page=N[&status=S]`.
+    pub fn path(&self) -> String {
+        let mut path = format!("/api/v1/inbox?page={}", self.page);
+        if let Some(filter) = self.status {
+            path.push_str("&status=");
+            path.push_str(filter.as_str());
+        }
+        path
+    }
+}
+
+/// Answer of `GET /api/v1/inbox`: `{"tickets": [...], "more": true}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxAnswer {
+    /// Up to 50 tickets, newest activity first, each with `assigned_to`.
+    pub tickets: Vec<TicketListItem>,
+    /// Whether further pages follow.
+    pub more: bool,
+}

@@ -1,0 +1,49 @@
+//! The instance's public settings (spec/API.md, "Instance settings"). The server checks their
+//! limits (`bad_settings`); these types are their shape only.
+
+use serde::{Deserialize, Serialize};
+
+/// One ticket category and the guidance shown when a reporter picks it:
+/// `{"name", "guidance"?}`. Unknown members are refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// The name (1 to 80 characters, unique ignoring letter case).
+    pub name: String,
+    /// What to include in a ticket of this category (at most 2000 characters, may be empty).
+    #[serde(default)]
+    pub guidance: String,
+}
+
+/// Body of `PUT /api/v1/settings`, and the settings as stored: `{"categories", "languages",
+/// "support_hours", "response_time"}`, each optional (default empty). Unknown members are
+/// refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Ticket categories, in the order the pages list them (at most 50).
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    /// Languages the administrators answer in, in the order the pages list them (at most 30).
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// When support is staffed, as free text ("Monday to Friday, 9:00 to 17:00 CET").
+    #[serde(default)]
+    pub support_hours: String,
+    /// The expected response time, as free text ("within one working day").
+    #[serde(default)]
+    pub response_time: String,
+}
+
+/// Answer of `GET /api/v1/settings` and `PUT /api/v1/settings`: the [`Settings`]' members,
+/// then `max_attachment_bytes` and `version`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsAnswer {
+    /// The stored settings (empty lists and texts until an administrator saves them).
+    #[serde(flatten)]
+    pub settings: Settings,
+    /// Largest attachment the server accepts, in bytes of the encrypted stream.
+    pub max_attachment_bytes: u64,
+    /// The server's version, for the debug data.
+    pub version: String,
+}
