@@ -1,4 +1,5 @@
-//! Every domain-separation label of protocol version 1 (spec/PROTOCOL.md §3.1).
+//! Every domain-separation label of protocol version 1 (spec/PROTOCOL.md §3.1), and the labels
+//! of the server's keyed lookups (spec/API.md; [`crate::email_lookup`], [`crate::prelogin_salt`]).
 //!
 //! A label is always encoded as `u8 length || ASCII bytes`, so no label is a prefix of another's
 //! encoding.
@@ -45,3 +46,9 @@ pub const ACCOUNT_IDENTITY_PROOF: &str = "sealdesk/v1/account/identity-proof";
 pub const KEYRING: &str = "sealdesk/v1/keyring";
 /// Attachment payload key derivation.
 pub const ATTACHMENT_PAYLOAD: &str = "sealdesk/v1/attachment-payload";
+/// The server's email lookup key of a ticket's notification address (spec/API.md,
+/// `POST /api/v1/tickets`; [`crate::email_lookup`]).
+pub const SERVER_EMAIL_LOOKUP: &str = "sealdesk/v1/server/email-lookup";
+/// The server's fake pre-login salt of an unknown username (spec/API.md,
+/// `POST /api/v1/accounts/prelogin`; [`crate::prelogin_salt`]).
+pub const SERVER_PRELOGIN_SALT: &str = "sealdesk/v1/server/prelogin-salt";
