@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use sealdesk_crypto::{
     AccessToken, Chain, ChainState, Directory, KeyId, MAX_PADDED_LEN, Members, Message,
-    PublicIdentity, ReporterEndorsement, Role, TAG_LEN, TicketId, WRAP_LEN, WrappedKey,
+    PUBLIC_IDENTITY_LEN, PublicIdentity, ReporterEndorsement, Role, TAG_LEN, TicketId, WRAP_LEN,
+    WrappedKey,
 };
 
 use crate::clock::now;
@@ -51,7 +52,7 @@ pub async fn open_for_account(
     session: Session,
     ticket: NewTicket<'_>,
 ) -> ApiResult<TicketId> {
-    let reporter = from_b64("reporter", ticket.reporter, PUBLIC_IDENTITY_BYTES)?;
+    let reporter = from_b64("reporter", ticket.reporter, PUBLIC_IDENTITY_LEN)?;
     if reporter != session.account.identity {
         return Err(ApiError::bad_request(
             "wrong_reporter",
@@ -63,9 +64,6 @@ pub async fn open_for_account(
     };
     open(state, owner, ticket).await
 }
-
-/// Length of a public identity.
-const PUBLIC_IDENTITY_BYTES: usize = sealdesk_crypto::PUBLIC_IDENTITY_LEN;
 
 /// Verifies and stores a new ticket owned by `owner` (anonymous or an account's) and returns
 /// its id.
