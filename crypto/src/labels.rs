@@ -1,5 +1,6 @@
-//! Every domain-separation label of protocol version 1 (spec/PROTOCOL.md §3.1), and the one
-//! label of the HTTP API ([`POW`], spec/API.md "Proof of work"), kept here so that no two
+//! Every domain-separation label of protocol version 1 (spec/PROTOCOL.md §3.1), the label of the
+//! HTTP API's proof of work ([`POW`], spec/API.md "Proof of work") and the labels of the server's
+//! keyed lookups ([`crate::email_lookup`], [`crate::prelogin_salt`]), kept here so that no two
 //! labels can collide unnoticed.
 //!
 //! A label is always encoded as `u8 length || ASCII bytes`, so no label is a prefix of another's
@@ -51,3 +52,9 @@ pub const ATTACHMENT_PAYLOAD: &str = "sealdesk/v1/attachment-payload";
 /// u64be(nonce))`. It belongs to the HTTP API (spec/API.md, "Proof of work"), not to the
 /// end-to-end protocol, so PROTOCOL.md §3.1 does not list it.
 pub const POW: &str = "sealdesk/v1/pow";
+/// The server's email lookup key of a ticket's notification address (spec/API.md,
+/// `POST /api/v1/tickets`; [`crate::email_lookup`]).
+pub const SERVER_EMAIL_LOOKUP: &str = "sealdesk/v1/server/email-lookup";
+/// The server's fake pre-login salt of an unknown username (spec/API.md,
+/// `POST /api/v1/accounts/prelogin`; [`crate::prelogin_salt`]).
+pub const SERVER_PRELOGIN_SALT: &str = "sealdesk/v1/server/prelogin-salt";

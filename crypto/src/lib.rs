@@ -18,6 +18,8 @@
 //!   transcript (§10).
 //! - [`TicketSecret`]: anonymous ticket links (§11); [`MasterKey`] and [`Keyring`]: accounts
 //!   (§12); [`StreamEncryptor`] / [`StreamDecryptor`]: attachments (§13).
+//! - [`email_lookup`] and [`prelogin_salt`]: the server's keyed lookups under its instance
+//!   secret (spec/API.md).
 //!
 //! Every secret type zeroizes on drop and redacts itself in `Debug`. Decoding never panics.
 
@@ -37,6 +39,7 @@ mod error;
 pub mod hpke_suite;
 mod identity;
 pub mod labels;
+mod lookup;
 mod members;
 mod message;
 mod primitives;
@@ -62,6 +65,7 @@ pub use identity::{
     Identity, IdentitySeed, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, SIGNATURE_LEN,
     validate_x25519_public, verify_ed25519,
 };
+pub use lookup::{INSTANCE_SECRET_LEN, email_lookup, prelogin_salt};
 pub use members::{ENDORSEMENT_LEN, ENDORSEMENT_VERSION, Members, ReporterEndorsement, Role};
 pub use message::{
     HEADER_LEN, Kind, MAX_CONTENT_LEN, MAX_PADDED_LEN, MESSAGE_VERSION, MIN_PADDED_LEN, Message,

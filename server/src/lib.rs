@@ -1,20 +1,40 @@
 //! # sealdesk-server
 //!
-//! The `sealdesk` binary's library: the HTTP API (`api`), storage behind a trait (`storage`,
-//! with the sled backend). The server stores only ciphertext and the metadata listed in
-//! `spec/THREAT-MODEL.md`, and verifies every signed structure before storing it.
+//! The `sealdesk` binary's library. The server stores only ciphertext and the metadata listed
+//! in `spec/THREAT-MODEL.md`, and verifies every signed structure before storing it.
+//!
+//! Layers (server/README.md, "Layering"), each importing only its own layer and those below:
+//! the HTTP layer [`api`]; the domain modules ([`sessions`], [`instance_secret`], [`tickets`],
+//! [`team`], [`inbox`], [`directory`], [`invites`], [`settings`], [`attachments`]); the shared
+//! [`state`]; the shared [`services`]; the foundation ([`error`], [`encoding`], [`clock`], [`random`],
+//! [`storage`] behind a trait, with the sled backend). `server/tests/layout.rs` checks it.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod attachments;
 pub mod backup;
 pub mod cli;
 pub mod client_cli;
+pub mod clock;
 pub mod config;
+pub mod directory;
+pub mod encoding;
+pub mod error;
+pub mod inbox;
+pub mod instance_secret;
+pub mod invites;
 pub mod logging;
 pub mod pages;
+pub mod random;
+pub mod services;
+pub mod sessions;
+pub mod settings;
+pub mod state;
 pub mod storage;
+pub mod team;
+pub mod tickets;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -23,8 +43,8 @@ use std::sync::Arc;
 use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::api::{AppState, Limits};
 use crate::config::Config;
+use crate::state::{AppState, Limits};
 use crate::storage::sled_store::SledStore;
 
 /// The Content-Security-Policy of every response: nothing from other origins, no inline
@@ -87,7 +107,7 @@ async fn serve_async(config: Config) -> Result<(), String> {
     // Tests and scripts read this line to find the port.
     println!("sealdesk listening on http://{address}");
     if state.directory.read().await.is_none() {
-        let token = api::invites::create_cli_invite(&config.data_dir, config.invite_ttl_seconds)
+        let token = invites::create_cli_invite(&config.data_dir, config.invite_ttl_seconds)
             .map_err(|e| format!("cannot create the first invite: {e}"))?;
         println!(
             "No administrator yet. Open this one-time link to become the first administrator:\n  \
@@ -97,7 +117,7 @@ async fn serve_async(config: Config) -> Result<(), String> {
     }
     tracing::info!(%address, "listening");
     // Forgets rate-limit keys and proof-of-work challenges that are no longer needed.
-    tokio::spawn(api::limits::housekeeping(Arc::downgrade(&state)));
+    tokio::spawn(state::housekeeping(Arc::downgrade(&state)));
 
     axum::serve(
         listener,

@@ -1,94 +1,18 @@
-//! Encrypted attachments (spec/API.md, "Attachments"; PROTOCOL.md §13). The browser encrypts
-//! each file as a stream under its own key; the server stores the stream's bytes without being
-//! able to read them, and learns only their number.
-//!
-//! An upload is declared with its encrypted size, which reserves that much of the ticket's
-//! quota at once (under the ticket's lock), so concurrent uploads cannot overshoot it. The
-//! stream is then sent in chunks cut along the encryption's own chunks:
-//!
-//! - chunk 0 is the 16-byte stream nonce followed by the first sealed chunk (bytes
-//!   `[0, min(16 + 65552, size))` of the stream);
-//! - chunk `i ≥ 1` is the `i`-th sealed chunk (bytes `[16 + 65552·i, min(16 + 65552·(i+1),
-//!   size))`).
-//!
-//! So every chunk but the last is exactly its maximum, and the concatenation of the chunks in
-//! order is the stream. A chunk is written once (re-sending identical bytes is accepted, so
-//! uploads can be retried); when every chunk is present the upload is completed, and only
-//! then can it be downloaded.
-//!
-//! Storage (generic records):
-//! - [`RecordKind::Attachment`]: ticket id (16) ‖ attachment id (16) → JSON of
-//!   [`AttachmentRecord`];
-//! - [`RecordKind::AttachmentChunk`]: ticket id (16) ‖ attachment id (16) ‖ index (u64, big
-//!   endian) → the chunk's bytes.
-//!
-//! Both are prefixed by the ticket id so that a ticket's attachments can be found (and later
-//! deleted with it) by a prefix scan.
+//! Encrypted attachments over HTTP (spec/API.md, "Attachments"; PROTOCOL.md §13). How uploads
+//! are cut into chunks and stored is [`crate::attachments`]'s.
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use sealdesk_crypto::{
-    CryptoRng, ENCRYPTED_CHUNK_LEN, STREAM_NONCE_LEN, TAG_LEN, TicketId, encrypted_len, system_rng,
-};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, ApiResult};
-use super::extract::Json;
-use super::limits::PostKey;
-use super::tickets::{Reader, authorised_ticket};
-use super::{AppState, accounts, now};
-use crate::storage::{Owner, RecordKind, StoreError, TicketRecord};
-
-/// Largest upload chunk: the stream nonce and one full sealed chunk (chunk 0).
-pub const MAX_UPLOAD_CHUNK_LEN: usize = STREAM_NONCE_LEN + ENCRYPTED_CHUNK_LEN;
-
-/// Body limit of `PUT .../chunks/{index}`: a little above [`MAX_UPLOAD_CHUNK_LEN`], so that a
-/// slightly long chunk is told its expected length (`400 bad_length`) rather than
-/// `413 body_too_large`.
-pub const CHUNK_BODY_LIMIT: usize = MAX_UPLOAD_CHUNK_LEN + 1024;
-
-const NONCE: u64 = STREAM_NONCE_LEN as u64;
-const PIECE: u64 = ENCRYPTED_CHUNK_LEN as u64;
-
-/// The number of upload chunks of a `size`-byte encrypted stream, or `None` if no file
-/// encrypts to exactly `size` bytes (PROTOCOL.md §13: a nonce, then pieces of 65,552 bytes of
-/// which the last has 16 to 65,552 bytes, and at least 17 when it follows other pieces).
-pub fn chunk_count(size: u64) -> Option<u64> {
-    let body = size.checked_sub(NONCE)?;
-    let pieces = body.div_ceil(PIECE).max(1);
-    let plain = body.checked_sub(pieces.checked_mul(TAG_LEN as u64)?)?;
-    (encrypted_len(plain) == Some(size)).then_some(pieces)
-}
-
-/// The byte range `[start, end)` of the stream that upload chunk `index` carries (`index` must
-/// be below [`chunk_count`]).
-pub fn chunk_range(size: u64, index: u64) -> (u64, u64) {
-    let start = if index == 0 {
-        0
-    } else {
-        NONCE.saturating_add(index.saturating_mul(PIECE))
-    };
-    let end = NONCE
-        .saturating_add(index.saturating_add(1).saturating_mul(PIECE))
-        .min(size);
-    (start, end)
-}
-
-/// The stored metadata of one attachment. Everything about the file itself (name, type, key,
-/// plaintext size) is inside the encrypted attachment-reference message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttachmentRecord {
-    /// Bytes of the encrypted stream (reserved from the ticket's quota at declaration).
-    pub size: u64,
-    /// Whether every chunk arrived and the upload was completed (only then is it readable).
-    pub complete: bool,
-    /// Unix seconds of the declaration (for a future clean-up of abandoned uploads).
-    pub created_at: u64,
-}
+use super::extract::{Bearer, Json, OctetStream};
+use crate::attachments::{self, ChunkAddress};
+use crate::error::ApiResult;
+use crate::state::AppState;
 
 /// Body of `POST /api/v1/tickets/{id}/attachments`.
 #[derive(Deserialize)]
@@ -109,69 +33,10 @@ pub struct Declared {
 pub async fn declare(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    bearer: Bearer,
     Json(body): Json<DeclareBody>,
 ) -> ApiResult<(StatusCode, Json<Declared>)> {
-    let (record, reader) = authorised_ticket(&state, &id, &headers).await?;
-    state
-        .rate_limits
-        .upload(&upload_key(&state, &headers, &record, reader)?)?;
-    let size = body.size;
-    if chunk_count(size).is_none() {
-        return Err(ApiError::bad_request(
-            "bad_size",
-            "No file encrypts to this size (PROTOCOL.md §13); send the encrypted stream's length.",
-        ));
-    }
-    if size > state.limits.max_attachment_bytes {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "attachment_too_large",
-            format!(
-                "An attachment may have at most {} encrypted bytes.",
-                state.limits.max_attachment_bytes
-            ),
-        ));
-    }
-
-    let attachment = random_id(&mut system_rng());
-    let value = encode(&AttachmentRecord {
-        size,
-        complete: false,
-        created_at: now(),
-    })?;
-    {
-        // Reserve under the ticket's lock, which every writer of the ticket record holds, so
-        // that concurrent declarations and posts cannot together overshoot the quota.
-        let lock = state.ticket_lock(record.id);
-        let _serialised = lock.lock().await;
-        let mut ticket = state
-            .store
-            .ticket(&record.id)?
-            .ok_or_else(|| ApiError::not_found("ticket"))?;
-        if ticket.storage_bytes.saturating_add(size) > state.limits.ticket_quota_bytes {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "quota_exceeded",
-                "This ticket has no room left for an attachment of this size.",
-            ));
-        }
-        // The reservation is written first: if the attachment record then fails to be
-        // written, the reservation is released again; if the process dies in between, the
-        // reservation is lost to the quota (never the other way round, which would let an
-        // attachment go uncounted).
-        ticket.storage_bytes += size;
-        state.store.update_ticket(&ticket)?;
-        let key = attachment_key(&record.id, &attachment);
-        if let Err(error) = state.store.put(RecordKind::Attachment, &key, &value, true) {
-            ticket.storage_bytes -= size;
-            if let Err(undo) = state.store.update_ticket(&ticket) {
-                tracing::error!(error = %undo, "cannot release an attachment's quota reservation");
-            }
-            return Err(error.into());
-        }
-    }
-    state.commit().await?;
+    let attachment = attachments::declare(&state, &id, bearer.token(), body.size).await?;
     Ok((
         StatusCode::CREATED,
         Json(Declared {
@@ -180,100 +45,20 @@ pub async fn declare(
     ))
 }
 
-/// A raw chunk body (`Content-Type: application/octet-stream`), at most [`CHUNK_BODY_LIMIT`]
-/// bytes (the route's body limit).
-pub struct OctetStream(pub Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for OctetStream {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let octet_stream = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|media| {
-                media
-                    .trim()
-                    .eq_ignore_ascii_case("application/octet-stream")
-            });
-        if !octet_stream {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "content_type",
-                "Send the chunk as application/octet-stream.",
-            ));
-        }
-        match Bytes::from_request(request, state).await {
-            Ok(bytes) => Ok(OctetStream(bytes)),
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    "The request body is larger than this route accepts.",
-                ))
-            }
-            Err(_) => Err(ApiError::bad_request(
-                "bad_body",
-                "The request body could not be read.",
-            )),
-        }
-    }
-}
-
 /// `PUT /api/v1/tickets/{id}/attachments/{aid}/chunks/{index}`: stores one chunk. Sending a
 /// chunk that is already stored is accepted if the bytes are identical, a conflict otherwise.
 pub async fn put_chunk(
     State(state): State<Arc<AppState>>,
     Path((id, attachment, index)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    bearer: Bearer,
     OctetStream(chunk): OctetStream,
 ) -> ApiResult<StatusCode> {
-    let (ticket, reader) = authorised_ticket(&state, &id, &headers).await?;
-    let (attachment, record) = load_attachment(&state, &ticket, &attachment)?;
-    state
-        .rate_limits
-        .upload(&upload_key(&state, &headers, &ticket, reader)?)?;
-    let count = chunk_count(record.size).ok_or_else(corrupt_record)?;
-    let index = index
-        .parse::<u64>()
-        .ok()
-        .filter(|&index| index < count)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "bad_chunk_index",
-                format!("The chunk index must be a number from 0 to {}.", count - 1),
-            )
-        })?;
-    let (start, end) = chunk_range(record.size, index);
-    if chunk.len() as u64 != end - start {
-        return Err(ApiError::bad_request(
-            "bad_length",
-            format!(
-                "Chunk {index} of this attachment must be {} bytes.",
-                end - start
-            ),
-        ));
-    }
-    let key = chunk_key(&ticket.id, &attachment, index);
-    match state
-        .store
-        .put(RecordKind::AttachmentChunk, &key, &chunk, true)
-    {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            let stored = state.store.get(RecordKind::AttachmentChunk, &key)?;
-            if stored.as_deref() != Some(&chunk[..]) {
-                return Err(ApiError::conflict(
-                    "A different chunk was already stored at this index.",
-                ));
-            }
-            // Identical: a retry. It may race with the first write's commit, so commit too.
-        }
-        Err(error) => return Err(error.into()),
-    }
-    state.commit().await?;
+    let address = ChunkAddress {
+        ticket: &id,
+        attachment: &attachment,
+        index: &index,
+    };
+    attachments::put_chunk(&state, address, bearer.token(), &chunk).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -282,37 +67,9 @@ pub async fn put_chunk(
 pub async fn complete(
     State(state): State<Arc<AppState>>,
     Path((id, attachment)): Path<(String, String)>,
-    headers: HeaderMap,
+    bearer: Bearer,
 ) -> ApiResult<StatusCode> {
-    let (ticket, _) = authorised_ticket(&state, &id, &headers).await?;
-    let (attachment, mut record) = load_attachment(&state, &ticket, &attachment)?;
-    if !record.complete {
-        let count = chunk_count(record.size).ok_or_else(corrupt_record)?;
-        // One chunk at a time, so that memory stays bounded by one chunk.
-        for index in 0..count {
-            let key = chunk_key(&ticket.id, &attachment, index);
-            if state
-                .store
-                .get(RecordKind::AttachmentChunk, &key)?
-                .is_none()
-            {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "chunks_missing",
-                    format!(
-                        "Chunk {index} (of chunks 0 to {}) has not been uploaded.",
-                        count - 1
-                    ),
-                ));
-            }
-        }
-        record.complete = true;
-        let key = attachment_key(&ticket.id, &attachment);
-        state
-            .store
-            .put(RecordKind::Attachment, &key, &encode(&record)?, false)?;
-    }
-    state.commit().await?;
+    attachments::complete(&state, &id, &attachment, bearer.token()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -321,175 +78,16 @@ pub async fn complete(
 pub async fn download(
     State(state): State<Arc<AppState>>,
     Path((id, attachment)): Path<(String, String)>,
-    headers: HeaderMap,
+    bearer: Bearer,
 ) -> ApiResult<Response> {
-    let (ticket, _) = authorised_ticket(&state, &id, &headers).await?;
-    let (attachment, record) = load_attachment(&state, &ticket, &attachment)?;
-    if !record.complete {
-        return Err(ApiError::not_found("attachment"));
-    }
-    let count = chunk_count(record.size).ok_or_else(corrupt_record)?;
-    let store = Arc::clone(&state.store);
-    let ticket_id = ticket.id;
-    let chunks = tokio_stream::StreamExt::map(tokio_stream::iter(0..count), move |index| {
-        let key = chunk_key(&ticket_id, &attachment, index);
-        match store.get(RecordKind::AttachmentChunk, &key) {
-            Ok(Some(bytes)) => Ok(Bytes::from(bytes)),
-            // The length was announced: ending the stream early makes the client see a
-            // truncated body (and decryption would report it too).
-            Ok(None) => {
-                tracing::error!("a complete attachment lacks a chunk");
-                Err(std::io::Error::other("attachment chunk missing"))
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot read an attachment chunk");
-                Err(std::io::Error::other("storage failure"))
-            }
-        }
-    });
-    let mut response = Response::new(Body::from_stream(chunks));
+    let download = attachments::download(&state, &id, &attachment, bearer.token()).await?;
+    let mut response = Response::new(Body::from_stream(download.chunks));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(record.size));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(download.size));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-// ---- helpers ----
-
-/// What an upload is counted against (like posts): the ticket's access token (by its hash),
-/// or the account of the session (the owning account's, or an administrator's).
-fn upload_key(
-    state: &AppState,
-    headers: &HeaderMap,
-    ticket: &TicketRecord,
-    reader: Reader,
-) -> ApiResult<PostKey> {
-    match (&ticket.owner, reader) {
-        // `authorised_ticket` tries the access token first; a session never reads an
-        // anonymous ticket as its reporter.
-        (Owner::Anonymous { access_token_hash }, Reader::Reporter) => {
-            Ok(PostKey::AccessToken(*access_token_hash))
-        }
-        (Owner::Account { account_id }, Reader::Reporter) => {
-            Ok(PostKey::Account(account_id.clone()))
-        }
-        (_, Reader::Administrator) => accounts::session(state, headers)?
-            .map(|session| PostKey::Account(session.account.account_id))
-            .ok_or_else(|| ApiError::not_found("ticket")),
-    }
-}
-
-/// Loads the attachment `text` (32 hex characters) of `ticket`: `404 not_found` if the id is
-/// malformed or belongs to no attachment of this ticket.
-fn load_attachment(
-    state: &AppState,
-    ticket: &TicketRecord,
-    text: &str,
-) -> ApiResult<([u8; 16], AttachmentRecord)> {
-    let attachment = attachment_id(text)?;
-    let bytes = state
-        .store
-        .get(
-            RecordKind::Attachment,
-            &attachment_key(&ticket.id, &attachment),
-        )?
-        .ok_or_else(|| ApiError::not_found("attachment"))?;
-    let record = serde_json::from_slice(&bytes).map_err(|_| corrupt_record())?;
-    Ok((attachment, record))
-}
-
-/// Parses a 32-character lowercase hex attachment id (as ticket ids are written).
-fn attachment_id(text: &str) -> ApiResult<[u8; 16]> {
-    TicketId::from_hex(text)
-        .map(|id| id.0)
-        .map_err(|_| ApiError::not_found("attachment"))
-}
-
-fn random_id(rng: &mut impl CryptoRng) -> [u8; 16] {
-    let mut bytes = [0u8; 16];
-    rng.fill_bytes(&mut bytes);
-    bytes
-}
-
-fn attachment_key(ticket: &[u8; 16], attachment: &[u8; 16]) -> [u8; 32] {
-    let mut key = [0; 32];
-    key[..16].copy_from_slice(ticket);
-    key[16..].copy_from_slice(attachment);
-    key
-}
-
-fn chunk_key(ticket: &[u8; 16], attachment: &[u8; 16], index: u64) -> [u8; 40] {
-    let mut key = [0; 40];
-    key[..32].copy_from_slice(&attachment_key(ticket, attachment));
-    key[32..].copy_from_slice(&index.to_be_bytes());
-    key
-}
-
-fn encode(record: &AttachmentRecord) -> ApiResult<Vec<u8>> {
-    serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()).into())
-}
-
-fn corrupt_record() -> ApiError {
-    tracing::error!("a stored attachment record does not decode");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "storage",
-        "A stored attachment record is damaged; nothing was changed.",
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunk_counts_follow_the_encrypted_sizes() {
-        for plain in [
-            0u64,
-            1,
-            65_535,
-            65_536,
-            65_537,
-            131_072,
-            131_073,
-            150_000,
-            1 << 24,
-        ] {
-            let size = encrypted_len(plain).unwrap();
-            let count = chunk_count(size).unwrap();
-            assert_eq!(count, plain.div_ceil(65_536).max(1), "{plain}");
-            // The chunks tile the stream exactly, each full but the last.
-            let mut next = 0;
-            for index in 0..count {
-                let (start, end) = chunk_range(size, index);
-                assert_eq!(start, next);
-                let full = if index == 0 { 65_568 } else { 65_552 };
-                assert!(end - start == full || index == count - 1);
-                assert!(end - start <= full && end > start);
-                next = end;
-            }
-            assert_eq!(next, size);
-        }
-        // No file encrypts to these sizes: shorter than a nonce and a tag, or a last piece of
-        // 1 to 16 bytes after a full one.
-        for size in [
-            0u64,
-            16,
-            31,
-            16 + 65_552 + 1,
-            16 + 65_552 + 16,
-            16 + 2 * 65_552 + 5,
-        ] {
-            assert_eq!(chunk_count(size), None, "{size}");
-        }
-        assert_eq!(chunk_count(32), Some(1));
-        assert_eq!(chunk_count(16 + 65_552 + 17), Some(2));
-        // The arithmetic does not overflow at the top of the range.
-        let count = chunk_count(u64::MAX).unwrap();
-        assert_eq!(chunk_range(u64::MAX, count - 1).1, u64::MAX);
-    }
 }

@@ -1,13 +1,22 @@
 //! Extractors whose rejections are [`ApiError`]s, so that malformed JSON, an oversized body or
-//! a bad query answer with the API's JSON error body like every other client error.
+//! a bad query answer with the API's JSON error body like every other client error; and the
+//! request's credentials and client address.
 
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use sealdesk_crypto::AccessToken;
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use crate::error::ApiError;
+use crate::services::rate_limits::ClientAddr;
+use crate::state::AppState;
 
 /// A JSON body (`Content-Type: application/json`).
 pub struct Json<T>(pub T);
@@ -76,5 +85,171 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
                 "The query string is not valid.",
             )),
         }
+    }
+}
+
+/// The `Authorization: Bearer <token>` header's token, if it is well formed: an access token
+/// or a session token (32 bytes, base64url), which the domain modules tell apart. Extracting
+/// it never fails.
+pub struct Bearer(pub Option<AccessToken>);
+
+impl Bearer {
+    /// The token, if any.
+    pub fn token(&self) -> Option<&AccessToken> {
+        self.0.as_ref()
+    }
+}
+
+/// The bearer token of `headers`, if it is well formed.
+fn bearer(headers: &HeaderMap) -> Option<AccessToken> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(|token| AccessToken::from_base64url(token.trim()).ok())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(Bearer(bearer(&parts.headers)))
+    }
+}
+
+impl ClientAddr {
+    /// The address from a request's parts.
+    pub fn from_parts(parts: &Parts, trust_forwarded_for: bool) -> Self {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+        let forwarded = trust_forwarded_for
+            .then(|| first_forwarded_for(&parts.headers))
+            .flatten();
+        ClientAddr(forwarded.unwrap_or(peer))
+    }
+}
+
+/// The first address of the first `X-Forwarded-For` header (`a.b.c.d`, `a.b.c.d:port`, an
+/// IPv6 address or `[v6]:port`).
+fn first_forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    let first = headers
+        .get("x-forwarded-for")?
+        .to_str()
+        .ok()?
+        .split(',')
+        .next()?
+        .trim();
+    first
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| first.parse::<SocketAddr>().ok().map(|s| s.ip()))
+}
+
+impl FromRequestParts<Arc<AppState>> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Infallible> {
+        Ok(ClientAddr::from_parts(
+            parts,
+            state.limits.trust_forwarded_for,
+        ))
+    }
+}
+
+/// An extractor that spends one anonymous ticket creation of the client's address before the
+/// body is read: a client over its limit is answered `429 rate_limited` at once. Every request
+/// to the route counts, whatever its outcome.
+pub struct AnonymousTicketAllowance;
+
+impl FromRequestParts<Arc<AppState>> for AnonymousTicketAllowance {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let client = ClientAddr::from_parts(parts, state.limits.trust_forwarded_for);
+        state.rate_limits.anonymous_ticket(client)?;
+        Ok(AnonymousTicketAllowance)
+    }
+}
+
+/// A raw chunk body (`Content-Type: application/octet-stream`), at most [`CHUNK_BODY_LIMIT`]
+/// bytes (the route's body limit).
+pub struct OctetStream(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for OctetStream {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let octet_stream = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|media| {
+                media
+                    .trim()
+                    .eq_ignore_ascii_case("application/octet-stream")
+            });
+        if !octet_stream {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "content_type",
+                "Send the chunk as application/octet-stream.",
+            ));
+        }
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(OctetStream(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "The request body is larger than this route accepts.",
+                ))
+            }
+            Err(_) => Err(ApiError::bad_request(
+                "bad_body",
+                "The request body could not be read.",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+
+    use super::*;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+        let mut request = Request::builder().uri("/");
+        if let Some(value) = forwarded {
+            request = request.header("x-forwarded-for", value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        parts
+            .extensions
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        parts
+    }
+
+    #[test]
+    fn client_address_trusts_forwarded_for_only_when_told() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let p = parts("10.0.0.1:5000", Some("203.0.113.7, 10.0.0.1"));
+        assert_eq!(ClientAddr::from_parts(&p, false).0, ip("10.0.0.1"));
+        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("203.0.113.7"));
+        let p = parts("10.0.0.1:5000", Some("[2001:db8::1]:443"));
+        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("2001:db8::1"));
+        let p = parts("10.0.0.1:5000", Some("not an address"));
+        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("10.0.0.1"));
+        let p = parts("10.0.0.1:5000", None);
+        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("10.0.0.1"));
     }
 }

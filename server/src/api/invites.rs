@@ -1,87 +1,21 @@
-//! Administrator invites. An invite is a random 256-bit token; only its hash is stored
-//! (PROTOCOL.md §11 `token_hash`). Invites made on the command line (`sealdesk admin invite`)
-//! are files in `DATA_DIR/invites/`, one per invite, because the command must work while
-//! `sealdesk serve` holds the database lock. Redeeming the first invite creates the genesis
-//! entry of the directory log.
+//! The first administrator's invite over HTTP (spec/API.md, "Directory"): the command-line
+//! invites are [`crate::invites`]'s, the genesis entry [`crate::directory`]'s.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use sealdesk_crypto::{AccessToken, ENTRY_LEN, system_rng};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::directory::{Head, create_genesis};
-use super::encoding::{b64, from_b64};
-use super::error::{ApiError, ApiResult};
+use super::directory::Head;
 use super::extract::Json;
-use super::{AppState, now};
+use crate::directory;
+use crate::encoding::b64;
+use crate::error::ApiResult;
+use crate::state::AppState;
 
-/// A stored invite: what the file (or record) holds.
-#[derive(Serialize, Deserialize)]
-struct InviteRecord {
-    /// Hex of the token hash (also the file name).
-    token_hash: String,
-    /// Unix seconds.
-    created_at: u64,
-    /// Unix seconds after which the invite is refused.
-    expires_at: u64,
-}
-
-/// Creates a command-line invite valid for `ttl_seconds` and returns its token (base64url):
-/// the caller prints it inside a URL and never stores it.
-///
-/// # Errors
-/// An I/O error writing `DATA_DIR/invites/`.
-pub fn create_cli_invite(data_dir: &Path, ttl_seconds: u64) -> std::io::Result<String> {
-    let token = AccessToken::generate(&mut system_rng());
-    let hash = hex::encode(token.hash());
-    let dir = invites_dir(data_dir);
-    std::fs::create_dir_all(&dir)?;
-    let created_at = now();
-    let record = InviteRecord {
-        token_hash: hash.clone(),
-        created_at,
-        expires_at: created_at.saturating_add(ttl_seconds),
-    };
-    let path = dir.join(format!("{hash}.json"));
-    let tmp = dir.join(format!("{hash}.tmp"));
-    let text = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&text)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
-    if let Ok(dir_handle) = std::fs::File::open(&dir) {
-        // Make the rename durable too (best effort on platforms without directory fsync).
-        let _ = dir_handle.sync_all();
-    }
-    Ok(token.to_base64url())
-}
-
-fn invites_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("invites")
-}
-
-/// Consumes a command-line invite: true if `token` matches an unexpired invite file, which is
-/// removed (a second redemption finds nothing). Expired files are removed on sight.
-pub(super) fn take_cli_invite(data_dir: &Path, token: &AccessToken) -> bool {
-    let hash = hex::encode(token.hash());
-    let path = invites_dir(data_dir).join(format!("{hash}.json"));
-    let Ok(text) = std::fs::read(&path) else {
-        return false;
-    };
-    // Removing first makes redemption single-use even under concurrent requests: only one
-    // `remove_file` of the same path succeeds.
-    if std::fs::remove_file(&path).is_err() {
-        return false;
-    }
-    serde_json::from_slice::<InviteRecord>(&text)
-        .is_ok_and(|record| record.token_hash == hash && record.expires_at >= now())
-}
+/// Kept at its former path for the binary (`sealdesk admin invite`, `sealdesk serve`).
+pub use crate::invites::create_cli_invite;
 
 /// Body of `POST /api/v1/invites/redeem-genesis`.
 #[derive(Deserialize)]
@@ -98,31 +32,7 @@ pub async fn redeem_genesis(
     State(state): State<Arc<AppState>>,
     Json(body): Json<GenesisBody>,
 ) -> ApiResult<(StatusCode, Json<Head>)> {
-    let token = AccessToken::from_base64url(&body.invite)
-        .map_err(|_| ApiError::bad_request("bad_invite", "The invite token is malformed."))?;
-    let entry = from_b64("entry", &body.entry, ENTRY_LEN)?;
-    if state.directory.read().await.is_some() {
-        return Err(ApiError::conflict(
-            "The directory already has its first administrator.",
-        ));
-    }
-    if !take_cli_invite(&state.data_dir, &token) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "invalid_invite",
-            "This invite is unknown, used or expired; ask for a new one.",
-        ));
-    }
-    create_genesis(&state, &entry).await?;
-    tracing::info!("first administrator created");
-    let directory = state.directory.read().await;
-    let head = directory.as_ref().map(|d| d.head()).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "storage",
-            "Directory missing.",
-        )
-    })?;
+    let head = directory::redeem_genesis(&state, &body.invite, &body.entry).await?;
     Ok((
         StatusCode::CREATED,
         Json(Head {

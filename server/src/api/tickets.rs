@@ -1,32 +1,20 @@
-//! Tickets: create anonymously, read metadata, messages and wraps, post verified messages
-//! (spec/API.md, "Tickets"). Every message is verified against the stored chain state and the
-//! directory (PROTOCOL.md §10.2) before it is stored; every wrap of a new epoch is verified
-//! (§6.3) and must cover exactly the chain's members at the directory head.
+//! Tickets over HTTP (spec/API.md, "Tickets"): create anonymously, read metadata, messages and
+//! wraps, post messages. Verification and storage are [`crate::tickets`]'s.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use sealdesk_crypto::{
-    AccessToken, Chain, ChainState, Directory, KeyId, MAX_PADDED_LEN, Members, Message,
-    PublicIdentity, ReporterEndorsement, Role, TAG_LEN, WRAP_LEN, WrappedKey,
-};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::encoding::{b64, from_b64, from_b64_array, ticket_id};
-use super::error::{ApiError, ApiResult};
-use super::events::Notification;
-use super::extract::{Json, Query};
-use super::{AppState, accounts, now};
-use crate::storage::{Owner, Status, StoredMessage, TicketRecord, WrapRecord};
-
-/// Largest encoded message: header, length, padded content and tag, signature.
-const MAX_MESSAGE_LEN: usize = sealdesk_crypto::HEADER_LEN + 4 + MAX_PADDED_LEN + TAG_LEN + 64;
-/// Most wraps in one request (one per member of a chain).
-const MAX_WRAPS: usize = 256;
-/// Most messages answered by one read.
-const MAX_PAGE: usize = 200;
+use super::extract::{AnonymousTicketAllowance, Bearer, Json, Query};
+use super::pow::ProofOfWork;
+use crate::clock::now;
+use crate::encoding::{b64, from_b64_array};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::storage::{Owner, Status};
+use crate::tickets::{self, NewTicket};
 
 /// Body of `POST /api/v1/tickets` (anonymous ticket).
 #[derive(Deserialize)]
@@ -44,7 +32,7 @@ pub struct CreateBody {
     pub notify_email: Option<String>,
     /// The solved proof-of-work challenge, required when `proof_of_work_bits` > 0.
     #[serde(default)]
-    pub pow: Option<super::pow::ProofOfWork>,
+    pub pow: Option<ProofOfWork>,
 }
 
 /// Answer of a created ticket.
@@ -58,91 +46,23 @@ pub struct Created {
 pub async fn create(
     State(state): State<Arc<AppState>>,
     // Spends one creation of the client address's hourly allowance before the body is read.
-    _allowance: super::limits::AnonymousTicketAllowance,
+    _allowance: AnonymousTicketAllowance,
     Json(body): Json<CreateBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    state.pow.verify(body.pow.as_ref(), now())?;
+    let pow = body.pow.as_ref().map(|p| (p.challenge.as_str(), p.nonce));
+    state.pow.verify(pow, now())?;
     let access_token_hash = from_b64_array::<32>("access_token_hash", &body.access_token_hash)?;
-    open_ticket(
+    let id = tickets::open(
         &state,
         Owner::Anonymous { access_token_hash },
-        &body.reporter,
-        &body.message,
-        &body.wraps,
-        body.notify_email,
+        NewTicket {
+            reporter: &body.reporter,
+            message: &body.message,
+            wraps: &body.wraps,
+            notify_email: body.notify_email,
+        },
     )
-    .await
-}
-
-/// Verifies and stores a new ticket owned by `owner`: shared by `POST /api/v1/tickets`
-/// (anonymous) and `POST /api/v1/tickets/account` (accounts).
-pub(super) async fn open_ticket(
-    state: &AppState,
-    owner: Owner,
-    reporter: &str,
-    message: &str,
-    wraps: &[String],
-    notify_email: Option<String>,
-) -> ApiResult<(StatusCode, Json<Created>)> {
-    let reporter_bytes = from_b64("reporter", reporter, 64)?;
-    let reporter = PublicIdentity::from_bytes(&reporter_bytes)
-        .map_err(|e| ApiError::rejected(&e, "reporter key"))?;
-    let email_lookup = match notify_email {
-        Some(email) => Some(super::accounts::email_lookup(state, &validate_email(email)?).await?),
-        None => None,
-    };
-    let message_bytes = from_b64("message", message, MAX_MESSAGE_LEN)?;
-    let message =
-        Message::from_bytes(&message_bytes).map_err(|e| ApiError::rejected(&e, "message"))?;
-    let wraps = decode_wraps(wraps)?;
-
-    let id = message.header.ticket_id;
-    let members = Members::new(id, reporter);
-    let directory_guard = state.directory.read().await;
-    let directory = directory_guard.as_ref().ok_or_else(no_administrators)?;
-    let mut conversation = ChainState::new(id, Chain::Conversation);
-    verify_next(&mut conversation, &message, &members, directory)?;
-    check_epoch_wraps(&conversation, 0, &wraps, &members, directory)?;
-
-    let stored_bytes = (message_bytes.len() + wraps.len() * WRAP_LEN) as u64;
-    if stored_bytes > state.limits.ticket_quota_bytes {
-        return Err(quota_exceeded());
-    }
-    let time = now();
-    let record = TicketRecord {
-        id: id.0,
-        reporter: reporter_bytes,
-        endorsements: Vec::new(),
-        owner,
-        created_at: time,
-        last_activity: time,
-        status: Status::Open,
-        answered: false,
-        assigned_to: None,
-        email_lookup,
-        chain_states: [
-            conversation.to_bytes(),
-            ChainState::new(id, Chain::Notes).to_bytes(),
-        ],
-        storage_bytes: stored_bytes,
-    };
-    let first = StoredMessage {
-        seq: 1,
-        received_at: time,
-        bytes: message_bytes,
-    };
-    state
-        .store
-        .create_ticket(&record, &first, &wrap_records(&wraps))?;
-    drop(directory_guard);
-    state.commit().await?;
-    state.metrics.ticket_created();
-    state.events.publish(Notification {
-        ticket: id.0,
-        chain: 0,
-        seq: 1,
-    });
-    tracing::info!(ticket = %id.to_hex(), "ticket created");
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -176,117 +96,11 @@ pub struct Posted {
 pub async fn post_message(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    bearer: Bearer,
     Json(body): Json<PostBody>,
 ) -> ApiResult<(StatusCode, Json<Posted>)> {
-    let id = ticket_id(&id)?;
-    let message_bytes = from_b64("message", &body.message, MAX_MESSAGE_LEN)?;
-    let message =
-        Message::from_bytes(&message_bytes).map_err(|e| ApiError::rejected(&e, "message"))?;
-    let wraps = decode_wraps(&body.wraps)?;
-    if message.header.ticket_id.0 != id {
-        return Err(ApiError::bad_request(
-            "wrong_ticket",
-            "The message belongs to another ticket.",
-        ));
-    }
-
-    let lock = state.ticket_lock(id);
-    let _serialised = lock.lock().await;
-    let mut record = state
-        .store
-        .ticket(&id)?
-        .ok_or_else(|| ApiError::not_found("ticket"))?;
-    let directory_guard = state.directory.read().await;
-    let directory = directory_guard.as_ref().ok_or_else(no_administrators)?;
-    let members = members_of(&record, directory)?;
-    let chain = message.header.chain;
-    let sender_is_admin = directory
-        .admin_at(directory.head_seq(), &message.header.sender)
-        .is_some();
-    if !sender_is_admin
-        && !bearer_matches(&headers, &record)
-        && !accounts::session_owns(&state, &headers, &record)?
-    {
-        return Err(ApiError::unauthorized());
-    }
-
-    let slot = usize::from(chain.to_u8());
-    let mut chain_state =
-        ChainState::from_bytes(&record.chain_states[slot]).map_err(|_| corrupt_record())?;
-    if message.header.seq <= chain_state.last_seq() {
-        return Err(ApiError::conflict(
-            "A message was posted at this position first; read the new messages and retry.",
-        ));
-    }
-    let epoch_before = chain_state.epoch();
-    verify_next(&mut chain_state, &message, &members, directory)?;
-    let opened = chain_state.epoch() != epoch_before;
-    match (opened, wraps.is_empty()) {
-        (true, _) => check_epoch_wraps(
-            &chain_state,
-            message.header.epoch,
-            &wraps,
-            &members,
-            directory,
-        )?,
-        (false, true) => {}
-        (false, false) => {
-            return Err(ApiError::bad_request(
-                "unexpected_wraps",
-                "Wraps accompany only a message that opens a new epoch.",
-            ));
-        }
-    }
-    // Counted only now that the signature verified: a forged message naming an
-    // administrator cannot spend that administrator's allowance.
-    state.rate_limits.post(&super::limits::PostKey::of(
-        sender_is_admin,
-        &message.header.sender,
-        &record.owner,
-    ))?;
-
-    let added = (message_bytes.len() + wraps.len() * WRAP_LEN) as u64;
-    if record.storage_bytes.saturating_add(added) > state.limits.ticket_quota_bytes {
-        return Err(quota_exceeded());
-    }
-    let time = now();
-    record.storage_bytes += added;
-    record.last_activity = time;
-    record.chain_states[slot] = chain_state.to_bytes();
-    if chain == Chain::Conversation {
-        let role = members
-            .member_at(
-                directory,
-                chain,
-                message.header.dir_seq,
-                &message.header.sender,
-            )
-            .map(|(_, role)| role);
-        record.answered = role == Some(Role::Administrator);
-        record.status = if chain_state.is_closed() {
-            Status::Closed
-        } else {
-            Status::Open
-        };
-    }
-    let seq = message.header.seq;
-    let stored = StoredMessage {
-        seq,
-        received_at: time,
-        bytes: message_bytes,
-    };
-    state
-        .store
-        .append_message(&record, chain.to_u8(), &stored, &wrap_records(&wraps))?;
-    drop(directory_guard);
-    state.commit().await?;
-    state.metrics.message_posted();
-    state.events.publish(Notification {
-        ticket: id,
-        chain: chain.to_u8(),
-        seq,
-    });
+    let (chain, seq) =
+        tickets::post(&state, &id, bearer.token(), &body.message, &body.wraps).await?;
     Ok((
         StatusCode::CREATED,
         Json(Posted {
@@ -336,18 +150,10 @@ pub async fn read_messages(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(query): Query<ChainQuery>,
-    headers: HeaderMap,
+    bearer: Bearer,
 ) -> ApiResult<Json<MessagesOut>> {
-    let (record, reader) = authorised_ticket(&state, &id, &headers).await?;
-    // The notes chain (1) is for administrators only.
-    if query.chain > 1 || (query.chain == 1 && reader != Reader::Administrator) {
-        return Err(ApiError::not_found("chain"));
-    }
-    let mut messages = state
-        .store
-        .messages(&record.id, query.chain, query.after, MAX_PAGE + 1)?;
-    let more = messages.len() > MAX_PAGE;
-    messages.truncate(MAX_PAGE);
+    let (record, reader) = tickets::authorised_ticket(&state, &id, bearer.token()).await?;
+    let (messages, more) = tickets::messages(&state, &record, reader, query.chain, query.after)?;
     Ok(Json(MessagesOut {
         messages: messages
             .into_iter()
@@ -373,18 +179,16 @@ pub async fn read_wraps(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(query): Query<ChainQuery>,
-    headers: HeaderMap,
+    bearer: Bearer,
 ) -> ApiResult<Json<WrapsOut>> {
-    let (record, reader) = authorised_ticket(&state, &id, &headers).await?;
-    // The notes chain (1) is for administrators only.
-    if query.chain > 1 || (query.chain == 1 && reader != Reader::Administrator) {
-        return Err(ApiError::not_found("chain"));
-    }
-    let recipient = query.recipient.as_deref().ok_or_else(|| {
-        ApiError::bad_request("missing_recipient", "Give the recipient's key id.")
-    })?;
-    let recipient = from_b64_array::<32>("recipient", recipient)?;
-    let wraps = state.store.wraps_for(&record.id, query.chain, &recipient)?;
+    let (record, reader) = tickets::authorised_ticket(&state, &id, bearer.token()).await?;
+    let wraps = tickets::wraps_for(
+        &state,
+        &record,
+        reader,
+        query.chain,
+        query.recipient.as_deref(),
+    )?;
     Ok(Json(WrapsOut {
         wraps: wraps.iter().map(|w| b64(&w.bytes)).collect(),
     }))
@@ -413,11 +217,10 @@ pub struct TicketOut {
 pub async fn read_ticket(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    bearer: Bearer,
 ) -> ApiResult<Json<TicketOut>> {
-    let (record, _) = authorised_ticket(&state, &id, &headers).await?;
-    let conversation =
-        ChainState::from_bytes(&record.chain_states[0]).map_err(|_| corrupt_record())?;
+    let (record, _) = tickets::authorised_ticket(&state, &id, bearer.token()).await?;
+    let conversation_seq = tickets::conversation_seq(&record)?;
     Ok(Json(TicketOut {
         ticket_id: sealdesk_crypto::TicketId(record.id).to_hex(),
         reporter: b64(&record.reporter),
@@ -428,219 +231,6 @@ pub async fn read_ticket(
         },
         created_at: record.created_at,
         last_activity: record.last_activity,
-        conversation_seq: conversation.last_seq(),
+        conversation_seq,
     }))
-}
-
-// ---- helpers ----
-
-/// Who reads a ticket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Reader {
-    /// The ticket's access token, or a session of the account that owns it.
-    Reporter,
-    /// A session of an account whose identity is an administrator at the directory head.
-    Administrator,
-}
-
-/// Loads a ticket the bearer may read: with the ticket's access token, a session of its
-/// account, or an administrator's session. An unknown ticket and a wrong token or session
-/// both answer 404, so a token holder learns nothing about other tickets.
-pub(super) async fn authorised_ticket(
-    state: &AppState,
-    id: &str,
-    headers: &HeaderMap,
-) -> ApiResult<(TicketRecord, Reader)> {
-    let id = ticket_id(id)?;
-    let record = state
-        .store
-        .ticket(&id)?
-        .ok_or_else(|| ApiError::not_found("ticket"))?;
-    if bearer_matches(headers, &record) {
-        return Ok((record, Reader::Reporter));
-    }
-    if let Some(session) = accounts::session(state, headers)? {
-        let is_admin = state
-            .directory
-            .read()
-            .await
-            .as_ref()
-            .is_some_and(|directory| session.is_administrator(directory));
-        if is_admin {
-            return Ok((record, Reader::Administrator));
-        }
-        if session.owns(&record) {
-            return Ok((record, Reader::Reporter));
-        }
-    }
-    Err(ApiError::not_found("ticket"))
-}
-
-/// Whether the `Authorization: Bearer <token>` header carries the ticket's access token
-/// (compared by hash, in constant time).
-fn bearer_matches(headers: &HeaderMap, record: &TicketRecord) -> bool {
-    let Owner::Anonymous { access_token_hash } = &record.owner else {
-        return false;
-    };
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .and_then(|token| AccessToken::from_base64url(token.trim()).ok())
-        .is_some_and(|token| token.matches_hash(access_token_hash))
-}
-
-/// The ticket's members: its first reporter key and verified endorsements.
-pub(super) fn members_of(record: &TicketRecord, directory: &Directory) -> ApiResult<Members> {
-    let reporter = PublicIdentity::from_bytes(&record.reporter).map_err(|_| corrupt_record())?;
-    let mut members = Members::new(sealdesk_crypto::TicketId(record.id), reporter);
-    for bytes in &record.endorsements {
-        let endorsement = ReporterEndorsement::from_bytes(bytes).map_err(|_| corrupt_record())?;
-        members
-            .endorse(&endorsement, directory)
-            .map_err(|_| corrupt_record())?;
-    }
-    Ok(members)
-}
-
-/// Verifies `message` as the next of `chain_state` (PROTOCOL.md §10.2) and that it was
-/// written against the directory head: the server refuses stale `dir_seq`, which closes the
-/// backdating window of §10.2.
-fn verify_next(
-    chain_state: &mut ChainState,
-    message: &Message,
-    members: &Members,
-    directory: &Directory,
-) -> ApiResult<()> {
-    if message.header.dir_seq != directory.head_seq() {
-        return Err(ApiError::conflict(
-            "The administrator directory changed; read it again and re-seal the message.",
-        ));
-    }
-    chain_state
-        .push(message, members, directory)
-        .map_err(|fault| {
-            let error = sealdesk_crypto::Error::Transcript {
-                index: 0,
-                seq: message.header.seq,
-                fault,
-            };
-            ApiError::rejected(&error, "message")
-        })
-}
-
-/// Checks the wraps that accompany the message opening `epoch`: each verifies (§6.3), and
-/// together they go to exactly the chain's members at the head, once each.
-fn check_epoch_wraps(
-    chain_state: &ChainState,
-    epoch: u32,
-    wraps: &[WrappedKey],
-    members: &Members,
-    directory: &Directory,
-) -> ApiResult<()> {
-    let head = directory.head_seq();
-    let mut expected: BTreeSet<KeyId> = directory
-        .admins_at(head)
-        .iter()
-        .map(|admin| admin.key_id())
-        .collect();
-    if chain_state.chain() == Chain::Conversation {
-        expected.extend(members.reporters().iter().map(PublicIdentity::key_id));
-    }
-    let mut seen = BTreeSet::new();
-    for wrap in wraps {
-        if wrap.context.epoch != epoch || wrap.context.chain != chain_state.chain() {
-            return Err(ApiError::bad_request(
-                "wrong_epoch",
-                "Every wrap must be for the epoch and chain the message opens.",
-            ));
-        }
-        wrap.verify(members, directory, chain_state)
-            .map_err(|e| ApiError::rejected(&e, "wrapped key"))?;
-        if !seen.insert(wrap.context.recipient) {
-            return Err(ApiError::bad_request(
-                "duplicate_wrap",
-                "Two wraps for the same member.",
-            ));
-        }
-    }
-    if seen != expected {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "wraps_incomplete",
-            "The new epoch's key must be wrapped for exactly the chain's current members.",
-        ));
-    }
-    Ok(())
-}
-
-pub(super) fn decode_wraps(encoded: &[String]) -> ApiResult<Vec<WrappedKey>> {
-    if encoded.len() > MAX_WRAPS {
-        return Err(ApiError::bad_request(
-            "too_many_wraps",
-            "Too many wraps in one request.",
-        ));
-    }
-    encoded
-        .iter()
-        .map(|text| {
-            let bytes = from_b64("wraps", text, WRAP_LEN)?;
-            WrappedKey::from_bytes(&bytes).map_err(|e| ApiError::rejected(&e, "wrapped key"))
-        })
-        .collect()
-}
-
-pub(super) fn wrap_records(wraps: &[WrappedKey]) -> Vec<WrapRecord> {
-    wraps
-        .iter()
-        .map(|w| WrapRecord {
-            chain: w.context.chain.to_u8(),
-            epoch: w.context.epoch,
-            recipient: w.context.recipient.0,
-            bytes: w.to_bytes(),
-        })
-        .collect()
-}
-
-/// A light sanity check: the address is only used to send links, never shown as trusted.
-fn validate_email(email: String) -> ApiResult<String> {
-    let email = email.trim().to_string();
-    let ok = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(email)
-    } else {
-        Err(ApiError::bad_request(
-            "bad_email",
-            "The notification email address is not valid.",
-        ))
-    }
-}
-
-pub(super) fn no_administrators() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "no_administrators",
-        "This instance has no administrator yet, so tickets cannot be encrypted to anyone.",
-    )
-}
-
-fn quota_exceeded() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "quota_exceeded",
-        "This ticket has reached its storage quota.",
-    )
-}
-
-pub(super) fn corrupt_record() -> ApiError {
-    tracing::error!("a stored ticket record does not decode");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "storage",
-        "A stored ticket record is damaged; nothing was changed.",
-    )
 }

@@ -12,33 +12,28 @@
 //! The client address is the TCP peer, or with `trust_forwarded_for` the first address of
 //! `X-Forwarded-For`. IPv6 addresses are limited per /64, since one host commonly holds a
 //! whole /64. Keys whose allowance has fully replenished are dropped every
-//! [`HOUSEKEEPING_INTERVAL`] (by [`housekeeping`], started by `sealdesk serve`) and every
+//! [`HOUSEKEEPING_INTERVAL`] (by `state::housekeeping`, started by `sealdesk serve`) and every
 //! [`HOUSEKEEPING_EVERY`] checks (so a flood between two runs is bounded too): the tables
 //! stay proportional to recently active clients, and an address is not kept in memory much
 //! longer than its limit needs it.
 
-use std::convert::Infallible;
 use std::hash::Hash;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use super::error::ApiError;
-use super::{AppState, Limits};
+use crate::error::ApiError;
 use crate::storage::Owner;
 
 /// Keyed limiters drop stale keys once per this many checks.
 pub const HOUSEKEEPING_EVERY: u64 = 256;
 
-/// How often [`housekeeping`] runs.
+/// How often `state::housekeeping` runs.
 pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Proof-of-work challenges one client address may ask for, per anonymous ticket allowed.
@@ -145,6 +140,17 @@ impl PostKey {
     }
 }
 
+/// The configured rates (from `state::Limits`); a zero rate counts as 1.
+#[derive(Clone, Copy, Debug)]
+pub struct RateQuotas {
+    /// Anonymous tickets one client address may create per hour.
+    pub anonymous_tickets_per_hour: u32,
+    /// Messages one access token or sender key may post per minute.
+    pub posts_per_minute: u32,
+    /// Attachment declarations and chunks one access token or session may send per minute.
+    pub uploads_per_minute: u32,
+}
+
 /// Every limiter of the server.
 pub struct RateLimits {
     /// Anonymous ticket creation, per client address (per hour).
@@ -159,7 +165,7 @@ pub struct RateLimits {
 
 impl RateLimits {
     /// The limiters for `limits` (a zero rate counts as 1).
-    pub fn new(limits: &Limits) -> Self {
+    pub fn new(limits: &RateQuotas) -> Self {
         let tickets = nonzero(limits.anonymous_tickets_per_hour);
         RateLimits {
             anonymous_tickets: KeyedLimiter::new("anonymous_tickets", Quota::per_hour(tickets)),
@@ -208,47 +214,18 @@ impl RateLimits {
     }
 }
 
-/// Every [`HOUSEKEEPING_INTERVAL`], until the state is dropped: drops the rate-limit keys
-/// whose allowance has fully replenished and the expired proof-of-work challenges.
-pub async fn housekeeping(state: Weak<AppState>) {
-    let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        interval.tick().await;
-        let Some(state) = state.upgrade() else {
-            return;
-        };
-        state.rate_limits.anonymous_tickets.housekeeping();
-        state.rate_limits.pow_challenges.housekeeping();
-        state.rate_limits.posts.housekeeping();
-        state.rate_limits.uploads.housekeeping();
-        state.pow.purge(super::now());
-    }
-}
-
 fn nonzero(value: u32) -> NonZeroU32 {
     NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN)
 }
 
 /// The client's address: the TCP peer, or with `trust_forwarded_for` the first address of
-/// `X-Forwarded-For` (the peer if the header is missing or does not parse). Extracting it
-/// never fails; without connection information (in-process tests) it is `0.0.0.0`.
+/// `X-Forwarded-For` (the peer if the header is missing or does not parse). The HTTP layer
+/// extracts it (`api::extract`); without connection information (in-process tests) it is
+/// `0.0.0.0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
 impl ClientAddr {
-    /// The address from a request's parts.
-    pub fn from_parts(parts: &Parts, trust_forwarded_for: bool) -> Self {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
-        let forwarded = trust_forwarded_for
-            .then(|| first_forwarded_for(&parts.headers))
-            .flatten();
-        ClientAddr(forwarded.unwrap_or(peer))
-    }
-
     /// The key rate limits count against: an IPv4 address, or the /64 of an IPv6 address
     /// (IPv4-mapped IPv6 addresses count as IPv4).
     pub fn limit_key(self) -> IpAddr {
@@ -262,85 +239,9 @@ impl ClientAddr {
     }
 }
 
-/// The first address of the first `X-Forwarded-For` header (`a.b.c.d`, `a.b.c.d:port`, an
-/// IPv6 address or `[v6]:port`).
-fn first_forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
-    let first = headers
-        .get("x-forwarded-for")?
-        .to_str()
-        .ok()?
-        .split(',')
-        .next()?
-        .trim();
-    first
-        .parse::<IpAddr>()
-        .ok()
-        .or_else(|| first.parse::<SocketAddr>().ok().map(|s| s.ip()))
-}
-
-impl FromRequestParts<Arc<AppState>> for ClientAddr {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Infallible> {
-        Ok(ClientAddr::from_parts(
-            parts,
-            state.limits.trust_forwarded_for,
-        ))
-    }
-}
-
-/// An extractor that spends one anonymous ticket creation of the client's address before the
-/// body is read: a client over its limit is answered `429 rate_limited` at once. Every request
-/// to the route counts, whatever its outcome.
-pub struct AnonymousTicketAllowance;
-
-impl FromRequestParts<Arc<AppState>> for AnonymousTicketAllowance {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, ApiError> {
-        let client = ClientAddr::from_parts(parts, state.limits.trust_forwarded_for);
-        state.rate_limits.anonymous_ticket(client)?;
-        Ok(AnonymousTicketAllowance)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use axum::http::Request;
-
     use super::*;
-
-    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
-        let mut request = Request::builder().uri("/");
-        if let Some(value) = forwarded {
-            request = request.header("x-forwarded-for", value);
-        }
-        let (mut parts, ()) = request.body(()).unwrap().into_parts();
-        parts
-            .extensions
-            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
-        parts
-    }
-
-    #[test]
-    fn client_address_trusts_forwarded_for_only_when_told() {
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let p = parts("10.0.0.1:5000", Some("203.0.113.7, 10.0.0.1"));
-        assert_eq!(ClientAddr::from_parts(&p, false).0, ip("10.0.0.1"));
-        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("203.0.113.7"));
-        let p = parts("10.0.0.1:5000", Some("[2001:db8::1]:443"));
-        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("2001:db8::1"));
-        let p = parts("10.0.0.1:5000", Some("not an address"));
-        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("10.0.0.1"));
-        let p = parts("10.0.0.1:5000", None);
-        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("10.0.0.1"));
-    }
 
     #[test]
     fn ipv6_is_limited_per_64_and_mapped_v4_as_v4() {

@@ -3,7 +3,7 @@
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// Encodes bytes for a JSON body.
 pub fn b64(bytes: &[u8]) -> String {

@@ -1,0 +1,8 @@
+//! Shared services, held by the [`AppState`](crate::state::AppState) and used by the domain
+//! modules and the HTTP layer alike. They know nothing of the state, the domain or HTTP
+//! routes (server/README.md, "Layering").
+
+pub mod events;
+pub mod metrics;
+pub mod pow;
+pub mod rate_limits;

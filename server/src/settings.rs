@@ -1,0 +1,239 @@
+//! Public instance settings (spec/API.md, "Instance settings"): the ticket categories with their
+//! guidance, the languages the administrators answer in, the support hours and the expected
+//! response time. The support pages show them to anyone before a ticket is written, so they
+//! are public and stored in plaintext (they describe the instance, not any ticket: a ticket's
+//! category travels encrypted inside its first message).
+
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::storage::{RecordKind, StoreError};
+
+/// The key of the public settings in [`RecordKind::Setting`] (the table also holds secrets,
+/// such as `prelogin-secret`, which these routes never read).
+const PUBLIC_SETTINGS: &[u8] = b"public";
+
+/// Most categories an instance lists.
+pub const MAX_CATEGORIES: usize = 50;
+/// Longest category name, in characters.
+pub const MAX_CATEGORY_NAME: usize = 80;
+/// Longest guidance text of one category, in characters.
+pub const MAX_GUIDANCE: usize = 2000;
+/// Most languages an instance lists.
+pub const MAX_LANGUAGES: usize = 30;
+/// Longest language name, in characters.
+pub const MAX_LANGUAGE: usize = 60;
+/// Longest support-hours or response-time text, in characters.
+pub const MAX_TEXT: usize = 500;
+
+/// One ticket category and the guidance shown when a reporter picks it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// The name (1 to 80 characters, unique).
+    pub name: String,
+    /// What to include in a ticket of this category (at most 2000 characters, may be empty).
+    #[serde(default)]
+    pub guidance: String,
+}
+
+/// The settings administrators edit (`PUT`), as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Ticket categories, in the order the pages list them.
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    /// Languages the administrators answer in, in the order the pages list them.
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// When support is staffed, as free text ("Monday to Friday, 9:00 to 17:00 CET").
+    #[serde(default)]
+    pub support_hours: String,
+    /// The expected response time, as free text ("within one working day").
+    #[serde(default)]
+    pub response_time: String,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_settings", message)
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// Trims every text and checks the limits (see the `MAX_*` constants): category names are
+/// not empty and unique (ignoring letter case), languages are not empty and unique.
+///
+/// # Errors
+/// `422 bad_settings` with a sentence naming what is wrong.
+pub fn normalise(mut settings: Settings) -> ApiResult<Settings> {
+    if settings.categories.len() > MAX_CATEGORIES {
+        return Err(invalid(format!(
+            "An instance lists at most {MAX_CATEGORIES} categories."
+        )));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for category in &mut settings.categories {
+        category.name = category.name.trim().to_owned();
+        category.guidance = category.guidance.trim().to_owned();
+        if category.name.is_empty() || chars(&category.name) > MAX_CATEGORY_NAME {
+            return Err(invalid(format!(
+                "A category name is 1 to {MAX_CATEGORY_NAME} characters."
+            )));
+        }
+        if chars(&category.guidance) > MAX_GUIDANCE {
+            return Err(invalid(format!(
+                "A category's guidance is at most {MAX_GUIDANCE} characters."
+            )));
+        }
+        if !names.insert(category.name.to_lowercase()) {
+            return Err(invalid("Two categories have the same name."));
+        }
+    }
+    if settings.languages.len() > MAX_LANGUAGES {
+        return Err(invalid(format!(
+            "An instance lists at most {MAX_LANGUAGES} languages."
+        )));
+    }
+    let mut languages = std::collections::BTreeSet::new();
+    for language in &mut settings.languages {
+        *language = language.trim().to_owned();
+        if language.is_empty() || chars(language) > MAX_LANGUAGE {
+            return Err(invalid(format!(
+                "A language is 1 to {MAX_LANGUAGE} characters."
+            )));
+        }
+        if !languages.insert(language.to_lowercase()) {
+            return Err(invalid("A language is listed twice."));
+        }
+    }
+    for (text, what) in [
+        (&mut settings.support_hours, "support hours"),
+        (&mut settings.response_time, "response time"),
+    ] {
+        *text = text.trim().to_owned();
+        if chars(text) > MAX_TEXT {
+            return Err(invalid(format!(
+                "The {what} are at most {MAX_TEXT} characters."
+            )));
+        }
+    }
+    Ok(settings)
+}
+
+/// The stored settings (empty lists and texts until an administrator saves them).
+///
+/// # Errors
+/// `500 storage` if they do not decode; storage failures.
+pub fn load(state: &AppState) -> ApiResult<Settings> {
+    match state.store.get(RecordKind::Setting, PUBLIC_SETTINGS)? {
+        None => Ok(Settings::default()),
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|_| {
+            tracing::error!("the stored public settings do not decode");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage",
+                "The stored settings are damaged; save them again.",
+            )
+        }),
+    }
+}
+
+/// Normalises `settings` ([`normalise`]), stores them and returns what was stored.
+///
+/// # Errors
+/// `bad_settings`, storage failures.
+pub async fn replace(state: &AppState, settings: Settings) -> ApiResult<Settings> {
+    let settings = normalise(settings)?;
+    let bytes = serde_json::to_vec(&settings).map_err(|e| StoreError::Backend(e.to_string()))?;
+    state
+        .store
+        .put(RecordKind::Setting, PUBLIC_SETTINGS, &bytes, false)?;
+    state.commit().await?;
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn category(name: &str, guidance: &str) -> Category {
+        Category {
+            name: name.into(),
+            guidance: guidance.into(),
+        }
+    }
+
+    #[test]
+    fn trims_and_keeps_order() {
+        let settings = normalise(Settings {
+            categories: vec![
+                category(" Network ", " Say which VPN. "),
+                category("Mail", ""),
+            ],
+            languages: vec![" English".into(), "Deutsch ".into()],
+            support_hours: " Mon-Fri ".into(),
+            response_time: String::new(),
+        })
+        .unwrap();
+        assert_eq!(
+            settings.categories,
+            vec![category("Network", "Say which VPN."), category("Mail", "")]
+        );
+        assert_eq!(settings.languages, vec!["English", "Deutsch"]);
+        assert_eq!(settings.support_hours, "Mon-Fri");
+    }
+
+    #[test]
+    fn refuses_what_does_not_fit() {
+        let refused = |settings: Settings| normalise(settings).unwrap_err().code;
+        let empty_name = Settings {
+            categories: vec![category("  ", "")],
+            ..Settings::default()
+        };
+        assert_eq!(refused(empty_name), "bad_settings");
+        let twice = Settings {
+            categories: vec![category("Mail", ""), category("mail", "")],
+            ..Settings::default()
+        };
+        assert_eq!(refused(twice), "bad_settings");
+        let long_guidance = Settings {
+            categories: vec![category("Mail", &"x".repeat(MAX_GUIDANCE + 1))],
+            ..Settings::default()
+        };
+        assert_eq!(refused(long_guidance), "bad_settings");
+        let languages = Settings {
+            languages: vec!["English".into(); 2],
+            ..Settings::default()
+        };
+        assert_eq!(refused(languages), "bad_settings");
+        let hours = Settings {
+            support_hours: "x".repeat(MAX_TEXT + 1),
+            ..Settings::default()
+        };
+        assert_eq!(refused(hours), "bad_settings");
+        let many = Settings {
+            categories: (0..=MAX_CATEGORIES)
+                .map(|i| category(&i.to_string(), ""))
+                .collect(),
+            ..Settings::default()
+        };
+        assert_eq!(refused(many), "bad_settings");
+    }
+
+    #[test]
+    fn unknown_members_are_refused() {
+        assert!(
+            serde_json::from_str::<Settings>(r#"{"categories": [], "theme": "dark"}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<Settings>(r#"{"categories": [{"name": "a", "x": 1}]}"#).is_err()
+        );
+        let empty: Settings = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty, Settings::default());
+    }
+}

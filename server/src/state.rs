@@ -1,0 +1,158 @@
+//! The state every request shares ([`AppState`]): the store, the verified directory, the
+//! configured [`Limits`] and the shared services. Built once by `sealdesk serve`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use sealdesk_crypto::Directory;
+use tokio::sync::RwLock;
+
+use crate::clock::now;
+use crate::error::ApiError;
+use crate::services::events::Events;
+use crate::services::metrics::Metrics;
+use crate::services::pow::PowChallenges;
+use crate::services::rate_limits::{HOUSEKEEPING_INTERVAL, RateLimits, RateQuotas};
+use crate::storage::{Store, StoreError};
+
+/// Limits the handlers enforce (from the configuration).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body in bytes on authenticated routes.
+    pub max_body_bytes: usize,
+    /// Largest request body in bytes on anonymous routes (ticket creation).
+    pub max_anonymous_body_bytes: usize,
+    /// Largest ciphertext stored per ticket, in bytes.
+    pub ticket_quota_bytes: u64,
+    /// Anonymous tickets one client address may create per hour.
+    pub anonymous_tickets_per_hour: u32,
+    /// Messages one access token or sender key may post per minute.
+    pub posts_per_minute: u32,
+    /// Largest attachment, in encrypted bytes.
+    pub max_attachment_bytes: u64,
+    /// Attachment declarations and chunks one access token or session may send per minute.
+    pub uploads_per_minute: u32,
+    /// Leading zero bits of the proof of work for anonymous tickets (0: off).
+    pub proof_of_work_bits: u32,
+    /// Whether the first `X-Forwarded-For` address is the client address.
+    pub trust_forwarded_for: bool,
+    /// How long a sign-in session stays valid, in seconds.
+    pub session_ttl_seconds: u64,
+    /// How long an administrator invite stays valid, in seconds.
+    pub invite_ttl_seconds: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1 << 20,
+            max_anonymous_body_bytes: 256 << 10,
+            ticket_quota_bytes: 100 << 20,
+            anonymous_tickets_per_hour: 10,
+            posts_per_minute: 60,
+            max_attachment_bytes: 25 << 20,
+            uploads_per_minute: 120,
+            proof_of_work_bits: 0,
+            trust_forwarded_for: false,
+            session_ttl_seconds: 2_592_000,
+            invite_ttl_seconds: 604_800,
+        }
+    }
+}
+
+/// State shared by every handler.
+pub struct AppState {
+    /// The storage backend.
+    pub store: Arc<dyn Store>,
+    /// The verified directory log; `None` until the genesis entry exists.
+    pub directory: RwLock<Option<Directory>>,
+    /// One lock per ticket, so that posts to one ticket are verified against its latest state
+    /// one at a time (the store's conflict check is the second line of defence).
+    ticket_locks: Mutex<HashMap<[u8; 16], Arc<tokio::sync::Mutex<()>>>>,
+    /// Configured limits.
+    pub limits: Limits,
+    /// Rate limiters (in memory only).
+    pub rate_limits: RateLimits,
+    /// Outstanding proof-of-work challenges.
+    pub pow: PowChallenges,
+    /// Request and storage metrics for `/metrics`.
+    pub metrics: Metrics,
+    /// Live-update notifications.
+    pub events: Events,
+    /// The data directory (command-line invites live in `invites/` below it).
+    pub data_dir: std::path::PathBuf,
+}
+
+impl AppState {
+    /// Loads and verifies the stored directory log.
+    ///
+    /// # Errors
+    /// A message for the operator if the stored log does not verify (the data directory was
+    /// altered) or storage fails.
+    pub fn load(
+        store: Arc<dyn Store>,
+        limits: Limits,
+        data_dir: std::path::PathBuf,
+    ) -> Result<Self, String> {
+        let entries = store.directory(0).map_err(|e| e.to_string())?;
+        let directory = if entries.is_empty() {
+            None
+        } else {
+            Some(Directory::verify_encoded(&entries).map_err(|e| {
+                format!(
+                    "the stored administrator directory does not verify ({e}); restore a backup"
+                )
+            })?)
+        };
+        Ok(AppState {
+            store,
+            directory: RwLock::new(directory),
+            ticket_locks: Mutex::new(HashMap::new()),
+            rate_limits: RateLimits::new(&RateQuotas {
+                anonymous_tickets_per_hour: limits.anonymous_tickets_per_hour,
+                posts_per_minute: limits.posts_per_minute,
+                uploads_per_minute: limits.uploads_per_minute,
+            }),
+            pow: PowChallenges::new(limits.proof_of_work_bits),
+            metrics: Metrics::new(now()),
+            events: Events::default(),
+            limits,
+            data_dir,
+        })
+    }
+
+    /// The lock that serialises writes to one ticket.
+    pub fn ticket_lock(&self, id: [u8; 16]) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .ticket_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks.entry(id).or_default().clone()
+    }
+
+    /// Makes the writes so far durable before answering (group commit).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn commit(&self) -> Result<(), ApiError> {
+        self.store.commit().await.map_err(|e: StoreError| e.into())
+    }
+}
+
+/// Every [`HOUSEKEEPING_INTERVAL`], until the state is dropped: drops the rate-limit keys
+/// whose allowance has fully replenished and the expired proof-of-work challenges.
+pub async fn housekeeping(state: Weak<AppState>) {
+    let mut interval = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        state.rate_limits.anonymous_tickets.housekeeping();
+        state.rate_limits.pow_challenges.housekeeping();
+        state.rate_limits.posts.housekeeping();
+        state.rate_limits.uploads.housekeeping();
+        state.pow.purge(now());
+    }
+}

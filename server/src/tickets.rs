@@ -1,0 +1,542 @@
+//! Tickets and their chains (spec/API.md, "Tickets"): open a ticket, append a message, read
+//! messages and wraps, and who may read a ticket. Every message is verified against the stored
+//! chain state and the directory (PROTOCOL.md §10.2) before it is stored; every wrap of a new
+//! epoch is verified (§6.3) and must cover exactly the chain's members at the directory head.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use sealdesk_crypto::{
+    AccessToken, Chain, ChainState, Directory, KeyId, MAX_PADDED_LEN, Members, Message,
+    PUBLIC_IDENTITY_LEN, PublicIdentity, ReporterEndorsement, Role, TAG_LEN, TicketId, WRAP_LEN,
+    WrappedKey,
+};
+
+use crate::clock::now;
+use crate::encoding::{from_b64, from_b64_array, ticket_id};
+use crate::error::{ApiError, ApiResult};
+use crate::instance_secret;
+use crate::services::events::Notification;
+use crate::services::rate_limits::PostKey;
+use crate::sessions::{self, Session};
+use crate::state::AppState;
+use crate::storage::{Owner, Status, StoredMessage, TicketRecord, WrapRecord};
+
+/// Largest encoded message: header, length, padded content and tag, signature.
+const MAX_MESSAGE_LEN: usize = sealdesk_crypto::HEADER_LEN + 4 + MAX_PADDED_LEN + TAG_LEN + 64;
+/// Most wraps in one request (one per member of a chain).
+const MAX_WRAPS: usize = 256;
+/// Most messages answered by one read.
+pub const MAX_PAGE: usize = 200;
+
+/// A new ticket as sent (`POST /api/v1/tickets` and `POST /api/v1/tickets/account`): byte
+/// fields in base64url.
+pub struct NewTicket<'a> {
+    /// The reporter's public identity (64 bytes).
+    pub reporter: &'a str,
+    /// The first conversation message (epoch 0, seq 1), signed by the reporter.
+    pub message: &'a str,
+    /// The epoch-0 conversation key wrapped for the reporter and every current administrator.
+    pub wraps: &'a [String],
+    /// Optional address for "resend access link" (only a keyed hash is stored).
+    pub notify_email: Option<String>,
+}
+
+/// Opens a ticket owned by `session`'s account: `ticket.reporter` must be the account's
+/// identity.
+///
+/// # Errors
+/// `wrong_reporter`, and those of [`open`].
+pub async fn open_for_account(
+    state: &AppState,
+    session: Session,
+    ticket: NewTicket<'_>,
+) -> ApiResult<TicketId> {
+    let reporter = from_b64("reporter", ticket.reporter, PUBLIC_IDENTITY_LEN)?;
+    if reporter != session.account.identity {
+        return Err(ApiError::bad_request(
+            "wrong_reporter",
+            "An account's ticket is opened with the account's own identity.",
+        ));
+    }
+    let owner = Owner::Account {
+        account_id: session.account.account_id,
+    };
+    open(state, owner, ticket).await
+}
+
+/// Verifies and stores a new ticket owned by `owner` (anonymous or an account's) and returns
+/// its id.
+///
+/// # Errors
+/// `conflict`, `no_administrators`, `wraps_incomplete`, `quota_exceeded`,
+/// `transcript.<fault>`, `wrap.<fault>`, field errors, storage failures.
+pub async fn open(state: &AppState, owner: Owner, ticket: NewTicket<'_>) -> ApiResult<TicketId> {
+    let reporter_bytes = from_b64("reporter", ticket.reporter, 64)?;
+    let reporter = PublicIdentity::from_bytes(&reporter_bytes)
+        .map_err(|e| ApiError::rejected(&e, "reporter key"))?;
+    let email_lookup = match ticket.notify_email {
+        Some(email) => Some(instance_secret::email_lookup(state, &validate_email(email)?).await?),
+        None => None,
+    };
+    let message_bytes = from_b64("message", ticket.message, MAX_MESSAGE_LEN)?;
+    let message =
+        Message::from_bytes(&message_bytes).map_err(|e| ApiError::rejected(&e, "message"))?;
+    let wraps = decode_wraps(ticket.wraps)?;
+
+    let id = message.header.ticket_id;
+    let members = Members::new(id, reporter);
+    let directory_guard = state.directory.read().await;
+    let directory = directory_guard.as_ref().ok_or_else(no_administrators)?;
+    let mut conversation = ChainState::new(id, Chain::Conversation);
+    verify_next(&mut conversation, &message, &members, directory)?;
+    check_epoch_wraps(&conversation, 0, &wraps, &members, directory)?;
+
+    let stored_bytes = (message_bytes.len() + wraps.len() * WRAP_LEN) as u64;
+    if stored_bytes > state.limits.ticket_quota_bytes {
+        return Err(quota_exceeded());
+    }
+    let time = now();
+    let record = TicketRecord {
+        id: id.0,
+        reporter: reporter_bytes,
+        endorsements: Vec::new(),
+        owner,
+        created_at: time,
+        last_activity: time,
+        status: Status::Open,
+        answered: false,
+        assigned_to: None,
+        email_lookup,
+        chain_states: [
+            conversation.to_bytes(),
+            ChainState::new(id, Chain::Notes).to_bytes(),
+        ],
+        storage_bytes: stored_bytes,
+    };
+    let first = StoredMessage {
+        seq: 1,
+        received_at: time,
+        bytes: message_bytes,
+    };
+    state
+        .store
+        .create_ticket(&record, &first, &wrap_records(&wraps))?;
+    drop(directory_guard);
+    state.commit().await?;
+    state.metrics.ticket_created();
+    state.events.publish(Notification {
+        ticket: id.0,
+        chain: 0,
+        seq: 1,
+    });
+    tracing::info!(ticket = %id.to_hex(), "ticket created");
+    Ok(id)
+}
+
+/// Appends a verified message to ticket `id` (hex) and returns its chain and seq. A reporter
+/// authorises with the ticket's access token or its account's session (`token`); an
+/// administrator's signature (checked against the directory head) is its authorisation.
+///
+/// # Errors
+/// `unauthorized`, `conflict`, `unexpected_wraps`, `rate_limited`, `quota_exceeded`,
+/// `transcript.<fault>`, `wrap.<fault>`, field errors, storage failures.
+pub async fn post(
+    state: &AppState,
+    id: &str,
+    token: Option<&AccessToken>,
+    message: &str,
+    wraps: &[String],
+) -> ApiResult<(Chain, u64)> {
+    let id = ticket_id(id)?;
+    let message_bytes = from_b64("message", message, MAX_MESSAGE_LEN)?;
+    let message =
+        Message::from_bytes(&message_bytes).map_err(|e| ApiError::rejected(&e, "message"))?;
+    let wraps = decode_wraps(wraps)?;
+    if message.header.ticket_id.0 != id {
+        return Err(ApiError::bad_request(
+            "wrong_ticket",
+            "The message belongs to another ticket.",
+        ));
+    }
+
+    let lock = state.ticket_lock(id);
+    let _serialised = lock.lock().await;
+    let mut record = state
+        .store
+        .ticket(&id)?
+        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    let directory_guard = state.directory.read().await;
+    let directory = directory_guard.as_ref().ok_or_else(no_administrators)?;
+    let members = members_of(&record, directory)?;
+    let chain = message.header.chain;
+    let sender_is_admin = directory
+        .admin_at(directory.head_seq(), &message.header.sender)
+        .is_some();
+    if !sender_is_admin
+        && !bearer_matches(token, &record)
+        && !sessions::session_owns(state, token, &record)?
+    {
+        return Err(ApiError::unauthorized());
+    }
+
+    let slot = usize::from(chain.to_u8());
+    let mut chain_state =
+        ChainState::from_bytes(&record.chain_states[slot]).map_err(|_| corrupt_record())?;
+    if message.header.seq <= chain_state.last_seq() {
+        return Err(ApiError::conflict(
+            "A message was posted at this position first; read the new messages and retry.",
+        ));
+    }
+    let epoch_before = chain_state.epoch();
+    verify_next(&mut chain_state, &message, &members, directory)?;
+    let opened = chain_state.epoch() != epoch_before;
+    match (opened, wraps.is_empty()) {
+        (true, _) => check_epoch_wraps(
+            &chain_state,
+            message.header.epoch,
+            &wraps,
+            &members,
+            directory,
+        )?,
+        (false, true) => {}
+        (false, false) => {
+            return Err(ApiError::bad_request(
+                "unexpected_wraps",
+                "Wraps accompany only a message that opens a new epoch.",
+            ));
+        }
+    }
+    // Counted only now that the signature verified: a forged message naming an
+    // administrator cannot spend that administrator's allowance.
+    state.rate_limits.post(&PostKey::of(
+        sender_is_admin,
+        &message.header.sender,
+        &record.owner,
+    ))?;
+
+    let added = (message_bytes.len() + wraps.len() * WRAP_LEN) as u64;
+    if record.storage_bytes.saturating_add(added) > state.limits.ticket_quota_bytes {
+        return Err(quota_exceeded());
+    }
+    let time = now();
+    record.storage_bytes += added;
+    record.last_activity = time;
+    record.chain_states[slot] = chain_state.to_bytes();
+    if chain == Chain::Conversation {
+        let role = members
+            .member_at(
+                directory,
+                chain,
+                message.header.dir_seq,
+                &message.header.sender,
+            )
+            .map(|(_, role)| role);
+        record.answered = role == Some(Role::Administrator);
+        record.status = if chain_state.is_closed() {
+            Status::Closed
+        } else {
+            Status::Open
+        };
+    }
+    let seq = message.header.seq;
+    let stored = StoredMessage {
+        seq,
+        received_at: time,
+        bytes: message_bytes,
+    };
+    state
+        .store
+        .append_message(&record, chain.to_u8(), &stored, &wrap_records(&wraps))?;
+    drop(directory_guard);
+    state.commit().await?;
+    state.metrics.message_posted();
+    state.events.publish(Notification {
+        ticket: id,
+        chain: chain.to_u8(),
+        seq,
+    });
+    Ok((chain, seq))
+}
+
+/// Checks that `reader` may read `chain` (0 conversation, 1 notes for administrators only);
+/// `404 not_found` otherwise, as for a chain that does not exist.
+///
+/// # Errors
+/// `not_found`.
+pub fn check_chain(chain: u8, reader: Reader) -> ApiResult<()> {
+    if chain > 1 || (chain == 1 && reader != Reader::Administrator) {
+        return Err(ApiError::not_found("chain"));
+    }
+    Ok(())
+}
+
+/// Up to [`MAX_PAGE`] messages of `chain` after seq `after`, in order, and whether more follow.
+///
+/// # Errors
+/// `not_found` for a chain `reader` may not read; storage failures.
+pub fn messages(
+    state: &AppState,
+    record: &TicketRecord,
+    reader: Reader,
+    chain: u8,
+    after: u64,
+) -> ApiResult<(Vec<StoredMessage>, bool)> {
+    check_chain(chain, reader)?;
+    let mut messages = state
+        .store
+        .messages(&record.id, chain, after, MAX_PAGE + 1)?;
+    let more = messages.len() > MAX_PAGE;
+    messages.truncate(MAX_PAGE);
+    Ok((messages, more))
+}
+
+/// The wraps of `chain` addressed to `recipient` (a key id, base64url), by epoch.
+///
+/// # Errors
+/// `not_found` for a chain `reader` may not read; `missing_recipient`, field errors, storage
+/// failures.
+pub fn wraps_for(
+    state: &AppState,
+    record: &TicketRecord,
+    reader: Reader,
+    chain: u8,
+    recipient: Option<&str>,
+) -> ApiResult<Vec<WrapRecord>> {
+    check_chain(chain, reader)?;
+    let recipient = recipient.ok_or_else(|| {
+        ApiError::bad_request("missing_recipient", "Give the recipient's key id.")
+    })?;
+    let recipient = from_b64_array::<32>("recipient", recipient)?;
+    Ok(state.store.wraps_for(&record.id, chain, &recipient)?)
+}
+
+/// The conversation's last seq.
+///
+/// # Errors
+/// `500 storage` if the stored chain state does not decode.
+pub fn conversation_seq(record: &TicketRecord) -> ApiResult<u64> {
+    let conversation =
+        ChainState::from_bytes(&record.chain_states[0]).map_err(|_| corrupt_record())?;
+    Ok(conversation.last_seq())
+}
+
+// ---- helpers ----
+
+/// Who reads a ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// The ticket's access token, or a session of the account that owns it.
+    Reporter,
+    /// A session of an account whose identity is an administrator at the directory head.
+    Administrator,
+}
+
+/// Loads a ticket the bearer may read: with the ticket's access token, a session of its
+/// account, or an administrator's session. An unknown ticket and a wrong token or session
+/// both answer 404, so a token holder learns nothing about other tickets.
+///
+/// # Errors
+/// `not_found`, storage failures.
+pub async fn authorised_ticket(
+    state: &AppState,
+    id: &str,
+    token: Option<&AccessToken>,
+) -> ApiResult<(TicketRecord, Reader)> {
+    let id = ticket_id(id)?;
+    let record = state
+        .store
+        .ticket(&id)?
+        .ok_or_else(|| ApiError::not_found("ticket"))?;
+    if bearer_matches(token, &record) {
+        return Ok((record, Reader::Reporter));
+    }
+    if let Some(session) = sessions::session(state, token)? {
+        let is_admin = state
+            .directory
+            .read()
+            .await
+            .as_ref()
+            .is_some_and(|directory| session.is_administrator(directory));
+        if is_admin {
+            return Ok((record, Reader::Administrator));
+        }
+        if session.owns(&record) {
+            return Ok((record, Reader::Reporter));
+        }
+    }
+    Err(ApiError::not_found("ticket"))
+}
+
+/// Whether the bearer token is the ticket's access token (compared by hash, in constant time).
+fn bearer_matches(token: Option<&AccessToken>, record: &TicketRecord) -> bool {
+    let Owner::Anonymous { access_token_hash } = &record.owner else {
+        return false;
+    };
+    token.is_some_and(|token| token.matches_hash(access_token_hash))
+}
+
+/// The ticket's members: its first reporter key and verified endorsements.
+///
+/// # Errors
+/// `500 storage` if the stored record does not decode.
+pub fn members_of(record: &TicketRecord, directory: &Directory) -> ApiResult<Members> {
+    let reporter = PublicIdentity::from_bytes(&record.reporter).map_err(|_| corrupt_record())?;
+    let mut members = Members::new(TicketId(record.id), reporter);
+    for bytes in &record.endorsements {
+        let endorsement = ReporterEndorsement::from_bytes(bytes).map_err(|_| corrupt_record())?;
+        members
+            .endorse(&endorsement, directory)
+            .map_err(|_| corrupt_record())?;
+    }
+    Ok(members)
+}
+
+/// Verifies `message` as the next of `chain_state` (PROTOCOL.md §10.2) and that it was
+/// written against the directory head: the server refuses stale `dir_seq`, which closes the
+/// backdating window of §10.2.
+fn verify_next(
+    chain_state: &mut ChainState,
+    message: &Message,
+    members: &Members,
+    directory: &Directory,
+) -> ApiResult<()> {
+    if message.header.dir_seq != directory.head_seq() {
+        return Err(ApiError::conflict(
+            "The administrator directory changed; read it again and re-seal the message.",
+        ));
+    }
+    chain_state
+        .push(message, members, directory)
+        .map_err(|fault| {
+            let error = sealdesk_crypto::Error::Transcript {
+                index: 0,
+                seq: message.header.seq,
+                fault,
+            };
+            ApiError::rejected(&error, "message")
+        })
+}
+
+/// Checks the wraps that accompany the message opening `epoch`: each verifies (§6.3), and
+/// together they go to exactly the chain's members at the head, once each.
+fn check_epoch_wraps(
+    chain_state: &ChainState,
+    epoch: u32,
+    wraps: &[WrappedKey],
+    members: &Members,
+    directory: &Directory,
+) -> ApiResult<()> {
+    let head = directory.head_seq();
+    let mut expected: BTreeSet<KeyId> = directory
+        .admins_at(head)
+        .iter()
+        .map(|admin| admin.key_id())
+        .collect();
+    if chain_state.chain() == Chain::Conversation {
+        expected.extend(members.reporters().iter().map(PublicIdentity::key_id));
+    }
+    let mut seen = BTreeSet::new();
+    for wrap in wraps {
+        if wrap.context.epoch != epoch || wrap.context.chain != chain_state.chain() {
+            return Err(ApiError::bad_request(
+                "wrong_epoch",
+                "Every wrap must be for the epoch and chain the message opens.",
+            ));
+        }
+        wrap.verify(members, directory, chain_state)
+            .map_err(|e| ApiError::rejected(&e, "wrapped key"))?;
+        if !seen.insert(wrap.context.recipient) {
+            return Err(ApiError::bad_request(
+                "duplicate_wrap",
+                "Two wraps for the same member.",
+            ));
+        }
+    }
+    if seen != expected {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wraps_incomplete",
+            "The new epoch's key must be wrapped for exactly the chain's current members.",
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes the wraps of a request (base64url, at most 256).
+///
+/// # Errors
+/// `too_many_wraps`, field errors, `wrap.<fault>` for a wrap that does not decode.
+pub fn decode_wraps(encoded: &[String]) -> ApiResult<Vec<WrappedKey>> {
+    if encoded.len() > MAX_WRAPS {
+        return Err(ApiError::bad_request(
+            "too_many_wraps",
+            "Too many wraps in one request.",
+        ));
+    }
+    encoded
+        .iter()
+        .map(|text| {
+            let bytes = from_b64("wraps", text, WRAP_LEN)?;
+            WrappedKey::from_bytes(&bytes).map_err(|e| ApiError::rejected(&e, "wrapped key"))
+        })
+        .collect()
+}
+
+/// The stored form of wraps.
+pub fn wrap_records(wraps: &[WrappedKey]) -> Vec<WrapRecord> {
+    wraps
+        .iter()
+        .map(|w| WrapRecord {
+            chain: w.context.chain.to_u8(),
+            epoch: w.context.epoch,
+            recipient: w.context.recipient.0,
+            bytes: w.to_bytes(),
+        })
+        .collect()
+}
+
+/// A light sanity check: the address is only used to send links, never shown as trusted.
+fn validate_email(email: String) -> ApiResult<String> {
+    let email = email.trim().to_string();
+    let ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(email)
+    } else {
+        Err(ApiError::bad_request(
+            "bad_email",
+            "The notification email address is not valid.",
+        ))
+    }
+}
+
+/// `409 no_administrators`: nothing can be encrypted before the first administrator exists.
+pub fn no_administrators() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "no_administrators",
+        "This instance has no administrator yet, so tickets cannot be encrypted to anyone.",
+    )
+}
+
+fn quota_exceeded() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "quota_exceeded",
+        "This ticket has reached its storage quota.",
+    )
+}
+
+/// `500 storage` for a stored ticket record that does not decode (logged).
+pub fn corrupt_record() -> ApiError {
+    tracing::error!("a stored ticket record does not decode");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "storage",
+        "A stored ticket record is damaged; nothing was changed.",
+    )
+}
