@@ -18,6 +18,8 @@
 //!   transcript (§10).
 //! - [`TicketSecret`]: anonymous ticket links (§11); [`MasterKey`] and [`Keyring`]: accounts
 //!   (§12); [`StreamEncryptor`] / [`StreamDecryptor`]: attachments (§13).
+//! - [`pow`]: the anonymous tickets' proof of work (spec/API.md, "Proof of work"), which the
+//!   client solves and the server checks.
 //!
 //! Every secret type zeroizes on drop and redacts itself in `Debug`. Decoding never panics.
 
@@ -39,6 +41,7 @@ mod identity;
 pub mod labels;
 mod members;
 mod message;
+pub mod pow;
 mod primitives;
 mod rng;
 mod ticket;

@@ -1,7 +1,9 @@
 //! # sealdesk-server
 //!
-//! The `sealdesk` binary's library: the HTTP API (`api`), storage behind a trait (`storage`,
-//! with the sled backend). The server stores only ciphertext and the metadata listed in
+//! The server of the `sealdesk` binary: the HTTP API (`api`), storage behind a trait
+//! (`storage`, with the sled backend), and the server's subcommands (`cli`: serve, admin
+//! invite, backup, restore, config check). The binary itself is `sealdesk-cli`'s, which adds
+//! the command-line client's subcommands. The server stores only ciphertext and the metadata listed in
 //! `spec/THREAT-MODEL.md`, and verifies every signed structure before storing it.
 
 #![forbid(unsafe_code)]
@@ -10,7 +12,6 @@
 pub mod api;
 pub mod backup;
 pub mod cli;
-pub mod client_cli;
 pub mod config;
 pub mod logging;
 pub mod pages;

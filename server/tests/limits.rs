@@ -6,7 +6,7 @@ mod common;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use reqwest::StatusCode;
 use reqwest::blocking::Response;
-use sealdesk_client::pow::is_solution;
+use sealdesk_crypto::pow::is_solution;
 use sealdesk_crypto::{Identity, Kind, Message};
 use serde_json::{Value, json};
 

@@ -7,14 +7,15 @@
 //! `POST /api/v1/tickets`. The server keeps issued challenges in memory (at most
 //! [`MAX_OUTSTANDING`], oldest dropped first) for [`CHALLENGE_TTL_SECONDS`]; the first request
 //! that presents a challenge spends it, whether or not its nonce is right. The hash and the
-//! check are the client's ([`sealdesk_client::pow`]), so both sides compute one function.
+//! check are `sealdesk-crypto`'s ([`sealdesk_crypto::pow`]), which the client solves with, so both
+//! sides compute one function.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use sealdesk_client::pow::is_solution;
+use sealdesk_crypto::pow::is_solution;
 use sealdesk_crypto::system_rng;
 use serde::{Deserialize, Serialize};
 
@@ -191,7 +192,7 @@ mod tests {
     use super::*;
 
     fn solve(challenge: &[u8; 32], bits: u32) -> u64 {
-        sealdesk_client::pow::solve(challenge, bits).expect("a solution")
+        sealdesk_crypto::pow::solve(challenge, bits).expect("a solution")
     }
 
     fn proof(challenge: &[u8; 32], nonce: u64) -> ProofOfWork {

@@ -1,12 +1,17 @@
+//! # sealdesk-cli
+//!
 //! The command-line client: `sealdesk ticket ...` (an anonymous reporter) and the
 //! administrator's `sealdesk admin login|inbox|show|reply|note|approve|remove|download`.
+//! The `sealdesk` binary (src/main.rs) puts these commands into the server's command tree
+//! (`sealdesk_server::cli`) as [`TicketCommand`] and [`AdminClientCommand`], and runs them
+//! with [`run_ticket`] and [`run_admin`].
 //!
 //! All protocol logic is `sealdesk-client`'s (the same code the browser runs as WebAssembly):
-//! the directory and every message are verified before anything is shown, and everything is
-//! encrypted here before it is sent. This module adds the command line: arguments, the
-//! administrator's keyring file (`keyring`), secrets from the environment or a prompt
-//! (`secrets`), and output for people (`render`) or scripts (`--json`, the browser's JSON
-//! views).
+//! signing in, the directory and every message verified before anything is shown, everything
+//! encrypted before it is sent, attachments uploaded with their retries. This crate adds the
+//! command line: arguments, the administrator's keyring file (`keyring`), secrets from the
+//! environment or a prompt (`secrets`), files (`files`), and output for people (`render`) or
+//! scripts (`--json`, the browser's JSON views).
 //!
 //! ```text
 //! sealdesk ticket new --server URL --subject S --message M [--name N] [--email E]
@@ -306,7 +311,7 @@ pub fn run_admin(command: AdminClientCommand) -> ExitCode {
 /// configuration error (exit status 2) rather than a failure (1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// Stable machine-readable code (`sealdesk-client`'s, or this module's `input.*`,
+    /// Stable machine-readable code (`sealdesk-client`'s, or this crate's `input.*`,
     /// `config.*`, `keyring.*`, `file.*`).
     pub code: String,
     /// A sentence for people.

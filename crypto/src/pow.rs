@@ -1,0 +1,87 @@
+//! The proof of work an instance may ask for before it accepts an anonymous ticket
+//! (spec/API.md, "Proof of work"): the function the client solves and the server checks. It
+//! belongs to the HTTP API, not to the end-to-end protocol; it is here because both sides
+//! depend on this crate.
+
+use sha2::{Digest, Sha256};
+
+/// The hash label (PROTOCOL.md §3 label encoding: one length byte, then the ASCII label).
+pub const POW_LABEL: &str = "sealdesk/v1/pow";
+
+/// The most leading zero bits a server may ask for (its configuration refuses more). At 32
+/// bits a solution takes about 4·10⁹ hashes.
+pub const MAX_POW_BITS: u32 = 32;
+
+/// Nonces are searched below 2^53, which a JSON number carries exactly (spec/API.md).
+const NONCE_LIMIT: u64 = 1 << 53;
+
+/// `SHA-256(u8 len(label) || label || challenge || u64be(nonce))`: 32 bytes.
+pub fn pow_hash(challenge: &[u8; 32], nonce: u64) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    // The label is a short constant: its length fits in one byte.
+    hasher.update([POW_LABEL.len() as u8]);
+    hasher.update(POW_LABEL.as_bytes());
+    hasher.update(challenge);
+    hasher.update(nonce.to_be_bytes());
+    hasher.finalize().into()
+}
+
+/// The number of leading zero bits of `hash` (most significant bit of the first byte first).
+pub fn leading_zero_bits(hash: &[u8]) -> u32 {
+    let mut bits = 0;
+    for byte in hash {
+        bits += byte.leading_zeros();
+        if *byte != 0 {
+            break;
+        }
+    }
+    bits
+}
+
+/// Whether `nonce` solves `challenge` at `bits` leading zero bits.
+pub fn is_solution(challenge: &[u8; 32], nonce: u64, bits: u32) -> bool {
+    leading_zero_bits(&pow_hash(challenge, nonce)) >= bits
+}
+
+/// The smallest nonce below 2^53 that solves `challenge` at `bits`; about 2^`bits` hashes.
+/// `None` only if none exists below 2^53 (practically never for `bits` ≤ [`MAX_POW_BITS`]).
+pub fn solve(challenge: &[u8; 32], bits: u32) -> Option<u64> {
+    (0..NONCE_LIMIT).find(|&nonce| is_solution(challenge, nonce, bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hash is SHA-256 of the spelled-out input; the vectors of spec/API.md, "Proof of
+    /// work".
+    #[test]
+    fn hash_is_the_specified_one() {
+        let zero = [0u8; 32];
+        let mut input = vec![15u8];
+        input.extend_from_slice(b"sealdesk/v1/pow");
+        input.extend_from_slice(&zero);
+        input.extend_from_slice(&1u64.to_be_bytes());
+        let expected: [u8; 32] = Sha256::digest(&input).into();
+        assert_eq!(pow_hash(&zero, 1), expected);
+        assert_eq!(
+            hex::encode(pow_hash(&zero, 0)),
+            "9fab7bd80bca04d143f330f8e7804bcacbd77645fefb037cdd07b76060135a5a"
+        );
+        assert_eq!(
+            hex::encode(pow_hash(&zero, 110)),
+            "00a54ab6351d9ed768bfe1863a9e1bc164a733135525b6320cf026e29435fec4"
+        );
+        assert_eq!(solve(&zero, 8), Some(110));
+        assert!(!is_solution(&zero, 109, 8));
+        assert!(is_solution(&zero, 0, 0));
+    }
+
+    #[test]
+    fn leading_zero_bits_counts_across_bytes() {
+        assert_eq!(leading_zero_bits(&[0x80]), 0);
+        assert_eq!(leading_zero_bits(&[0x00, 0x01]), 15);
+        assert_eq!(leading_zero_bits(&[0x00, 0x00]), 16);
+        assert_eq!(leading_zero_bits(&[0x0f, 0x00]), 4);
+    }
+}
