@@ -171,6 +171,23 @@ pub struct KeyringArgs {
     pub server: Option<String>,
 }
 
+/// `sealdesk admin reply` and `sealdesk admin note` (whose help says "note" instead).
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// The keyring.
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
+    /// The ticket id.
+    #[arg(value_name = "ID", value_parser = parse_ticket_id)]
+    pub id: TicketId,
+    /// The reply.
+    #[arg(long, value_name = "TEXT")]
+    pub message: String,
+    /// Sign the reply with this name instead of "the support team".
+    #[arg(long = "as", value_name = "NAME")]
+    pub author: Option<String>,
+}
+
 /// Inbox filters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Status {
@@ -228,35 +245,15 @@ pub enum AdminClientCommand {
         json: bool,
     },
     /// Reply to the reporter, as "the support team" or, with --as, by name.
-    Reply {
-        /// The keyring.
-        #[command(flatten)]
-        keyring: KeyringArgs,
-        /// The ticket id.
-        #[arg(value_name = "ID", value_parser = parse_ticket_id)]
-        id: TicketId,
-        /// The reply.
-        #[arg(long, value_name = "TEXT")]
-        message: String,
-        /// Sign the reply with this name instead of "the support team".
-        #[arg(long = "as", value_name = "NAME")]
-        author: Option<String>,
-    },
+    Reply(WriteArgs),
     /// Write an internal note, readable by administrators only.
-    Note {
-        /// The keyring.
-        #[command(flatten)]
-        keyring: KeyringArgs,
-        /// The ticket id.
-        #[arg(value_name = "ID", value_parser = parse_ticket_id)]
-        id: TicketId,
-        /// The note.
-        #[arg(long, value_name = "TEXT")]
-        message: String,
-        /// Sign the note with this name.
-        #[arg(long = "as", value_name = "NAME")]
-        author: Option<String>,
-    },
+    // Reply's arguments, described as a note's (without a final period, as clap shows a
+    // one-sentence doc comment).
+    #[command(
+        mut_arg("message", |arg| arg.help("The note")),
+        mut_arg("author", |arg| arg.help("Sign the note with this name"))
+    )]
+    Note(WriteArgs),
     /// Without KEY_ID, list the accounts waiting to become administrators, with their
     /// fingerprints; with it, approve one (after comparing its fingerprint with the person)
     /// and share the ticket history with it.
