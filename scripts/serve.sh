@@ -17,8 +17,8 @@ ensure_rust
 
 "$ROOT/scripts/build-web.sh"
 
-say "cargo build --release -p sealdesk-server --features embed-web (the sealdesk binary, web files inside)"
-(cd "$ROOT" && cargo build --release --quiet -p sealdesk-server --features embed-web)
+say "cargo build --release -p sealdesk-cli --features embed-web (the sealdesk binary, web files inside)"
+(cd "$ROOT" && cargo build --release --quiet -p sealdesk-cli --features embed-web)
 
 say "starting sealdesk serve in $(pwd) (Ctrl-C stops it)"
 exec "$TARGET_DIR/release/sealdesk" serve "$@"

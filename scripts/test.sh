@@ -42,8 +42,8 @@ cargo fmt --all -- --check
 say "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-say "cargo clippy -p sealdesk-server --features embed-web (the release binary's web files)"
-cargo clippy -p sealdesk-server --all-targets --features embed-web -- -D warnings
+say "cargo clippy -p sealdesk-server -p sealdesk-cli --features embed-web (the release binary's web files)"
+cargo clippy -p sealdesk-server -p sealdesk-cli --all-targets --features embed-web -- -D warnings
 
 say "cargo test --workspace (native)"
 cargo test --workspace 2>&1 | tee -a "$LOG"
@@ -73,7 +73,7 @@ say "browser suite (tests/browser): the real server and Debian's Chromium driven
 # npm ci when tests/browser/node_modules is missing or package-lock.json changed.
 ensure_npm_packages "$ROOT/tests/browser"
 # The suite starts target/debug/sealdesk (built by the tests above; a no-op then) serving web/.
-cargo build --quiet -p sealdesk-server
+cargo build --quiet -p sealdesk-cli
 # Readable output here; a TAP copy whose closing counts join the totals below.
 node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout \

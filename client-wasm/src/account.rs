@@ -405,6 +405,13 @@ impl Account {
         &self.identity
     }
 
+    /// The identity seed from the account's keyring (32 secret bytes, PROTOCOL.md §12.3), for
+    /// a client that keeps the identity in a keyring of its own (the command line's
+    /// administrator keyring file). Keep it in memory only, or sealed.
+    pub fn identity_seed(&self) -> &IdentitySeed {
+        &self.keyring.identity_seed
+    }
+
     /// The account's public identity.
     pub fn public(&self) -> &PublicIdentity {
         self.identity.public()

@@ -3,7 +3,8 @@
 //! announced by an attachment-reference message (kind 3) that carries the key, name, type and
 //! sizes. The server stores bytes it cannot read.
 //!
-//! Uploading ([`Uploader`], or [`upload`] for bytes in memory):
+//! Uploading ([`Uploader`], [`upload_with_retries`] to feed it a file and wait out failures,
+//! or [`upload`] for bytes in memory without retries):
 //!
 //! 1. draw a file key and a stream nonce, declare the upload with its encrypted size
 //!    (`POST /tickets/{id}/attachments {"size": encrypted_len(n)}`);
@@ -20,6 +21,8 @@
 //! sink before `download` returns `Ok` is authentic but may still be followed by an error (a
 //! stream cut short or extended): keep it aside and do not show, save or open it until
 //! `download` succeeds; discard it on error.** [`download_to_vec`] does exactly that.
+
+use core::time::Duration;
 
 use sealdesk_crypto::{
     CHUNK_LEN, ENCRYPTED_CHUNK_LEN, FileKey, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor,
@@ -326,6 +329,75 @@ pub async fn upload<T: Transport>(
     uploader.finish(now).await
 }
 
+/// Consecutive failed requests [`upload_with_retries`] waits out before it gives up.
+pub const UPLOAD_RETRIES: u32 = 10;
+
+/// Whether a failed upload request is worth sending again after a pause: no answer
+/// (`network`), `server.rate_limited` (the upload allowance, spec/API.md "Rate limits") or a
+/// server error (status 5xx).
+pub fn is_retryable(error: &ClientError) -> bool {
+    error.code == "network"
+        || error.code == "server.rate_limited"
+        || error.status.is_some_and(|s| s >= 500)
+}
+
+/// The pause before retry `attempt` (from 0) of [`upload_with_retries`]: 1, 2, 4, then 8
+/// seconds.
+pub fn retry_delay(attempt: u32) -> Duration {
+    Duration::from_secs(1 << attempt.min(3))
+}
+
+/// Feeds a file to a started [`Uploader`] and finishes it, waiting out rate limits, network
+/// failures and server errors ([`is_retryable`]): up to [`UPLOAD_RETRIES`] failed requests in
+/// a row, [`retry_delay`] apart; the count starts again after every piece that got through.
+/// Returns the reference to post as a kind-3 message. This is the upload of the browser's
+/// `uploadAttachment` and of the command line's `--attach`.
+///
+/// - `read(buf)` puts the next plaintext bytes into `buf` (64 KiB, [`CHUNK_LEN`]) and returns
+///   how many; fewer than `buf.len()` only at the end of the file, 0 once it is read.
+/// - `now()` is the reference's `sent_at`, Unix seconds, asked when the upload completes.
+/// - `wait(delay)` pauses, with the platform's timer (tokio natively, `setTimeout` in the
+///   browser).
+///
+/// # Errors
+/// The first error of `read`; the errors of [`Uploader::push`] and [`Uploader::finish`] that
+/// are not retryable, or the last one once the retries are spent.
+pub async fn upload_with_retries<T: Transport, P: FnMut(u64, u64)>(
+    uploader: &mut Uploader<'_, T, P>,
+    mut read: impl FnMut(&mut [u8]) -> Result<usize>,
+    now: impl Fn() -> u64,
+    wait: impl AsyncFn(Duration),
+) -> Result<AttachmentRef> {
+    let mut buf = Zeroizing::new(vec![0u8; CHUNK_LEN]);
+    let mut failures = 0;
+    loop {
+        let n = read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let mut result = uploader.push(&buf[..n]).await;
+        while let Err(error) = result {
+            if !is_retryable(&error) || failures >= UPLOAD_RETRIES {
+                return Err(error);
+            }
+            wait(retry_delay(failures)).await;
+            failures += 1;
+            result = uploader.flush().await;
+        }
+        failures = 0;
+    }
+    loop {
+        match uploader.finish(now()).await {
+            Ok(reference) => return Ok(reference),
+            Err(error) if is_retryable(&error) && failures < UPLOAD_RETRIES => {
+                wait(retry_delay(failures)).await;
+                failures += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 /// The reference's file key, after checking that the reference can be fetched and decrypted:
 /// a well-formed id, a 32-byte key, and an `encrypted_size` that is the encrypted length of
 /// `size`.
@@ -493,6 +565,8 @@ mod tests {
         log: RefCell<Vec<String>>,
         /// Fail the next chunk PUT with this status (once).
         fail_next_put: RefCell<Option<u16>>,
+        /// Answer the next chunk PUTs with these statuses and error codes, in order.
+        failing_puts: RefCell<Vec<(u16, &'static str)>>,
         /// Bytes of the largest request body.
         largest_body: RefCell<usize>,
         /// Edits the downloaded stream.
@@ -534,6 +608,11 @@ mod tests {
                 (Method::Put, chunk) => {
                     if let Some(status) = self.fail_next_put.borrow_mut().take() {
                         return Ok(answer(status, json!({"error": "rate_limited"})));
+                    }
+                    let mut failing = self.failing_puts.borrow_mut();
+                    if !failing.is_empty() {
+                        let (status, error) = failing.remove(0);
+                        return Ok(answer(status, json!({ "error": error })));
                     }
                     let index: u64 = chunk
                         .strip_prefix(&format!("/{ID}/chunks/"))
@@ -699,14 +778,7 @@ mod tests {
             uploader.finish(7).await
         })
         .expect("upload");
-        let plain = block_on(download_to_vec(
-            &server,
-            "token",
-            ticket(),
-            &reference,
-            |_, _| {},
-        ))
-        .expect("download");
+        let plain = downloaded(&server, &reference);
         assert_eq!(plain.as_slice(), data.as_slice());
         // The reference is a kind-3 message's content and survives its encoding.
         let content = Content::AttachmentRef(reference.clone());
@@ -745,6 +817,18 @@ mod tests {
             uploader.finish(0).await
         });
         assert_eq!(result.expect("finished").size, 10);
+    }
+
+    /// The verified plaintext of `reference`.
+    fn downloaded(server: &FakeServer, reference: &AttachmentRef) -> Zeroizing<Vec<u8>> {
+        block_on(download_to_vec(
+            server,
+            "token",
+            ticket(),
+            reference,
+            |_, _| {},
+        ))
+        .expect("download")
     }
 
     fn download_error(server: &FakeServer, reference: &AttachmentRef) -> String {
@@ -815,5 +899,92 @@ mod tests {
                 .iter()
                 .all(|line| !line.contains("messages"))
         );
+    }
+
+    /// [`upload_with_retries`] of a `size`-byte file given by `read`, with `failures` answered
+    /// to the first chunk PUTs: the result and the pauses it asked for.
+    fn upload_failing(
+        server: &FakeServer,
+        size: usize,
+        read: impl FnMut(&mut [u8]) -> Result<usize>,
+        failures: &[(u16, &'static str)],
+    ) -> (Result<AttachmentRef>, Vec<Duration>) {
+        *server.failing_puts.borrow_mut() = failures.to_vec();
+        let waits = RefCell::new(Vec::new());
+        let result = block_on(async {
+            let mut uploader = Uploader::start(
+                server,
+                "token",
+                ticket(),
+                "a.bin",
+                "application/octet-stream",
+                size as u64,
+                |_, _| {},
+                &mut system_rng(),
+            )
+            .await?;
+            let wait = async |delay| waits.borrow_mut().push(delay);
+            upload_with_retries(&mut uploader, read, || 42, wait).await
+        });
+        (result, waits.into_inner())
+    }
+
+    /// Reads `data` in pieces, as a file.
+    fn reader(mut data: &[u8]) -> impl FnMut(&mut [u8]) -> Result<usize> {
+        move |buf| {
+            let n = buf.len().min(data.len());
+            buf[..n].copy_from_slice(&data[..n]);
+            data = &data[n..];
+            Ok(n)
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn uploads_wait_out_rate_limits_and_server_errors() {
+        let server = FakeServer::default();
+        let data = file(2 * CHUNK_LEN + 3);
+        let failures = [
+            (429, "rate_limited"),
+            (503, "unavailable"),
+            (429, "rate_limited"),
+        ];
+        let (reference, waits) = upload_failing(&server, data.len(), reader(&data), &failures);
+        let reference = reference.expect("upload");
+        assert_eq!(reference.sent_at, 42);
+        let seconds: Vec<u64> = waits.iter().map(Duration::as_secs).collect();
+        assert_eq!(seconds, [1, 2, 4]);
+        let plain = downloaded(&server, &reference);
+        assert_eq!(plain.as_slice(), data.as_slice());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn uploads_give_up_after_the_retries_or_on_a_refusal() {
+        let data = file(10);
+        let spent = vec![(429, "rate_limited"); UPLOAD_RETRIES as usize + 1];
+        let (result, waits) = upload_failing(&FakeServer::default(), 10, reader(&data), &spent);
+        assert_eq!(
+            result.map_err(|e| e.code),
+            Err("server.rate_limited".into())
+        );
+        assert_eq!(waits.len(), UPLOAD_RETRIES as usize);
+        assert_eq!(waits.last().map(Duration::as_secs), Some(8));
+        let refused = [(413, "quota_exceeded")];
+        let (result, waits) = upload_failing(&FakeServer::default(), 10, reader(&data), &refused);
+        assert_eq!(
+            result.map_err(|e| e.code),
+            Err("server.quota_exceeded".into())
+        );
+        assert!(waits.is_empty());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn upload_read_errors_stop_the_upload() {
+        let unreadable = |_: &mut [u8]| Err(ClientError::new("file.read", "Cannot read a.bin."));
+        let (result, waits) = upload_failing(&FakeServer::default(), 5, unreadable, &[]);
+        assert_eq!(result.map_err(|e| e.code), Err("file.read".into()));
+        assert!(waits.is_empty());
     }
 }

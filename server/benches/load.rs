@@ -2,7 +2,9 @@
 //! latency with 32 concurrent clients posting valid signed messages, and in the same run a raw
 //! sled insert-and-flush loop on the same disk, the storage limit to compare with.
 //!
-//! `cargo bench -p sealdesk-server --bench load` (optionally `-- CLIENTS SECONDS`).
+//! `cargo bench -p sealdesk-server --bench load` (optionally `-- CLIENTS SECONDS`), after
+//! `cargo build --release -p sealdesk-cli` (the binary is sealdesk-cli's: cargo does not build it
+//! for this package's benchmarks).
 //! Figures are recorded in BENCHMARKS.md.
 
 #[path = "../tests/common/mod.rs"]

@@ -2,7 +2,9 @@
 //! event stream open on one ticket; a reporter posts 50 messages, 20 ms apart. Latency is
 //! measured from the start of each post to each subscriber's receipt of its `message` event.
 //!
-//! `cargo bench -p sealdesk-server --bench sse` (optionally `-- SUBSCRIBERS MESSAGES`).
+//! `cargo bench -p sealdesk-server --bench sse` (optionally `-- SUBSCRIBERS MESSAGES`), after
+//! `cargo build --release -p sealdesk-cli` (the binary is sealdesk-cli's: cargo does not build it
+//! for this package's benchmarks).
 
 #[path = "../tests/common/mod.rs"]
 mod common;

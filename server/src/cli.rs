@@ -11,8 +11,14 @@
 //! sealdesk admin login|inbox|show|reply|note|approve|remove|download ...
 //! ```
 //!
+//! This module holds the whole command tree and runs the server's commands. The client's
+//! commands are the crate `sealdesk-cli`'s: they fill the two slots `T` (`sealdesk ticket
+//! ...`) and `A` (`sealdesk admin ...` beside `invite`) of [`Cli<T, A>`], and [`Hooks`] runs
+//! them, so this crate does not depend on the client. `sealdesk-cli`'s binary composes the
+//! two.
+//!
 //! `--config` (or `SEALDESK_CONFIG`) is accepted before or after any subcommand; the client's
-//! commands ([`crate::client_cli`]) ignore it and neither read the configuration nor log.
+//! commands ignore it and neither read the configuration nor log.
 //!
 //! Exit status: 0 on success, 1 when the command fails, 2 for a usage or configuration
 //! error.
@@ -23,7 +29,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::backup;
-use crate::client_cli::{self, AdminClientCommand, TicketCommand};
 use crate::config::Config;
 use crate::logging;
 
@@ -32,9 +37,11 @@ use crate::logging;
 pub const INVITE_PATH: &str = "/admin/invite";
 
 /// Sealdesk: an end-to-end encrypted support desk. The server stores only ciphertext.
+// (The doc comment is the help's text.) `T` is the client's `sealdesk ticket ...` subcommands,
+// `A` the administrator's client subcommands beside `sealdesk admin invite`: sealdesk-cli's.
 #[derive(Debug, Parser)]
 #[command(name = "sealdesk", version, propagate_version = true)]
-pub struct Cli {
+pub struct Cli<T: Subcommand, A: Subcommand> {
     /// Configuration file (TOML); without it, the defaults and SEALDESK_* environment
     /// variables apply.
     #[arg(long, global = true, value_name = "PATH", env = "SEALDESK_CONFIG")]
@@ -42,20 +49,20 @@ pub struct Cli {
 
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Command<T, A>,
 }
 
-/// The subcommands.
+/// The subcommands, with the client's in the slots `T` and `A` (see [`Cli`]).
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum Command<T: Subcommand, A: Subcommand> {
     /// Run the server.
     Serve,
     /// Administration: invites on the server machine, and the administrator's client.
     #[command(subcommand)]
-    Admin(AdminCommand),
+    Admin(AdminCommand<A>),
     /// An anonymous ticket from the command line: open one, read, reply, close, download.
     #[command(subcommand)]
-    Ticket(TicketCommand),
+    Ticket(T),
     /// Write a backup of the database to FILE (stop the server first).
     Backup {
         /// The backup file to write (replaced if it exists).
@@ -75,15 +82,15 @@ pub enum Command {
     Config(ConfigCommand),
 }
 
-/// `sealdesk admin ...`
+/// `sealdesk admin ...`: `invite`, then the administrator's client commands `A`.
 #[derive(Debug, Subcommand)]
-pub enum AdminCommand {
+pub enum AdminCommand<A: Subcommand> {
     /// Create a one-time administrator invite and print its URL (works while the server
     /// runs). Send it to the new administrator over a private channel.
     Invite,
     /// The administrator's client commands.
     #[command(flatten)]
-    Client(AdminClientCommand),
+    Client(A),
 }
 
 /// `sealdesk config ...`
@@ -93,14 +100,20 @@ pub enum ConfigCommand {
     Check,
 }
 
-/// What the command line needs from the rest of the server.
-pub struct Hooks {
+/// What the command line needs from the rest of the server, and the client's commands (`T`
+/// and `A` as in [`Cli`]).
+pub struct Hooks<T, A> {
     /// Runs the server with a validated configuration until it shuts down (logging is
     /// already installed).
     pub serve: fn(Config) -> Result<(), String>,
     /// Creates a one-time administrator invite valid for `invite_ttl_seconds` and returns its
     /// token (base64url), which is printed inside a URL and never stored.
     pub create_invite: fn(&Config) -> Result<String, String>,
+    /// Runs a `sealdesk ticket ...` command (without configuration or logging) and returns
+    /// the exit status: 0, 1 when it failed, 2 for a usage error.
+    pub run_ticket: fn(T) -> ExitCode,
+    /// Runs an administrator's client command, as `run_ticket`.
+    pub run_admin: fn(A) -> ExitCode,
 }
 
 /// The URL printed by `sealdesk admin invite`: `{public_url}/admin/invite#{token}`.
@@ -109,11 +122,11 @@ pub fn invite_url(config: &Config, token: &str) -> String {
 }
 
 /// Runs a parsed command line and returns the process exit status.
-pub fn run(cli: Cli, hooks: &Hooks) -> ExitCode {
+pub fn run<T: Subcommand, A: Subcommand>(cli: Cli<T, A>, hooks: &Hooks<T, A>) -> ExitCode {
     let path = cli.config.as_deref();
     let command = match cli.command {
-        Command::Ticket(command) => return client_cli::run_ticket(command),
-        Command::Admin(AdminCommand::Client(command)) => return client_cli::run_admin(command),
+        Command::Ticket(command) => return (hooks.run_ticket)(command),
+        Command::Admin(AdminCommand::Client(command)) => return (hooks.run_admin)(command),
         command => command,
     };
     if let Command::Config(ConfigCommand::Check) = command {
@@ -149,7 +162,11 @@ pub fn run(cli: Cli, hooks: &Hooks) -> ExitCode {
 }
 
 /// Runs a command other than `config check` with a loaded configuration (logging installed).
-fn execute(command: Command, config: Config, hooks: &Hooks) -> Result<(), String> {
+fn execute<T: Subcommand, A: Subcommand>(
+    command: Command<T, A>,
+    config: Config,
+    hooks: &Hooks<T, A>,
+) -> Result<(), String> {
     match command {
         Command::Serve => {
             tracing::info!(
@@ -207,13 +224,29 @@ mod tests {
 
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("sealdesk").chain(args.iter().copied()))
+    /// Stand-ins for the client's `sealdesk ticket ...` commands (sealdesk-cli's).
+    #[derive(Debug, Subcommand)]
+    enum TicketStub {
+        /// A ticket command.
+        New,
+    }
+
+    /// Stand-ins for the administrator's client commands (sealdesk-cli's).
+    #[derive(Debug, Subcommand)]
+    enum AdminStub {
+        /// An administrator's client command.
+        Login,
+    }
+
+    type TestCli = Cli<TicketStub, AdminStub>;
+
+    fn parse(args: &[&str]) -> Result<TestCli, clap::Error> {
+        TestCli::try_parse_from(std::iter::once("sealdesk").chain(args.iter().copied()))
     }
 
     #[test]
     fn definition_is_consistent() {
-        Cli::command().debug_assert();
+        TestCli::command().debug_assert();
     }
 
     #[test]
@@ -247,63 +280,25 @@ mod tests {
     }
 
     #[test]
-    fn client_commands_parse_beside_the_servers() {
-        use crate::client_cli::Status;
-
-        let cli = parse(&[
-            "ticket",
-            "new",
-            "--server",
-            "http://h",
-            "--subject",
-            "s",
-            "--message",
-            "m",
-            "--attach",
-            "a",
-            "--attach",
-            "b",
-            "--urgent",
-        ])
-        .unwrap();
+    fn client_commands_fill_their_slots_and_run_through_the_hooks() {
         assert!(matches!(
-            cli.command,
-            Command::Ticket(TicketCommand::New(args)) if args.attach.len() == 2 && args.urgent
+            parse(&["ticket", "new"]).unwrap().command,
+            Command::Ticket(TicketStub::New)
+        ));
+        assert!(matches!(
+            parse(&["admin", "login"]).unwrap().command,
+            Command::Admin(AdminCommand::Client(AdminStub::Login))
         ));
         assert!(matches!(
             parse(&["admin", "invite"]).unwrap().command,
             Command::Admin(AdminCommand::Invite)
         ));
-        assert!(matches!(
-            parse(&["admin", "inbox", "--status", "unanswered", "--json"])
-                .unwrap()
-                .command,
-            Command::Admin(AdminCommand::Client(AdminClientCommand::Inbox {
-                status: Some(Status::Unanswered),
-                json: true,
-                page: 0,
-                ..
-            }))
-        ));
-        assert!(matches!(
-            parse(&["admin", "approve"]).unwrap().command,
-            Command::Admin(AdminCommand::Client(AdminClientCommand::Approve {
-                key_id: None,
-                ..
-            }))
-        ));
-        assert!(parse(&["ticket", "reply", "L", "--attach", "f"]).is_ok());
-        for bad in [
-            &["ticket", "new"][..],
-            &["ticket", "reply", "L"],
-            &["admin", "inbox", "--status", "bogus"],
-            &["admin", "show", "xyz"],
-            &["admin", "reply", "00112233445566778899aabbccddeeff"],
-            &["admin", "inbox", "--keyring", "k", "--server", "http://h"],
-        ] {
-            let error = parse(bad).unwrap_err();
-            assert_eq!(error.exit_code(), 2, "{bad:?}");
-        }
+        // The client's commands neither read the configuration nor need it to be valid.
+        let missing = ["--config", "/nonexistent/sealdesk.toml"];
+        let cli = parse(&[&["ticket", "new"][..], &missing].concat()).unwrap();
+        assert_eq!(run(cli, &HOOKS), ExitCode::from(7));
+        let cli = parse(&[&["admin", "login"][..], &missing].concat()).unwrap();
+        assert_eq!(run(cli, &HOOKS), ExitCode::from(8));
     }
 
     #[test]
@@ -328,9 +323,19 @@ mod tests {
         Ok("token".to_owned())
     }
 
-    const HOOKS: Hooks = Hooks {
+    fn ticket_status(_: TicketStub) -> ExitCode {
+        ExitCode::from(7)
+    }
+
+    fn admin_status(_: AdminStub) -> ExitCode {
+        ExitCode::from(8)
+    }
+
+    const HOOKS: Hooks<TicketStub, AdminStub> = Hooks {
         serve: no_serve,
         create_invite: fixed_invite,
+        run_ticket: ticket_status,
+        run_admin: admin_status,
     };
 
     #[test]

@@ -1,6 +1,7 @@
 //! # sealdesk-server
 //!
-//! The `sealdesk` binary's library. The server stores only ciphertext and the metadata listed
+//! The server of the `sealdesk` binary (the binary itself is `sealdesk-cli`'s, which adds the
+//! command-line client's subcommands to the server's own in [`cli`]). The server stores only ciphertext and the metadata listed
 //! in `spec/THREAT-MODEL.md`, and verifies every signed structure before storing it.
 //!
 //! Layers (server/README.md, "Layering"), each importing only its own layer and those below:
@@ -16,7 +17,6 @@ pub mod api;
 pub mod attachments;
 pub mod backup;
 pub mod cli;
-pub mod client_cli;
 pub mod clock;
 pub mod config;
 pub mod directory;

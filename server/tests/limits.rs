@@ -6,8 +6,8 @@ mod common;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use reqwest::StatusCode;
 use reqwest::blocking::Response;
-use sealdesk_client::pow::is_solution;
 use sealdesk_crypto::{Identity, Kind, Message};
+use sealdesk_wire::pow::is_solution;
 use serde_json::{Value, json};
 
 // Here `error_code` gives the status as a `StatusCode`, as these tests compare it.

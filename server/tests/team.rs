@@ -618,7 +618,7 @@ fn command_line_invite_after_the_first_administrator() {
     let desk = Desk::start();
     let _alice = enrol(&desk, "alice", ADMIN_SEED);
     let b_session = enrol(&desk, "bob", [9; 32]);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sealdesk"))
+    let output = std::process::Command::new(common::sealdesk_binary())
         .args(["admin", "invite"])
         .env("SEALDESK_DATA_DIR", desk.server.data_dir())
         .env("SEALDESK_LOG_LEVEL", "warn")

@@ -23,7 +23,7 @@ pub fn sealdesk_binary() -> PathBuf {
     let binary = profile_dir.join(format!("sealdesk{}", std::env::consts::EXE_SUFFIX));
     assert!(
         binary.exists(),
-        "{} is missing: run `cargo test --workspace` (or `cargo build -p sealdesk-server`) first",
+        "{} is missing: run `cargo test --workspace` (or `cargo build -p sealdesk-cli`) first",
         binary.display()
     );
     binary

@@ -7,13 +7,13 @@
 //! `POST /api/v1/tickets`. The server keeps issued challenges in memory (at most
 //! [`MAX_OUTSTANDING`], oldest dropped first) for [`CHALLENGE_TTL_SECONDS`]; the first request
 //! that presents a challenge spends it, whether or not its nonce is right. The hash and the
-//! check are the client's ([`sealdesk_client::pow`]), so both sides compute one function.
+//! check are the wire crate's ([`sealdesk_wire::pow`]), so both sides compute one function.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use axum::http::StatusCode;
-use sealdesk_client::pow::is_solution;
+use sealdesk_wire::pow::is_solution;
 
 use crate::encoding::from_b64_array;
 use crate::error::{ApiError, ApiResult};
@@ -140,7 +140,7 @@ mod tests {
     use super::*;
 
     fn solve(challenge: &[u8; 32], bits: u32) -> u64 {
-        sealdesk_client::pow::solve(challenge, bits).expect("a solution")
+        sealdesk_wire::pow::solve(challenge, bits).expect("a solution")
     }
 
     /// The body's `pow` member as `verify` takes it.

@@ -27,6 +27,32 @@ use sealdesk_crypto::{
 };
 use serde_json::{Value, json};
 
+/// The `sealdesk` binary next to this test or benchmark executable
+/// (`target/<profile>/sealdesk`). It is sealdesk-cli's, which `cargo test --workspace` builds
+/// before running any test; `cargo test -p sealdesk-server` alone does not.
+///
+/// # Panics
+/// If it has not been built.
+pub fn sealdesk_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let binary = profile_dir.join(format!("sealdesk{}", std::env::consts::EXE_SUFFIX));
+    let build = if profile_dir.ends_with("release") {
+        "cargo build --release -p sealdesk-cli"
+    } else {
+        "cargo build -p sealdesk-cli"
+    };
+    assert!(
+        binary.exists(),
+        "{} is missing: run `{build}` (or `cargo test --workspace`) first",
+        binary.display()
+    );
+    binary
+}
+
 /// The seed of the first administrator, the one [`Desk`] creates.
 pub const ADMIN_SEED: [u8; 32] = [7; 32];
 
@@ -144,7 +170,7 @@ impl Run {
         } else {
             Stdio::null()
         };
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sealdesk"));
+        let mut command = Command::new(sealdesk_binary());
         command
             .arg("serve")
             .env("SEALDESK_DATA_DIR", root.join("data"))

@@ -52,8 +52,8 @@ function serverBinary() {
   const target = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, "target");
   const binary = path.join(target, "debug", "sealdesk");
   if (!fs.existsSync(binary)) {
-    const build = spawnSync("cargo", ["build", "-p", "sealdesk-server"], { cwd: ROOT, stdio: "inherit" });
-    if (build.status !== 0) throw new Error(`cargo build -p sealdesk-server failed; ${binary} is missing`);
+    const build = spawnSync("cargo", ["build", "-p", "sealdesk-cli"], { cwd: ROOT, stdio: "inherit" });
+    if (build.status !== 0) throw new Error(`cargo build -p sealdesk-cli failed; ${binary} is missing`);
   }
   return binary;
 }

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
-use sealdesk_crypto::{CHUNK_LEN, Directory, TicketId, Zeroizing, system_rng};
+use sealdesk_crypto::{Directory, TicketId, Zeroizing, system_rng};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use web_sys::ReadableStreamDefaultReader;
@@ -23,7 +23,7 @@ use super::{
 use crate::account::AccountTicket;
 #[cfg(feature = "panel")]
 use crate::admin::AdminTicket;
-use crate::attachments::{Uploader, download_to_vec, reporter_bearer};
+use crate::attachments::{Uploader, download_to_vec, reporter_bearer, upload_with_retries};
 use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
@@ -477,21 +477,6 @@ pub fn unread_answers_of(handle: &TicketHandle, seq: f64) -> Promise {
     })
 }
 
-/// Consecutive failed requests an upload waits out before it gives up.
-const UPLOAD_RETRIES: u32 = 10;
-
-/// Whether a failed upload request is worth sending again after a pause.
-fn retryable(error: &ClientError) -> bool {
-    error.code == "network"
-        || error.code == "server.rate_limited"
-        || error.status.is_some_and(|s| s >= 500)
-}
-
-/// Waits before the `attempt`th retry: 1, 2, 4, then 8 seconds.
-async fn back_off(attempt: u32) {
-    sleep(1000 << attempt.min(3)).await;
-}
-
 /// Encrypts `data` as a new attachment, uploads it chunk by chunk and posts its reference
 /// (kind 3) to the conversation. `progress(sent, total)`, if given, is called after each
 /// stored chunk with bytes of the encrypted stream. Rate limits and network failures are
@@ -528,35 +513,20 @@ pub fn upload_attachment(
             &mut system_rng(),
         )
         .await?;
-        let mut piece = Zeroizing::new(vec![0u8; CHUNK_LEN]);
         let mut offset = 0u32;
-        let mut failures = 0;
-        while offset < data.length() {
-            let end = offset.saturating_add(CHUNK_LEN as u32).min(data.length());
+        let read = |piece: &mut [u8]| {
+            let end = offset
+                .saturating_add(u32::try_from(piece.len()).unwrap_or(u32::MAX))
+                .min(data.length());
             let piece = &mut piece[..(end - offset) as usize];
             data.subarray(offset, end).copy_to(piece);
             offset = end;
-            let mut result = uploader.push(piece).await;
-            while let Err(error) = result {
-                if !retryable(&error) || failures >= UPLOAD_RETRIES {
-                    return Err(error);
-                }
-                back_off(failures).await;
-                failures += 1;
-                result = uploader.flush().await;
-            }
-            failures = 0;
-        }
-        let reference = loop {
-            match uploader.finish(now_seconds()).await {
-                Ok(reference) => break reference,
-                Err(error) if retryable(&error) && failures < UPLOAD_RETRIES => {
-                    back_off(failures).await;
-                    failures += 1;
-                }
-                Err(error) => return Err(error),
-            }
+            Ok(piece.len())
         };
+        let wait = async |delay: core::time::Duration| {
+            sleep(i32::try_from(delay.as_millis()).unwrap_or(i32::MAX)).await;
+        };
+        let reference = upload_with_retries(&mut uploader, read, now_seconds, wait).await?;
         let mut state = inner.state.acquire().await;
         inner
             .send(&mut state, Content::AttachmentRef(reference))

@@ -10,28 +10,27 @@
 //! the file, verifies that the directory extends the pinned head (a server that rolls it back
 //! or forks it is refused), runs, saves the new head and ends its session.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
+use sealdesk_client::ClientError;
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::{Admin, History, InboxFilter};
 use sealdesk_client::attachments::download_to_vec;
 use sealdesk_client::content::Content;
 use sealdesk_client::directory::fetch_verified;
-use sealdesk_client::transport::{NativeTransport, Request, Transport};
+use sealdesk_client::transport::NativeTransport;
 use sealdesk_client::wasm::{content_view, error_view, message_view};
-use sealdesk_crypto::{
-    Argon2Params, DirectoryHead, Identity, IdentitySeed, KeyId, MasterKey, SALT_LEN, TicketId,
-    system_rng,
-};
-use serde::Deserialize;
+use sealdesk_crypto::{Argon2Params, DirectoryHead, Identity, KeyId, TicketId, system_rng};
 use serde_json::{Value, json};
 
 use super::keyring::{self, AdminKeyring, Profile};
 use super::render::{self, Viewer};
 use super::reporter::{attachment_at, saved, unreadable};
 use super::secrets::{self, PASSPHRASE_ENV, PASSWORD_ENV};
-use super::{AdminClientCommand, Failure, KeyringArgs, SaveArgs, Server, Status, files, now};
+use super::{
+    AdminClientCommand, Failure, KeyringArgs, SaveArgs, Server, Status, WriteArgs, files, now,
+};
 
 /// Runs an administrator's client command.
 pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
@@ -57,27 +56,11 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
         AdminClientCommand::Show { keyring, id, json } => {
             with_session(&keyring, async |s| show(s, id, json).await).await
         }
-        AdminClientCommand::Reply {
-            keyring,
-            id,
-            message,
-            author,
-        } => {
-            with_session(&keyring, async |s| {
-                reply(s, id, &message, author, false).await
-            })
-            .await
+        AdminClientCommand::Reply(args) => {
+            with_session(&args.keyring, async |s| write(s, &args, false).await).await
         }
-        AdminClientCommand::Note {
-            keyring,
-            id,
-            message,
-            author,
-        } => {
-            with_session(&keyring, async |s| {
-                reply(s, id, &message, author, true).await
-            })
-            .await
+        AdminClientCommand::Note(args) => {
+            with_session(&args.keyring, async |s| write(s, &args, true).await).await
         }
         AdminClientCommand::Approve { keyring, key_id } => {
             with_session(&keyring, async |s| approve(s, key_id.as_deref()).await).await
@@ -95,103 +78,30 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
 
 // ---- login ----
 
-#[derive(Deserialize)]
-struct Argon2Json {
-    memory_kib: u32,
-    iterations: u32,
-    parallelism: u32,
+/// Reads the account password (SEALDESK_PASSWORD, a prompt or a line of standard input) and
+/// signs in to `server` as `username` with `sealdesk-client`'s [`Account::login`]
+/// (PROTOCOL.md §12: pre-login, Argon2id here with at least [`Argon2Params::DEFAULT`], login,
+/// the account's keyring opened and its identity checked).
+async fn sign_in(server: &Server, username: &str) -> Result<(NativeTransport, Account), Failure> {
+    let password = secrets::read(
+        PASSWORD_ENV,
+        &format!("Password of {username} at {}", server.base),
+        false,
+    )?;
+    let transport = NativeTransport::new(&server.base);
+    let account = Account::login(&transport, username, &password, Argon2Params::DEFAULT).await?;
+    Ok((transport, account))
 }
 
-#[derive(Deserialize)]
-struct PreloginAnswer {
-    salt: String,
-    argon2: Argon2Json,
-}
-
-#[derive(Deserialize)]
-struct LoginAnswer {
-    session: String,
-    keyring: String,
-    identity: String,
-}
-
-fn b64(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
-}
-
-/// Signs in as PROTOCOL.md §12 says (pre-login, Argon2id here, login) and opens the
-/// account's keyring; returns its identity seed and the session. (`Account::login` does the
-/// same but keeps the seed inside; the keyring file needs it.)
-async fn fetch_seed(
-    transport: &NativeTransport,
-    username: &str,
-    password: &str,
-) -> Result<(IdentitySeed, String), Failure> {
-    let prelogin: PreloginAnswer = transport
-        .send(Request::post(
-            "/api/v1/accounts/prelogin",
-            json!({"username": username}),
-        ))
-        .await?
-        .json("pre-login")?;
-    let params = Argon2Params {
-        memory_kib: prelogin.argon2.memory_kib,
-        iterations: prelogin.argon2.iterations,
-        parallelism: prelogin.argon2.parallelism,
-    };
-    if !params.at_least(&Argon2Params::DEFAULT) || !Argon2Params::MAX.at_least(&params) {
-        return Err(Failure::new(
-            "account.weak_parameters",
-            "The server asks for a password derivation weaker than the documented one (or \
-             beyond this client's limits); the password was not used.",
-        ));
-    }
-    let salt: [u8; SALT_LEN] = Base64UrlUnpadded::decode_vec(&prelogin.salt)
-        .ok()
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(|| Failure::from(sealdesk_client::ClientError::bad_response("pre-login")))?;
-    let master = MasterKey::derive(password.as_bytes(), &salt, params)?;
-    let body = json!({"username": username, "auth_key": b64(master.auth_key().as_bytes())});
-    let answer: LoginAnswer = transport
-        .send(Request::post("/api/v1/accounts/login", body))
-        .await?
-        .json("the login")?;
-    let bad = || Failure::from(sealdesk_client::ClientError::bad_response("the login"));
-    let sealed = Base64UrlUnpadded::decode_vec(&answer.keyring).map_err(|_| bad())?;
-    let opened = master.keyring_key().open(&sealed);
-    let session = answer.session;
-    let checked = opened
-        .map_err(|_| {
-            Failure::new(
-                "account.bad_keyring",
-                "The server's copy of the keyring does not open with this password.",
-            )
-        })
-        .and_then(|keyring| {
-            let identity = Identity::from_seed(&keyring.identity_seed);
-            if Base64UrlUnpadded::decode_vec(&answer.identity).ok()
-                != Some(identity.public().to_bytes().to_vec())
-            {
-                return Err(Failure::new(
-                    "account.identity_mismatch",
-                    "The server names another identity for this account than its keyring holds.",
-                ));
-            }
-            Ok(keyring.identity_seed.clone())
-        });
-    match checked {
-        Ok(seed) => Ok((seed, session)),
-        Err(failure) => {
-            logout(transport, &session).await;
-            Err(failure)
-        }
-    }
-}
-
-async fn logout(transport: &NativeTransport, session: &str) {
-    let _ = transport
-        .send(Request::post("/api/v1/accounts/logout", json!({})).bearer(Some(session)))
-        .await;
+/// Opens the keyring file at `path` with its passphrase.
+fn open_keyring(path: &Path) -> Result<AdminKeyring, Failure> {
+    AdminKeyring::open(path, || {
+        secrets::read(
+            PASSPHRASE_ENV,
+            &format!("Passphrase of {}", path.display()),
+            false,
+        )
+    })
 }
 
 fn identity_changed() -> Failure {
@@ -215,13 +125,7 @@ async fn login(url: &str, username: &str, keyring: Option<PathBuf>) -> Result<()
     let mut rng = system_rng();
     // An existing keyring keeps its passphrase and, for the same instance, its pinned head.
     let (existing, new_passphrase) = if path.exists() {
-        let existing = AdminKeyring::open(&path, || {
-            secrets::read(
-                PASSPHRASE_ENV,
-                &format!("Passphrase of {}", path.display()),
-                false,
-            )
-        })?;
+        let existing = open_keyring(&path)?;
         if existing.profile.server != server.base {
             return Err(Failure::usage(
                 "config.keyring_in_use",
@@ -237,15 +141,9 @@ async fn login(url: &str, username: &str, keyring: Option<PathBuf>) -> Result<()
         let passphrase = secrets::read(PASSPHRASE_ENV, "Passphrase for the new keyring", true)?;
         (None, Some(passphrase))
     };
-    let password = secrets::read(
-        PASSWORD_ENV,
-        &format!("Password of {username} at {}", server.base),
-        false,
-    )?;
-    let transport = NativeTransport::new(&server.base);
-    let (seed, session) = fetch_seed(&transport, &username, &password).await?;
-    drop(password);
-    let identity = Identity::from_seed(&seed);
+    let (transport, account) = sign_in(&server, &username).await?;
+    let seed = account.identity_seed().clone();
+    let identity = account.identity();
     let pinned = existing.as_ref().map(|k| k.profile.pinned);
     let checked = async {
         if let Some(old) = &existing
@@ -268,7 +166,9 @@ async fn login(url: &str, username: &str, keyring: Option<PathBuf>) -> Result<()
         Ok(directory.head())
     }
     .await;
-    logout(&transport, &session).await;
+    let key_id = identity.key_id();
+    let fingerprint = identity.public().fingerprint();
+    let _ = account.logout(&transport).await;
     let head = checked?;
     let profile = Profile {
         server: server.base.clone(),
@@ -288,11 +188,7 @@ async fn login(url: &str, username: &str, keyring: Option<PathBuf>) -> Result<()
     };
     keyring.save(&path, &mut rng)?;
     println!("Signed in as {username} at {}.", server.base);
-    println!(
-        "Your key: {} (fingerprint {}).",
-        identity.key_id(),
-        identity.public().fingerprint()
-    );
+    println!("Your key: {key_id} (fingerprint {fingerprint}).");
     println!(
         "Saved the keyring {} (directory head {}).",
         path.display(),
@@ -316,23 +212,9 @@ async fn with_session(
     command: impl AsyncFnOnce(&mut Session) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     let path = keyring::locate(args.keyring.as_deref(), args.server.as_deref())?;
-    let mut keyring = AdminKeyring::open(&path, || {
-        secrets::read(
-            PASSPHRASE_ENV,
-            &format!("Passphrase of {}", path.display()),
-            false,
-        )
-    })?;
+    let mut keyring = open_keyring(&path)?;
     let server = Server::parse(&keyring.profile.server)?;
-    let username = keyring.profile.username.clone();
-    let password = secrets::read(
-        PASSWORD_ENV,
-        &format!("Password of {username} at {}", server.base),
-        false,
-    )?;
-    let transport = NativeTransport::new(&server.base);
-    let account = Account::login(&transport, &username, &password, Argon2Params::DEFAULT).await?;
-    drop(password);
+    let (transport, account) = sign_in(&server, &keyring.profile.username).await?;
     if account.identity().key_id() != Identity::from_seed(&keyring.seed).key_id() {
         let _ = account.logout(&transport).await;
         return Err(identity_changed());
@@ -416,10 +298,7 @@ async fn inbox(
             })
             .collect();
         let view = json!({"page": page, "more": answer.more, "tickets": tickets});
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&view).unwrap_or_default()
-        );
+        render::print_json(&view);
     } else if answer.tickets.is_empty() {
         println!("No tickets ({}).", filter_name(filter));
     } else {
@@ -461,14 +340,11 @@ async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Fai
             "messages": ticket.messages.iter().map(message_view).collect::<Vec<_>>(),
             "notes": ticket.notes.iter().map(message_view).collect::<Vec<_>>(),
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&view).unwrap_or_default()
-        );
+        render::print_json(&view);
     } else {
         let mut out = format!(
             "Ticket {hex} · {}\nReporter key: {}\n",
-            if ticket.is_closed() { "closed" } else { "open" },
+            render::status(ticket.is_closed()),
             ticket.reporter().fingerprint()
         );
         if let Some(opening) = ticket.opening() {
@@ -487,17 +363,13 @@ async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Fai
     unreadable(failed, first_code)
 }
 
-async fn reply(
-    session: &mut Session,
-    id: TicketId,
-    text: &str,
-    author: Option<String>,
-    note: bool,
-) -> Result<(), Failure> {
+/// `sealdesk admin reply` or, with `note`, `sealdesk admin note`.
+async fn write(session: &mut Session, args: &WriteArgs, note: bool) -> Result<(), Failure> {
+    let (id, text) = (args.id, args.message.as_str());
     if text.trim().is_empty() {
         return Err(Failure::usage("input.empty", "The message is empty."));
     }
-    let author = author.filter(|a| !a.trim().is_empty());
+    let author = args.author.clone().filter(|a| !a.trim().is_empty());
     let transport = &session.transport;
     let mut ticket = session.admin.read_ticket(transport, id).await?;
     let mut rng = system_rng();
@@ -566,7 +438,24 @@ fn report_history(history: &History) -> Result<(), Failure> {
             history.unavailable.len()
         );
     }
-    for (id, error) in &history.failures {
+    ticket_failures(&history.failures, |n| {
+        Failure::new(
+            "admin.history_incomplete",
+            format!(
+                "The keys of {} could not be shared; run the same command again to retry.",
+                render::count(n, "ticket")
+            ),
+        )
+    })
+}
+
+/// Prints a warning for each ticket in `failures`; fails with `failure(how many)` if there
+/// is any.
+fn ticket_failures(
+    failures: &[(TicketId, ClientError)],
+    failure: impl FnOnce(usize) -> Failure,
+) -> Result<(), Failure> {
+    for (id, error) in failures {
         eprintln!(
             "warning: ticket {}: {} ({})",
             id.to_hex(),
@@ -574,16 +463,10 @@ fn report_history(history: &History) -> Result<(), Failure> {
             error.code
         );
     }
-    if history.failures.is_empty() {
+    if failures.is_empty() {
         Ok(())
     } else {
-        Err(Failure::new(
-            "admin.history_incomplete",
-            format!(
-                "The keys of {} could not be shared; run the same command again to retry.",
-                render::count(history.failures.len(), "ticket")
-            ),
-        ))
+        Err(failure(failures.len()))
     }
 }
 
@@ -683,26 +566,16 @@ async fn remove(session: &mut Session, query: Option<&str>) -> Result<(), Failur
         render::count(removal.rotated, "chain"),
         render::count(removal.tickets, "open ticket")
     );
-    for (id, error) in &removal.failures {
-        eprintln!(
-            "warning: ticket {}: {} ({})",
-            id.to_hex(),
-            render::clean_line(&error.message),
-            error.code
-        );
-    }
-    if removal.failures.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::new(
+    ticket_failures(&removal.failures, |n| {
+        Failure::new(
             "admin.rotation_incomplete",
             format!(
                 "{} did not move to new keys now; their next message opens new keys without \
                  the removed administrator.",
-                render::count(removal.failures.len(), "ticket")
+                render::count(n, "ticket")
             ),
-        ))
-    }
+        )
+    })
 }
 
 async fn download(session: &mut Session, id: TicketId, target: &SaveArgs) -> Result<(), Failure> {
@@ -731,7 +604,10 @@ mod tests {
         let id = |k: &KeyId| *k;
         assert_eq!(pick(&keys, id, "abababab").unwrap(), Some(&keys[0]));
         assert_eq!(pick(&keys, id, " ACACACAC ").unwrap(), Some(&keys[1]));
-        assert_eq!(pick(&keys, id, &b64(&[0x11; 32])).unwrap(), Some(&keys[2]));
+        assert_eq!(
+            pick(&keys, id, &Base64UrlUnpadded::encode_string(&[0x11; 32])).unwrap(),
+            Some(&keys[2])
+        );
         assert_eq!(pick(&keys, id, &"22".repeat(32)).unwrap(), None);
         let short = pick(&keys, id, "abab").unwrap_err();
         assert_eq!((short.code.as_str(), short.usage), ("input.key_id", true));

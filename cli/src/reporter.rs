@@ -159,15 +159,12 @@ async fn show(args: ShowArgs) -> Result<(), Failure> {
         .count();
     if args.json {
         let view = ticket_view(&ticket);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&view).unwrap_or_default()
-        );
+        render::print_json(&view);
     } else {
         let mut out = format!(
             "Ticket {} · {}\n",
             ticket.link().ticket_id().to_hex(),
-            if ticket.is_closed() { "closed" } else { "open" }
+            render::status(ticket.is_closed())
         );
         if let Some(Ok(Content::Message(first))) = ticket.messages.first().map(|m| &m.content) {
             render::opening(&mut out, first);

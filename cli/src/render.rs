@@ -28,6 +28,16 @@ pub(crate) fn clean_line(text: &str) -> String {
     clean(text).replace(['\n', '\t'], " ")
 }
 
+/// Prints `view` on standard output as indented JSON (`--json`).
+pub(crate) fn print_json(view: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(view).unwrap_or_default());
+}
+
+/// A ticket's status as shown: `closed` or `open`.
+pub(crate) fn status(closed: bool) -> &'static str {
+    if closed { "closed" } else { "open" }
+}
+
 /// `1 ticket`, `2 tickets`.
 pub(crate) fn count(n: usize, singular: &str) -> String {
     if n == 1 {

@@ -5,13 +5,12 @@
 use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use sealdesk_client::ClientError;
-use sealdesk_client::attachments::Uploader;
+use sealdesk_client::attachments::{Uploader, upload_with_retries};
 use sealdesk_client::content::AttachmentRef;
 use sealdesk_client::transport::Transport;
-use sealdesk_crypto::{CHUNK_LEN, CryptoRng, TicketId, Zeroizing};
+use sealdesk_crypto::{CryptoRng, TicketId};
 
 use super::Failure;
 
@@ -141,20 +140,6 @@ pub(crate) fn mime_type(name: &str) -> &'static str {
     }
 }
 
-/// Whether a failed request is worth repeating: no answer, rate limited, or a server error.
-fn retryable(error: &ClientError) -> bool {
-    error.code == "network"
-        || error.code == "server.rate_limited"
-        || error.status.is_some_and(|s| s >= 500)
-}
-
-/// How many failed requests in a row an upload waits out (1, 2, 4, then 8 seconds apart).
-const UPLOAD_ATTEMPTS: u32 = 10;
-
-async fn back_off(attempt: u32) {
-    tokio::time::sleep(Duration::from_secs(1 << attempt.min(3))).await;
-}
-
 /// Reads until `buf` is full or the file ends; returns how many bytes were read.
 fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
@@ -170,8 +155,9 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// Encrypts and uploads `attachment` to ticket `id` with `bearer`, piece by piece, waiting
-/// out rate limits and network failures; returns the reference to post. Shows progress on
-/// standard error when it is a terminal.
+/// out rate limits, network failures and server errors (`sealdesk-client`'s
+/// [`upload_with_retries`]); returns the reference to post. Shows progress on standard error
+/// when it is a terminal.
 pub(crate) async fn upload<T: Transport>(
     transport: &T,
     bearer: &str,
@@ -180,13 +166,13 @@ pub(crate) async fn upload<T: Transport>(
     now: u64,
     rng: &mut impl CryptoRng,
 ) -> Result<AttachmentRef, Failure> {
-    let read_error = |e: std::io::Error| {
-        Failure::new(
+    let cannot_read = |e: std::io::Error| {
+        ClientError::new(
             "file.read",
             format!("Cannot read {}: {e}.", attachment.path.display()),
         )
     };
-    let mut file = File::open(&attachment.path).map_err(read_error)?;
+    let mut file = File::open(&attachment.path).map_err(cannot_read)?;
     let show = std::io::stderr().is_terminal();
     let name = super::render::clean_line(&attachment.name);
     let progress = |sent: u64, total: u64| {
@@ -209,34 +195,9 @@ pub(crate) async fn upload<T: Transport>(
         rng,
     )
     .await?;
-    let mut buf = Zeroizing::new(vec![0u8; CHUNK_LEN]);
-    loop {
-        let n = read_full(&mut file, &mut buf).map_err(read_error)?;
-        if n == 0 {
-            break;
-        }
-        let mut result = uploader.push(&buf[..n]).await;
-        let mut attempt = 0;
-        while let Err(error) = result {
-            if !retryable(&error) || attempt + 1 >= UPLOAD_ATTEMPTS {
-                return Err(error.into());
-            }
-            back_off(attempt).await;
-            attempt += 1;
-            result = uploader.flush().await;
-        }
-    }
-    let mut attempt = 0;
-    loop {
-        match uploader.finish(now).await {
-            Ok(reference) => return Ok(reference),
-            Err(error) if retryable(&error) && attempt + 1 < UPLOAD_ATTEMPTS => {
-                back_off(attempt).await;
-                attempt += 1;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
+    let read = |buf: &mut [u8]| read_full(&mut file, buf).map_err(cannot_read);
+    let wait = async |delay| tokio::time::sleep(delay).await;
+    Ok(upload_with_retries(&mut uploader, read, || now, wait).await?)
 }
 
 #[cfg(test)]

@@ -1,12 +1,17 @@
+//! # sealdesk-cli
+//!
 //! The command-line client: `sealdesk ticket ...` (an anonymous reporter) and the
 //! administrator's `sealdesk admin login|inbox|show|reply|note|approve|remove|download`.
+//! The `sealdesk` binary (src/main.rs) puts these commands into the server's command tree
+//! (`sealdesk_server::cli`) as [`TicketCommand`] and [`AdminClientCommand`], and runs them
+//! with [`run_ticket`] and [`run_admin`].
 //!
 //! All protocol logic is `sealdesk-client`'s (the same code the browser runs as WebAssembly):
-//! the directory and every message are verified before anything is shown, and everything is
-//! encrypted here before it is sent. This module adds the command line: arguments, the
-//! administrator's keyring file (`keyring`), secrets from the environment or a prompt
-//! (`secrets`), and output for people (`render`) or scripts (`--json`, the browser's JSON
-//! views).
+//! signing in, the directory and every message verified before anything is shown, everything
+//! encrypted before it is sent, attachments uploaded with their retries. This crate adds the
+//! command line: arguments, the administrator's keyring file (`keyring`), secrets from the
+//! environment or a prompt (`secrets`), files (`files`), and output for people (`render`) or
+//! scripts (`--json`, the browser's JSON views).
 //!
 //! ```text
 //! sealdesk ticket new --server URL --subject S --message M [--name N] [--email E]
@@ -166,6 +171,23 @@ pub struct KeyringArgs {
     pub server: Option<String>,
 }
 
+/// `sealdesk admin reply` and `sealdesk admin note` (whose help says "note" instead).
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// The keyring.
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
+    /// The ticket id.
+    #[arg(value_name = "ID", value_parser = parse_ticket_id)]
+    pub id: TicketId,
+    /// The reply.
+    #[arg(long, value_name = "TEXT")]
+    pub message: String,
+    /// Sign the reply with this name instead of "the support team".
+    #[arg(long = "as", value_name = "NAME")]
+    pub author: Option<String>,
+}
+
 /// Inbox filters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Status {
@@ -223,35 +245,15 @@ pub enum AdminClientCommand {
         json: bool,
     },
     /// Reply to the reporter, as "the support team" or, with --as, by name.
-    Reply {
-        /// The keyring.
-        #[command(flatten)]
-        keyring: KeyringArgs,
-        /// The ticket id.
-        #[arg(value_name = "ID", value_parser = parse_ticket_id)]
-        id: TicketId,
-        /// The reply.
-        #[arg(long, value_name = "TEXT")]
-        message: String,
-        /// Sign the reply with this name instead of "the support team".
-        #[arg(long = "as", value_name = "NAME")]
-        author: Option<String>,
-    },
+    Reply(WriteArgs),
     /// Write an internal note, readable by administrators only.
-    Note {
-        /// The keyring.
-        #[command(flatten)]
-        keyring: KeyringArgs,
-        /// The ticket id.
-        #[arg(value_name = "ID", value_parser = parse_ticket_id)]
-        id: TicketId,
-        /// The note.
-        #[arg(long, value_name = "TEXT")]
-        message: String,
-        /// Sign the note with this name.
-        #[arg(long = "as", value_name = "NAME")]
-        author: Option<String>,
-    },
+    // Reply's arguments, described as a note's (without a final period, as clap shows a
+    // one-sentence doc comment).
+    #[command(
+        mut_arg("message", |arg| arg.help("The note")),
+        mut_arg("author", |arg| arg.help("Sign the note with this name"))
+    )]
+    Note(WriteArgs),
     /// Without KEY_ID, list the accounts waiting to become administrators, with their
     /// fingerprints; with it, approve one (after comparing its fingerprint with the person)
     /// and share the ticket history with it.
@@ -306,7 +308,7 @@ pub fn run_admin(command: AdminClientCommand) -> ExitCode {
 /// configuration error (exit status 2) rather than a failure (1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
-    /// Stable machine-readable code (`sealdesk-client`'s, or this module's `input.*`,
+    /// Stable machine-readable code (`sealdesk-client`'s, or this crate's `input.*`,
     /// `config.*`, `keyring.*`, `file.*`).
     pub code: String,
     /// A sentence for people.
