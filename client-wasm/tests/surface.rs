@@ -183,6 +183,18 @@ fn errors_are_javascript_errors_with_a_code() {
 }
 
 #[wasm_bindgen_test]
+fn the_attachment_size_rule() {
+    // The nonce, the file, a tag per 64 KiB chunk (at least one).
+    assert_eq!(surface::encrypted_len_of(0.0), 32.0);
+    assert_eq!(surface::encrypted_len_of(65_536.0), 65_568.0);
+    assert_eq!(surface::encrypted_len_of(65_537.0), 65_585.0);
+    assert_eq!(surface::largest_attachment_of(65_568.0), 65_536.0);
+    assert_eq!(surface::largest_attachment_of(65_584.0), 65_536.0);
+    assert_eq!(surface::largest_attachment_of(65_585.0), 65_537.0);
+    assert_eq!(surface::largest_attachment_of(31.0), 0.0);
+}
+
+#[wasm_bindgen_test]
 fn pinned_heads_are_json() {
     let head = sealdesk_crypto::DirectoryHead {
         seq: 7,
@@ -542,6 +554,11 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
         .await,
         "directory.empty"
     );
+    // What the invite page asks before it offers to set the instance up.
+    assert_eq!(
+        resolved(surface::directory_is_empty()).await.as_bool(),
+        Some(true)
+    );
 
     // Registration and the keyring's app data. The password is normalised to NFC: typed
     // decomposed here, precomposed at the next sign-in.
@@ -625,6 +642,19 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     let admin: AdminHandle =
         take(resolved(surface::redeem_genesis(&account, genesis_link())).await);
     assert_eq!(admin.key_id(), account.key_id());
+    assert_eq!(
+        resolved(surface::directory_is_empty()).await.as_bool(),
+        Some(false)
+    );
+    assert_eq!(
+        rejection(surface::save_settings(
+            &admin,
+            js(r#"{"categories": "Network"}"#)
+        ))
+        .await,
+        "input.invalid",
+        "settings of the wrong shape are refused before anything is sent"
+    );
     let team = resolved_json(surface::team(&admin)).await;
     assert_eq!(
         team,
