@@ -4,7 +4,8 @@
 # Installs what is missing (scripts/lib.sh: wasm target, rustfmt/clippy, wasm-bindgen-cli
 # at the version pinned by Cargo.lock, Debian chromium + chromium-driver, node + npm and
 # the npm packages of tools/ and tests/browser/), builds the web package
-# (scripts/build-web.sh), then runs rustfmt, clippy, the native tests, the embedded web files'
+# (scripts/build-web.sh), type-checks the pages (tsc --checkJs over web/js against the
+# module's generated declarations), then runs rustfmt, clippy, the native tests, the embedded web files'
 # tests, the crypto and client crates' wasm tests in headless Chromium, the independent
 # vector check and the browser suite (tests/browser: node --test, playwright-core, axe-core).
 # Idempotent: a second run installs nothing and reuses target/.
@@ -31,6 +32,10 @@ export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 # are installed by the script if missing).
 say "scripts/build-web.sh (the WebAssembly package in web/pkg)"
 scripts/build-web.sh
+
+say "tsc --noEmit --checkJs over web/js (against the generated web/pkg/*/sealdesk_client.d.ts)"
+# TypeScript from tools/package-lock.json (installed by build-web.sh); tools/tsconfig.web.json.
+tools/node_modules/.bin/tsc -p tools/tsconfig.web.json
 
 # --- checks ----------------------------------------------------------------------
 LOG="$(mktemp)"
@@ -101,5 +106,5 @@ passed=$((passed + b_passed))
 failed=$((failed + b_failed))
 ignored=$((ignored + b_skipped))
 
-say "all checks passed: web package, fmt, clippy, native tests, embedded web files, wasm tests in headless Chromium, independent vector check, browser suite ($((SECONDS - START))s)"
+say "all checks passed: web package, tsc over web/js, fmt, clippy, native tests, embedded web files, wasm tests in headless Chromium, independent vector check, browser suite ($((SECONDS - START))s)"
 echo "tests: $passed passed, $failed failed, $ignored skipped"

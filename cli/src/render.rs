@@ -29,7 +29,7 @@ pub(crate) fn clean_line(text: &str) -> String {
 }
 
 /// Prints `view` on standard output as indented JSON (`--json`).
-pub(crate) fn print_json(view: &serde_json::Value) {
+pub(crate) fn print_json<V: serde::Serialize>(view: &V) {
     println!("{}", serde_json::to_string_pretty(view).unwrap_or_default());
 }
 

@@ -283,6 +283,26 @@ impl Admin {
         account: Account,
         invite: &str,
     ) -> Result<Admin> {
+        let entry = Admin::post_genesis(transport, &account, invite).await?;
+        let directory = fetch_verified(transport, None).await?;
+        Admin::check_genesis(&directory, &entry)?;
+        check_admin(&directory, &account)?;
+        Ok(Admin { account, directory })
+    }
+
+    /// The first step of [`Admin::redeem_genesis`], for callers that verify the directory
+    /// themselves (the browser, against its pinned head): signs the genesis entry (PROTOCOL.md
+    /// §7.5) with `account`'s identity and redeems `invite` (a link or the token) with it.
+    /// Returns the entry, which the verified directory must start with
+    /// ([`Admin::check_genesis`]).
+    ///
+    /// # Errors
+    /// `server.invalid_invite`, `server.conflict` (an administrator exists), `network`.
+    pub async fn post_genesis<T: Transport>(
+        transport: &T,
+        account: &Account,
+        invite: &str,
+    ) -> Result<DirectoryEntry> {
         let entry = DirectoryEntry::genesis(account.identity());
         let body = RedeemGenesisBody {
             invite: SecretText::new(invite_token(invite).to_owned()),
@@ -292,15 +312,24 @@ impl Admin {
             .send(Request::post_json("/api/v1/invites/redeem-genesis", &body)?)
             .await?
             .check()?;
-        let directory = fetch_verified(transport, None).await?;
-        if directory.entries().first() != Some(&entry) {
-            return Err(ClientError::new(
+        Ok(entry)
+    }
+
+    /// Checks that the verified `directory` starts with `entry`, the genesis entry this client
+    /// sent (PROTOCOL.md §7.5 step 4).
+    ///
+    /// # Errors
+    /// `admin.not_an_administrator`: someone else's genesis won the race, or the server
+    /// substituted one.
+    pub fn check_genesis(directory: &Directory, entry: &DirectoryEntry) -> Result<()> {
+        if directory.entries().first() == Some(entry) {
+            Ok(())
+        } else {
+            Err(ClientError::new(
                 "admin.not_an_administrator",
                 "The directory does not start with this account's genesis entry.",
-            ));
+            ))
         }
-        check_admin(&directory, &account)?;
-        Ok(Admin { account, directory })
     }
 
     /// Redeems an administrator invite (a link `/admin/invite#<token>` or the token) with

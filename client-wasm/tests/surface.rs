@@ -35,6 +35,18 @@ fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
 }
 
+/// A typed argument as a page passes it: the JavaScript value of `json` (or the string itself
+/// when it is not JSON).
+fn js<T: tsify::Tsify>(json: &str) -> tsify::Ts<T> {
+    tsify::Ts::new_unchecked(js_sys::JSON::parse(json).unwrap_or_else(|_| json.into()))
+}
+
+/// A pinned head as the JSON text a page would store.
+fn head_text(head: Option<tsify::Ts<surface::PinnedHead>>) -> Option<String> {
+    let head: JsValue = head?.into();
+    js_sys::JSON::stringify(&head).ok().map(String::from)
+}
+
 /// The invite the fake server takes for the genesis entry.
 fn genesis_link() -> String {
     format!("/admin/invite#{}", b64(&[4; 32]))
@@ -98,13 +110,13 @@ async fn bad_input_is_refused_before_anything_is_sent() {
         "link.malformed"
     );
     assert_eq!(
-        rejection(surface::create_ticket(r#"{"subject": ""}"#.into(), None)).await,
+        rejection(surface::create_ticket(js(r#"{"subject": ""}"#), None)).await,
         "input.invalid"
     );
     assert_eq!(
         rejection(surface::create_ticket(
-            r#"{"subject": "s", "text": "t"}"#.into(),
-            Some("{\"seq\": 1}".into())
+            js(r#"{"subject": "s", "text": "t"}"#),
+            Some(js("{\"seq\": 1}"))
         ))
         .await,
         "input.invalid",
@@ -122,18 +134,15 @@ async fn bad_input_is_refused_before_anything_is_sent() {
         rejection(surface::register(
             "alice".into(),
             "pw".into(),
-            Some(r#"{"memory_kib": 8, "iterations": 1, "parallelism": 1}"#.into())
+            Some(js(
+                r#"{"memory_kib": 8, "iterations": 1, "parallelism": 1}"#
+            ))
         ))
         .await,
         "input.invalid"
     );
     assert_eq!(
-        rejection(surface::login(
-            "alice".into(),
-            "pw".into(),
-            Some("[]".into())
-        ))
-        .await,
+        rejection(surface::login("alice".into(), "pw".into(), Some(js("[]")))).await,
         "input.invalid"
     );
     assert_eq!(
@@ -141,7 +150,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
             "alice".into(),
             "pw".into(),
             None,
-            Some("not json".into())
+            Some(js("not json"))
         ))
         .await,
         "input.invalid"
@@ -171,6 +180,18 @@ fn errors_are_javascript_errors_with_a_code() {
         .to_string()
         .into();
     assert_eq!(text, "SealdeskError: Slow down.");
+}
+
+#[wasm_bindgen_test]
+fn the_attachment_size_rule() {
+    // The nonce, the file, a tag per 64 KiB chunk (at least one).
+    assert_eq!(surface::encrypted_len_of(0.0), 32.0);
+    assert_eq!(surface::encrypted_len_of(65_536.0), 65_568.0);
+    assert_eq!(surface::encrypted_len_of(65_537.0), 65_585.0);
+    assert_eq!(surface::largest_attachment_of(65_568.0), 65_536.0);
+    assert_eq!(surface::largest_attachment_of(65_584.0), 65_536.0);
+    assert_eq!(surface::largest_attachment_of(65_585.0), 65_537.0);
+    assert_eq!(surface::largest_attachment_of(31.0), 0.0);
 }
 
 #[wasm_bindgen_test]
@@ -529,11 +550,16 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     // An instance without an administrator cannot take tickets.
     assert_eq!(
         rejection(surface::create_ticket(
-            r#"{"subject": "Hi", "text": "Hello"}"#.into(),
+            js(r#"{"subject": "Hi", "text": "Hello"}"#),
             None
         ))
         .await,
         "directory.empty"
+    );
+    // What the invite page asks before it offers to set the instance up.
+    assert_eq!(
+        resolved(surface::directory_is_empty()).await.as_bool(),
+        Some(true)
     );
 
     // Registration and the keyring's app data. The password is normalised to NFC: typed
@@ -542,13 +568,13 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
         resolved(surface::register(
             "Alice".into(),
             "Cafe\u{301} 1".into(),
-            Some(CHEAP.into()),
+            Some(js(CHEAP)),
         ))
         .await,
     );
     assert_eq!(account.username(), "alice");
     assert_eq!(account.key_id().len(), 43);
-    assert_eq!(account.pinned_head(), None);
+    assert_eq!(head_text(account.pinned_head()), None);
     assert_eq!(
         resolved(surface::keyring_data(&account))
             .await
@@ -618,6 +644,19 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     let admin: AdminHandle =
         take(resolved(surface::redeem_genesis(&account, genesis_link())).await);
     assert_eq!(admin.key_id(), account.key_id());
+    assert_eq!(
+        resolved(surface::directory_is_empty()).await.as_bool(),
+        Some(false)
+    );
+    assert_eq!(
+        rejection(surface::save_settings(
+            &admin,
+            js(r#"{"categories": "Network"}"#)
+        ))
+        .await,
+        "input.invalid",
+        "settings of the wrong shape are refused before anything is sent"
+    );
     let team = resolved_json(surface::team(&admin)).await;
     assert_eq!(
         team,
@@ -625,26 +664,31 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     );
 
     // The pinned head: one per sign-in, shared by the account, the panel and the tickets.
-    let head = admin
-        .pinned_head()
-        .expect("pinned after reading the directory");
-    assert_eq!(account.pinned_head().as_deref(), Some(head.as_str()));
+    let head = head_text(admin.pinned_head()).expect("pinned after reading the directory");
+    assert_eq!(
+        head_text(account.pinned_head()).as_deref(),
+        Some(head.as_str())
+    );
     let parsed: Value = serde_json::from_str(&head).expect("json");
     assert_eq!(parsed["seq"], 0);
-    admin.set_pinned_head(&head).expect("the same head");
+    admin.set_pinned_head(js(&head)).expect("the same head");
     let fork = json!({"seq": 0, "hash": b64(&[1; 32])}).to_string();
-    let error = admin.set_pinned_head(&fork).expect_err("a fork");
+    let error = admin.set_pinned_head(js(&fork)).expect_err("a fork");
     assert_eq!(error_parts(&error).0, "directory.fork");
-    let error = account.set_pinned_head("{}").expect_err("not a head");
+    let error = account.set_pinned_head(js("{}")).expect_err("not a head");
     assert_eq!(error_parts(&error).0, "input.invalid");
-    assert_eq!(account.pinned_head().as_deref(), Some(head.as_str()));
+    assert_eq!(
+        head_text(account.pinned_head()).as_deref(),
+        Some(head.as_str())
+    );
 
     // An account's ticket.
     let created = resolved(surface::create_account_ticket(
         &account,
-        r#"{"subject": "VPN", "text": "It drops.", "category": "Network", "urgent": true,
-            "debug": {"platform": "Linux"}}"#
-            .into(),
+        js(
+            r#"{"subject": "VPN", "text": "It drops.", "category": "Network", "urgent": true,
+            "debug": {"platform": "Linux"}}"#,
+        ),
     ))
     .await;
     let handle: TicketHandle = take(Reflect::get(&created, &"handle".into()).expect("handle"));
@@ -653,7 +697,10 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     assert_eq!(handle.ticket_id(), id);
     assert_eq!(view["messages"][0]["content"]["subject"], "VPN");
     assert_eq!(view["messages"][1]["kind"], "debug_data");
-    assert_eq!(handle.pinned_head().as_deref(), Some(head.as_str()));
+    assert_eq!(
+        head_text(handle.pinned_head()).as_deref(),
+        Some(head.as_str())
+    );
     let view = resolved_json(surface::reply(&handle, "Still.".into(), None)).await;
     assert_eq!(view["messages"][2]["content"]["text"], "Still.");
     assert_eq!(
@@ -739,14 +786,17 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     // An anonymous ticket: its own pin, which must contain the imported head. Support's
     // answer is counted by the badge.
     let created = resolved(surface::create_ticket(
-        r#"{"subject": "Anonymous", "text": "Hello there."}"#.into(),
-        Some(head.clone()),
+        js(r#"{"subject": "Anonymous", "text": "Hello there."}"#),
+        Some(js(&head)),
     ))
     .await;
     let reporter: TicketHandle = take(Reflect::get(&created, &"handle".into()).expect("handle"));
     let link = json_of(&created)["link"].as_str().expect("link").to_owned();
     assert!(link.starts_with("/help/ticket/"));
-    assert_eq!(reporter.pinned_head().as_deref(), Some(head.as_str()));
+    assert_eq!(
+        head_text(reporter.pinned_head()).as_deref(),
+        Some(head.as_str())
+    );
     let anonymous: TicketHandle =
         take(resolved(surface::open_admin_ticket(&admin, reporter.ticket_id())).await);
     resolved(surface::reply(&anonymous, "Hello to you.".into(), None)).await;
@@ -777,7 +827,7 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
         Some(0.0)
     );
     assert_eq!(
-        rejection(surface::open_ticket(link.clone(), Some(fork.clone()))).await,
+        rejection(surface::open_ticket(link.clone(), Some(js(&fork)))).await,
         "directory.fork"
     );
 
@@ -804,7 +854,7 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
         rejection(surface::login(
             "alice".into(),
             "nope".into(),
-            Some(CHEAP.into())
+            Some(js(CHEAP))
         ))
         .await,
         "server.bad_credentials"
@@ -813,7 +863,7 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
         resolved(surface::login(
             "alice".into(),
             "Cafe\u{301} 1".into(),
-            Some(CHEAP.into()),
+            Some(js(CHEAP)),
         ))
         .await,
     );
@@ -826,7 +876,7 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     );
     assert_eq!(again.key_id(), admin.key_id());
     again
-        .set_pinned_head(&head)
+        .set_pinned_head(js(&head))
         .expect("kept from the last visit");
     let admin: AdminHandle = take(resolved(surface::admin_from_account(&again)).await);
     assert_eq!(resolved_json(surface::team(&admin)).await[0]["me"], true);

@@ -9,10 +9,11 @@ import { loadSettings } from "./lib/settings.js";
 import { loadHead, rememberHead, applyHead } from "./lib/heads.js";
 import { Conversation } from "./lib/conversation.js";
 import { debugList } from "./lib/debug.js";
-import { FilePicker, uploadFiles, largestFile, attachmentCard } from "./lib/files.js";
-import { formatTime, formatSize, shortFingerprint, plural } from "./lib/format.js";
+import { FilePicker, uploadFiles, fileLimitText, attachmentCard } from "./lib/files.js";
+import { formatTime, shortFingerprint, plural } from "./lib/format.js";
 import { follow } from "./lib/live.js";
-import { validate, registrationChecks, required, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { validate, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { accountForm } from "./lib/accountforms.js";
 import { kvGet, kvSet } from "./lib/store.js";
 
 initPage();
@@ -20,11 +21,37 @@ initPage();
 const alerts = $("#alerts");
 const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "settings"];
 
-let client = null;
-let admin = null; // AdminHandle
-let settings = null;
-let team = []; // [{key_id, fingerprint, me}]
-let names = {}; // key id -> username, learned in this browser
+/** @typedef {import("./lib/wasm.js").Client} Client */
+/** @typedef {import("./lib/wasm.js").AdminHandle} AdminHandle */
+/** @typedef {import("./lib/wasm.js").AccountHandle} AccountHandle */
+/** @typedef {import("./lib/wasm.js").TicketHandle} TicketHandle */
+/** @typedef {import("./lib/wasm.js").TicketView} TicketView */
+/** @typedef {import("../pkg/full/sealdesk_client.js").TeamMemberView} TeamMemberView */
+/** @typedef {import("../pkg/full/sealdesk_client.js").PendingView} PendingView */
+/** @typedef {import("../pkg/full/sealdesk_client.js").InboxItemView} InboxItemView */
+/** @typedef {import("../pkg/full/sealdesk_client.js").IdentityView} IdentityView */
+
+// The module: loaded first by start(); the page does nothing before it is.
+const clientReady = loadClient();
+/** @type {Client} */
+let client;
+/** @type {AdminHandle | null} */
+let admin = null;
+
+/**
+ * The signed-in administrator (the panel's views exist only while signed in).
+ * @returns {AdminHandle}
+ */
+function signedInAdmin() {
+  if (!admin) throw Object.assign(new Error("You are signed out. Sign in again."), { code: "account.signed_out" });
+  return admin;
+}
+/** @type {import("./lib/settings.js").PageSettings} */
+let settings;
+/** @type {TeamMemberView[]} */
+let team = [];
+/** @type {Record<string, string>} key id -> username, learned in this browser */
+let names = {};
 let stopLive = () => {};
 let current = "signin";
 
@@ -84,7 +111,7 @@ async function learnName(keyId, username) {
 
 async function start() {
   try {
-    client = await loadClient();
+    client = await clientReady;
   } catch (error) {
     showError(alerts, error);
     return;
@@ -97,26 +124,16 @@ async function start() {
 
 // ---------------------------------------------------------------- sign in
 
-$("#signin-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearErrors(alerts);
-  const username = $("#signin-username");
-  const password = $("#signin-password");
-  if (!validate([[username, required("your username")], [password, required("your password")]])) return;
-  await withFormDisabled($("#signin-form"), async () => {
-    try {
-      const pinned = await loadHead();
-      const handle = await whileBusy($("#signin-status"), "Deriving your keys from the password and verifying the administrators…", () =>
-        client.adminSignIn(username.value.trim(), password.value, undefined, pinned),
-      );
-      password.value = "";
-      await enterPanel(handle);
-    } catch (error) {
-      showError(alerts, error, { context: "not signed in" });
-    }
-  });
+accountForm({
+  prefix: "signin",
+  alerts,
+  busyText: "Deriving your keys from the password and verifying the administrators…",
+  context: "not signed in",
+  submit: async (username, password) => client.adminSignIn(username, password, undefined, await loadHead()),
+  done: enterPanel,
 });
 
+/** @param {AdminHandle} handle */
 async function enterPanel(handle) {
   admin = handle;
   await rememberHead(admin);
@@ -127,7 +144,7 @@ async function enterPanel(handle) {
   $("#author").value = admin.username;
   $("#my-fingerprint").textContent = admin.fingerprint;
   try {
-    team = await client.team(admin);
+    team = await client.team(signedInAdmin());
   } catch (error) {
     handleError(error, "the team could not be read");
   }
@@ -179,14 +196,8 @@ async function startInvite() {
     $("#invite-account").hidden = true;
     return;
   }
-  let genesis = false;
-  try {
-    const response = await fetch("/api/v1/directory", { headers: { Accept: "application/json" } });
-    const directory = await response.json();
-    genesis = directory.head === null;
-  } catch {
-    genesis = false;
-  }
+  // An instance without administrators: this invite makes the first one.
+  const genesis = await client.directoryIsEmpty().catch(() => false);
   $("#invite-title").textContent = genesis ? "Set up this support desk" : "Join the support team";
   replace(
     $("#invite-intro"),
@@ -196,6 +207,10 @@ async function startInvite() {
   );
   setupTabs($("#invite-tabs"));
 
+  /**
+   * @param {AccountHandle} account
+   * @param {HTMLElement} status
+   */
   const redeem = async (account, status) => {
     await applyHead(account);
     if (genesis) {
@@ -211,46 +226,30 @@ async function startInvite() {
     waitForApproval(account, redemption);
   };
 
-  $("#register-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(alerts);
-    const username = $("#register-username");
-    const password = $("#register-password");
-    const again = $("#register-password2");
-    const ok = validate(registrationChecks(username, password, again));
-    if (!ok) return;
-    await withFormDisabled($("#register-form"), async () => {
-      try {
-        const account = await whileBusy($("#register-status"), "Creating your keys and protecting them with your password…", () =>
-          client.register(username.value.trim(), password.value),
-        );
-        password.value = "";
-        again.value = "";
-        await redeem(account, $("#register-status"));
-      } catch (error) {
-        showError(alerts, error, { context: "you have not joined yet" });
-      }
-    });
+  accountForm({
+    prefix: "register",
+    register: true,
+    alerts,
+    busyText: "Creating your keys and protecting them with your password…",
+    context: "you have not joined yet",
+    submit: (username, password) => client.register(username, password),
+    done: redeem,
   });
 
-  $("#login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(alerts);
-    const username = $("#login-username");
-    const password = $("#login-password");
-    if (!validate([[username, required("your username")], [password, required("your password")]])) return;
-    await withFormDisabled($("#login-form"), async () => {
-      try {
-        const account = await whileBusy($("#login-status"), "Deriving your keys from the password…", () => client.login(username.value.trim(), password.value));
-        password.value = "";
-        await redeem(account, $("#login-status"));
-      } catch (error) {
-        showError(alerts, error, { context: "you have not joined yet" });
-      }
-    });
+  accountForm({
+    prefix: "login",
+    alerts,
+    busyText: "Deriving your keys from the password…",
+    context: "you have not joined yet",
+    submit: (username, password) => client.login(username, password),
+    done: redeem,
   });
 }
 
+/**
+ * @param {AccountHandle} account
+ * @param {IdentityView} redemption
+ */
 function waitForApproval(account, redemption) {
   $("#invite-account").hidden = true;
   const status = h("div", { role: "status" });
@@ -294,6 +293,7 @@ function waitForApproval(account, redemption) {
 
 // ---------------------------------------------------------------- inbox
 
+/** @type {{status: string, items: InboxItemView[], page: number, more: boolean, loading: boolean}} */
 const inbox = { status: "unanswered", items: [], page: 0, more: false, loading: false };
 
 for (const button of $$("#inbox-filter button")) {
@@ -318,7 +318,7 @@ async function loadInbox({ more = false, quiet = false } = {}) {
   const page = more ? inbox.page + 1 : 0;
   if (!quiet) $("#inbox-count").textContent = "Loading and decrypting…";
   try {
-    const result = await client.inbox(admin, apiStatus, page);
+    const result = await client.inbox(signedInAdmin(), apiStatus, page);
     await rememberHead(admin);
     let tickets = result.tickets;
     if (inbox.status === "answered") tickets = tickets.filter((t) => t.answered && !t.closed);
@@ -412,8 +412,14 @@ function inboxItem(t) {
 
 // ---------------------------------------------------------------- ticket
 
+/**
+ * The open ticket. `view` is an administrator's ticket view (every member present), with the
+ * assignee the panel last set.
+ * @typedef {Required<TicketView> & {assigned_to?: string | null}} AdminTicketView
+ * @type {{handle: TicketHandle | null, id: string | null, conversation: Conversation | null, notes: Conversation | null, view: AdminTicketView | null, broken: boolean}}
+ */
 const ticket = { handle: null, id: null, conversation: null, notes: null, view: null, broken: false };
-const picker = new FilePicker({ input: $("#composer-files"), list: $("#composer-file-list"), maxBytes: () => settings.max_attachment_bytes });
+const picker = new FilePicker({ input: $("#composer-files"), list: $("#composer-file-list"), maxBytes: () => settings.max_attachment_bytes, rules: clientReady });
 
 $("#back-to-inbox").addEventListener("click", async () => {
   const id = ticket.id;
@@ -445,7 +451,7 @@ async function openTicket(id) {
   focusTarget($("#ticket-title"));
   let handle;
   try {
-    handle = await whileBusy($("#ticket-alerts"), "Verifying and decrypting the ticket…", () => client.openAdminTicket(admin, id));
+    handle = await whileBusy($("#ticket-alerts"), "Verifying and decrypting the ticket…", () => client.openAdminTicket(signedInAdmin(), id));
   } catch (error) {
     $("#ticket-title").textContent = "The ticket could not be opened";
     handleError(error, "the ticket could not be opened", $("#ticket-alerts"));
@@ -460,14 +466,14 @@ async function openTicket(id) {
   const view = await client.view(handle);
   ticket.conversation = new Conversation($("#ticket-conversation"), {
     client,
-    getHandle: () => ticket.handle,
+    getHandle: () => /** @type {TicketHandle} */ (ticket.handle),
     perspective: "support",
     names: { reporter: (view.opening && (view.opening.name || view.opening.email)) || "Reporter", sender: (keyId) => nameOf(keyId) },
     label: "Conversation with the reporter",
   });
   ticket.notes = new Conversation($("#ticket-notes"), {
     client,
-    getHandle: () => ticket.handle,
+    getHandle: () => /** @type {TicketHandle} */ (ticket.handle),
     perspective: "support",
     names: { sender: (keyId) => nameOf(keyId) },
     label: "Internal notes",
@@ -480,8 +486,13 @@ async function openTicket(id) {
   await rememberHead(admin);
 }
 
-function showTicket(view, { announceNew = false } = {}) {
-  if (ticket.broken) return;
+/**
+ * @param {TicketView} shown an administrator's ticket view (openAdminTicket's handle)
+ * @param {{announceNew?: boolean}} [options]
+ */
+function showTicket(shown, { announceNew = false } = {}) {
+  if (ticket.broken || !ticket.conversation || !ticket.notes) return;
+  const view = /** @type {AdminTicketView} */ (shown);
   ticket.view = view;
   const o = view.opening;
   const subject = o ? o.subject || "(no subject)" : "Ticket whose first message cannot be read";
@@ -490,7 +501,8 @@ function showTicket(view, { announceNew = false } = {}) {
   ticket.conversation.render(view.messages, { announceNew });
   ticket.notes.render(view.notes, { announceNew });
 
-  const rows = [
+  /** @type {(string[] | null)[]} */
+  const lines = [
     ["Status", view.closed ? "Closed" : "Open"],
     o && o.urgent ? ["Urgency", "Urgent"] : null,
     o && o.category ? ["Category", o.category] : null,
@@ -499,7 +511,8 @@ function showTicket(view, { announceNew = false } = {}) {
     o && o.sent_at ? ["Written", formatTime(o.sent_at)] : null,
     ["Reporter's key", view.reporter.fingerprint],
     ["Ticket id", view.ticket_id],
-  ].filter(Boolean);
+  ];
+  const rows = /** @type {string[][]} */ (lines.filter(Boolean));
   replace(
     $("#ticket-details"),
     h("dl", { class: "fields" }, rows.map(([label, value]) => [h("dt", { text: label }), h("dd", { class: label === "Reporter's key" || label === "Ticket id" ? "mono" : null, text: value })])),
@@ -517,7 +530,7 @@ function showTicket(view, { announceNew = false } = {}) {
     $("#ticket-files"),
     view.attachments.length
       ? view.attachments.map((a) =>
-          attachmentCard(client, () => ticket.handle, { seq: a.seq, content: a }, (error, where) => where.replaceChildren(errorNotice(error, { context: a.name }))),
+          attachmentCard(client, () => /** @type {TicketHandle} */ (ticket.handle), { seq: a.seq, content: a }, (error, where) => where.replaceChildren(errorNotice(error, { context: a.name }))),
         )
       : h("p", { class: "muted", text: "None." }),
   );
@@ -529,7 +542,7 @@ function renderAssign() {
   const assigned = ticket.view ? ticket.view.assigned_to : undefined;
   const options = [h("option", { value: "", text: "Nobody" })];
   for (const member of team) {
-    options.push(h("option", { value: member.key_id, text: member.me ? `You (${admin.username})` : names[member.key_id] || `Administrator ${shortFingerprint(member.fingerprint)}` }));
+    options.push(h("option", { value: member.key_id, text: member.me ? `You (${signedInAdmin().username})` : names[member.key_id] || `Administrator ${shortFingerprint(member.fingerprint)}` }));
   }
   replace(select, options);
   if (assigned !== undefined) select.value = assigned || "";
@@ -556,8 +569,8 @@ $("#assign").addEventListener("change", async () => {
 function ticketFailed(error, context) {
   if (isVerificationError(error)) {
     ticket.broken = true;
-    ticket.conversation.untrusted();
-    ticket.notes.untrusted();
+    if (ticket.conversation) ticket.conversation.untrusted();
+    if (ticket.notes) ticket.notes.untrusted();
     replace($("#ticket-debug"));
     replace($("#ticket-files"));
     replace($("#ticket-details"));
@@ -584,13 +597,14 @@ function updateComposer() {
 }
 updateComposer();
 $("#composer-files-hint").textContent = "Encrypted before upload.";
-loadSettings().then((s) => {
-  $("#composer-files-hint").textContent = `Encrypted before upload. Up to ${formatSize(largestFile(s.max_attachment_bytes))} per file.`;
+loadSettings().then(async (s) => {
+  $("#composer-files-hint").textContent = `Encrypted before upload. ${fileLimitText(await clientReady, s.max_attachment_bytes)}`;
 });
 
 $("#composer").addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (!ticket.handle || ticket.broken) return;
+  const handle = ticket.handle;
+  if (!handle || ticket.broken) return;
   clearErrors($("#ticket-alerts"));
   const note = $("#mode-note").checked;
   const text = $("#composer-text").value;
@@ -612,13 +626,13 @@ $("#composer").addEventListener("submit", async (event) => {
     try {
       if (text.trim()) {
         const view = await whileBusy($("#composer-status"), "Encrypting and sending…", () =>
-          note ? client.note(ticket.handle, text, author) : client.reply(ticket.handle, text, author),
+          note ? client.note(handle, text, author) : client.reply(handle, text, author),
         );
         textarea.value = "";
         showTicket(view);
       }
       if (files.length) {
-        const view = await uploadFiles(client, ticket.handle, files, $("#composer-status"));
+        const view = await uploadFiles(client, handle, files, $("#composer-status"));
         picker.clear();
         if (view) showTicket(view);
       }
@@ -658,8 +672,8 @@ function startLive() {
   stopLive();
   stopLive = follow({
     client,
-    subscribe: (onEvent) => client.listenInbox(admin, onEvent),
-    unsubscribe: () => client.stopListeningInbox(admin),
+    subscribe: (onEvent) => client.listenInbox(signedInAdmin(), onEvent),
+    unsubscribe: () => client.stopListeningInbox(signedInAdmin()),
     update: async () => {
       if (!admin) return;
       if (current === "ticket" && ticket.handle && !ticket.broken) {
@@ -686,8 +700,8 @@ async function loadTeam() {
   replace($("#team-admins"), h("p", { class: "muted", text: "Verifying the administrators' list…" }));
   replace($("#team-pending"));
   try {
-    team = await client.team(admin);
-    const waiting = await client.pending(admin);
+    team = await client.team(signedInAdmin());
+    const waiting = await client.pending(signedInAdmin());
     await rememberHead(admin);
     renderTeam(waiting);
   } catch (error) {
@@ -710,7 +724,7 @@ function renderTeam(waiting) {
           "tbody",
           null,
           team.map((member) => {
-            const label = member.me ? `You (${admin.username})` : names[member.key_id] || "Administrator";
+            const label = member.me ? `You (${signedInAdmin().username})` : names[member.key_id] || "Administrator";
             return h(
               "tr",
               null,
@@ -769,7 +783,7 @@ async function approveAdmin(p) {
   if (!window.confirm(`Approve ${p.username}?\n\nOnly if they read you this fingerprint over a channel you trust:\n${p.fingerprint}`)) return;
   clearErrors(alerts);
   try {
-    const result = await whileBusy($("#team-status"), `Adding ${p.username} and sharing the ticket history…`, () => client.approve(admin, p.key_id));
+    const result = await whileBusy($("#team-status"), `Adding ${p.username} and sharing the ticket history…`, () => client.approve(signedInAdmin(), p.key_id));
     await learnName(p.key_id, p.username);
     await rememberHead(admin);
     const history = result.history || {};
@@ -787,7 +801,7 @@ async function approveAdmin(p) {
 async function declineAdmin(p) {
   if (!window.confirm(`Decline ${p.username}? They need a new invite to ask again.`)) return;
   try {
-    await client.decline(admin, p.key_id);
+    await client.decline(signedInAdmin(), p.key_id);
     replace($("#team-status"), h("p", { class: "notice", text: `${p.username} was declined.` }));
     await loadTeam();
   } catch (error) {
@@ -798,7 +812,7 @@ async function declineAdmin(p) {
 async function removeAdmin(member, label) {
   if (!window.confirm(`Remove ${label}?\n\nFingerprint ${member.fingerprint}\n\nOpen tickets move to new keys this administrator does not get.`)) return;
   try {
-    const result = await whileBusy($("#team-status"), "Removing the administrator and renewing the keys of open tickets…", () => client.remove(admin, member.key_id));
+    const result = await whileBusy($("#team-status"), "Removing the administrator and renewing the keys of open tickets…", () => client.remove(signedInAdmin(), member.key_id));
     await rememberHead(admin);
     const failures = (result.failures || []).length;
     replace(
@@ -813,7 +827,7 @@ async function removeAdmin(member, label) {
 
 $("#create-invite").addEventListener("click", async () => {
   try {
-    const invite = await client.createInvite(admin);
+    const invite = await client.createInvite(signedInAdmin());
     const url = new URL(invite.link, window.location.origin).href;
     const input = h("input", { type: "text", id: "invite-link", readonly: true, value: url });
     const status = h("p", { class: "small", role: "status" });
@@ -856,6 +870,7 @@ async function openSettings() {
 }
 
 let categoryCount = 0;
+/** @param {{name: string, guidance?: string}} [category] */
 function addCategoryRow(category = { name: "", guidance: "" }) {
   categoryCount += 1;
   const n = categoryCount;
@@ -897,6 +912,7 @@ $("#settings-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(alerts);
   const names = $$(".cat-name", $("#categories"));
+  /** @type {import("./lib/forms.js").Check[]} */
   const checks = names.map((input) => [input, (v) => (v.trim() ? null : "Give the category a name, or remove it.")]);
   if (!validate(checks)) return;
   const body = {
@@ -908,22 +924,10 @@ $("#settings-form").addEventListener("submit", async (event) => {
     support_hours: $("#support-hours").value.trim(),
     response_time: $("#response-time").value.trim(),
   };
-  if (typeof client.saveSettings !== "function") {
-    replace(
-      $("#settings-status"),
-      h(
-        "div",
-        { class: "notice warn", role: "status" },
-        h("p", { class: "title", text: "Not saved" }),
-        h("p", { text: "Saving settings needs the session of your sign-in, which stays inside the encryption module, and this version of the module cannot save settings yet. Nothing was changed." }),
-      ),
-    );
-    return;
-  }
   await withFormDisabled($("#settings-form"), async () => {
     try {
-      const saved = await client.saveSettings(admin, JSON.stringify(body));
-      settings = { ...settings, ...(typeof saved === "string" ? JSON.parse(saved) : saved || body) };
+      const saved = await client.saveSettings(signedInAdmin(), body);
+      settings = { ...settings, ...saved };
       replace($("#settings-status"), h("p", { class: "notice ok", role: "status", text: "Settings saved. The support pages show them now." }));
     } catch (error) {
       handleError(error, "the settings were not saved");

@@ -6,9 +6,11 @@ import { loadClient } from "./lib/wasm.js";
 import { showError, clearErrors, errorNotice, isVerificationError, codeOf } from "./lib/errors.js";
 import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.js";
 import { DebugEditor, collectDebug } from "./lib/debug.js";
-import { FilePicker, uploadFiles, largestFile } from "./lib/files.js";
-import { formatSize, formatTime, plural } from "./lib/format.js";
-import { validate, registrationChecks, required, withFormDisabled } from "./lib/forms.js";
+import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
+import { formatTime, plural } from "./lib/format.js";
+import { withFormDisabled } from "./lib/forms.js";
+import { accountForm } from "./lib/accountforms.js";
+import { checkOpening, readOpening } from "./lib/opening.js";
 import { rememberHead, applyHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { kvGet, kvSet } from "./lib/store.js";
@@ -18,24 +20,59 @@ initPage();
 const alerts = $("#alerts");
 const LIST_POLL_MS = 15_000;
 
-let client = null;
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], version: "" };
-let account = null; // AccountHandle
+/** @typedef {import("./lib/wasm.js").Client} Client */
+/** @typedef {import("./lib/wasm.js").AccountHandle} AccountHandle */
+/** @typedef {import("./lib/wasm.js").TicketHandle} TicketHandle */
+/** @typedef {import("./lib/wasm.js").TicketView} TicketView */
+/** @typedef {import("./lib/wasm.js").ContentView} ContentView */
+/** @typedef {import("../pkg/full/sealdesk_client.js").SummaryView} SummaryView */
+/**
+ * A ticket of the list.
+ * @typedef {object} Ticket
+ * @property {SummaryView} summary the server's metadata
+ * @property {TicketHandle | null} handle once opened (verified and decrypted)
+ * @property {TicketView} [view]
+ * @property {string} subject
+ * @property {{category?: string | null, urgent?: boolean}} [opening] the first message's content
+ * @property {number} unread answers since the person last looked
+ * @property {unknown} error why it cannot be shown
+ */
+
+/** @type {Client} the module, once loaded (start, moduleReady) */
+let client;
+/** @type {import("./lib/settings.js").PageSettings} */
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "" };
+/** @type {AccountHandle | null} */
+let account = null;
+
+/**
+ * The signed-in account (the tickets' views exist only while signed in).
+ * @returns {AccountHandle}
+ */
+function signedInAccount() {
+  if (!account) throw Object.assign(new Error("You are signed out. Sign in again."), { code: "account.signed_out" });
+  return account;
+}
+/** @type {(id: string, options?: {focus?: boolean}) => void} */
 let selectTab = () => {};
 
-// Per ticket: {summary, handle, subject, unread, error}
+/** @type {Map<string, Ticket>} */
 const tickets = new Map();
-let seen = {}; // ticket id -> last seen seq (IndexedDB, per account)
-let removed = new Set(); // closed tickets taken off the list (IndexedDB, per account)
+/** @type {Record<string, number>} ticket id -> last seen seq (IndexedDB, per account) */
+let seen = {};
+/** @type {Set<string>} closed tickets taken off the list (IndexedDB, per account) */
+let removed = new Set();
 let showRemoved = false;
-let openThread = null; // {id, thread}
-let listTimer = null;
+/** @type {{id: string, thread: ReturnType<typeof mountThread>} | null} */
+let openThread = null;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let listTimer;
 
 const debugEditor = new DebugEditor($("#debug-editor"), {
   caption: "Debug data that will be sent with your next ticket",
   onChange: updateDebugCount,
 });
-const picker = new FilePicker({ input: $("#files"), list: $("#file-list"), maxBytes: () => settings.max_attachment_bytes });
+const picker = new FilePicker({ input: $("#files"), list: $("#file-list"), maxBytes: () => settings.max_attachment_bytes, rules: loadClient() });
 
 function collect() {
   debugEditor.set(collectDebug({ version: settings.version, account }));
@@ -57,19 +94,22 @@ async function start() {
   settings = await loadSettings();
   renderSupportInfo($("#support-info"), settings);
   setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
-  $("#files-limit").textContent = `Up to ${formatSize(largestFile(settings.max_attachment_bytes))} per file.`;
   selectTab = setupTabs($("#help-tabs"), (id) => {
     if (id === "tab-debug" || id === "tab-new") updateDebugCount();
   });
   showSignedOut();
   try {
     client = await loadClient();
+    $("#files-limit").textContent = fileLimitText(client, settings.max_attachment_bytes);
   } catch (error) {
     showError(alerts, error);
   }
 }
 
-/** The module, waited for when a form is sent before it finished loading. */
+/**
+ * The module, waited for when a form is sent before it finished loading.
+ * @returns {Promise<Client>}
+ */
 async function moduleReady() {
   if (!client) client = await loadClient();
   return client;
@@ -84,48 +124,29 @@ function showSignedOut() {
 
 // ---------------------------------------------------------------- sign in / register
 
-$("#login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearErrors(alerts);
-  const username = $("#login-username");
-  const password = $("#login-password");
-  if (!validate([[username, required("your username")], [password, required("your password")]])) return;
-  await withFormDisabled($("#login-form"), async () => {
-    try {
-      await moduleReady();
-      const handle = await whileBusy($("#login-status"), "Deriving your keys from the password…", () => client.login(username.value.trim(), password.value));
-      password.value = "";
-      await signedIn(handle);
-    } catch (error) {
-      showError(alerts, error, { context: "not signed in" });
-    }
-  });
+accountForm({
+  prefix: "login",
+  alerts,
+  busyText: "Deriving your keys from the password…",
+  context: "not signed in",
+  submit: async (username, password) => (await moduleReady()).login(username, password),
+  done: signedIn,
 });
 
-$("#register-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  clearErrors(alerts);
-  const username = $("#register-username");
-  const password = $("#register-password");
-  const again = $("#register-password2");
-  const ok = validate(registrationChecks(username, password, again));
-  if (!ok) return;
-  await withFormDisabled($("#register-form"), async () => {
-    try {
-      await moduleReady();
-      const handle = await whileBusy($("#register-status"), "Creating your keys and protecting them with your password…", () =>
-        client.register(username.value.trim(), password.value),
-      );
-      password.value = "";
-      again.value = "";
-      await signedIn(handle);
-      announce("Your account was created.");
-    } catch (error) {
-      showError(alerts, error, { context: "no account was created" });
-    }
-  });
+accountForm({
+  prefix: "register",
+  register: true,
+  alerts,
+  busyText: "Creating your keys and protecting them with your password…",
+  context: "no account was created",
+  submit: async (username, password) => (await moduleReady()).register(username, password),
+  done: async (handle) => {
+    await signedIn(handle);
+    announce("Your account was created.");
+  },
 });
 
+/** @param {AccountHandle} handle */
 async function signedIn(handle) {
   account = handle;
   await applyHead(account);
@@ -212,7 +233,7 @@ function lastSeq(view) {
 /** Opens (verifies and decrypts) a ticket, or refreshes it, and computes its unread count. */
 async function readTicket(t) {
   if (!t.handle) {
-    t.handle = await client.openAccountTicket(account, t.summary.ticket_id);
+    t.handle = await client.openAccountTicket(signedInAccount(), t.summary.ticket_id);
     t.view = await client.view(t.handle);
   } else {
     t.view = await client.refresh(t.handle);
@@ -424,34 +445,15 @@ $("#new-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(alerts);
   if (!account) return;
-  const ok = validate([
-    [$("#subject"), required("a subject")],
-    [$("#message"), required("your message")],
-  ]);
-  if (!ok) return;
-  if (picker.hasTooLarge()) {
-    $("#files").focus();
-    replace($("#new-status"), h("p", { class: "field-error", text: "Some files are too large. Remove them before sending." }));
-    return;
-  }
-  $("#new-status").replaceChildren();
-  const opening = {
-    subject: $("#subject").value.trim(),
-    text: $("#message").value,
-    category: $("#category").value || undefined,
-    name: $("#name").value.trim() || undefined,
-    urgent: $("#urgent").checked,
-  };
-  if ($("#debug-include").checked) {
-    const debug = debugEditor.values();
-    if (debug) opening.debug = debug;
-  }
+  if (!checkOpening(picker, $("#new-status"))) return;
+  const opening = readOpening(debugEditor);
   const files = picker.files();
+  /** @type {Awaited<ReturnType<Client["createAccountTicket"]>> | undefined} */
   let created;
   await withFormDisabled($("#new-form"), async () => {
     try {
       created = await whileBusy($("#new-status"), "Checking the administrators' keys, encrypting and sending…", () =>
-        client.createAccountTicket(account, JSON.stringify(opening)),
+        client.createAccountTicket(signedInAccount(), opening),
       );
       await rememberHead(account);
       if (files.length) await uploadFiles(client, created.handle, files, $("#new-status"));

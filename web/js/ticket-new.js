@@ -6,9 +6,10 @@ import { loadClient } from "./lib/wasm.js";
 import { showError, clearErrors } from "./lib/errors.js";
 import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.js";
 import { DebugEditor, collectDebug } from "./lib/debug.js";
-import { FilePicker, uploadFiles, largestFile } from "./lib/files.js";
-import { formatSize, formatTime } from "./lib/format.js";
-import { validate, required, emailCheck, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
+import { formatTime } from "./lib/format.js";
+import { withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { checkOpening, readOpening } from "./lib/opening.js";
 import { loadHead, rememberHead } from "./lib/heads.js";
 import { linkBox } from "./lib/linkbox.js";
 import { savedTickets, forgetTicket } from "./lib/store.js";
@@ -17,13 +18,20 @@ initPage();
 
 const alerts = $("#alerts");
 const form = $("#ticket-form");
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [] };
-const createdHere = []; // {ticket_id, link, subject, created_at}: this page only, not stored
+/** @type {import("./lib/settings.js").PageSettings} */
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "" };
+/** @type {{ticket_id: string, link: string, subject: string, created_at: number}[]} this page only, not stored */
+const createdHere = [];
+
+// The module loads while the person writes.
+const clientReady = loadClient("reporter");
+clientReady.catch((error) => showError(alerts, error));
 
 const picker = new FilePicker({
   input: $("#files"),
   list: $("#file-list"),
   maxBytes: () => settings.max_attachment_bytes,
+  rules: clientReady,
 });
 
 const debugEditor = new DebugEditor($("#debug-editor"), { caption: "Technical details that will be sent if you tick the box" });
@@ -35,57 +43,30 @@ $("#debug-recollect").addEventListener("click", () => {
   announce("Technical details collected again.");
 });
 
-// The module loads while the person writes.
-const clientReady = loadClient("reporter");
-clientReady.catch((error) => showError(alerts, error));
-
-loadSettings().then((loaded) => {
+loadSettings().then(async (loaded) => {
   settings = loaded;
   renderSupportInfo($("#support-info"), settings);
   setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
-  $("#files-limit").textContent = `Up to ${formatSize(largestFile(settings.max_attachment_bytes))} per file.`;
   refreshDebug();
+  $("#files-limit").textContent = fileLimitText(await clientReady, settings.max_attachment_bytes);
 });
 refreshDebug();
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(alerts);
-  const ok = validate([
-    [$("#email"), emailCheck],
-    [$("#subject"), required("a subject")],
-    [$("#message"), required("your message")],
-  ]);
-  if (!ok) return;
-  if (picker.hasTooLarge()) {
-    $("#files").focus();
-    announce("Some files are too large. Remove them before sending.");
-    replace($("#send-status"), h("p", { class: "field-error", text: "Some files are too large. Remove them (or choose smaller ones) before sending." }));
-    return;
-  }
-  $("#send-status").replaceChildren();
-
-  const opening = {
-    subject: $("#subject").value.trim(),
-    text: $("#message").value,
-    category: $("#category").value || undefined,
-    name: $("#name").value.trim() || undefined,
-    email: $("#email").value.trim() || undefined,
-    urgent: $("#urgent").checked,
-  };
-  if ($("#debug-include").checked) {
-    const debug = debugEditor.values();
-    if (debug) opening.debug = debug;
-  }
+  if (!checkOpening(picker, $("#send-status"))) return;
+  const opening = readOpening(debugEditor);
   const files = picker.files();
 
+  /** @type {Awaited<ReturnType<import("./lib/wasm.js").ReporterClient["createTicket"]>> | undefined} */
   let created;
   await withFormDisabled(form, async () => {
     try {
       const client = await clientReady;
       const pinned = await loadHead();
       created = await whileBusy($("#send-status"), "Checking the administrators' keys, encrypting and sending…", () =>
-        client.createTicket(JSON.stringify(opening), pinned),
+        client.createTicket(opening, pinned),
       );
       await rememberHead(created.handle);
     } catch (error) {
@@ -201,11 +182,11 @@ function openPasted() {
     url = null;
   }
   const valid =
-    url &&
+    url !== null &&
     url.origin === window.location.origin &&
     /^\/help\/ticket\/[0-9a-fA-F]{32}\/?$/.test(url.pathname) &&
     url.hash.length > 1;
-  if (!valid) {
+  if (!valid || !url) {
     announce("That is not a ticket link of this support desk.");
     setFieldError(input, "Paste the whole link of a ticket of this support desk, including the part after #.");
     input.focus();

@@ -4,7 +4,7 @@
 
 import { $, h, replace, initPage, whileBusy, focusTarget } from "./lib/dom.js";
 import { loadClient } from "./lib/wasm.js";
-import { showError, errorNotice, isVerificationError } from "./lib/errors.js";
+import { showError, errorNotice, isVerificationError, codeOf } from "./lib/errors.js";
 import { loadSettings } from "./lib/settings.js";
 import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
@@ -42,7 +42,7 @@ async function main() {
     view = await client.view(handle);
   } catch (error) {
     showError(alerts, error, { context: "the ticket could not be opened", scroll: false });
-    if (error && /^directory\.(rollback|fork)$/.test(error.code)) offerForget();
+    if (/^directory\.(rollback|fork)$/.test(codeOf(error))) offerForget();
     document.title = "Ticket could not be opened – Sealdesk";
     $("#page-title").textContent = "This ticket could not be opened";
     focusTarget($("#page-title"));

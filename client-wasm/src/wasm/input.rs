@@ -9,8 +9,8 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_crypto::{
     Argon2Params, Directory, DirectoryHead, KeyId, MAX_KEYRING_LEN, TicketId, Zeroizing,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::admin::InboxFilter;
 use crate::error::{ClientError, Result};
@@ -21,24 +21,36 @@ pub(crate) fn invalid(message: impl Into<String>) -> ClientError {
     ClientError::new("input.invalid", message)
 }
 
-/// The new-ticket form as the page sends it (JSON, snake_case as in the API).
-#[derive(Deserialize)]
+/// The new-ticket form as the page sends it (`createTicket`, `createAccountTicket`; snake_case
+/// as in the API). Optional strings that are empty or only spaces count as absent; unknown
+/// members are refused.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
-struct OpeningInput {
-    subject: String,
-    text: String,
+pub struct OpeningInput {
+    /// The subject, not blank (at most 200 characters).
+    pub subject: String,
+    /// The first message, not blank (at most 65,536 characters).
+    pub text: String,
+    /// One of the instance's categories.
     #[serde(default)]
-    category: Option<String>,
+    pub category: Option<String>,
+    /// The name the reporter gives.
     #[serde(default)]
-    name: Option<String>,
+    pub name: Option<String>,
+    /// The email the reporter gives (travels encrypted).
     #[serde(default)]
-    email: Option<String>,
+    pub email: Option<String>,
+    /// Marked urgent.
     #[serde(default)]
-    urgent: bool,
+    pub urgent: bool,
+    /// Where the server mails a notice of answers (spec/API.md; the server sees it).
     #[serde(default)]
-    notify_email: Option<String>,
+    pub notify_email: Option<String>,
+    /// The debug fields the reporter left in (sent as a second, encrypted message).
     #[serde(default)]
-    debug: Option<BTreeMap<String, String>>,
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, string>"))]
+    pub debug: Option<BTreeMap<String, String>>,
 }
 
 /// Parses the new-ticket form: `{"subject", "text", "category"?, "name"?, "email"?,
@@ -51,6 +63,14 @@ struct OpeningInput {
 pub fn parse_opening(json: &str) -> Result<Opening> {
     let input: OpeningInput = serde_json::from_str(json)
         .map_err(|e| invalid(format!("The new-ticket form is not valid: {e}.")))?;
+    check_opening(input)
+}
+
+/// Checks the new-ticket form ([`OpeningInput`]) as [`parse_opening`] does.
+///
+/// # Errors
+/// `input.invalid` for an empty subject or text.
+pub fn check_opening(input: OpeningInput) -> Result<Opening> {
     if input.subject.trim().is_empty() || input.text.trim().is_empty() {
         return Err(invalid("A ticket needs a subject and a message."));
     }
@@ -102,13 +122,17 @@ pub fn parse_key_id(input: &str) -> Result<KeyId> {
         .ok_or_else(|| invalid("A key id is 32 bytes of unpadded base64url (43 characters)."))
 }
 
-/// Argon2id parameters as the page writes them (the API's names).
-#[derive(Deserialize)]
+/// Argon2id parameters as the page writes them (the API's names, PROTOCOL.md §12.1).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
-struct Argon2Input {
-    memory_kib: u32,
-    iterations: u32,
-    parallelism: u32,
+pub struct Argon2Input {
+    /// Memory, KiB (256 to 1,048,576).
+    pub memory_kib: u32,
+    /// Passes (1 to 64).
+    pub iterations: u32,
+    /// Lanes (1 to 16).
+    pub parallelism: u32,
 }
 
 /// Parses Argon2id parameters `{"memory_kib", "iterations", "parallelism"}`; absent (or an empty
@@ -123,6 +147,14 @@ pub fn parse_argon2(json: Option<&str>, default: Argon2Params) -> Result<Argon2P
     };
     let input: Argon2Input = serde_json::from_str(json)
         .map_err(|e| invalid(format!("The Argon2id parameters are not valid: {e}.")))?;
+    check_argon2(input)
+}
+
+/// Checks Argon2id parameters ([`Argon2Input`]) as [`parse_argon2`] does.
+///
+/// # Errors
+/// `input.invalid` for parameters outside the accepted range.
+pub fn check_argon2(input: Argon2Input) -> Result<Argon2Params> {
     let params = Argon2Params {
         memory_kib: input.memory_kib,
         iterations: input.iterations,
@@ -247,17 +279,31 @@ pub fn invite_token(link: &str) -> Result<String> {
     }
 }
 
-/// A directory head as the pages store it and the API writes it:
+/// A directory head as the pages store it and the API writes it (PROTOCOL.md §7.4):
 /// `{"seq": 3, "hash": "<32 bytes, base64url>"}`.
-pub fn head_json(head: &DirectoryHead) -> Value {
-    json!({"seq": head.seq, "hash": Base64UrlUnpadded::encode_string(&head.hash)})
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct PinnedHead {
+    /// The head entry's position, from 0.
+    pub seq: u64,
+    /// The head entry's hash: 32 bytes, unpadded base64url.
+    pub hash: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HeadInput {
-    seq: u64,
-    hash: String,
+impl PinnedHead {
+    /// The pages' form of `head`.
+    pub fn of(head: &DirectoryHead) -> Self {
+        PinnedHead {
+            seq: head.seq,
+            hash: Base64UrlUnpadded::encode_string(&head.hash),
+        }
+    }
+}
+
+/// A directory head as JSON ([`PinnedHead`]).
+pub fn head_json(head: &DirectoryHead) -> Value {
+    serde_json::to_value(PinnedHead::of(head)).unwrap_or(Value::Null)
 }
 
 /// Parses a directory head as [`head_json`] writes it.
@@ -265,12 +311,23 @@ struct HeadInput {
 /// # Errors
 /// `input.invalid`.
 pub fn parse_head(json: &str) -> Result<DirectoryHead> {
-    let bad = || invalid("A pinned head is {\"seq\": <number>, \"hash\": \"<32 bytes>\"}.");
-    let input: HeadInput = serde_json::from_str(json).map_err(|_| bad())?;
+    let input: PinnedHead = serde_json::from_str(json).map_err(|_| bad_head())?;
+    check_head(input)
+}
+
+fn bad_head() -> ClientError {
+    invalid("A pinned head is {\"seq\": <number>, \"hash\": \"<32 bytes>\"}.")
+}
+
+/// Checks a directory head ([`PinnedHead`]) as [`parse_head`] does.
+///
+/// # Errors
+/// `input.invalid`.
+pub fn check_head(input: PinnedHead) -> Result<DirectoryHead> {
     let hash = Base64UrlUnpadded::decode_vec(&input.hash)
         .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-        .ok_or_else(bad)?;
+        .ok_or_else(bad_head)?;
     Ok(DirectoryHead {
         seq: input.seq,
         hash,

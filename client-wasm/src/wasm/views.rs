@@ -1,13 +1,18 @@
-//! The JSON the pages show: verified messages, a conversation, an administrator's ticket (with
-//! its notes, debug data and attachments), ticket lists, the inbox, the team and the results of
-//! team changes. No view carries a key: an attachment's view has no `key`, and the page
-//! downloads by `seq`.
+//! What the pages show, as typed values: verified messages, a conversation, an administrator's
+//! ticket (with its notes, debug data and attachments), ticket lists, the inbox, the team and
+//! the results of team changes. Each is a `Serialize` struct whose JSON is what the exports
+//! resolve to (spec names, snake_case); on wasm32 each also derives `Tsify`, so the package's
+//! `sealdesk_client.d.ts` declares it and `web/js` is type-checked against it. No view carries a
+//! key: an attachment's view has no `key`, and the page downloads by `seq`.
+
+use std::collections::BTreeMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use sealdesk_crypto::{Chain, KeyId, Kind, PublicIdentity, TicketId};
-use serde_json::{Value, json};
+use sealdesk_crypto::{Chain, KeyId, Kind, PublicIdentity, TicketId, encrypted_len};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::input::{head_json, key_id_text};
+use super::input::{PinnedHead, key_id_text};
 use crate::account::TicketSummary;
 use crate::admin::{
     AdminTicket, Approval, History, InboxItem, InboxPage, Invite, Pending, Redemption, Removal,
@@ -19,77 +24,298 @@ use crate::reporter::{ReporterTicket, Shown};
 
 /// The name of a kind in the views: `message`, `debug_data`, `attachment`, `close`,
 /// `reopen`, `internal_note`, `rotate`.
-pub fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Message => "message",
-        Kind::DebugData => "debug_data",
-        Kind::AttachmentRef => "attachment",
-        Kind::Close => "close",
-        Kind::Reopen => "reopen",
-        Kind::InternalNote => "internal_note",
-        Kind::Rotate => "rotate",
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum KindName {
+    /// A conversation message (kind 1).
+    Message,
+    /// Debug data (kind 2).
+    DebugData,
+    /// An attachment reference (kind 3).
+    Attachment,
+    /// A close (kind 4).
+    Close,
+    /// A reopen (kind 5).
+    Reopen,
+    /// An internal note (kind 6).
+    InternalNote,
+    /// A key rotation (kind 7).
+    Rotate,
 }
 
-/// The content as the page shows it: PROTOCOL.md §14's JSON, except that an attachment
-/// reference has no `key`.
-pub fn content_view(content: &Content) -> Value {
-    let encoded = match content {
-        Content::Message(text) | Content::InternalNote(text) => serde_json::to_value(text),
-        Content::DebugData(data) => serde_json::to_value(data),
-        Content::AttachmentRef(reference) => {
-            return json!({
-                "attachment_id": reference.attachment_id,
-                "name": reference.name,
-                "type": reference.mime_type,
-                "size": reference.size,
-                "encrypted_size": reference.encrypted_size,
-                "sent_at": reference.sent_at,
-            });
+impl KindName {
+    /// The view's name of `kind`.
+    pub fn of(kind: Kind) -> Self {
+        match kind {
+            Kind::Message => KindName::Message,
+            Kind::DebugData => KindName::DebugData,
+            Kind::AttachmentRef => KindName::Attachment,
+            Kind::Close => KindName::Close,
+            Kind::Reopen => KindName::Reopen,
+            Kind::InternalNote => KindName::InternalNote,
+            Kind::Rotate => KindName::Rotate,
         }
-        Content::Close(change) | Content::Reopen(change) => serde_json::to_value(change),
-        Content::Rotate => return json!({}),
-    };
-    encoded.unwrap_or(Value::Null)
-}
-
-/// An error as the views carry it: `{"code", "message"}`.
-pub fn error_view(error: &ClientError) -> Value {
-    json!({"code": error.code, "message": error.message})
-}
-
-/// A verified message as the page shows it: `{"seq", "received_at", "sender" (key id,
-/// base64url), "from_support", "kind", "content"}`, where `content` is [`content_view`], or
-/// `null` with `"error": {"code", "message"}` when the content cannot be read (the message
-/// itself is verified: show a warning in its place).
-pub fn message_view(shown: &Shown) -> Value {
-    let mut view = json!({
-        "seq": shown.seq,
-        "received_at": shown.received_at,
-        "sender": Base64UrlUnpadded::encode_string(&shown.sender.0),
-        "from_support": shown.from_support,
-        "kind": kind_name(shown.kind),
-        "content": Value::Null,
-    });
-    match &shown.content {
-        Ok(content) => view["content"] = content_view(content),
-        Err(error) => view["error"] = error_view(error),
     }
-    view
+
+    /// The name as a string (`"message"`, `"debug_data"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KindName::Message => "message",
+            KindName::DebugData => "debug_data",
+            KindName::Attachment => "attachment",
+            KindName::Close => "close",
+            KindName::Reopen => "reopen",
+            KindName::InternalNote => "internal_note",
+            KindName::Rotate => "rotate",
+        }
+    }
 }
 
-/// A conversation as the page shows it: `{"ticket_id", "closed", "messages": [message_view...]}`
-/// (an anonymous reporter's or an account holder's ticket).
-pub fn conversation_view(ticket_id: TicketId, closed: bool, messages: &[Shown]) -> Value {
-    json!({
-        "ticket_id": ticket_id.to_hex(),
-        "closed": closed,
-        "messages": messages.iter().map(message_view).collect::<Vec<_>>(),
-    })
+/// The name of a kind in the views ([`KindName::as_str`]).
+pub fn kind_name(kind: Kind) -> &'static str {
+    KindName::of(kind).as_str()
+}
+
+/// Declares a view whose members are all optional: a member that is `None` is absent from
+/// the JSON (and optional, `?`, in the TypeScript declaration).
+macro_rules! all_optional {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$member:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$member])* #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>,)*
+        }
+    };
+}
+
+all_optional! {
+    /// A message's content as the page shows it: PROTOCOL.md §14's JSON of its kind, except
+    /// that an attachment reference has no `key`. One type for every kind (the members a kind
+    /// does not have are absent): `text`, `sent_at`, `author`, and on a first message
+    /// `subject`, `category`, `urgent` (present only when true), `name`, `email`; `fields` for
+    /// debug data; `attachment_id`, `name`, `type`, `size`, `encrypted_size` (bytes) for an
+    /// attachment; nothing for a rotation. Times are Unix seconds, the sender's claim.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+    #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+    pub struct ContentView {
+        /// A message's or note's text.
+        text: String,
+        /// The sender's clock, Unix seconds.
+        sent_at: u64,
+        /// The display name an administrator signed with.
+        author: String,
+        /// First message: the subject.
+        subject: String,
+        /// First message: the category.
+        category: String,
+        /// First message: `true` when marked urgent (absent otherwise).
+        urgent: bool,
+        /// First message: the name the reporter typed; an attachment's file name.
+        name: String,
+        /// First message: the email the reporter typed.
+        email: String,
+        /// Debug data: field name → value.
+        #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, string>"))]
+        fields: BTreeMap<String, String>,
+        /// An attachment's id, 32 hexadecimal characters.
+        attachment_id: String,
+        /// An attachment's MIME type.
+        #[serde(rename = "type")]
+        mime_type: String,
+        /// An attachment's size, plaintext bytes.
+        size: u64,
+        /// An attachment's encrypted stream, bytes (PROTOCOL.md §13).
+        encrypted_size: u64,
+    }
+}
+
+impl ContentView {
+    /// The view of `content`.
+    pub fn of(content: &Content) -> Self {
+        match content {
+            Content::Message(text) | Content::InternalNote(text) => ContentView {
+                text: Some(text.text.clone()),
+                sent_at: Some(text.sent_at),
+                author: text.author.clone(),
+                subject: text.subject.clone(),
+                category: text.category.clone(),
+                urgent: text.urgent.then_some(true),
+                name: text.name.clone(),
+                email: text.email.clone(),
+                ..ContentView::default()
+            },
+            Content::DebugData(data) => ContentView {
+                fields: Some(data.fields.clone()),
+                sent_at: Some(data.sent_at),
+                ..ContentView::default()
+            },
+            Content::AttachmentRef(reference) => ContentView {
+                attachment_id: Some(reference.attachment_id.clone()),
+                name: Some(reference.name.clone()),
+                mime_type: Some(reference.mime_type.clone()),
+                size: Some(reference.size),
+                encrypted_size: Some(reference.encrypted_size),
+                sent_at: Some(reference.sent_at),
+                ..ContentView::default()
+            },
+            Content::Close(change) | Content::Reopen(change) => ContentView {
+                sent_at: Some(change.sent_at),
+                author: change.author.clone(),
+                ..ContentView::default()
+            },
+            Content::Rotate => ContentView::default(),
+        }
+    }
+}
+
+/// [`ContentView::of`] as a JSON value (the command-line client's `--json` output).
+pub fn content_view(content: &Content) -> Value {
+    serde_json::to_value(ContentView::of(content)).unwrap_or(Value::Null)
+}
+
+/// An error as the views carry it: `{code, message}` ([`ClientError`]'s stable code).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct ErrorView {
+    /// The stable code (client-wasm/README.md, *Errors*).
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl ErrorView {
+    /// The view of `error`.
+    pub fn of(error: &ClientError) -> Self {
+        ErrorView {
+            code: error.code.clone(),
+            message: error.message.clone(),
+        }
+    }
+}
+
+/// [`ErrorView::of`] as a JSON value (the command-line client's `--json` output).
+pub fn error_view(error: &ClientError) -> Value {
+    serde_json::to_value(ErrorView::of(error)).unwrap_or(Value::Null)
+}
+
+/// A verified message as the page shows it. `content` is `null`, and `error` says why, when
+/// the content cannot be read (the message itself is verified: show a warning in its place).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct MessageView {
+    /// Position in its chain, from 1.
+    pub seq: u64,
+    /// When the server stored it, Unix seconds; 0 for a message this page just sent.
+    pub received_at: u64,
+    /// The sender's key id (32 bytes, unpadded base64url).
+    pub sender: String,
+    /// Whether an administrator sent it.
+    pub from_support: bool,
+    /// The message's kind.
+    pub kind: KindName,
+    /// The content ([`ContentView`]), or `null` when it cannot be read.
+    pub content: Option<ContentView>,
+    /// Why the content cannot be read (`content.unreadable`, `wrap.missing`,
+    /// `decryption_failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorView>,
+}
+
+/// The view of a verified message ([`MessageView`]).
+pub fn message_view(shown: &Shown) -> MessageView {
+    let (content, error) = match &shown.content {
+        Ok(content) => (Some(ContentView::of(content)), None),
+        Err(error) => (None, Some(ErrorView::of(error))),
+    };
+    MessageView {
+        seq: shown.seq,
+        received_at: shown.received_at,
+        sender: Base64UrlUnpadded::encode_string(&shown.sender.0),
+        from_support: shown.from_support,
+        kind: KindName::of(shown.kind),
+        content,
+        error,
+    }
+}
+
+/// An identity as the views show it, the fingerprint computed here (PROTOCOL.md §4.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct IdentityView {
+    /// The key id (32 bytes, unpadded base64url).
+    pub key_id: String,
+    /// The fingerprint, groups of digits.
+    pub fingerprint: String,
+}
+
+/// The view of an identity ([`IdentityView`]).
+pub fn identity_view(identity: &PublicIdentity) -> IdentityView {
+    IdentityView {
+        key_id: key_id_text(&identity.key_id()),
+        fingerprint: identity.fingerprint(),
+    }
+}
+
+/// Debug data or an attachment gathered from an administrator's ticket: its content
+/// ([`ContentView`]: `fields` and `sent_at`, or the attachment's members without its key) and
+/// the position of its message, by which the page downloads an attachment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct GatheredView {
+    /// The message's position in the conversation.
+    pub seq: u64,
+    /// Its content.
+    #[serde(flatten)]
+    pub content: ContentView,
+}
+
+/// A ticket as the page shows it. Every ticket has `ticket_id`, `closed` and `messages`; an
+/// administrator's adds `reporter`, `opening` (`null` when the first message cannot be read),
+/// `notes` (the internal notes), and, gathered from the conversation, `debug_data` and
+/// `attachments`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct TicketView {
+    /// 32 hexadecimal characters.
+    pub ticket_id: String,
+    /// Whether the ticket is closed.
+    pub closed: bool,
+    /// The conversation, verified.
+    pub messages: Vec<MessageView>,
+    /// Administrators: the reporter's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<IdentityView>,
+    /// Administrators: the first message's content, `null` when it cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opening: Option<Option<ContentView>>,
+    /// Administrators: the internal notes, verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Vec<MessageView>>,
+    /// Administrators: the debug data of the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_data: Option<Vec<GatheredView>>,
+    /// Administrators: the attachments of the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<GatheredView>>,
+}
+
+/// A conversation as the page shows it (an anonymous reporter's or an account holder's
+/// ticket): [`TicketView`] without the administrators' members.
+pub fn conversation_view(ticket_id: TicketId, closed: bool, messages: &[Shown]) -> TicketView {
+    TicketView {
+        ticket_id: ticket_id.to_hex(),
+        closed,
+        messages: messages.iter().map(message_view).collect(),
+        reporter: None,
+        opening: None,
+        notes: None,
+        debug_data: None,
+        attachments: None,
+    }
 }
 
 /// An anonymous ticket as the page shows it ([`conversation_view`]).
-pub fn ticket_view(ticket: &ReporterTicket) -> Value {
+pub fn ticket_view(ticket: &ReporterTicket) -> TicketView {
     conversation_view(
         ticket.link().ticket_id(),
         ticket.is_closed(),
@@ -107,18 +333,29 @@ pub fn unread_answers(messages: &[Shown], after: u64) -> usize {
         .count()
 }
 
-/// An identity as the views show it: `{"key_id", "fingerprint"}`, the fingerprint computed here
-/// (PROTOCOL.md §4.3).
-pub fn identity_view(identity: &PublicIdentity) -> Value {
-    json!({"key_id": key_id_text(&identity.key_id()), "fingerprint": identity.fingerprint()})
+/// The largest file (plaintext bytes) whose encrypted stream (`encrypted_len`, PROTOCOL.md
+/// §13) fits in `max_encrypted` bytes, the instance's `max_attachment_bytes`: what the pages
+/// announce as the limit per file. 0 when not even an empty file fits.
+pub fn largest_attachment(max_encrypted: u64) -> u64 {
+    let fits = |n: u64| encrypted_len(n).is_some_and(|len| len <= max_encrypted);
+    if !fits(0) {
+        return 0;
+    }
+    // The largest n that fits: encrypted_len grows with n.
+    let (mut low, mut high) = (0, max_encrypted);
+    while low < high {
+        let middle = low + (high - low).div_ceil(2);
+        if fits(middle) {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    low
 }
 
-/// An administrator's ticket as the panel shows it: the conversation and the internal notes
-/// (each a list of [`message_view`]), the reporter's key, the first message's content as
-/// `opening` (`null` when it cannot be read), and, gathered from the conversation,
-/// `debug_data: [{"seq", "fields", "sent_at"}]` and `attachments: [{"seq", "attachment_id",
-/// "name", "type", "size", "encrypted_size", "sent_at"}]` (without keys).
-pub fn admin_ticket_view(ticket: &AdminTicket) -> Value {
+/// An administrator's ticket as the panel shows it ([`TicketView`] with every member).
+pub fn admin_ticket_view(ticket: &AdminTicket) -> TicketView {
     admin_view(
         ticket.ticket_id(),
         ticket.is_closed(),
@@ -135,171 +372,350 @@ pub fn admin_view(
     reporter: &PublicIdentity,
     messages: &[Shown],
     notes: &[Shown],
-) -> Value {
+) -> TicketView {
     let opening = match messages.first().map(|m| &m.content) {
-        Some(Ok(content @ Content::Message(_))) => content_view(content),
-        _ => Value::Null,
+        Some(Ok(content @ Content::Message(_))) => Some(ContentView::of(content)),
+        _ => None,
     };
-    let with_seq = |seq: u64, mut view: Value| {
-        view["seq"] = seq.into();
-        view
+    let gathered = |kind: Kind| -> Vec<GatheredView> {
+        messages
+            .iter()
+            .filter_map(|m| match &m.content {
+                Ok(content) if content.kind() == kind => Some(GatheredView {
+                    seq: m.seq,
+                    content: ContentView::of(content),
+                }),
+                _ => None,
+            })
+            .collect()
     };
-    let debug_data: Vec<Value> = messages
-        .iter()
-        .filter_map(|m| match &m.content {
-            Ok(content @ Content::DebugData(_)) => Some(with_seq(m.seq, content_view(content))),
-            _ => None,
-        })
-        .collect();
-    let attachments: Vec<Value> = messages
-        .iter()
-        .filter_map(|m| match &m.content {
-            Ok(content @ Content::AttachmentRef(_)) => Some(with_seq(m.seq, content_view(content))),
-            _ => None,
-        })
-        .collect();
-    json!({
-        "ticket_id": ticket_id.to_hex(),
-        "closed": closed,
-        "reporter": identity_view(reporter),
-        "opening": opening,
-        "messages": messages.iter().map(message_view).collect::<Vec<_>>(),
-        "notes": notes.iter().map(message_view).collect::<Vec<_>>(),
-        "debug_data": debug_data,
-        "attachments": attachments,
-    })
-}
-
-/// A ticket in a list, as the server describes it (unsigned metadata): `{"ticket_id",
-/// "closed", "answered", "created_at", "last_activity", "conversation_seq"}`, and in the inbox
-/// `"assigned_to"` (a key id or `null`).
-pub fn summary_view(summary: &TicketSummary, with_assignee: bool) -> Value {
-    let mut view = json!({
-        "ticket_id": summary.ticket_id.to_hex(),
-        "closed": summary.closed,
-        "answered": summary.answered,
-        "created_at": summary.created_at,
-        "last_activity": summary.last_activity,
-        "conversation_seq": summary.conversation_seq,
-    });
-    if with_assignee {
-        view["assigned_to"] = summary
-            .assigned_to
-            .as_ref()
-            .map_or(Value::Null, |k| key_id_text(k).into());
+    TicketView {
+        reporter: Some(identity_view(reporter)),
+        opening: Some(opening),
+        notes: Some(notes.iter().map(message_view).collect()),
+        debug_data: Some(gathered(Kind::DebugData)),
+        attachments: Some(gathered(Kind::AttachmentRef)),
+        ..conversation_view(ticket_id, closed, messages)
     }
-    view
 }
 
-/// An inbox entry: [`summary_view`] with `"opening"`, the verified and decrypted first message
-/// (`subject`, `category`, `urgent`, `name`, `email`, `text`, `sent_at`), or `null` and
-/// `"error": {"code", "message"}` when the ticket cannot be read.
-pub fn inbox_item_view(item: &InboxItem) -> Value {
-    let mut view = summary_view(&item.summary, true);
-    match &item.opening {
-        Ok(text) => view["opening"] = content_view(&Content::Message(text.clone())),
-        Err(error) => {
-            view["opening"] = Value::Null;
-            view["error"] = error_view(error);
-        }
+/// A ticket in a list, as the server describes it (unsigned metadata). In the inbox
+/// ([`InboxItemView`]) it also has `assigned_to`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct SummaryView {
+    /// 32 hexadecimal characters.
+    pub ticket_id: String,
+    /// Whether the ticket is closed.
+    pub closed: bool,
+    /// Whether an administrator answered since the reporter last wrote.
+    pub answered: bool,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// Unix seconds.
+    pub last_activity: u64,
+    /// The conversation's last seq.
+    pub conversation_seq: u64,
+}
+
+/// The view of a ticket in a list ([`SummaryView`]).
+pub fn summary_view(summary: &TicketSummary) -> SummaryView {
+    SummaryView {
+        ticket_id: summary.ticket_id.to_hex(),
+        closed: summary.closed,
+        answered: summary.answered,
+        created_at: summary.created_at,
+        last_activity: summary.last_activity,
+        conversation_seq: summary.conversation_seq,
     }
-    view
 }
 
-/// One page of the inbox: `{"tickets": [inbox_item_view...], "more"}`.
-pub fn inbox_view(page: &InboxPage) -> Value {
-    json!({
-        "tickets": page.tickets.iter().map(inbox_item_view).collect::<Vec<_>>(),
-        "more": page.more,
-    })
+/// An inbox entry: the summary ([`SummaryView`]'s members), the assignee, and the verified
+/// and decrypted first message (`opening`), or `null` and `error` when the ticket cannot be
+/// read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct InboxItemView {
+    /// The server's metadata.
+    #[serde(flatten)]
+    pub summary: SummaryView,
+    /// The assignee's key id, or `null`.
+    pub assigned_to: Option<String>,
+    /// The first message's content, or `null` when the ticket cannot be read.
+    pub opening: Option<ContentView>,
+    /// Why the ticket cannot be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorView>,
 }
 
-/// The keys waiting for approval: `[{"key_id", "fingerprint", "username", "redeemed_at"}]`,
-/// fingerprints computed here.
-pub fn pending_view(pending: &[Pending]) -> Value {
+/// The view of an inbox entry ([`InboxItemView`]).
+pub fn inbox_item_view(item: &InboxItem) -> InboxItemView {
+    let (opening, error) = match &item.opening {
+        Ok(text) => (Some(ContentView::of(&Content::Message(text.clone()))), None),
+        Err(error) => (None, Some(ErrorView::of(error))),
+    };
+    InboxItemView {
+        summary: summary_view(&item.summary),
+        assigned_to: item.summary.assigned_to.as_ref().map(key_id_text),
+        opening,
+        error,
+    }
+}
+
+/// One page of the inbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct InboxView {
+    /// Up to 50 tickets, newest activity first.
+    pub tickets: Vec<InboxItemView>,
+    /// Whether another page follows.
+    pub more: bool,
+}
+
+/// The view of one page of the inbox ([`InboxView`]).
+pub fn inbox_view(page: &InboxPage) -> InboxView {
+    InboxView {
+        tickets: page.tickets.iter().map(inbox_item_view).collect(),
+        more: page.more,
+    }
+}
+
+/// A key waiting for approval, its fingerprint computed here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct PendingView {
+    /// The key id (unpadded base64url).
+    pub key_id: String,
+    /// Its fingerprint (PROTOCOL.md §4.3).
+    pub fingerprint: String,
+    /// The account's username.
+    pub username: String,
+    /// When the invite was redeemed, Unix seconds.
+    pub redeemed_at: u64,
+}
+
+/// The keys waiting for approval ([`PendingView`]), oldest first.
+pub fn pending_view(pending: &[Pending]) -> Vec<PendingView> {
     pending
         .iter()
-        .map(|p| {
-            json!({
-                "key_id": key_id_text(&p.key_id()),
-                "fingerprint": p.fingerprint,
-                "username": p.username,
-                "redeemed_at": p.redeemed_at,
-            })
+        .map(|p| PendingView {
+            key_id: key_id_text(&p.key_id()),
+            fingerprint: p.fingerprint.clone(),
+            username: p.username.clone(),
+            redeemed_at: p.redeemed_at,
         })
         .collect()
 }
 
-/// The administrators of the verified head: `[{"key_id", "fingerprint", "me"}]`.
-pub fn team_view(team: &[TeamMember], me: &KeyId) -> Value {
+/// An administrator of the verified head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct TeamMemberView {
+    /// The key id (unpadded base64url).
+    pub key_id: String,
+    /// Its fingerprint (PROTOCOL.md §4.3).
+    pub fingerprint: String,
+    /// Whether it is the signed-in administrator.
+    pub me: bool,
+}
+
+/// The administrators of the verified head ([`TeamMemberView`]), in the order they were added.
+pub fn team_view(team: &[TeamMember], me: &KeyId) -> Vec<TeamMemberView> {
     team.iter()
         .map(|member| {
             let key_id = member.identity.key_id();
-            json!({
-                "key_id": key_id_text(&key_id),
-                "fingerprint": member.fingerprint,
-                "me": key_id == *me,
-            })
+            TeamMemberView {
+                key_id: key_id_text(&key_id),
+                fingerprint: member.fingerprint.clone(),
+                me: key_id == *me,
+            }
         })
         .collect()
 }
 
-fn failures_view(failures: &[(TicketId, ClientError)]) -> Value {
+/// A ticket a team change could not handle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct FailureView {
+    /// 32 hexadecimal characters.
+    pub ticket_id: String,
+    /// The stable error code.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+fn failures_view(failures: &[(TicketId, ClientError)]) -> Vec<FailureView> {
     failures
         .iter()
-        .map(|(id, error)| {
-            json!({"ticket_id": id.to_hex(), "code": error.code, "message": error.message})
+        .map(|(id, error)| FailureView {
+            ticket_id: id.to_hex(),
+            code: error.code.clone(),
+            message: error.message.clone(),
         })
         .collect()
 }
 
-fn chain_name(chain: Chain) -> &'static str {
-    match chain {
-        Chain::Conversation => "conversation",
-        Chain::Notes => "notes",
+/// A chain's name in the views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum ChainName {
+    /// The conversation with the reporter.
+    Conversation,
+    /// The administrators' internal notes.
+    Notes,
+}
+
+impl ChainName {
+    fn of(chain: Chain) -> Self {
+        match chain {
+            Chain::Conversation => ChainName::Conversation,
+            Chain::Notes => ChainName::Notes,
+        }
     }
 }
 
-/// What sharing the history did: `{"tickets", "wraps", "unavailable": [{"ticket_id", "chain",
-/// "epoch"}], "failures": [{"ticket_id", "code", "message"}]}`.
-pub fn history_view(history: &History) -> Value {
-    json!({
-        "tickets": history.tickets,
-        "wraps": history.wraps,
-        "unavailable": history
+/// An epoch key the approver does not hold, so could not share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct UnavailableView {
+    /// 32 hexadecimal characters.
+    pub ticket_id: String,
+    /// The chain of the epoch.
+    pub chain: ChainName,
+    /// The epoch, from 0.
+    pub epoch: u64,
+}
+
+/// What sharing the history with a new administrator did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct HistoryView {
+    /// Tickets looked at.
+    pub tickets: u64,
+    /// Ticket keys wrapped for the newcomer.
+    pub wraps: u64,
+    /// Epoch keys that could not be shared.
+    pub unavailable: Vec<UnavailableView>,
+    /// Tickets that failed.
+    pub failures: Vec<FailureView>,
+}
+
+/// The view of what sharing the history did ([`HistoryView`]).
+pub fn history_view(history: &History) -> HistoryView {
+    HistoryView {
+        tickets: history.tickets as u64,
+        wraps: history.wraps as u64,
+        unavailable: history
             .unavailable
             .iter()
-            .map(|(id, chain, epoch)| {
-                json!({"ticket_id": id.to_hex(), "chain": chain_name(*chain), "epoch": epoch})
+            .map(|(id, chain, epoch)| UnavailableView {
+                ticket_id: id.to_hex(),
+                chain: ChainName::of(*chain),
+                epoch: u64::from(*epoch),
             })
-            .collect::<Vec<_>>(),
-        "failures": failures_view(&history.failures),
-    })
+            .collect(),
+        failures: failures_view(&history.failures),
+    }
 }
 
-/// What approving did: `{"head": {"seq", "hash"}, "history": history_view}`.
-pub fn approval_view(approval: &Approval) -> Value {
-    json!({"head": head_json(&approval.head), "history": history_view(&approval.history)})
+/// What approving did: the `add` entry's head and the history shared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct ApprovalView {
+    /// The directory head after the `add` entry.
+    pub head: PinnedHead,
+    /// The ticket keys wrapped for the newcomer.
+    pub history: HistoryView,
 }
 
-/// What removing did: `{"head", "tickets", "rotated", "failures"}`.
-pub fn removal_view(removal: &Removal) -> Value {
-    json!({
-        "head": head_json(&removal.head),
-        "tickets": removal.tickets,
-        "rotated": removal.rotated,
-        "failures": failures_view(&removal.failures),
-    })
+/// The view of an approval ([`ApprovalView`]).
+pub fn approval_view(approval: &Approval) -> ApprovalView {
+    ApprovalView {
+        head: PinnedHead::of(&approval.head),
+        history: history_view(&approval.history),
+    }
 }
 
-/// A redeemed invite: `{"key_id", "fingerprint"}` (read the fingerprint out to the approver).
-pub fn redemption_view(redemption: &Redemption) -> Value {
-    json!({"key_id": key_id_text(&redemption.key_id), "fingerprint": redemption.fingerprint})
+/// What removing an administrator did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct RemovalView {
+    /// The directory head after the `remove` entry.
+    pub head: PinnedHead,
+    /// Open tickets looked at.
+    pub tickets: u64,
+    /// Chains moved to a new epoch.
+    pub rotated: u64,
+    /// Tickets that could not be moved now (their next message does it).
+    pub failures: Vec<FailureView>,
 }
 
-/// A new invite: `{"link": "/admin/invite#<token>", "expires_at"}`.
-pub fn invite_view(invite: &Invite) -> Value {
-    json!({"link": invite.path(), "expires_at": invite.expires_at})
+/// The view of a removal ([`RemovalView`]).
+pub fn removal_view(removal: &Removal) -> RemovalView {
+    RemovalView {
+        head: PinnedHead::of(&removal.head),
+        tickets: removal.tickets as u64,
+        rotated: removal.rotated as u64,
+        failures: failures_view(&removal.failures),
+    }
+}
+
+/// A redeemed invite: the key and its fingerprint (read it out to the approver).
+pub fn redemption_view(redemption: &Redemption) -> IdentityView {
+    IdentityView {
+        key_id: key_id_text(&redemption.key_id),
+        fingerprint: redemption.fingerprint.clone(),
+    }
+}
+
+/// A new administrator invite.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct InviteView {
+    /// `/admin/invite#<token>`: prefix it with the instance's URL.
+    pub link: String,
+    /// Unix seconds.
+    pub expires_at: u64,
+}
+
+/// The view of a new invite ([`InviteView`]).
+pub fn invite_view(invite: &Invite) -> InviteView {
+    InviteView {
+        link: invite.path(),
+        expires_at: invite.expires_at,
+    }
+}
+
+/// What `assign` did: the assignee's key id, or `null` when unassigned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct AssignmentView {
+    /// The assignee's key id, or `null`.
+    pub assigned_to: Option<String>,
+}
+
+/// A live notification as `onEvent` receives it: `ready` once the subscription is in place,
+/// `message` for a stored message (`chain` 1 is an internal note), `resync` when
+/// notifications were missed. Each one means: refresh.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// The subscription is in place.
+    Ready,
+    /// A message was stored.
+    Message {
+        /// The ticket id, 32 hexadecimal characters.
+        ticket: String,
+        /// 0: the conversation, 1: the internal notes.
+        chain: u8,
+        /// The message's seq.
+        seq: u64,
+    },
+    /// Notifications were missed.
+    Resync,
 }
 
 #[cfg(test)]
@@ -309,9 +725,54 @@ mod tests {
     use std::collections::BTreeMap;
 
     use sealdesk_crypto::{DirectoryHead, Identity, system_rng};
+    use serde_json::json;
 
     use super::*;
     use crate::account::TicketSummary;
+
+    // The views as JSON, as the pages receive them.
+    fn json(view: impl Serialize) -> Value {
+        serde_json::to_value(view).expect("a view is JSON")
+    }
+    fn message_view(shown: &Shown) -> Value {
+        json(super::message_view(shown))
+    }
+    fn conversation_view(id: TicketId, closed: bool, messages: &[Shown]) -> Value {
+        json(super::conversation_view(id, closed, messages))
+    }
+    fn admin_view(
+        id: TicketId,
+        closed: bool,
+        reporter: &PublicIdentity,
+        messages: &[Shown],
+        notes: &[Shown],
+    ) -> Value {
+        json(super::admin_view(id, closed, reporter, messages, notes))
+    }
+    fn summary_view(summary: &TicketSummary) -> Value {
+        json(super::summary_view(summary))
+    }
+    fn inbox_view(page: &InboxPage) -> Value {
+        json(super::inbox_view(page))
+    }
+    fn pending_view(pending: &[Pending]) -> Value {
+        json(super::pending_view(pending))
+    }
+    fn team_view(team: &[TeamMember], me: &KeyId) -> Value {
+        json(super::team_view(team, me))
+    }
+    fn approval_view(approval: &Approval) -> Value {
+        json(super::approval_view(approval))
+    }
+    fn removal_view(removal: &Removal) -> Value {
+        json(super::removal_view(removal))
+    }
+    fn invite_view(invite: &Invite) -> Value {
+        json(super::invite_view(invite))
+    }
+    fn redemption_view(redemption: &Redemption) -> Value {
+        json(super::redemption_view(redemption))
+    }
     use crate::content::{AttachmentRef, DebugData, StatusChange, Text};
 
     fn shown(kind: Kind, content: core::result::Result<Content, ClientError>) -> Shown {
@@ -513,7 +974,7 @@ mod tests {
             conversation_seq: 4,
             assigned_to: Some(KeyId([2; 32])),
         };
-        let view = summary_view(&summary, false);
+        let view = summary_view(&summary);
         assert_eq!(
             view,
             json!({"ticket_id": id.to_hex(), "closed": false, "answered": true,
@@ -589,7 +1050,7 @@ mod tests {
             failures: vec![(id, ClientError::new("network", "Down."))],
         };
         let view = approval_view(&Approval { head, history });
-        assert_eq!(view["head"], head_json(&head));
+        assert_eq!(view["head"], crate::wasm::input::head_json(&head));
         assert_eq!(view["history"]["wraps"], 3);
         assert_eq!(view["history"]["unavailable"][0]["chain"], "notes");
         assert_eq!(view["history"]["failures"][0]["code"], "network");
@@ -601,7 +1062,7 @@ mod tests {
         });
         assert_eq!(
             view,
-            json!({"head": head_json(&head), "tickets": 4, "rotated": 5, "failures": []})
+            json!({"head": crate::wasm::input::head_json(&head), "tickets": 4, "rotated": 5, "failures": []})
         );
         let view = invite_view(&Invite {
             token: "abc".into(),
@@ -613,5 +1074,35 @@ mod tests {
             fingerprint: b.key_id().fingerprint(),
         });
         assert_eq!(view["fingerprint"], b.key_id().fingerprint());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn the_largest_attachment_fits_the_limit() {
+        for limit in [
+            0,
+            31,
+            32,
+            33,
+            65_568,
+            65_569,
+            65_600,
+            25 * 1024 * 1024,
+            u64::MAX,
+        ] {
+            let largest = largest_attachment(limit);
+            let fits = |n: u64| encrypted_len(n).is_some_and(|len| len <= limit);
+            if limit < 32 {
+                assert_eq!(largest, 0, "not even an empty file fits {limit}");
+                continue;
+            }
+            assert!(fits(largest), "{largest} fits {limit}");
+            assert!(!fits(largest + 1), "{} does not fit {limit}", largest + 1);
+        }
+        // 25 MiB of encrypted stream: 400 chunks of tags and the nonce less.
+        assert_eq!(
+            largest_attachment(25 * 1024 * 1024),
+            25 * 1024 * 1024 - 16 - 16 * 400
+        );
     }
 }

@@ -9,12 +9,24 @@ import { describe, errorNotice } from "./errors.js";
 import { debugList } from "./debug.js";
 import { attachmentCard } from "./files.js";
 
+/** @typedef {import("./wasm.js").MessageView} MessageView */
+
 /**
  * perspective: "reporter" (support on the left) or "support" (the reporter on the left).
  * names: { reporter: display name of the reporter, sender: (keyId) => label of an
  * administrator key or null }.
  */
 export class Conversation {
+  /**
+   * @param {HTMLElement} container
+   * @param {object} options
+   * @param {Pick<import("./wasm.js").Client, "downloadAttachment">} options.client
+   * @param {() => import("./wasm.js").TicketHandle} options.getHandle
+   * @param {"reporter" | "support"} [options.perspective]
+   * @param {{reporter?: string, sender?: (keyId: string) => string | null}} [options.names]
+   * @param {string} [options.label]
+   * @param {boolean} [options.notes]
+   */
   constructor(container, { client, getHandle, perspective = "reporter", names = {}, label = "Conversation", notes = false }) {
     this.container = container;
     this.client = client;
@@ -28,7 +40,11 @@ export class Conversation {
     replace(container, this.empty, this.list);
   }
 
-  /** Shows the view's messages after those already shown; announces new ones when asked. */
+  /**
+   * Shows the view's messages after those already shown; announces new ones when asked.
+   * @param {MessageView[]} messages
+   * @param {{announceNew?: boolean}} [options]
+   */
   render(messages, { announceNew = false } = {}) {
     if (messages.length && messages[messages.length - 1].seq < this.lastSeq) this.reset();
     const added = [];
@@ -64,10 +80,12 @@ export class Conversation {
     replace(this.container, h("p", { class: "notice alarm", text: `${this.notes ? "The internal notes are" : "The conversation is"} hidden because ${this.notes ? "they do" : "it does"} not verify.` }));
   }
 
+  /** @param {MessageView} message */
   isMine(message) {
     return this.perspective === "reporter" ? !message.from_support : message.from_support;
   }
 
+  /** @param {MessageView} message */
   who(message) {
     const author = message.content && typeof message.content.author === "string" && message.content.author.trim();
     if (message.from_support) {
@@ -78,12 +96,14 @@ export class Conversation {
     return this.names.reporter || "Reporter";
   }
 
+  /** @param {MessageView} message */
   signedBy(message) {
     if (this.perspective !== "support" || !message.from_support || !this.names.sender) return null;
     const label = this.names.sender(message.sender);
     return label ? `signed by ${label}` : null;
   }
 
+  /** @param {MessageView} message */
   when(message) {
     const sent = message.content && message.content.sent_at;
     const seconds = sent || message.received_at;
@@ -91,6 +111,7 @@ export class Conversation {
     return h("time", { class: "when", datetime: isoTime(seconds), title: "Time as given by the sender", text: formatTime(seconds) });
   }
 
+  /** @param {MessageView} message */
   item(message) {
     const mine = this.isMine(message);
     const who = this.who(message);

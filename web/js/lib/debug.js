@@ -20,7 +20,11 @@ export function debugLabel(key) {
   return DEBUG_LABELS[key] || key;
 }
 
-/** The fields this browser can tell, as [key, value] pairs (empty values left out). */
+/**
+ * The fields this browser can tell, as [key, value] pairs (empty values left out).
+ * @param {{version?: string, account?: {accountId: string, keyId: string} | null}} [options]
+ * @returns {[string, string][]}
+ */
 export function collectDebug({ version, account } = {}) {
   const pairs = [];
   const add = (key, value) => {
@@ -29,7 +33,9 @@ export function collectDebug({ version, account } = {}) {
     }
   };
   add("user_agent", navigator.userAgent);
-  add("platform", (navigator.userAgentData && navigator.userAgentData.platform) || navigator.platform);
+  // navigator.userAgentData: Chromium's User-Agent Client Hints (not in every browser).
+  const hints = /** @type {{userAgentData?: {platform?: string}}} */ (navigator).userAgentData;
+  add("platform", (hints && hints.platform) || navigator.platform);
   add("languages", (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language]).join(", "));
   try {
     add("time_zone", Intl.DateTimeFormat().resolvedOptions().timeZone);
@@ -52,6 +58,10 @@ export function collectDebug({ version, account } = {}) {
  * exactly what will be sent.
  */
 export class DebugEditor {
+  /**
+   * @param {HTMLElement} container
+   * @param {{caption?: string, onChange?: () => void}} [options]
+   */
   constructor(container, { caption = "Debug data that will be sent", onChange } = {}) {
     this.container = container;
     this.caption = caption;
@@ -96,7 +106,7 @@ export class DebugEditor {
           field.removed = !field.removed;
           this.render();
           announce(field.removed ? `${label} removed; it will not be sent.` : `${label} put back; it will be sent.`);
-          const again = this.container.querySelector(`[data-key="${CSS.escape(field.key)}"] button`);
+          const again = /** @type {HTMLElement | null} */ (this.container.querySelector(`[data-key="${CSS.escape(field.key)}"] button`));
           if (again) again.focus();
           if (this.onChange) this.onChange();
         },

@@ -5,6 +5,11 @@
  * Creates an element. props: "class", "text" (textContent), "on<event>" (listeners),
  * "dataset", booleans (true sets an empty attribute, false/null/undefined are skipped),
  * anything else through setAttribute. Children: nodes or strings (as text).
+ * Typed `any`: the caller knows which element its tag makes (an input, a button...).
+ * @param {string} tag
+ * @param {Record<string, any> | null} [props]
+ * @param {...any} children
+ * @returns {any}
  */
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
@@ -22,6 +27,10 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+/**
+ * @param {Element} el
+ * @param {any[]} children
+ */
 function append(el, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
@@ -29,14 +38,24 @@ function append(el, children) {
   }
 }
 
-/** Replaces an element's children. */
+/**
+ * Replaces an element's children.
+ * @param {Element} el
+ * @param {...any} children
+ */
 export function replace(el, ...children) {
   el.replaceChildren();
   append(el, children);
   return el;
 }
 
+/**
+ * The element of the page's own markup that `selector` names. Typed `any`: the page knows
+ * which element it is (an input, a select...).
+ * @type {(selector: string, root?: ParentNode) => any}
+ */
 export const $ = (selector, root = document) => root.querySelector(selector);
+/** @type {(selector: string, root?: ParentNode) => any[]} */
 export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
 let idCounter = 0;
@@ -130,6 +149,11 @@ export function setupTabs(tablist, onChange) {
 /**
  * Shows a busy line (text and an indeterminate progress bar) in `container` while `work`
  * runs, after letting the browser paint it: Argon2id blocks the main thread.
+ * @template T
+ * @param {Element} container
+ * @param {string} text
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
  */
 export async function whileBusy(container, text, work) {
   const line = h(

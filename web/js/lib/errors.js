@@ -27,10 +27,16 @@ export function isVerificationError(error) {
   return code !== "directory.empty" && VERIFICATION.some((re) => re.test(code));
 }
 
+/**
+ * The error's stable code ("unknown" when it has none).
+ * @param {any} error a thrown value: the module's Errors carry `code`
+ * @returns {string}
+ */
 export function codeOf(error) {
   return (error && typeof error.code === "string" && error.code) || "unknown";
 }
 
+/** @type {Record<string, string | null>} */
 const SENTENCES = {
   "module.unavailable": null, // the error's own message says it
   network: "The server could not be reached. Check your connection and try again.",
@@ -79,6 +85,7 @@ const SENTENCES = {
   key_derivation: "The password protection parameters were refused.",
 };
 
+/** @type {Record<string, string>} */
 const VERIFICATION_SENTENCES = {
   "directory.rollback":
     "The server showed an older list of administrators than this browser saw before. " +
@@ -102,7 +109,10 @@ const VERIFICATION_SENTENCES = {
   bad_response: "The server's answer is not what it should be.",
 };
 
-/** Title and sentence for an error: {title, text, code, verification}. */
+/**
+ * Title and sentence for an error: {title, text, code, verification}.
+ * @param {any} error a thrown value
+ */
 export function describe(error) {
   const code = codeOf(error);
   const verification = isVerificationError(error);
@@ -137,7 +147,11 @@ export function describe(error) {
   };
 }
 
-/** A notice element for an error (an alarm for verification failures). */
+/**
+ * A notice element for an error (an alarm for verification failures).
+ * @param {unknown} error
+ * @param {{context?: string}} [options]
+ */
 export function errorNotice(error, { context } = {}) {
   const d = describe(error);
   const notice = h(

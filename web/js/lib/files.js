@@ -1,20 +1,25 @@
 // Attachments: choosing files (with previews and a size check against the instance's
-// limit, before anything is encrypted or sent), uploading with progress, downloading.
+// limit, before anything is encrypted or sent), uploading with progress, downloading. The size
+// rules (how large a file's encrypted stream is) are the module's: encryptedLen and
+// largestAttachment.
 
 import { h, replace, announce, uid, downloadBlob } from "./dom.js";
 import { formatSize } from "./format.js";
 
-/** Bytes of the encrypted stream for an n-byte file (PROTOCOL.md §13, spec/API.md). */
-export function encryptedLen(n) {
-  return 16 + n + 16 * Math.max(1, Math.ceil(n / 65536));
-}
+/** @typedef {import("./wasm.js").Client} Client */
+/** @typedef {import("./wasm.js").TicketHandle} TicketHandle */
+/** @typedef {import("./wasm.js").TicketView} TicketView */
+/** @typedef {Pick<Client, "encryptedLen" | "largestAttachment">} SizeRules */
 
-/** The largest file (plaintext bytes) whose encrypted stream fits in `maxEncrypted`. */
-export function largestFile(maxEncrypted) {
-  const chunks = Math.max(1, Math.ceil(Math.max(0, maxEncrypted - 32) / 65536));
-  let n = Math.max(0, maxEncrypted - 16 - 16 * chunks);
-  while (n > 0 && encryptedLen(n) > maxEncrypted) n -= 1;
-  return n;
+/**
+ * "Up to 24.9 MB per file.": the largest file whose encrypted stream fits in the instance's
+ * `max_attachment_bytes`.
+ * @param {SizeRules} rules the module
+ * @param {number} maxEncrypted the instance's limit, bytes of the encrypted stream
+ * @returns {string}
+ */
+export function fileLimitText(rules, maxEncrypted) {
+  return `Up to ${formatSize(rules.largestAttachment(maxEncrypted))} per file.`;
 }
 
 const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"]);
@@ -24,13 +29,24 @@ const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp
  * previews of images, sizes, a warning for files over the limit and a Remove button each.
  */
 export class FilePicker {
-  constructor({ input, list, maxBytes }) {
+  /**
+   * @param {object} options
+   * @param {HTMLInputElement} options.input
+   * @param {HTMLElement} options.list
+   * @param {() => number} options.maxBytes encrypted bytes the server accepts
+   * @param {SizeRules | Promise<SizeRules>} options.rules the module (or its loading)
+   */
+  constructor({ input, list, maxBytes, rules }) {
     this.input = input;
     this.list = list;
-    this.maxBytes = maxBytes; // a function: encrypted bytes the server accepts
+    this.maxBytes = maxBytes;
+    this.rules = rules;
+    /** @type {{file: File, url: string | null, error: string | null}[]} */
     this.items = [];
-    input.addEventListener("change", () => {
-      const added = [...input.files].map((file) => this.item(file));
+    input.addEventListener("change", async () => {
+      const chosen = [...(input.files || [])];
+      const rules = await this.rules;
+      const added = chosen.map((file) => this.item(file, rules));
       this.items.push(...added);
       input.value = "";
       this.render();
@@ -42,14 +58,18 @@ export class FilePicker {
     });
   }
 
-  item(file) {
+  /**
+   * @param {File} file
+   * @param {SizeRules} rules
+   */
+  item(file, rules) {
     const limit = this.maxBytes();
-    const tooLarge = encryptedLen(file.size) > limit;
+    const tooLarge = rules.encryptedLen(file.size) > limit;
     return {
       file,
       url: PREVIEWABLE.has(file.type) && !tooLarge ? URL.createObjectURL(file) : null,
       error: tooLarge
-        ? `Too large: ${formatSize(file.size)}. With encryption, this support desk accepts files up to ${formatSize(largestFile(limit))}.`
+        ? `Too large: ${formatSize(file.size)}. With encryption, this support desk accepts files up to ${formatSize(rules.largestAttachment(limit))}.`
         : null,
     };
   }
@@ -109,8 +129,14 @@ export class FilePicker {
 /**
  * Encrypts and uploads files one after another on a ticket handle, showing a progress bar
  * per file in `container`. Resolves to the last view (or undefined when there were none).
+ * @param {Pick<Client, "uploadAttachment">} client
+ * @param {TicketHandle} handle
+ * @param {File[]} files
+ * @param {HTMLElement} container
+ * @returns {Promise<TicketView | undefined>}
  */
 export async function uploadFiles(client, handle, files, container) {
+  /** @type {TicketView | undefined} */
   let view;
   for (const file of files) {
     const name = file.name || "file";
@@ -138,13 +164,18 @@ export async function uploadFiles(client, handle, files, container) {
  * A Download button for an attachment (by seq) with progress. Images of common types can be
  * shown in the page after the whole file verified; every file is saved as a download and
  * never opened as a page.
+ * @param {Pick<Client, "downloadAttachment">} client
+ * @param {() => TicketHandle} getHandle
+ * @param {{seq: number, content: {name?: string, type?: string, size?: number} | null}} message
+ * @param {(error: unknown, where: HTMLElement) => void} onError
  */
 export function attachmentCard(client, getHandle, message, onError) {
-  const content = message.content;
+  const content = message.content || {};
   const name = content.name || "file";
   const status = h("div", { class: "small", role: "status" });
   const preview = h("div");
-  const previewable = PREVIEWABLE.has(content.type);
+  const previewable = PREVIEWABLE.has(content.type || "");
+  /** @type {import("./wasm.js").DownloadedAttachment | null} */
   let downloaded = null;
 
   async function fetchFile() {
@@ -174,7 +205,7 @@ export function attachmentCard(client, getHandle, message, onError) {
     onclick: async () => {
       const file = await fetchFile();
       if (!file) return;
-      downloadBlob(new Blob([file.data], { type: "application/octet-stream" }), file.name || name);
+      downloadBlob(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (file.data)], { type: "application/octet-stream" }), file.name || name);
       replace(status, h("span", { text: `${name} verified and saved.` }));
     },
   });
@@ -187,7 +218,7 @@ export function attachmentCard(client, getHandle, message, onError) {
         onclick: async () => {
           const file = await fetchFile();
           if (!file) return;
-          const url = URL.createObjectURL(new Blob([file.data], { type: content.type }));
+          const url = URL.createObjectURL(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (file.data)], { type: content.type }));
           replace(preview, h("img", { class: "file-preview", src: url, alt: `Image ${name}, sent as an attachment` }));
           show.hidden = true;
         },

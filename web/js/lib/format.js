@@ -2,20 +2,29 @@
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
-/** A Unix time in seconds as a local date and time ("" for 0 or missing). */
+/**
+ * A Unix time in seconds as a local date and time ("" for 0 or missing).
+ * @param {number | undefined} seconds
+ */
 export function formatTime(seconds) {
   if (!seconds) return "";
   return dateTime.format(new Date(seconds * 1000));
 }
 
-/** An ISO string for <time datetime>. */
+/**
+ * An ISO string for <time datetime>.
+ * @param {number | undefined} seconds
+ */
 export function isoTime(seconds) {
   return seconds ? new Date(seconds * 1000).toISOString() : "";
 }
 
-/** A byte count as "1.4 MB". */
+/**
+ * A byte count as "1.4 MB" ("" when not a number).
+ * @param {number | undefined} bytes
+ */
 export function formatSize(bytes) {
-  if (!Number.isFinite(bytes)) return "";
+  if (bytes === undefined || !Number.isFinite(bytes)) return "";
   const units = ["bytes", "KB", "MB", "GB"];
   let value = bytes;
   let unit = 0;
@@ -28,12 +37,20 @@ export function formatSize(bytes) {
   return `${value.toFixed(digits)} ${units[unit]}`;
 }
 
-/** The first groups of a fingerprint, for compact labels. */
+/**
+ * The first groups of a fingerprint, for compact labels.
+ * @param {string | undefined} fingerprint
+ */
 export function shortFingerprint(fingerprint) {
   return String(fingerprint || "").split(" ").slice(0, 2).join(" ");
 }
 
-/** "1 new answer" / "3 new answers". */
+/**
+ * "1 new answer" / "3 new answers".
+ * @param {number} count
+ * @param {string} one
+ * @param {string} many
+ */
 export function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }

@@ -23,9 +23,13 @@ export function clearFieldError(input) {
   else input.removeAttribute("aria-describedby");
 }
 
+/** @typedef {[HTMLInputElement, (value: any) => string | null]} Check */
+
 /**
  * Runs checks [[input, test(value) -> message or null], ...]; shows the messages, focuses
  * the first field in error, and returns whether everything passed.
+ * @param {Check[]} checks
+ * @returns {boolean}
  */
 export function validate(checks) {
   let first = null;
@@ -42,8 +46,13 @@ export function validate(checks) {
   return !first;
 }
 
+/** @type {(what: string) => (value: unknown) => string | null} */
 export const required = (what) => (value) => (String(value).trim() ? null : `Enter ${what}.`);
 
+/**
+ * @param {unknown} value
+ * @returns {string | null}
+ */
 export function emailCheck(value) {
   const v = String(value).trim();
   if (!v) return null;
@@ -55,6 +64,12 @@ export function emailCheck(value) {
  * of A-Z, a-z, 0-9, `.`, `_`, `-`; spec/API.md), a password of at least 10 characters, and the
  * same password typed twice.
  */
+/**
+ * @param {HTMLInputElement} username
+ * @param {HTMLInputElement} password
+ * @param {HTMLInputElement} again
+ * @returns {Check[]}
+ */
 export function registrationChecks(username, password, again) {
   return [
     [username, (v) => (/^[A-Za-z0-9._-]{1,64}$/.test(v.trim()) ? null : "Choose a username of 1 to 64 letters, digits, dots, hyphens or underscores.")],
@@ -63,9 +78,15 @@ export function registrationChecks(username, password, again) {
   ];
 }
 
-/** Disables every control of a form while work runs (and restores them). */
+/**
+ * Disables every control of a form while work runs (and restores them).
+ * @template T
+ * @param {HTMLFormElement} form
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
 export async function withFormDisabled(form, work) {
-  const controls = [...form.elements].filter((el) => !el.disabled);
+  const controls = /** @type {HTMLInputElement[]} */ ([...form.elements]).filter((el) => !el.disabled);
   for (const el of controls) el.disabled = true;
   form.setAttribute("aria-busy", "true");
   try {

@@ -3,6 +3,14 @@
 
 import { h, replace } from "./dom.js";
 
+/**
+ * The settings as the pages use them: the module's `SettingsAnswer` (the stored settings with
+ * the attachment limit and the server version) with every member present, from the defaults
+ * below when the server could not be asked.
+ * @typedef {Required<import("./wasm.js").SettingsAnswer>} PageSettings
+ */
+
+/** @type {PageSettings} */
 const EMPTY = {
   categories: [],
   languages: [],
@@ -12,8 +20,10 @@ const EMPTY = {
   version: "",
 };
 
+/** @type {Promise<PageSettings> | null} */
 let loading = null;
 
+/** @returns {Promise<PageSettings>} */
 export function loadSettings() {
   if (!loading) {
     loading = fetch("/api/v1/settings", { headers: { Accept: "application/json" } })

@@ -5,17 +5,28 @@
 import { h, replace, uid, announce, whileBusy } from "./dom.js";
 import { Conversation } from "./conversation.js";
 import { showError, clearErrors, isVerificationError } from "./errors.js";
-import { FilePicker, uploadFiles, largestFile } from "./files.js";
-import { formatSize } from "./format.js";
+import { FilePicker, uploadFiles, fileLimitText } from "./files.js";
 import { follow } from "./live.js";
 import { rememberHead } from "./heads.js";
 import { setFieldError, clearFieldError, withFormDisabled } from "./forms.js";
+
+/** @typedef {import("./wasm.js").TicketView} TicketView */
 
 /**
  * Mounts the thread in `container`. Options: client, handle, view (the first view),
  * settings, headingLevel ("h2"), onView(view) after every change, onBroken(error) after a
  * verification failure (the page takes down what it showed of the ticket). Returns
  * {stop(), view()}.
+ * @param {HTMLElement} container
+ * @param {object} options
+ * @param {import("./wasm.js").ReporterClient} options.client either module (the reporter's exports suffice)
+ * @param {import("./wasm.js").TicketHandle} options.handle
+ * @param {TicketView} options.view
+ * @param {{max_attachment_bytes: number}} options.settings
+ * @param {string} [options.headingLevel]
+ * @param {(view: TicketView) => void} [options.onView]
+ * @param {(error: unknown) => void} [options.onBroken]
+ * @returns {{stop: () => void, view: () => TicketView}}
  */
 export function mountThread(container, { client, handle, view, settings, headingLevel = "h2", onView, onBroken }) {
   const id = uid("thread");
@@ -45,14 +56,14 @@ export function mountThread(container, { client, handle, view, settings, heading
       "div",
       { class: "field" },
       h("label", { for: fileInput.id, text: "Attach files" }, " ", h("span", { class: "optional", text: "(optional)" })),
-      h("span", { class: "hint", id: `${id}-files-hint`, text: `Encrypted before upload. Up to ${formatSize(largestFile(settings.max_attachment_bytes))} per file.` }),
+      h("span", { class: "hint", id: `${id}-files-hint`, text: `Encrypted before upload. ${fileLimitText(client, settings.max_attachment_bytes)}` }),
       fileInput,
       fileList,
     ),
     progress,
     h("div", { class: "actions" }, sendButton),
   );
-  const picker = new FilePicker({ input: fileInput, list: fileList, maxBytes: () => settings.max_attachment_bytes });
+  const picker = new FilePicker({ input: fileInput, list: fileList, maxBytes: () => settings.max_attachment_bytes, rules: client });
 
   const closeButton = h("button", { type: "button", class: "secondary", text: "Close this ticket" });
   const closeRow = h("div", { class: "actions" }, closeButton);
@@ -64,6 +75,10 @@ export function mountThread(container, { client, handle, view, settings, heading
   let broken = false;
   let stop = () => {};
 
+  /**
+   * @param {TicketView} next
+   * @param {{announceNew?: boolean}} [options]
+   */
   function show(next, { announceNew = false } = {}) {
     current = next;
     conversation.render(next.messages, { announceNew });
@@ -77,6 +92,10 @@ export function mountThread(container, { client, handle, view, settings, heading
     if (onView) onView(next);
   }
 
+  /**
+   * @param {unknown} error
+   * @param {string} [context]
+   */
   function fail(error, context) {
     if (isVerificationError(error)) {
       broken = true;

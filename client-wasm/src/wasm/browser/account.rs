@@ -6,21 +6,21 @@ use std::rc::{Rc, Weak};
 
 use js_sys::Promise;
 use sealdesk_crypto::{Argon2Params, Directory, KeyId, Zeroizing, system_rng};
-use serde_json::Value;
+use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use web_sys::ReadableStreamDefaultReader;
 
-use super::ticket::{TicketHandle, TicketInner, TicketState};
+use super::ticket::{TicketHandle, TicketInner, TicketState, opening_from_js};
 use super::{
-    FetchTransport, Lock, export_pin, import_pin, normalize_password, now_seconds, promise,
-    stop_stream, to_js, verify_directory,
+    FetchTransport, Lock, from_js, normalize_password, now_seconds, promise, stop_stream, to_js,
+    verify_directory,
 };
 use crate::account::Account;
 use crate::admin::Admin;
 use crate::error::{ClientError, Result};
 use crate::wasm::input::{
-    DirectoryPin, app_data_text, check_new_password, check_username, key_id_text, parse_app_data,
-    parse_argon2, parse_opening, parse_ticket_id, stronger,
+    Argon2Input, DirectoryPin, OpeningInput, app_data_text, check_argon2, check_new_password,
+    check_username, key_id_text, parse_app_data, parse_ticket_id, stronger,
 };
 use crate::wasm::views::{conversation_view, summary_view};
 
@@ -210,36 +210,26 @@ impl AccountHandle {
     pub fn expires_at(&self) -> f64 {
         self.core.expires_at as f64
     }
-
-    /// The newest directory head this account holds the server to, as JSON `{"seq", "hash"}`
-    /// (`undefined` before the first directory read). Shared with its `AdminHandle` and
-    /// tickets.
-    #[wasm_bindgen(js_name = pinnedHead)]
-    pub fn pinned_head(&self) -> Option<String> {
-        export_pin(&self.core.pin)
-    }
-
-    /// Takes a head kept from an earlier visit: the next directory read must contain it.
-    /// Throws `input.invalid`, or `directory.fork` for another head at the position of one
-    /// already verified.
-    #[wasm_bindgen(js_name = setPinnedHead)]
-    pub fn set_pinned_head(&self, json: &str) -> core::result::Result<(), JsValue> {
-        import_pin(&self.core.pin, json)
-    }
 }
+
+super::pinned_head_methods!(AccountHandle, |account| &account.core.pin);
 
 /// Registers an account (a new identity, its keyring sealed under a key derived from the
 /// password) and signs in. `password` is normalised to NFC here; `argon2Params`
-/// (`{"memory_kib", "iterations", "parallelism"}` as JSON) defaults to the documented
-/// parameters (64 MiB, 3 passes, 1 lane). Resolves to an `AccountHandle`.
-#[wasm_bindgen]
-pub fn register(username: String, password: String, argon2_params: Option<String>) -> Promise {
+/// (`{memory_kib, iterations, parallelism}`) defaults to the documented parameters (64 MiB,
+/// 3 passes, 1 lane). Resolves to an `AccountHandle`.
+#[wasm_bindgen(unchecked_return_type = "Promise<AccountHandle>")]
+pub fn register(
+    username: String,
+    password: String,
+    argon2_params: Option<Ts<Argon2Input>>,
+) -> Promise {
     let password = Zeroizing::new(password);
     promise(async move {
         check_username(&username)?;
         let password = normalize_password(&password);
         check_new_password(&password)?;
-        let params = parse_argon2(argon2_params.as_deref(), Argon2Params::DEFAULT)?;
+        let params = argon2_from_js(argon2_params.as_ref())?.unwrap_or(Argon2Params::DEFAULT);
         let transport = FetchTransport::new();
         let account =
             Account::register(&transport, &username, &password, params, &mut system_rng()).await?;
@@ -253,22 +243,32 @@ pub fn register(username: String, password: String, argon2_params: Option<String
 /// Signs in to an account: fetches its salt and Argon2id parameters, refuses parameters
 /// weaker than `argon2Floor` (default: the documented ones) before using the password,
 /// derives the keys and opens the keyring. Resolves to an `AccountHandle`.
-#[wasm_bindgen]
-pub fn login(username: String, password: String, argon2_floor: Option<String>) -> Promise {
+#[wasm_bindgen(unchecked_return_type = "Promise<AccountHandle>")]
+pub fn login(username: String, password: String, argon2_floor: Option<Ts<Argon2Input>>) -> Promise {
     let password = Zeroizing::new(password);
     promise(async move {
-        let core = sign_in(&username, &password, argon2_floor.as_deref()).await?;
+        let core = sign_in(&username, &password, argon2_floor.as_ref()).await?;
         Ok(AccountHandle { core }.into())
     })
+}
+
+/// Argon2id parameters from the page ([`Argon2Input`]), checked; `None` when absent.
+///
+/// # Errors
+/// `input.invalid`.
+fn argon2_from_js(params: Option<&Ts<Argon2Input>>) -> Result<Option<Argon2Params>> {
+    params
+        .map(|p| check_argon2(from_js(p, "The Argon2id parameters")?))
+        .transpose()
 }
 
 /// Signs in for `login`'s arguments, as `adminSignIn` does first.
 pub(crate) async fn sign_in(
     username: &str,
     password: &str,
-    argon2_floor: Option<&str>,
+    argon2_floor: Option<&Ts<Argon2Input>>,
 ) -> Result<Rc<Core>> {
-    let floor = parse_argon2(argon2_floor, Argon2Params::DEFAULT)?;
+    let floor = argon2_from_js(argon2_floor)?.unwrap_or(Argon2Params::DEFAULT);
     let password = normalize_password(password);
     let transport = FetchTransport::new();
     let account = Account::login(&transport, username.trim(), &password, floor).await?;
@@ -279,21 +279,18 @@ pub(crate) async fn sign_in(
 /// and app data stay) under keys derived from the new one with a new salt and `argon2Params`
 /// (default: the account's current parameters or the documented ones, whichever are
 /// stronger). The server ends the account's other sessions. Resolves to `undefined`.
-#[wasm_bindgen(js_name = changePassword)]
+#[wasm_bindgen(js_name = changePassword, unchecked_return_type = "Promise<void>")]
 pub fn change_password(
     account: &AccountHandle,
     current_password: String,
     new_password: String,
-    argon2_params: Option<String>,
+    argon2_params: Option<Ts<Argon2Input>>,
 ) -> Promise {
     let core = account.core.clone();
     let current_password = Zeroizing::new(current_password);
     let new_password = Zeroizing::new(new_password);
     promise(async move {
-        let explicit = match argon2_params.as_deref().filter(|j| !j.trim().is_empty()) {
-            Some(json) => Some(parse_argon2(Some(json), Argon2Params::DEFAULT)?),
-            None => None,
-        };
+        let explicit = argon2_from_js(argon2_params.as_ref())?;
         let current = normalize_password(&current_password);
         let next = normalize_password(&new_password);
         check_new_password(&next)?;
@@ -312,7 +309,7 @@ pub fn change_password(
 /// ticket opened with it (their operations then fail with `account.signed_out`). The keys are
 /// dropped even when the server cannot be reached (the promise then rejects with `network`,
 /// and the session expires on its own). Resolves to `undefined`.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<void>")]
 pub fn logout(account: &AccountHandle) -> Promise {
     let core = account.core.clone();
     promise(async move {
@@ -323,25 +320,26 @@ pub fn logout(account: &AccountHandle) -> Promise {
 
 /// The account's tickets, newest activity first, as the server lists them (unsigned metadata:
 /// `{ticket_id, closed, answered, created_at, last_activity, conversation_seq}`).
-#[wasm_bindgen(js_name = accountTickets)]
+#[wasm_bindgen(js_name = accountTickets, unchecked_return_type = "Promise<SummaryView[]>")]
 pub fn account_tickets(account: &AccountHandle) -> Promise {
     let core = account.core.clone();
     promise(async move {
         let role = core.state.acquire().await;
         let tickets = role.account()?.list_tickets(&core.transport).await?;
-        to_js(&Value::Array(
-            tickets.iter().map(|t| summary_view(t, false)).collect(),
-        ))
+        to_js(&tickets.iter().map(summary_view).collect::<Vec<_>>())
     })
 }
 
 /// Opens a ticket owned by the account (the new-ticket form as for `createTicket`). Resolves
 /// to `{handle, ticket_id, closed, messages}`.
-#[wasm_bindgen(js_name = createAccountTicket)]
-pub fn create_account_ticket(account: &AccountHandle, opening: String) -> Promise {
+#[wasm_bindgen(
+    js_name = createAccountTicket,
+    unchecked_return_type = "Promise<TicketView & { handle: TicketHandle }>"
+)]
+pub fn create_account_ticket(account: &AccountHandle, opening: Ts<OpeningInput>) -> Promise {
     let core = account.core.clone();
     promise(async move {
-        let opening = parse_opening(&opening)?;
+        let opening = opening_from_js(&opening)?;
         let role = core.state.acquire().await;
         let account = role.account()?;
         let directory = verify_directory(&core.transport, &core.pin).await?;
@@ -374,7 +372,7 @@ pub fn create_account_ticket(account: &AccountHandle, opening: String) -> Promis
 
 /// Opens one of the account's tickets by id: checks that its reporter key is the account's,
 /// verifies the directory and the whole conversation. Resolves to a `TicketHandle`.
-#[wasm_bindgen(js_name = openAccountTicket)]
+#[wasm_bindgen(js_name = openAccountTicket, unchecked_return_type = "Promise<TicketHandle>")]
 pub fn open_account_ticket(account: &AccountHandle, ticket_id: String) -> Promise {
     let core = account.core.clone();
     promise(async move {
@@ -391,7 +389,7 @@ pub fn open_account_ticket(account: &AccountHandle, ticket_id: String) -> Promis
 
 /// The keyring's app data (the JSON object the web app keeps: saved ticket links, pinned
 /// heads), as opened at sign-in. Resolves to a string (`"{}"` for a new account).
-#[wasm_bindgen(js_name = keyringData)]
+#[wasm_bindgen(js_name = keyringData, unchecked_return_type = "Promise<string>")]
 pub fn keyring_data(account: &AccountHandle) -> Promise {
     let core = account.core.clone();
     promise(async move {
@@ -405,7 +403,7 @@ pub fn keyring_data(account: &AccountHandle) -> Promise {
 /// the `password` (NFC-normalised here) and is one: two Argon2id derivations, a new salt, the
 /// same parameters, and the server ends the account's **other** sessions. On failure nothing
 /// changes. Resolves to `undefined`.
-#[wasm_bindgen(js_name = setKeyringData)]
+#[wasm_bindgen(js_name = setKeyringData, unchecked_return_type = "Promise<void>")]
 pub fn set_keyring_data(account: &AccountHandle, json: String, password: String) -> Promise {
     let core = account.core.clone();
     let password = Zeroizing::new(password);

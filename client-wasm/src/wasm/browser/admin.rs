@@ -4,27 +4,35 @@
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
-use sealdesk_crypto::{DirectoryEntry, Zeroizing, system_rng};
-use serde_json::json;
+use sealdesk_crypto::{Zeroizing, system_rng};
+use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
 use super::account::{AccountHandle, Core, sign_in};
 use super::ticket::{TicketHandle, TicketState};
 use super::{
-    export_pin, import_pin, listen_stream, promise, stop_stream, to_js, verify_directory,
-    whole_number,
+    FetchTransport, from_js, head_from_js, listen_stream, promise, stop_stream, to_js,
+    verify_directory, whole_number,
 };
 use crate::admin::{Admin, Pending};
+use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
 use crate::live::INBOX_EVENTS_PATH;
-use crate::transport::{Request, Transport};
-use crate::util::b64;
+use sealdesk_wire::settings::Settings;
+
 use crate::wasm::input::{
-    invite_token, key_id_text, parse_head, parse_inbox_status, parse_key_id, parse_ticket_id,
+    Argon2Input, PinnedHead, invite_token, key_id_text, parse_inbox_status, parse_key_id,
+    parse_ticket_id,
 };
 use crate::wasm::views::{
     approval_view, inbox_view, invite_view, pending_view, redemption_view, removal_view, team_view,
 };
+
+#[wasm_bindgen(typescript_custom_section)]
+const INBOX_TYPES: &str = r#"
+/** The inbox filter of `inbox`: every ticket for "all" (or none). */
+export type InboxStatus = "open" | "closed" | "unanswered" | "all";
+"#;
 
 /// A signed-in administrator in this page (the panel). It shares its sign-in with the
 /// `AccountHandle` it came from (or `admin.account`): signing out of one signs out of both.
@@ -61,42 +69,25 @@ impl AdminHandle {
     pub fn fingerprint(&self) -> String {
         self.core.key_id().fingerprint()
     }
-
-    /// The newest verified directory head, as JSON `{"seq", "hash"}`: keep it (IndexedDB or
-    /// the keyring) and give it to `setPinnedHead` or `adminSignIn` next time.
-    #[wasm_bindgen(js_name = pinnedHead)]
-    pub fn pinned_head(&self) -> Option<String> {
-        export_pin(&self.core.pin)
-    }
-
-    /// Takes a head kept from an earlier visit: the next directory read must contain it.
-    /// Throws `input.invalid`, or `directory.fork` for another head at the position of one
-    /// already verified.
-    #[wasm_bindgen(js_name = setPinnedHead)]
-    pub fn set_pinned_head(&self, json: &str) -> core::result::Result<(), JsValue> {
-        import_pin(&self.core.pin, json)
-    }
 }
+
+super::pinned_head_methods!(AdminHandle, |admin| &admin.core.pin);
 
 /// Signs in as an administrator: `login` (same `argon2Floor`), then verifies the directory,
 /// extending `pinnedHead` if given, and checks that the account's identity is an administrator
 /// at its head. Resolves to an `AdminHandle`; an account that is not an administrator is
 /// signed out again (`admin.not_an_administrator`).
-#[wasm_bindgen(js_name = adminSignIn)]
+#[wasm_bindgen(js_name = adminSignIn, unchecked_return_type = "Promise<AdminHandle>")]
 pub fn admin_sign_in(
     username: String,
     password: String,
-    argon2_floor: Option<String>,
-    pinned_head: Option<String>,
+    argon2_floor: Option<Ts<Argon2Input>>,
+    pinned_head: Option<Ts<PinnedHead>>,
 ) -> Promise {
     let password = Zeroizing::new(password);
     promise(async move {
-        let head = pinned_head
-            .as_deref()
-            .filter(|j| !j.trim().is_empty())
-            .map(parse_head)
-            .transpose()?;
-        let core = sign_in(&username, &password, argon2_floor.as_deref()).await?;
+        let head = pinned_head.as_ref().map(head_from_js).transpose()?;
+        let core = sign_in(&username, &password, argon2_floor.as_ref()).await?;
         let promoted = match head {
             Some(head) => core.pin.borrow_mut().import(head),
             None => Ok(()),
@@ -117,7 +108,7 @@ pub fn admin_sign_in(
 /// account's pin) lists as an administrator: after an invitee's approval, say. Rejects with
 /// `admin.not_an_administrator` otherwise (the account stays signed in: ask again later).
 /// Resolves to an `AdminHandle` sharing the account's sign-in.
-#[wasm_bindgen(js_name = adminFromAccount)]
+#[wasm_bindgen(js_name = adminFromAccount, unchecked_return_type = "Promise<AdminHandle>")]
 pub fn admin_from_account(account: &AccountHandle) -> Promise {
     let core = account.core.clone();
     promise(async move {
@@ -129,7 +120,7 @@ pub fn admin_from_account(account: &AccountHandle) -> Promise {
 /// Redeems an administrator invite (`/admin/invite#<token>`, a whole URL or the token) with
 /// this account, which becomes a pending administrator. Resolves to `{key_id, fingerprint}`:
 /// read the fingerprint out to the administrator who approves, then `adminFromAccount`.
-#[wasm_bindgen(js_name = redeemInvite)]
+#[wasm_bindgen(js_name = redeemInvite, unchecked_return_type = "Promise<IdentityView>")]
 pub fn redeem_invite(account: &AccountHandle, link: String) -> Promise {
     let core = account.core.clone();
     promise(async move {
@@ -144,26 +135,16 @@ pub fn redeem_invite(account: &AccountHandle, link: String) -> Promise {
 /// `sealdesk serve` or `sealdesk admin invite`: signs the directory's genesis entry with the
 /// account's identity, redeems the invite, verifies the directory. Resolves to an
 /// `AdminHandle`; on failure the account stays signed in.
-#[wasm_bindgen(js_name = redeemGenesis)]
+#[wasm_bindgen(js_name = redeemGenesis, unchecked_return_type = "Promise<AdminHandle>")]
 pub fn redeem_genesis(account: &AccountHandle, link: String) -> Promise {
     let core = account.core.clone();
     promise(async move {
         let token = invite_token(&link)?;
         {
             let mut role = core.state.acquire().await;
-            let entry = DirectoryEntry::genesis(role.account()?.identity());
-            let body = json!({"invite": token, "entry": b64(&entry.to_bytes())});
-            core.transport
-                .send(Request::post("/api/v1/invites/redeem-genesis", body))
-                .await?
-                .check()?;
+            let entry = Admin::post_genesis(&core.transport, role.account()?, &token).await?;
             let directory = verify_directory(&core.transport, &core.pin).await?;
-            if directory.entries().first() != Some(&entry) {
-                return Err(ClientError::new(
-                    "admin.not_an_administrator",
-                    "The directory does not start with this account's genesis entry.",
-                ));
-            }
+            Admin::check_genesis(&directory, &entry)?;
             role.promote(directory)?;
         }
         Ok(AdminHandle { core }.into())
@@ -175,8 +156,12 @@ pub fn redeem_genesis(account: &AccountHandle, link: String) -> Promise {
 /// verifying the directory. Each ticket's first message is verified (with the rest of its
 /// conversation) and decrypted. Resolves to `{tickets: [{ticket_id, closed, answered,
 /// created_at, last_activity, conversation_seq, assigned_to, opening, error?}], more}`.
-#[wasm_bindgen]
-pub fn inbox(admin: &AdminHandle, status: Option<String>, page: Option<f64>) -> Promise {
+#[wasm_bindgen(unchecked_return_type = "Promise<InboxView>")]
+pub fn inbox(
+    admin: &AdminHandle,
+    #[wasm_bindgen(unchecked_param_type = "InboxStatus")] status: Option<String>,
+    page: Option<f64>,
+) -> Promise {
     let core = admin.core.clone();
     promise(async move {
         let filter = parse_inbox_status(status.as_deref())?;
@@ -194,7 +179,7 @@ pub fn inbox(admin: &AdminHandle, status: Option<String>, page: Option<f64>) -> 
 /// Opens a ticket as an administrator: both chains verified and decrypted. Resolves to a
 /// `TicketHandle` whose view has the conversation, the notes, the reporter's key, the opening,
 /// the debug data and the attachments.
-#[wasm_bindgen(js_name = openAdminTicket)]
+#[wasm_bindgen(js_name = openAdminTicket, unchecked_return_type = "Promise<TicketHandle>")]
 pub fn open_admin_ticket(admin: &AdminHandle, ticket_id: String) -> Promise {
     let core = admin.core.clone();
     promise(async move {
@@ -211,7 +196,7 @@ pub fn open_admin_ticket(admin: &AdminHandle, ticket_id: String) -> Promise {
 
 /// The keys waiting for approval, oldest first: `[{key_id, fingerprint, username,
 /// redeemed_at}]`, fingerprints computed here from the keys (not the server's).
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<PendingView[]>")]
 pub fn pending(admin: &AdminHandle) -> Promise {
     let core = admin.core.clone();
     promise(async move {
@@ -237,7 +222,7 @@ async fn find_pending(core: &Core, admin: &Admin, key_id: &str) -> Result<Pendin
 /// Approves a pending administrator (after comparing its fingerprint out of band): appends
 /// the signed `add` entry and wraps the keys of every ticket this administrator holds for the
 /// newcomer. Resolves to `{head, history: {tickets, wraps, unavailable, failures}}`.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<ApprovalView>")]
 pub fn approve(admin: &AdminHandle, key_id: String) -> Promise {
     let core = admin.core.clone();
     promise(async move {
@@ -253,7 +238,7 @@ pub fn approve(admin: &AdminHandle, key_id: String) -> Promise {
 }
 
 /// Declines a pending administrator. Resolves to `undefined`.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<void>")]
 pub fn decline(admin: &AdminHandle, key_id: String) -> Promise {
     let core = admin.core.clone();
     promise(async move {
@@ -268,7 +253,7 @@ pub fn decline(admin: &AdminHandle, key_id: String) -> Promise {
 /// Removes another administrator: appends the signed `remove` entry, then opens a new epoch
 /// (not wrapped for the removed key) on every open ticket. Resolves to `{head, tickets,
 /// rotated, failures}`.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<RemovalView>")]
 pub fn remove(admin: &AdminHandle, key_id: String) -> Promise {
     let core = admin.core.clone();
     promise(async move {
@@ -285,7 +270,7 @@ pub fn remove(admin: &AdminHandle, key_id: String) -> Promise {
 
 /// Creates a single-use administrator invite. Resolves to `{link: "/admin/invite#<token>",
 /// expires_at}`: prefix the link with the instance's URL and send it over a private channel.
-#[wasm_bindgen(js_name = createInvite)]
+#[wasm_bindgen(js_name = createInvite, unchecked_return_type = "Promise<InviteView>")]
 pub fn create_invite(admin: &AdminHandle) -> Promise {
     let core = admin.core.clone();
     promise(async move {
@@ -295,37 +280,41 @@ pub fn create_invite(admin: &AdminHandle) -> Promise {
     })
 }
 
-/// Saves the instance's public settings: `json` is the object of `GET /api/v1/settings`
-/// (categories with guidance, languages, hours, response time). Resolves to the settings as
-/// stored. Errors: `input.invalid` (not a JSON object), `server.bad_settings`.
-#[wasm_bindgen(js_name = saveSettings)]
-pub fn save_settings(admin: &AdminHandle, json: String) -> Promise {
+/// Saves the instance's public settings ([`Settings`]: categories with guidance, languages,
+/// hours, response time). Resolves to the settings as stored (`sealdesk_wire::settings::SettingsAnswer`: with
+/// `max_attachment_bytes` and `version`). Errors: `input.invalid` (not settings),
+/// `server.bad_settings`.
+#[wasm_bindgen(js_name = saveSettings, unchecked_return_type = "Promise<SettingsAnswer>")]
+pub fn save_settings(admin: &AdminHandle, settings: Ts<Settings>) -> Promise {
     let core = admin.core.clone();
     promise(async move {
-        let settings = match serde_json::from_str::<sealdesk_wire::settings::Settings>(&json) {
-            Ok(settings) => settings,
-            _ => {
-                return Err(crate::ClientError::new(
-                    "input.invalid",
-                    "The settings are a JSON object.",
-                ));
-            }
-        };
+        let settings: Settings = from_js(&settings, "The settings")?;
         let mut role = core.state.acquire().await;
         let saved = role
             .admin_mut()?
             .save_settings(&core.transport, &settings)
             .await?;
-        to_js(
-            &serde_json::to_value(saved)
-                .map_err(|_| crate::ClientError::bad_response("the settings"))?,
-        )
+        to_js(&saved)
+    })
+}
+
+/// Whether the instance has no administrator yet (its directory is empty): an invite link
+/// then makes the first one (`redeemGenesis`), otherwise it asks to join (`redeemInvite`).
+/// Rejects when the directory cannot be read or does not verify.
+#[wasm_bindgen(js_name = directoryIsEmpty, unchecked_return_type = "Promise<boolean>")]
+pub fn directory_is_empty() -> Promise {
+    promise(async move {
+        match fetch_verified(&FetchTransport::new(), None).await {
+            Ok(_) => Ok(JsValue::FALSE),
+            Err(error) if error.code == "directory.empty" => Ok(JsValue::TRUE),
+            Err(error) => Err(error),
+        }
     })
 }
 
 /// The administrators of the verified directory (read again, extending the pin), in the order
 /// they were added: `[{key_id, fingerprint, me}]`.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<TeamMemberView[]>")]
 pub fn team(admin: &AdminHandle) -> Promise {
     let core = admin.core.clone();
     promise(async move {
@@ -340,8 +329,11 @@ pub fn team(admin: &AdminHandle) -> Promise {
 /// Subscribes to the inbox's live updates (every ticket's): `onEvent({event, ticket?, chain?,
 /// seq?})` as for `listen`. Refresh the inbox or the open ticket on each. Resolves when the
 /// stream ends (or after `stopListeningInbox`), rejects when it fails.
-#[wasm_bindgen(js_name = listenInbox)]
-pub fn listen_inbox(admin: &AdminHandle, on_event: Function) -> Promise {
+#[wasm_bindgen(js_name = listenInbox, unchecked_return_type = "Promise<void>")]
+pub fn listen_inbox(
+    admin: &AdminHandle,
+    #[wasm_bindgen(unchecked_param_type = "LiveListener")] on_event: Function,
+) -> Promise {
     let core = admin.core.clone();
     promise(async move {
         let bearer = {

@@ -19,7 +19,9 @@ use std::task::{Poll, Waker};
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use sealdesk_crypto::{Directory, Zeroizing};
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::{Headers, ReadableStreamDefaultReader, RequestInit};
@@ -29,7 +31,8 @@ pub use self::account::*;
 #[cfg(feature = "panel")]
 pub use self::admin::*;
 pub use self::ticket::*;
-use super::input::{DirectoryPin, head_json, parse_head};
+use super::input::{DirectoryPin, PinnedHead, check_head, invalid};
+use super::views::LiveEvent;
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
 use crate::live::{Notice, Poller as LivePoller, SseParser};
@@ -161,9 +164,26 @@ pub fn js_error(error: ClientError) -> JsValue {
     js.into()
 }
 
-fn to_js(value: &Value) -> Result<JsValue> {
-    js_sys::JSON::parse(&value.to_string())
-        .map_err(|_| ClientError::new("input.invalid", "A value could not be converted."))
+/// A view as the JavaScript value the page receives (through JSON, as the views' `Tsify`
+/// declarations describe it).
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .ok_or_else(|| ClientError::new("input.invalid", "A value could not be converted."))
+}
+
+/// A typed argument from the page (`what` names it in the error).
+///
+/// # Errors
+/// `input.invalid` when the value does not have the declared type.
+fn from_js<T: Tsify + DeserializeOwned>(value: &Ts<T>, what: &str) -> Result<T>
+where
+    T::JsType: Clone,
+{
+    value
+        .to_rust()
+        .map_err(|e| invalid(format!("{what} is not valid: {e}.")))
 }
 
 /// Runs `future` as a `Promise` that rejects with [`js_error`].
@@ -279,32 +299,77 @@ async fn verify_directory(
     Ok(directory)
 }
 
-/// `pinnedHead()`: the newest head `pin` holds as JSON, `undefined` before any.
-fn export_pin(pin: &RefCell<DirectoryPin>) -> Option<String> {
-    pin.borrow().head().map(|head| head_json(&head).to_string())
+/// `pinnedHead()`: the newest head `pin` holds, `undefined` before any.
+fn export_pin(pin: &RefCell<DirectoryPin>) -> Option<Ts<PinnedHead>> {
+    let head = PinnedHead::of(&pin.borrow().head()?);
+    to_js(&head).ok().map(Ts::new_unchecked)
 }
 
-/// `setPinnedHead(json)`.
-fn import_pin(pin: &RefCell<DirectoryPin>, json: &str) -> core::result::Result<(), JsValue> {
-    let head = parse_head(json).map_err(js_error)?;
+/// A pinned head from the page ([`PinnedHead`]).
+///
+/// # Errors
+/// `input.invalid`.
+fn head_from_js(head: &Ts<PinnedHead>) -> Result<sealdesk_crypto::DirectoryHead> {
+    check_head(from_js(head, "The pinned head")?)
+}
+
+/// `setPinnedHead(head)`.
+fn import_pin(
+    pin: &RefCell<DirectoryPin>,
+    head: &Ts<PinnedHead>,
+) -> core::result::Result<(), JsValue> {
+    let head = head_from_js(head).map_err(js_error)?;
     pin.borrow_mut().import(head).map_err(js_error)
 }
 
-/// The JavaScript object of a notice: `{event: "ready" | "message" | "resync", ticket?,
-/// chain?, seq?}`; `None` for events this client does not know.
-fn notice_object(notice: &Notice) -> Option<Value> {
+/// `pinnedHead()` and `setPinnedHead(head)` for a handle type whose pin `$pin` reaches from
+/// `$this` (the ticket's own, or its sign-in's: shared by an account, its panel and its
+/// tickets).
+macro_rules! pinned_head_methods {
+    ($handle:ty, |$this:ident| $pin:expr) => {
+        #[wasm_bindgen]
+        impl $handle {
+            /// The newest directory head this handle holds the server to, `{seq, hash}`
+            /// (`undefined` before the first directory read): keep it (IndexedDB or the
+            /// keyring) and give it back next time. A sign-in's handles and tickets share one.
+            #[wasm_bindgen(js_name = pinnedHead)]
+            pub fn pinned_head(&self) -> Option<tsify::Ts<$crate::wasm::input::PinnedHead>> {
+                let $this = self;
+                super::export_pin($pin)
+            }
+
+            /// Takes a head kept from an earlier visit (`pinnedHead()`'s value): the next
+            /// directory read must contain it. Throws `input.invalid`, or `directory.fork` for
+            /// another head at the position of one already verified.
+            #[wasm_bindgen(js_name = setPinnedHead)]
+            pub fn set_pinned_head(
+                &self,
+                head: tsify::Ts<$crate::wasm::input::PinnedHead>,
+            ) -> core::result::Result<(), JsValue> {
+                let $this = self;
+                super::import_pin($pin, &head)
+            }
+        }
+    };
+}
+use pinned_head_methods;
+
+/// The event `onEvent` receives for a notice; `None` for events this client does not know.
+fn live_event(notice: &Notice) -> Option<LiveEvent> {
     Some(match notice {
-        Notice::Ready => serde_json::json!({"event": "ready"}),
-        Notice::Resync => serde_json::json!({"event": "resync"}),
-        Notice::Message { ticket, chain, seq } => serde_json::json!({
-            "event": "message", "ticket": ticket.to_hex(), "chain": chain.to_u8(), "seq": seq,
-        }),
+        Notice::Ready => LiveEvent::Ready,
+        Notice::Resync => LiveEvent::Resync,
+        Notice::Message { ticket, chain, seq } => LiveEvent::Message {
+            ticket: ticket.to_hex(),
+            chain: chain.to_u8(),
+            seq: *seq,
+        },
         Notice::Other(_) => return None,
     })
 }
 
 /// Reads the event stream at `path` over a streaming `fetch` and calls `on_event` with each
-/// [`notice_object`]. `slot` holds the reader while the stream runs, so [`stop_stream`] can
+/// [`live_event`]. `slot` holds the reader while the stream runs, so [`stop_stream`] can
 /// end it (a running stream in the same slot is ended first). Resolves when the stream ends.
 async fn listen_stream(
     transport: &FetchTransport,
@@ -347,7 +412,7 @@ async fn listen_stream(
             let bytes = value.dyn_into::<Uint8Array>().map_err(network)?.to_vec();
             for event in parser.push(&bytes) {
                 let notice = Notice::from_event(&event).unwrap_or(Notice::Resync);
-                if let Some(object) = notice_object(&notice) {
+                if let Some(object) = live_event(&notice) {
                     on_event
                         .call1(&JsValue::NULL, &to_js(&object)?)
                         .map_err(network)?;
@@ -449,7 +514,10 @@ mod tests {
     #[wasm_bindgen_test]
     async fn an_unreachable_server_is_a_network_error() {
         let error = FetchTransport::with_base("http://127.0.0.1:9")
-            .send(Request::post("/api/v1/tickets", serde_json::json!({})))
+            .send(
+                Request::post_json("/api/v1/tickets", &sealdesk_wire::EmptyBody {})
+                    .expect("a body"),
+            )
             .await
             .expect_err("no server");
         assert_eq!(error.code, "network");

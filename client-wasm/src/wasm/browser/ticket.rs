@@ -9,14 +9,16 @@ use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use sealdesk_crypto::{Directory, TicketId, Zeroizing, system_rng};
-use serde_json::Value;
+use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use web_sys::ReadableStreamDefaultReader;
 
 #[cfg(feature = "panel")]
-use super::account::{Core, signed_out};
+use super::Held;
+#[cfg(feature = "panel")]
+use super::account::{Core, Role, signed_out};
 use super::{
-    FetchTransport, Lock, export_pin, import_pin, listen_stream, now_seconds, promise, sleep,
+    FetchTransport, Lock, from_js, head_from_js, listen_stream, now_seconds, promise, sleep,
     stop_stream, to_js, verify_directory, whole_number,
 };
 #[cfg(feature = "panel")]
@@ -28,12 +30,14 @@ use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
 use crate::reporter::{ReporterTicket, Shown};
+use crate::wasm::input::{
+    DirectoryPin, OpeningInput, PinnedHead, check_opening, invalid, parse_link,
+};
 #[cfg(feature = "panel")]
-use crate::wasm::input::parse_key_id;
-use crate::wasm::input::{DirectoryPin, invalid, parse_head, parse_link, parse_opening};
+use crate::wasm::input::{key_id_text, parse_key_id};
 #[cfg(feature = "panel")]
-use crate::wasm::views::{admin_ticket_view, conversation_view};
-use crate::wasm::views::{ticket_view, unread_answers};
+use crate::wasm::views::{AssignmentView, admin_ticket_view, conversation_view};
+use crate::wasm::views::{TicketView, largest_attachment, ticket_view, unread_answers};
 
 /// What a ticket handle holds while no operation runs.
 // One per handle, moved only when the account signs out: boxing would buy nothing.
@@ -69,7 +73,7 @@ impl TicketState {
     }
 
     /// The view: [`ticket_view`] / [`conversation_view`], or [`admin_ticket_view`].
-    fn view(&self) -> Result<Value> {
+    fn view(&self) -> Result<TicketView> {
         Ok(match self {
             TicketState::Reporter { ticket, .. } => ticket_view(ticket),
             #[cfg(feature = "panel")]
@@ -133,6 +137,17 @@ impl TicketInner {
         }
     }
 
+    /// For an account's ticket: the sign-in's role, held for the operation, and the directory
+    /// verified again (an extension of the account's pin).
+    #[cfg(feature = "panel")]
+    async fn account_and_directory(&self) -> Result<(Held<Role>, Directory)> {
+        let core = self.core()?;
+        let role = core.state.acquire().await;
+        role.account()?;
+        let directory = verify_directory(&self.transport, &core.pin).await?;
+        Ok((role, directory))
+    }
+
     /// Reads, verifies and decrypts what was added (after verifying the directory again, an
     /// extension of the pinned head: PROTOCOL.md §15); returns how many messages (and notes)
     /// were added.
@@ -145,11 +160,8 @@ impl TicketInner {
             }
             #[cfg(feature = "panel")]
             TicketState::Account(ticket) => {
-                let core = self.core()?;
-                let role = core.state.acquire().await;
-                let account = role.account()?;
-                let directory = verify_directory(transport, &core.pin).await?;
-                ticket.refresh(transport, account, &directory).await
+                let (role, directory) = self.account_and_directory().await?;
+                ticket.refresh(transport, role.account()?, &directory).await
             }
             #[cfg(feature = "panel")]
             TicketState::Admin(ticket) => {
@@ -177,12 +189,9 @@ impl TicketInner {
             }
             #[cfg(feature = "panel")]
             TicketState::Account(ticket) => {
-                let core = self.core()?;
-                let role = core.state.acquire().await;
-                let account = role.account()?;
-                let directory = verify_directory(transport, &core.pin).await?;
+                let (role, directory) = self.account_and_directory().await?;
                 ticket
-                    .send(transport, account, &directory, content, &mut rng)
+                    .send(transport, role.account()?, &directory, content, &mut rng)
                     .await
             }
             #[cfg(feature = "panel")]
@@ -256,41 +265,49 @@ impl TicketHandle {
     pub fn ticket_id(&self) -> String {
         self.inner.ticket_id.to_hex()
     }
-
-    /// The newest directory head this handle holds the server to, as JSON `{"seq", "hash"}`
-    /// (`undefined` before the first read). An account's tickets share the account's.
-    #[wasm_bindgen(js_name = pinnedHead)]
-    pub fn pinned_head(&self) -> Option<String> {
-        export_pin(self.inner.pin())
-    }
-
-    /// Takes a head kept from an earlier visit (`pinnedHead()`'s JSON): the next directory
-    /// read must contain it. Throws `input.invalid`, or `directory.fork` for another head at
-    /// the position of one already verified.
-    #[wasm_bindgen(js_name = setPinnedHead)]
-    pub fn set_pinned_head(&self, json: &str) -> core::result::Result<(), JsValue> {
-        import_pin(self.inner.pin(), json)
-    }
 }
 
-/// A pin from the optional `pinnedHead` argument (absent or empty: none).
-fn initial_pin(pinned_head: Option<String>) -> Result<DirectoryPin> {
+super::pinned_head_methods!(TicketHandle, |handle| handle.inner.pin());
+
+/// A pin from the optional `pinnedHead` argument (absent: none).
+fn initial_pin(pinned_head: Option<Ts<PinnedHead>>) -> Result<DirectoryPin> {
     let mut pin = DirectoryPin::default();
-    if let Some(json) = pinned_head.filter(|j| !j.trim().is_empty()) {
-        pin.import(parse_head(&json)?)?;
+    if let Some(head) = pinned_head {
+        pin.import(head_from_js(&head)?)?;
     }
     Ok(pin)
 }
 
-/// Opens a new anonymous ticket. `opening` is the form as JSON: `{"subject", "text",
-/// "category"?, "name"?, "email"?, "urgent"?, "notify_email"?, "debug"?}`; `pinnedHead` a head
-/// kept for this instance (`pinnedHead()`'s JSON), which the directory must extend. Resolves to
-/// `{link, handle, ticket_id, closed, messages}`; `link` is the private path
-/// `/help/ticket/{id}#{secret}` to show and keep.
-#[wasm_bindgen(js_name = createTicket)]
-pub fn create_ticket(opening: String, pinned_head: Option<String>) -> Promise {
+/// The new-ticket form from the page ([`OpeningInput`]).
+///
+/// # Errors
+/// `input.invalid`.
+pub(crate) fn opening_from_js(opening: &Ts<OpeningInput>) -> Result<crate::reporter::Opening> {
+    check_opening(from_js(opening, "The new-ticket form")?)
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TICKET_TYPES: &str = r#"
+/** `createTicket`'s result: the ticket's view, its private link and its handle. */
+export type CreatedTicket = TicketView & { link: string; handle: TicketHandle };
+/** `refresh`'s result: the view and how many messages (and notes) were added. */
+export type RefreshedView = TicketView & { added: number };
+/** `downloadAttachment`'s result, given only once the whole file verified. */
+export interface DownloadedAttachment { name: string; type: string; size: number; data: Uint8Array }
+/** Progress of an upload or download: bytes done of the total. */
+export type Progress = (done: number, total: number) => void;
+/** What `listen` and `listenInbox` call for each live notification. */
+export type LiveListener = (event: LiveEvent) => void;
+"#;
+
+/// Opens a new anonymous ticket. `opening` is the form ([`OpeningInput`]); `pinnedHead` a
+/// head kept for this instance (`pinnedHead()`'s value), which the directory must extend.
+/// Resolves to a `CreatedTicket`: the view, `link` (the private path
+/// `/help/ticket/{id}#{secret}` to show and keep) and `handle`.
+#[wasm_bindgen(js_name = createTicket, unchecked_return_type = "Promise<CreatedTicket>")]
+pub fn create_ticket(opening: Ts<OpeningInput>, pinned_head: Option<Ts<PinnedHead>>) -> Promise {
     promise(async move {
-        let opening = parse_opening(&opening)?;
+        let opening = opening_from_js(&opening)?;
         let pin = RefCell::new(initial_pin(pinned_head)?);
         let transport = FetchTransport::new();
         let directory = verify_directory(&transport, &pin).await?;
@@ -302,9 +319,8 @@ pub fn create_ticket(opening: String, pinned_head: Option<String>) -> Promise {
             &mut system_rng(),
         )
         .await?;
-        let mut view = ticket_view(&ticket);
-        view["link"] = Value::String(ticket.link().path());
-        let view = to_js(&view)?;
+        let view = to_js(&ticket_view(&ticket))?;
+        let _ = Reflect::set(&view, &"link".into(), &ticket.link().path().into());
         let handle = TicketHandle::reporter(transport, pin.into_inner(), directory, ticket)?;
         let _ = Reflect::set(&view, &"handle".into(), &JsValue::from(handle));
         Ok(view)
@@ -314,8 +330,8 @@ pub fn create_ticket(opening: String, pinned_head: Option<String>) -> Promise {
 /// Opens a ticket from its link (a whole URL or `/help/ticket/{id}#{secret}`): verifies the
 /// directory (extending `pinnedHead`, if given) and the whole conversation. Resolves to a
 /// `TicketHandle`.
-#[wasm_bindgen(js_name = openTicket)]
-pub fn open_ticket(link: String, pinned_head: Option<String>) -> Promise {
+#[wasm_bindgen(js_name = openTicket, unchecked_return_type = "Promise<TicketHandle>")]
+pub fn open_ticket(link: String, pinned_head: Option<Ts<PinnedHead>>) -> Promise {
     promise(async move {
         let link = parse_link(&link)?;
         let pin = RefCell::new(initial_pin(pinned_head)?);
@@ -326,9 +342,10 @@ pub fn open_ticket(link: String, pinned_head: Option<String>) -> Promise {
     })
 }
 
-/// Resolves to the ticket's view without a request: `{ticket_id, closed, messages}`, for an
-/// administrator's ticket also `reporter`, `opening`, `notes`, `debug_data`, `attachments`.
-#[wasm_bindgen]
+/// Resolves to the ticket's view ([`TicketView`]) without a request: `{ticket_id, closed,
+/// messages}`, for an administrator's ticket also `reporter`, `opening`, `notes`,
+/// `debug_data`, `attachments`.
+#[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn view(handle: &TicketHandle) -> Promise {
     let inner = handle.inner.clone();
     promise(async move {
@@ -339,7 +356,7 @@ pub fn view(handle: &TicketHandle) -> Promise {
 
 /// Reads, verifies and decrypts new messages (after a live notification, or every 6 s
 /// without one). Resolves to the view with `added`, the number of new messages (and notes).
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<RefreshedView>")]
 pub fn refresh(handle: &TicketHandle) -> Promise {
     let inner = handle.inner.clone();
     promise(async move {
@@ -370,75 +387,86 @@ fn admin_only() -> ClientError {
 
 /// Sends `text` as a reply. On an administrator's ticket the reply is signed "the support
 /// team" unless `author` gives a display name. Resolves to the view.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn reply(handle: &TicketHandle, text: String, author: Option<String>) -> Promise {
-    let inner = handle.inner.clone();
-    promise(async move {
-        let mut state = inner.state.acquire().await;
+    post_text(handle, text, author, false)
+}
+
+/// Writes an internal note (administrators; readable by administrators only), signed with
+/// `author` if given. Resolves to the view.
+#[cfg(feature = "panel")]
+#[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
+pub fn note(handle: &TicketHandle, text: String, author: Option<String>) -> Promise {
+    post_text(handle, text, author, true)
+}
+
+/// `reply` (a message) or `note` (an internal note, administrators only); a named `author`
+/// only on an administrator's ticket.
+fn post_text(handle: &TicketHandle, text: String, author: Option<String>, note: bool) -> Promise {
+    post(handle, move |state| {
+        if note && !state.is_admin() {
+            return Err(admin_only());
+        }
         let text = text_content(text, author)?;
         if text.author.is_some() && !state.is_admin() {
             return Err(invalid("Only administrators sign replies with a name."));
         }
-        inner.send(&mut state, Content::Message(text)).await?;
+        Ok(if note {
+            Content::InternalNote(text)
+        } else {
+            Content::Message(text)
+        })
+    })
+}
+
+/// Posts the content `make` gives for the ticket's state (after its checks), one operation at
+/// a time on the handle, and resolves to the view.
+fn post(
+    handle: &TicketHandle,
+    make: impl FnOnce(&TicketState) -> Result<Content> + 'static,
+) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let mut state = inner.state.acquire().await;
+        let content = make(&state)?;
+        inner.send(&mut state, content).await?;
         to_js(&state.view()?)
     })
 }
 
 /// Closes the ticket. Resolves to the view (`closed: true`).
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn close(handle: &TicketHandle) -> Promise {
     status_change(handle, false)
 }
 
 /// Reopens a closed ticket (administrators). Resolves to the view.
 #[cfg(feature = "panel")]
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn reopen(handle: &TicketHandle) -> Promise {
     status_change(handle, true)
 }
 
 fn status_change(handle: &TicketHandle, reopen: bool) -> Promise {
-    let inner = handle.inner.clone();
-    promise(async move {
-        let mut state = inner.state.acquire().await;
+    post(handle, move |state| {
         let change = StatusChange {
             sent_at: now_seconds(),
             author: None,
         };
-        let content = if reopen {
-            if !state.is_admin() {
-                return Err(admin_only());
-            }
-            Content::Reopen(change)
+        if !reopen {
+            Ok(Content::Close(change))
+        } else if state.is_admin() {
+            Ok(Content::Reopen(change))
         } else {
-            Content::Close(change)
-        };
-        inner.send(&mut state, content).await?;
-        to_js(&state.view()?)
-    })
-}
-
-/// Writes an internal note (administrators; readable by administrators only), signed with
-/// `author` if given. Resolves to the view.
-#[cfg(feature = "panel")]
-#[wasm_bindgen]
-pub fn note(handle: &TicketHandle, text: String, author: Option<String>) -> Promise {
-    let inner = handle.inner.clone();
-    promise(async move {
-        let mut state = inner.state.acquire().await;
-        if !state.is_admin() {
-            return Err(admin_only());
+            Err(admin_only())
         }
-        let text = text_content(text, author)?;
-        inner.send(&mut state, Content::InternalNote(text)).await?;
-        to_js(&state.view()?)
     })
 }
 
 /// Assigns the ticket to an administrator of the verified directory (`keyId` as the views
 /// write it), or unassigns it (`null`). Resolves to `{assigned_to}`.
 #[cfg(feature = "panel")]
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Promise<AssignmentView>")]
 pub fn assign(handle: &TicketHandle, key_id: Option<String>) -> Promise {
     let inner = handle.inner.clone();
     promise(async move {
@@ -458,16 +486,16 @@ pub fn assign(handle: &TicketHandle, key_id: Option<String>) -> Promise {
             .assign(&inner.transport, inner.ticket_id, key.as_ref())
             .await?;
         core.pin.borrow_mut().accept(admin.directory())?;
-        to_js(&serde_json::json!({
-            "assigned_to": key.map(|k| crate::wasm::input::key_id_text(&k)),
-        }))
+        to_js(&AssignmentView {
+            assigned_to: key.as_ref().map(key_id_text),
+        })
     })
 }
 
 /// How many messages support sent after `seq` (the last one the person saw): messages,
 /// attachments, closes and reopens by an administrator. Resolves to a number, without a
 /// request (call `refresh` first).
-#[wasm_bindgen(js_name = unreadAnswers)]
+#[wasm_bindgen(js_name = unreadAnswers, unchecked_return_type = "Promise<number>")]
 pub fn unread_answers_of(handle: &TicketHandle, seq: f64) -> Promise {
     let inner = handle.inner.clone();
     promise(async move {
@@ -481,13 +509,13 @@ pub fn unread_answers_of(handle: &TicketHandle, seq: f64) -> Promise {
 /// (kind 3) to the conversation. `progress(sent, total)`, if given, is called after each
 /// stored chunk with bytes of the encrypted stream. Rate limits and network failures are
 /// waited out (up to 10 times in a row, 1 to 8 s apart). Resolves to the view.
-#[wasm_bindgen(js_name = uploadAttachment)]
+#[wasm_bindgen(js_name = uploadAttachment, unchecked_return_type = "Promise<TicketView>")]
 pub fn upload_attachment(
     handle: &TicketHandle,
     data: Uint8Array,
     name: String,
     mime_type: String,
-    progress: Option<Function>,
+    #[wasm_bindgen(unchecked_param_type = "Progress")] progress: Option<Function>,
 ) -> Promise {
     let inner = handle.inner.clone();
     promise(async move {
@@ -538,8 +566,15 @@ pub fn upload_attachment(
 /// Downloads, verifies and decrypts the attachment of the conversation message at `seq`.
 /// Resolves to `{name, type, size, data: Uint8Array}` only once the whole file verified.
 /// `progress(done, size)`, if given, counts decrypted bytes.
-#[wasm_bindgen(js_name = downloadAttachment)]
-pub fn download_attachment(handle: &TicketHandle, seq: f64, progress: Option<Function>) -> Promise {
+#[wasm_bindgen(
+    js_name = downloadAttachment,
+    unchecked_return_type = "Promise<DownloadedAttachment>"
+)]
+pub fn download_attachment(
+    handle: &TicketHandle,
+    seq: f64,
+    #[wasm_bindgen(unchecked_param_type = "Progress")] progress: Option<Function>,
+) -> Promise {
     let inner = handle.inner.clone();
     promise(async move {
         let reference = {
@@ -572,12 +607,16 @@ pub fn download_attachment(handle: &TicketHandle, seq: f64, progress: Option<Fun
             },
         )
         .await?;
-        let result = to_js(&serde_json::json!({
-            "name": reference.name,
-            "type": reference.mime_type,
-            "size": reference.size,
-        }))?;
+        let result = js_sys::Object::new();
+        let _ = Reflect::set(&result, &"name".into(), &reference.name.as_str().into());
+        let _ = Reflect::set(
+            &result,
+            &"type".into(),
+            &reference.mime_type.as_str().into(),
+        );
+        let _ = Reflect::set(&result, &"size".into(), &(reference.size as f64).into());
         let _ = Reflect::set(&result, &"data".into(), &Uint8Array::from(plain.as_slice()));
+        let result = JsValue::from(result);
         Ok(result)
     })
 }
@@ -589,8 +628,11 @@ pub fn download_attachment(handle: &TicketHandle, seq: f64, progress: Option<Fun
 /// Each one means: call `refresh(handle)`. Resolves when the server ends the stream (or after
 /// `stopListening`), rejects when it fails: then poll every 6 s (`Poller`) and subscribe again
 /// later.
-#[wasm_bindgen]
-pub fn listen(handle: &TicketHandle, on_event: Function) -> Promise {
+#[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+pub fn listen(
+    handle: &TicketHandle,
+    #[wasm_bindgen(unchecked_param_type = "LiveListener")] on_event: Function,
+) -> Promise {
     let inner = handle.inner.clone();
     promise(async move {
         listen_stream(
@@ -608,4 +650,19 @@ pub fn listen(handle: &TicketHandle, on_event: Function) -> Promise {
 #[wasm_bindgen(js_name = stopListening)]
 pub fn stop_listening(handle: &TicketHandle) {
     stop_stream(&handle.inner.reader);
+}
+
+/// Bytes of the encrypted stream of an `n`-byte file (PROTOCOL.md §13: the nonce, the file,
+/// a 16-byte tag per 64 KiB chunk): what the instance's `max_attachment_bytes` limits.
+/// `Infinity` beyond any size.
+#[wasm_bindgen(js_name = encryptedLen)]
+pub fn encrypted_len_of(n: f64) -> f64 {
+    sealdesk_crypto::encrypted_len(n.max(0.0) as u64).map_or(f64::INFINITY, |len| len as f64)
+}
+
+/// The largest file (plaintext bytes) whose encrypted stream fits in `maxEncrypted` bytes
+/// (the instance's `max_attachment_bytes`): the limit per file the pages announce.
+#[wasm_bindgen(js_name = largestAttachment)]
+pub fn largest_attachment_of(max_encrypted: f64) -> f64 {
+    largest_attachment(max_encrypted.max(0.0) as u64) as f64
 }

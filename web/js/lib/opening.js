@@ -1,0 +1,68 @@
+// The new-ticket form of the anonymous page (/help/ticket/new) and the support tab (/help):
+// its checks and its values as the module takes them (OpeningInput).
+
+import { h, replace, announce } from "./dom.js";
+import { validate, required, emailCheck } from "./forms.js";
+
+/** @typedef {import("./wasm.js").OpeningInput} OpeningInput */
+/** @typedef {import("./debug.js").DebugEditor} DebugEditor */
+/** @typedef {import("./files.js").FilePicker} FilePicker */
+
+/**
+ * Checks the form (an email address if the form has one, a subject, a message) and that no
+ * chosen file is over the limit; shows what is wrong (the file warning in `status`).
+ * @param {FilePicker} picker
+ * @param {HTMLElement} status
+ * @returns {boolean} whether the form can be sent
+ */
+export function checkOpening(picker, status) {
+  const email = /** @type {HTMLInputElement | null} */ (document.querySelector("#email"));
+  const ok = validate([
+    ...(email ? [/** @type {import("./forms.js").Check} */ ([email, emailCheck])] : []),
+    [field("#subject"), required("a subject")],
+    [field("#message"), required("your message")],
+  ]);
+  if (!ok) return false;
+  if (picker.hasTooLarge()) {
+    field("#files").focus();
+    announce("Some files are too large. Remove them before sending.");
+    replace(status, h("p", { class: "field-error", text: "Some files are too large. Remove them (or choose smaller ones) before sending." }));
+    return false;
+  }
+  status.replaceChildren();
+  return true;
+}
+
+/**
+ * The form's values: subject, message, category, name, email (where the form has one),
+ * urgency, and the debug fields the person left in when "include" is ticked. Empty optional
+ * fields are left out.
+ * @param {DebugEditor} debugEditor
+ * @returns {OpeningInput}
+ */
+export function readOpening(debugEditor) {
+  const email = /** @type {HTMLInputElement | null} */ (document.querySelector("#email"));
+  /** @type {OpeningInput} */
+  const opening = {
+    subject: field("#subject").value.trim(),
+    text: field("#message").value,
+    category: field("#category").value || undefined,
+    name: field("#name").value.trim() || undefined,
+    email: (email && email.value.trim()) || undefined,
+    urgent: field("#urgent").checked,
+  };
+  if (field("#debug-include").checked) {
+    const debug = debugEditor.values();
+    if (debug) opening.debug = debug;
+  }
+  return opening;
+}
+
+/**
+ * A field of the form.
+ * @param {string} selector
+ * @returns {HTMLInputElement}
+ */
+function field(selector) {
+  return /** @type {HTMLInputElement} */ (document.querySelector(selector));
+}
