@@ -12,7 +12,6 @@
 
 use std::path::{Path, PathBuf};
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_client::ClientError;
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::{Admin, History, InboxFilter};
@@ -22,6 +21,7 @@ use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::transport::NativeTransport;
 use sealdesk_client::wasm::{content_view, error_view, message_view};
 use sealdesk_crypto::{Argon2Params, DirectoryHead, Identity, KeyId, TicketId, system_rng};
+use sealdesk_wire::b64;
 use serde_json::{Value, json};
 
 use super::keyring::{self, AdminKeyring, Profile};
@@ -399,9 +399,7 @@ fn pick<'a, T>(
     let query = query.trim();
     let hex = query.to_ascii_lowercase();
     let is_hex = (8..=64).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit());
-    let base64: Option<[u8; 32]> = Base64UrlUnpadded::decode_vec(query)
-        .ok()
-        .and_then(|b| b.try_into().ok());
+    let base64 = b64::decode_array::<32>(query).ok();
     if !is_hex && base64.is_none() {
         return Err(Failure::usage(
             "input.key_id",
@@ -605,7 +603,7 @@ mod tests {
         assert_eq!(pick(&keys, id, "abababab").unwrap(), Some(&keys[0]));
         assert_eq!(pick(&keys, id, " ACACACAC ").unwrap(), Some(&keys[1]));
         assert_eq!(
-            pick(&keys, id, &Base64UrlUnpadded::encode_string(&[0x11; 32])).unwrap(),
+            pick(&keys, id, &b64::encode(&[0x11; 32])).unwrap(),
             Some(&keys[2])
         );
         assert_eq!(pick(&keys, id, &"22".repeat(32)).unwrap(), None);

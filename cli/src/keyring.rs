@@ -14,11 +14,12 @@
 
 use std::path::{Path, PathBuf};
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_crypto::{
     Argon2Params, CryptoRng, DirectoryHead, IdentitySeed, Keyring, KeyringKey, MasterKey, SALT_LEN,
     Zeroizing, generate_salt,
 };
+use sealdesk_wire::accounts::Argon2ParamsBody;
+use sealdesk_wire::b64;
 use serde::{Deserialize, Serialize};
 
 use super::{Failure, Server};
@@ -27,17 +28,11 @@ use super::{Failure, Server};
 const FORMAT: &str = "sealdesk-admin-keyring/1";
 
 #[derive(Serialize, Deserialize)]
-struct Argon2Json {
-    memory_kib: u32,
-    iterations: u32,
-    parallelism: u32,
-}
-
-#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileJson {
     format: String,
-    argon2: Argon2Json,
+    /// `{"memory_kib", "iterations", "parallelism"}`, as account bodies write them.
+    argon2: Argon2ParamsBody,
     salt: String,
     sealed: String,
 }
@@ -140,22 +135,15 @@ impl AdminKeyring {
         passphrase: impl FnOnce() -> Result<Zeroizing<String>, Failure>,
     ) -> Result<AdminKeyring, Failure> {
         let file: FileJson = parse(path)?;
-        let params = Argon2Params {
-            memory_kib: file.argon2.memory_kib,
-            iterations: file.argon2.iterations,
-            parallelism: file.argon2.parallelism,
-        };
+        let params = Argon2Params::from(file.argon2);
         let malformed = || {
             Failure::usage(
                 "keyring.malformed",
                 format!("{} is not a sealdesk keyring.", path.display()),
             )
         };
-        let salt: [u8; SALT_LEN] = Base64UrlUnpadded::decode_vec(&file.salt)
-            .ok()
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(malformed)?;
-        let sealed = Base64UrlUnpadded::decode_vec(&file.sealed).map_err(|_| malformed())?;
+        let salt = b64::decode_array::<SALT_LEN>(&file.salt).map_err(|_| malformed())?;
+        let sealed = b64::decode(&file.sealed).map_err(|_| malformed())?;
         let key = derive(&passphrase()?, &salt, params)?;
         let keyring = key.open(&sealed).map_err(|_| {
             Failure::new(
@@ -188,13 +176,9 @@ impl AdminKeyring {
         let sealed = self.key.seal(&keyring, rng)?;
         let file = FileJson {
             format: FORMAT.to_owned(),
-            argon2: Argon2Json {
-                memory_kib: self.params.memory_kib,
-                iterations: self.params.iterations,
-                parallelism: self.params.parallelism,
-            },
-            salt: Base64UrlUnpadded::encode_string(&self.salt),
-            sealed: Base64UrlUnpadded::encode_string(&sealed),
+            argon2: self.params.into(),
+            salt: b64::encode(&self.salt),
+            sealed: b64::encode(&sealed),
         };
         let mut json = serde_json::to_vec_pretty(&file)
             .map_err(|_| Failure::new("keyring.encode", "The keyring cannot be encoded."))?;
@@ -389,7 +373,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(FORMAT));
         assert!(!text.contains(&hex::encode([0xa7; 32])));
-        assert!(!text.contains(&Base64UrlUnpadded::encode_string(&[0xa7; 32])));
+        assert!(!text.contains(&b64::encode(&[0xa7; 32])));
         assert!(!text.contains("127.0.0.1"), "the server is sealed too");
         #[cfg(unix)]
         {
@@ -442,5 +426,48 @@ mod tests {
         assert_eq!(error.code, "config.no_keyring");
         let error = locate(None, Some("ftp://x")).unwrap_err();
         assert_eq!(error.code, "input.server_url");
+    }
+
+    /// A keyring file as `sealdesk admin login` wrote it before the wire types (the
+    /// tests' cheap Argon2id parameters, passphrase `correct horse`) still opens.
+    #[test]
+    fn a_keyring_of_the_first_format_opens() {
+        const WRITTEN: &str = r#"{
+  "format": "sealdesk-admin-keyring/1",
+  "argon2": {
+    "memory_kib": 256,
+    "iterations": 1,
+    "parallelism": 1
+  },
+  "salt": "aMmGlv2HmyGSQkRUVfeq-Q",
+  "sealed": "AVTYCehECbT0feakVcL8f9mMb5vS72AOD7NL_m9KfVXeINOPg5fCVd6QeCG8KDcQEd1lYlhN5VhsDZeSgfmL_HpiuNxgZUJvUS8xTANTTOoj8btS90BfsFwTjL82D_bP2hKFGKX2NOC03AiqOgK_a0y0f9yui8Iv9qb8Pdk2a36FxBFfijYfn_nhMciRdQvCWGAsNuefVvy_hH92R8KQnmqepdH8b9Aip6-KYXTOIo2SidL3f_qFY_r04m7YK-GC2VpXoOsu2kRBF7NPm1i8Ub12qYTcIO8SwSwaZN2T21jloBK2rWVFsw"
+}
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("admin-x.keyring");
+        std::fs::write(&path, WRITTEN).unwrap();
+        let opened = AdminKeyring::open(&path, secret("correct horse")).unwrap();
+        assert_eq!(opened.seed.as_bytes(), &[0x42; 32]);
+        assert_eq!(opened.params, Argon2Params::TEST_ONLY_CHEAP);
+        assert_eq!(
+            opened.profile,
+            Profile {
+                server: "https://support.example".into(),
+                username: "root".into(),
+                pinned: DirectoryHead {
+                    seq: 2,
+                    hash: [0x5c; 32],
+                },
+            }
+        );
+        // Saved again, the file keeps its members and parameters.
+        opened.save(&path, &mut system_rng()).unwrap();
+        let file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            file["argon2"],
+            serde_json::json!({"memory_kib": 256, "iterations": 1, "parallelism": 1})
+        );
+        assert_eq!(file["format"], FORMAT);
     }
 }

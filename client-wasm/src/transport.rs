@@ -114,16 +114,6 @@ impl Request {
         }
     }
 
-    /// A PUT of any JSON value; the client sends [`Request::put_json`].
-    pub fn put(path: impl Into<String>, body: Value) -> Self {
-        Request {
-            method: Method::Put,
-            path: path.into(),
-            bearer: None,
-            body: Some(Body::Json(body)),
-        }
-    }
-
     /// The same request with a bearer credential.
     pub fn bearer(mut self, credential: Option<&str>) -> Self {
         self.bearer = credential.map(str::to_owned);

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use tokio_stream::Stream;
 
 use crate::clock::now;
+use crate::encoding::{from_record, to_record};
 use crate::error::{ApiError, ApiResult};
 use crate::random;
 use crate::services::rate_limits::PostKey;
@@ -125,7 +126,7 @@ pub async fn declare(
     }
 
     let attachment = random::bytes::<16>();
-    let value = encode(&AttachmentRecord {
+    let value = to_record(&AttachmentRecord {
         size,
         complete: false,
         created_at: now(),
@@ -271,7 +272,7 @@ pub async fn complete(
         let key = attachment_key(&ticket.id, &attachment);
         state
             .store
-            .put(RecordKind::Attachment, &key, &encode(&record)?, false)?;
+            .put(RecordKind::Attachment, &key, &to_record(&record)?, false)?;
     }
     state.commit().await
 }
@@ -366,7 +367,7 @@ fn load_attachment(
             &attachment_key(&ticket.id, &attachment),
         )?
         .ok_or_else(|| ApiError::not_found("attachment"))?;
-    let record = serde_json::from_slice(&bytes).map_err(|_| corrupt_record())?;
+    let record = from_record(&bytes, "attachment record")?;
     Ok((attachment, record))
 }
 
@@ -389,10 +390,6 @@ fn chunk_key(ticket: &[u8; 16], attachment: &[u8; 16], index: u64) -> [u8; 40] {
     key[..32].copy_from_slice(&attachment_key(ticket, attachment));
     key[32..].copy_from_slice(&index.to_be_bytes());
     key
-}
-
-fn encode(record: &AttachmentRecord) -> ApiResult<Vec<u8>> {
-    serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()).into())
 }
 
 fn corrupt_record() -> ApiError {

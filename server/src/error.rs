@@ -1,10 +1,11 @@
 //! The API's one error type: every failure becomes an HTTP status and a JSON body
-//! `{"error": "<stable code>", "message": "<human sentence>"}` (spec/API.md, "Errors").
+//! `{"error": "<stable code>", "message": "<human sentence>"}`, the wire crate's
+//! [`ErrorBody`] (spec/API.md, "Errors").
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use sealdesk_wire::errors::ErrorBody;
 
 use crate::storage::StoreError;
 
@@ -93,7 +94,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (
             self.status,
-            Json(json!({"error": self.code, "message": self.message})),
+            Json(ErrorBody {
+                error: self.code,
+                message: self.message,
+            }),
         )
             .into_response();
         if let Some(seconds) = self.retry_after {

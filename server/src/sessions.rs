@@ -12,10 +12,11 @@ use sealdesk_crypto::{
     AccessToken, Argon2Params, AuthKey, Directory, KEYRING_VERSION, MAX_KEYRING_LEN,
     PUBLIC_IDENTITY_LEN, PublicIdentity, SALT_LEN, SIGNATURE_LEN, TAG_LEN, system_rng,
 };
+use sealdesk_wire::accounts::Argon2ParamsBody;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now;
-use crate::encoding::{from_b64, from_b64_array};
+use crate::encoding::{from_b64, from_b64_array, from_record, to_record};
 use crate::error::{ApiError, ApiResult};
 use crate::instance_secret;
 use crate::random;
@@ -35,52 +36,23 @@ pub const MAX_SEALED_KEYRING_LEN: usize = 1 + 32 + MAX_KEYRING_LEN + TAG_LEN;
 const MIN_SEALED_KEYRING_LEN: usize = 1 + 32 + 32 + 4 + TAG_LEN;
 /// Compared against when the username is unknown, so both failures do the same work.
 const DUMMY_AUTH_HASH: [u8; 32] = [0x5a; 32];
+/// What this module's records are called when one is damaged.
+const RECORDS: &str = "account or session record";
 
 // ---- stored records ----
 
 /// Byte fields of stored records as unpadded base64url strings (compact JSON).
 mod bytes_b64 {
-    use base64ct::{Base64UrlUnpadded, Encoding};
+    use sealdesk_wire::b64;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&Base64UrlUnpadded::encode_string(bytes))
+        serializer.serialize_str(&b64::encode(bytes))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Base64UrlUnpadded::decode_vec(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Argon2id parameters as they appear in bodies and records (PROTOCOL.md §12.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Argon2Json {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Passes.
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
-}
-
-impl From<Argon2Params> for Argon2Json {
-    fn from(p: Argon2Params) -> Self {
-        Argon2Json {
-            memory_kib: p.memory_kib,
-            iterations: p.iterations,
-            parallelism: p.parallelism,
-        }
-    }
-}
-
-impl From<Argon2Json> for Argon2Params {
-    fn from(p: Argon2Json) -> Self {
-        Argon2Params {
-            memory_kib: p.memory_kib,
-            iterations: p.iterations,
-            parallelism: p.parallelism,
-        }
+        b64::decode(&text).map_err(|_| serde::de::Error::custom("not unpadded base64url"))
     }
 }
 
@@ -95,8 +67,9 @@ pub struct AccountRecord {
     /// Argon2id salt (16 bytes).
     #[serde(with = "bytes_b64")]
     pub salt: Vec<u8>,
-    /// Argon2id parameters.
-    pub argon2: Argon2Json,
+    /// Argon2id parameters (the JSON of bodies: `{"memory_kib", "iterations",
+    /// "parallelism"}`).
+    pub argon2: Argon2ParamsBody,
     /// `H("sealdesk/v1/account/auth-hash", auth_key)`.
     #[serde(with = "bytes_b64")]
     pub auth_hash: Vec<u8>,
@@ -140,26 +113,11 @@ fn account_key(username: &str) -> Vec<u8> {
     [b"name/".as_slice(), username.as_bytes()].concat()
 }
 
-fn encode<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Backend(e.to_string()).into())
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|_| {
-        tracing::error!("a stored account or session record does not decode");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "storage",
-            "A stored account or session record is damaged; nothing was changed.",
-        )
-    })
-}
-
 fn load_account(state: &AppState, username: &str) -> ApiResult<Option<AccountRecord>> {
     state
         .store
         .get(RecordKind::Account, &account_key(username))?
-        .map(|bytes| decode(&bytes))
+        .map(|bytes| from_record(&bytes, RECORDS))
         .transpose()
 }
 
@@ -205,7 +163,7 @@ pub fn session(state: &AppState, token: Option<&AccessToken>) -> ApiResult<Optio
     let Some(bytes) = state.store.get(RecordKind::Session, &token_hash)? else {
         return Ok(None);
     };
-    let record: SessionRecord = decode(&bytes)?;
+    let record: SessionRecord = from_record(&bytes, RECORDS)?;
     if now() >= record.expires_at {
         state.store.take(RecordKind::Session, &token_hash)?;
         return Ok(None);
@@ -324,7 +282,7 @@ fn normalise_username(username: &str) -> ApiResult<String> {
     }
 }
 
-fn check_argon2(params: Argon2Json) -> ApiResult<Argon2Params> {
+fn check_argon2(params: Argon2ParamsBody) -> ApiResult<Argon2Params> {
     let params = Argon2Params::from(params);
     if Argon2Params::MAX.at_least(&params) && params.at_least(&ARGON2_FLOOR) {
         Ok(params)
@@ -357,7 +315,7 @@ struct Credentials {
 
 fn check_credentials(
     salt: &str,
-    argon2: Argon2Json,
+    argon2: Argon2ParamsBody,
     auth_key: &str,
     keyring: &str,
 ) -> ApiResult<Credentials> {
@@ -401,7 +359,7 @@ fn check_identity_proof(
 ///
 /// # Errors
 /// `bad_username`, storage failures.
-pub async fn prelogin(state: &AppState, username: &str) -> ApiResult<(Vec<u8>, Argon2Json)> {
+pub async fn prelogin(state: &AppState, username: &str) -> ApiResult<(Vec<u8>, Argon2ParamsBody)> {
     let username = normalise_username(username)?;
     if let Some(account) = load_account(state, &username)? {
         return Ok((account.salt, account.argon2));
@@ -419,7 +377,7 @@ pub struct Registration<'a> {
     /// Argon2id salt (16 bytes).
     pub salt: &'a str,
     /// Argon2id parameters.
-    pub argon2: Argon2Json,
+    pub argon2: Argon2ParamsBody,
     /// `auth_key` (32 bytes); only its hash is stored.
     pub auth_key: &'a str,
     /// The sealed keyring.
@@ -464,7 +422,7 @@ pub async fn register(state: &AppState, registration: &Registration<'_>) -> ApiR
     match state.store.put(
         RecordKind::Account,
         &account_key(&username),
-        &encode(&record)?,
+        &to_record(&record)?,
         true,
     ) {
         Ok(()) => {}
@@ -532,9 +490,12 @@ pub async fn login(state: &AppState, username: &str, auth_key: &str) -> ApiResul
         created_at: time,
         expires_at,
     };
-    state
-        .store
-        .put(RecordKind::Session, &token.hash(), &encode(&record)?, true)?;
+    state.store.put(
+        RecordKind::Session,
+        &token.hash(),
+        &to_record(&record)?,
+        true,
+    )?;
     state.commit().await?;
     Ok(SignedIn {
         token,
@@ -562,7 +523,7 @@ pub struct PasswordChange<'a> {
     /// The new Argon2id salt (16 bytes).
     pub salt: &'a str,
     /// The new Argon2id parameters.
-    pub argon2: Argon2Json,
+    pub argon2: Argon2ParamsBody,
     /// The new `auth_key` (32 bytes).
     pub auth_key: &'a str,
     /// The keyring sealed under the new keyring key.
@@ -606,14 +567,14 @@ pub async fn change_password(
     state.store.put(
         RecordKind::Account,
         &account_key(&account.username),
-        &encode(&*account)?,
+        &to_record(&*account)?,
         false,
     )?;
     session.record.generation = account.generation;
     state.store.put(
         RecordKind::Session,
         &session.token_hash,
-        &encode(&session.record)?,
+        &to_record(&session.record)?,
         false,
     )?;
     // Housekeeping: remove the revoked sessions (and any expired ones) now.
@@ -652,11 +613,23 @@ mod tests {
         assert!(check_argon2(Argon2Params::TEST_ONLY_CHEAP.into()).is_ok());
         assert!(check_argon2(Argon2Params::DEFAULT.into()).is_ok());
         assert!(check_argon2(Argon2Params::MAX.into()).is_ok());
-        let mut weak: Argon2Json = Argon2Params::TEST_ONLY_CHEAP.into();
+        let mut weak: Argon2ParamsBody = Argon2Params::TEST_ONLY_CHEAP.into();
         weak.memory_kib -= 1;
         assert!(check_argon2(weak).is_err());
-        let mut huge: Argon2Json = Argon2Params::MAX.into();
+        let mut huge: Argon2ParamsBody = Argon2Params::MAX.into();
         huge.parallelism += 1;
         assert!(check_argon2(huge).is_err());
+    }
+
+    /// Account records stored before the wire types (`argon2` as `{"memory_kib",
+    /// "iterations", "parallelism"}`) still read, and are written back the same.
+    #[test]
+    fn stored_account_records_stay_readable() {
+        let stored = r#"{"account_id":"00112233445566778899aabbccddeeff","username":"alice","salt":"AAAAAAAAAAAAAAAAAAAAAA","argon2":{"memory_kib":65536,"iterations":3,"parallelism":1},"auth_hash":"AQ","keyring":"Ag","identity":"Aw","generation":2,"created_at":10,"updated_at":20}"#;
+        let record: AccountRecord = from_record(stored.as_bytes(), RECORDS).unwrap();
+        assert_eq!(Argon2Params::from(record.argon2), Argon2Params::DEFAULT);
+        assert_eq!(record.salt, vec![0; 16]);
+        assert_eq!(record.identity, vec![3]);
+        assert_eq!(to_record(&record).unwrap(), stored.as_bytes());
     }
 }

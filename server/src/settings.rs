@@ -2,14 +2,16 @@
 //! guidance, the languages the administrators answer in, the support hours and the expected
 //! response time. The support pages show them to anyone before a ticket is written, so they
 //! are public and stored in plaintext (they describe the instance, not any ticket: a ticket's
-//! category travels encrypted inside its first message).
+//! category travels encrypted inside its first message). Their shape is the wire crate's
+//! [`Settings`]; their limits are checked here.
 
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use sealdesk_wire::settings::Settings;
 
+use crate::encoding::to_record;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::storage::{RecordKind, StoreError};
+use crate::storage::RecordKind;
 
 /// The key of the public settings in [`RecordKind::Setting`] (the table also holds secrets,
 /// such as `prelogin-secret`, which these routes never read).
@@ -27,35 +29,6 @@ pub const MAX_LANGUAGES: usize = 30;
 pub const MAX_LANGUAGE: usize = 60;
 /// Longest support-hours or response-time text, in characters.
 pub const MAX_TEXT: usize = 500;
-
-/// One ticket category and the guidance shown when a reporter picks it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Category {
-    /// The name (1 to 80 characters, unique).
-    pub name: String,
-    /// What to include in a ticket of this category (at most 2000 characters, may be empty).
-    #[serde(default)]
-    pub guidance: String,
-}
-
-/// The settings administrators edit (`PUT`), as stored.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// Ticket categories, in the order the pages list them.
-    #[serde(default)]
-    pub categories: Vec<Category>,
-    /// Languages the administrators answer in, in the order the pages list them.
-    #[serde(default)]
-    pub languages: Vec<String>,
-    /// When support is staffed, as free text ("Monday to Friday, 9:00 to 17:00 CET").
-    #[serde(default)]
-    pub support_hours: String,
-    /// The expected response time, as free text ("within one working day").
-    #[serde(default)]
-    pub response_time: String,
-}
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_settings", message)
@@ -149,7 +122,7 @@ pub fn load(state: &AppState) -> ApiResult<Settings> {
 /// `bad_settings`, storage failures.
 pub async fn replace(state: &AppState, settings: Settings) -> ApiResult<Settings> {
     let settings = normalise(settings)?;
-    let bytes = serde_json::to_vec(&settings).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let bytes = to_record(&settings)?;
     state
         .store
         .put(RecordKind::Setting, PUBLIC_SETTINGS, &bytes, false)?;
@@ -159,6 +132,8 @@ pub async fn replace(state: &AppState, settings: Settings) -> ApiResult<Settings
 
 #[cfg(test)]
 mod tests {
+    use sealdesk_wire::settings::Category;
+
     use super::*;
 
     fn category(name: &str, guidance: &str) -> Category {

@@ -22,10 +22,12 @@ use axum::http::StatusCode;
 use sealdesk_crypto::{
     AccessToken, ChainState, Directory, DirectoryEntry, KeyId, PublicIdentity, WRAP_LEN, system_rng,
 };
+use sealdesk_wire::b64;
+use sealdesk_wire::team::PendingAdministrator;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now;
-use crate::encoding::{b64, from_b64_array, ticket_id};
+use crate::encoding::{from_b64_array, from_record, ticket_id, to_record};
 use crate::error::{ApiError, ApiResult};
 use crate::invites;
 use crate::sessions::{identity_of, require_administrator, require_session};
@@ -61,20 +63,9 @@ struct PendingRecord {
     redeemed_at: u64,
 }
 
-fn encode<T: Serialize>(value: &T) -> ApiResult<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Backend(e.to_string()).into())
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|_| {
-        tracing::error!("a stored invite or pending-administrator record does not decode");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "storage",
-            "A stored record is damaged; nothing was changed.",
-        )
-    })
-}
+/// What this module's records are called when one is damaged (the answer's sentence has been
+/// "A stored record is damaged; nothing was changed." since before the records were shared).
+const RECORDS: &str = "record";
 
 // ---- errors and checks ----
 
@@ -122,9 +113,9 @@ pub fn check_pending(state: &AppState, entry: &DirectoryEntry) -> ApiResult<()> 
     let Some(bytes) = state.store.get(RecordKind::PendingAdmin, &key_id.0)? else {
         return Err(not_pending());
     };
-    let record: PendingRecord = decode(&bytes)?;
+    let record: PendingRecord = from_record(&bytes, RECORDS)?;
     // The key id is a hash of both public keys; compare the whole identity anyway.
-    if record.identity != b64(&entry.subject.to_bytes()) {
+    if record.identity != b64::encode(&entry.subject.to_bytes()) {
         return Err(not_pending());
     }
     Ok(())
@@ -173,11 +164,14 @@ pub async fn create_invite(
     let record = InviteRecord {
         created_at: time,
         expires_at,
-        created_by: b64(&admin.key_id().0),
+        created_by: b64::encode(&admin.key_id().0),
     };
-    state
-        .store
-        .put(RecordKind::Invite, &token.hash(), &encode(&record)?, true)?;
+    state.store.put(
+        RecordKind::Invite,
+        &token.hash(),
+        &to_record(&record)?,
+        true,
+    )?;
     state.commit().await?;
     tracing::info!(by = %admin.key_id(), "administrator invite created");
     Ok((token, expires_at))
@@ -240,7 +234,7 @@ pub async fn redeem_invite(
     let panel_invite = state.store.take(RecordKind::Invite, &token_hash)?;
     let valid = match &panel_invite {
         // An expired invite stays removed.
-        Some(bytes) => decode::<InviteRecord>(bytes)?.expires_at >= time,
+        Some(bytes) => from_record::<InviteRecord>(bytes, RECORDS)?.expires_at >= time,
         // Invites made with `sealdesk admin invite` are files (they must work while `serve`
         // holds the database lock); the file is consumed the same single-use way.
         None => invites::take_cli_invite(&state.data_dir, &token),
@@ -249,15 +243,17 @@ pub async fn redeem_invite(
         return Err(invalid_invite());
     }
     let record = PendingRecord {
-        identity: b64(&identity.to_bytes()),
+        identity: b64::encode(&identity.to_bytes()),
         username: session.account.username.clone(),
         account_id: session.account.account_id.clone(),
         redeemed_at: time,
     };
-    match state
-        .store
-        .put(RecordKind::PendingAdmin, &key_id.0, &encode(&record)?, true)
-    {
+    match state.store.put(
+        RecordKind::PendingAdmin,
+        &key_id.0,
+        &to_record(&record)?,
+        true,
+    ) {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
             // A concurrent redemption by the same account won: give a panel invite back (a
@@ -279,20 +275,6 @@ pub async fn redeem_invite(
 
 // ---- pending administrators ----
 
-/// One pending administrator, as listed.
-pub struct Pending {
-    /// Key id (base64url).
-    pub key_id: String,
-    /// Public identity (64 bytes, base64url): the `add` entry's subject.
-    pub identity: String,
-    /// The account's username.
-    pub username: String,
-    /// Unix seconds.
-    pub redeemed_at: u64,
-    /// Fingerprint of the key id (PROTOCOL.md §4.3), to compare out of band.
-    pub fingerprint: String,
-}
-
 /// The keys that redeemed an invite and wait for an `add` entry, oldest redemption first
 /// (for an administrator's session). Records of keys that are (or were) administrators
 /// already, left by a crash between an add and the record's removal, are dropped here.
@@ -302,14 +284,14 @@ pub struct Pending {
 pub async fn list_pending(
     state: &AppState,
     token: Option<&AccessToken>,
-) -> ApiResult<Vec<Pending>> {
+) -> ApiResult<Vec<PendingAdministrator>> {
     let session = require_session(state, token)?;
     let directory_guard = state.directory.read().await;
     require_administrator(&session, directory_guard.as_ref())?;
     let directory = directory_guard.as_ref().ok_or_else(no_administrators)?;
     let mut pending = Vec::new();
     for (key, value) in state.store.scan(RecordKind::PendingAdmin, &[])? {
-        let record: PendingRecord = decode(&value)?;
+        let record: PendingRecord = from_record(&value, RECORDS)?;
         let identity = from_b64_array::<64>("identity", &record.identity)
             .ok()
             .and_then(|bytes| PublicIdentity::from_bytes(&bytes).ok())
@@ -318,8 +300,8 @@ pub async fn list_pending(
             state.store.take(RecordKind::PendingAdmin, &key)?;
             continue;
         }
-        pending.push(Pending {
-            key_id: b64(&identity.key_id().0),
+        pending.push(PendingAdministrator {
+            key_id: b64::encode(&identity.key_id().0),
             identity: record.identity,
             username: record.username,
             redeemed_at: record.redeemed_at,

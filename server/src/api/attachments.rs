@@ -7,26 +7,12 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use sealdesk_wire::attachments::{AttachmentDeclared, DeclareAttachmentBody};
 
 use super::extract::{Bearer, Json, OctetStream};
 use crate::attachments::{self, ChunkAddress};
 use crate::error::ApiResult;
 use crate::state::AppState;
-
-/// Body of `POST /api/v1/tickets/{id}/attachments`.
-#[derive(Deserialize)]
-pub struct DeclareBody {
-    /// Bytes of the encrypted stream (`sealdesk_crypto::encrypted_len` of the file's size).
-    pub size: u64,
-}
-
-/// Answer of a declared upload.
-#[derive(Serialize)]
-pub struct Declared {
-    /// The attachment id: 16 random bytes, 32 lowercase hex characters.
-    pub attachment_id: String,
-}
 
 /// `POST /api/v1/tickets/{id}/attachments`: declares an upload of `size` encrypted bytes and
 /// reserves them from the ticket's quota.
@@ -34,12 +20,12 @@ pub async fn declare(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     bearer: Bearer,
-    Json(body): Json<DeclareBody>,
-) -> ApiResult<(StatusCode, Json<Declared>)> {
+    Json(body): Json<DeclareAttachmentBody>,
+) -> ApiResult<(StatusCode, Json<AttachmentDeclared>)> {
     let attachment = attachments::declare(&state, &id, bearer.token(), body.size).await?;
     Ok((
         StatusCode::CREATED,
-        Json(Declared {
+        Json(AttachmentDeclared {
             attachment_id: hex::encode(attachment),
         }),
     ))

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use sealdesk_wire::events::MessageEvent;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
@@ -21,6 +22,26 @@ use crate::sessions::administrator_session;
 use crate::state::AppState;
 use crate::tickets::{Reader, authorised_ticket};
 
+/// The `message` event of a notification, with the wire crate's [`MessageEvent`] as its data:
+/// `{"ticket":"<hex>","chain":0,"seq":5}`. (It cannot fail to serialize; if it did, a `resync`
+/// makes the client re-read, which loses nothing.)
+fn message(notification: &Notification) -> Event {
+    let data = MessageEvent {
+        ticket: sealdesk_crypto::TicketId(notification.ticket).to_hex(),
+        chain: notification.chain,
+        seq: notification.seq,
+    };
+    Event::default()
+        .event("message")
+        .json_data(data)
+        .unwrap_or_else(|_| resync())
+}
+
+/// The `resync` event: the subscriber missed notifications and re-reads.
+fn resync() -> Event {
+    Event::default().event("resync").data("{}")
+}
+
 /// The SSE stream: `ready` first, then the notifications `keep` selects as `message` events
 /// with data `{"ticket": "<hex>", "chain": 0, "seq": 5}`, and `resync` after an overflow.
 fn stream(
@@ -29,16 +50,9 @@ fn stream(
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     let ready = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
     let updates = BroadcastStream::new(receiver).filter_map(move |item| match item {
-        Ok(n) if keep(&n) => Some(Ok(Event::default().event("message").data(format!(
-            r#"{{"ticket":"{}","chain":{},"seq":{}}}"#,
-            sealdesk_crypto::TicketId(n.ticket).to_hex(),
-            n.chain,
-            n.seq
-        )))),
+        Ok(n) if keep(&n) => Some(Ok(message(&n))),
         Ok(_) => None,
-        Err(BroadcastStreamRecvError::Lagged(_)) => {
-            Some(Ok(Event::default().event("resync").data("{}")))
-        }
+        Err(BroadcastStreamRecvError::Lagged(_)) => Some(Ok(resync())),
     });
     ready.chain(updates)
 }

@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use axum::http::StatusCode;
-use sealdesk_wire::pow::is_solution;
+use sealdesk_wire::pow::{ProofOfWork, is_solution};
 
 use crate::encoding::from_b64_array;
 use crate::error::{ApiError, ApiResult};
@@ -98,13 +98,13 @@ impl PowChallenges {
     }
 
     /// Checks the proof of work of a ticket creation (nothing to check when it is off) and
-    /// spends its challenge. `pow` is the challenge as sent (base64url, 32 bytes) and the
-    /// nonce, from the body's `pow` member.
+    /// spends its challenge. `pow` is the body's `pow` member: the challenge as sent
+    /// (base64url, 32 bytes) and the nonce.
     ///
     /// # Errors
     /// `400 pow_required` without `pow`; `403 pow_invalid` for a challenge that was not
     /// issued, expired or was spent, or a nonce that does not solve it.
-    pub fn verify(&self, pow: Option<(&str, u64)>, now: u64) -> ApiResult<()> {
+    pub fn verify(&self, pow: Option<&ProofOfWork>, now: u64) -> ApiResult<()> {
         if self.bits == 0 {
             return Ok(());
         }
@@ -115,12 +115,11 @@ impl PowChallenges {
                  GET /api/v1/pow/challenge and send it solved as `pow`.",
             )
         })?;
-        let (challenge, nonce) = pow;
         let challenge =
-            from_b64_array::<32>("pow.challenge", challenge).map_err(|_| pow_invalid())?;
+            from_b64_array::<32>("pow.challenge", &pow.challenge).map_err(|_| pow_invalid())?;
         let expires_at = self.lock().expires.remove(&challenge);
         match expires_at {
-            Some(at) if at > now && is_solution(&challenge, nonce, self.bits) => Ok(()),
+            Some(at) if at > now && is_solution(&challenge, pow.nonce, self.bits) => Ok(()),
             _ => Err(pow_invalid()),
         }
     }
@@ -143,21 +142,9 @@ mod tests {
         sealdesk_wire::pow::solve(challenge, bits).expect("a solution")
     }
 
-    /// The body's `pow` member as `verify` takes it.
-    struct ProofOfWork {
-        challenge: String,
-        nonce: u64,
-    }
-
-    impl ProofOfWork {
-        fn as_sent(&self) -> (&str, u64) {
-            (&self.challenge, self.nonce)
-        }
-    }
-
     fn proof(challenge: &[u8; 32], nonce: u64) -> ProofOfWork {
         ProofOfWork {
-            challenge: crate::encoding::b64(challenge),
+            challenge: sealdesk_wire::b64::encode(challenge),
             nonce,
         }
     }
@@ -172,30 +159,27 @@ mod tests {
 
         let code = |r: ApiResult<()>| r.unwrap_err().code;
         assert_eq!(code(pow.verify(None, 1_001)), "pow_required");
-        assert!(
-            pow.verify(Some(proof(&challenge, nonce).as_sent()), 1_001)
-                .is_ok()
-        );
+        assert!(pow.verify(Some(&proof(&challenge, nonce)), 1_001).is_ok());
         assert_eq!(
-            code(pow.verify(Some(proof(&challenge, nonce).as_sent()), 1_001)),
+            code(pow.verify(Some(&proof(&challenge, nonce)), 1_001)),
             "pow_invalid"
         );
         // A wrong nonce spends the challenge too.
         let (challenge, _) = pow.issue(1_000);
         assert_eq!(
-            code(pow.verify(Some(proof(&challenge, wrong).as_sent()), 1_001)),
+            code(pow.verify(Some(&proof(&challenge, wrong)), 1_001)),
             "pow_invalid"
         );
         let nonce = solve(&challenge, 8);
         assert_eq!(
-            code(pow.verify(Some(proof(&challenge, nonce).as_sent()), 1_001)),
+            code(pow.verify(Some(&proof(&challenge, nonce)), 1_001)),
             "pow_invalid"
         );
         // Expired.
         let (challenge, _) = pow.issue(1_000);
         let nonce = solve(&challenge, 8);
         assert_eq!(
-            code(pow.verify(Some(proof(&challenge, nonce).as_sent()), 1_600)),
+            code(pow.verify(Some(&proof(&challenge, nonce)), 1_600)),
             "pow_invalid"
         );
         // Malformed.
@@ -203,7 +187,7 @@ mod tests {
             challenge: "!!".into(),
             nonce: 0,
         };
-        assert_eq!(code(pow.verify(Some(bad.as_sent()), 1_001)), "pow_invalid");
+        assert_eq!(code(pow.verify(Some(&bad), 1_001)), "pow_invalid");
         // Off: nothing is required.
         assert!(PowChallenges::new(0).verify(None, 0).is_ok());
     }
@@ -218,7 +202,7 @@ mod tests {
         assert_eq!(pow.outstanding(), MAX_OUTSTANDING);
         let nonce = solve(&first, 1);
         assert!(
-            pow.verify(Some(proof(&first, nonce).as_sent()), 1).is_err(),
+            pow.verify(Some(&proof(&first, nonce)), 1).is_err(),
             "the oldest challenge was dropped"
         );
         // Expired challenges go when the next one is issued, or on housekeeping.
