@@ -3,6 +3,10 @@
 //! configuration error). Having an integration test also makes `cargo test` build the binary
 //! that the server's and the system tests run (`target/<profile>/sealdesk`).
 
+// Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
+// panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::{Command, Output};
 
 fn sealdesk(args: &[&str]) -> Output {

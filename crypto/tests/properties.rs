@@ -2,6 +2,10 @@
 //! panic. Each runs a fixed-seed `TestRunner` inside an ordinary test function so that the same
 //! tests run natively and as wasm.
 
+// Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
+// panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 

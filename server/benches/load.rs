@@ -7,6 +7,10 @@
 //! for this package's benchmarks).
 //! Figures are recorded in BENCHMARKS.md.
 
+// Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
+// panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -6,6 +6,10 @@
 //! `cargo build --release -p sealdesk-cli` (the binary is sealdesk-cli's: cargo does not build it
 //! for this package's benchmarks).
 
+// Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
+// panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -491,11 +491,10 @@ fn suggestion(key: &str) -> Option<&'static str> {
         .map(|(_, k)| k)
 }
 
-fn option(key: &str) -> &'static OptionInfo {
-    OPTIONS
-        .iter()
-        .find(|o| o.key == key)
-        .expect("option keys come from the table")
+/// The table's row for `key`; `None` only for a key that is not an option (callers pass keys
+/// that come from the table).
+fn option(key: &str) -> Option<&'static OptionInfo> {
+    OPTIONS.iter().find(|o| o.key == key)
 }
 
 impl Config {
@@ -567,9 +566,9 @@ impl Config {
                     )));
                 }
                 Some(Ok(())) => {
-                    self.provenance
-                        .sources
-                        .insert(option(key).key, Source::File);
+                    if let Some(info) = option(key) {
+                        self.provenance.sources.insert(info.key, Source::File);
+                    }
                 }
             }
         }
@@ -688,7 +687,7 @@ impl Config {
 
     /// `max_body_bytes = 0 (from SEALDESK_MAX_BODY_BYTES)`: an option, its value and source.
     fn describe(&self, key: &str) -> String {
-        let info = option(key);
+        let env = option(key).map_or("its environment variable", |info| info.env);
         let value = self
             .value_toml(key)
             .map_or_else(|| "unset".to_owned(), |v| v.to_string());
@@ -698,7 +697,7 @@ impl Config {
                 Some(file) => format!("set in {}", file.display()),
                 None => "set in the configuration file".to_owned(),
             },
-            Source::Env => format!("set by {}", info.env),
+            Source::Env => format!("set by {env}"),
         };
         format!("{key} = {value} ({origin})")
     }
@@ -727,7 +726,7 @@ impl Config {
         match self.value_toml(key) {
             None => "unset".to_owned(),
             Some(toml::Value::String(s)) => s,
-            Some(toml::Value::Integer(n)) => with_unit(n, option(key).unit),
+            Some(toml::Value::Integer(n)) => with_unit(n, option(key).map_or("", |info| info.unit)),
             Some(other) => other.to_string(),
         }
     }

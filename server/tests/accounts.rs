@@ -2,6 +2,10 @@
 //! `sealdesk` binary on an ephemeral port (the harness is `tests/common`). Keys are
 //! derived as a browser derives them (Argon2id with the cheap test parameters).
 
+// Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
+// panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use reqwest::StatusCode;

@@ -2,6 +2,10 @@
 //! administrator's session replaces them, bad settings change nothing, and they survive a
 //! restart.
 
+// Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
+// panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use serde_json::{Value, json};

@@ -2,6 +2,10 @@
 //! --workspace` in the same target directory) on an ephemeral port with a temporary data
 //! directory.
 
+// Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
+// panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

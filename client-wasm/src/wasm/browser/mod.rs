@@ -264,14 +264,18 @@ pub(crate) struct Held<T: 'static> {
     value: Option<T>,
 }
 
+// `value` is `Some` from `acquire` until `drop` takes it back: the `Option` only lets `drop`
+// move the value out, so these two `expect`s cannot fail.
 impl<T> Deref for Held<T> {
     type Target = T;
+    #[allow(clippy::expect_used, reason = "`value` is Some until drop")]
     fn deref(&self) -> &T {
         self.value.as_ref().expect("held until dropped")
     }
 }
 
 impl<T> DerefMut for Held<T> {
+    #[allow(clippy::expect_used, reason = "`value` is Some until drop")]
     fn deref_mut(&mut self) -> &mut T {
         self.value.as_mut().expect("held until dropped")
     }
