@@ -24,13 +24,15 @@ use sealdesk_crypto::{Argon2Params, DirectoryHead, Identity, KeyId, TicketId, sy
 use sealdesk_wire::b64;
 use serde_json::{Value, json};
 
-use super::keyring::{self, AdminKeyring, Profile};
-use super::render::{self, Viewer};
-use super::reporter::{attachment_at, saved, unreadable};
-use super::secrets::{self, PASSPHRASE_ENV, PASSWORD_ENV};
-use super::{
-    AdminClientCommand, Failure, KeyringArgs, SaveArgs, Server, Status, WriteArgs, files, now,
-};
+use crate::args::{AdminClientCommand, KeyringArgs, SaveArgs, Status, WriteArgs};
+use crate::clock::now;
+use crate::failure::Failure;
+use crate::files;
+use crate::keyring::{self, AdminKeyring, Profile};
+use crate::render::{self, Viewer};
+use crate::reporter::{attachment_at, saved, unreadable};
+use crate::secrets::{self, PASSPHRASE_ENV, PASSWORD_ENV};
+use crate::server::Server;
 
 /// Runs an administrator's client command.
 pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {

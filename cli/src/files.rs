@@ -12,7 +12,7 @@ use sealdesk_client::content::AttachmentRef;
 use sealdesk_client::transport::Transport;
 use sealdesk_crypto::{CryptoRng, TicketId};
 
-use super::Failure;
+use crate::failure::Failure;
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it (mode 0600), flushed to
 /// disk, then renamed over `path`. With `create_parent`, creates missing folders with mode

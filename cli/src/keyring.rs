@@ -22,7 +22,8 @@ use sealdesk_wire::accounts::Argon2ParamsBody;
 use sealdesk_wire::b64;
 use serde::{Deserialize, Serialize};
 
-use super::{Failure, Server};
+use crate::failure::Failure;
+use crate::server::Server;
 
 /// The `format` member of a keyring file.
 const FORMAT: &str = "sealdesk-admin-keyring/1";

@@ -13,11 +13,12 @@ use sealdesk_client::transport::NativeTransport;
 use sealdesk_client::wasm::ticket_view;
 use sealdesk_crypto::{Directory, system_rng};
 
-use super::files::{self, Attachment};
-use super::render::{self, Viewer};
-use super::{
-    DownloadArgs, Failure, LinkArgs, NewArgs, ReplyArgs, Server, ShowArgs, TicketCommand, now,
-};
+use crate::args::{DownloadArgs, LinkArgs, NewArgs, ReplyArgs, ShowArgs, TicketCommand};
+use crate::clock::now;
+use crate::failure::Failure;
+use crate::files::{self, Attachment};
+use crate::render::{self, Viewer};
+use crate::server::Server;
 
 /// Runs a `ticket` command.
 pub(crate) async fn run(command: TicketCommand) -> Result<(), Failure> {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use sealdesk_crypto::Zeroizing;
 
-use super::Failure;
+use crate::failure::Failure;
 
 /// The environment variable of the keyring passphrase.
 pub(crate) const PASSPHRASE_ENV: &str = "SEALDESK_PASSPHRASE";

@@ -1,176 +1,25 @@
 //! The support tab: an account's sign-in (shared with the panel: an administrator is an account
 //! whose identity the directory lists), its tickets, its password and the keyring's app data.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::Promise;
-use sealdesk_crypto::{Argon2Params, Directory, KeyId, Zeroizing, system_rng};
+use sealdesk_crypto::{Argon2Params, Zeroizing, system_rng};
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
-use web_sys::ReadableStreamDefaultReader;
 
-use super::ticket::{TicketHandle, TicketInner, TicketState, opening_from_js};
-use super::{
-    FetchTransport, Lock, from_js, normalize_password, now_seconds, promise, stop_stream, to_js,
-    verify_directory,
+use super::bridge::{
+    FetchTransport, from_js, normalize_password, now_seconds, promise, to_js, verify_directory,
 };
+use super::session::Core;
+use super::ticket::{TicketHandle, TicketState, opening_from_js};
 use crate::account::Account;
-use crate::admin::Admin;
-use crate::error::{ClientError, Result};
+use crate::error::Result;
 use crate::wasm::input::{
-    Argon2Input, DirectoryPin, OpeningInput, app_data_text, check_argon2, check_new_password,
-    check_username, key_id_text, parse_app_data, parse_ticket_id, stronger,
+    Argon2Input, OpeningInput, app_data_text, check_argon2, check_new_password, check_username,
+    key_id_text, parse_app_data, parse_ticket_id, stronger,
 };
 use crate::wasm::views::{conversation_view, summary_view};
-
-/// `account.signed_out`: the account signed out in this page (or never finished signing in).
-pub(crate) fn signed_out() -> ClientError {
-    ClientError::new(
-        "account.signed_out",
-        "This account signed out; sign in again.",
-    )
-}
-
-/// What a signed-in account is in this page.
-pub(crate) enum Role {
-    /// An account holder.
-    Account(Account),
-    /// An administrator (its account inside).
-    Admin(Admin),
-    /// After `logout`: nothing of the account is left.
-    SignedOut,
-}
-
-impl Role {
-    pub(crate) fn account(&self) -> Result<&Account> {
-        match self {
-            Role::Account(account) => Ok(account),
-            Role::Admin(admin) => Ok(admin.account()),
-            Role::SignedOut => Err(signed_out()),
-        }
-    }
-
-    pub(crate) fn account_mut(&mut self) -> Result<&mut Account> {
-        match self {
-            Role::Account(account) => Ok(account),
-            Role::Admin(admin) => Ok(admin.account_mut()),
-            Role::SignedOut => Err(signed_out()),
-        }
-    }
-
-    /// Makes an account holder an administrator with `directory` (verified, pinned): the role
-    /// stays an account holder's when its identity is not an administrator at the head.
-    pub(crate) fn promote(&mut self, directory: Directory) -> Result<()> {
-        match std::mem::replace(self, Role::SignedOut) {
-            Role::Account(account) => match Admin::from_verified(account, directory) {
-                Ok(admin) => {
-                    *self = Role::Admin(admin);
-                    Ok(())
-                }
-                Err(refused) => {
-                    let (account, error) = *refused;
-                    *self = Role::Account(account);
-                    Err(error)
-                }
-            },
-            other => {
-                *self = other;
-                self.account().map(|_| ())
-            }
-        }
-    }
-
-    pub(crate) fn admin_mut(&mut self) -> Result<&mut Admin> {
-        match self {
-            Role::Admin(admin) => Ok(admin),
-            Role::Account(_) => Err(ClientError::new(
-                "admin.not_an_administrator",
-                "This account is not signed in as an administrator (adminFromAccount).",
-            )),
-            Role::SignedOut => Err(signed_out()),
-        }
-    }
-}
-
-/// One sign-in, shared by its `AccountHandle`, its `AdminHandle` and the tickets opened with
-/// it. Operations that use the account run one after another.
-pub(crate) struct Core {
-    pub(crate) transport: FetchTransport,
-    username: String,
-    account_id: String,
-    key_id: KeyId,
-    expires_at: u64,
-    /// The directory heads every read of this account extends.
-    pub(crate) pin: RefCell<DirectoryPin>,
-    pub(crate) state: Rc<Lock<Role>>,
-    /// The tickets opened with this account, ended by `logout`.
-    tickets: RefCell<Vec<Weak<TicketInner>>>,
-    /// The reader of the running `listenInbox`.
-    pub(crate) inbox_reader: RefCell<Option<ReadableStreamDefaultReader>>,
-}
-
-impl Core {
-    pub(crate) fn new(transport: FetchTransport, account: Account) -> Rc<Core> {
-        Rc::new(Core {
-            transport,
-            username: account.username().to_owned(),
-            account_id: account.account_id().to_owned(),
-            key_id: account.identity().key_id(),
-            expires_at: account.expires_at(),
-            pin: RefCell::default(),
-            state: Lock::new(Role::Account(account)),
-            tickets: RefCell::default(),
-            inbox_reader: RefCell::default(),
-        })
-    }
-
-    pub(crate) fn key_id(&self) -> KeyId {
-        self.key_id
-    }
-
-    /// Keeps `ticket` to end it at `logout`.
-    pub(crate) fn register(&self, ticket: &Rc<TicketInner>) {
-        let mut tickets = self.tickets.borrow_mut();
-        tickets.retain(|t| t.strong_count() > 0);
-        tickets.push(Rc::downgrade(ticket));
-    }
-
-    /// Signs out: takes the account out (every later operation is `account.signed_out`), ends
-    /// the session on the server, ends every ticket opened with it (dropping its keys) and
-    /// every stream.
-    pub(crate) async fn sign_out(self: &Rc<Self>) -> Result<()> {
-        let role = {
-            let mut role = self.state.acquire().await;
-            std::mem::replace(&mut *role, Role::SignedOut)
-        };
-        let result = match role {
-            Role::Account(account) => account.logout(&self.transport).await,
-            Role::Admin(admin) => admin.into_account().logout(&self.transport).await,
-            Role::SignedOut => Ok(()),
-        };
-        stop_stream(&self.inbox_reader);
-        let tickets: Vec<Weak<TicketInner>> = self.tickets.take();
-        for ticket in tickets.iter().filter_map(Weak::upgrade) {
-            stop_stream(&ticket.reader);
-            *ticket.state.acquire().await = TicketState::Ended;
-        }
-        result
-    }
-
-    /// Makes this sign-in an administrator's: verifies the directory (extending the pin) and
-    /// checks that the account's identity is an administrator at its head. The account stays
-    /// signed in when it is not.
-    pub(crate) async fn become_admin(self: &Rc<Self>) -> Result<()> {
-        let mut role = self.state.acquire().await;
-        if matches!(*role, Role::Admin(_)) {
-            return Ok(());
-        }
-        role.account()?;
-        let directory = verify_directory(&self.transport, &self.pin).await?;
-        role.promote(directory)
-    }
-}
 
 /// A signed-in account in this page (the support tab). Its keys stay in the module; free it
 /// with `account.free()`, and sign out with `logout(account)`.
@@ -212,7 +61,7 @@ impl AccountHandle {
     }
 }
 
-super::pinned_head_methods!(AccountHandle, |account| &account.core.pin);
+super::bridge::pinned_head_methods!(AccountHandle, |account| &account.core.pin);
 
 /// Registers an account (a new identity, its keyring sealed under a key derived from the
 /// password) and signs in. `password` is normalised to NFC here; `argon2Params`

@@ -8,12 +8,13 @@ use sealdesk_crypto::{Zeroizing, system_rng};
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
-use super::account::{AccountHandle, Core, sign_in};
-use super::ticket::{TicketHandle, TicketState};
-use super::{
+use super::account::{AccountHandle, sign_in};
+use super::bridge::{
     FetchTransport, from_js, head_from_js, listen_stream, promise, stop_stream, to_js,
     verify_directory, whole_number,
 };
+use super::session::Core;
+use super::ticket::{TicketHandle, TicketState};
 use crate::admin::{Admin, Pending};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
@@ -71,7 +72,7 @@ impl AdminHandle {
     }
 }
 
-super::pinned_head_methods!(AdminHandle, |admin| &admin.core.pin);
+super::bridge::pinned_head_methods!(AdminHandle, |admin| &admin.core.pin);
 
 /// Signs in as an administrator: `login` (same `argon2Floor`), then verifies the directory,
 /// extending `pinnedHead` if given, and checks that the account's identity is an administrator

@@ -14,13 +14,13 @@ use wasm_bindgen::prelude::*;
 use web_sys::ReadableStreamDefaultReader;
 
 #[cfg(feature = "panel")]
-use super::Held;
-#[cfg(feature = "panel")]
-use super::account::{Core, Role, signed_out};
-use super::{
+use super::bridge::Held;
+use super::bridge::{
     FetchTransport, Lock, from_js, head_from_js, listen_stream, now_seconds, promise, sleep,
     stop_stream, to_js, verify_directory, whole_number,
 };
+#[cfg(feature = "panel")]
+use super::session::{Core, EndsWithSignOut, Role, signed_out};
 #[cfg(feature = "panel")]
 use crate::account::AccountTicket;
 #[cfg(feature = "panel")]
@@ -115,6 +115,16 @@ pub(crate) struct TicketInner {
     pub(crate) state: Rc<Lock<TicketState>>,
     /// The reader of the running `listen`, for `stopListening`.
     pub(crate) reader: RefCell<Option<ReadableStreamDefaultReader>>,
+}
+
+#[cfg(feature = "panel")]
+impl EndsWithSignOut for TicketInner {
+    fn end(self: Rc<Self>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+        Box::pin(async move {
+            stop_stream(&self.reader);
+            *self.state.acquire().await = TicketState::Ended;
+        })
+    }
 }
 
 impl TicketInner {
@@ -267,7 +277,7 @@ impl TicketHandle {
     }
 }
 
-super::pinned_head_methods!(TicketHandle, |handle| handle.inner.pin());
+super::bridge::pinned_head_methods!(TicketHandle, |handle| handle.inner.pin());
 
 /// A pin from the optional `pinnedHead` argument (absent: none).
 fn initial_pin(pinned_head: Option<Ts<PinnedHead>>) -> Result<DirectoryPin> {
