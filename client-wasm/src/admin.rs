@@ -23,10 +23,10 @@ use sealdesk_wire::tickets::WrapsAnswer;
 use sealdesk_wire::{EmptyBody, SecretText};
 
 use crate::account::{Account, TicketSummary, summary_of};
-use crate::content::{AttachmentRef, Content, DebugData, StatusChange, Text};
+use crate::content::{AttachmentRef, Content, DebugData, Outgoing, Text};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
-use crate::thread::{Shown, Thread, fetch_ticket, members_of};
+use crate::thread::{EpochWrap, Participant, Shown, Thread, fetch_ticket, members_of, wrap_for};
 use crate::transport::{Request, Transport};
 use crate::util::{POST_ATTEMPTS, b64, unb64, unb64_array};
 
@@ -613,18 +613,20 @@ impl Admin {
                 if has.contains(&epoch) {
                     continue;
                 }
+                let slot = EpochWrap {
+                    ticket_id: id,
+                    chain,
+                    epoch,
+                    dir_seq: head,
+                };
                 match thread.keys().get(&epoch) {
-                    Some(key) => wraps.push(b64(&WrappedKey::seal(
+                    Some(key) => wraps.extend(wrap_for(
                         self.account.identity(),
-                        member,
-                        id,
-                        chain,
-                        epoch,
-                        head,
+                        core::slice::from_ref(member),
+                        slot,
                         key,
                         rng,
-                    )?
-                    .to_bytes())),
+                    )?),
                     None => unavailable.push((id, chain, epoch)),
                 }
             }
@@ -716,15 +718,7 @@ impl Admin {
                         continue;
                     }
                     thread
-                        .send(
-                            transport,
-                            self.session(),
-                            self.account.identity(),
-                            &self.directory,
-                            &Content::Rotate,
-                            rng,
-                            shown,
-                        )
+                        .send(transport, self.participant(), &Content::Rotate, rng, shown)
                         .await?;
                     rotated += 1;
                 }
@@ -873,55 +867,38 @@ impl Admin {
         Ok(added)
     }
 
-    /// Replies on the conversation, as "the support team" when `author` is `None`, else as
-    /// that display name.
+    /// Replies on the conversation with `reply`'s text, as "the support team" when its author
+    /// is `None`, else as that display name.
     ///
     /// # Errors
     /// As [`Admin::send`].
-    #[allow(clippy::too_many_arguments)]
     pub async fn reply<T: Transport>(
         &mut self,
         transport: &T,
         ticket: &mut AdminTicket,
-        text: &str,
-        author: Option<String>,
-        now: u64,
+        reply: Outgoing,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::Message(Text {
-            text: text.to_owned(),
-            sent_at: now,
-            author,
-            ..Text::default()
-        });
-        self.send(transport, ticket, content, rng).await
+        self.send(transport, ticket, reply.into_message(), rng)
+            .await
     }
 
-    /// Writes an internal note (the notes chain, readable by administrators only; its first
-    /// note opens epoch 0 with a key wrapped for every current administrator).
+    /// Writes `note` as an internal note (the notes chain, readable by administrators only;
+    /// its first note opens epoch 0 with a key wrapped for every current administrator).
     ///
     /// # Errors
     /// As [`Admin::send`].
-    #[allow(clippy::too_many_arguments)]
     pub async fn note<T: Transport>(
         &mut self,
         transport: &T,
         ticket: &mut AdminTicket,
-        text: &str,
-        author: Option<String>,
-        now: u64,
+        note: Outgoing,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::InternalNote(Text {
-            text: text.to_owned(),
-            sent_at: now,
-            author,
-            ..Text::default()
-        });
-        self.send(transport, ticket, content, rng).await
+        self.send(transport, ticket, note.into_note(), rng).await
     }
 
-    /// Closes the ticket.
+    /// Closes the ticket (at `now`, Unix seconds).
     ///
     /// # Errors
     /// As [`Admin::send`].
@@ -932,14 +909,10 @@ impl Admin {
         now: u64,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::Close(StatusChange {
-            sent_at: now,
-            author: None,
-        });
-        self.send(transport, ticket, content, rng).await
+        self.send(transport, ticket, Content::close(now), rng).await
     }
 
-    /// Reopens the ticket.
+    /// Reopens the ticket (at `now`, Unix seconds).
     ///
     /// # Errors
     /// As [`Admin::send`].
@@ -950,11 +923,8 @@ impl Admin {
         now: u64,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::Reopen(StatusChange {
-            sent_at: now,
-            author: None,
-        });
-        self.send(transport, ticket, content, rng).await
+        self.send(transport, ticket, Content::reopen(now), rng)
+            .await
     }
 
     /// Posts `content` on its chain (internal notes on the notes chain, everything else on
@@ -979,15 +949,7 @@ impl Admin {
         };
         let (thread, shown) = ticket.thread_mut(chain);
         thread
-            .send(
-                transport,
-                self.account.session(),
-                self.account.identity(),
-                &self.directory,
-                &content,
-                rng,
-                shown,
-            )
+            .send(transport, self.participant(), &content, rng, shown)
             .await
     }
 
@@ -1104,6 +1066,16 @@ impl Admin {
 
     fn session(&self) -> &str {
         self.account.session()
+    }
+
+    /// This administrator as the member who writes: its identity and session, and the
+    /// directory as last verified.
+    fn participant(&self) -> Participant<'_> {
+        Participant {
+            identity: self.account.identity(),
+            bearer: self.account.session(),
+            directory: &self.directory,
+        }
     }
 }
 
