@@ -199,23 +199,25 @@ impl AdminTicket {
 
     /// The debug data the reporter sent, with the seq of each message.
     pub fn debug_data(&self) -> Vec<(u64, &DebugData)> {
-        self.messages
-            .iter()
-            .filter_map(|m| match &m.content {
-                Ok(Content::DebugData(data)) => Some((m.seq, data)),
-                _ => None,
-            })
-            .collect()
+        self.contents(|content| match content {
+            Content::DebugData(data) => Some(data),
+            _ => None,
+        })
     }
 
     /// The attachment references (with their file keys), with the seq of each message.
     pub fn attachments(&self) -> Vec<(u64, &AttachmentRef)> {
+        self.contents(|content| match content {
+            Content::AttachmentRef(reference) => Some(reference),
+            _ => None,
+        })
+    }
+
+    /// What `pick` takes from the readable conversation messages, with the seq of each.
+    fn contents<'a, C>(&'a self, pick: impl Fn(&'a Content) -> Option<&'a C>) -> Vec<(u64, &'a C)> {
         self.messages
             .iter()
-            .filter_map(|m| match &m.content {
-                Ok(Content::AttachmentRef(reference)) => Some((m.seq, reference)),
-                _ => None,
-            })
+            .filter_map(|m| Some((m.seq, pick(m.content.as_ref().ok()?)?)))
             .collect()
     }
 
@@ -898,39 +900,10 @@ impl Admin {
         self.send(transport, ticket, note.into_note(), rng).await
     }
 
-    /// Closes the ticket (at `now`, Unix seconds).
-    ///
-    /// # Errors
-    /// As [`Admin::send`].
-    pub async fn close<T: Transport>(
-        &mut self,
-        transport: &T,
-        ticket: &mut AdminTicket,
-        now: u64,
-        rng: &mut impl CryptoRng,
-    ) -> Result<()> {
-        self.send(transport, ticket, Content::close(now), rng).await
-    }
-
-    /// Reopens the ticket (at `now`, Unix seconds).
-    ///
-    /// # Errors
-    /// As [`Admin::send`].
-    pub async fn reopen<T: Transport>(
-        &mut self,
-        transport: &T,
-        ticket: &mut AdminTicket,
-        now: u64,
-        rng: &mut impl CryptoRng,
-    ) -> Result<()> {
-        self.send(transport, ticket, Content::reopen(now), rng)
-            .await
-    }
-
     /// Posts `content` on its chain (internal notes on the notes chain, everything else on
     /// the conversation) after re-reading the directory (§15, writing step 1), opening a new
     /// epoch when the chain is empty or an administrator was removed since the current one
-    /// opened.
+    /// opened. A close is [`Content::close`], a reopen [`Content::reopen`].
     ///
     /// # Errors
     /// `directory.*`, `admin.not_an_administrator`, `server.*`, `network`, verification

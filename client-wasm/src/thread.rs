@@ -720,17 +720,24 @@ mod tests {
         assert_eq!(recipients(&first), BTreeSet::from([a.key_id(), b.key_id()]));
     }
 
-    #[test]
-    fn a_withheld_or_forged_wrap_shows_the_verified_message_with_a_warning() {
+    /// A new ticket's members (a fresh reporter) and the reporter's first message, "hello",
+    /// sealed at `directory`'s head.
+    fn reporter_says_hello(directory: &Directory) -> (Members, Sealed) {
         let mut rng = system_rng();
-        let (a, _, [d0, ..]) = team();
         let reporter = Identity::generate(&mut rng).1;
         let id = TicketId::generate(&mut rng);
         let members = Members::new(id, reporter.public().clone());
         let mut writer = Thread::new(members.clone(), Chain::Conversation);
         let first = writer
-            .seal_next(&reporter, &d0, &text("hello"), &mut rng)
+            .seal_next(&reporter, directory, &text("hello"), &mut rng)
             .expect("seal");
+        (members, first)
+    }
+
+    #[test]
+    fn a_withheld_or_forged_wrap_shows_the_verified_message_with_a_warning() {
+        let (a, _, [d0, ..]) = team();
+        let (members, first) = reporter_says_hello(&d0);
         let for_a = first
             .wraps
             .iter()
@@ -774,15 +781,8 @@ mod tests {
 
     #[test]
     fn a_broken_transcript_is_refused_and_nothing_is_kept() {
-        let mut rng = system_rng();
         let (a, _, [d0, ..]) = team();
-        let reporter = Identity::generate(&mut rng).1;
-        let id = TicketId::generate(&mut rng);
-        let members = Members::new(id, reporter.public().clone());
-        let mut writer = Thread::new(members.clone(), Chain::Conversation);
-        let first = writer
-            .seal_next(&reporter, &d0, &text("hello"), &mut rng)
-            .expect("seal");
+        let (members, first) = reporter_says_hello(&d0);
         let mut altered = first.message.to_bytes();
         altered[200] ^= 1;
         let fake = Fake {

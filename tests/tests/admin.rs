@@ -374,7 +374,7 @@ fn notes_status_assignment_and_inbox_filters() {
         assert_eq!(ticket.messages.len(), 2);
 
         // Close and reopen.
-        root.close(&transport, &mut read, 5, &mut rng)
+        root.send(&transport, &mut read, Content::close(5), &mut rng)
             .await
             .expect("close");
         assert!(read.is_closed());
@@ -389,7 +389,7 @@ fn notes_status_assignment_and_inbox_filters() {
             .await
             .expect("refresh");
         assert!(ticket.is_closed());
-        root.reopen(&transport, &mut read, 6, &mut rng)
+        root.send(&transport, &mut read, Content::reopen(6), &mut rng)
             .await
             .expect("reopen");
         assert!(!read.is_closed());
