@@ -373,7 +373,7 @@ async fn write(session: &mut Session, args: &WriteArgs, note: bool) -> Result<()
     let transport = &session.transport;
     let mut ticket = session.admin.read_ticket(transport, id).await?;
     let mut rng = system_rng();
-    let outgoing = Outgoing::new(text, now()).by(author);
+    let outgoing = Outgoing::new(text, now()).with_author(author);
     if note {
         session
             .admin

@@ -103,7 +103,7 @@ impl Outgoing {
     }
 
     /// The same text under the display name `author` (`None`: "the support team").
-    pub fn by(self, author: Option<String>) -> Self {
+    pub fn with_author(self, author: Option<String>) -> Self {
         Outgoing { author, ..self }
     }
 

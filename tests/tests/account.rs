@@ -107,7 +107,8 @@ fn an_account_opens_a_ticket_reads_answers_and_changes_its_password() {
             .reply(
                 &transport,
                 &mut read,
-                Outgoing::new("Extinguisher on its way.", 1_700_000_200).by(Some("Sam".into())),
+                Outgoing::new("Extinguisher on its way.", 1_700_000_200)
+                    .with_author(Some("Sam".into())),
                 &mut rng,
             )
             .await

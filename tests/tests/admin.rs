@@ -170,7 +170,7 @@ fn a_new_administrator_reads_history_and_a_removed_one_gets_nothing_new() {
         bob.reply(
             &transport,
             &mut bobs_view,
-            Outgoing::new("Bob here.", 20).by(Some("Bob".into())),
+            Outgoing::new("Bob here.", 20).with_author(Some("Bob".into())),
             &mut rng,
         )
         .await
@@ -340,7 +340,7 @@ fn notes_status_assignment_and_inbox_filters() {
         root.note(
             &transport,
             &mut read,
-            Outgoing::new("Second note.", 3).by(Some("Root".into())),
+            Outgoing::new("Second note.", 3).with_author(Some("Root".into())),
             &mut rng,
         )
         .await

@@ -253,7 +253,7 @@ fn no_marker_reaches_the_data_directory_or_the_log() {
         root.reply(
             &transport,
             &mut read,
-            Outgoing::new(&answer, 13).by(Some(signed)),
+            Outgoing::new(&answer, 13).with_author(Some(signed)),
             &mut rng,
         )
         .await
@@ -263,7 +263,7 @@ fn no_marker_reaches_the_data_directory_or_the_log() {
         root.note(
             &transport,
             &mut read,
-            Outgoing::new(&note, 14).by(Some(note_author)),
+            Outgoing::new(&note, 14).with_author(Some(note_author)),
             &mut rng,
         )
         .await
