@@ -16,7 +16,7 @@ use sealdesk_client::ClientError;
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::{Admin, History, InboxFilter};
 use sealdesk_client::attachments::download_to_vec;
-use sealdesk_client::content::Content;
+use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::transport::NativeTransport;
 use sealdesk_client::wasm::{content_view, error_view, message_view};
@@ -375,16 +375,17 @@ async fn write(session: &mut Session, args: &WriteArgs, note: bool) -> Result<()
     let transport = &session.transport;
     let mut ticket = session.admin.read_ticket(transport, id).await?;
     let mut rng = system_rng();
+    let outgoing = Outgoing::new(text, now()).with_author(author);
     if note {
         session
             .admin
-            .note(transport, &mut ticket, text, author, now(), &mut rng)
+            .note(transport, &mut ticket, outgoing, &mut rng)
             .await?;
         println!("Added internal note {}.", ticket.notes_state().last_seq());
     } else {
         session
             .admin
-            .reply(transport, &mut ticket, text, author, now(), &mut rng)
+            .reply(transport, &mut ticket, outgoing, &mut rng)
             .await?;
         println!("Sent message {}.", ticket.conversation().last_seq());
     }

@@ -7,7 +7,7 @@ use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use sealdesk_client::ClientError;
-use sealdesk_client::attachments::{Uploader, upload_with_retries};
+use sealdesk_client::attachments::{AttachmentFile, Uploader, upload_with_retries};
 use sealdesk_client::content::AttachmentRef;
 use sealdesk_client::transport::Transport;
 use sealdesk_crypto::{CryptoRng, TicketId};
@@ -188,9 +188,11 @@ pub(crate) async fn upload<T: Transport>(
         transport,
         bearer,
         id,
-        &attachment.name,
-        mime_type(&attachment.name),
-        attachment.size,
+        AttachmentFile {
+            name: attachment.name.clone(),
+            mime_type: mime_type(&attachment.name).to_owned(),
+            size: attachment.size,
+        },
         progress,
         rng,
     )

@@ -20,10 +20,10 @@ use sealdesk_wire::accounts::{
 use sealdesk_wire::tickets::{TicketListItem, TicketStatus};
 use sealdesk_wire::{EmptyBody, SecretText};
 
-use crate::content::{Content, StatusChange, Text};
+use crate::content::{Content, Outgoing};
 use crate::error::{ClientError, Result};
 use crate::reporter::{NewTicket, Opening, TicketOwner, create_ticket};
-use crate::thread::{Shown, Thread, fetch_ticket, members_of};
+use crate::thread::{Participant, Shown, Thread, fetch_ticket, members_of};
 use crate::transport::{Request, Transport};
 use crate::util::{b64, unb64, unb64_array};
 
@@ -490,11 +490,7 @@ impl AccountTicket {
         now: u64,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::Message(Text {
-            text: text.to_owned(),
-            sent_at: now,
-            ..Text::default()
-        });
+        let content = Outgoing::new(text, now).into_message();
         self.send(transport, account, directory, content, rng).await
     }
 
@@ -510,11 +506,8 @@ impl AccountTicket {
         now: u64,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::Close(StatusChange {
-            sent_at: now,
-            author: None,
-        });
-        self.send(transport, account, directory, content, rng).await
+        self.send(transport, account, directory, Content::close(now), rng)
+            .await
     }
 
     /// Seals and posts `content` as the next conversation message (see
@@ -530,16 +523,13 @@ impl AccountTicket {
         content: Content,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
+        let who = Participant {
+            identity: &account.identity,
+            bearer: account.session(),
+            directory,
+        };
         self.thread
-            .send(
-                transport,
-                account.session(),
-                &account.identity,
-                directory,
-                &content,
-                rng,
-                &mut self.messages,
-            )
+            .send(transport, who, &content, rng, &mut self.messages)
             .await
     }
 

@@ -23,10 +23,10 @@ use sealdesk_wire::tickets::WrapsAnswer;
 use sealdesk_wire::{EmptyBody, SecretText};
 
 use crate::account::{Account, TicketSummary, summary_of};
-use crate::content::{AttachmentRef, Content, DebugData, StatusChange, Text};
+use crate::content::{AttachmentRef, Content, DebugData, Outgoing, Text};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
-use crate::thread::{Shown, Thread, fetch_ticket, members_of};
+use crate::thread::{EpochWrap, Participant, Shown, Thread, fetch_ticket, members_of, wrap_for};
 use crate::transport::{Request, Transport};
 use crate::util::{POST_ATTEMPTS, b64, unb64, unb64_array};
 
@@ -199,23 +199,25 @@ impl AdminTicket {
 
     /// The debug data the reporter sent, with the seq of each message.
     pub fn debug_data(&self) -> Vec<(u64, &DebugData)> {
-        self.messages
-            .iter()
-            .filter_map(|m| match &m.content {
-                Ok(Content::DebugData(data)) => Some((m.seq, data)),
-                _ => None,
-            })
-            .collect()
+        self.contents(|content| match content {
+            Content::DebugData(data) => Some(data),
+            _ => None,
+        })
     }
 
     /// The attachment references (with their file keys), with the seq of each message.
     pub fn attachments(&self) -> Vec<(u64, &AttachmentRef)> {
+        self.contents(|content| match content {
+            Content::AttachmentRef(reference) => Some(reference),
+            _ => None,
+        })
+    }
+
+    /// What `pick` takes from the readable conversation messages, with the seq of each.
+    fn contents<'a, C>(&'a self, pick: impl Fn(&'a Content) -> Option<&'a C>) -> Vec<(u64, &'a C)> {
         self.messages
             .iter()
-            .filter_map(|m| match &m.content {
-                Ok(Content::AttachmentRef(reference)) => Some((m.seq, reference)),
-                _ => None,
-            })
+            .filter_map(|m| Some((m.seq, pick(m.content.as_ref().ok()?)?)))
             .collect()
     }
 
@@ -613,18 +615,20 @@ impl Admin {
                 if has.contains(&epoch) {
                     continue;
                 }
+                let slot = EpochWrap {
+                    ticket_id: id,
+                    chain,
+                    epoch,
+                    dir_seq: head,
+                };
                 match thread.keys().get(&epoch) {
-                    Some(key) => wraps.push(b64(&WrappedKey::seal(
+                    Some(key) => wraps.extend(wrap_for(
                         self.account.identity(),
-                        member,
-                        id,
-                        chain,
-                        epoch,
-                        head,
+                        core::slice::from_ref(member),
+                        slot,
                         key,
                         rng,
-                    )?
-                    .to_bytes())),
+                    )?),
                     None => unavailable.push((id, chain, epoch)),
                 }
             }
@@ -716,15 +720,7 @@ impl Admin {
                         continue;
                     }
                     thread
-                        .send(
-                            transport,
-                            self.session(),
-                            self.account.identity(),
-                            &self.directory,
-                            &Content::Rotate,
-                            rng,
-                            shown,
-                        )
+                        .send(transport, self.participant(), &Content::Rotate, rng, shown)
                         .await?;
                     rotated += 1;
                 }
@@ -873,94 +869,41 @@ impl Admin {
         Ok(added)
     }
 
-    /// Replies on the conversation, as "the support team" when `author` is `None`, else as
-    /// that display name.
+    /// Replies on the conversation with `reply`'s text, as "the support team" when its author
+    /// is `None`, else as that display name.
     ///
     /// # Errors
     /// As [`Admin::send`].
-    #[allow(clippy::too_many_arguments)]
     pub async fn reply<T: Transport>(
         &mut self,
         transport: &T,
         ticket: &mut AdminTicket,
-        text: &str,
-        author: Option<String>,
-        now: u64,
+        reply: Outgoing,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::Message(Text {
-            text: text.to_owned(),
-            sent_at: now,
-            author,
-            ..Text::default()
-        });
-        self.send(transport, ticket, content, rng).await
+        self.send(transport, ticket, reply.into_message(), rng)
+            .await
     }
 
-    /// Writes an internal note (the notes chain, readable by administrators only; its first
-    /// note opens epoch 0 with a key wrapped for every current administrator).
+    /// Writes `note` as an internal note (the notes chain, readable by administrators only;
+    /// its first note opens epoch 0 with a key wrapped for every current administrator).
     ///
     /// # Errors
     /// As [`Admin::send`].
-    #[allow(clippy::too_many_arguments)]
     pub async fn note<T: Transport>(
         &mut self,
         transport: &T,
         ticket: &mut AdminTicket,
-        text: &str,
-        author: Option<String>,
-        now: u64,
+        note: Outgoing,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::InternalNote(Text {
-            text: text.to_owned(),
-            sent_at: now,
-            author,
-            ..Text::default()
-        });
-        self.send(transport, ticket, content, rng).await
-    }
-
-    /// Closes the ticket.
-    ///
-    /// # Errors
-    /// As [`Admin::send`].
-    pub async fn close<T: Transport>(
-        &mut self,
-        transport: &T,
-        ticket: &mut AdminTicket,
-        now: u64,
-        rng: &mut impl CryptoRng,
-    ) -> Result<()> {
-        let content = Content::Close(StatusChange {
-            sent_at: now,
-            author: None,
-        });
-        self.send(transport, ticket, content, rng).await
-    }
-
-    /// Reopens the ticket.
-    ///
-    /// # Errors
-    /// As [`Admin::send`].
-    pub async fn reopen<T: Transport>(
-        &mut self,
-        transport: &T,
-        ticket: &mut AdminTicket,
-        now: u64,
-        rng: &mut impl CryptoRng,
-    ) -> Result<()> {
-        let content = Content::Reopen(StatusChange {
-            sent_at: now,
-            author: None,
-        });
-        self.send(transport, ticket, content, rng).await
+        self.send(transport, ticket, note.into_note(), rng).await
     }
 
     /// Posts `content` on its chain (internal notes on the notes chain, everything else on
     /// the conversation) after re-reading the directory (§15, writing step 1), opening a new
     /// epoch when the chain is empty or an administrator was removed since the current one
-    /// opened.
+    /// opened. A close is [`Content::close`], a reopen [`Content::reopen`].
     ///
     /// # Errors
     /// `directory.*`, `admin.not_an_administrator`, `server.*`, `network`, verification
@@ -979,15 +922,7 @@ impl Admin {
         };
         let (thread, shown) = ticket.thread_mut(chain);
         thread
-            .send(
-                transport,
-                self.account.session(),
-                self.account.identity(),
-                &self.directory,
-                &content,
-                rng,
-                shown,
-            )
+            .send(transport, self.participant(), &content, rng, shown)
             .await
     }
 
@@ -1104,6 +1039,16 @@ impl Admin {
 
     fn session(&self) -> &str {
         self.account.session()
+    }
+
+    /// This administrator as the member who writes: its identity and session, and the
+    /// directory as last verified.
+    fn participant(&self) -> Participant<'_> {
+        Participant {
+            identity: self.account.identity(),
+            bearer: self.account.session(),
+            directory: &self.directory,
+        }
     }
 }
 

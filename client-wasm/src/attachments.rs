@@ -88,6 +88,29 @@ fn size_mismatch(declared: u64, given: u64) -> ClientError {
     )
 }
 
+/// The file an upload declares, as its [`AttachmentRef`] will describe it (PROTOCOL.md §14,
+/// kind 3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachmentFile {
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub mime_type: String,
+    /// Plaintext size in bytes (what will be pushed, in all).
+    pub size: u64,
+}
+
+/// A whole file in memory, for [`upload`].
+#[derive(Clone, Copy, Debug)]
+pub struct InMemoryFile<'a> {
+    /// File name.
+    pub name: &'a str,
+    /// MIME type.
+    pub mime_type: &'a str,
+    /// The plaintext (its length is the declared size).
+    pub data: &'a [u8],
+}
+
 /// An upload in progress: push the plaintext in pieces of any size, then [`Uploader::finish`].
 ///
 /// Every sealed chunk is sent as soon as it is known not to be the last. When a request fails
@@ -108,16 +131,15 @@ pub struct Uploader<'t, T: Transport, P: FnMut(u64, u64)> {
     index: u64,
     sent: u64,
     pushed: u64,
-    size: u64,
+    file: AttachmentFile,
     encrypted_size: u64,
-    name: String,
-    mime_type: String,
     progress: P,
 }
 
 impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
-    /// Declares the upload of a `size`-byte file to `ticket_id`: draws the file key and the
-    /// stream nonce (48 bytes) from `rng`. `progress(sent, total)` is called after every chunk
+    /// Declares the upload of `file` (`file.size` plaintext bytes) to `ticket_id` with
+    /// `bearer` (the ticket's access token or a session): draws the file key and the stream
+    /// nonce (48 bytes) from `rng`. `progress(sent, total)` is called after every chunk
     /// the server stored, with bytes of the encrypted stream (`total` is its
     /// `encrypted_size`); the last call has `sent == total`.
     ///
@@ -125,18 +147,15 @@ impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
     /// `attachment.too_large` for a size no stream can have; `server.attachment_too_large`,
     /// `server.quota_exceeded`, `server.rate_limited`, `server.not_found`, `network`,
     /// `bad_response`.
-    #[allow(clippy::too_many_arguments)]
     pub async fn start(
         transport: &'t T,
         bearer: &str,
         ticket_id: TicketId,
-        name: &str,
-        mime_type: &str,
-        size: u64,
+        file: AttachmentFile,
         progress: P,
         rng: &mut impl sealdesk_crypto::CryptoRng,
     ) -> Result<Self> {
-        let encrypted_size = encrypted_len(size).ok_or_else(|| {
+        let encrypted_size = encrypted_len(file.size).ok_or_else(|| {
             ClientError::new("attachment.too_large", "The file is too large to encrypt.")
         })?;
         let key = FileKey::generate(rng);
@@ -169,10 +188,8 @@ impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
             index: 0,
             sent: 0,
             pushed: 0,
-            size,
+            file,
             encrypted_size,
-            name: name.to_owned(),
-            mime_type: mime_type.to_owned(),
             progress,
         })
     }
@@ -206,8 +223,8 @@ impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
             ));
         };
         let total = self.pushed.saturating_add(data.len() as u64);
-        if total > self.size {
-            return Err(size_mismatch(self.size, total));
+        if total > self.file.size {
+            return Err(size_mismatch(self.file.size, total));
         }
         encryptor.update(data, &mut self.pending)?;
         self.pushed = total;
@@ -256,10 +273,10 @@ impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
     /// [`Uploader::flush`]; `server.chunks_missing`.
     pub async fn finish(&mut self, now: u64) -> Result<AttachmentRef> {
         if let Some(encryptor) = self.encryptor.take() {
-            if self.pushed != self.size {
+            if self.pushed != self.file.size {
                 let pushed = self.pushed;
                 self.encryptor = Some(encryptor);
-                return Err(size_mismatch(self.size, pushed));
+                return Err(size_mismatch(self.file.size, pushed));
             }
             encryptor.finish(&mut self.pending)?;
         }
@@ -284,9 +301,9 @@ impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
         self.transport.send(request).await?.check()?;
         Ok(AttachmentRef {
             attachment_id: self.attachment_id.clone(),
-            name: self.name.clone(),
-            mime_type: self.mime_type.clone(),
-            size: self.size,
+            name: self.file.name.clone(),
+            mime_type: self.file.mime_type.clone(),
+            size: self.file.size,
             encrypted_size: self.encrypted_size,
             key: b64(self.key.as_bytes()),
             sent_at: now,
@@ -294,36 +311,29 @@ impl<'t, T: Transport, P: FnMut(u64, u64)> Uploader<'t, T, P> {
     }
 }
 
-/// Uploads `data` (a whole file in memory) as one attachment of `ticket_id`, encrypting and
+/// Uploads `file` (a whole file in memory) as one attachment of `ticket_id`, encrypting and
 /// sending it chunk by chunk; returns the reference to post as a kind-3 message.
 /// `progress(sent, total)` counts bytes of the encrypted stream. Draws 48 bytes from `rng`.
 ///
 /// # Errors
 /// As [`Uploader::start`], [`Uploader::push`] and [`Uploader::finish`]; nothing is retried.
-#[allow(clippy::too_many_arguments)]
 pub async fn upload<T: Transport>(
     transport: &T,
     bearer: &str,
     ticket_id: TicketId,
-    data: &[u8],
-    name: &str,
-    mime_type: &str,
+    file: InMemoryFile<'_>,
     now: u64,
     progress: impl FnMut(u64, u64),
     rng: &mut impl sealdesk_crypto::CryptoRng,
 ) -> Result<AttachmentRef> {
-    let mut uploader = Uploader::start(
-        transport,
-        bearer,
-        ticket_id,
-        name,
-        mime_type,
-        data.len() as u64,
-        progress,
-        rng,
-    )
-    .await?;
-    for piece in data.chunks(CHUNK_LEN) {
+    let declared = AttachmentFile {
+        name: file.name.to_owned(),
+        mime_type: file.mime_type.to_owned(),
+        size: file.data.len() as u64,
+    };
+    let mut uploader =
+        Uploader::start(transport, bearer, ticket_id, declared, progress, rng).await?;
+    for piece in file.data.chunks(CHUNK_LEN) {
         uploader.push(piece).await?;
     }
     uploader.finish(now).await
@@ -660,19 +670,30 @@ mod tests {
         TicketId([9; 16])
     }
 
+    fn described(name: &str, mime_type: &str, size: usize) -> AttachmentFile {
+        AttachmentFile {
+            name: name.into(),
+            mime_type: mime_type.into(),
+            size: size as u64,
+        }
+    }
+
     fn file(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 31 % 251) as u8).collect()
     }
 
     fn upload_file(server: &FakeServer, data: &[u8]) -> (AttachmentRef, Vec<(u64, u64)>) {
         let mut calls = Vec::new();
+        let file = InMemoryFile {
+            name: "report.txt",
+            mime_type: "text/plain",
+            data,
+        };
         let reference = block_on(upload(
             server,
             "token",
             ticket(),
-            data,
-            "report.txt",
-            "text/plain",
+            file,
             42,
             |sent, total| calls.push((sent, total)),
             &mut system_rng(),
@@ -744,9 +765,7 @@ mod tests {
                 &server,
                 "token",
                 ticket(),
-                "a.bin",
-                "application/octet-stream",
-                data.len() as u64,
+                described("a.bin", "application/octet-stream", data.len()),
                 |_, _| {},
                 &mut rng,
             )
@@ -802,9 +821,7 @@ mod tests {
                 &server,
                 "token",
                 ticket(),
-                "a",
-                "b",
-                10,
+                described("a", "b", 10),
                 |_, _| {},
                 &mut system_rng(),
             )
@@ -916,9 +933,7 @@ mod tests {
                 server,
                 "token",
                 ticket(),
-                "a.bin",
-                "application/octet-stream",
-                size as u64,
+                described("a.bin", "application/octet-stream", size),
                 |_, _| {},
                 &mut system_rng(),
             )

@@ -79,6 +79,54 @@ pub struct StatusChange {
     pub author: Option<String>,
 }
 
+/// Text a member writes after the opening: a reply on the conversation, or an administrator's
+/// internal note (PROTOCOL.md §14, kinds 1 and 6). The one place replies and notes are built,
+/// for every role.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The message (at most [`MAX_TEXT_CHARS`] characters, checked when it is encoded).
+    pub text: String,
+    /// Display name it is signed with; `None` for "the support team" (and for reporters).
+    pub author: Option<String>,
+    /// Sender's clock, Unix seconds.
+    pub sent_at: u64,
+}
+
+impl Outgoing {
+    /// `text` sent at `sent_at` (Unix seconds), without a display name.
+    pub fn new(text: &str, sent_at: u64) -> Self {
+        Outgoing {
+            text: text.to_owned(),
+            author: None,
+            sent_at,
+        }
+    }
+
+    /// The same text under the display name `author` (`None`: "the support team").
+    pub fn with_author(self, author: Option<String>) -> Self {
+        Outgoing { author, ..self }
+    }
+
+    fn into_text(self) -> Text {
+        Text {
+            text: self.text,
+            sent_at: self.sent_at,
+            author: self.author,
+            ..Text::default()
+        }
+    }
+
+    /// As a conversation message (kind 1).
+    pub fn into_message(self) -> Content {
+        Content::Message(self.into_text())
+    }
+
+    /// As an internal note (kind 6).
+    pub fn into_note(self) -> Content {
+        Content::InternalNote(self.into_text())
+    }
+}
+
 /// The decrypted content of a message, by kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Content {
@@ -110,6 +158,22 @@ impl Content {
             Content::InternalNote(_) => Kind::InternalNote,
             Content::Rotate => Kind::Rotate,
         }
+    }
+
+    /// A close (kind 4) sent at `sent_at`, Unix seconds, without a display name.
+    pub fn close(sent_at: u64) -> Content {
+        Content::Close(StatusChange {
+            sent_at,
+            author: None,
+        })
+    }
+
+    /// A reopen (kind 5) sent at `sent_at`, Unix seconds, without a display name.
+    pub fn reopen(sent_at: u64) -> Content {
+        Content::Reopen(StatusChange {
+            sent_at,
+            author: None,
+        })
     }
 
     /// The UTF-8 JSON encoding (empty for a rotation).

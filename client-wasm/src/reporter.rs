@@ -9,11 +9,11 @@ use sealdesk_crypto::{
 use sealdesk_wire::pow::ProofOfWork;
 use sealdesk_wire::tickets::{CreateAccountTicketBody, CreateTicketBody};
 
-use crate::content::{Content, DebugData, StatusChange, Text};
+use crate::content::{Content, DebugData, Outgoing, Text};
 use crate::error::{ClientError, Result};
 use crate::pow;
 pub use crate::thread::Shown;
-use crate::thread::{Thread, fetch_ticket, members_of};
+use crate::thread::{Participant, Thread, fetch_ticket, members_of};
 use crate::transport::{Request, Transport};
 use crate::util::{b64, unb64};
 
@@ -184,17 +184,12 @@ pub(crate) async fn create_ticket<T: Transport>(
             fields,
             sent_at: now,
         });
-        thread
-            .send(
-                transport,
-                target.bearer,
-                me,
-                directory,
-                &debug,
-                rng,
-                &mut shown,
-            )
-            .await?;
+        let who = Participant {
+            identity: me,
+            bearer: target.bearer,
+            directory,
+        };
+        thread.send(transport, who, &debug, rng, &mut shown).await?;
     }
     Ok((thread, shown))
 }
@@ -322,11 +317,7 @@ impl ReporterTicket {
         now: u64,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::Message(Text {
-            text: text.to_owned(),
-            sent_at: now,
-            ..Text::default()
-        });
+        let content = Outgoing::new(text, now).into_message();
         self.send(transport, directory, content, rng).await
     }
 
@@ -341,11 +332,8 @@ impl ReporterTicket {
         now: u64,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
-        let content = Content::Close(StatusChange {
-            sent_at: now,
-            author: None,
-        });
-        self.send(transport, directory, content, rng).await
+        self.send(transport, directory, Content::close(now), rng)
+            .await
     }
 
     /// Seals and posts `content` as the next conversation message, opening a new epoch (for
@@ -362,16 +350,13 @@ impl ReporterTicket {
         content: Content,
         rng: &mut impl CryptoRng,
     ) -> Result<()> {
+        let who = Participant {
+            identity: &self.identity,
+            bearer: &self.bearer,
+            directory,
+        };
         self.thread
-            .send(
-                transport,
-                &self.bearer,
-                &self.identity,
-                directory,
-                &content,
-                rng,
-                &mut self.messages,
-            )
+            .send(transport, who, &content, rng, &mut self.messages)
             .await
     }
 

@@ -38,6 +38,35 @@ pub struct Shown {
     pub content: core::result::Result<Content, ClientError>,
 }
 
+/// Who reads or writes a chain (PROTOCOL.md §15): the member's identity, the bearer credential
+/// its requests carry, and the directory it verified. Each role builds one for every call: the
+/// anonymous reporter (the ticket's identity, its access token), an account holder (the
+/// account's identity, its session) and an administrator (likewise, with the directory it
+/// re-read before writing).
+#[derive(Clone, Copy, Debug)]
+pub struct Participant<'a> {
+    /// The member's identity: it signs what is sent and opens the wraps addressed to it.
+    pub identity: &'a Identity,
+    /// The credential of the requests: the ticket's access token (base64url) or a session.
+    pub bearer: &'a str,
+    /// The verified directory: who the administrators are at its head (§7.4).
+    pub directory: &'a Directory,
+}
+
+/// The epoch a key is wrapped for (PROTOCOL.md §6.3): the wrap context without its two
+/// members, which [`wrap_for`] fills in for each recipient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EpochWrap {
+    /// The ticket.
+    pub(crate) ticket_id: TicketId,
+    /// The chain whose key it is.
+    pub(crate) chain: Chain,
+    /// The epoch (0, 1, ...).
+    pub(crate) epoch: u32,
+    /// Sequence number of the directory head the wrapper verified.
+    pub(crate) dir_seq: u64,
+}
+
 /// A message sealed as the next of a chain, not yet accepted by the server.
 pub(crate) struct Sealed {
     pub(crate) message: Message,
@@ -137,16 +166,13 @@ impl Thread {
         let mut wraps = Vec::new();
         if opens {
             let key = TicketKey::generate(rng);
-            wraps = wrap_for(
-                me,
-                &self.recipients(directory),
-                self.ticket_id(),
-                self.chain(),
+            let slot = EpochWrap {
+                ticket_id: self.ticket_id(),
+                chain: self.chain(),
                 epoch,
-                head,
-                &key,
-                rng,
-            )?;
+                dir_seq: head,
+            };
+            wraps = wrap_for(me, &self.recipients(directory), slot, &key, rng)?;
             self.keys.insert(epoch, key);
         }
         let placement = Placement {
@@ -306,24 +332,26 @@ impl Thread {
         }
     }
 
-    /// Seals and posts `content` as the next message of the chain (opening an epoch when
-    /// needed, see [`Thread::seal_next`]) and appends it to `shown`. When the server answers
-    /// that the chain moved on, reads the new messages (also appended) and tries again with a
-    /// fresh salt.
+    /// Seals and posts `content` as the next message of the chain as `who` (opening an epoch
+    /// when needed, see [`Thread::seal_next`]) and appends it to `shown`. When the server
+    /// answers that the chain moved on, reads the new messages (also appended) and tries again
+    /// with a fresh salt.
     ///
     /// # Errors
     /// `server.*`, `network`, verification errors while catching up, `content.*`.
-    #[allow(clippy::too_many_arguments)]
     pub async fn send<T: Transport>(
         &mut self,
         transport: &T,
-        bearer: &str,
-        me: &Identity,
-        directory: &Directory,
+        who: Participant<'_>,
         content: &Content,
         rng: &mut impl CryptoRng,
         shown: &mut Vec<Shown>,
     ) -> Result<()> {
+        let Participant {
+            identity: me,
+            bearer,
+            directory,
+        } = who;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -488,26 +516,30 @@ pub(crate) fn members_of(
     Ok(members)
 }
 
-/// Wraps `key` of `chain`'s `epoch` for each recipient, signed by `wrapper`, as base64url
-/// strings. Draws each wrap's HPKE randomness from `rng`.
+/// Wraps `key` of the epoch `slot` for each recipient, signed by `wrapper`, as base64url
+/// strings (one per recipient, in their order). Draws each wrap's HPKE randomness from `rng`.
 ///
 /// # Errors
 /// `hpke` (it cannot fail for validated recipients).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn wrap_for(
     wrapper: &Identity,
     recipients: &[PublicIdentity],
-    id: TicketId,
-    chain: Chain,
-    epoch: u32,
-    dir_seq: u64,
+    slot: EpochWrap,
     key: &TicketKey,
     rng: &mut impl CryptoRng,
 ) -> Result<Vec<String>> {
+    let EpochWrap {
+        ticket_id,
+        chain,
+        epoch,
+        dir_seq,
+    } = slot;
     recipients
         .iter()
         .map(|recipient| {
-            let wrap = WrappedKey::seal(wrapper, recipient, id, chain, epoch, dir_seq, key, rng)?;
+            let wrap = WrappedKey::seal(
+                wrapper, recipient, ticket_id, chain, epoch, dir_seq, key, rng,
+            )?;
             Ok(b64(&wrap.to_bytes()))
         })
         .collect()
@@ -688,17 +720,24 @@ mod tests {
         assert_eq!(recipients(&first), BTreeSet::from([a.key_id(), b.key_id()]));
     }
 
-    #[test]
-    fn a_withheld_or_forged_wrap_shows_the_verified_message_with_a_warning() {
+    /// A new ticket's members (a fresh reporter) and the reporter's first message, "hello",
+    /// sealed at `directory`'s head.
+    fn reporter_says_hello(directory: &Directory) -> (Members, Sealed) {
         let mut rng = system_rng();
-        let (a, _, [d0, ..]) = team();
         let reporter = Identity::generate(&mut rng).1;
         let id = TicketId::generate(&mut rng);
         let members = Members::new(id, reporter.public().clone());
         let mut writer = Thread::new(members.clone(), Chain::Conversation);
         let first = writer
-            .seal_next(&reporter, &d0, &text("hello"), &mut rng)
+            .seal_next(&reporter, directory, &text("hello"), &mut rng)
             .expect("seal");
+        (members, first)
+    }
+
+    #[test]
+    fn a_withheld_or_forged_wrap_shows_the_verified_message_with_a_warning() {
+        let (a, _, [d0, ..]) = team();
+        let (members, first) = reporter_says_hello(&d0);
         let for_a = first
             .wraps
             .iter()
@@ -742,15 +781,8 @@ mod tests {
 
     #[test]
     fn a_broken_transcript_is_refused_and_nothing_is_kept() {
-        let mut rng = system_rng();
         let (a, _, [d0, ..]) = team();
-        let reporter = Identity::generate(&mut rng).1;
-        let id = TicketId::generate(&mut rng);
-        let members = Members::new(id, reporter.public().clone());
-        let mut writer = Thread::new(members.clone(), Chain::Conversation);
-        let first = writer
-            .seal_next(&reporter, &d0, &text("hello"), &mut rng)
-            .expect("seal");
+        let (members, first) = reporter_says_hello(&d0);
         let mut altered = first.message.to_bytes();
         altered[200] ^= 1;
         let fake = Fake {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_client::account::Account;
-use sealdesk_client::content::{Content, Text};
+use sealdesk_client::content::{Content, Outgoing, Text};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::Opening;
 use sealdesk_client::transport::{NativeTransport, Request, Response, Transport};
@@ -98,9 +98,7 @@ fn an_account_opens_a_ticket_reads_answers_and_changes_its_password() {
             .reply(
                 &transport,
                 &mut read,
-                "We are on it.",
-                None,
-                1_700_000_100,
+                Outgoing::new("We are on it.", 1_700_000_100),
                 &mut rng,
             )
             .await
@@ -109,9 +107,8 @@ fn an_account_opens_a_ticket_reads_answers_and_changes_its_password() {
             .reply(
                 &transport,
                 &mut read,
-                "Extinguisher on its way.",
-                Some("Sam".into()),
-                1_700_000_200,
+                Outgoing::new("Extinguisher on its way.", 1_700_000_200)
+                    .with_author(Some("Sam".into())),
                 &mut rng,
             )
             .await

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use base64ct::Encoding as _;
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::{Admin, InboxFilter};
-use sealdesk_client::content::Content;
+use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket};
 use sealdesk_client::transport::{NativeTransport, Request, Transport};
@@ -84,9 +84,7 @@ fn a_new_administrator_reads_history_and_a_removed_one_gets_nothing_new() {
         root.note(
             &transport,
             &mut read,
-            "Probably the certificate.",
-            None,
-            11,
+            Outgoing::new("Probably the certificate.", 11),
             &mut rng,
         )
         .await
@@ -94,9 +92,7 @@ fn a_new_administrator_reads_history_and_a_removed_one_gets_nothing_new() {
         root.reply(
             &transport,
             &mut read,
-            "Looking into it.",
-            None,
-            12,
+            Outgoing::new("Looking into it.", 12),
             &mut rng,
         )
         .await
@@ -174,9 +170,7 @@ fn a_new_administrator_reads_history_and_a_removed_one_gets_nothing_new() {
         bob.reply(
             &transport,
             &mut bobs_view,
-            "Bob here.",
-            Some("Bob".into()),
-            20,
+            Outgoing::new("Bob here.", 20).with_author(Some("Bob".into())),
             &mut rng,
         )
         .await
@@ -231,15 +225,13 @@ fn a_new_administrator_reads_history_and_a_removed_one_gets_nothing_new() {
         assert_eq!(read.messages.last().map(|m| m.kind), Some(Kind::Rotate));
         assert_eq!(read.notes.last().map(|m| m.kind), Some(Kind::Rotate));
         assert_eq!(read.conversation().epoch(), Some(1));
-        root.reply(&transport, &mut read, "Fixed.", None, 30, &mut rng)
+        root.reply(&transport, &mut read, Outgoing::new("Fixed.", 30), &mut rng)
             .await
             .expect("reply");
         root.note(
             &transport,
             &mut read,
-            "Rotated the certificate.",
-            None,
-            31,
+            Outgoing::new("Rotated the certificate.", 31),
             &mut rng,
         )
         .await
@@ -337,22 +329,25 @@ fn notes_status_assignment_and_inbox_filters() {
 
         let mut read = root.read_ticket(&transport, id).await.expect("read");
         assert!(read.notes.is_empty());
-        root.note(&transport, &mut read, "First note.", None, 2, &mut rng)
-            .await
-            .expect("note");
         root.note(
             &transport,
             &mut read,
-            "Second note.",
-            Some("Root".into()),
-            3,
+            Outgoing::new("First note.", 2),
+            &mut rng,
+        )
+        .await
+        .expect("note");
+        root.note(
+            &transport,
+            &mut read,
+            Outgoing::new("Second note.", 3).with_author(Some("Root".into())),
             &mut rng,
         )
         .await
         .expect("note");
         assert_eq!(read.notes_state().last_seq(), 2);
         assert_eq!(read.notes_state().epoch(), Some(0));
-        root.reply(&transport, &mut read, "Answer.", None, 4, &mut rng)
+        root.reply(&transport, &mut read, Outgoing::new("Answer.", 4), &mut rng)
             .await
             .expect("reply");
         assert!(
@@ -379,7 +374,7 @@ fn notes_status_assignment_and_inbox_filters() {
         assert_eq!(ticket.messages.len(), 2);
 
         // Close and reopen.
-        root.close(&transport, &mut read, 5, &mut rng)
+        root.send(&transport, &mut read, Content::close(5), &mut rng)
             .await
             .expect("close");
         assert!(read.is_closed());
@@ -394,7 +389,7 @@ fn notes_status_assignment_and_inbox_filters() {
             .await
             .expect("refresh");
         assert!(ticket.is_closed());
-        root.reopen(&transport, &mut read, 6, &mut rng)
+        root.send(&transport, &mut read, Content::reopen(6), &mut rng)
             .await
             .expect("reopen");
         assert!(!read.is_closed());

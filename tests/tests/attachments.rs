@@ -10,7 +10,8 @@
 use std::cell::RefCell;
 
 use sealdesk_client::attachments::{
-    Uploader, download, download_to_vec, reporter_bearer, upload, upload_chunk_count,
+    AttachmentFile, InMemoryFile, Uploader, download, download_to_vec, reporter_bearer, upload,
+    upload_chunk_count,
 };
 use sealdesk_client::content::{AttachmentRef, Content};
 use sealdesk_client::directory::fetch_verified;
@@ -69,9 +70,11 @@ fn a_150_kb_attachment_round_trips_through_a_reference_message() {
             &transport,
             &bearer,
             id,
-            &data,
-            "trace.bin",
-            "application/octet-stream",
+            InMemoryFile {
+                name: "trace.bin",
+                mime_type: "application/octet-stream",
+                data: &data,
+            },
             20,
             |sent, total| calls.push((sent, total)),
             &mut rng,
@@ -156,9 +159,11 @@ fn uploads_in_pieces_and_empty_files() {
             &transport,
             &bearer,
             id,
-            "pieces.bin",
-            "application/octet-stream",
-            data.len() as u64,
+            AttachmentFile {
+                name: "pieces.bin".into(),
+                mime_type: "application/octet-stream".into(),
+                size: data.len() as u64,
+            },
             |sent, total| last = (sent, total),
             &mut rng,
         )
@@ -178,9 +183,11 @@ fn uploads_in_pieces_and_empty_files() {
             &transport,
             &bearer,
             id,
-            &[],
-            "empty.txt",
-            "text/plain",
+            InMemoryFile {
+                name: "empty.txt",
+                mime_type: "text/plain",
+                data: &[],
+            },
             40,
             |_, _| {},
             &mut rng,
@@ -252,9 +259,11 @@ fn a_damaged_download_is_refused() {
             &transport,
             &bearer,
             id,
-            &data,
-            "trace.bin",
-            "application/octet-stream",
+            InMemoryFile {
+                name: "trace.bin",
+                mime_type: "application/octet-stream",
+                data: &data,
+            },
             20,
             |_, _| {},
             &mut rng,

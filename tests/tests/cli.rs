@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::Admin;
-use sealdesk_client::content::Content;
+use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::NativeTransport;
@@ -182,9 +182,7 @@ fn a_reporter_opens_reads_replies_downloads_and_closes_from_the_command_line() {
             .reply(
                 &transport,
                 &mut ticket,
-                "Unplug it, please.",
-                None,
-                1_700_000_000,
+                Outgoing::new("Unplug it, please.", 1_700_000_000),
                 &mut rng,
             )
             .await

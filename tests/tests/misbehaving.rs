@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::{Admin, AdminTicket, InboxFilter};
-use sealdesk_client::content::{Content, Text};
+use sealdesk_client::content::{Content, Outgoing, Text};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::{Body, Method, NativeTransport, Request, Response, Transport};
@@ -119,7 +119,7 @@ async fn four_messages(
         .expect("reply");
     let id = ticket.link().ticket_id();
     let mut read = root.read_ticket(transport, id).await.expect("read");
-    root.reply(transport, &mut read, "fourth", None, 3, rng)
+    root.reply(transport, &mut read, Outgoing::new("fourth", 3), rng)
         .await
         .expect("answer");
     assert_eq!(read.conversation().last_seq(), 4);
@@ -310,7 +310,7 @@ async fn rolled_back(server: &mut Persistent) -> RolledBack {
         .expect("reply");
     let id = ticket.link().ticket_id();
     let mut read = root.read_ticket(&transport, id).await.expect("read");
-    root.reply(&transport, &mut read, "fourth", None, 3, &mut rng)
+    root.reply(&transport, &mut read, Outgoing::new("fourth", 3), &mut rng)
         .await
         .expect("answer");
     assert_eq!(

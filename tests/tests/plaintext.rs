@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::Admin;
-use sealdesk_client::attachments::{download_to_vec, reporter_bearer, upload};
-use sealdesk_client::content::{Content, StatusChange, Text};
+use sealdesk_client::attachments::{InMemoryFile, download_to_vec, reporter_bearer, upload};
+use sealdesk_client::content::{Content, Outgoing, StatusChange, Text};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::{NativeTransport, Request, Transport};
@@ -221,9 +221,11 @@ fn no_marker_reaches_the_data_directory_or_the_log() {
             &transport,
             &bearer,
             id,
-            &contents,
-            &file_name,
-            &mime_type,
+            InMemoryFile {
+                name: &file_name,
+                mime_type: &mime_type,
+                data: &contents,
+            },
             11,
             |_, _| {},
             &mut rng,
@@ -248,17 +250,20 @@ fn no_marker_reaches_the_data_directory_or_the_log() {
         let mut read = root.read_ticket(&transport, id).await.expect("read");
         let answer = markers.mark("admin-reply");
         let signed = markers.mark("admin-reply-author");
-        root.reply(&transport, &mut read, &answer, Some(signed), 13, &mut rng)
-            .await
-            .expect("answer");
+        root.reply(
+            &transport,
+            &mut read,
+            Outgoing::new(&answer, 13).with_author(Some(signed)),
+            &mut rng,
+        )
+        .await
+        .expect("answer");
         let note = markers.mark("admin-note");
         let note_author = markers.mark("admin-note-author");
         root.note(
             &transport,
             &mut read,
-            &note,
-            Some(note_author),
-            14,
+            Outgoing::new(&note, 14).with_author(Some(note_author)),
             &mut rng,
         )
         .await

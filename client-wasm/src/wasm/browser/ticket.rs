@@ -25,7 +25,9 @@ use super::session::{Core, EndsWithSignOut, Role, signed_out};
 use crate::account::AccountTicket;
 #[cfg(feature = "panel")]
 use crate::admin::AdminTicket;
-use crate::attachments::{Uploader, download_to_vec, reporter_bearer, upload_with_retries};
+use crate::attachments::{
+    AttachmentFile, Uploader, download_to_vec, reporter_bearer, upload_with_retries,
+};
 use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
@@ -544,9 +546,11 @@ pub fn upload_attachment(
             &inner.transport,
             &inner.bearer,
             inner.ticket_id,
-            &name,
-            &mime_type,
-            size,
+            AttachmentFile {
+                name,
+                mime_type,
+                size,
+            },
             report,
             &mut system_rng(),
         )
