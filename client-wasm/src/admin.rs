@@ -123,7 +123,7 @@ pub struct Approval {
 pub struct Removal {
     /// The directory head with the `remove` entry.
     pub head: DirectoryHead,
-    /// Open tickets looked at.
+    /// Tickets looked at: every ticket the inbox listed, open or closed.
     pub tickets: usize,
     /// Chains on which a rotation opened a new epoch.
     pub rotated: usize,
@@ -649,9 +649,12 @@ impl Admin {
     }
 
     /// Removes an administrator: appends the signed `remove` entry, then posts a *rotate*
-    /// message on each chain (with messages) of every open ticket, opening a new epoch whose
-    /// key is wrapped for the remaining members only (§15). Chains that opened an epoch since
-    /// the removal are left alone, so a repeated call only finishes what is left.
+    /// message on each chain (with messages) of every ticket the inbox lists, open or closed,
+    /// on every page, opening a new epoch whose key is wrapped for the remaining members only
+    /// (PROTOCOL.md §15). The inbox is the server's unsigned list: it is read without a
+    /// status filter, so a ticket the server claims is closed is rotated too, but a ticket it
+    /// leaves out entirely is not (its next message opens the new epoch, §10.2 step 8).
+    /// Chains that opened an epoch since the removal are left alone.
     ///
     /// # Errors
     /// `admin.remove_self` (another administrator removes this one);
@@ -684,14 +687,16 @@ impl Admin {
             DirectoryEntry::remove(directory, me, &subject)
         })
         .await?;
-        let mut removal = self.rotate_open_tickets(transport, rng).await?;
+        let mut removal = self.rotate_listed_tickets(transport, rng).await?;
         removal.head = self.directory.head();
         Ok(removal)
     }
 
-    /// Posts a rotation on each chain of every open ticket whose current epoch opened before
-    /// the last removal of the verified directory.
-    async fn rotate_open_tickets<T: Transport>(
+    /// Posts a rotation on each chain of every ticket the inbox lists (every status, every
+    /// page) whose current epoch opened before the last removal of the verified directory.
+    /// Closed tickets are rotated too: they stay readable and can be reopened, and their
+    /// status is the server's unsigned claim.
+    async fn rotate_listed_tickets<T: Transport>(
         &mut self,
         transport: &T,
         rng: &mut impl CryptoRng,
@@ -702,7 +707,7 @@ impl Admin {
             rotated: 0,
             failures: Vec::new(),
         };
-        for id in self.all_tickets(transport, Some(InboxFilter::Open)).await? {
+        for id in self.all_tickets(transport, None).await? {
             removal.tickets += 1;
             let outcome = async {
                 let mut ticket = self.read_verified(transport, id).await?;
