@@ -192,11 +192,12 @@ fn a_ticket_hidden_from_the_removal_stays_unreadable_to_the_removed_administrato
         let before_removal = fetch_verified(&transport, None).await.expect("directory");
         assert_eq!(before_removal.head_seq(), 1, "genesis and Bob");
 
-        // Four tickets, each with its first epoch wrapped for Bob too: one the server lists,
+        // Five tickets, each with its first epoch wrapped for Bob too: one the server lists,
         // one it lists only as closed (a lie: it is open), one really closed (and reopened
-        // later by the reporter), one it never lists.
+        // later by the reporter), two it never lists, one of which the removing client kept
+        // itself.
         let mut links = Vec::new();
-        for subject in ["listed", "claimed closed", "closed", "never listed"] {
+        for subject in ["listed", "claimed closed", "closed", "never listed", "kept"] {
             let ticket =
                 ReporterTicket::create(&transport, &before_removal, opening(subject), 1, &mut rng)
                     .await
@@ -207,7 +208,7 @@ fn a_ticket_hidden_from_the_removal_stays_unreadable_to_the_removed_administrato
             .iter()
             .map(|l| TicketLink::parse(l).expect("link").ticket_id())
             .collect();
-        let [_, claimed_closed, closed, never_listed] = ids[..] else {
+        let [_, claimed_closed, closed, never_listed, kept] = ids[..] else {
             unreachable!()
         };
         let mut read = root.read_ticket(&transport, closed).await.expect("read");
@@ -228,18 +229,31 @@ fn a_ticket_hidden_from_the_removal_stays_unreadable_to_the_removed_administrato
         let mut hostile = Hostile::new(&transport);
         hostile.hidden_from_open.insert(claimed_closed.to_hex());
         hostile.hidden.insert(never_listed.to_hex());
+        hostile.hidden.insert(kept.to_hex());
         let removal = root
             .remove(&hostile, &bob_key, &mut rng)
             .await
             .expect("remove");
         assert_eq!(removal.head.seq, 2);
         assert!(removal.failures.is_empty(), "{:?}", removal.failures);
+        // The ticket the client kept itself is rotated as well; the listed ones are not
+        // rotated twice.
+        let finished = root
+            .rotate(&hostile, &[kept], &mut rng)
+            .await
+            .expect("rotate");
+        assert!(finished.failures.is_empty(), "{:?}", finished.failures);
+        assert_eq!((finished.tickets, finished.rotated), (4, 1));
 
         // The reporters of the tickets the server hid come back: the server serves them the
         // directory as it was before the removal and takes their replies without checking
         // the directory head. Whatever they write, Bob's old keys must not open it.
         hostile.takes_posts = true;
-        for (id, name) in [(claimed_closed, "claimed closed"), (closed, "closed")] {
+        for (id, name) in [
+            (claimed_closed, "claimed closed"),
+            (closed, "closed"),
+            (kept, "kept"),
+        ] {
             let link = links[ids.iter().position(|&i| i == id).expect("known")].clone();
             let visit = ReporterTicket::open(
                 &hostile,
