@@ -565,7 +565,7 @@ async fn remove(session: &mut Session, query: Option<&str>) -> Result<(), Failur
         member.fingerprint,
         removal.head.seq,
         render::count(removal.rotated, "chain"),
-        render::count(removal.tickets, "open ticket")
+        render::count(removal.tickets, "listed ticket")
     );
     ticket_failures(&removal.failures, |n| {
         Failure::new(

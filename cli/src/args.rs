@@ -221,7 +221,8 @@ pub enum AdminClientCommand {
         key_id: Option<String>,
     },
     /// Without KEY_ID, list the administrators with their fingerprints; with it, remove one
-    /// (open tickets move to new keys the removed administrator does not get).
+    /// (every listed ticket, open or closed, moves to new keys the removed administrator
+    /// does not get).
     Remove {
         /// The keyring.
         #[command(flatten)]

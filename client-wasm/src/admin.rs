@@ -123,7 +123,8 @@ pub struct Approval {
 pub struct Removal {
     /// The directory head with the `remove` entry.
     pub head: DirectoryHead,
-    /// Open tickets looked at.
+    /// Tickets looked at: every ticket the inbox listed, open or closed, and those the
+    /// client knew of itself ([`Admin::rotate`]).
     pub tickets: usize,
     /// Chains on which a rotation opened a new epoch.
     pub rotated: usize,
@@ -653,9 +654,12 @@ impl Admin {
     }
 
     /// Removes an administrator: appends the signed `remove` entry, then posts a *rotate*
-    /// message on each chain (with messages) of every open ticket, opening a new epoch whose
-    /// key is wrapped for the remaining members only (§15). Chains that opened an epoch since
-    /// the removal are left alone, so a repeated call only finishes what is left.
+    /// message on each chain (with messages) of every ticket the inbox lists, open or closed,
+    /// on every page, opening a new epoch whose key is wrapped for the remaining members only
+    /// (PROTOCOL.md §15). The inbox is the server's unsigned list: it is read without a
+    /// status filter, so a ticket the server claims is closed is rotated too, but a ticket it
+    /// leaves out entirely is not (its next message opens the new epoch, §10.2 step 8).
+    /// Chains that opened an epoch since the removal are left alone.
     ///
     /// # Errors
     /// `admin.remove_self` (another administrator removes this one);
@@ -688,16 +692,40 @@ impl Admin {
             DirectoryEntry::remove(directory, me, &subject)
         })
         .await?;
-        let mut removal = self.rotate_open_tickets(transport, rng).await?;
+        let mut removal = self.rotate_tickets(transport, &[], rng).await?;
         removal.head = self.directory.head();
         Ok(removal)
     }
 
-    /// Posts a rotation on each chain of every open ticket whose current epoch opened before
-    /// the last removal of the verified directory.
-    async fn rotate_open_tickets<T: Transport>(
+    /// Finishes the rotations of the removals in the directory (PROTOCOL.md §15, removing an
+    /// administrator, steps 2 to 4), after re-reading it: every ticket the inbox lists (every
+    /// status, every page) and every ticket of `known`, ticket ids this client kept itself
+    /// (which the server cannot leave out), each once. A chain whose current epoch opened
+    /// after the last removal is left alone, so this only does what is left: call it with the
+    /// tickets a [`Removal`] lists as failures, or with every ticket this client keeps state
+    /// for, right after [`Admin::remove`].
+    ///
+    /// # Errors
+    /// `directory.*`, `admin.not_an_administrator`; `server.*`, `network`, `bad_response`
+    /// for the inbox listing. Per-ticket failures are listed in the answer.
+    pub async fn rotate<T: Transport>(
         &mut self,
         transport: &T,
+        known: &[TicketId],
+        rng: &mut impl CryptoRng,
+    ) -> Result<Removal> {
+        self.refresh_directory(transport).await?;
+        self.rotate_tickets(transport, known, rng).await
+    }
+
+    /// Posts a rotation on each chain of every ticket the inbox lists (every status, every
+    /// page) and of every ticket of `known`, whose current epoch opened before the last
+    /// removal of the verified directory. Closed tickets are rotated too: they stay readable
+    /// and can be reopened, and their status is the server's unsigned claim.
+    async fn rotate_tickets<T: Transport>(
+        &mut self,
+        transport: &T,
+        known: &[TicketId],
         rng: &mut impl CryptoRng,
     ) -> Result<Removal> {
         let mut removal = Removal {
@@ -706,7 +734,13 @@ impl Admin {
             rotated: 0,
             failures: Vec::new(),
         };
-        for id in self.all_tickets(transport, Some(InboxFilter::Open)).await? {
+        let mut ids = self.all_tickets(transport, None).await?;
+        for id in known {
+            if !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+        for id in ids {
             removal.tickets += 1;
             let outcome = async {
                 let mut ticket = self.read_verified(transport, id).await?;

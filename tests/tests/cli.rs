@@ -721,7 +721,7 @@ fn an_administrator_signs_in_reads_the_inbox_answers_and_changes_the_team() {
     let removed = sealdesk(&["admin", "remove", &bob_key], &env, None).ok();
     assert!(removed.contains("directory head 2"), "{removed}");
     assert!(
-        removed.contains("Moved 2 chains of 1 open ticket"),
+        removed.contains("Moved 2 chains of 1 listed ticket"),
         "{removed}"
     );
     let error = rt

@@ -812,12 +812,12 @@ async function declineAdmin(p) {
 async function removeAdmin(member, label) {
   if (!window.confirm(`Remove ${label}?\n\nFingerprint ${member.fingerprint}\n\nOpen tickets move to new keys this administrator does not get.`)) return;
   try {
-    const result = await whileBusy($("#team-status"), "Removing the administrator and renewing the keys of open tickets…", () => client.remove(signedInAdmin(), member.key_id));
+    const result = await whileBusy($("#team-status"), "Removing the administrator and renewing the keys of every ticket…", () => client.remove(signedInAdmin(), member.key_id));
     await rememberHead(admin);
     const failures = (result.failures || []).length;
     replace(
       $("#team-status"),
-      h("p", { class: failures ? "notice warn" : "notice ok", text: `${label} was removed. ${plural(result.tickets || 0, "open ticket", "open tickets")} checked, ${plural(result.rotated || 0, "key", "keys")} renewed so the removed administrator cannot read what comes next.${failures ? ` ${failures} could not be renewed now; their next message renews them.` : ""}` }),
+      h("p", { class: failures ? "notice warn" : "notice ok", text: `${label} was removed. ${plural(result.tickets || 0, "ticket", "tickets")} checked, ${plural(result.rotated || 0, "key", "keys")} renewed so the removed administrator cannot read what comes next.${failures ? ` ${failures} could not be renewed now; their next message renews them.` : ""}` }),
     );
     await loadTeam();
   } catch (error) {

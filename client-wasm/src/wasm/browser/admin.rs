@@ -252,8 +252,8 @@ pub fn decline(admin: &AdminHandle, key_id: String) -> Promise {
 }
 
 /// Removes another administrator: appends the signed `remove` entry, then opens a new epoch
-/// (not wrapped for the removed key) on every open ticket. Resolves to `{head, tickets,
-/// rotated, failures}`.
+/// (not wrapped for the removed key) on every ticket the inbox lists, open or closed
+/// (PROTOCOL.md §15). Resolves to `{head, tickets, rotated, failures}`.
 #[wasm_bindgen(unchecked_return_type = "Promise<RemovalView>")]
 pub fn remove(admin: &AdminHandle, key_id: String) -> Promise {
     let core = admin.core.clone();
