@@ -12,7 +12,7 @@ import { debugList } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText, attachmentCard } from "./lib/files.js";
 import { formatTime, shortFingerprint, plural } from "./lib/format.js";
 import { follow } from "./lib/live.js";
-import { validate, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { validate, withFormDisabled, setFieldError, clearFieldError, enableForm } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
 import { kvGet, kvSet } from "./lib/store.js";
 
@@ -643,6 +643,7 @@ $("#composer").addEventListener("submit", async (event) => {
   });
   if (!ticket.broken) textarea.focus();
 });
+enableForm($("#composer"));
 
 $("#close-ticket").addEventListener("click", async () => {
   if (!ticket.handle || !window.confirm("Close this ticket?")) return;
@@ -934,5 +935,6 @@ $("#settings-form").addEventListener("submit", async (event) => {
     }
   });
 });
+enableForm($("#settings-form"));
 
 start();

@@ -8,7 +8,7 @@ import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.j
 import { DebugEditor, collectDebug } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
 import { formatTime, plural } from "./lib/format.js";
-import { withFormDisabled } from "./lib/forms.js";
+import { withFormDisabled, enableForm } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
 import { checkOpening, readOpening } from "./lib/opening.js";
 import { rememberHead, applyHead } from "./lib/heads.js";
@@ -474,5 +474,6 @@ $("#new-form").addEventListener("submit", async (event) => {
   announce("Your ticket was sent.");
   await showThread(created.ticket_id);
 });
+enableForm($("#new-form"));
 
 start();
