@@ -1,9 +1,13 @@
-// What the pages must never let out (issue 16):
+// What the pages must never let out or leave behind (issue 16):
 // - no plaintext form submission: with JavaScript off (Tor Browser's "Safest" level), or with
 //   the page's module not loaded, pressing Send on the new-ticket form sends nothing of what was
 //   typed (the forms stay switched off, the fields carry no names, and the CSP's
 //   `form-action 'none'` refuses a native submission), and every page says why it needs
 //   JavaScript and WebAssembly;
+// - nothing readable after sign-out: once an administrator (/admin) or an account holder
+//   (/help) signs out, the page holds no subject, message, address or Download button, and the
+//   object URL of a decrypted image no longer resolves; page titles never hold decrypted text
+//   (they reach the browser's history next to the page's address), on /help/ticket/{id} either.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -222,5 +226,105 @@ describe("no plaintext form submission", () => {
     assert.equal(new URL(page.url()).search, "", "the form was not submitted");
     assert.deepEqual(await page.evaluate(() => window.__violations), ["form-action"], "the CSP refused the submission");
     await context.close();
+  });
+});
+
+describe("nothing readable after sign-out; no decrypted text in titles", () => {
+  test("an anonymous reporter writes with an image; the conversation's title is generic", async () => {
+    people.sam = await newPerson(browser, recorder, "sam (anonymous)");
+    const page = await people.sam.newPage();
+    await page.goto("/help/ticket/new");
+    await page.fill("#name", ANON.name);
+    await page.fill("#email", ANON.email);
+    await page.fill("#subject", ANON.subject);
+    await page.fill("#message", ANON.message);
+    await page.setInputFiles("#files", { name: "totals.png", mimeType: "image/png", buffer: await pngImage(page) });
+    await page.click("#send");
+    await page.locator("#created", { hasText: "1 file attached." }).waitFor();
+    assert.match(await page.innerText("#created .link-box"), /private window/, "the link box advises a private window on a shared computer");
+    assert.doesNotMatch(await page.innerText("#created .link-box"), /Nothing is saved unless you choose it/);
+    const link = await page.inputValue("#created .link-box input");
+
+    await people.sam.addInitScript(TITLE_LOG);
+    await page.goto(link);
+    await page.locator("#page-title", { hasText: ANON.subject }).waitFor();
+    await page.locator("#thread .chat li.mine", { hasText: ANON.message }).waitFor();
+    assert.equal(await page.title(), "Your ticket – Sealdesk");
+    const titles = await page.evaluate(() => window.__titles);
+    assert.ok(!titles.some((t) => t.includes(ANON.subject)), `a title held the subject: ${titles.join(" | ")}`);
+    await page.close();
+  });
+
+  test("/admin: after an administrator opens a ticket and signs out, nothing of it is left in the page", async () => {
+    await people.alice.addInitScript(TITLE_LOG);
+    const page = await people.alice.newPage();
+    await adminSignIn(page, ALICE.username, ALICE.password);
+    await adminOpenTicket(page, ANON.subject);
+    assert.match(await page.innerText("#ticket-details"), new RegExp(ANON.email.replace(/\./g, "\\.")));
+    await page.locator('#ticket-files button[aria-label="Download totals.png"]').waitFor();
+    await page.click('#ticket-files button[aria-label="Show image totals.png"]');
+    const preview = page.locator("#ticket-files img.file-preview");
+    await preview.waitFor();
+    const imageUrl = await preview.getAttribute("src");
+    assert.match(imageUrl, /^blob:/);
+    assert.ok(await resolves(page, imageUrl), "the decrypted image's object URL resolves while the ticket is open");
+
+    // While the ticket is open: the title is generic, and never held the subject.
+    assert.doesNotMatch(await page.title(), new RegExp(ANON.subject));
+    const titles = await page.evaluate(() => window.__titles);
+    assert.ok(!titles.some((t) => t.includes(ANON.subject)), `a title held the subject: ${titles.join(" | ")}`);
+
+    await page.click("#sign-out");
+    await page.locator("#view-signin:not([hidden])").waitFor();
+    const left = await waitUntilGone(page, [ANON.subject, ANON.message, ANON.email, ANON.name, "totals.png"]);
+    assert.deepEqual(left, [], "still in the page after sign-out");
+    await page.locator("#alerts", { hasText: "You are signed out" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: /Download/, includeHidden: true }).count(), 0, "no Download button remains");
+    assert.ok(!(await resolves(page, imageUrl)), "the decrypted image's object URL no longer resolves");
+    assert.doesNotMatch(await page.title(), new RegExp(ANON.subject));
+    await page.close();
+  });
+
+  test("/help: after an account holder opens a ticket and signs out, nothing of it is left in the page", async () => {
+    people.hanna = await newPerson(browser, recorder, "hanna (account)");
+    await people.hanna.addInitScript(TITLE_LOG);
+    const page = await people.hanna.newPage();
+    await page.goto("/help");
+    await page.fill("#register-username", HANNA.username);
+    await page.fill("#register-password", HANNA.password);
+    await page.fill("#register-password2", HANNA.password);
+    await page.click("#register-form button[type=submit]");
+    await page.locator("#signed-in:not([hidden])").waitFor({ timeout: 60_000 });
+    await page.click("#tab-new");
+    await page.fill("#subject", ACCOUNT.subject);
+    await page.fill("#message", ACCOUNT.message);
+    await page.setInputFiles("#files", { name: "printer.png", mimeType: "image/png", buffer: await pngImage(page) });
+    await page.click("#new-send");
+    await page.locator("#ticket-view:not([hidden])").waitFor();
+    await page.locator("#ticket-thread .chat li.mine", { hasText: ACCOUNT.message }).waitFor();
+    await page.locator('#ticket-thread button[aria-label="Download printer.png"]').waitFor();
+    await page.click('#ticket-thread button[aria-label="Show image printer.png"]');
+    const preview = page.locator("#ticket-thread img.file-preview");
+    await preview.waitFor();
+    const imageUrl = await preview.getAttribute("src");
+    assert.ok(await resolves(page, imageUrl), "the decrypted image's object URL resolves while the ticket is open");
+
+    assert.doesNotMatch(await page.title(), new RegExp(ACCOUNT.subject));
+    const titles = await page.evaluate(() => window.__titles);
+    assert.ok(!titles.some((t) => t.includes(ACCOUNT.subject)), `a title held the subject: ${titles.join(" | ")}`);
+
+    await page.click("#sign-out");
+    await page.locator("#signed-out:not([hidden])").waitFor();
+    const left = await waitUntilGone(page, [ACCOUNT.subject, ACCOUNT.message, "printer.png"]);
+    assert.deepEqual(left, [], "still in the page after sign-out");
+    await page.locator("#alerts", { hasText: "You are signed out" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: /Download/, includeHidden: true }).count(), 0, "no Download button remains");
+    assert.ok(!(await resolves(page, imageUrl)), "the decrypted image's object URL no longer resolves");
+    await page.close();
+  });
+
+  test("every request went to the page's own origin; no console error, exception or CSP violation", () => {
+    assert.ok(recorder.requests > 20, `requests were recorded (${recorder.requests})`);
+    assert.deepEqual(recorder.problems, []);
   });
 });
