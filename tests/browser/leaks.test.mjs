@@ -168,11 +168,6 @@ describe("no plaintext form submission", () => {
     const requests = recordRequests(context);
     const page = await context.newPage();
     await page.goto("/help/ticket/new");
-    const notice = page.locator("#noscript-notice");
-    assert.ok(await notice.isVisible(), "the noscript notice is shown");
-    assert.match(await notice.innerText(), /needs JavaScript and WebAssembly/);
-    assert.match(await notice.innerText(), /encrypted in this browser/);
-
     const typed = [];
     for (const field of ["name", "email", "subject", "message"]) {
       if (await typeIfEnabled(page, `#${field}`, TYPED[field])) typed.push(field);
@@ -182,6 +177,10 @@ describe("no plaintext form submission", () => {
     assert.deepEqual(leaked, [], `a request carried what was typed (typed into: ${typed.join(", ") || "nothing"})`);
     assert.equal(new URL(page.url()).search, "", "the page was not submitted to itself");
     assert.ok(await page.locator("#send").isDisabled(), "Send is switched off without the page's module");
+    const notice = page.locator("#noscript-notice");
+    assert.ok(await notice.isVisible(), "the noscript notice is shown");
+    assert.match(await notice.innerText(), /needs JavaScript and WebAssembly/);
+    assert.match(await notice.innerText(), /encrypted in this browser/);
 
     // Every page: the notice shows, every form is switched off, no content field has a name.
     for (const path of ["/help/ticket/new", "/help", "/admin", "/admin/invite#not-a-token", "/help/ticket/0123456789abcdef0123456789abcdef#not-a-secret"]) {
