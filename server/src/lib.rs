@@ -48,10 +48,13 @@ use crate::state::{AppState, Limits};
 use crate::storage::sled_store::SledStore;
 
 /// The Content-Security-Policy of every response: nothing from other origins, no inline
-/// script, WebAssembly allowed (`'wasm-unsafe-eval'`), no framing.
+/// script, WebAssembly allowed (`'wasm-unsafe-eval'`), no framing, and no native form
+/// submission (`form-action 'none'`): the pages encrypt what is typed and send it themselves,
+/// so a form submitted by the browser (JavaScript off, the module not loaded) would carry
+/// plaintext and is refused.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; \
-     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Runs `sealdesk serve`: opens the data directory, prints the first-administrator invite if
 /// there is no administrator yet, serves the API and the web folder until SIGINT or SIGTERM,

@@ -67,6 +67,8 @@ fn health_headers_and_empty_directory() {
         .expect("ascii");
     assert!(csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"));
     assert!(!csp.contains("unsafe-inline"));
+    // No page submits a form natively: that would send what was typed unencrypted.
+    assert!(csp.contains("form-action 'none'"));
     assert_eq!(health.headers()["referrer-policy"], "no-referrer");
     assert_eq!(health.headers()["x-content-type-options"], "nosniff");
     let directory: Value = http

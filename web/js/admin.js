@@ -12,9 +12,10 @@ import { debugList } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText, attachmentCard } from "./lib/files.js";
 import { formatTime, shortFingerprint, plural } from "./lib/format.js";
 import { follow } from "./lib/live.js";
-import { validate, withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { validate, withFormDisabled, setFieldError, clearFieldError, enableForm } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
 import { kvGet, kvSet } from "./lib/store.js";
+import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
 
 initPage();
 
@@ -81,11 +82,19 @@ for (const button of $$("#panel-nav [data-view]")) {
   });
 }
 
-/** Errors of a session that ended send the administrator back to the sign-in form. */
+/**
+ * Errors of a session that ended send the administrator back to the sign-in form, with nothing
+ * of the panel left in the page (lib/signout.js; the sign-in form then says why).
+ */
 function handleError(error, context, region = alerts) {
   const code = codeOf(error);
   if (code === "server.unauthorized" || code === "account.signed_out" || code === "admin.not_an_administrator" || code === "server.not_an_administrator") {
+    const wasSignedIn = admin !== null;
     signedOut();
+    if (wasSignedIn) {
+      leaveSignedIn({ code });
+      return;
+    }
     showError(alerts, error, { context });
     return;
   }
@@ -118,6 +127,9 @@ async function start() {
   }
   names = (await kvGet("admin-names").catch(() => null)) || {};
   settings = await loadSettings();
+  const reason = takeSignOutReason();
+  if (reason === SIGNED_OUT) replace(alerts, h("p", { class: "notice ok", text: "You are signed out. Nothing the panel showed is left in this tab." }));
+  else if (reason) showError(alerts, { code: reason }, { context: "you were signed out" });
   if (window.location.pathname.replace(/\/$/, "") === "/admin/invite") startInvite();
   else showView("signin", { focus: false });
 }
@@ -165,9 +177,11 @@ $("#sign-out").addEventListener("click", async () => {
   }
   account.free();
   signedOut();
-  announce("Signed out.");
+  // Nothing decrypted stays in the tab: the page empties itself and loads again.
+  leaveSignedIn();
 });
 
+/** Drops the sign-in's handles and what the panel keeps of it, and shows the sign-in form. */
 function signedOut() {
   stopLive();
   stopLive = () => {};
@@ -180,6 +194,8 @@ function signedOut() {
     }
   }
   admin = null;
+  inbox.items = [];
+  team = [];
   $("#panel-nav").hidden = true;
   $("#user-box").hidden = true;
   replace($("#inbox-list"));
@@ -439,6 +455,7 @@ function closeTicket() {
   }
   Object.assign(ticket, { handle: null, id: null, conversation: null, notes: null, view: null, broken: false });
   picker.clear();
+  document.title = PAGE_TITLE;
 }
 
 async function openTicket(id) {
@@ -497,7 +514,8 @@ function showTicket(shown, { announceNew = false } = {}) {
   const o = view.opening;
   const subject = o ? o.subject || "(no subject)" : "Ticket whose first message cannot be read";
   $("#ticket-title").textContent = subject;
-  document.title = `${subject} – Support panel`;
+  // Never the subject: titles reach the browser's history, next to the page's address.
+  document.title = `Ticket – ${PAGE_TITLE}`;
   ticket.conversation.render(view.messages, { announceNew });
   ticket.notes.render(view.notes, { announceNew });
 
@@ -643,6 +661,7 @@ $("#composer").addEventListener("submit", async (event) => {
   });
   if (!ticket.broken) textarea.focus();
 });
+enableForm($("#composer"));
 
 $("#close-ticket").addEventListener("click", async () => {
   if (!ticket.handle || !window.confirm("Close this ticket?")) return;
@@ -934,5 +953,6 @@ $("#settings-form").addEventListener("submit", async (event) => {
     }
   });
 });
+enableForm($("#settings-form"));
 
 start();

@@ -8,12 +8,13 @@ import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.j
 import { DebugEditor, collectDebug } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
 import { formatTime, plural } from "./lib/format.js";
-import { withFormDisabled } from "./lib/forms.js";
+import { withFormDisabled, enableForm } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
 import { checkOpening, readOpening } from "./lib/opening.js";
 import { rememberHead, applyHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { kvGet, kvSet } from "./lib/store.js";
+import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
 
 initPage();
 
@@ -98,6 +99,9 @@ async function start() {
     if (id === "tab-debug" || id === "tab-new") updateDebugCount();
   });
   showSignedOut();
+  const reason = takeSignOutReason();
+  if (reason === SIGNED_OUT) replace(alerts, h("p", { class: "notice ok", text: "You are signed out. Nothing of your tickets is left in this tab." }));
+  else if (reason) showError(alerts, { code: reason }, { context: "you were signed out" });
   try {
     client = await loadClient();
     $("#files-limit").textContent = fileLimitText(client, settings.max_attachment_bytes);
@@ -175,8 +179,8 @@ $("#sign-out").addEventListener("click", async () => {
     }
   }
   signOutLocally();
-  announce("Signed out.");
-  focusTarget($("#page-title"));
+  // Nothing decrypted stays in the tab: the page empties itself and loads again.
+  leaveSignedIn();
 });
 
 function signOutLocally() {
@@ -197,10 +201,16 @@ function signOutLocally() {
   showSignedOut();
 }
 
+/** Errors of a session that ended sign out, with nothing of the tickets left in the page. */
 function handleError(error, context, region = alerts) {
   const code = codeOf(error);
   if (code === "server.unauthorized" || code === "account.signed_out") {
+    const wasSignedIn = account !== null;
     signOutLocally();
+    if (wasSignedIn) {
+      leaveSignedIn({ code });
+      return;
+    }
   }
   showError(region, error, { context });
 }
@@ -297,7 +307,7 @@ function renderTickets() {
   $("#unread-badge").hidden = unread === 0;
   $("#unread-badge").textContent = String(unread);
   $("#unread-text").textContent = unread ? `, ${plural(unread, "new answer", "new answers")}` : "";
-  document.title = unread ? `(${unread}) Support – Sealdesk` : "Support – Sealdesk";
+  document.title = unread ? `(${unread}) ${PAGE_TITLE}` : PAGE_TITLE;
 }
 
 $("#show-removed").addEventListener("click", () => {
@@ -474,5 +484,6 @@ $("#new-form").addEventListener("submit", async (event) => {
   announce("Your ticket was sent.");
   await showThread(created.ticket_id);
 });
+enableForm($("#new-form"));
 
 start();

@@ -8,7 +8,7 @@ import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.j
 import { DebugEditor, collectDebug } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
 import { formatTime } from "./lib/format.js";
-import { withFormDisabled, setFieldError, clearFieldError } from "./lib/forms.js";
+import { withFormDisabled, setFieldError, clearFieldError, enableForm } from "./lib/forms.js";
 import { checkOpening, readOpening } from "./lib/opening.js";
 import { loadHead, rememberHead } from "./lib/heads.js";
 import { linkBox } from "./lib/linkbox.js";
@@ -106,6 +106,7 @@ form.addEventListener("submit", async (event) => {
   }
   created.handle.free();
 });
+enableForm(form);
 
 // ---- the tickets this browser holds ----
 

@@ -53,7 +53,8 @@ async function main() {
   const first = view.messages[0];
   const subject = (first && first.content && first.content.subject) || `Ticket ${ticketId.slice(0, 8)}`;
   $("#page-title").textContent = subject;
-  document.title = `${subject} – Sealdesk`;
+  // The title stays the HTML's ("Your ticket"): titles reach the browser's history, next to
+  // this page's address with its secret.
   const opening = (first && first.content) || {};
   const meta = $("#ticket-meta");
   const renderMeta = (v) =>

@@ -4,7 +4,7 @@
 
 import { whileBusy } from "./dom.js";
 import { showError, clearErrors } from "./errors.js";
-import { validate, registrationChecks, required, withFormDisabled } from "./forms.js";
+import { validate, registrationChecks, required, withFormDisabled, enableForm } from "./forms.js";
 
 /**
  * Wires a form that signs in or registers. Its elements are named by `prefix`:
@@ -13,7 +13,8 @@ import { validate, registrationChecks, required, withFormDisabled } from "./form
  * password). On submit: clears `alerts`, checks the fields (registration: lib/forms.js
  * registrationChecks), then runs `submit(username, password)` with the form disabled and
  * `busyText` shown, empties the password fields and hands the result and the status element
- * to `done`. Errors of either are shown in `alerts` with `context` ("not signed in").
+ * to `done`. Errors of either are shown in `alerts` with `context` ("not signed in"). The
+ * form is switched on (lib/forms.js enableForm) once this handler is attached.
  * @template T
  * @param {object} options
  * @param {string} options.prefix
@@ -52,6 +53,7 @@ export function accountForm({ prefix, register = false, alerts, busyText, contex
       }
     });
   });
+  enableForm(/** @type {HTMLFormElement} */ (form));
 }
 
 /**

@@ -197,10 +197,37 @@ export function downloadText(text, filename) {
 
 /** Offers a Blob as a download (never navigates to it). */
 export function downloadBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
+  const url = objectUrl(blob);
   const a = h("a", { href: url, download: filename || "download" });
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  setTimeout(() => revokeObjectUrl(url), 60_000);
+}
+
+/** @type {Set<string>} the object URLs this page made and has not revoked yet */
+const objectUrls = new Set();
+
+/**
+ * An object URL for a Blob (a decrypted file, a chosen file's preview), remembered so that
+ * sign-out can revoke it with the others (revokeObjectUrls).
+ * @param {Blob} blob
+ * @returns {string}
+ */
+export function objectUrl(blob) {
+  const url = URL.createObjectURL(blob);
+  objectUrls.add(url);
+  return url;
+}
+
+/** @param {string} url an objectUrl */
+export function revokeObjectUrl(url) {
+  URL.revokeObjectURL(url);
+  objectUrls.delete(url);
+}
+
+/** Revokes every object URL the page made: the Blobs behind them can no longer be read. */
+export function revokeObjectUrls() {
+  for (const url of objectUrls) URL.revokeObjectURL(url);
+  objectUrls.clear();
 }

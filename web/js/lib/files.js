@@ -3,7 +3,7 @@
 // rules (how large a file's encrypted stream is) are the module's: encryptedLen and
 // largestAttachment.
 
-import { h, replace, announce, uid, downloadBlob } from "./dom.js";
+import { h, replace, announce, uid, downloadBlob, objectUrl, revokeObjectUrl } from "./dom.js";
 import { formatSize } from "./format.js";
 
 /** @typedef {import("./wasm.js").Client} Client */
@@ -67,7 +67,7 @@ export class FilePicker {
     const tooLarge = rules.encryptedLen(file.size) > limit;
     return {
       file,
-      url: PREVIEWABLE.has(file.type) && !tooLarge ? URL.createObjectURL(file) : null,
+      url: PREVIEWABLE.has(file.type) && !tooLarge ? objectUrl(file) : null,
       error: tooLarge
         ? `Too large: ${formatSize(file.size)}. With encryption, this support desk accepts files up to ${formatSize(rules.largestAttachment(limit))}.`
         : null,
@@ -84,7 +84,7 @@ export class FilePicker {
   }
 
   clear() {
-    for (const i of this.items) if (i.url) URL.revokeObjectURL(i.url);
+    for (const i of this.items) if (i.url) revokeObjectUrl(i.url);
     this.items = [];
     this.render();
   }
@@ -114,7 +114,7 @@ export class FilePicker {
             "aria-describedby": errorId,
             onclick: () => {
               const [removed] = this.items.splice(index, 1);
-              if (removed.url) URL.revokeObjectURL(removed.url);
+              if (removed.url) revokeObjectUrl(removed.url);
               this.render();
               announce(`${name} removed.`);
               this.input.focus();
@@ -218,7 +218,7 @@ export function attachmentCard(client, getHandle, message, onError) {
         onclick: async () => {
           const file = await fetchFile();
           if (!file) return;
-          const url = URL.createObjectURL(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (file.data)], { type: content.type }));
+          const url = objectUrl(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (file.data)], { type: content.type }));
           replace(preview, h("img", { class: "file-preview", src: url, alt: `Image ${name}, sent as an attachment` }));
           show.hidden = true;
         },

@@ -79,6 +79,18 @@ export function registrationChecks(username, password, again) {
 }
 
 /**
+ * Switches on a form the page's HTML ships switched off (`<fieldset class="form-gate"
+ * disabled>` around its controls). Call it once the form's submit handler is attached: without
+ * the page's module (JavaScript off, a module that did not load) the form stays off, so the
+ * browser never submits what was typed natively, unencrypted (the CSP's `form-action 'none'`
+ * refuses that too).
+ * @param {HTMLFormElement} form
+ */
+export function enableForm(form) {
+  for (const gate of form.querySelectorAll("fieldset.form-gate")) /** @type {HTMLFieldSetElement} */ (gate).disabled = false;
+}
+
+/**
  * Disables every control of a form while work runs (and restores them).
  * @template T
  * @param {HTMLFormElement} form

@@ -1,6 +1,7 @@
 // The private ticket link, with copy, save-in-this-browser and download actions and a plain
-// explanation. The link's secret (after #) never reaches the server; this page keeps it only
-// when the person chooses to save it.
+// explanation. The link's secret (after #) never reaches the server; the pages store it only
+// when the person chooses to save it, but the browser's history keeps the address of every
+// page opened, this link with its secret included, which the explanation says.
 
 import { h, copyText, downloadText, announce } from "./dom.js";
 import { saveTicket, forgetTicket, savedTicket } from "./store.js";
@@ -81,7 +82,7 @@ export function linkBox({ link, ticketId, subject, heading = "Your private ticke
       }),
       showOpen ? h("a", { class: "button secondary", href: link, text: "Open the conversation" }) : null,
     ),
-    h("p", { class: "small muted", text: "“Save in this browser” keeps the link in this browser's storage on this device, so the ticket is listed here next time. Anyone who uses this browser profile could open it. Nothing is saved unless you choose it." }),
+    h("p", { class: "small muted", text: "“Save in this browser” keeps the link in this browser's storage on this device, so the ticket is listed here next time. Anyone who uses this browser profile could open it. Without it, these pages store nothing of the ticket; but like every address you open, the link with its secret stays in this browser's history once you open the conversation. On a shared computer, use a private window and close it when you are done." }),
     status,
   );
   return box;
