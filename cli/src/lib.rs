@@ -1,7 +1,7 @@
 //! # sealdesk-cli
 //!
 //! The command-line client: `sealdesk ticket ...` (an anonymous reporter) and the
-//! administrator's `sealdesk admin login|inbox|show|reply|note|approve|remove|download`.
+//! administrator's `sealdesk admin setup|login|inbox|show|reply|note|approve|remove|download`.
 //! The `sealdesk` binary (src/main.rs) puts these commands into the server's command tree
 //! (`sealdesk_server::cli`) as [`TicketCommand`] and [`AdminClientCommand`], and runs them
 //! with [`run_ticket`] and [`run_admin`].
@@ -16,10 +16,12 @@
 //! ```text
 //! sealdesk ticket new --server URL --subject S --message M [--name N] [--email E]
 //!                     [--category C] [--urgent] [--notify-email E] [--attach FILE]...
+//!                     [--pin-file FILE]          (also for show, reply, close, download)
 //! sealdesk ticket show LINK [--json]
 //! sealdesk ticket reply LINK [--message M] [--attach FILE]...
 //! sealdesk ticket close LINK
 //! sealdesk ticket download LINK --seq N --out FILE
+//! sealdesk admin setup --server URL --invite LINK|TOKEN --username U [--keyring FILE]
 //! sealdesk admin login --server URL --username U [--keyring FILE]
 //! sealdesk admin inbox [--status open|closed|unanswered] [--page N] [--json]
 //! sealdesk admin show ID [--json]
@@ -39,6 +41,7 @@
 mod admin;
 mod files;
 mod keyring;
+mod pins;
 mod render;
 mod reporter;
 mod secrets;
@@ -98,6 +101,10 @@ pub struct NewArgs {
     /// A file to attach (encrypted before upload); may be repeated.
     #[arg(long, value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+    /// The file keeping the directory head pinned for this server (default
+    /// ~/.config/sealdesk/reporter-HOST-PORT.pin).
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
 }
 
 /// A ticket link, and the server when the link is only a path.
@@ -110,6 +117,10 @@ pub struct LinkArgs {
     /// server is the link's.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// The file keeping the directory head pinned for this server (default
+    /// ~/.config/sealdesk/reporter-HOST-PORT.pin).
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
 }
 
 /// `sealdesk ticket show`.
@@ -211,6 +222,25 @@ pub enum AdminClientCommand {
         #[arg(long, value_name = "URL")]
         server: String,
         /// The administrator's account.
+        #[arg(long)]
+        username: String,
+        /// Where to save the keyring (default ~/.config/sealdesk/admin-HOST.keyring).
+        #[arg(long, value_name = "FILE", env = "SEALDESK_KEYRING")]
+        keyring: Option<PathBuf>,
+    },
+    /// Become the first administrator from a shell (PROTOCOL.md §7.5): register an account
+    /// with a new identity, redeem the first-administrator invite printed by `sealdesk serve`
+    /// or `sealdesk admin invite` with the genesis entry, check the verified directory and
+    /// save the keyring file as `login` does. Secrets come from SEALDESK_PASSPHRASE and
+    /// SEALDESK_PASSWORD, prompts (asked twice), or lines on standard input (passphrase first).
+    Setup {
+        /// The instance, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The invite: the link `.../admin/invite#TOKEN` or the token alone.
+        #[arg(long, value_name = "LINK|TOKEN", env = "SEALDESK_INVITE")]
+        invite: String,
+        /// The new account's username.
         #[arg(long)]
         username: String,
         /// Where to save the keyring (default ~/.config/sealdesk/admin-HOST.keyring).
