@@ -409,3 +409,61 @@ impl ReporterTicket {
         self.thread.state()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sealdesk_crypto::system_rng;
+
+    use super::*;
+
+    fn code(result: Result<TicketLink>) -> Option<String> {
+        result.err().map(|e| e.code)
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn links_parse_with_and_without_a_head() {
+        let mut link = TicketLink::generate(&mut system_rng());
+        let old_form = link.path();
+        assert!(
+            TicketLink::parse(&old_form)
+                .expect("old form")
+                .head()
+                .is_none()
+        );
+        let head = DirectoryHead {
+            seq: 3,
+            hash: [5u8; 32],
+        };
+        link.head = Some(head);
+        let new_form = format!("https://help.example.org{}", link.path());
+        assert!(new_form.starts_with(&format!("https://help.example.org{old_form}.3.")));
+        let parsed = TicketLink::parse(&new_form).expect("new form");
+        assert_eq!(parsed.head(), Some(head));
+        assert_eq!(parsed.ticket_id(), link.ticket_id());
+        assert_eq!(parsed.path(), link.path());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn malformed_heads_are_link_malformed() {
+        let link = TicketLink::generate(&mut system_rng()).path();
+        let hash = "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU";
+        assert!(TicketLink::parse(&format!("{link}.3.{hash}")).is_ok());
+        for bad in [
+            format!("{link}."),
+            format!("{link}.3"),
+            format!("{link}.03.{hash}"),
+            format!("{link}.3.{hash}x"),
+            format!("{link}.3.{}", &hash[..42]),
+            format!("{link}.3.{hash}.4"),
+            format!("{link}.-3.{hash}"),
+        ] {
+            assert_eq!(
+                code(TicketLink::parse(&bad)).as_deref(),
+                Some("link.malformed"),
+                "{bad}"
+            );
+        }
+    }
+}

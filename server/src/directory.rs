@@ -1,6 +1,8 @@
 //! The administrator directory log (PROTOCOL.md §7): read it, append a verified entry, and
 //! create it when the first administrator redeems the command-line invite.
 
+use std::io::Write as _;
+
 use axum::http::StatusCode;
 use sealdesk_crypto::{
     AccessToken, Directory, DirectoryEntry, DirectoryHead, ENTRY_LEN, Operation,
@@ -102,7 +104,9 @@ pub async fn create_genesis(state: &AppState, bytes: &[u8]) -> ApiResult<()> {
     state.store.append_directory(0, bytes)?;
     state.commit().await?;
     // The operator publishes this (PROTOCOL.md §7.6); `sealdesk serve` prints it from now on.
-    println!(
+    // Never panics: standard output may be closed by now.
+    let _ = writeln!(
+        std::io::stdout(),
         "The first administrator is set up. Instance fingerprint: {}",
         directory.instance_fingerprint()
     );
