@@ -74,32 +74,6 @@ describe("people's flows", () => {
     await page.close();
   });
 
-  test("the support page shows the instance fingerprint serve printed, and a new link carries the directory head", async () => {
-    const printed = /Instance fingerprint: (\d{5}(?: \d{5}){5})/.exec(server.stdout());
-    assert.ok(printed, `serve printed the instance fingerprint:\n${server.stdout()}`);
-    const context = await newPerson(browser, recorder, "eve (checks the instance)");
-    const page = await context.newPage();
-    await page.goto("/help/ticket/new");
-    await page.locator("#instance-fingerprint").waitFor();
-    assert.equal(await page.textContent("#instance-fingerprint"), printed[1]);
-    // The "Verify" disclosure lists the administrators' key fingerprints: alice's.
-    await page.click("#instance-info details summary");
-    const listed = await page.locator("#administrator-fingerprints li").allTextContents();
-    assert.equal(listed.length, 1);
-    assert.match(listed[0], /^\d{5}( \d{5}){5}$/);
-    await page.fill("#subject", "Which instance is this?");
-    await page.fill("#message", "Checking the fingerprint.");
-    await page.click("#send");
-    await page.locator("#created:not([hidden])").waitFor();
-    const link = await page.inputValue("#created .link-box input");
-    assert.match(link, /\/help\/ticket\/[0-9a-f]{32}#[A-Za-z0-9_-]{43}\.0\.[A-Za-z0-9_-]{43}$/, "the link carries head 0");
-    // The ticket page opens it (pinning the head) and shows the same fingerprint.
-    await page.goto(link);
-    await page.locator("#instance-info #instance-fingerprint").waitFor();
-    assert.equal(await page.textContent("#instance-fingerprint"), printed[1]);
-    await context.close();
-  });
-
   test("an anonymous reporter writes with an image and debug data; the administrator reads it and answers; the answer appears live; the reporter answers and closes", async () => {
     people.bob = await newPerson(browser, recorder, "bob (anonymous)");
     const rep = await people.bob.newPage();
@@ -433,6 +407,32 @@ describe("people's flows", () => {
     for (const text of [ANON.reply, ANON.answer, "since when exactly"]) assert.ok(!after.includes(text), `${text} is not shown any more`);
     assert.equal(await open.locator(".chat li").count(), 0);
     await open.close();
+  });
+
+  test("the support page shows the instance fingerprint serve printed, and a new link carries the directory head", async () => {
+    const printed = /Instance fingerprint: (\d{5}(?: \d{5}){5})/.exec(server.stdout());
+    assert.ok(printed, `serve printed the instance fingerprint:\n${server.stdout()}`);
+    const context = await newPerson(browser, recorder, "eve (checks the instance)");
+    const page = await context.newPage();
+    await page.goto("/help/ticket/new");
+    await page.locator("#instance-fingerprint").waitFor();
+    assert.equal(await page.textContent("#instance-fingerprint"), printed[1]);
+    // The "Verify" disclosure lists the administrators' key fingerprints: alice's and dave's.
+    await page.click("#instance-info details summary");
+    const listed = await page.locator("#administrator-fingerprints li").allTextContents();
+    assert.equal(listed.length, 2);
+    for (const fingerprint of listed) assert.match(fingerprint, /^\d{5}( \d{5}){5}$/);
+    await page.fill("#subject", "Which instance is this?");
+    await page.fill("#message", "Checking the fingerprint.");
+    await page.click("#send");
+    await page.locator("#created:not([hidden])").waitFor();
+    const link = await page.inputValue("#created .link-box input");
+    assert.match(link, /\/help\/ticket\/[0-9a-f]{32}#[A-Za-z0-9_-]{43}\.1\.[A-Za-z0-9_-]{43}$/, "the link carries head 1 (dave's add)");
+    // The ticket page opens it (pinning the head) and shows the same fingerprint.
+    await page.goto(link);
+    await page.locator("#instance-info #instance-fingerprint").waitFor();
+    assert.equal(await page.textContent("#instance-fingerprint"), printed[1]);
+    await context.close();
   });
 
   test("every request went to the page's own origin; no console error, exception or CSP violation", () => {
