@@ -42,6 +42,12 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
             username,
             keyring,
         } => login(&server, &username, keyring).await,
+        AdminClientCommand::Setup {
+            server,
+            invite,
+            username,
+            keyring,
+        } => setup(&server, &invite, &username, keyring).await,
         AdminClientCommand::Inbox {
             keyring,
             status,
@@ -191,6 +197,82 @@ async fn login(url: &str, username: &str, keyring: Option<PathBuf>) -> Result<()
     keyring.save(&path, &mut rng)?;
     println!("Signed in as {username} at {}.", server.base);
     println!("Your key: {key_id} (fingerprint {fingerprint}).");
+    println!(
+        "Saved the keyring {} (directory head {}).",
+        path.display(),
+        head.seq
+    );
+    Ok(())
+}
+
+// ---- setup ----
+
+/// `sealdesk admin setup`: registers the account, redeems the first-administrator invite with
+/// its genesis entry (`Admin::redeem_genesis`: the verified directory must start with that
+/// entry) and saves the keyring file with the new head.
+async fn setup(
+    url: &str,
+    invite: &str,
+    username: &str,
+    keyring: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let server = Server::parse(url)?;
+    let username = username.trim().to_ascii_lowercase();
+    if username.is_empty() {
+        return Err(Failure::usage("input.empty", "The username is empty."));
+    }
+    if invite.trim().is_empty() {
+        return Err(Failure::usage("input.empty", "The invite is empty."));
+    }
+    let path = match keyring {
+        Some(path) => path,
+        None => keyring::default_path(&server)?,
+    };
+    if path.exists() {
+        return Err(Failure::usage(
+            "config.keyring_in_use",
+            format!(
+                "The keyring {} exists already: choose another file with --keyring FILE.",
+                path.display()
+            ),
+        ));
+    }
+    let passphrase = secrets::read(PASSPHRASE_ENV, "Passphrase for the new keyring", true)?;
+    let password = secrets::read(
+        PASSWORD_ENV,
+        &format!("Password for the new account {username} at {}", server.base),
+        true,
+    )?;
+    let mut rng = system_rng();
+    let transport = NativeTransport::new(&server.base);
+    let account = Account::register(
+        &transport,
+        &username,
+        &password,
+        Argon2Params::DEFAULT,
+        &mut rng,
+    )
+    .await?;
+    let seed = account.identity_seed().clone();
+    let admin = Admin::redeem_genesis(&transport, account, invite.trim()).await?;
+    let head = admin.head();
+    let instance = admin.directory().instance_fingerprint();
+    let identity = admin.account().identity();
+    let (key_id, fingerprint) = (identity.key_id(), identity.public().fingerprint());
+    let _ = admin.into_account().logout(&transport).await;
+    let profile = Profile {
+        server: server.base.clone(),
+        username: username.clone(),
+        pinned: head,
+    };
+    AdminKeyring::create(&passphrase, Argon2Params::DEFAULT, seed, profile, &mut rng)?
+        .save(&path, &mut rng)?;
+    println!(
+        "You are the first administrator of {} as {username}.",
+        server.base
+    );
+    println!("Your key: {key_id} (fingerprint {fingerprint}).");
+    println!("Instance fingerprint: {instance}");
     println!(
         "Saved the keyring {} (directory head {}).",
         path.display(),

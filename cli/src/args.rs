@@ -53,6 +53,10 @@ pub struct NewArgs {
     /// A file to attach (encrypted before upload); may be repeated.
     #[arg(long, value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+    /// The file keeping the directory head pinned for this server (default
+    /// ~/.config/sealdesk/reporter-HOST-PORT.pin).
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
 }
 
 /// A ticket link, and the server when the link is only a path.
@@ -65,6 +69,10 @@ pub struct LinkArgs {
     /// server is the link's.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// The file keeping the directory head pinned for this server (default
+    /// ~/.config/sealdesk/reporter-HOST-PORT.pin).
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
 }
 
 /// `sealdesk ticket show`.
@@ -166,6 +174,25 @@ pub enum AdminClientCommand {
         #[arg(long, value_name = "URL")]
         server: String,
         /// The administrator's account.
+        #[arg(long)]
+        username: String,
+        /// Where to save the keyring (default ~/.config/sealdesk/admin-HOST.keyring).
+        #[arg(long, value_name = "FILE", env = "SEALDESK_KEYRING")]
+        keyring: Option<PathBuf>,
+    },
+    /// Become the first administrator from a shell (PROTOCOL.md §7.5): register an account
+    /// with a new identity, redeem the first-administrator invite printed by `sealdesk serve`
+    /// or `sealdesk admin invite` with the genesis entry, check the verified directory and
+    /// save the keyring file as `login` does. Secrets come from SEALDESK_PASSPHRASE and
+    /// SEALDESK_PASSWORD, prompts (asked twice), or lines on standard input (passphrase first).
+    Setup {
+        /// The instance, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The invite: the link `.../admin/invite#TOKEN` or the token alone.
+        #[arg(long, value_name = "LINK|TOKEN", env = "SEALDESK_INVITE")]
+        invite: String,
+        /// The new account's username.
         #[arg(long)]
         username: String,
         /// Where to save the keyring (default ~/.config/sealdesk/admin-HOST.keyring).

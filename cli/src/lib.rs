@@ -1,7 +1,7 @@
 //! # sealdesk-cli
 //!
 //! The command-line client: `sealdesk ticket ...` (an anonymous reporter) and the
-//! administrator's `sealdesk admin login|inbox|show|reply|note|approve|remove|download`.
+//! administrator's `sealdesk admin setup|login|inbox|show|reply|note|approve|remove|download`.
 //! The `sealdesk` binary (src/main.rs) puts these commands into the server's command tree
 //! (`sealdesk_server::cli`) as [`TicketCommand`] and [`AdminClientCommand`], and runs them
 //! with [`run_ticket`] and [`run_admin`].
@@ -16,10 +16,12 @@
 //! ```text
 //! sealdesk ticket new --server URL --subject S --message M [--name N] [--email E]
 //!                     [--category C] [--urgent] [--notify-email E] [--attach FILE]...
+//!                     [--pin-file FILE]          (also for show, reply, close, download)
 //! sealdesk ticket show LINK [--json]
 //! sealdesk ticket reply LINK [--message M] [--attach FILE]...
 //! sealdesk ticket close LINK
 //! sealdesk ticket download LINK --seq N --out FILE
+//! sealdesk admin setup --server URL --invite LINK|TOKEN --username U [--keyring FILE]
 //! sealdesk admin login --server URL --username U [--keyring FILE]
 //! sealdesk admin inbox [--status open|closed|unanswered] [--page N] [--json]
 //! sealdesk admin show ID [--json]
@@ -42,6 +44,7 @@ mod clock;
 mod failure;
 mod files;
 mod keyring;
+mod pins;
 mod render;
 mod reporter;
 mod secrets;

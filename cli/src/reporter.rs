@@ -1,13 +1,12 @@
 //! `sealdesk ticket ...`: the anonymous reporter, through `sealdesk-client`'s
 //! `ReporterTicket`. The link's secret stays on this machine; the server address comes from
-//! the link. The directory is verified on every command (first use: nothing is pinned for a
-//! link yet, as in the browser).
+//! the link. The directory is verified on every command and must extend the head kept in the
+//! server's pin file (`pins`) and the head the link carries, if any (PROTOCOL.md §7.4).
 
 use std::io::Write as _;
 
 use sealdesk_client::attachments::{download_to_vec, reporter_bearer};
 use sealdesk_client::content::Content;
-use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::NativeTransport;
 use sealdesk_client::wasm::ticket_view;
@@ -17,6 +16,7 @@ use crate::args::{DownloadArgs, LinkArgs, NewArgs, ReplyArgs, ShowArgs, TicketCo
 use crate::clock::now;
 use crate::failure::Failure;
 use crate::files::{self, Attachment};
+use crate::pins;
 use crate::render::{self, Viewer};
 use crate::server::Server;
 
@@ -61,7 +61,8 @@ async fn new(args: NewArgs) -> Result<(), Failure> {
         debug: None,
     };
     let transport = NativeTransport::new(&server.base);
-    let directory = fetch_verified(&transport, None).await?;
+    let directory =
+        pins::verified_directory(&transport, &server, args.pin_file.as_deref(), None).await?;
     let mut rng = system_rng();
     let mut ticket =
         ReporterTicket::create(&transport, &directory, opening, now(), &mut rng).await?;
@@ -123,7 +124,9 @@ async fn open(args: &LinkArgs) -> Result<(NativeTransport, Directory, ReporterTi
         },
     };
     let transport = NativeTransport::new(&server.base);
-    let directory = fetch_verified(&transport, None).await?;
+    let directory =
+        pins::verified_directory(&transport, &server, args.pin_file.as_deref(), link.head())
+            .await?;
     let ticket = ReporterTicket::open(&transport, &directory, link).await?;
     Ok((transport, directory, ticket))
 }

@@ -25,8 +25,8 @@
 use core::time::Duration;
 
 use sealdesk_crypto::{
-    CHUNK_LEN, ENCRYPTED_CHUNK_LEN, FileKey, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor,
-    TicketId, TicketSecret, Zeroizing, encrypted_len,
+    CHUNK_LEN, ENCRYPTED_CHUNK_LEN, FileKey, LinkFragment, STREAM_NONCE_LEN, StreamDecryptor,
+    StreamEncryptor, TicketId, Zeroizing, encrypted_len,
 };
 use sealdesk_wire::attachments::{AttachmentDeclared, DeclareAttachmentBody};
 
@@ -66,7 +66,8 @@ pub fn reporter_bearer(link: &TicketLink) -> Result<String> {
     let path = link.path();
     let secret = path
         .split_once('#')
-        .and_then(|(_, fragment)| TicketSecret::from_fragment(fragment).ok())
+        .and_then(|(_, fragment)| LinkFragment::parse(fragment).ok())
+        .map(|fragment| fragment.secret)
         .ok_or_else(|| ClientError::new("link.malformed", "This is not a Sealdesk ticket link."))?;
     Ok(secret.access_token().to_base64url())
 }

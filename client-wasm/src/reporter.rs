@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use sealdesk_crypto::{
-    Chain, ChainState, CryptoRng, Directory, Identity, Members, TicketId, TicketSecret,
+    Chain, ChainState, CryptoRng, Directory, DirectoryHead, Identity, LinkFragment, Members,
+    TicketId, TicketSecret,
 };
 use sealdesk_wire::pow::ProofOfWork;
 use sealdesk_wire::tickets::{CreateAccountTicketBody, CreateTicketBody};
@@ -17,38 +18,44 @@ use crate::thread::{Participant, Thread, fetch_ticket, members_of};
 use crate::transport::{Request, Transport};
 use crate::util::{b64, unb64};
 
-/// A private ticket link: `/help/ticket/{id}#{secret}`. The secret never reaches the server.
+/// A private ticket link: `/help/ticket/{id}#{secret}`, or `/help/ticket/{id}#{secret}.{seq}.{hash}`
+/// when it carries the directory head its creator verified (PROTOCOL.md §11). The fragment never
+/// reaches the server.
 pub struct TicketLink {
     secret: TicketSecret,
+    head: Option<DirectoryHead>,
 }
 
 impl TicketLink {
-    /// A new link (draws the 32-byte secret from `rng`).
+    /// A new link (draws the 32-byte secret from `rng`), carrying no head yet.
     pub fn generate(rng: &mut impl CryptoRng) -> Self {
         TicketLink {
             secret: TicketSecret::generate(rng),
+            head: None,
         }
     }
 
-    /// Parses a link or its path (`https://host/help/ticket/{id}#{secret}`, or from `/help`).
+    /// Parses a link or its path (`https://host/help/ticket/{id}#{fragment}`, or from `/help`),
+    /// with or without a directory head in the fragment (PROTOCOL.md §11).
     ///
     /// # Errors
-    /// `link.malformed` for anything else; `link.mismatch` when the id is not the one the
-    /// secret derives (a mistyped or tampered link).
+    /// `link.malformed` for anything else (including a malformed head); `link.mismatch` when
+    /// the id is not the one the secret derives (a mistyped or tampered link).
     pub fn parse(link: &str) -> Result<Self> {
         let malformed =
             || ClientError::new("link.malformed", "This is not a Sealdesk ticket link.");
         let rest = link.split_once("/help/ticket/").ok_or_else(malformed)?.1;
         let (id, fragment) = rest.split_once('#').ok_or_else(malformed)?;
         let id = TicketId::from_hex(id).map_err(|_| malformed())?;
-        let secret = TicketSecret::from_fragment(fragment.trim()).map_err(|_| malformed())?;
+        let LinkFragment { secret, head } =
+            LinkFragment::parse(fragment.trim()).map_err(|_| malformed())?;
         if secret.ticket_id() != id {
             return Err(ClientError::new(
                 "link.mismatch",
                 "The ticket link is damaged: its id and secret do not belong together.",
             ));
         }
-        Ok(TicketLink { secret })
+        Ok(TicketLink { secret, head })
     }
 
     /// The ticket id.
@@ -56,12 +63,22 @@ impl TicketLink {
         self.secret.ticket_id()
     }
 
-    /// `/help/ticket/{id}#{secret}`: prefix it with the instance's URL.
+    /// The directory head the link carries (to pin before opening, PROTOCOL.md §7.4), if any.
+    pub fn head(&self) -> Option<DirectoryHead> {
+        self.head
+    }
+
+    /// `/help/ticket/{id}#{fragment}` (with the head when the link carries one): prefix it
+    /// with the instance's URL.
     pub fn path(&self) -> String {
+        let fragment = LinkFragment {
+            secret: self.secret.clone(),
+            head: self.head,
+        };
         format!(
             "/help/ticket/{}#{}",
             self.ticket_id().to_hex(),
-            self.secret.to_fragment()
+            fragment.encode()
         )
     }
 }
@@ -220,7 +237,9 @@ impl ReporterTicket {
         now: u64,
         rng: &mut impl CryptoRng,
     ) -> Result<ReporterTicket> {
-        let link = TicketLink::generate(rng);
+        let mut link = TicketLink::generate(rng);
+        // The link carries the head the first message was wrapped for (PROTOCOL.md §11).
+        link.head = Some(directory.head());
         let identity = link.secret.identity();
         let token = link.secret.access_token();
         let bearer = token.to_base64url();
@@ -373,5 +392,63 @@ impl ReporterTicket {
     /// The verified conversation state (persist it to detect rollbacks on the next visit).
     pub fn conversation(&self) -> &ChainState {
         self.thread.state()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sealdesk_crypto::system_rng;
+
+    use super::*;
+
+    fn code(result: Result<TicketLink>) -> Option<String> {
+        result.err().map(|e| e.code)
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn links_parse_with_and_without_a_head() {
+        let mut link = TicketLink::generate(&mut system_rng());
+        let old_form = link.path();
+        assert!(
+            TicketLink::parse(&old_form)
+                .expect("old form")
+                .head()
+                .is_none()
+        );
+        let head = DirectoryHead {
+            seq: 3,
+            hash: [5u8; 32],
+        };
+        link.head = Some(head);
+        let new_form = format!("https://help.example.org{}", link.path());
+        assert!(new_form.starts_with(&format!("https://help.example.org{old_form}.3.")));
+        let parsed = TicketLink::parse(&new_form).expect("new form");
+        assert_eq!(parsed.head(), Some(head));
+        assert_eq!(parsed.ticket_id(), link.ticket_id());
+        assert_eq!(parsed.path(), link.path());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn malformed_heads_are_link_malformed() {
+        let link = TicketLink::generate(&mut system_rng()).path();
+        let hash = "BQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU";
+        assert!(TicketLink::parse(&format!("{link}.3.{hash}")).is_ok());
+        for bad in [
+            format!("{link}."),
+            format!("{link}.3"),
+            format!("{link}.03.{hash}"),
+            format!("{link}.3.{hash}x"),
+            format!("{link}.3.{}", &hash[..42]),
+            format!("{link}.3.{hash}.4"),
+            format!("{link}.-3.{hash}"),
+        ] {
+            assert_eq!(
+                code(TicketLink::parse(&bad)).as_deref(),
+                Some("link.malformed"),
+                "{bad}"
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::directory::DirectoryHead;
 use crate::error::{Error, Result};
 use crate::identity::{Identity, IdentitySeed};
 use crate::labels;
@@ -98,6 +99,80 @@ impl fmt::Debug for TicketSecret {
     }
 }
 
+/// A link's fragment (spec §11): the ticket secret, optionally followed by the directory head
+/// the creating client verified, as `{secret}.{seq}.{hash}` (43 base64url characters, the
+/// head's `seq` in canonical decimal, the head's hash in 43 base64url characters). A fragment
+/// of 43 characters alone (the form before heads were carried) stays valid.
+#[derive(Clone, Debug)]
+pub struct LinkFragment {
+    /// The ticket secret.
+    pub secret: TicketSecret,
+    /// The directory head to pin (§7.4), when the link carries one.
+    pub head: Option<DirectoryHead>,
+}
+
+/// The separator between a fragment's parts: outside the base64url alphabet.
+const FRAGMENT_SEPARATOR: char = '.';
+
+impl LinkFragment {
+    /// The fragment text: `{secret}` alone, or `{secret}.{seq}.{hash}` with a head.
+    pub fn encode(&self) -> String {
+        match &self.head {
+            None => self.secret.to_fragment(),
+            Some(head) => format!(
+                "{}{FRAGMENT_SEPARATOR}{}{FRAGMENT_SEPARATOR}{}",
+                self.secret.to_fragment(),
+                head.seq,
+                Base64UrlUnpadded::encode_string(&head.hash)
+            ),
+        }
+    }
+
+    /// Parses a fragment (§11): one part (the secret) or three parts separated by `.`.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for any other number of parts, a secret or hash that is not the
+    /// canonical unpadded base64url of 32 bytes, or a `seq` that is not canonical decimal
+    /// (ASCII digits only, no leading zero except `0` itself, at most 2^64 − 1).
+    pub fn parse(fragment: &str) -> Result<Self> {
+        let mut parts = fragment.split(FRAGMENT_SEPARATOR);
+        let secret = TicketSecret::from_fragment(parts.next().unwrap_or_default())?;
+        let head = match (parts.next(), parts.next(), parts.next()) {
+            (None, _, _) => None,
+            (Some(seq), Some(hash), None) => Some(DirectoryHead {
+                seq: parse_canonical_u64(seq)?,
+                hash: decode_hash(hash)?,
+            }),
+            _ => return Err(Error::Malformed("ticket link head")),
+        };
+        Ok(LinkFragment { secret, head })
+    }
+}
+
+/// Canonical decimal: 1 to 20 ASCII digits, no leading zero unless the value is 0, fits u64.
+fn parse_canonical_u64(text: &str) -> Result<u64> {
+    let malformed = Error::Malformed("ticket link head");
+    let canonical = !text.is_empty()
+        && text.len() <= 20
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if !canonical {
+        return Err(malformed);
+    }
+    text.parse::<u64>().map_err(|_| malformed)
+}
+
+/// A 32-byte hash in canonical unpadded base64url (43 characters).
+fn decode_hash(text: &str) -> Result<[u8; 32]> {
+    let mut hash = [0u8; 32];
+    let decoded = Base64UrlUnpadded::decode(text.as_bytes(), &mut hash)
+        .map_err(|_| Error::Malformed("ticket link head"))?;
+    if decoded.len() != 32 {
+        return Err(Error::Malformed("ticket link head"));
+    }
+    Ok(hash)
+}
+
 /// A 32-byte bearer token (an anonymous ticket's access token, or a session token). The server
 /// keeps only [`AccessToken::hash`]. Zeroized on drop; `Debug` redacts it.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -154,5 +229,63 @@ impl AccessToken {
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> TicketSecret {
+        TicketSecret::from_bytes([7u8; 32])
+    }
+
+    #[test]
+    fn a_fragment_without_a_head_is_the_secret_alone() {
+        let text = secret().to_fragment();
+        let parsed = LinkFragment::parse(&text).expect("parses");
+        assert!(parsed.head.is_none());
+        assert_eq!(parsed.secret.as_bytes(), secret().as_bytes());
+        assert_eq!(parsed.encode(), text);
+    }
+
+    #[test]
+    fn a_fragment_with_a_head_round_trips() {
+        let fragment = LinkFragment {
+            secret: secret(),
+            head: Some(DirectoryHead {
+                seq: 12,
+                hash: [9u8; 32],
+            }),
+        };
+        let text = fragment.encode();
+        assert_eq!(text.len(), 43 + 1 + 2 + 1 + 43);
+        let parsed = LinkFragment::parse(&text).expect("parses");
+        assert_eq!(parsed.head, fragment.head);
+    }
+
+    #[test]
+    fn malformed_heads_are_refused() {
+        let s = secret().to_fragment();
+        let h = Base64UrlUnpadded::encode_string(&[9u8; 32]);
+        for bad in [
+            format!("{s}."),
+            format!("{s}.1"),
+            format!("{s}.1."),
+            format!("{s}..{h}"),
+            format!("{s}.01.{h}"),
+            format!("{s}.+1.{h}"),
+            format!("{s}.-1.{h}"),
+            format!("{s}.18446744073709551616.{h}"),
+            format!("{s}.1.{h}="),
+            format!("{s}.1.{}", &h[..42]),
+            format!("{s}.1.{h}.1"),
+            format!("{s}.1.{}l", &h[..42]),
+            format!("{s}:1:{h}"),
+        ] {
+            assert!(LinkFragment::parse(&bad).is_err(), "{bad}");
+        }
+        assert!(LinkFragment::parse(&format!("{s}.18446744073709551615.{h}")).is_ok());
+        assert!(LinkFragment::parse(&format!("{s}.0.{h}")).is_ok());
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::encoding::{Reader, Writer};
 use crate::error::{Error, Fault, Result};
-use crate::identity::{Identity, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, SIGNATURE_LEN};
+use crate::identity::{
+    Identity, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, SIGNATURE_LEN, fingerprint_of,
+};
 use crate::labels;
 use crate::primitives::labeled_hash;
 
@@ -350,6 +352,13 @@ impl Directory {
             seq,
             hash: self.hashes.last().copied().unwrap_or([0u8; 32]),
         }
+    }
+
+    /// The instance fingerprint (spec §7.6): the genesis entry's hash in the word-group form
+    /// of key fingerprints (§4.3), 35 characters. It names the instance's directory for good.
+    pub fn instance_fingerprint(&self) -> String {
+        // A verified directory always holds its genesis entry.
+        fingerprint_of(self.hashes.first().unwrap_or(&[0u8; 32]))
     }
 
     /// Sequence number of the last entry.

@@ -144,16 +144,24 @@ impl KeyId {
     /// 5-byte groups, each read as a big-endian integer modulo 100000 and printed as five
     /// decimal digits, groups separated by single spaces (35 characters).
     pub fn fingerprint(&self) -> String {
-        let mut out = String::with_capacity(35);
-        for (i, group) in self.0[..30].chunks_exact(5).enumerate() {
-            let value = group.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)) % 100_000;
-            if i > 0 {
-                out.push(' ');
-            }
-            out.push_str(&format!("{value:05}"));
-        }
-        out
+        fingerprint_of(&self.0)
     }
+}
+
+/// The word-group form of spec §4.3 for any 32-byte hash: the first 30 bytes in six 5-byte
+/// groups, each read as a big-endian integer modulo 100000 and printed as five decimal digits,
+/// groups separated by single spaces (35 characters). Key fingerprints (§4.3) and the instance
+/// fingerprint (§7.6, of the genesis entry's hash) use it.
+pub fn fingerprint_of(hash: &[u8; 32]) -> String {
+    let mut out = String::with_capacity(35);
+    for (i, group) in hash[..30].chunks_exact(5).enumerate() {
+        let value = group.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)) % 100_000;
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&format!("{value:05}"));
+    }
+    out
 }
 
 impl fmt::Debug for KeyId {

@@ -48,7 +48,7 @@ pub use account::{
     Argon2Params, AuthKey, KEYRING_VERSION, Keyring, KeyringKey, MAX_KEYRING_LEN, MasterKey,
     SALT_LEN, generate_salt,
 };
-pub use anonymous::{AccessToken, FRAGMENT_LEN, TICKET_SECRET_LEN, TicketSecret};
+pub use anonymous::{AccessToken, FRAGMENT_LEN, LinkFragment, TICKET_SECRET_LEN, TicketSecret};
 pub use attachment::{
     CHUNK_LEN, ENCRYPTED_CHUNK_LEN, FileKey, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor,
     encrypted_len,
@@ -59,7 +59,7 @@ pub use directory::{
 pub use error::{Error, Fault, Result};
 pub use identity::{
     Identity, IdentitySeed, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, SIGNATURE_LEN,
-    validate_x25519_public, verify_ed25519,
+    fingerprint_of, validate_x25519_public, verify_ed25519,
 };
 pub use lookup::{INSTANCE_SECRET_LEN, email_lookup, prelogin_salt};
 pub use members::{ENDORSEMENT_LEN, ENDORSEMENT_VERSION, Members, ReporterEndorsement, Role};

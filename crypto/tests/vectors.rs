@@ -312,3 +312,37 @@ fn negative_vectors_are_rejected() {
         assert_eq!(error.code(), expected, "{name}: {error}");
     }
 }
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn link_fragments_with_heads_parse_and_malformed_ones_are_refused() {
+    let anonymous = committed("anonymous.json");
+    for case in anonymous["with_head"].as_array().expect("with_head") {
+        let parsed = sealdesk_crypto::LinkFragment::parse(case["fragment"].as_str().expect("text"))
+            .expect("a link with a head parses");
+        let head = parsed.head.expect("the head");
+        assert_eq!(head.seq, case["head_seq"].as_u64().expect("seq"));
+        assert_eq!(head.hash, array::<32>(&case["head_hash"]));
+        assert_eq!(parsed.secret.as_bytes(), &array::<32>(&case["secret"]));
+    }
+    for case in anonymous["malformed"].as_array().expect("malformed") {
+        let fragment = case["fragment"].as_str().expect("text");
+        assert!(
+            sealdesk_crypto::LinkFragment::parse(fragment).is_err(),
+            "{}",
+            case["why"]
+        );
+    }
+    let directory = committed("directory.json");
+    let entries: Vec<Vec<u8>> = directory["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| bytes(&e["encoded"]))
+        .collect();
+    let verified = Directory::verify_encoded(&entries).expect("directory");
+    assert_eq!(
+        verified.instance_fingerprint(),
+        directory["instance_fingerprint"].as_str().expect("text")
+    );
+}

@@ -137,6 +137,11 @@ pub fn run<T: Subcommand, A: Subcommand>(cli: Cli<T, A>, hooks: &Hooks<T, A>) ->
         print!("{}", config.effective_table());
         return match config.validate() {
             Ok(()) => {
+                match crate::directory::stored_instance_fingerprint(&config.data_dir) {
+                    Ok(Some(fingerprint)) => println!("instance fingerprint: {fingerprint}"),
+                    Ok(None) => println!("instance fingerprint: none yet (no administrator)"),
+                    Err(error) => println!("instance fingerprint: unknown ({error})"),
+                }
                 println!("configuration is valid");
                 ExitCode::SUCCESS
             }

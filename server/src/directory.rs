@@ -1,6 +1,8 @@
 //! The administrator directory log (PROTOCOL.md §7): read it, append a verified entry, and
 //! create it when the first administrator redeems the command-line invite.
 
+use std::io::Write as _;
+
 use axum::http::StatusCode;
 use sealdesk_crypto::{
     AccessToken, Directory, DirectoryEntry, DirectoryHead, ENTRY_LEN, Operation,
@@ -101,8 +103,39 @@ pub async fn create_genesis(state: &AppState, bytes: &[u8]) -> ApiResult<()> {
         .map_err(|e| ApiError::rejected(&e, "directory entry"))?;
     state.store.append_directory(0, bytes)?;
     state.commit().await?;
+    // The operator publishes this (PROTOCOL.md §7.6); `sealdesk serve` prints it from now on.
+    // Never panics: standard output may be closed by now.
+    let _ = writeln!(
+        std::io::stdout(),
+        "The first administrator is set up. Instance fingerprint: {}",
+        directory.instance_fingerprint()
+    );
+    tracing::info!(fingerprint = %directory.instance_fingerprint(), "directory created");
     *guard = Some(directory);
     Ok(())
+}
+
+/// The instance fingerprint (PROTOCOL.md §7.6) of the directory stored in `data_dir`, for
+/// `sealdesk config check`; `Ok(None)` when there is no data directory or no administrator
+/// yet. Opens the database, so it fails while a server holds it.
+///
+/// # Errors
+/// A sentence for the operator: the database cannot be opened (for example a running server
+/// holds it) or its directory does not verify.
+pub fn stored_instance_fingerprint(data_dir: &std::path::Path) -> Result<Option<String>, String> {
+    use crate::storage::Store as _;
+    if !data_dir.join("db").exists() {
+        return Ok(None);
+    }
+    let store = crate::storage::sled_store::SledStore::open(data_dir)
+        .map_err(|e| format!("cannot open the database (is the server running?): {e}"))?;
+    let entries = store.directory(0).map_err(|e| e.to_string())?;
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let directory = Directory::verify_encoded(&entries)
+        .map_err(|e| format!("the stored administrator directory does not verify ({e})"))?;
+    Ok(Some(directory.instance_fingerprint()))
 }
 
 /// The first administrator redeems the command-line invite (base64url token) with its

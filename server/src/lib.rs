@@ -109,7 +109,10 @@ async fn serve_async(config: Config) -> Result<(), String> {
     );
     // Tests and scripts read this line to find the port.
     println!("sealdesk listening on http://{address}");
-    if state.directory.read().await.is_none() {
+    if let Some(directory) = state.directory.read().await.as_ref() {
+        // What the operator publishes so people can check the directory (PROTOCOL.md §7.6).
+        println!("Instance fingerprint: {}", directory.instance_fingerprint());
+    } else {
         let token = invites::create_cli_invite(&config.data_dir, config.invite_ttl_seconds)
             .map_err(|e| format!("cannot create the first invite: {e}"))?;
         println!(

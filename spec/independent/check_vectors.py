@@ -923,6 +923,25 @@ def decode_fragment(s: str) -> bytes:
     return (v >> 2).to_bytes(32, "big")
 
 
+def decode_link_fragment(s: str):
+    """§11: `{secret}` or `{secret}.{seq}.{hash}`; returns (secret, head or None)."""
+    parts = s.split(".")
+    if len(parts) == 1:
+        return decode_fragment(parts[0]), None
+    if len(parts) != 3:
+        raise ProtoError("link.malformed")
+    secret_text, seq_text, hash_text = parts
+    try:
+        secret = decode_fragment(secret_text)
+        digest = decode_fragment(hash_text)
+    except ProtoError:
+        raise ProtoError("link.malformed")
+    if (not 1 <= len(seq_text) <= 20 or any(c not in "0123456789" for c in seq_text)
+            or (len(seq_text) > 1 and seq_text[0] == "0") or int(seq_text) >= 2 ** 64):
+        raise ProtoError("link.malformed")
+    return secret, (int(seq_text), digest)
+
+
 # --------------------------------------------------------------------------- §12.4 usernames
 USERNAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -1188,6 +1207,24 @@ def run_anonymous():
             g.check("reporter/fingerprint", fingerprint(ident.key_id), r["fingerprint"])
             g.check("access_token", tok, c["access_token"])
             g.check("access_token_hash", th, c["access_token_hash"])
+    for i, c in enumerate(v["with_head"]):
+        with Group("anonymous/with_head/%d" % i) as g:
+            secret = hx(c["secret"])
+            frag = "%s.%d.%s" % (b64url_encode(secret), c["head_seq"],
+                                 b64url_encode(hx(c["head_hash"])))
+            g.check("fragment with head (§11)", frag, c["fragment"])
+            g.check("fragment decodes to secret and head", decode_link_fragment(c["fragment"]),
+                    (secret, (c["head_seq"], hx(c["head_hash"]))))
+            tid = anon_derive(secret)[0]
+            g.check("link_path", "/help/ticket/%s#%s" % (tid.hex(), frag), c["link_path"])
+    for c in v["malformed"]:
+        with Group("anonymous/malformed/%s" % c["why"]) as g:
+            try:
+                decode_link_fragment(c["fragment"])
+                got = "accepted"
+            except ProtoError as e:
+                got = str(e) if str(e).startswith("link.") else "link." + str(e)
+            g.check("refused", got, c["expected_error"])
 
 
 def run_account():
@@ -1407,6 +1444,9 @@ def run_directory():
                     [hx(k) for k in e["admins_after"]])
             g.check("admins_at(head) equals admins_after", d.admins_at(d.head_seq),
                     [hx(k) for k in e["admins_after"]])
+    with Group("directory/instance_fingerprint") as g:
+        g.check("genesis hash in the §4.3 form (§7.6)",
+                fingerprint(H("sealdesk/v1/directory-hash", raws[0])), v["instance_fingerprint"])
     with Group("directory/head") as g:
         d = Directory.verify(raws)
         g.check("head", {"seq": d.head_seq, "hash": d.head_hash.hex()}, v["head"])

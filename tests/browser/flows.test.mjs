@@ -409,6 +409,32 @@ describe("people's flows", () => {
     await open.close();
   });
 
+  test("the support page shows the instance fingerprint serve printed, and a new link carries the directory head", async () => {
+    const printed = /Instance fingerprint: (\d{5}(?: \d{5}){5})/.exec(server.stdout());
+    assert.ok(printed, `serve printed the instance fingerprint:\n${server.stdout()}`);
+    const context = await newPerson(browser, recorder, "eve (checks the instance)");
+    const page = await context.newPage();
+    await page.goto("/help/ticket/new");
+    await page.locator("#instance-fingerprint").waitFor();
+    assert.equal(await page.textContent("#instance-fingerprint"), printed[1]);
+    // The "Verify" disclosure lists the administrators' key fingerprints: alice's and dave's.
+    await page.click("#instance-info details summary");
+    const listed = await page.locator("#administrator-fingerprints li").allTextContents();
+    assert.equal(listed.length, 2);
+    for (const fingerprint of listed) assert.match(fingerprint, /^\d{5}( \d{5}){5}$/);
+    await page.fill("#subject", "Which instance is this?");
+    await page.fill("#message", "Checking the fingerprint.");
+    await page.click("#send");
+    await page.locator("#created:not([hidden])").waitFor();
+    const link = await page.inputValue("#created .link-box input");
+    assert.match(link, /\/help\/ticket\/[0-9a-f]{32}#[A-Za-z0-9_-]{43}\.1\.[A-Za-z0-9_-]{43}$/, "the link carries head 1 (dave's add)");
+    // The ticket page opens it (pinning the head) and shows the same fingerprint.
+    await page.goto(link);
+    await page.locator("#instance-info #instance-fingerprint").waitFor();
+    assert.equal(await page.textContent("#instance-fingerprint"), printed[1]);
+    await context.close();
+  });
+
   test("every request went to the page's own origin; no console error, exception or CSP violation", () => {
     assert.ok(recorder.requests > 50, `requests were recorded (${recorder.requests})`);
     assert.deepEqual(recorder.problems, []);

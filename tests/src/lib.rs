@@ -367,6 +367,18 @@ impl Persistent {
         &self.run.as_ref().expect("the server is running").base
     }
 
+    /// The next line the running server writes to standard output after its listening line
+    /// (for example its instance fingerprint), waiting up to 10 seconds; `None` if none came.
+    ///
+    /// # Panics
+    /// If the server is stopped.
+    pub fn next_line(&self) -> Option<String> {
+        let run = self.run.as_ref().expect("the server is running");
+        run.lines
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .ok()
+    }
+
     /// The data directory (edit it only while the server is stopped).
     pub fn data_dir(&self) -> &std::path::Path {
         self.data.path()

@@ -47,6 +47,15 @@ fn sealdesk(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
     for (name, value) in env {
         command.env(name, value);
     }
+    // Reporter commands keep a pin file per server in the configuration folder: without a
+    // folder of the test's own, a fresh one per run (ports are reused across servers).
+    let own_config = tempfile::tempdir().expect("tempdir");
+    if !env
+        .iter()
+        .any(|(name, _)| *name == "HOME" || *name == "XDG_CONFIG_HOME")
+    {
+        command.env("XDG_CONFIG_HOME", own_config.path());
+    }
     command
         .stdin(if stdin.is_some() {
             Stdio::piped()

@@ -156,6 +156,12 @@ async function enterPanel(handle) {
   $("#author").value = admin.username;
   $("#my-fingerprint").textContent = admin.fingerprint;
   try {
+    const directory = await client.verifiedDirectory(admin.pinnedHead());
+    $("#instance-fingerprint").textContent = directory.instance_fingerprint;
+  } catch (error) {
+    handleError(error, "the directory could not be verified");
+  }
+  try {
     team = await client.team(signedInAdmin());
   } catch (error) {
     handleError(error, "the team could not be read");

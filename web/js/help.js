@@ -3,6 +3,7 @@
 
 import { $, h, replace, initPage, focusTarget, announce, whileBusy, setupTabs } from "./lib/dom.js";
 import { loadClient } from "./lib/wasm.js";
+import { showInstance } from "./lib/verify.js";
 import { showError, clearErrors, errorNotice, isVerificationError, codeOf } from "./lib/errors.js";
 import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.js";
 import { DebugEditor, collectDebug } from "./lib/debug.js";
@@ -94,6 +95,7 @@ $("#write-first").addEventListener("click", () => selectTab("tab-new", { focus: 
 async function start() {
   settings = await loadSettings();
   renderSupportInfo($("#support-info"), settings);
+  showInstance($("#instance-info"), loadClient());
   setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
   selectTab = setupTabs($("#help-tabs"), (id) => {
     if (id === "tab-debug" || id === "tab-new") updateDebugCount();

@@ -3,6 +3,7 @@
 
 import { $, h, replace, initPage, focusTarget, announce, whileBusy } from "./lib/dom.js";
 import { loadClient } from "./lib/wasm.js";
+import { showInstance } from "./lib/verify.js";
 import { showError, clearErrors } from "./lib/errors.js";
 import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.js";
 import { DebugEditor, collectDebug } from "./lib/debug.js";
@@ -26,6 +27,7 @@ const createdHere = [];
 // The module loads while the person writes.
 const clientReady = loadClient("reporter");
 clientReady.catch((error) => showError(alerts, error));
+showInstance($("#instance-info"), clientReady);
 
 const picker = new FilePicker({
   input: $("#files"),

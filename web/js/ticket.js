@@ -4,6 +4,7 @@
 
 import { $, h, replace, initPage, whileBusy, focusTarget } from "./lib/dom.js";
 import { loadClient } from "./lib/wasm.js";
+import { showInstance } from "./lib/verify.js";
 import { showError, errorNotice, isVerificationError, codeOf } from "./lib/errors.js";
 import { loadSettings } from "./lib/settings.js";
 import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
@@ -40,6 +41,7 @@ async function main() {
     );
     await rememberHead(handle);
     view = await client.view(handle);
+    showInstance($("#instance-info"), Promise.resolve(client));
   } catch (error) {
     showError(alerts, error, { context: "the ticket could not be opened", scroll: false });
     if (/^directory\.(rollback|fork)$/.test(codeOf(error))) offerForget();

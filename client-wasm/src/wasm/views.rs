@@ -718,6 +718,47 @@ pub enum LiveEvent {
     Resync,
 }
 
+/// An administrator of the verified directory, as the support pages' "Verify" disclosure
+/// lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct AdministratorView {
+    /// The key id (unpadded base64url).
+    pub key_id: String,
+    /// Its fingerprint (PROTOCOL.md §4.3), 35 characters.
+    pub fingerprint: String,
+}
+
+/// The verified directory as people check it (PROTOCOL.md §7.6): the instance fingerprint to
+/// compare with the one the self-hoster publishes, the head verified, and the current
+/// administrators with their fingerprints, in the order they were added.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct DirectoryView {
+    /// The genesis entry's hash in the fingerprint form (PROTOCOL.md §7.6), 35 characters.
+    pub instance_fingerprint: String,
+    /// The verified head.
+    pub head: PinnedHead,
+    /// The administrators at the head.
+    pub administrators: Vec<AdministratorView>,
+}
+
+/// The view of a verified `directory` ([`DirectoryView`]).
+pub fn directory_view(directory: &sealdesk_crypto::Directory) -> DirectoryView {
+    DirectoryView {
+        instance_fingerprint: directory.instance_fingerprint(),
+        head: PinnedHead::of(&directory.head()),
+        administrators: directory
+            .current_admins()
+            .into_iter()
+            .map(|admin| AdministratorView {
+                key_id: key_id_text(&admin.key_id()),
+                fingerprint: admin.fingerprint(),
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The views, natively and in headless Chromium.

@@ -11,9 +11,10 @@
 
 use hkdf::Hkdf;
 use sealdesk_crypto::{
-    Argon2Params, Chain, ChainState, Directory, DirectoryEntry, FileKey, Identity, IdentitySeed,
-    Keyring, Kind, MasterKey, Members, Message, Placement, PublicIdentity, ReporterEndorsement,
-    StreamEncryptor, TicketId, TicketKey, TicketSecret, WrapContext, WrappedKey, Zeroizing, labels,
+    Argon2Params, Chain, ChainState, Directory, DirectoryEntry, DirectoryHead, FileKey, Identity,
+    IdentitySeed, Keyring, Kind, LinkFragment, MasterKey, Members, Message, Placement,
+    PublicIdentity, ReporterEndorsement, StreamEncryptor, TicketId, TicketKey, TicketSecret,
+    WrapContext, WrappedKey, Zeroizing, labels,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -223,9 +224,72 @@ fn anonymous() -> Value {
             })
         })
         .collect();
+    // Links carrying the directory head (§11): directory.json's head and its
+    // genesis head, each after case 0's secret; then fragments a decoder must refuse.
+    let secret = reporter_secret();
+    let s = secret.to_fragment();
+    let cast = cast();
+    let entries = directory_entries(&cast);
+    let directory = Directory::verify(&entries).expect("directory");
+    let heads = [
+        DirectoryHead {
+            seq: 0,
+            hash: entries[0].hash(),
+        },
+        directory.head(),
+    ];
+    let with_head: Vec<Value> = heads
+        .iter()
+        .map(|head| {
+            let fragment = format!("{s}.{}.{}", head.seq, base64url(&head.hash));
+            let parsed = LinkFragment::parse(&fragment).expect("link with head");
+            assert_eq!(parsed.head.as_ref(), Some(head), "§11 head");
+            assert_eq!(parsed.encode(), fragment, "§11 encoding");
+            json!({
+                "fragment": fragment,
+                "secret": hx(secret.as_bytes()),
+                "head_seq": head.seq,
+                "head_hash": hx(&head.hash),
+                "link_path": format!("/help/ticket/{}#{fragment}", secret.ticket_id().to_hex()),
+            })
+        })
+        .collect();
+    let h = base64url(&directory.head().hash);
+    let malformed: Vec<Value> = [
+        (format!("{s}."), "a separator without a head"),
+        (format!("{s}.3"), "a seq without a hash"),
+        (format!("{s}.3."), "an empty hash"),
+        (format!("{s}..{h}"), "an empty seq"),
+        (format!("{s}.03.{h}"), "a seq with a leading zero"),
+        (format!("{s}.+3.{h}"), "a seq with a sign"),
+        (
+            format!("{s}.18446744073709551616.{h}"),
+            "a seq above 2^64 - 1",
+        ),
+        (format!("{s}.3.{h}="), "a padded hash"),
+        (format!("{s}.3.{}", &h[..42]), "a hash of 42 characters"),
+        (
+            format!("{s}.3.{}", flip_last_bits(&h)),
+            "a hash with non-canonical trailing bits",
+        ),
+        (format!("{s}.3.{h}.3"), "a fourth part"),
+        (
+            format!("{s}.3.{}", h.replacen(&h[..1], "/", 1)),
+            "a character outside base64url",
+        ),
+        (format!("{}.3.{h}", &s[..42]), "a secret of 42 characters"),
+    ]
+    .into_iter()
+    .map(|(fragment, why)| {
+        assert!(LinkFragment::parse(&fragment).is_err(), "{why}");
+        json!({"fragment": fragment, "why": why, "expected_error": "link.malformed"})
+    })
+    .collect();
     json!({
-        "description": "PROTOCOL.md §11: anonymous ticket secret → fragment, ticket id, reporter identity, access token and its server-side hash.",
+        "description": "PROTOCOL.md §11: anonymous ticket secret → fragment, ticket id, reporter identity, access token and its server-side hash. with_head: fragments carrying a directory head (directory.json's log: its genesis head and its head) after case 0's secret. malformed: fragments a decoder must refuse (link.malformed).",
         "cases": cases,
+        "with_head": with_head,
+        "malformed": malformed,
     })
 }
 
@@ -563,6 +627,7 @@ fn directory() -> Value {
         "description": "PROTOCOL.md §7: directory log genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-b, remove(admin-b) by admin-c. Identities: identities.json. admins_after lists key ids in the order the administrators were added.",
         "entries": cases,
         "head": {"seq": dir.head().seq, "hash": hx(&dir.head().hash)},
+        "instance_fingerprint": dir.instance_fingerprint(),
     })
 }
 
@@ -922,6 +987,14 @@ pub fn apply_attachment_edits(stream: &[u8], edits: &Value) -> Vec<u8> {
 
 /// §14 content of the crafted messages (kinds 1 and 6 both carry `text` and `sent_at`).
 const CRAFTED_TEXT: &[u8] = br#"{"text":"Injected.","sent_at":1767229000}"#;
+
+/// The same base64url text with its last character's unused low bits set (non-canonical).
+fn flip_last_bits(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last = text.as_bytes()[text.len() - 1];
+    let index = ALPHABET.iter().position(|&c| c == last).expect("base64url");
+    format!("{}{}", &text[..text.len() - 1], ALPHABET[index | 1] as char)
+}
 
 fn flip(bytes: &[u8], index: usize) -> Vec<u8> {
     let mut out = bytes.to_vec();

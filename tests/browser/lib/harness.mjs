@@ -61,7 +61,8 @@ function serverBinary() {
 /**
  * Starts `sealdesk serve` with SEALDESK_WEB_DIR=web, a temporary SEALDESK_DATA_DIR and
  * SEALDESK_LISTEN=127.0.0.1:0; resolves once it printed its address and the first
- * administrator's invite. `stop()` ends it with SIGTERM (graceful shutdown) and removes the
+ * administrator's invite (`stdout()` is what it printed since, such as the instance
+ * fingerprint once the first administrator is set up). `stop()` ends it with SIGTERM (graceful shutdown) and removes the
  * data directory.
  */
 export async function startServer({ env = {} } = {}) {
@@ -88,6 +89,10 @@ export async function startServer({ env = {} } = {}) {
   });
 
   const lines = readline.createInterface({ input: child.stdout });
+  let out = "";
+  lines.on("line", (line) => {
+    out += `${line}\n`;
+  });
   const started = new Promise((resolve, reject) => {
     let base = null;
     const timer = setTimeout(() => reject(new Error(`sealdesk did not start within 20 s:\n${log}`)), 20_000);
@@ -111,6 +116,8 @@ export async function startServer({ env = {} } = {}) {
     base,
     invite,
     log: () => log,
+    /** Everything the server printed on standard output so far. */
+    stdout: () => out,
     async stop() {
       process.off("exit", killOnExit);
       if (child.exitCode === null && child.signalCode === null) {

@@ -315,7 +315,8 @@ export type LiveListener = (event: LiveEvent) => void;
 /// Opens a new anonymous ticket. `opening` is the form ([`OpeningInput`]); `pinnedHead` a
 /// head kept for this instance (`pinnedHead()`'s value), which the directory must extend.
 /// Resolves to a `CreatedTicket`: the view, `link` (the private path
-/// `/help/ticket/{id}#{secret}` to show and keep) and `handle`.
+/// `/help/ticket/{id}#{secret}.{seq}.{hash}`, carrying the verified directory head, to show
+/// and keep) and `handle`.
 #[wasm_bindgen(js_name = createTicket, unchecked_return_type = "Promise<CreatedTicket>")]
 pub fn create_ticket(opening: Ts<OpeningInput>, pinned_head: Option<Ts<PinnedHead>>) -> Promise {
     promise(async move {
@@ -339,14 +340,34 @@ pub fn create_ticket(opening: Ts<OpeningInput>, pinned_head: Option<Ts<PinnedHea
     })
 }
 
-/// Opens a ticket from its link (a whole URL or `/help/ticket/{id}#{secret}`): verifies the
-/// directory (extending `pinnedHead`, if given) and the whole conversation. Resolves to a
+/// Fetches and verifies the directory (extending `pinnedHead`, if given: `directory.rollback`,
+/// `directory.fork` otherwise) for the pages' "Verify" disclosure. Resolves to a
+/// [`DirectoryView`](crate::wasm::DirectoryView): `{instance_fingerprint, head, administrators:
+/// [{key_id, fingerprint}]}` (PROTOCOL.md §7.6); `directory.empty` before the first
+/// administrator.
+#[wasm_bindgen(js_name = verifiedDirectory, unchecked_return_type = "Promise<DirectoryView>")]
+pub fn verified_directory(pinned_head: Option<Ts<PinnedHead>>) -> Promise {
+    promise(async move {
+        let pin = RefCell::new(initial_pin(pinned_head)?);
+        let directory = verify_directory(&FetchTransport::new(), &pin).await?;
+        to_js(&crate::wasm::directory_view(&directory))
+    })
+}
+
+/// Opens a ticket from its link (a whole URL or `/help/ticket/{id}#{fragment}`): verifies the
+/// directory (extending `pinnedHead`, if given, and the head the link carries, if any) and the
+/// whole conversation. Resolves to a
 /// `TicketHandle`.
 #[wasm_bindgen(js_name = openTicket, unchecked_return_type = "Promise<TicketHandle>")]
 pub fn open_ticket(link: String, pinned_head: Option<Ts<PinnedHead>>) -> Promise {
     promise(async move {
         let link = parse_link(&link)?;
-        let pin = RefCell::new(initial_pin(pinned_head)?);
+        let mut pin = initial_pin(pinned_head)?;
+        // A link that carries the directory head its creator verified pins it (PROTOCOL.md §7.4).
+        if let Some(head) = link.head() {
+            pin.import(head)?;
+        }
+        let pin = RefCell::new(pin);
         let transport = FetchTransport::new();
         let directory = verify_directory(&transport, &pin).await?;
         let ticket = ReporterTicket::open(&transport, &directory, link).await?;
