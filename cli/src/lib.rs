@@ -52,7 +52,7 @@ use std::process::ExitCode;
 
 pub use args::{
     AdminClientCommand, DownloadArgs, KeyringArgs, LinkArgs, NewArgs, ReplyArgs, SaveArgs,
-    ShowArgs, Status, TicketCommand, WriteArgs,
+    ShowArgs, Status, TicketCommand, TransportArgs, WriteArgs,
 };
 pub use failure::Failure;
 use failure::report;
