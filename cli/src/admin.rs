@@ -20,7 +20,9 @@ use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::transport::NativeTransport;
 use sealdesk_client::wasm::{content_view, error_view, message_view};
-use sealdesk_crypto::{Argon2Params, DirectoryHead, Identity, KeyId, TicketId, system_rng};
+use sealdesk_crypto::{
+    Argon2Params, DirectoryHead, Identity, KeyId, TicketId, Zeroizing, system_rng,
+};
 use sealdesk_wire::b64;
 use serde_json::{Value, json};
 
@@ -39,15 +41,26 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
     match command {
         AdminClientCommand::Login {
             server,
+            transport,
             username,
             keyring,
-        } => login(&server, &username, keyring).await,
+        } => login(&server, transport.insecure_http, &username, keyring).await,
         AdminClientCommand::Setup {
             server,
+            transport,
             invite,
             username,
             keyring,
-        } => setup(&server, &invite, &username, keyring).await,
+        } => {
+            setup(
+                &server,
+                transport.insecure_http,
+                &invite,
+                &username,
+                keyring,
+            )
+            .await
+        }
         AdminClientCommand::Inbox {
             keyring,
             status,
@@ -65,10 +78,13 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
             with_session(&keyring, async |s| show(s, id, json).await).await
         }
         AdminClientCommand::Reply(args) => {
-            with_session(&args.keyring, async |s| write(s, &args, false).await).await
+            // Read before the session, whose passphrase may come from standard input after it.
+            let text = message_text(&args)?;
+            with_session(&args.keyring, async |s| write(s, &args, &text, false).await).await
         }
         AdminClientCommand::Note(args) => {
-            with_session(&args.keyring, async |s| write(s, &args, true).await).await
+            let text = message_text(&args)?;
+            with_session(&args.keyring, async |s| write(s, &args, &text, true).await).await
         }
         AdminClientCommand::Approve { keyring, key_id } => {
             with_session(&keyring, async |s| approve(s, key_id.as_deref()).await).await
@@ -80,7 +96,10 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
             keyring,
             id,
             target,
-        } => with_session(&keyring, async |s| download(s, id, &target).await).await,
+        } => {
+            files::check_output(&target)?;
+            with_session(&keyring, async |s| download(s, id, &target).await).await
+        }
     }
 }
 
@@ -120,8 +139,13 @@ fn identity_changed() -> Failure {
     )
 }
 
-async fn login(url: &str, username: &str, keyring: Option<PathBuf>) -> Result<(), Failure> {
-    let server = Server::parse(url)?;
+async fn login(
+    url: &str,
+    insecure_http: bool,
+    username: &str,
+    keyring: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let server = Server::parse(url, insecure_http)?;
     let username = username.trim().to_ascii_lowercase();
     if username.is_empty() {
         return Err(Failure::usage("input.empty", "The username is empty."));
@@ -212,11 +236,12 @@ async fn login(url: &str, username: &str, keyring: Option<PathBuf>) -> Result<()
 /// entry) and saves the keyring file with the new head.
 async fn setup(
     url: &str,
+    insecure_http: bool,
     invite: &str,
     username: &str,
     keyring: Option<PathBuf>,
 ) -> Result<(), Failure> {
-    let server = Server::parse(url)?;
+    let server = Server::parse(url, insecure_http)?;
     let username = username.trim().to_ascii_lowercase();
     if username.is_empty() {
         return Err(Failure::usage("input.empty", "The username is empty."));
@@ -297,7 +322,7 @@ async fn with_session(
 ) -> Result<(), Failure> {
     let path = keyring::locate(args.keyring.as_deref(), args.server.as_deref())?;
     let mut keyring = open_keyring(&path)?;
-    let server = Server::parse(&keyring.profile.server)?;
+    let server = Server::parse(&keyring.profile.server, args.transport.insecure_http)?;
     let (transport, account) = sign_in(&server, &keyring.profile.username).await?;
     if account.identity().key_id() != Identity::from_seed(&keyring.seed).key_id() {
         let _ = account.logout(&transport).await;
@@ -447,9 +472,23 @@ async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Fai
     unreadable(failed, first_code)
 }
 
+/// The text of a reply or note: `--message`, or `--message-file` (a file or standard input).
+fn message_text(args: &WriteArgs) -> Result<Zeroizing<String>, Failure> {
+    secrets::text_or_file(
+        args.message.as_deref(),
+        args.message_file.as_deref(),
+        "message",
+    )
+}
+
 /// `sealdesk admin reply` or, with `note`, `sealdesk admin note`.
-async fn write(session: &mut Session, args: &WriteArgs, note: bool) -> Result<(), Failure> {
-    let (id, text) = (args.id, args.message.as_str());
+async fn write(
+    session: &mut Session,
+    args: &WriteArgs,
+    text: &str,
+    note: bool,
+) -> Result<(), Failure> {
+    let id = args.id;
     if text.trim().is_empty() {
         return Err(Failure::usage("input.empty", "The message is empty."));
     }

@@ -26,15 +26,26 @@ pub enum TicketCommand {
 /// `sealdesk ticket new`.
 #[derive(Debug, Args)]
 pub struct NewArgs {
-    /// The instance, e.g. http://127.0.0.1:8080.
+    /// The instance, e.g. https://help.example.org or http://127.0.0.1:8080.
     #[arg(long, value_name = "URL")]
     pub server: String,
+    /// Allow plain http:// to another machine.
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Subject (at most 200 characters).
     #[arg(long)]
     pub subject: String,
-    /// The message.
-    #[arg(long, value_name = "TEXT")]
-    pub message: String,
+    /// The message (other local users can see arguments: prefer --message-file).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        required_unless_present = "message_file",
+        conflicts_with = "message_file"
+    )]
+    pub message: Option<String>,
+    /// Read the message from this file, or from standard input with `-`.
+    #[arg(long, value_name = "FILE")]
+    pub message_file: Option<PathBuf>,
     /// Your name (sent encrypted).
     #[arg(long)]
     pub name: Option<String>,
@@ -59,12 +70,33 @@ pub struct NewArgs {
     pub pin_file: Option<PathBuf>,
 }
 
-/// A ticket link, and the server when the link is only a path.
+/// Whether plain HTTP may go to another machine.
+#[derive(Debug, Args)]
+pub struct TransportArgs {
+    /// Allow a plain http:// address that is not this machine (127.0.0.1, ::1, localhost):
+    /// anyone on the way can read what is sent, the link's secret and sign-in keys included.
+    #[arg(long)]
+    pub insecure_http: bool,
+}
+
+/// A ticket link, and the server when the link is only a path. The link holds the ticket's
+/// secret: as an argument, other users of the machine see it (`ps`) and it stays in the
+/// shell's history, so it is better read from a file, standard input or `SEALDESK_LINK`.
 #[derive(Debug, Args)]
 pub struct LinkArgs {
-    /// The private ticket link, http://HOST/help/ticket/ID#SECRET (quote it in the shell).
-    #[arg(value_name = "LINK")]
-    pub link: String,
+    /// The private ticket link, https://HOST/help/ticket/ID#SECRET (prefer --link-file or
+    /// SEALDESK_LINK).
+    #[arg(
+        value_name = "LINK",
+        env = "SEALDESK_LINK",
+        hide_env_values = true,
+        required_unless_present = "link_file",
+        conflicts_with = "link_file"
+    )]
+    pub link: Option<String>,
+    /// Read the link from this file, or from standard input with `-`.
+    #[arg(long, value_name = "FILE")]
+    pub link_file: Option<PathBuf>,
     /// The instance, for a link given as a path (/help/ticket/ID#SECRET); by default the
     /// server is the link's.
     #[arg(long, value_name = "URL")]
@@ -73,6 +105,9 @@ pub struct LinkArgs {
     /// ~/.config/sealdesk/reporter-HOST-PORT.pin).
     #[arg(long, value_name = "FILE")]
     pub pin_file: Option<PathBuf>,
+    /// Allow plain http:// to another machine.
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }
 
 /// `sealdesk ticket show`.
@@ -92,9 +127,17 @@ pub struct ReplyArgs {
     /// The ticket.
     #[command(flatten)]
     pub link: LinkArgs,
-    /// The reply.
-    #[arg(long, value_name = "TEXT", required_unless_present = "attach")]
+    /// The reply (other local users can see arguments: prefer --message-file).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        required_unless_present_any = ["attach", "message_file"],
+        conflicts_with = "message_file"
+    )]
     pub message: Option<String>,
+    /// Read the reply from this file, or from standard input with `-`.
+    #[arg(long, value_name = "FILE")]
+    pub message_file: Option<PathBuf>,
     /// A file to attach (after the message); may be repeated.
     #[arg(long, value_name = "FILE")]
     pub attach: Vec<PathBuf>,
@@ -120,6 +163,10 @@ pub struct SaveArgs {
     /// Where to save it (replaced if it exists; `-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Write to standard output even when it is a terminal (a file's bytes can drive the
+    /// terminal: set its title, clear it, print lines that seem to be sealdesk's).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Where the administrator's keyring is.
@@ -132,6 +179,9 @@ pub struct KeyringArgs {
     /// Use the default keyring of this instance.
     #[arg(long, value_name = "URL", conflicts_with = "keyring")]
     pub server: Option<String>,
+    /// Allow plain http:// to another machine.
+    #[command(flatten)]
+    pub transport: TransportArgs,
 }
 
 /// `sealdesk admin reply` and `sealdesk admin note` (whose help says "note" instead).
@@ -143,9 +193,17 @@ pub struct WriteArgs {
     /// The ticket id.
     #[arg(value_name = "ID", value_parser = parse_ticket_id)]
     pub id: TicketId,
-    /// The reply.
-    #[arg(long, value_name = "TEXT")]
-    pub message: String,
+    /// The reply (other local users can see arguments: prefer --message-file).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        required_unless_present = "message_file",
+        conflicts_with = "message_file"
+    )]
+    pub message: Option<String>,
+    /// Read the reply from this file, or from standard input with `-`.
+    #[arg(long, value_name = "FILE")]
+    pub message_file: Option<PathBuf>,
     /// Sign the reply with this name instead of "the support team".
     #[arg(long = "as", value_name = "NAME")]
     pub author: Option<String>,
@@ -170,9 +228,12 @@ pub enum AdminClientCommand {
     /// SEALDESK_PASSPHRASE and SEALDESK_PASSWORD, a prompt, or lines on standard input
     /// (passphrase first).
     Login {
-        /// The instance, e.g. http://127.0.0.1:8080.
+        /// The instance, e.g. https://help.example.org or http://127.0.0.1:8080.
         #[arg(long, value_name = "URL")]
         server: String,
+        /// Allow plain http:// to another machine.
+        #[command(flatten)]
+        transport: TransportArgs,
         /// The administrator's account.
         #[arg(long)]
         username: String,
@@ -189,6 +250,9 @@ pub enum AdminClientCommand {
         /// The instance, e.g. http://127.0.0.1:8080.
         #[arg(long, value_name = "URL")]
         server: String,
+        /// Allow plain http:// to another machine.
+        #[command(flatten)]
+        transport: TransportArgs,
         /// The invite: the link `.../admin/invite#TOKEN` or the token alone.
         #[arg(long, value_name = "LINK|TOKEN", env = "SEALDESK_INVITE")]
         invite: String,
@@ -232,7 +296,8 @@ pub enum AdminClientCommand {
     // Reply's arguments, described as a note's (without a final period, as clap shows a
     // one-sentence doc comment).
     #[command(
-        mut_arg("message", |arg| arg.help("The note")),
+        mut_arg("message", |arg| arg.help("The note (other local users can see arguments: prefer --message-file)")),
+        mut_arg("message_file", |arg| arg.help("Read the note from this file, or from standard input with `-`")),
         mut_arg("author", |arg| arg.help("Sign the note with this name"))
     )]
     Note(WriteArgs),

@@ -12,6 +12,7 @@ use sealdesk_client::content::AttachmentRef;
 use sealdesk_client::transport::Transport;
 use sealdesk_crypto::{CryptoRng, TicketId};
 
+use crate::args::SaveArgs;
 use crate::failure::Failure;
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it (mode 0600), flushed to
@@ -50,6 +51,27 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8], create_parent: bool) -> s
     // Make the rename itself durable (best effort: not every system opens folders).
     if let Ok(folder) = File::open(&parent) {
         let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
+/// Checks, before anything is downloaded, that a download may go where `target` says: not
+/// to standard output when that is a terminal, unless `--force` (a reporter's bytes could set
+/// the window's title, clear the screen or print lines that look like sealdesk's own).
+///
+/// # Errors
+/// `input.terminal_output` (a usage error).
+pub(crate) fn check_output(target: &SaveArgs) -> Result<(), Failure> {
+    refuse_terminal(&target.out, target.force, std::io::stdout().is_terminal())
+}
+
+fn refuse_terminal(out: &Path, force: bool, stdout_is_terminal: bool) -> Result<(), Failure> {
+    if out == Path::new("-") && stdout_is_terminal && !force {
+        return Err(Failure::usage(
+            "input.terminal_output",
+            "Standard output is a terminal, and a file's bytes could control it: save the \
+             attachment to a file, pipe it into a program, or add --force.",
+        ));
     }
     Ok(())
 }
@@ -205,6 +227,17 @@ pub(crate) async fn upload<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_bytes_never_go_to_a_terminal_unasked() {
+        let stdout = Path::new("-");
+        let error = refuse_terminal(stdout, false, true).unwrap_err();
+        assert_eq!(error.code, "input.terminal_output");
+        assert!(error.usage);
+        assert!(refuse_terminal(stdout, true, true).is_ok());
+        assert!(refuse_terminal(stdout, false, false).is_ok());
+        assert!(refuse_terminal(Path::new("out.bin"), false, true).is_ok());
+    }
 
     #[test]
     fn types_by_extension() {

@@ -282,7 +282,7 @@ fn no_home() -> Failure {
 pub(crate) fn locate(keyring: Option<&Path>, server: Option<&str>) -> Result<PathBuf, Failure> {
     let path = match (keyring, server) {
         (Some(path), _) => path.to_owned(),
-        (None, Some(url)) => default_path(&Server::parse(url)?)?,
+        (None, Some(url)) => default_path(&Server::parse_address(url)?)?,
         (None, None) => {
             let dir = config_dir().ok_or_else(no_home)?;
             let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)

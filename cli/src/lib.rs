@@ -14,23 +14,28 @@
 //! scripts (`--json`, the browser's JSON views).
 //!
 //! ```text
-//! sealdesk ticket new --server URL --subject S --message M [--name N] [--email E]
-//!                     [--category C] [--urgent] [--notify-email E] [--attach FILE]...
-//!                     [--pin-file FILE]          (also for show, reply, close, download)
-//! sealdesk ticket show LINK [--json]
-//! sealdesk ticket reply LINK [--message M] [--attach FILE]...
-//! sealdesk ticket close LINK
-//! sealdesk ticket download LINK --seq N --out FILE
+//! sealdesk ticket new --server URL --subject S (--message-file FILE|- | --message M)
+//!                     [--name N] [--email E] [--category C] [--urgent] [--notify-email E]
+//!                     [--attach FILE]...
+//! sealdesk ticket show (--link-file FILE|- | LINK | $SEALDESK_LINK) [--json]
+//! sealdesk ticket reply LINK... [--message-file FILE|- | --message M] [--attach FILE]...
+//! sealdesk ticket close LINK...
+//! sealdesk ticket download LINK... --seq N --out FILE [--force]
+//!                     [--pin-file FILE]          (every ticket command)
 //! sealdesk admin setup --server URL --invite LINK|TOKEN --username U [--keyring FILE]
 //! sealdesk admin login --server URL --username U [--keyring FILE]
 //! sealdesk admin inbox [--status open|closed|unanswered] [--page N] [--json]
 //! sealdesk admin show ID [--json]
-//! sealdesk admin reply ID --message M [--as NAME]
-//! sealdesk admin note ID --message M [--as NAME]
+//! sealdesk admin reply ID (--message-file FILE|- | --message M) [--as NAME]
+//! sealdesk admin note ID (--message-file FILE|- | --message M) [--as NAME]
 //! sealdesk admin approve [KEY_ID]
 //! sealdesk admin remove [KEY_ID]
-//! sealdesk admin download ID --seq N --out FILE
+//! sealdesk admin download ID --seq N --out FILE [--force]
 //! ```
+//!
+//! Every command that reaches a server takes `--insecure-http`: without it, `http://` goes only
+//! to this machine (127.0.0.0/8, `::1`, `localhost`; `config.insecure_http` otherwise), and
+//! `https://` is the way to another (rustls). `--out -` refuses a terminal without `--force`.
 //!
 //! Exit status: 0 on success; 1 when the command fails, with one line
 //! `error: <sentence> (<code>)` on standard error (the codes are `sealdesk-client`'s, e.g.
@@ -55,7 +60,7 @@ use std::process::ExitCode;
 
 pub use args::{
     AdminClientCommand, DownloadArgs, KeyringArgs, LinkArgs, NewArgs, ReplyArgs, SaveArgs,
-    ShowArgs, Status, TicketCommand, WriteArgs,
+    ShowArgs, Status, TicketCommand, TransportArgs, WriteArgs,
 };
 pub use failure::Failure;
 use failure::report;

@@ -1,7 +1,9 @@
 //! Output for people: tickets, messages and the inbox as text. Everything another person
-//! wrote (texts, names, file names, debug fields) is stripped of control characters before it
-//! reaches the terminal, so a message cannot move the cursor, rewrite earlier lines or set the
-//! window title.
+//! wrote (texts, names, file names, debug fields) is stripped of control characters and
+//! bidirectional controls before it reaches the terminal, so a message cannot move the
+//! cursor, rewrite earlier lines, set the window title or show its text in another order
+//! than it is read. `--json` escapes the C1 controls (U+007F–U+009F) and bidirectional
+//! controls too, which `serde_json` writes raw.
 
 use std::fmt::Write as _;
 
@@ -10,11 +12,12 @@ use sealdesk_client::content::{Content, Text};
 use sealdesk_client::reporter::Shown;
 use sealdesk_crypto::Kind;
 
-/// `text` without control characters other than newlines and tabs (each becomes `�`).
+/// `text` without control characters other than newlines and tabs, and without
+/// bidirectional controls ([`is_bidi_control`]); each becomes `�`.
 pub(crate) fn clean(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
+            if (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c) {
                 '\u{fffd}'
             } else {
                 c
@@ -23,14 +26,40 @@ pub(crate) fn clean(text: &str) -> String {
         .collect()
 }
 
+/// The bidirectional controls, which reorder how a line is shown (Unicode TR #9): the marks
+/// U+200E and U+200F, the embeddings and overrides U+202A–U+202E, the isolates
+/// U+2066–U+2069.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` on one line: [`clean`], with newlines and tabs as spaces.
 pub(crate) fn clean_line(text: &str) -> String {
     clean(text).replace(['\n', '\t'], " ")
 }
 
-/// Prints `view` on standard output as indented JSON (`--json`).
+/// Prints `view` on standard output as indented JSON (`--json`), with [`escape_json`].
 pub(crate) fn print_json<V: serde::Serialize>(view: &V) {
-    println!("{}", serde_json::to_string_pretty(view).unwrap_or_default());
+    println!(
+        "{}",
+        escape_json(&serde_json::to_string_pretty(view).unwrap_or_default())
+    );
+}
+
+/// `json` with U+007F–U+009F and the bidirectional controls written as `\uXXXX` escapes:
+/// `serde_json` escapes only what JSON requires (below U+0020), and a terminal obeys C1
+/// controls such as U+009B (CSI). Outside strings JSON is ASCII, so every such character is
+/// in a string, where the escape means the same character.
+pub(crate) fn escape_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if ('\u{7f}'..='\u{9f}').contains(&c) || is_bidi_control(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A ticket's status as shown: `closed` or `open`.
@@ -319,6 +348,34 @@ mod tests {
         assert_eq!(clean("a\u{1b}[2Jb\nc\td\r"), "a\u{fffd}[2Jb\nc\td\u{fffd}");
         assert_eq!(clean("\u{9b}x\u{7f}"), "\u{fffd}x\u{fffd}");
         assert_eq!(clean_line("a\nb\tc"), "a b c");
+    }
+
+    #[test]
+    fn bidirectional_controls_never_reach_the_terminal() {
+        for c in [
+            '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}',
+            '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+        ] {
+            assert_eq!(
+                clean(&format!("a{c}b")),
+                "a\u{fffd}b",
+                "{:04x}",
+                u32::from(c)
+            );
+        }
+        assert_eq!(clean("\u{200d}\u{2070}"), "\u{200d}\u{2070}");
+    }
+
+    #[test]
+    fn json_escapes_c1_and_bidirectional_controls() {
+        let value = serde_json::json!({"name": "x\u{9b}2J\u{7f}\u{202e}txt.exe\u{a0}é"});
+        let json = escape_json(&serde_json::to_string(&value).unwrap());
+        assert_eq!(
+            json,
+            "{\"name\":\"x\\u009b2J\\u007f\\u202etxt.exe\u{a0}é\"}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, value);
     }
 
     fn shown(seq: u64, from_support: bool, content: Result<Content, ClientError>) -> Shown {

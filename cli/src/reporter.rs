@@ -4,6 +4,7 @@
 //! server's pin file (`pins`) and the head the link carries, if any (PROTOCOL.md §7.4).
 
 use std::io::Write as _;
+use std::path::Path;
 
 use sealdesk_client::attachments::{download_to_vec, reporter_bearer};
 use sealdesk_client::content::Content;
@@ -18,6 +19,7 @@ use crate::failure::Failure;
 use crate::files::{self, Attachment};
 use crate::pins;
 use crate::render::{self, Viewer};
+use crate::secrets;
 use crate::server::Server;
 
 /// Runs a `ticket` command.
@@ -46,13 +48,18 @@ fn present(value: Option<String>) -> Option<String> {
 }
 
 async fn new(args: NewArgs) -> Result<(), Failure> {
-    let server = Server::parse(&args.server)?;
+    let server = Server::parse(&args.server, args.transport.insecure_http)?;
     required(&args.subject, "subject")?;
-    required(&args.message, "message")?;
+    let message = secrets::text_or_file(
+        args.message.as_deref(),
+        args.message_file.as_deref(),
+        "message",
+    )?;
+    required(&message, "message")?;
     let attachments = files::check_attachments(&args.attach)?;
     let opening = Opening {
         subject: args.subject,
-        text: args.message,
+        text: message.as_str().to_owned(),
         category: present(args.category),
         name: present(args.name),
         email: present(args.email),
@@ -109,12 +116,14 @@ async fn attach(
 /// Parses the link, then opens the ticket on the link's server (or `--server`), verifying
 /// the directory and the whole conversation.
 async fn open(args: &LinkArgs) -> Result<(NativeTransport, Directory, ReporterTicket), Failure> {
-    let text = args.link.trim();
+    let text = secrets::text_or_file(args.link.as_deref(), args.link_file.as_deref(), "link")?;
+    let text = text.trim();
     let link = TicketLink::parse(text)?;
+    let insecure_http = args.transport.insecure_http;
     let server = match &args.server {
-        Some(url) => Server::parse(url)?,
+        Some(url) => Server::parse(url, insecure_http)?,
         None => match text.split_once("/help/ticket/") {
-            Some((base, _)) if !base.is_empty() => Server::parse(base)?,
+            Some((base, _)) if !base.is_empty() => Server::parse(base, insecure_http)?,
             _ => {
                 return Err(Failure::usage(
                     "input.link_server",
@@ -129,6 +138,19 @@ async fn open(args: &LinkArgs) -> Result<(NativeTransport, Directory, ReporterTi
             .await?;
     let ticket = ReporterTicket::open(&transport, &directory, link).await?;
     Ok((transport, directory, ticket))
+}
+
+/// Refuses the link and the message both from standard input (one stream cannot hold both).
+fn one_standard_input(link: &LinkArgs, message_file: Option<&Path>) -> Result<(), Failure> {
+    let stdin = Path::new("-");
+    if link.link_file.as_deref() == Some(stdin) && message_file == Some(stdin) {
+        return Err(Failure::usage(
+            "input.two_stdin",
+            "The link and the message cannot both come from standard input: give one of \
+             them in a file (or the link in SEALDESK_LINK).",
+        ));
+    }
+    Ok(())
 }
 
 /// The failure of a shown ticket with `unreadable` messages (their warnings are shown).
@@ -180,13 +202,22 @@ async fn show(args: ShowArgs) -> Result<(), Failure> {
 }
 
 async fn reply(args: ReplyArgs) -> Result<(), Failure> {
-    if let Some(message) = &args.message {
+    one_standard_input(&args.link, args.message_file.as_deref())?;
+    let message = match (&args.message, &args.message_file) {
+        (None, None) => None,
+        (text, file) => Some(secrets::text_or_file(
+            text.as_deref(),
+            file.as_deref(),
+            "message",
+        )?),
+    };
+    if let Some(message) = &message {
         required(message, "message")?;
     }
     let attachments = files::check_attachments(&args.attach)?;
     let (transport, directory, mut ticket) = open(&args.link).await?;
     let mut rng = system_rng();
-    if let Some(message) = &args.message {
+    if let Some(message) = &message {
         ticket
             .reply(&transport, &directory, message, now(), &mut rng)
             .await?;
@@ -212,6 +243,7 @@ async fn close(args: LinkArgs) -> Result<(), Failure> {
 }
 
 async fn download(args: DownloadArgs) -> Result<(), Failure> {
+    files::check_output(&args.target)?;
     let (transport, _, ticket) = open(&args.link).await?;
     let reference = attachment_at(&ticket.messages, args.target.seq)?;
     let bearer = reporter_bearer(ticket.link())?;

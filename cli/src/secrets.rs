@@ -118,3 +118,77 @@ mod tests {
         assert_eq!(super::nfc(&decomposed).as_str(), "caf\u{e9} \u{2615}");
     }
 }
+
+/// Text given as an argument or read from `file` (`-`: standard input, to its end). A
+/// secret or a message as an argument is visible to other local users (`ps`,
+/// `/proc/PID/cmdline`) and stays in the shell's history; a file or a pipe is not.
+/// Trailing line ends are dropped (an editor's or `echo`'s last newline).
+///
+/// # Errors
+/// Usage errors: `input.read` when the file or standard input cannot be read or is not UTF-8,
+/// `input.empty` when neither is given (clap normally refuses that first).
+pub(crate) fn text_or_file(
+    text: Option<&str>,
+    file: Option<&std::path::Path>,
+    what: &str,
+) -> Result<Zeroizing<String>, Failure> {
+    use std::io::Read as _;
+
+    let read = match (text, file) {
+        (Some(text), _) => return Ok(Zeroizing::new(text.to_owned())),
+        (None, None) => {
+            return Err(Failure::usage(
+                "input.empty",
+                format!("No {what} was given."),
+            ));
+        }
+        (None, Some(path)) if path == std::path::Path::new("-") => {
+            let mut text = Zeroizing::new(String::new());
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map(|_| text)
+                .map_err(|e| (String::from("standard input"), e))
+        }
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(Zeroizing::new)
+            .map_err(|e| (path.display().to_string(), e)),
+    };
+    let mut text = read.map_err(|(from, e)| {
+        Failure::usage(
+            "input.read",
+            format!("Cannot read the {what} from {from}: {e}."),
+        )
+    })?;
+    let kept = text.trim_end_matches(['\n', '\r']).len();
+    text.truncate(kept);
+    Ok(text)
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+
+    #[test]
+    fn text_from_an_argument_or_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("link");
+        std::fs::write(&file, "http://127.0.0.1/help/ticket/x#secret\r\n\n").unwrap();
+        assert_eq!(
+            text_or_file(None, Some(&file), "link").unwrap().as_str(),
+            "http://127.0.0.1/help/ticket/x#secret"
+        );
+        assert_eq!(
+            text_or_file(Some("given\n"), None, "link")
+                .unwrap()
+                .as_str(),
+            "given\n"
+        );
+        let missing = text_or_file(None, Some(&dir.path().join("none")), "link").unwrap_err();
+        assert_eq!(missing.code, "input.read");
+        assert!(missing.usage);
+        assert_eq!(
+            text_or_file(None, None, "link").unwrap_err().code,
+            "input.empty"
+        );
+    }
+}

@@ -513,11 +513,13 @@ pub fn restore(file: &Path, data_dir: &Path, force: bool) -> Result<Restored, Ba
         return Err(error);
     }
 
-    if !matches!(target, Target::Missing)
-        && let Ok(metadata) = fs::metadata(&data_dir)
-    {
-        // Keep the data directory's permissions (often 0700).
-        let _ = fs::set_permissions(&staging, metadata.permissions());
+    // Owner-only, as `serve` keeps it: sled created the restored files with the umask's mode.
+    if let Err(error) = crate::storage::permissions::restrict(&staging) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(failed(
+            "cannot set owner-only permissions on the restored data",
+            error,
+        ));
     }
     let previous = match target {
         Target::Missing => None,
@@ -667,6 +669,33 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    /// The restored data directory is owner-only (0700, files 0600), whatever the umask and
+    /// whatever the empty directory it replaces allowed.
+    #[cfg(unix)]
+    #[test]
+    fn restore_leaves_owner_only_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("data");
+        make_db(&source);
+        let file = tmp.path().join("sealdesk.backup");
+        backup(&source, &file).unwrap();
+        let empty = tmp.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        fs::set_permissions(&empty, fs::Permissions::from_mode(0o755)).unwrap();
+        for target in [tmp.path().join("missing"), empty] {
+            restore(&file, &target, false).unwrap();
+            let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&target), 0o700, "{}", target.display());
+            let files = snapshot(&target);
+            assert!(!files.is_empty());
+            for path in files.keys() {
+                assert_eq!(mode(path), 0o600, "{}", path.display());
+            }
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub fn create_cli_invite(data_dir: &Path, ttl_seconds: u64) -> std::io::Result<S
     let token = AccessToken::generate(&mut system_rng());
     let hash = hex::encode(token.hash());
     let dir = invites_dir(data_dir);
-    std::fs::create_dir_all(&dir)?;
+    crate::storage::permissions::create_private_dir(&dir)?;
     let created_at = now();
     let record = InviteRecord {
         token_hash: hash.clone(),
@@ -43,7 +43,7 @@ pub fn create_cli_invite(data_dir: &Path, ttl_seconds: u64) -> std::io::Result<S
     let text = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
     {
         use std::io::Write;
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = crate::storage::permissions::create_private_file(&tmp)?;
         file.write_all(&text)?;
         file.sync_all()?;
     }

@@ -70,15 +70,38 @@ pub fn serve(config: Config) -> Result<(), String> {
     runtime.block_on(serve_async(config))
 }
 
+/// Narrows the data directory to 0700 and its files to 0600; returns how many were wider.
+fn restrict_data_dir(data_dir: &std::path::Path) -> Result<usize, String> {
+    storage::permissions::restrict(data_dir)
+        .map(|wider| wider.len())
+        .map_err(|e| {
+            format!(
+                "cannot set owner-only permissions on {}: {e}",
+                data_dir.display()
+            )
+        })
+}
+
 async fn serve_async(config: Config) -> Result<(), String> {
-    std::fs::create_dir_all(&config.data_dir)
+    storage::permissions::create_private_dir(&config.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
+    let wider = restrict_data_dir(&config.data_dir)?;
     let store = Arc::new(SledStore::open(&config.data_dir).map_err(|e| {
         format!(
             "cannot open the database in {}: {e}",
             config.data_dir.display()
         )
     })?);
+    // sled creates its files with the umask's mode: narrow them too.
+    restrict_data_dir(&config.data_dir)?;
+    if wider > 0 {
+        tracing::warn!(
+            data_dir = %config.data_dir.display(),
+            wider,
+            "the data directory or its files were readable by other users: set to 0700 and \
+             0600 (they hold the instance secret, authentication hashes and sealed keyrings)"
+        );
+    }
     let limits = Limits {
         max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
         max_anonymous_body_bytes: usize::try_from(config.max_anonymous_body_bytes)

@@ -21,7 +21,10 @@
 
 use std::path::PathBuf;
 
-use axum::http::{HeaderValue, header};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt as _;
 use tower_http::set_header::SetResponseHeader;
 
 use crate::config::{Config, Source};
@@ -64,17 +67,42 @@ impl WebSource {
         match self {
             WebSource::Disk(dir) => {
                 let files = tower_http::services::ServeDir::new(dir).precompressed_gzip();
-                router.fallback_service(SetResponseHeader::if_not_present(
+                let files = SetResponseHeader::if_not_present(
                     files,
                     header::VARY,
                     HeaderValue::from_static("accept-encoding"),
-                ))
+                );
+                // As the embedded files: browsers revalidate, so an upgrade is picked up at once.
+                let files = SetResponseHeader::overriding(
+                    files,
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-cache"),
+                );
+                router.fallback(move |request: Request| from_disk(files.clone(), request))
             }
             #[cfg(feature = "embed-web")]
             WebSource::Embedded => router.fallback(embedded::respond),
             #[cfg(not(feature = "embed-web"))]
             WebSource::Embedded => router,
         }
+    }
+}
+
+/// Answers a request for a file of the web folder on disk, after the path check of the
+/// embedded files ([`relative_path`]): a path with empty, `.` or `..` segments or a dotfile
+/// is not found, rather than left to `ServeDir` (which redirects `//pkg` to `//pkg/`, a
+/// protocol-relative address, and serves dotfiles).
+async fn from_disk<S>(files: S, request: Request) -> Response
+where
+    S: tower::Service<Request, Error = std::convert::Infallible>,
+    S::Response: IntoResponse,
+{
+    if relative_path(request.uri().path()).is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match files.oneshot(request).await {
+        Ok(response) => response.into_response(),
+        Err(never) => match never {},
     }
 }
 
@@ -111,7 +139,9 @@ pub fn content_type(path: &str) -> &'static str {
 /// The file a request path names, relative to the web folder: percent-decoded, without the
 /// leading `/`, with `index.html` appended to a directory path (ending in `/`). `None` for a
 /// path that could leave the folder or is not clean: `.` or `..` segments, empty segments,
-/// backslashes, NUL, invalid percent-encoding or UTF-8.
+/// backslashes, NUL, invalid percent-encoding or UTF-8, and dotfiles (a segment starting with
+/// `.`, such as `.git` or `.env`: the embedded copy leaves them out, the disk must not serve
+/// them either).
 pub fn relative_path(uri_path: &str) -> Option<String> {
     let rest = percent_decode(uri_path.strip_prefix('/')?)?;
     if rest.is_empty() {
@@ -122,7 +152,7 @@ pub fn relative_path(uri_path: &str) -> Option<String> {
         None => (rest.as_str(), false),
     };
     let clean = |segment: &str| {
-        !(segment.is_empty() || segment == "." || segment == ".." || segment.contains(['\\', '\0']))
+        !(segment.is_empty() || segment.starts_with('.') || segment.contains(['\\', '\0']))
     };
     if !path.split('/').all(clean) {
         return None;
@@ -433,6 +463,51 @@ mod tests {
         }
     }
 
+    /// From disk, the path check of the embedded files: no redirect of `//pkg` to `//pkg/`
+    /// (a protocol-relative address), no dotfiles, and `Cache-Control: no-cache`.
+    #[tokio::test]
+    async fn disk_checks_paths_and_refuses_dotfiles() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        std::fs::write(dir.path().join("pkg/index.html"), "pkg").unwrap();
+        std::fs::write(dir.path().join("app.js"), "plain").unwrap();
+        std::fs::write(dir.path().join(".env"), "SECRET=1").unwrap();
+        std::fs::write(dir.path().join(".git/config"), "[core]").unwrap();
+        std::fs::write(dir.path().join("pkg/.hidden"), "x").unwrap();
+        let app = WebSource::Disk(dir.path().to_owned()).serve(axum::Router::new());
+        let get = |path: &'static str| {
+            let app = app.clone();
+            async move {
+                app.oneshot(Request::get(path).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap()
+            }
+        };
+        let file = get("/app.js").await;
+        assert_eq!(file.status(), StatusCode::OK);
+        assert_eq!(file.headers()[header::CACHE_CONTROL], "no-cache");
+        let directory = get("/pkg/").await;
+        assert_eq!(directory.status(), StatusCode::OK);
+        assert_eq!(directory.headers()[header::CACHE_CONTROL], "no-cache");
+        for refused in [
+            "//pkg",
+            "//pkg/",
+            "/.env",
+            "/.git/config",
+            "/pkg/.hidden",
+            "/%2eenv",
+            "/pkg//index.html",
+        ] {
+            let response = get(refused).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{refused}");
+            assert!(
+                response.headers().get(header::LOCATION).is_none(),
+                "{refused}"
+            );
+        }
+    }
+
     #[test]
     fn gzip_when_accepted() {
         for yes in [
@@ -500,6 +575,10 @@ mod tests {
             "/a\\..\\b",
             "/a%5c..%5cb",
             "/a%00",
+            "/.env",
+            "/.git/config",
+            "/pkg/.hidden",
+            "/%2egitignore",
             "/%zz",
             "/%e9",
             "/%2",

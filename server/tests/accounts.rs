@@ -785,3 +785,33 @@ fn expired_sessions_are_refused() {
         StatusCode::OK
     );
 }
+
+#[test]
+fn json_errors_never_echo_the_values_sent() {
+    // A secret sent in the wrong place must not come back in the error's sentence (nor reach
+    // a log through it): only the field and the expected type are named.
+    let desk = Desk::start();
+    let secret = "hunter2-5ecret-d0-not-echo";
+    for (path, body) in [
+        (
+            "/api/v1/accounts/prelogin",
+            json!({"username": {"password": secret}}),
+        ),
+        ("/api/v1/accounts/prelogin", json!({"username": [secret]})),
+        (
+            "/api/v1/accounts/register",
+            json!({"username": "alice", "salt": "AAAA", "argon2": {"memory_kib": secret,
+                "iterations": 3, "parallelism": 1}, "auth_key": secret}),
+        ),
+    ] {
+        let response = desk.post(path, &body, None);
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}"
+        );
+        let text = response.text().expect("text");
+        assert!(!text.contains(secret), "{path}: {text}");
+        assert!(text.contains("bad_json"), "{path}: {text}");
+    }
+}

@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use sealdesk_crypto::AccessToken;
+use sealdesk_wire::errors::describe_deserialize_error;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -55,10 +56,10 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(error) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "bad_json",
-            // serde's message names the field and type, never a value.
+            // Only the field and the expected type: serde's own text quotes the value sent.
             format!(
-                "The JSON body does not have the expected fields: {}",
-                error.body_text()
+                "The JSON body does not have the expected fields: {}.",
+                describe_deserialize_error(&error.body_text())
             ),
         ),
         _ => ApiError::bad_request("bad_json", "The body is not valid JSON."),
@@ -77,7 +78,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             Err(QueryRejection::FailedToDeserializeQueryString(error)) => {
                 Err(ApiError::bad_request(
                     "bad_query",
-                    format!("The query string is not valid: {}", error.body_text()),
+                    format!(
+                        "The query string is not valid: {}.",
+                        describe_deserialize_error(&error.body_text())
+                    ),
                 ))
             }
             Err(_) => Err(ApiError::bad_request(

@@ -9,6 +9,7 @@
 //! - conflicts (a sequence number or id already taken) are reported as [`StoreError::Conflict`]
 //!   and change nothing.
 
+pub mod permissions;
 pub mod sled_store;
 
 use std::future::Future;

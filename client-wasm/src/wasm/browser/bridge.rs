@@ -171,7 +171,13 @@ where
 {
     value
         .to_rust()
-        .map_err(|e| invalid(format!("{what} is not valid: {e}.")))
+        // Never the value itself: serde's text quotes it, and it may be a secret.
+        .map_err(|e| {
+            invalid(format!(
+                "{what} is not valid: {}.",
+                sealdesk_wire::errors::describe_deserialize_error(&e.to_string())
+            ))
+        })
 }
 
 /// Runs `future` as a `Promise` that rejects with [`js_error`].
