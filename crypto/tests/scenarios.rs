@@ -3299,3 +3299,34 @@ fn chain_state_persists_and_verification_continues() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The removed administrator's endorsement (issue 10)
+// ---------------------------------------------------------------------------------------------
+
+/// B, removed at directory position r, endorses a key B controls dated before r; the server
+/// presents it. The key must be refused: it would open a new epoch wrapped for itself and
+/// read every later reply.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn removed_admin_cannot_endorse_a_key_dated_before_the_removal() {
+    let mut desk = Desk::new();
+    let mut rng = TestRng::new(40);
+    let k0 = key(1);
+    let mut state = conversation(&desk);
+    write(&mut state, &desk, &desk.reporter, &k0, 0, 2, Kind::Message, b"hi", &mut rng);
+    let r = desk.remove_admin(1);
+    let b_key = identity(0x66);
+    // Under the out-of-transcript mechanism: an endorsement dated r - 1.
+    let endorsement = ReporterEndorsement::sign(&desk.admins[1], desk.ticket, b_key.public(), r - 1);
+    let accepted = desk.members.endorse(&endorsement, &desk.directory).is_ok();
+    // The key opens a new epoch (wrapped for itself) at the head.
+    let k1 = key(2);
+    let opening = Message::seal(&b_key, next(&state, 1, r, Kind::Message), &k1, b"x", &mut rng)
+        .unwrap();
+    let pushed = state.push(&opening, &desk.members, &desk.directory);
+    assert!(
+        !accepted && pushed == Err(Fault::NotAMember),
+        "the removed administrator's key was accepted"
+    );
+}
