@@ -176,11 +176,7 @@ impl fmt::Display for Error {
             Error::DirectoryFork => f.write_str("directory log forked from the pinned head"),
             Error::Wrap(fault) => write!(f, "wrapped key failed verification: {}", fault.code()),
             Error::Endorsement(fault) => {
-                write!(
-                    f,
-                    "reporter endorsement failed verification: {}",
-                    fault.code()
-                )
+                write!(f, "endorse message content unreadable: {}", fault.code())
             }
             Error::Truncated => f.write_str("attachment stream is truncated"),
             Error::TrailingData => f.write_str("attachment stream has data after its end"),

@@ -98,6 +98,52 @@ impl ChainState {
         Ok(verified)
     }
 
+    /// Like [`ChainState::extend_encoded`], but reads each *endorse* message's content right
+    /// after it verifies (spec §8.2), so that a batch may hold messages of keys it endorses.
+    /// `key_for` gets the state that already includes the endorse message (its epoch is open,
+    /// so a wrap for it verifies, §6.3) and the message, and returns the chain key of the
+    /// message's epoch, or `None` if the caller holds none: the endorsement then stays unread
+    /// and the next message fails with [`Fault::EndorsementUnread`]. Unreadable content adds no
+    /// key and does not fail the batch (the message stays verified; show a warning for it).
+    /// On error the state is unchanged.
+    ///
+    /// # Errors
+    /// [`Error::Transcript`] naming the first broken message.
+    pub fn extend_encoded_reading<B, F>(
+        &mut self,
+        messages: &[B],
+        members: &Members,
+        directory: &Directory,
+        mut key_for: F,
+    ) -> Result<Vec<Message>>
+    where
+        B: AsRef<[u8]>,
+        F: FnMut(&ChainState, &Message) -> Option<TicketKey>,
+    {
+        let mut next = self.clone();
+        let mut verified = Vec::with_capacity(messages.len());
+        for (index, bytes) in messages.iter().enumerate() {
+            let step = next.extend_encoded(&[bytes], members, directory);
+            let message = match step {
+                Ok(mut one) if one.len() == 1 => one.remove(0),
+                Ok(_) => return Err(Error::Malformed("transcript batch")),
+                Err(Error::Transcript { seq, fault, .. }) => {
+                    return Err(Error::Transcript { index, seq, fault });
+                }
+                Err(other) => return Err(other),
+            };
+            if next.endorsement_unread
+                && let Some(key) = key_for(&next, &message)
+            {
+                // Unreadable content adds no key; the chain goes on (spec §8.2).
+                let _ = next.read_endorsement(&message, &key);
+            }
+            verified.push(message);
+        }
+        *self = next;
+        Ok(verified)
+    }
+
     /// Verifies one decoded message as the next of this chain and advances the state
     /// (spec §10.2, checks in order). On error the state is unchanged.
     ///

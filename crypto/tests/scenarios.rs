@@ -10,9 +10,9 @@ use sealdesk_crypto::{
     AccessToken, Argon2Params, AuthKey, CHUNK_LEN, Chain, ChainState, Directory, DirectoryEntry,
     ENCRYPTED_CHUNK_LEN, ENDORSE_CONTENT_LEN, ENDORSE_CONTENT_VERSION, EndorseContent, Error,
     FRAGMENT_LEN, Fault, FileKey, HEADER_LEN, Identity, IdentitySeed, KeyId, Keyring, KeyringKey,
-    Kind, MAX_CONTENT_LEN, MAX_KEYRING_LEN, MasterKey, Members, Message, PublicIdentity, SALT_LEN,
-    STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor, TAG_LEN, TicketId, TicketKey, TicketSecret,
-    WrappedKey, Zeroizing, encrypted_len, padded_len,
+    Kind, MAX_CONTENT_LEN, MAX_KEYRING_LEN, MasterKey, Members, Message, PUBLIC_IDENTITY_LEN,
+    PublicIdentity, SALT_LEN, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor, TAG_LEN,
+    TicketId, TicketKey, TicketSecret, WrappedKey, Zeroizing, encrypted_len, padded_len,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -3510,6 +3510,58 @@ fn chain_state_persists_and_verification_continues() {
     }
 }
 
+/// A state persisted in version 1 (before reporter keys were part of it) still decodes, and
+/// verification continues from it with the first reporter key from [`Members`].
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn chain_state_version_1_still_decodes() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(78);
+    let k0 = key(1);
+    let mut state = conversation(&desk);
+    write(
+        &mut state,
+        &desk,
+        &desk.reporter,
+        &k0,
+        0,
+        2,
+        Kind::Message,
+        b"hi",
+        &mut rng,
+    );
+    let v2 = state.to_bytes();
+    assert_eq!(v2[0], 2);
+    // Version 1: the same fields up to the epochs, without the reporter keys and the flag.
+    let mut v1 = v2[..v2.len() - 4 - PUBLIC_IDENTITY_LEN - 1].to_vec();
+    v1[0] = 1;
+    let mut restored = ChainState::from_bytes(&v1).unwrap();
+    assert!(restored.reporters().is_empty());
+    assert_eq!(restored.last_hash(), state.last_hash());
+    write(
+        &mut restored,
+        &desk,
+        &desk.reporter,
+        &k0,
+        0,
+        2,
+        Kind::Message,
+        b"again",
+        &mut rng,
+    );
+    // Reporter keys on the notes chain, or an unread flag of 2, are refused.
+    let mut bad_flag = v2.clone();
+    *bad_flag.last_mut().unwrap() = 2;
+    let mut notes = v2.clone();
+    notes[17] = Chain::Notes.to_u8();
+    for bad in [bad_flag, notes] {
+        assert_eq!(
+            ChainState::from_bytes(&bad),
+            Err(Error::Malformed("chain state"))
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The removed administrator's endorsement (issue 10)
 // ---------------------------------------------------------------------------------------------
@@ -3595,4 +3647,54 @@ fn removed_admin_cannot_endorse_a_key_dated_before_the_removal() {
         Err(Fault::NotAMember)
     );
     assert_eq!(rotated.reporters().len(), 1);
+}
+
+/// A batch holding an endorse message and a message of the key it endorses verifies in one
+/// call when the caller supplies the epoch's key; without it, the batch stops after the
+/// endorsement.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn batch_reads_endorsements_as_it_goes() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(41);
+    let k = key(1);
+    let recovered = identity(0x77);
+    let mut writer = conversation(&desk);
+    let content = EndorseContent::by_administrator(desk.ticket, recovered.public().clone());
+    let batch: Vec<Vec<u8>> = [
+        (&desk.reporter, Kind::Message, b"hi".to_vec()),
+        (&desk.admins[0], Kind::Endorse, content.to_bytes()),
+        (&recovered, Kind::Message, b"me".to_vec()),
+    ]
+    .into_iter()
+    .map(|(sender, kind, body)| {
+        let m = Message::seal(sender, next(&writer, 0, 2, kind), &k, &body, &mut rng).unwrap();
+        writer.push(&m, &desk.members, &desk.directory).ok();
+        if kind == Kind::Endorse {
+            writer.read_endorsement(&m, &k).unwrap();
+        }
+        m.to_bytes()
+    })
+    .collect();
+
+    let mut state = conversation(&desk);
+    assert_eq!(
+        state
+            .extend_encoded_reading(&batch, &desk.members, &desk.directory, |_, _| None)
+            .unwrap_err(),
+        transcript_err(2, 3, Fault::EndorsementUnread)
+    );
+    assert_eq!(state, conversation(&desk));
+    let verified = state
+        .extend_encoded_reading(&batch, &desk.members, &desk.directory, |s, m| {
+            assert_eq!(s.epoch_opened_at(m.header.epoch), Some(2));
+            Some(k.clone())
+        })
+        .unwrap();
+    assert_eq!(verified.len(), 3);
+    assert_eq!(state, writer);
+    assert_eq!(
+        ids(state.reporters().iter().collect()),
+        vec![desk.reporter.key_id(), recovered.key_id()]
+    );
 }
