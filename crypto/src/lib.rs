@@ -13,7 +13,7 @@
 //! - [`TicketKey`] per ticket, [`Chain`] and epoch, [`WrappedKey`] for each member with HPKE
 //!   (RFC 9180 base mode, [`hpke_suite`]) and signed by the wrapper (§5, §6).
 //! - [`Directory`]: the signed, hash-chained log of administrators (§7); [`Members`] of a
-//!   ticket with [`ReporterEndorsement`]s (§8).
+//!   ticket, with reporter keys endorsed on the conversation chain ([`EndorseContent`], §8).
 //! - [`Message`]: padded, encrypted, signed, hash-linked (§9); [`ChainState`] verifies a
 //!   transcript (§10).
 //! - [`TicketSecret`]: anonymous ticket links (§11); [`MasterKey`] and [`Keyring`]: accounts
@@ -62,7 +62,9 @@ pub use identity::{
     validate_x25519_public, verify_ed25519,
 };
 pub use lookup::{INSTANCE_SECRET_LEN, email_lookup, prelogin_salt};
-pub use members::{ENDORSEMENT_LEN, ENDORSEMENT_VERSION, Members, ReporterEndorsement, Role};
+pub use members::{
+    ENDORSE_CONTENT_LEN, ENDORSE_CONTENT_VERSION, EndorseContent, EndorseGrounds, Members, Role,
+};
 pub use message::{
     HEADER_LEN, Kind, MAX_CONTENT_LEN, MAX_PADDED_LEN, MESSAGE_VERSION, MIN_PADDED_LEN, Message,
     MessageHeader, Placement, padded_len,

@@ -214,11 +214,11 @@ impl WrappedKey {
         if c.dir_seq < epoch_opened_at || c.dir_seq > directory.head_seq() {
             return Err(Error::Wrap(Fault::DirectoryOutOfRange));
         }
-        let (wrapper, _) = members
-            .member_at(directory, c.chain, c.dir_seq, &c.wrapper)
+        let (wrapper, _) = chain
+            .member_at(members, directory, c.dir_seq, &c.wrapper)
             .ok_or(Error::Wrap(Fault::NotAMember))?;
-        members
-            .member_at(directory, c.chain, c.dir_seq, &c.recipient)
+        chain
+            .member_at(members, directory, c.dir_seq, &c.recipient)
             .ok_or(Error::Wrap(Fault::NotAMember))?;
         wrapper
             .verify(&self.signed_bytes(), &self.signature)
