@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use sealdesk_crypto::{
     Chain, ChainState, CryptoRng, Directory, DirectoryEntry, DirectoryHead, EndorseContent,
-    Identity, KeyId, Members, PublicIdentity, TicketId, WrappedKey,
+    Identity, KeyId, Members, PublicIdentity, TicketId, WrapSlot, WrappedKey,
 };
 use sealdesk_wire::directory::AppendEntryBody;
 pub use sealdesk_wire::inbox::InboxFilter;
@@ -26,7 +26,7 @@ use crate::account::{Account, TicketSummary, summary_of};
 use crate::content::{AttachmentRef, Content, DebugData, Outgoing, Text};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
-use crate::thread::{EpochWrap, Participant, Shown, Thread, fetch_ticket, wrap_for};
+use crate::thread::{Participant, Shown, Thread, fetch_ticket, wrap_for};
 use crate::transport::{Request, Transport};
 use crate::util::{POST_ATTEMPTS, b64, unb64, unb64_array};
 
@@ -634,7 +634,7 @@ impl Admin {
                 if has.contains(&epoch) {
                     continue;
                 }
-                let slot = EpochWrap {
+                let slot = WrapSlot {
                     ticket_id: id,
                     chain,
                     epoch,

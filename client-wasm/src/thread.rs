@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sealdesk_crypto::{
     Chain, ChainState, CryptoRng, Directory, Fault, Identity, KeyId, Kind, Members, Message,
-    Placement, PublicIdentity, TicketId, TicketKey, WrappedKey,
+    Placement, PublicIdentity, TicketId, TicketKey, WrapSlot, WrappedKey,
 };
 use sealdesk_wire::tickets::{MessagesAnswer, PostMessageBody, TicketAnswer, WrapsAnswer};
 
@@ -51,20 +51,6 @@ pub struct Participant<'a> {
     pub bearer: &'a str,
     /// The verified directory: who the administrators are at its head (§7.4).
     pub directory: &'a Directory,
-}
-
-/// The epoch a key is wrapped for (PROTOCOL.md §6.3): the wrap context without its two
-/// members, which [`wrap_for`] fills in for each recipient.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct EpochWrap {
-    /// The ticket.
-    pub(crate) ticket_id: TicketId,
-    /// The chain whose key it is.
-    pub(crate) chain: Chain,
-    /// The epoch (0, 1, ...).
-    pub(crate) epoch: u32,
-    /// Sequence number of the directory head the wrapper verified.
-    pub(crate) dir_seq: u64,
 }
 
 /// A message sealed as the next of a chain, not yet accepted by the server.
@@ -171,7 +157,7 @@ impl Thread {
         let mut wraps = Vec::new();
         if opens {
             let key = TicketKey::generate(rng);
-            let slot = EpochWrap {
+            let slot = WrapSlot {
                 ticket_id: self.ticket_id(),
                 chain: self.chain(),
                 epoch,
@@ -634,22 +620,14 @@ pub(crate) async fn fetch_ticket<T: Transport>(
 pub(crate) fn wrap_for(
     wrapper: &Identity,
     recipients: &[PublicIdentity],
-    slot: EpochWrap,
+    slot: WrapSlot,
     key: &TicketKey,
     rng: &mut impl CryptoRng,
 ) -> Result<Vec<String>> {
-    let EpochWrap {
-        ticket_id,
-        chain,
-        epoch,
-        dir_seq,
-    } = slot;
     recipients
         .iter()
         .map(|recipient| {
-            let wrap = WrappedKey::seal(
-                wrapper, recipient, ticket_id, chain, epoch, dir_seq, key, rng,
-            )?;
+            let wrap = WrappedKey::seal(wrapper, recipient, slot, key, rng)?;
             Ok(b64(&wrap.to_bytes()))
         })
         .collect()

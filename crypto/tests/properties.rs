@@ -19,7 +19,7 @@ use sealdesk_crypto::{
     EndorseContent, Error, FileKey, HEADER_LEN, IdentitySeed, KeyId, Keyring, KeyringKey, Kind,
     MasterKey, Members, Message, Operation, PUBLIC_IDENTITY_LEN, Placement, PublicIdentity,
     STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor, TicketId, TicketKey, TicketSecret,
-    WRAP_LEN, WrapContext, WrappedKey, Zeroizing, encrypted_len,
+    WRAP_LEN, WrapContext, WrapSlot, WrappedKey, Zeroizing, encrypted_len,
 };
 
 /// Any kind (the encodings start at 1; unknown values fall back to `Message`).
@@ -370,10 +370,12 @@ fn wrapped_key_bit_flip_rejected() {
     let w = WrappedKey::seal(
         &desk.reporter,
         admin.public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        2,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: 2,
+        },
         &key,
         &mut TestRng::new(2),
     )

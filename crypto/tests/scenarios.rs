@@ -16,7 +16,7 @@ use sealdesk_crypto::{
     FRAGMENT_LEN, Fault, FileKey, HEADER_LEN, Identity, IdentitySeed, KeyId, Keyring, KeyringKey,
     Kind, MAX_CONTENT_LEN, MAX_KEYRING_LEN, MasterKey, Members, Message, PUBLIC_IDENTITY_LEN,
     PublicIdentity, SALT_LEN, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor, TAG_LEN,
-    TicketId, TicketKey, TicketSecret, WrappedKey, Zeroizing, encrypted_len, padded_len,
+    TicketId, TicketKey, TicketSecret, WrapSlot, WrappedKey, Zeroizing, encrypted_len, padded_len,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -35,19 +35,27 @@ fn dir_err(index: u64, fault: Fault) -> Error {
     Error::Directory { index, fault }
 }
 
-/// Seals `content` as the next message of `state` and checks it in (panics if rejected).
-#[allow(clippy::too_many_arguments)]
-fn write(
-    state: &mut ChainState,
-    desk: &Desk,
-    sender: &Identity,
-    key: &TicketKey,
+/// A message to write with [`write`]: who seals it, with which epoch's key, at which
+/// directory position, of which kind, with what content.
+struct Draft<'a> {
+    sender: &'a Identity,
+    key: &'a TicketKey,
     epoch: u32,
     dir_seq: u64,
     kind: Kind,
-    content: &[u8],
-    rng: &mut TestRng,
-) -> Message {
+    content: &'a [u8],
+}
+
+/// Seals `draft` as the next message of `state` and checks it in (panics if rejected).
+fn write(state: &mut ChainState, desk: &Desk, draft: Draft<'_>, rng: &mut TestRng) -> Message {
+    let Draft {
+        sender,
+        key,
+        epoch,
+        dir_seq,
+        kind,
+        content,
+    } = draft;
     let message =
         Message::seal(sender, next(state, epoch, dir_seq, kind), key, content, rng).expect("seal");
     state
@@ -76,12 +84,14 @@ fn five_messages(desk: &Desk, rng: &mut TestRng) -> Vec<Vec<u8>> {
             write(
                 &mut state,
                 desk,
-                sender,
-                &k,
-                0,
-                2,
-                Kind::Message,
-                content.as_bytes(),
+                Draft {
+                    sender,
+                    key: &k,
+                    epoch: 0,
+                    dir_seq: 2,
+                    kind: Kind::Message,
+                    content: content.as_bytes(),
+                },
                 rng,
             )
             .to_bytes()
@@ -489,10 +499,12 @@ fn ticket_reporter_opens_admin_replies_reporter_reads() {
             WrappedKey::seal(
                 &reporter,
                 r,
-                desk.ticket,
-                Chain::Conversation,
-                0,
-                head,
+                WrapSlot {
+                    ticket_id: desk.ticket,
+                    chain: Chain::Conversation,
+                    epoch: 0,
+                    dir_seq: head,
+                },
                 &key0,
                 &mut rng,
             )
@@ -626,23 +638,27 @@ fn ticket_close_then_reporter_message_reopens() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     write(
         &mut state,
         &desk,
-        &desk.admins[0],
-        &k,
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: &desk.admins[0],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
     assert!(state.is_closed());
@@ -650,24 +666,28 @@ fn ticket_close_then_reporter_message_reopens() {
     write(
         &mut state,
         &desk,
-        &desk.admins[1],
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"fyi",
+        Draft {
+            sender: &desk.admins[1],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"fyi",
+        },
         &mut rng,
     );
     assert!(state.is_closed());
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"still broken",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"still broken",
+        },
         &mut rng,
     );
     assert!(!state.is_closed());
@@ -675,24 +695,28 @@ fn ticket_close_then_reporter_message_reopens() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
     assert!(state.is_closed());
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::DebugData,
-        b"{}",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::DebugData,
+            content: b"{}",
+        },
         &mut rng,
     );
     assert!(!state.is_closed());
@@ -708,35 +732,41 @@ fn ticket_admin_reopens() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     write(
         &mut state,
         &desk,
-        &desk.admins[0],
-        &k,
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: &desk.admins[0],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
     assert!(state.is_closed());
     write(
         &mut state,
         &desk,
-        &desk.admins[2],
-        &k,
-        0,
-        2,
-        Kind::Reopen,
-        b"",
+        Draft {
+            sender: &desk.admins[2],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Reopen,
+            content: b"",
+        },
         &mut rng,
     );
     assert!(!state.is_closed());
@@ -771,10 +801,12 @@ fn notes_readable_only_with_notes_key_and_wrapped_only_to_admins() {
     let wrap = WrappedKey::seal(
         a,
         b.public(),
-        desk.ticket,
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )
@@ -789,10 +821,12 @@ fn notes_readable_only_with_notes_key_and_wrapped_only_to_admins() {
     let to_reporter = WrappedKey::seal(
         a,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )
@@ -807,10 +841,12 @@ fn notes_readable_only_with_notes_key_and_wrapped_only_to_admins() {
     let by_reporter = WrappedKey::seal(
         &desk.reporter,
         a.public(),
-        desk.ticket,
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )
@@ -914,23 +950,27 @@ fn epoch_setup(rng: &mut TestRng) -> (Desk, ChainState, Vec<Vec<u8>>) {
     let m1 = write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k0,
-        0,
-        2,
-        Kind::Message,
-        b"one",
+        Draft {
+            sender: &desk.reporter,
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"one",
+        },
         rng,
     );
     let m2 = write(
         &mut state,
         &desk,
-        &desk.admins[2],
-        &k0,
-        0,
-        2,
-        Kind::Message,
-        b"two",
+        Draft {
+            sender: &desk.admins[2],
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"two",
+        },
         rng,
     );
     assert_eq!(desk.remove_admin(2), 3);
@@ -998,12 +1038,14 @@ fn rotate_opens_an_epoch_on_either_chain_and_nothing_else() {
     write(
         &mut state,
         &desk,
-        a,
-        &key(10),
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: a,
+            key: &key(10),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
     // A rotation that stays in the epoch is refused.
@@ -1016,12 +1058,14 @@ fn rotate_opens_an_epoch_on_either_chain_and_nothing_else() {
     write(
         &mut state,
         &desk,
-        a,
-        &key(11),
-        1,
-        3,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: a,
+            key: &key(11),
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     assert_eq!(state.epoch(), Some(1));
@@ -1031,23 +1075,27 @@ fn rotate_opens_an_epoch_on_either_chain_and_nothing_else() {
     write(
         &mut notes,
         &desk,
-        a,
-        &key(20),
-        0,
-        2,
-        Kind::InternalNote,
-        b"n",
+        Draft {
+            sender: a,
+            key: &key(20),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::InternalNote,
+            content: b"n",
+        },
         &mut rng,
     );
     write(
         &mut notes,
         &desk,
-        a,
-        &key(21),
-        1,
-        3,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: a,
+            key: &key(21),
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     assert_eq!(notes.epoch_opened_at(1), Some(3));
@@ -1135,10 +1183,12 @@ fn removed_admin_gets_no_new_key_and_cannot_write() {
             WrappedKey::seal(
                 a,
                 r,
-                desk.ticket,
-                Chain::Conversation,
-                1,
-                head,
+                WrapSlot {
+                    ticket_id: desk.ticket,
+                    chain: Chain::Conversation,
+                    epoch: 1,
+                    dir_seq: head,
+                },
                 &key1,
                 &mut rng,
             )
@@ -1157,12 +1207,14 @@ fn removed_admin_gets_no_new_key_and_cannot_write() {
     write(
         &mut rotated,
         &desk,
-        a,
-        &key1,
-        1,
-        head,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: a,
+            key: &key1,
+            epoch: 1,
+            dir_seq: head,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     assert_eq!(rotated.epoch_opened_at(1), Some(head));
@@ -1173,10 +1225,12 @@ fn removed_admin_gets_no_new_key_and_cannot_write() {
     let to_c = WrappedKey::seal(
         a,
         c.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: head,
+        },
         &key1,
         &mut rng,
     )
@@ -1214,12 +1268,14 @@ fn wrap_by_removed_admin_for_new_epoch_is_rejected() {
     write(
         &mut state,
         &desk,
-        a,
-        &key(11),
-        1,
-        3,
-        Kind::Message,
-        b"rotated",
+        Draft {
+            sender: a,
+            key: &key(11),
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Message,
+            content: b"rotated",
+        },
         &mut rng,
     );
     assert_eq!(state.epoch_opened_at(1), Some(3));
@@ -1229,10 +1285,12 @@ fn wrap_by_removed_admin_for_new_epoch_is_rejected() {
     let at_head = WrappedKey::seal(
         c,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        3,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: 3,
+        },
         &fake,
         &mut rng,
     )
@@ -1247,10 +1305,12 @@ fn wrap_by_removed_admin_for_new_epoch_is_rejected() {
     let backdated = WrappedKey::seal(
         c,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        2,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: 2,
+        },
         &fake,
         &mut rng,
     )
@@ -1265,10 +1325,12 @@ fn wrap_by_removed_admin_for_new_epoch_is_rejected() {
     let future = WrappedKey::seal(
         a,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        4,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: 4,
+        },
         &fake,
         &mut rng,
     )
@@ -1294,10 +1356,12 @@ fn wrap_for_epoch_not_yet_opened_is_bad_epoch() {
     let wrap0 = WrappedKey::seal(
         &desk.reporter,
         b.public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        2,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: 2,
+        },
         &key(10),
         &mut rng,
     )
@@ -1319,10 +1383,12 @@ fn wrap_for_epoch_not_yet_opened_is_bad_epoch() {
     let wrap1 = WrappedKey::seal(
         a,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: head,
+        },
         &key1,
         &mut rng,
     )
@@ -1338,12 +1404,14 @@ fn wrap_for_epoch_not_yet_opened_is_bad_epoch() {
     write(
         &mut rotated,
         &desk,
-        a,
-        &key1,
-        1,
-        head,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: a,
+            key: &key1,
+            epoch: 1,
+            dir_seq: head,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     wrap1
@@ -1354,10 +1422,12 @@ fn wrap_for_epoch_not_yet_opened_is_bad_epoch() {
     let wrap2 = WrappedKey::seal(
         a,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        2,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 2,
+            dir_seq: head,
+        },
         &key(12),
         &mut rng,
     )
@@ -1383,24 +1453,28 @@ fn notes_wrap_with_conversation_state_is_wrong_chain() {
     write(
         &mut conv,
         &desk,
-        &desk.reporter,
-        &conv_key,
-        0,
-        head,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &conv_key,
+            epoch: 0,
+            dir_seq: head,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let mut notes = ChainState::new(desk.ticket, Chain::Notes);
     write(
         &mut notes,
         &desk,
-        a,
-        &notes_key,
-        0,
-        head,
-        Kind::InternalNote,
-        b"n",
+        Draft {
+            sender: a,
+            key: &notes_key,
+            epoch: 0,
+            dir_seq: head,
+            kind: Kind::InternalNote,
+            content: b"n",
+        },
         &mut rng,
     );
     assert_eq!(conv.epoch_opened_at(0), notes.epoch_opened_at(0));
@@ -1408,10 +1482,12 @@ fn notes_wrap_with_conversation_state_is_wrong_chain() {
     let notes_wrap = WrappedKey::seal(
         a,
         b.public(),
-        desk.ticket,
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )
@@ -1429,10 +1505,12 @@ fn notes_wrap_with_conversation_state_is_wrong_chain() {
     let conv_wrap = WrappedKey::seal(
         a,
         b.public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &conv_key,
         &mut rng,
     )
@@ -1465,33 +1543,39 @@ fn wrap_with_another_tickets_chain_state_is_wrong_ticket() {
     write(
         &mut foreign,
         &other,
-        &other.reporter,
-        &k,
-        0,
-        head,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &other.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: head,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let mut own = conversation(&desk);
     write(
         &mut own,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        head,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: head,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let wrap = WrappedKey::seal(
         &desk.reporter,
         desk.admins[1].public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &k,
         &mut rng,
     )
@@ -1519,10 +1603,12 @@ fn new_admin_gets_history_wrap_that_verifies_and_opens() {
     let history = WrappedKey::seal(
         a,
         d.public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &key(10),
         &mut rng,
     )
@@ -1603,23 +1689,27 @@ fn endorsed_reporter_key_can_write() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     write(
         &mut state,
         &desk,
-        &desk.admins[0],
-        &k,
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: &desk.admins[0],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
 
@@ -1705,12 +1795,14 @@ fn endorsement_by_non_admin_fails() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        1,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     // The reporter is a member but does not endorse; a stranger is no member.
@@ -1787,12 +1879,14 @@ fn endorsement_for_wrong_ticket_or_unread_adds_nothing() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let other = EndorseContent::by_administrator(TicketId([9; 16]), recovered.public().clone());
@@ -1856,12 +1950,14 @@ fn server_accepts_the_claimed_endorsed_key() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     assert_eq!(
@@ -1874,12 +1970,14 @@ fn server_accepts_the_claimed_endorsed_key() {
     write(
         &mut state,
         &desk,
-        &desk.admins[0],
-        &k,
-        0,
-        2,
-        Kind::Endorse,
-        &content.to_bytes(),
+        Draft {
+            sender: &desk.admins[0],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Endorse,
+            content: &content.to_bytes(),
+        },
         &mut rng,
     );
     // Persisted between the post and the key.
@@ -1891,12 +1989,14 @@ fn server_accepts_the_claimed_endorsed_key() {
     write(
         &mut state,
         &desk,
-        &recovered,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"me",
+        Draft {
+            sender: &recovered,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"me",
+        },
         &mut rng,
     );
 }
@@ -2165,23 +2265,27 @@ fn transcript_dir_seq_backwards_or_past_head() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &key(1),
-        0,
-        1,
-        Kind::Message,
-        b"a",
+        Draft {
+            sender: &desk.reporter,
+            key: &key(1),
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Message,
+            content: b"a",
+        },
         &mut rng,
     );
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &key(1),
-        0,
-        2,
-        Kind::Message,
-        b"b",
+        Draft {
+            sender: &desk.reporter,
+            key: &key(1),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"b",
+        },
         &mut rng,
     );
     for dir_seq in [0, 1, 3, u64::MAX] {
@@ -2230,12 +2334,14 @@ fn transcript_check_extends_catches_shorter_answer() {
     forked[4] = write(
         &mut state,
         &desk,
-        &desk.admins[1],
-        &key(7),
-        0,
-        2,
-        Kind::Message,
-        b"other",
+        Draft {
+            sender: &desk.admins[1],
+            key: &key(7),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"other",
+        },
         &mut TestRng::new(41),
     )
     .to_bytes();
@@ -3526,12 +3632,14 @@ fn chain_state_version_1_still_decodes() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k0,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let v2 = state.to_bytes();
@@ -3545,12 +3653,14 @@ fn chain_state_version_1_still_decodes() {
     write(
         &mut restored,
         &desk,
-        &desk.reporter,
-        &k0,
-        0,
-        2,
-        Kind::Message,
-        b"again",
+        Draft {
+            sender: &desk.reporter,
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"again",
+        },
         &mut rng,
     );
     // Reporter keys on the notes chain, or an unread flag of 2, are refused.
@@ -3584,12 +3694,14 @@ fn removed_admin_cannot_endorse_a_key_dated_before_the_removal() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k0,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let r = desk.remove_admin(1);
@@ -3616,12 +3728,14 @@ fn removed_admin_cannot_endorse_a_key_dated_before_the_removal() {
     write(
         &mut rotated,
         &desk,
-        &desk.admins[0],
-        &key(2),
-        1,
-        r,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: &desk.admins[0],
+            key: &key(2),
+            epoch: 1,
+            dir_seq: r,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     assert_eq!(

@@ -201,13 +201,6 @@ pub async fn post(
         )
         .map(|(_, role)| role);
     verify_next(&mut chain_state, &message, &members, directory)?;
-    if let Some(endorsed) = endorsed {
-        // verify_next held the message to the head and to an administrator on the
-        // conversation (§10.2 step 10); the server takes the key it cannot read from the body.
-        chain_state
-            .accept_claimed_endorsement(endorsed)
-            .map_err(|e| ApiError::rejected(&e, "endorse message"))?;
-    }
     let opened = chain_state.epoch() != epoch_before;
     match (opened, wraps.is_empty()) {
         (true, _) => check_epoch_wraps(
@@ -224,6 +217,14 @@ pub async fn post(
                 "Wraps accompany only a message that opens a new epoch.",
             ));
         }
+    }
+    // The wraps of an endorse message that opens an epoch go to the members before it; then
+    // the key counts. verify_next held the message to the head and to an administrator on
+    // the conversation (§10.2 step 10); the server takes the key it cannot read from the body.
+    if let Some(endorsed) = endorsed {
+        chain_state
+            .accept_claimed_endorsement(endorsed)
+            .map_err(|e| ApiError::rejected(&e, "endorse message"))?;
     }
     // Counted only now that the signature verified: a forged message naming an
     // administrator cannot spend that administrator's allowance.
