@@ -269,8 +269,14 @@ impl Thread {
                 .collect::<Result<Vec<_>>>()?;
             if kept > 0 {
                 self.check_kept_message(encoded.first().map(Vec::as_slice))?;
-                encoded.remove(0);
+                let kept_message = encoded.remove(0);
                 answer.messages.remove(0);
+                if self.state.endorsement_unread() {
+                    // The last read ended at an endorse message whose key had not arrived yet
+                    // (a new device before its wraps): read it now if the key is there.
+                    self.read_kept_endorsement(transport, bearer, me, directory, &kept_message)
+                        .await?;
+                }
             }
             let (next, verified, failures) = self
                 .verify_reading(transport, bearer, me, directory, &encoded)
@@ -374,6 +380,34 @@ impl Thread {
                 None => return Ok((next, verified, failures)),
             }
         }
+    }
+
+    /// Reads the kept last message, an endorse message whose content was not read, once the
+    /// key of its epoch can be had (fetched and verified as in [`Thread::verify_reading`]).
+    /// Without the key the state stays as it is, and the next message will fail with
+    /// `transcript.endorsement_unread`.
+    async fn read_kept_endorsement<T: Transport>(
+        &mut self,
+        transport: &T,
+        bearer: &str,
+        me: &Identity,
+        directory: &Directory,
+        encoded: &[u8],
+    ) -> Result<()> {
+        let message = Message::from_bytes(encoded)?;
+        let epoch = message.header.epoch;
+        if !self.keys.contains_key(&epoch) {
+            let mut for_wraps = self.state.clone();
+            for_wraps.accept_claimed_endorsement(me.public().clone())?;
+            let needed = BTreeSet::from([epoch]);
+            self.fetch_keys(transport, bearer, me, directory, &for_wraps, &needed)
+                .await?;
+        }
+        if let Some(key) = self.keys.get(&epoch) {
+            // Unreadable content adds no key; the message was shown with a warning.
+            let _ = self.state.read_endorsement(&message, key);
+        }
+        Ok(())
     }
 
     /// Checks that the server still holds the last kept message, unchanged.

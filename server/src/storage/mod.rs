@@ -174,7 +174,7 @@ pub trait Store: Send + Sync + 'static {
     /// Every ticket's metadata (for the inbox and account lists).
     fn tickets(&self) -> StoreResult<Vec<TicketRecord>>;
 
-    /// Replaces a ticket's metadata without adding messages (assignment, endorsements).
+    /// Replaces a ticket's metadata without adding messages (assignment).
     /// `Conflict` if the ticket does not exist.
     fn update_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
 
