@@ -972,10 +972,10 @@ impl Admin {
         endorsed: &PublicIdentity,
         rng: &mut impl CryptoRng,
     ) -> Result<usize> {
-        let content = Content::Endorse(EndorseContent::by_administrator(
+        let content = Content::Endorse(Box::new(EndorseContent::by_administrator(
             ticket.ticket_id(),
             endorsed.clone(),
-        ));
+        )));
         self.send(transport, ticket, content, rng).await?;
         let mut unavailable = Vec::new();
         let wraps = self

@@ -145,7 +145,7 @@ pub enum Content {
     /// Kind 7 (empty).
     Rotate,
     /// Kind 8: a further reporter key endorsed by an administrator (binary, PROTOCOL.md §8.2).
-    Endorse(EndorseContent),
+    Endorse(Box<EndorseContent>),
 }
 
 impl Content {
@@ -239,12 +239,14 @@ impl Content {
                 Content::InternalNote(serde_json::from_slice(bytes).map_err(unreadable)?)
             }
             Kind::Rotate => Content::Rotate,
-            Kind::Endorse => Content::Endorse(EndorseContent::from_bytes(bytes).map_err(|_| {
-                ClientError::new(
-                    "content.unreadable",
-                    "This message's content cannot be read.",
-                )
-            })?),
+            Kind::Endorse => Content::Endorse(Box::new(
+                EndorseContent::from_bytes(bytes).map_err(|_| {
+                    ClientError::new(
+                        "content.unreadable",
+                        "This message's content cannot be read.",
+                    )
+                })?,
+            )),
         })
     }
 }
