@@ -1,4 +1,4 @@
-//! `sealdesk admin login|inbox|show|reply|note|approve|remove|download`: an administrator,
+//! `sealdesk admin login|inbox|show|reply|note|approve|remove|download|endorse`: an administrator,
 //! through `sealdesk-client`'s `Admin`.
 //!
 //! `login` signs in with the account password, opens the account's keyring (Argon2id with
@@ -21,7 +21,8 @@ use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::transport::NativeTransport;
 use sealdesk_client::wasm::{content_view, error_view, message_view};
 use sealdesk_crypto::{
-    Argon2Params, DirectoryHead, Identity, KeyId, TicketId, Zeroizing, system_rng,
+    Argon2Params, DirectoryHead, Identity, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, TicketId,
+    Zeroizing, system_rng,
 };
 use sealdesk_wire::b64;
 use serde_json::{Value, json};
@@ -99,6 +100,9 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
         } => {
             files::check_output(&target)?;
             with_session(&keyring, async |s| download(s, id, &target).await).await
+        }
+        AdminClientCommand::Endorse { keyring, id, key } => {
+            with_session(&keyring, async |s| endorse(s, id, &key).await).await
         }
     }
 }
@@ -698,6 +702,33 @@ async fn remove(session: &mut Session, query: Option<&str>) -> Result<(), Failur
             ),
         )
     })
+}
+
+/// Endorses `key` (a 64-byte public identity in base64url) as a further reporter key of
+/// ticket `id` (PROTOCOL.md §8.2) and wraps the conversation's keys for it.
+async fn endorse(session: &mut Session, id: TicketId, key: &str) -> Result<(), Failure> {
+    let endorsed = b64::decode_array::<PUBLIC_IDENTITY_LEN>(key.trim())
+        .ok()
+        .and_then(|bytes| PublicIdentity::from_bytes(&bytes).ok())
+        .ok_or_else(|| {
+            Failure::usage(
+                "input.bad_key",
+                "--key is a public identity: 64 bytes in unpadded base64url.",
+            )
+        })?;
+    let transport = &session.transport;
+    let mut ticket = session.admin.read_ticket(transport, id).await?;
+    let wraps = session
+        .admin
+        .endorse(transport, &mut ticket, &endorsed, &mut system_rng())
+        .await?;
+    println!(
+        "Added a device for the reporter in message {}, fingerprint {}; {} wrapped for it.",
+        ticket.conversation().last_seq(),
+        endorsed.key_id().fingerprint(),
+        render::count(wraps, "key")
+    );
+    Ok(())
 }
 
 async fn download(session: &mut Session, id: TicketId, target: &SaveArgs) -> Result<(), Failure> {

@@ -323,6 +323,20 @@ pub enum AdminClientCommand {
         #[arg(value_name = "KEY_ID")]
         key_id: Option<String>,
     },
+    /// Add a device for the reporter of a ticket (after checking, out of band, that the key
+    /// is theirs): posts an endorse message that everyone in the conversation sees and gives
+    /// the key the conversation's keys.
+    Endorse {
+        /// The keyring.
+        #[command(flatten)]
+        keyring: KeyringArgs,
+        /// The ticket id.
+        #[arg(value_name = "ID", value_parser = parse_ticket_id)]
+        id: TicketId,
+        /// The new key: its public identity (64 bytes, base64url).
+        #[arg(long, value_name = "PUBLIC_IDENTITY")]
+        key: String,
+    },
     /// Save an attachment of a ticket to a file, once the whole file has verified.
     Download {
         /// The keyring.

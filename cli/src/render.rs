@@ -141,7 +141,7 @@ fn when(shown: &Shown) -> String {
         Ok(Content::DebugData(d)) => Some(d.sent_at),
         Ok(Content::AttachmentRef(r)) => Some(r.sent_at),
         Ok(Content::Close(c) | Content::Reopen(c)) => Some(c.sent_at),
-        Ok(Content::Rotate) | Err(_) => None,
+        Ok(Content::Rotate | Content::Endorse(_)) | Err(_) => None,
     };
     match sent.filter(|&t| t > 0).or(Some(shown.received_at)) {
         Some(0) | None => "just now".to_owned(),
@@ -185,6 +185,7 @@ fn what(kind: Kind) -> &'static str {
         Kind::Reopen => " · reopened the ticket",
         Kind::InternalNote => " · internal note",
         Kind::Rotate => " · new ticket key (the team changed)",
+        Kind::Endorse => " · new device for the reporter",
     }
 }
 
@@ -234,6 +235,15 @@ pub(crate) fn message(out: &mut String, shown: &Shown, viewer: Viewer<'_>) -> bo
                 ),
             };
             let _ = writeln!(out, "    save it with: {hint}");
+        }
+        Ok(Content::Endorse(endorse)) => {
+            let _ = writeln!(
+                out,
+                "    A new device was added for the reporter by the administrator with key {}, \
+                 fingerprint {}",
+                shown.sender.fingerprint(),
+                endorse.endorsed.key_id().fingerprint()
+            );
         }
         Ok(Content::Close(_) | Content::Reopen(_) | Content::Rotate) => {}
         Err(error) => {

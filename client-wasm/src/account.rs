@@ -11,7 +11,8 @@ use core::fmt;
 
 use sealdesk_crypto::{
     Argon2Params, AuthKey, Chain, ChainState, CryptoRng, Directory, Identity, IdentitySeed, KeyId,
-    Keyring, KeyringKey, MasterKey, PublicIdentity, SALT_LEN, TicketId, Zeroizing, generate_salt,
+    Keyring, KeyringKey, MasterKey, Members, PublicIdentity, SALT_LEN, TicketId, Zeroizing,
+    generate_salt,
 };
 use sealdesk_wire::accounts::{
     AccountTicketsAnswer, Argon2ParamsBody, ChangeKeyringBody, LoginAnswer, LoginBody,
@@ -23,7 +24,7 @@ use sealdesk_wire::{EmptyBody, SecretText};
 use crate::content::{Content, Outgoing};
 use crate::error::{ClientError, Result};
 use crate::reporter::{NewTicket, Opening, TicketOwner, create_ticket};
-use crate::thread::{Participant, Shown, Thread, fetch_ticket, members_of};
+use crate::thread::{Participant, Shown, Thread, fetch_ticket};
 use crate::transport::{Request, Transport};
 use crate::util::{b64, unb64, unb64_array};
 
@@ -376,12 +377,7 @@ impl Account {
                 "The server names another reporter key for this ticket than this account's.",
             ));
         }
-        let members = members_of(
-            id,
-            self.identity.public().clone(),
-            &answer.endorsements,
-            directory,
-        )?;
+        let members = Members::new(id, self.identity.public().clone());
         let mut ticket = AccountTicket {
             thread: Thread::new(members, Chain::Conversation),
             messages: Vec::new(),

@@ -10,8 +10,8 @@
 use std::collections::BTreeSet;
 
 use sealdesk_crypto::{
-    Chain, ChainState, CryptoRng, Directory, DirectoryEntry, DirectoryHead, Identity, KeyId,
-    PublicIdentity, TicketId, WrappedKey,
+    Chain, ChainState, CryptoRng, Directory, DirectoryEntry, DirectoryHead, EndorseContent,
+    Identity, KeyId, Members, PublicIdentity, TicketId, WrapSlot, WrappedKey,
 };
 use sealdesk_wire::directory::AppendEntryBody;
 pub use sealdesk_wire::inbox::InboxFilter;
@@ -26,7 +26,7 @@ use crate::account::{Account, TicketSummary, summary_of};
 use crate::content::{AttachmentRef, Content, DebugData, Outgoing, Text};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
-use crate::thread::{EpochWrap, Participant, Shown, Thread, fetch_ticket, members_of, wrap_for};
+use crate::thread::{Participant, Shown, Thread, fetch_ticket, wrap_for};
 use crate::transport::{Request, Transport};
 use crate::util::{POST_ATTEMPTS, b64, unb64, unb64_array};
 
@@ -590,13 +590,32 @@ impl Admin {
         rng: &mut impl CryptoRng,
     ) -> Result<usize> {
         let ticket = self.read_verified(transport, id).await?;
-        let head = self.directory.head_seq();
         let mut wraps = Vec::new();
         for thread in ticket.threads() {
-            let chain = thread.chain();
-            let Some(current) = thread.state().epoch() else {
-                continue;
-            };
+            wraps.extend(
+                self.thread_history(transport, thread, member, unavailable, rng)
+                    .await?,
+            );
+        }
+        self.post_history(transport, id, &wraps).await
+    }
+
+    /// The keys of every epoch of `thread` that `member` has no wrap of, wrapped for it with
+    /// `dir_seq` at the verified head; epochs whose key this administrator lacks go to
+    /// `unavailable`.
+    async fn thread_history<T: Transport>(
+        &self,
+        transport: &T,
+        thread: &Thread,
+        member: &PublicIdentity,
+        unavailable: &mut Vec<(TicketId, Chain, u32)>,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<String>> {
+        let id = thread.ticket_id();
+        let head = self.directory.head_seq();
+        let mut wraps = Vec::new();
+        let chain = thread.chain();
+        if let Some(current) = thread.state().epoch() {
             let path = format!(
                 "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
                 id.to_hex(),
@@ -616,7 +635,7 @@ impl Admin {
                 if has.contains(&epoch) {
                     continue;
                 }
-                let slot = EpochWrap {
+                let slot = WrapSlot {
                     ticket_id: id,
                     chain,
                     epoch,
@@ -634,6 +653,16 @@ impl Admin {
                 }
             }
         }
+        Ok(wraps)
+    }
+
+    /// Posts history wraps of ticket `id` in batches; returns how many were stored.
+    async fn post_history<T: Transport>(
+        &self,
+        transport: &T,
+        id: TicketId,
+        wraps: &[String],
+    ) -> Result<usize> {
         let mut stored = 0;
         for batch in wraps.chunks(MAX_WRAPS_PER_REQUEST) {
             transport
@@ -833,7 +862,7 @@ impl Admin {
         id: TicketId,
     ) -> Result<AdminTicket> {
         let (conversation, messages) = self.read_conversation(transport, id).await?;
-        let reporter = conversation.members().reporters()[0].clone();
+        let reporter = conversation.members().reporter().clone();
         let mut ticket = AdminTicket {
             reporter,
             notes_thread: Thread::new(conversation.members().clone(), Chain::Notes),
@@ -861,7 +890,7 @@ impl Admin {
     ) -> Result<(Thread, Vec<Shown>)> {
         let answer = fetch_ticket(transport, self.session(), id).await?;
         let reporter = PublicIdentity::from_bytes(&unb64(&answer.reporter, "the ticket")?)?;
-        let members = members_of(id, reporter, &answer.endorsements, &self.directory)?;
+        let members = Members::new(id, reporter);
         let mut thread = Thread::new(members, Chain::Conversation);
         let mut messages = Vec::new();
         thread
@@ -957,6 +986,49 @@ impl Admin {
         let (thread, shown) = ticket.thread_mut(chain);
         thread
             .send(transport, self.participant(), &content, rng, shown)
+            .await
+    }
+
+    /// Endorses `endorsed` as a further reporter key of `ticket` (PROTOCOL.md §8.2, §15
+    /// "Endorsing a reporter key"; after email recovery): re-reads the directory, posts an
+    /// endorse message (kind 8) on the conversation with the key in clear for the server, then
+    /// wraps every conversation epoch this administrator holds for the new key, so it reads
+    /// the history and writes as the reporter. Returns how many wraps were stored. Repeating
+    /// it endorses the key again (a second endorse message) and skips wraps that exist.
+    ///
+    /// # Errors
+    /// As [`Admin::send`]; `admin.endorse_unavailable` when a conversation epoch's key is not
+    /// held (the message is posted; the wraps are not); `server.*`, `network` for the wraps.
+    pub async fn endorse<T: Transport>(
+        &mut self,
+        transport: &T,
+        ticket: &mut AdminTicket,
+        endorsed: &PublicIdentity,
+        rng: &mut impl CryptoRng,
+    ) -> Result<usize> {
+        let content = Content::Endorse(Box::new(EndorseContent::by_administrator(
+            ticket.ticket_id(),
+            endorsed.clone(),
+        )));
+        self.send(transport, ticket, content, rng).await?;
+        let mut unavailable = Vec::new();
+        let wraps = self
+            .thread_history(
+                transport,
+                &ticket.conversation,
+                endorsed,
+                &mut unavailable,
+                rng,
+            )
+            .await?;
+        if !unavailable.is_empty() {
+            return Err(ClientError::new(
+                "admin.endorse_unavailable",
+                "Some of this ticket's keys are not held by this administrator; another \
+                 administrator must share them with the new key.",
+            ));
+        }
+        self.post_history(transport, ticket.ticket_id(), &wraps)
             .await
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use sealdesk_crypto::Kind;
+use sealdesk_crypto::{EndorseContent, Kind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClientError, Result};
@@ -144,6 +144,8 @@ pub enum Content {
     InternalNote(Text),
     /// Kind 7 (empty).
     Rotate,
+    /// Kind 8: a further reporter key endorsed by an administrator (binary, PROTOCOL.md §8.2).
+    Endorse(Box<EndorseContent>),
 }
 
 impl Content {
@@ -157,6 +159,7 @@ impl Content {
             Content::Reopen(_) => Kind::Reopen,
             Content::InternalNote(_) => Kind::InternalNote,
             Content::Rotate => Kind::Rotate,
+            Content::Endorse(_) => Kind::Endorse,
         }
     }
 
@@ -176,7 +179,7 @@ impl Content {
         })
     }
 
-    /// The UTF-8 JSON encoding (empty for a rotation).
+    /// The UTF-8 JSON encoding (empty for a rotation, binary for an endorsement, §14).
     ///
     /// # Errors
     /// `content.too_long` when a text or subject exceeds its limit.
@@ -205,6 +208,7 @@ impl Content {
             Content::AttachmentRef(reference) => serde_json::to_vec(reference),
             Content::Close(change) | Content::Reopen(change) => serde_json::to_vec(change),
             Content::Rotate => return Ok(Vec::new()),
+            Content::Endorse(endorse) => return Ok(endorse.to_bytes()),
         };
         json.map_err(|_| ClientError::new("content.encode", "The content could not be encoded."))
     }
@@ -235,6 +239,14 @@ impl Content {
                 Content::InternalNote(serde_json::from_slice(bytes).map_err(unreadable)?)
             }
             Kind::Rotate => Content::Rotate,
+            Kind::Endorse => Content::Endorse(Box::new(
+                EndorseContent::from_bytes(bytes).map_err(|_| {
+                    ClientError::new(
+                        "content.unreadable",
+                        "This message's content cannot be read.",
+                    )
+                })?,
+            )),
         })
     }
 }

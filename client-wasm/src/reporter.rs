@@ -14,7 +14,7 @@ use crate::content::{Content, DebugData, Outgoing, Text};
 use crate::error::{ClientError, Result};
 use crate::pow;
 pub use crate::thread::Shown;
-use crate::thread::{Participant, Thread, fetch_ticket, members_of};
+use crate::thread::{Participant, Thread, fetch_ticket};
 use crate::transport::{Request, Transport};
 use crate::util::{b64, unb64};
 
@@ -283,12 +283,7 @@ impl ReporterTicket {
                 "The server names another reporter key for this ticket than the link's.",
             ));
         }
-        let members = members_of(
-            id,
-            identity.public().clone(),
-            &answer.endorsements,
-            directory,
-        )?;
+        let members = Members::new(id, identity.public().clone());
         let mut ticket = ReporterTicket {
             link,
             identity,

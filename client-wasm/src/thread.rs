@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sealdesk_crypto::{
     Chain, ChainState, CryptoRng, Directory, Fault, Identity, KeyId, Kind, Members, Message,
-    Placement, PublicIdentity, ReporterEndorsement, TicketId, TicketKey, WrappedKey,
+    Placement, PublicIdentity, TicketId, TicketKey, WrapSlot, WrappedKey,
 };
 use sealdesk_wire::tickets::{MessagesAnswer, PostMessageBody, TicketAnswer, WrapsAnswer};
 
@@ -51,20 +51,6 @@ pub struct Participant<'a> {
     pub bearer: &'a str,
     /// The verified directory: who the administrators are at its head (§7.4).
     pub directory: &'a Directory,
-}
-
-/// The epoch a key is wrapped for (PROTOCOL.md §6.3): the wrap context without its two
-/// members, which [`wrap_for`] fills in for each recipient.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct EpochWrap {
-    /// The ticket.
-    pub(crate) ticket_id: TicketId,
-    /// The chain whose key it is.
-    pub(crate) chain: Chain,
-    /// The epoch (0, 1, ...).
-    pub(crate) epoch: u32,
-    /// Sequence number of the directory head the wrapper verified.
-    pub(crate) dir_seq: u64,
 }
 
 /// A message sealed as the next of a chain, not yet accepted by the server.
@@ -120,19 +106,24 @@ impl Thread {
         &self.keys
     }
 
-    /// Whether `key_id` is one of the ticket's reporter keys.
+    /// Whether `key_id` is one of the ticket's reporter keys: the first, or one endorsed by a
+    /// verified and read endorse message (§8.2).
     pub fn is_reporter(&self, key_id: &KeyId) -> bool {
-        self.members
-            .reporters()
-            .iter()
-            .any(|r| r.key_id() == *key_id)
+        self.reporters().any(|r| r.key_id() == *key_id)
+    }
+
+    /// The reporter keys: the first reporter key, then each key endorsed on the conversation
+    /// (each once).
+    pub fn reporters(&self) -> impl Iterator<Item = &PublicIdentity> {
+        let first = self.members.reporter();
+        core::iter::once(first).chain(self.state.reporters().iter().filter(move |r| *r != first))
     }
 
     /// Who a new epoch's key is wrapped for: the chain's members at the verified head (§8.1),
     /// each once (an account that is both the reporter and an administrator counts once).
     fn recipients(&self, directory: &Directory) -> Vec<PublicIdentity> {
         let mut recipients: Vec<PublicIdentity> = match self.chain() {
-            Chain::Conversation => self.members.reporters().to_vec(),
+            Chain::Conversation => self.reporters().cloned().collect(),
             Chain::Notes => Vec::new(),
         };
         recipients.extend(directory.current_admins().into_iter().cloned());
@@ -166,7 +157,7 @@ impl Thread {
         let mut wraps = Vec::new();
         if opens {
             let key = TicketKey::generate(rng);
-            let slot = EpochWrap {
+            let slot = WrapSlot {
                 ticket_id: self.ticket_id(),
                 chain: self.chain(),
                 epoch,
@@ -214,7 +205,8 @@ impl Thread {
     }
 
     /// Verifies a message the server accepted as the next of the chain, advances the state and
-    /// returns it as shown.
+    /// returns it as shown. The writer of an endorse message reads it at once (§8.2), so the
+    /// endorsed key counts from the next message on.
     pub(crate) fn accept(
         &mut self,
         directory: &Directory,
@@ -230,6 +222,11 @@ impl Thread {
                     fault,
                 })
             })?;
+        if self.state.endorsement_unread()
+            && let Some(key) = self.keys.get(&message.header.epoch)
+        {
+            self.state.read_endorsement(message, key)?;
+        }
         Ok(self.show(message, received_at, &BTreeMap::new()))
     }
 
@@ -272,22 +269,18 @@ impl Thread {
                 .collect::<Result<Vec<_>>>()?;
             if kept > 0 {
                 self.check_kept_message(encoded.first().map(Vec::as_slice))?;
-                encoded.remove(0);
+                let kept_message = encoded.remove(0);
                 answer.messages.remove(0);
+                if self.state.endorsement_unread() {
+                    // The last read ended at an endorse message whose key had not arrived yet
+                    // (a new device before its wraps): read it now if the key is there.
+                    self.read_kept_endorsement(transport, bearer, me, directory, &kept_message)
+                        .await?;
+                }
             }
-            let mut next = self.state.clone();
-            let verified = next.extend_encoded(&encoded, &self.members, directory)?;
-            let needed: BTreeSet<u32> = verified
-                .iter()
-                .map(|m| m.header.epoch)
-                .filter(|epoch| !self.keys.contains_key(epoch))
-                .collect();
-            let failures = if needed.is_empty() {
-                BTreeMap::new()
-            } else {
-                self.fetch_keys(transport, bearer, me, directory, &next, &needed)
-                    .await?
-            };
+            let (next, verified, failures) = self
+                .verify_reading(transport, bearer, me, directory, &encoded)
+                .await?;
             self.state = next;
             for (message, out) in verified.iter().zip(&answer.messages) {
                 shown.push(self.show(message, out.received_at, &failures));
@@ -297,6 +290,124 @@ impl Thread {
                 return Ok(added);
             }
         }
+    }
+
+    /// Verifies `encoded`, the messages after the kept state (§10.2), reading each endorse
+    /// message before the next (§8.2, §15 step 3): it fetches the keys of the epochs it needs
+    /// whenever an endorse message is in an epoch whose key this member does not hold yet.
+    /// Returns the new state (not yet kept), the verified messages and, per epoch whose key
+    /// could not be obtained, why.
+    ///
+    /// # Errors
+    /// `transcript.*` (`transcript.endorsement_unread` when an endorse message's key cannot be
+    /// obtained and messages follow it); `server.*`, `network`, `bad_response`.
+    async fn verify_reading<T: Transport>(
+        &mut self,
+        transport: &T,
+        bearer: &str,
+        me: &Identity,
+        directory: &Directory,
+        encoded: &[Vec<u8>],
+    ) -> Result<(ChainState, Vec<Message>, BTreeMap<u32, ClientError>)> {
+        let mut next = self.state.clone();
+        let mut verified: Vec<Message> = Vec::with_capacity(encoded.len());
+        let mut failures = BTreeMap::new();
+        let mut rest = encoded;
+        loop {
+            let mut attempt = next.clone();
+            let keys = &self.keys;
+            let outcome =
+                attempt.extend_encoded_reading(rest, &self.members, directory, |_, message| {
+                    keys.get(&message.header.epoch).cloned()
+                });
+            let (batch, unread_at) = match outcome {
+                Ok(batch) => (batch, None),
+                // An endorse message whose key is not here yet: verify up to it, fetch keys.
+                Err(sealdesk_crypto::Error::Transcript {
+                    index,
+                    fault: Fault::EndorsementUnread,
+                    ..
+                }) if index > 0 => {
+                    attempt = next.clone();
+                    let batch = attempt.extend_encoded_reading(
+                        &rest[..index],
+                        &self.members,
+                        directory,
+                        |_, message| keys.get(&message.header.epoch).cloned(),
+                    )?;
+                    (batch, Some(index))
+                }
+                Err(error) => return Err(offset(error, verified.len()).into()),
+            };
+            let needed: BTreeSet<u32> = batch
+                .iter()
+                .map(|m| m.header.epoch)
+                .filter(|epoch| !self.keys.contains_key(epoch) && !failures.contains_key(epoch))
+                .collect();
+            if !needed.is_empty() {
+                // A new device reads the endorse message that makes it a member with a wrap
+                // addressed to it: count it while checking that wrap (§6.3). The key is still
+                // the wrapper's, an administrator's, signed; content naming another key adds
+                // nothing below.
+                let mut for_wraps = attempt.clone();
+                if for_wraps.endorsement_unread() {
+                    for_wraps.accept_claimed_endorsement(me.public().clone())?;
+                }
+                let missing = self
+                    .fetch_keys(transport, bearer, me, directory, &for_wraps, &needed)
+                    .await?;
+                failures.extend(missing);
+            }
+            if attempt.endorsement_unread()
+                && let Some(last) = batch.last()
+                && let Some(key) = self.keys.get(&last.header.epoch)
+            {
+                // Unreadable content adds no key; the message is shown with a warning.
+                let _ = attempt.read_endorsement(last, key);
+            }
+            verified.extend(batch);
+            next = attempt;
+            match unread_at {
+                Some(index) if !next.endorsement_unread() => rest = &rest[index..],
+                Some(_) => {
+                    return Err(sealdesk_crypto::Error::Transcript {
+                        index: verified.len(),
+                        seq: next.last_seq() + 1,
+                        fault: Fault::EndorsementUnread,
+                    }
+                    .into());
+                }
+                None => return Ok((next, verified, failures)),
+            }
+        }
+    }
+
+    /// Reads the kept last message, an endorse message whose content was not read, once the
+    /// key of its epoch can be had (fetched and verified as in [`Thread::verify_reading`]).
+    /// Without the key the state stays as it is, and the next message will fail with
+    /// `transcript.endorsement_unread`.
+    async fn read_kept_endorsement<T: Transport>(
+        &mut self,
+        transport: &T,
+        bearer: &str,
+        me: &Identity,
+        directory: &Directory,
+        encoded: &[u8],
+    ) -> Result<()> {
+        let message = Message::from_bytes(encoded)?;
+        let epoch = message.header.epoch;
+        if !self.keys.contains_key(&epoch) {
+            let mut for_wraps = self.state.clone();
+            for_wraps.accept_claimed_endorsement(me.public().clone())?;
+            let needed = BTreeSet::from([epoch]);
+            self.fetch_keys(transport, bearer, me, directory, &for_wraps, &needed)
+                .await?;
+        }
+        if let Some(key) = self.keys.get(&epoch) {
+            // Unreadable content adds no key; the message was shown with a warning.
+            let _ = self.state.read_endorsement(&message, key);
+        }
+        Ok(())
     }
 
     /// Checks that the server still holds the last kept message, unchanged.
@@ -360,6 +471,10 @@ impl Thread {
             let body = PostMessageBody {
                 message: b64(&sealed.message.to_bytes()),
                 wraps: sealed.wraps.clone(),
+                endorsed: match content {
+                    Content::Endorse(endorse) => Some(b64(&endorse.endorsed.to_bytes())),
+                    _ => None,
+                },
             };
             let outcome = match transport
                 .send(Request::post_json(path, &body)?.bearer(Some(bearer)))
@@ -465,7 +580,8 @@ impl Thread {
             Some(key) => message
                 .open(key)
                 .map_err(ClientError::from)
-                .and_then(|plain| Content::parse(message.header.kind, &plain)),
+                .and_then(|plain| Content::parse(message.header.kind, &plain))
+                .and_then(|content| self.check_endorsement(content)),
             None => Err(failures.get(&epoch).cloned().unwrap_or_else(|| {
                 ClientError::new("wrap.missing", "The key of this message is missing.")
             })),
@@ -478,6 +594,39 @@ impl Thread {
             kind: message.header.kind,
             content,
         }
+    }
+}
+
+impl Thread {
+    /// An endorse message's content counts only if it names this ticket and its key was added
+    /// while verifying (§8.2); otherwise it is shown as a warning, never as a new device.
+    fn check_endorsement(&self, content: Content) -> Result<Content> {
+        match &content {
+            Content::Endorse(endorse)
+                if endorse.ticket_id != self.ticket_id()
+                    || !self.state.reporters().contains(&endorse.endorsed) =>
+            {
+                Err(ClientError::new(
+                    "endorsement.not_added",
+                    "This endorsement names another ticket or was not read; no key was added.",
+                ))
+            }
+            _ => Ok(content),
+        }
+    }
+}
+
+/// The error of a batch verified after `before` messages, indexed within the whole fetch.
+fn offset(error: sealdesk_crypto::Error, before: usize) -> sealdesk_crypto::Error {
+    match error {
+        sealdesk_crypto::Error::Transcript { index, seq, fault } => {
+            sealdesk_crypto::Error::Transcript {
+                index: index + before,
+                seq,
+                fault,
+            }
+        }
+        other => other,
     }
 }
 
@@ -497,25 +646,6 @@ pub(crate) async fn fetch_ticket<T: Transport>(
         .json("the ticket")
 }
 
-/// The ticket's members: its first reporter key and the keys endorsed (§8.2) by an
-/// administrator of the verified `directory`.
-///
-/// # Errors
-/// `endorsement.*`, `malformed`, `bad_response`.
-pub(crate) fn members_of(
-    id: TicketId,
-    reporter: PublicIdentity,
-    endorsements: &[String],
-    directory: &Directory,
-) -> Result<Members> {
-    let mut members = Members::new(id, reporter);
-    for encoded in endorsements {
-        let endorsement = ReporterEndorsement::from_bytes(&unb64(encoded, "an endorsement")?)?;
-        members.endorse(&endorsement, directory)?;
-    }
-    Ok(members)
-}
-
 /// Wraps `key` of the epoch `slot` for each recipient, signed by `wrapper`, as base64url
 /// strings (one per recipient, in their order). Draws each wrap's HPKE randomness from `rng`.
 ///
@@ -524,22 +654,14 @@ pub(crate) fn members_of(
 pub(crate) fn wrap_for(
     wrapper: &Identity,
     recipients: &[PublicIdentity],
-    slot: EpochWrap,
+    slot: WrapSlot,
     key: &TicketKey,
     rng: &mut impl CryptoRng,
 ) -> Result<Vec<String>> {
-    let EpochWrap {
-        ticket_id,
-        chain,
-        epoch,
-        dir_seq,
-    } = slot;
     recipients
         .iter()
         .map(|recipient| {
-            let wrap = WrappedKey::seal(
-                wrapper, recipient, ticket_id, chain, epoch, dir_seq, key, rng,
-            )?;
+            let wrap = WrappedKey::seal(wrapper, recipient, slot, key, rng)?;
             Ok(b64(&wrap.to_bytes()))
         })
         .collect()

@@ -435,7 +435,7 @@ impl FakeServer {
                         200,
                         Some(json!({
                             "ticket_id": ticket.id, "reporter": ticket.reporter,
-                            "endorsements": [], "status": "open", "created_at": 1,
+                            "status": "open", "created_at": 1,
                             "last_activity": 2, "conversation_seq": ticket.messages[0].len(),
                         })),
                     ),

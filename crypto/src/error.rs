@@ -39,6 +39,10 @@ pub enum Fault {
     /// The directory operation is not allowed in the current state (adding a current or
     /// removed key, removing a non-member or the last administrator, a second genesis).
     InvalidOperation,
+    /// The previous message is an *endorse* message whose content the verifier has not yet
+    /// read (spec §10.2): the endorsed key counts from the next message on, so the next message
+    /// cannot be checked before it.
+    EndorsementUnread,
 }
 
 impl Fault {
@@ -57,6 +61,7 @@ impl Fault {
             Fault::KindNotAllowed => "kind_not_allowed",
             Fault::BadSignature => "bad_signature",
             Fault::InvalidOperation => "invalid_operation",
+            Fault::EndorsementUnread => "endorsement_unread",
         }
     }
 }
@@ -106,7 +111,9 @@ pub enum Error {
     DirectoryFork,
     /// A wrapped key failed verification against the ticket's members.
     Wrap(Fault),
-    /// A reporter-key endorsement failed verification.
+    /// The content of a verified *endorse* message could not be read (spec §8.2): it does not
+    /// decrypt or decode (`malformed`) or names another ticket (`wrong_ticket`); or it was
+    /// applied to a message that is not the chain's last, unread endorse message (`malformed`).
     Endorsement(Fault),
     /// An attachment stream ended before its last chunk.
     Truncated,
@@ -169,11 +176,7 @@ impl fmt::Display for Error {
             Error::DirectoryFork => f.write_str("directory log forked from the pinned head"),
             Error::Wrap(fault) => write!(f, "wrapped key failed verification: {}", fault.code()),
             Error::Endorsement(fault) => {
-                write!(
-                    f,
-                    "reporter endorsement failed verification: {}",
-                    fault.code()
-                )
+                write!(f, "endorse message content unreadable: {}", fault.code())
             }
             Error::Truncated => f.write_str("attachment stream is truncated"),
             Error::TrailingData => f.write_str("attachment stream has data after its end"),

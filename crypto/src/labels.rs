@@ -26,8 +26,6 @@ pub const MESSAGE_HASH: &str = "sealdesk/v1/message-hash";
 pub const DIRECTORY_SIG: &str = "sealdesk/v1/directory-sig";
 /// Hash of a directory entry, linked by the next entry.
 pub const DIRECTORY_HASH: &str = "sealdesk/v1/directory-hash";
-/// Signature prefix of a reporter-key endorsement.
-pub const ENDORSEMENT_SIG: &str = "sealdesk/v1/endorsement-sig";
 /// Ticket secret → reporter identity seed.
 pub const ANON_IDENTITY: &str = "sealdesk/v1/anon/identity";
 /// Ticket secret → access token.

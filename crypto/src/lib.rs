@@ -13,7 +13,7 @@
 //! - [`TicketKey`] per ticket, [`Chain`] and epoch, [`WrappedKey`] for each member with HPKE
 //!   (RFC 9180 base mode, [`hpke_suite`]) and signed by the wrapper (§5, §6).
 //! - [`Directory`]: the signed, hash-chained log of administrators (§7); [`Members`] of a
-//!   ticket with [`ReporterEndorsement`]s (§8).
+//!   ticket, with reporter keys endorsed on the conversation chain ([`EndorseContent`], §8).
 //! - [`Message`]: padded, encrypted, signed, hash-linked (§9); [`ChainState`] verifies a
 //!   transcript (§10).
 //! - [`TicketSecret`]: anonymous ticket links (§11); [`MasterKey`] and [`Keyring`]: accounts
@@ -62,7 +62,9 @@ pub use identity::{
     fingerprint_of, validate_x25519_public, verify_ed25519,
 };
 pub use lookup::{INSTANCE_SECRET_LEN, email_lookup, prelogin_salt};
-pub use members::{ENDORSEMENT_LEN, ENDORSEMENT_VERSION, Members, ReporterEndorsement, Role};
+pub use members::{
+    ENDORSE_CONTENT_LEN, ENDORSE_CONTENT_VERSION, EndorseContent, EndorseGrounds, Members, Role,
+};
 pub use message::{
     HEADER_LEN, Kind, MAX_CONTENT_LEN, MAX_PADDED_LEN, MESSAGE_VERSION, MIN_PADDED_LEN, Message,
     MessageHeader, Placement, padded_len,
@@ -71,5 +73,5 @@ pub use primitives::TAG_LEN;
 pub use rng::{CryptoRng, system_rng};
 pub use ticket::{Chain, TICKET_ID_LEN, TicketId, TicketKey};
 pub use transcript::ChainState;
-pub use wrap::{WRAP_CT_LEN, WRAP_LEN, WRAP_VERSION, WrapContext, WrappedKey};
+pub use wrap::{WRAP_CT_LEN, WRAP_LEN, WRAP_VERSION, WrapContext, WrapSlot, WrappedKey};
 pub use zeroize::Zeroizing;

@@ -1,18 +1,18 @@
-//! Who may write to a ticket: its reporter keys (the first, plus keys endorsed by an
-//! administrator after email recovery) and the administrators of the directory
-//! (spec/PROTOCOL.md §8).
+//! Who may write to a ticket: its reporter keys (the first, plus keys endorsed on the
+//! conversation chain) and the administrators of the directory (spec/PROTOCOL.md §8), and the
+//! content of an *endorse* message (§8.2, kind 8).
 
 use crate::directory::Directory;
 use crate::encoding::{Reader, Writer};
-use crate::error::{Error, Fault, Result};
-use crate::identity::{Identity, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, SIGNATURE_LEN};
-use crate::labels;
+use crate::error::{Error, Result};
+use crate::identity::{KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity};
 use crate::ticket::{Chain, TICKET_ID_LEN, TicketId};
 
-/// Protocol version byte of an endorsement.
-pub const ENDORSEMENT_VERSION: u8 = 1;
-/// Length of an encoded [`ReporterEndorsement`] in bytes.
-pub const ENDORSEMENT_LEN: usize = 1 + TICKET_ID_LEN + PUBLIC_IDENTITY_LEN + 8 + 32 + SIGNATURE_LEN;
+/// Version byte of an endorse message's content (spec §8.2).
+pub const ENDORSE_CONTENT_VERSION: u8 = 1;
+/// Length of an endorse message's content in bytes: `version (1) || grounds (1) ||
+/// ticket_id (16) || endorsed public identity (64)` = 82 (spec §8.2).
+pub const ENDORSE_CONTENT_LEN: usize = 1 + 1 + TICKET_ID_LEN + PUBLIC_IDENTITY_LEN;
 
 /// The role of a member at some point of a ticket's history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,92 +23,94 @@ pub enum Role {
     Administrator,
 }
 
-/// An administrator's signed statement that `reporter` is a further key of the ticket's
-/// reporter (after email recovery, spec §8.2). [`ENDORSEMENT_LEN`] = 185 bytes:
-/// `version || ticket_id || reporter || dir_seq || endorser || signature`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReporterEndorsement {
-    /// The ticket.
-    pub ticket_id: TicketId,
-    /// The reporter's new public identity.
-    pub reporter: PublicIdentity,
-    /// Directory position at which the endorser was an administrator.
-    pub dir_seq: u64,
-    /// Key id of the endorsing administrator.
-    pub endorser: KeyId,
-    /// Ed25519 signature of the endorser.
-    pub signature: [u8; SIGNATURE_LEN],
+/// Why a key is endorsed (spec §8.2, the `grounds` byte). Only administrators endorse in
+/// protocol version 1; other values are reserved for later grounds (a reporter adding its own
+/// second key) and make the content unreadable today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndorseGrounds {
+    /// An administrator adds a key of the reporter, after email recovery (`0x01`).
+    Administrator,
 }
 
-impl ReporterEndorsement {
-    /// Endorses `reporter` for `ticket_id`, signed by `admin` at directory position `dir_seq`.
-    pub fn sign(
-        admin: &Identity,
-        ticket_id: TicketId,
-        reporter: &PublicIdentity,
-        dir_seq: u64,
-    ) -> Self {
-        let mut endorsement = ReporterEndorsement {
+impl EndorseGrounds {
+    /// The one-byte encoding.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            EndorseGrounds::Administrator => 1,
+        }
+    }
+
+    /// Decodes the one-byte encoding.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for any value other than `0x01`.
+    pub fn from_u8(value: u8) -> Result<Self> {
+        match value {
+            1 => Ok(EndorseGrounds::Administrator),
+            _ => Err(Error::Malformed("endorse grounds")),
+        }
+    }
+}
+
+/// The content of an *endorse* message (kind 8, spec §8.2): a further reporter key of the
+/// ticket. Encrypted and signed like every message; the key counts only after the message has
+/// verified (§10.2) and its content decrypted, from the next message on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndorseContent {
+    /// Why the key is endorsed.
+    pub grounds: EndorseGrounds,
+    /// The ticket (checked against the chain's ticket when read).
+    pub ticket_id: TicketId,
+    /// The endorsed public identity (64 bytes, §4.2).
+    pub endorsed: PublicIdentity,
+}
+
+impl EndorseContent {
+    /// An administrator's endorsement of `endorsed` for `ticket_id`.
+    pub fn by_administrator(ticket_id: TicketId, endorsed: PublicIdentity) -> Self {
+        EndorseContent {
+            grounds: EndorseGrounds::Administrator,
             ticket_id,
-            reporter: reporter.clone(),
-            dir_seq,
-            endorser: admin.key_id(),
-            signature: [0u8; SIGNATURE_LEN],
-        };
-        endorsement.signature = admin.sign(&endorsement.signed_bytes());
-        endorsement
+            endorsed,
+        }
     }
 
-    fn encode_body(&self, w: &mut Writer) {
-        w.u8(ENDORSEMENT_VERSION)
-            .bytes(&self.ticket_id.0)
-            .bytes(&self.reporter.to_bytes())
-            .u64(self.dir_seq)
-            .bytes(&self.endorser.0);
-    }
-
-    fn signed_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(1 + labels::ENDORSEMENT_SIG.len() + ENDORSEMENT_LEN);
-        w.label(labels::ENDORSEMENT_SIG);
-        self.encode_body(&mut w);
-        w.finish()
-    }
-
-    /// The 185-byte encoding.
+    /// The [`ENDORSE_CONTENT_LEN`]-byte content to seal as the message's content.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(ENDORSEMENT_LEN);
-        self.encode_body(&mut w);
-        w.bytes(&self.signature);
+        let mut w = Writer::with_capacity(ENDORSE_CONTENT_LEN);
+        w.u8(ENDORSE_CONTENT_VERSION)
+            .u8(self.grounds.to_u8())
+            .bytes(&self.ticket_id.0)
+            .bytes(&self.endorsed.to_bytes());
         w.finish()
     }
 
-    /// Decodes an endorsement (structure and key validity only).
+    /// Decodes a decrypted content (length, version, grounds and the endorsed keys, §4.2).
     ///
     /// # Errors
     /// [`Error::Malformed`] or [`Error::InvalidPublicKey`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, "endorsement");
-        r.version(ENDORSEMENT_VERSION)?;
+        let mut r = Reader::new(bytes, "endorse content");
+        r.version(ENDORSE_CONTENT_VERSION)?;
+        let grounds = EndorseGrounds::from_u8(r.u8()?)?;
         let ticket_id = TicketId(r.array()?);
-        let reporter = PublicIdentity::from_bytes(r.take(PUBLIC_IDENTITY_LEN)?)?;
-        let endorsement = ReporterEndorsement {
-            ticket_id,
-            reporter,
-            dir_seq: r.u64()?,
-            endorser: KeyId(r.array()?),
-            signature: r.array()?,
-        };
+        let endorsed = PublicIdentity::from_bytes(r.take(PUBLIC_IDENTITY_LEN)?)?;
         r.finish()?;
-        Ok(endorsement)
+        Ok(EndorseContent {
+            grounds,
+            ticket_id,
+            endorsed,
+        })
     }
 }
 
-/// The verified membership of one ticket: reporter keys, with the administrators coming from
-/// a [`Directory`] passed to each query.
+/// The first reporter key of one ticket; the administrators come from a [`Directory`] passed
+/// to each query, and endorsed reporter keys from the conversation's
+/// [`crate::ChainState`] (spec §8.1).
 #[derive(Clone, Debug)]
 pub struct Members {
     ticket_id: TicketId,
-    reporters: Vec<PublicIdentity>,
+    reporter: PublicIdentity,
 }
 
 impl Members {
@@ -116,7 +118,7 @@ impl Members {
     pub fn new(ticket_id: TicketId, reporter: PublicIdentity) -> Self {
         Members {
             ticket_id,
-            reporters: vec![reporter],
+            reporter,
         }
     }
 
@@ -125,42 +127,15 @@ impl Members {
         self.ticket_id
     }
 
-    /// The reporter keys, the first one first.
-    pub fn reporters(&self) -> &[PublicIdentity] {
-        &self.reporters
-    }
-
-    /// Verifies an endorsement (spec §8.2: ticket, `dir_seq` not past the head, endorser an
-    /// administrator at `dir_seq`, signature) and adds its key. Adding a key twice is a no-op.
-    ///
-    /// # Errors
-    /// [`Error::Endorsement`] naming the failed check.
-    pub fn endorse(
-        &mut self,
-        endorsement: &ReporterEndorsement,
-        directory: &Directory,
-    ) -> Result<()> {
-        if endorsement.ticket_id != self.ticket_id {
-            return Err(Error::Endorsement(Fault::WrongTicket));
-        }
-        if endorsement.dir_seq > directory.head_seq() {
-            return Err(Error::Endorsement(Fault::DirectoryOutOfRange));
-        }
-        let admin = directory
-            .admin_at(endorsement.dir_seq, &endorsement.endorser)
-            .ok_or(Error::Endorsement(Fault::NotAMember))?;
-        admin
-            .verify(&endorsement.signed_bytes(), &endorsement.signature)
-            .map_err(|_| Error::Endorsement(Fault::BadSignature))?;
-        if !self.reporters.contains(&endorsement.reporter) {
-            self.reporters.push(endorsement.reporter.clone());
-        }
-        Ok(())
+    /// The first reporter key (endorsed keys are in [`crate::ChainState::reporters`]).
+    pub fn reporter(&self) -> &PublicIdentity {
+        &self.reporter
     }
 
     /// The member with `key_id` who may write to `chain` at directory position `dir_seq`, and
-    /// its role: reporter keys write to the conversation only; administrators at `dir_seq`
-    /// write to both chains.
+    /// its role, counting the first reporter key only: the reporter writes to the conversation
+    /// only; administrators at `dir_seq` write to both chains. Use
+    /// [`crate::ChainState::member_at`] to count endorsed keys too.
     pub fn member_at<'a>(
         &'a self,
         directory: &'a Directory,
@@ -168,10 +143,8 @@ impl Members {
         dir_seq: u64,
         key_id: &KeyId,
     ) -> Option<(&'a PublicIdentity, Role)> {
-        if chain == Chain::Conversation
-            && let Some(reporter) = self.reporters.iter().find(|r| r.key_id() == *key_id)
-        {
-            return Some((reporter, Role::Reporter));
+        if chain == Chain::Conversation && self.reporter.key_id() == *key_id {
+            return Some((&self.reporter, Role::Reporter));
         }
         directory
             .admin_at(dir_seq, key_id)

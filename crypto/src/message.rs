@@ -40,6 +40,9 @@ pub enum Kind {
     /// Opens a new epoch without other content (7), on either chain: what an administrator's
     /// client posts on every open ticket right after removing an administrator.
     Rotate,
+    /// Adds a reporter key (8, spec §8.2), only on the conversation chain and only from an
+    /// administrator: its content is an [`crate::EndorseContent`].
+    Endorse,
 }
 
 impl Kind {
@@ -53,13 +56,14 @@ impl Kind {
             Kind::Reopen => 5,
             Kind::InternalNote => 6,
             Kind::Rotate => 7,
+            Kind::Endorse => 8,
         }
     }
 
     /// Decodes the one-byte encoding.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for values outside 1..=7.
+    /// [`Error::Malformed`] for values outside 1..=8.
     pub fn from_u8(value: u8) -> Result<Self> {
         Ok(match value {
             1 => Kind::Message,
@@ -69,6 +73,7 @@ impl Kind {
             5 => Kind::Reopen,
             6 => Kind::InternalNote,
             7 => Kind::Rotate,
+            8 => Kind::Endorse,
             _ => return Err(Error::Malformed("message kind")),
         })
     }

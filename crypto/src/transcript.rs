@@ -4,12 +4,16 @@
 use crate::directory::Directory;
 use crate::encoding::{Reader, Writer};
 use crate::error::{Error, Fault, Result};
-use crate::members::{Members, Role};
+use crate::identity::{KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity};
+use crate::members::{EndorseContent, Members, Role};
 use crate::message::{Kind, Message};
-use crate::ticket::{Chain, TicketId};
+use crate::ticket::{Chain, TicketId, TicketKey};
 
-/// Version byte of [`ChainState::to_bytes`].
-const STATE_VERSION: u8 = 1;
+/// Version byte of [`ChainState::to_bytes`]: 2 adds the reporter keys and the unread
+/// endorsement flag; version 1 (without them) still decodes.
+const STATE_VERSION: u8 = 2;
+/// The version before reporter keys were part of the state.
+const STATE_VERSION_1: u8 = 1;
 
 /// The verified state of one chain of one ticket after its last message. Keep it between
 /// fetches: a later answer must extend it (a server that drops the newest messages is caught by
@@ -24,6 +28,11 @@ pub struct ChainState {
     /// `epoch_opened_at[e]` is the directory position of the first message of epoch `e`.
     epoch_opened_at: Vec<u64>,
     closed: bool,
+    /// Conversation only: the sender of seq 1 (the first reporter key), then each key endorsed
+    /// by a read *endorse* message, in chain order (spec §10.1).
+    reporters: Vec<PublicIdentity>,
+    /// The last message is an *endorse* message whose content has not been read yet.
+    endorsement_unread: bool,
 }
 
 impl ChainState {
@@ -37,6 +46,8 @@ impl ChainState {
             last_dir_seq: 0,
             epoch_opened_at: Vec::new(),
             closed: false,
+            reporters: Vec::new(),
+            endorsement_unread: false,
         }
     }
 
@@ -87,6 +98,52 @@ impl ChainState {
         Ok(verified)
     }
 
+    /// Like [`ChainState::extend_encoded`], but reads each *endorse* message's content right
+    /// after it verifies (spec §8.2), so that a batch may hold messages of keys it endorses.
+    /// `key_for` gets the state that already includes the endorse message (its epoch is open,
+    /// so a wrap for it verifies, §6.3) and the message, and returns the chain key of the
+    /// message's epoch, or `None` if the caller holds none: the endorsement then stays unread
+    /// and the next message fails with [`Fault::EndorsementUnread`]. Unreadable content adds no
+    /// key and does not fail the batch (the message stays verified; show a warning for it).
+    /// On error the state is unchanged.
+    ///
+    /// # Errors
+    /// [`Error::Transcript`] naming the first broken message.
+    pub fn extend_encoded_reading<B, F>(
+        &mut self,
+        messages: &[B],
+        members: &Members,
+        directory: &Directory,
+        mut key_for: F,
+    ) -> Result<Vec<Message>>
+    where
+        B: AsRef<[u8]>,
+        F: FnMut(&ChainState, &Message) -> Option<TicketKey>,
+    {
+        let mut next = self.clone();
+        let mut verified = Vec::with_capacity(messages.len());
+        for (index, bytes) in messages.iter().enumerate() {
+            let step = next.extend_encoded(&[bytes], members, directory);
+            let message = match step {
+                Ok(mut one) if one.len() == 1 => one.remove(0),
+                Ok(_) => return Err(Error::Malformed("transcript batch")),
+                Err(Error::Transcript { seq, fault, .. }) => {
+                    return Err(Error::Transcript { index, seq, fault });
+                }
+                Err(other) => return Err(other),
+            };
+            if next.endorsement_unread
+                && let Some(key) = key_for(&next, &message)
+            {
+                // Unreadable content adds no key; the chain goes on (spec §8.2).
+                let _ = next.read_endorsement(&message, &key);
+            }
+            verified.push(message);
+        }
+        *self = next;
+        Ok(verified)
+    }
+
     /// Verifies one decoded message as the next of this chain and advances the state
     /// (spec §10.2, checks in order). On error the state is unchanged.
     ///
@@ -98,6 +155,9 @@ impl ChainState {
         members: &Members,
         directory: &Directory,
     ) -> core::result::Result<(), Fault> {
+        if self.endorsement_unread {
+            return Err(Fault::EndorsementUnread);
+        }
         let h = &message.header;
         if h.ticket_id != self.ticket_id || members.ticket_id() != self.ticket_id {
             return Err(Fault::WrongTicket);
@@ -139,13 +199,19 @@ impl ChainState {
         if !h.kind.allowed_on(self.chain) {
             return Err(Fault::KindNotAllowed);
         }
-        let (sender, role) = members
-            .member_at(directory, self.chain, h.dir_seq, &h.sender)
+        let (sender, role) = self
+            .member_at(members, directory, h.dir_seq, &h.sender)
             .ok_or(Fault::NotAMember)?;
         // The reporter opens the conversation: its first message binds the reporter key.
         if self.chain == Chain::Conversation && self.last_seq == 0 && role != Role::Reporter {
             return Err(Fault::NotAMember);
         }
+        // Only an administrator at the message's dir_seq endorses a key (spec §8.2).
+        if h.kind == Kind::Endorse && role != Role::Administrator {
+            return Err(Fault::NotAMember);
+        }
+        let first_reporter =
+            (self.chain == Chain::Conversation && self.last_seq == 0).then(|| sender.clone());
         message
             .verify_signature(sender)
             .map_err(|_| Fault::BadSignature)?;
@@ -156,6 +222,10 @@ impl ChainState {
         if opens_epoch {
             self.epoch_opened_at.push(h.dir_seq);
         }
+        if let Some(reporter) = first_reporter {
+            self.reporters.push(reporter);
+        }
+        self.endorsement_unread = h.kind == Kind::Endorse;
         self.closed = match (h.kind, role) {
             (Kind::Close, _) => true,
             (Kind::Reopen, _) => false,
@@ -164,6 +234,93 @@ impl ChainState {
             _ => self.closed,
         };
         Ok(())
+    }
+
+    /// The member with `key_id` who may write to this chain at directory position `dir_seq`,
+    /// and its role (spec §8.1): on the conversation, the first reporter key of `members` and
+    /// every reporter key of this state (endorsed ones included); on both chains, the
+    /// administrators at `dir_seq`.
+    pub fn member_at<'a>(
+        &'a self,
+        members: &'a Members,
+        directory: &'a Directory,
+        dir_seq: u64,
+        key_id: &KeyId,
+    ) -> Option<(&'a PublicIdentity, Role)> {
+        if self.chain == Chain::Conversation
+            && let Some(reporter) = self.reporters.iter().find(|r| r.key_id() == *key_id)
+        {
+            return Some((reporter, Role::Reporter));
+        }
+        members.member_at(directory, self.chain, dir_seq, key_id)
+    }
+
+    /// Reads the content of the chain's last message, a verified *endorse* message (spec §8.2),
+    /// with `key`, the chain key of its epoch, and adds the endorsed key to the reporter keys
+    /// from the next message on. Returns the endorsed key (to show: "a new device was added
+    /// for the reporter by …"). Whatever the outcome for that message, the state can go on:
+    /// content that does not decrypt, decode or name this ticket adds no key.
+    ///
+    /// # Errors
+    /// [`Error::Endorsement`] with [`Fault::Malformed`] if `message` is not the last, unread
+    /// endorse message (the state is unchanged), or if its content does not decrypt or decode;
+    /// with [`Fault::WrongTicket`] if it names another ticket.
+    pub fn read_endorsement(
+        &mut self,
+        message: &Message,
+        key: &TicketKey,
+    ) -> Result<PublicIdentity> {
+        if !self.endorsement_unread
+            || message.header.kind != Kind::Endorse
+            || message.hash() != self.last_hash
+        {
+            return Err(Error::Endorsement(Fault::Malformed));
+        }
+        self.endorsement_unread = false;
+        let content = message
+            .open(key)
+            .map_err(|_| Error::Endorsement(Fault::Malformed))?;
+        let content = EndorseContent::from_bytes(&content)
+            .map_err(|_| Error::Endorsement(Fault::Malformed))?;
+        if content.ticket_id != self.ticket_id {
+            return Err(Error::Endorsement(Fault::WrongTicket));
+        }
+        self.add_reporter(content.endorsed.clone());
+        Ok(content.endorsed)
+    }
+
+    /// The server's counterpart of [`ChainState::read_endorsement`]: it cannot decrypt, so it
+    /// takes the endorsed key that the post carries in clear beside the last, unread endorse
+    /// message (spec/API.md), and accepts later posts from it. Clients never call this.
+    ///
+    /// # Errors
+    /// [`Error::Endorsement`] with [`Fault::Malformed`] if the last message is not an unread
+    /// endorse message (the state is unchanged).
+    pub fn accept_claimed_endorsement(&mut self, endorsed: PublicIdentity) -> Result<()> {
+        if !self.endorsement_unread {
+            return Err(Error::Endorsement(Fault::Malformed));
+        }
+        self.endorsement_unread = false;
+        self.add_reporter(endorsed);
+        Ok(())
+    }
+
+    fn add_reporter(&mut self, reporter: PublicIdentity) {
+        if !self.reporters.contains(&reporter) {
+            self.reporters.push(reporter);
+        }
+    }
+
+    /// The reporter keys on the conversation chain, in chain order: the sender of seq 1, then
+    /// each endorsed key (empty on the notes chain and before the first message).
+    pub fn reporters(&self) -> &[PublicIdentity] {
+        &self.reporters
+    }
+
+    /// Whether the last message is an endorse message whose content has not been read yet
+    /// ([`ChainState::read_endorsement`]); until then no further message verifies.
+    pub fn endorsement_unread(&self) -> bool {
+        self.endorsement_unread
     }
 
     /// Checks that this state extends `earlier`, a state of the same chain kept from a
@@ -211,11 +368,14 @@ impl ChainState {
     }
 
     /// Encodes the state for local persistence (the server's ticket record, a browser's
-    /// IndexedDB). Not part of the wire protocol: `version (1) || ticket_id (16) || chain (1) ||
-    /// last_seq (u64) || last_hash (32) || last_dir_seq (u64) || closed (u8) || u32 count ||
-    /// count × u64 epoch_opened_at`.
+    /// IndexedDB). Not part of the wire protocol: `version (1, = 2) || ticket_id (16) ||
+    /// chain (1) || last_seq (u64) || last_hash (32) || last_dir_seq (u64) || closed (u8) ||
+    /// u32 count || count × u64 epoch_opened_at || u32 reporters || reporters × 64-byte public
+    /// identity || endorsement_unread (u8)`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::with_capacity(71 + 8 * self.epoch_opened_at.len());
+        let mut w = Writer::with_capacity(
+            76 + 8 * self.epoch_opened_at.len() + PUBLIC_IDENTITY_LEN * self.reporters.len(),
+        );
         w.u8(STATE_VERSION)
             .bytes(&self.ticket_id.0)
             .u8(self.chain.to_u8())
@@ -227,29 +387,35 @@ impl ChainState {
         for &opened_at in &self.epoch_opened_at {
             w.u64(opened_at);
         }
+        w.u32(self.reporters.len() as u32);
+        for reporter in &self.reporters {
+            w.bytes(&reporter.to_bytes());
+        }
+        w.u8(u8::from(self.endorsement_unread));
         w.finish()
     }
 
-    /// Decodes [`ChainState::to_bytes`]. The bytes come from local storage the caller trusts;
-    /// this checks structure only (epochs open in non-decreasing directory order, at most one
-    /// epoch per message).
+    /// Decodes [`ChainState::to_bytes`] (version 2, or version 1 without reporter keys: its
+    /// conversation then counts only the first reporter key of [`Members`]). The bytes come
+    /// from local storage the caller trusts; this checks structure only (epochs open in
+    /// non-decreasing directory order, at most one epoch and one reporter key per message,
+    /// valid keys, no reporter keys on the notes chain).
     ///
     /// # Errors
     /// [`Error::Malformed`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let malformed = || Error::Malformed("chain state");
         let mut r = Reader::new(bytes, "chain state");
-        r.version(STATE_VERSION)?;
+        let version = r.u8()?;
+        if version != STATE_VERSION && version != STATE_VERSION_1 {
+            return Err(malformed());
+        }
         let ticket_id = TicketId(r.array()?);
         let chain = Chain::from_u8(r.u8()?).map_err(|_| malformed())?;
         let last_seq = r.u64()?;
         let last_hash = r.array()?;
         let last_dir_seq = r.u64()?;
-        let closed = match r.u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(malformed()),
-        };
+        let closed = read_flag(&mut r)?;
         let count = u64::from(r.u32()?);
         if count > last_seq {
             return Err(malformed());
@@ -258,12 +424,31 @@ impl ChainState {
         for _ in 0..count {
             epoch_opened_at.push(r.u64()?);
         }
+        let mut reporters = Vec::new();
+        let mut endorsement_unread = false;
+        if version == STATE_VERSION {
+            let count = u64::from(r.u32()?);
+            if count > last_seq || (chain == Chain::Notes && count > 0) {
+                return Err(malformed());
+            }
+            for _ in 0..count {
+                let reporter = PublicIdentity::from_bytes(r.take(PUBLIC_IDENTITY_LEN)?)
+                    .map_err(|_| malformed())?;
+                if reporters.contains(&reporter) {
+                    return Err(malformed());
+                }
+                reporters.push(reporter);
+            }
+            endorsement_unread = read_flag(&mut r)?;
+        }
         r.finish()?;
         let ordered = epoch_opened_at.windows(2).all(|w| w[0] <= w[1]);
         let consistent = (last_seq == 0) == epoch_opened_at.is_empty()
             && epoch_opened_at
                 .last()
-                .is_none_or(|&last| last <= last_dir_seq);
+                .is_none_or(|&last| last <= last_dir_seq)
+            && (chain == Chain::Conversation || !endorsement_unread)
+            && (last_seq > 0 || !endorsement_unread);
         if !ordered || !consistent {
             return Err(malformed());
         }
@@ -275,6 +460,8 @@ impl ChainState {
             last_dir_seq,
             epoch_opened_at,
             closed,
+            reporters,
+            endorsement_unread,
         })
     }
 
@@ -325,5 +512,14 @@ impl ChainState {
     /// Whether the ticket is closed after the verified messages (conversation chain only).
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+}
+
+/// Reads a boolean byte of the persisted state: 0 or 1.
+fn read_flag(r: &mut Reader<'_>) -> Result<bool> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Error::Malformed("chain state")),
     }
 }

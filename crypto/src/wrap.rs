@@ -59,6 +59,20 @@ impl WrapContext {
     }
 }
 
+/// Which key a wrap carries (spec §6.3): the [`WrapContext`] without its recipient and
+/// wrapper, which [`WrappedKey::seal`] takes from the identities it is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WrapSlot {
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// The chain whose key it is.
+    pub chain: Chain,
+    /// The epoch (0, 1, ...).
+    pub epoch: u32,
+    /// Sequence number of the directory head the wrapper verified.
+    pub dir_seq: u64,
+}
+
 /// A [`TicketKey`] wrapped for one member (spec §6). Encoded as [`WRAP_LEN`] = 238 bytes:
 /// the context (94 bytes), `enc` (32), the HPKE ciphertext (48) and the wrapper's signature (64).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,24 +88,26 @@ pub struct WrappedKey {
 }
 
 impl WrappedKey {
-    /// Wraps `key` for `recipient` and signs it as `wrapper`, drawing the 32-byte HPKE `ikmE`
-    /// from `rng`.
+    /// Wraps `key` of `slot` (ticket, chain, epoch, directory head) for `recipient` and signs
+    /// it as `wrapper`, drawing the 32-byte HPKE `ikmE` from `rng`.
     ///
     /// # Errors
     /// [`Error::Hpke`] if HPKE fails (it cannot for a validated recipient).
-    #[allow(clippy::too_many_arguments)]
     pub fn seal(
         wrapper: &Identity,
         recipient: &PublicIdentity,
-        ticket_id: TicketId,
-        chain: Chain,
-        epoch: u32,
-        dir_seq: u64,
+        slot: WrapSlot,
         key: &TicketKey,
         rng: &mut impl CryptoRng,
     ) -> Result<Self> {
         let mut ikm_e = [0u8; 32];
         rng.fill_bytes(&mut ikm_e);
+        let WrapSlot {
+            ticket_id,
+            chain,
+            epoch,
+            dir_seq,
+        } = slot;
         let context = WrapContext {
             ticket_id,
             chain,
@@ -214,11 +230,11 @@ impl WrappedKey {
         if c.dir_seq < epoch_opened_at || c.dir_seq > directory.head_seq() {
             return Err(Error::Wrap(Fault::DirectoryOutOfRange));
         }
-        let (wrapper, _) = members
-            .member_at(directory, c.chain, c.dir_seq, &c.wrapper)
+        let (wrapper, _) = chain
+            .member_at(members, directory, c.dir_seq, &c.wrapper)
             .ok_or(Error::Wrap(Fault::NotAMember))?;
-        members
-            .member_at(directory, c.chain, c.dir_seq, &c.recipient)
+        chain
+            .member_at(members, directory, c.dir_seq, &c.recipient)
             .ok_or(Error::Wrap(Fault::NotAMember))?;
         wrapper
             .verify(&self.signed_bytes(), &self.signature)

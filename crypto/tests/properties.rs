@@ -15,11 +15,11 @@ use common::{Desk, TestRng, bytes, conversation, identity, next, runner};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use sealdesk_crypto::{
-    Argon2Params, Chain, ChainState, DirectoryEntry, ENDORSEMENT_LEN, ENTRY_LEN, Error, FileKey,
-    HEADER_LEN, IdentitySeed, KeyId, Keyring, KeyringKey, Kind, MasterKey, Members, Message,
-    Operation, PUBLIC_IDENTITY_LEN, Placement, PublicIdentity, ReporterEndorsement,
+    Argon2Params, Chain, ChainState, DirectoryEntry, ENDORSE_CONTENT_LEN, ENTRY_LEN,
+    EndorseContent, Error, FileKey, HEADER_LEN, IdentitySeed, KeyId, Keyring, KeyringKey, Kind,
+    MasterKey, Members, Message, Operation, PUBLIC_IDENTITY_LEN, Placement, PublicIdentity,
     STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor, TicketId, TicketKey, TicketSecret,
-    WRAP_LEN, WrapContext, WrappedKey, Zeroizing, encrypted_len,
+    WRAP_LEN, WrapContext, WrapSlot, WrappedKey, Zeroizing, encrypted_len,
 };
 
 /// Any kind (the encodings start at 1; unknown values fall back to `Message`).
@@ -239,23 +239,16 @@ fn identity_from(seed: [u8; 32]) -> sealdesk_crypto::Identity {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn endorsement_round_trip() {
-    let strategy = (
-        any::<[u8; 16]>(),
-        any::<[u8; 32]>(),
-        any::<u64>(),
-        any::<u8>(),
-    );
+    let strategy = (any::<[u8; 16]>(), any::<[u8; 32]>());
     runner(64)
-        .run(&strategy, |(ticket, reporter, dir_seq, admin)| {
-            let e = ReporterEndorsement::sign(
-                &identity(admin),
+        .run(&strategy, |(ticket, reporter)| {
+            let e = EndorseContent::by_administrator(
                 TicketId(ticket),
-                identity_from(reporter).public(),
-                dir_seq,
+                identity_from(reporter).public().clone(),
             );
             let encoded = e.to_bytes();
-            prop_assert_eq!(encoded.len(), ENDORSEMENT_LEN);
-            prop_assert_eq!(&ReporterEndorsement::from_bytes(&encoded).unwrap(), &e);
+            prop_assert_eq!(encoded.len(), ENDORSE_CONTENT_LEN);
+            prop_assert_eq!(&EndorseContent::from_bytes(&encoded).unwrap(), &e);
             Ok(())
         })
         .unwrap();
@@ -377,10 +370,12 @@ fn wrapped_key_bit_flip_rejected() {
     let w = WrappedKey::seal(
         &desk.reporter,
         admin.public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        2,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: 2,
+        },
         &key,
         &mut TestRng::new(2),
     )
@@ -446,17 +441,36 @@ fn directory_entry_bit_flip_rejected() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn endorsement_bit_flip_rejected() {
+    // A flipped bit in the signed endorse message: refused, and no key added.
     let desk = Desk::new();
-    let e = ReporterEndorsement::sign(&desk.admins[0], desk.ticket, identity(0x77).public(), 2);
-    desk.members.clone().endorse(&e, &desk.directory).unwrap();
-    let encoded = e.to_bytes();
+    let mut rng = TestRng::new(5);
+    let k = common::key(1);
+    let mut state = ChainState::new(desk.ticket, Chain::Conversation);
+    let first = Message::seal(
+        &desk.reporter,
+        next(&state, 0, 2, Kind::Message),
+        &k,
+        b"hi",
+        &mut rng,
+    )
+    .unwrap();
+    state.push(&first, &desk.members, &desk.directory).unwrap();
+    let content = EndorseContent::by_administrator(desk.ticket, identity(0x77).public().clone());
+    let encoded = Message::seal(
+        &desk.admins[0],
+        next(&state, 0, 2, Kind::Endorse),
+        &k,
+        &content.to_bytes(),
+        &mut rng,
+    )
+    .unwrap()
+    .to_bytes();
     runner(128)
         .run(&(0..encoded.len() * 8), |bit| {
-            let mut members = desk.members.clone();
-            let outcome = ReporterEndorsement::from_bytes(&flip(&encoded, bit))
-                .and_then(|d| members.endorse(&d, &desk.directory));
+            let mut s = state.clone();
+            let outcome = s.extend_encoded(&[flip(&encoded, bit)], &desk.members, &desk.directory);
             prop_assert!(outcome.is_err(), "bit {} accepted", bit);
-            prop_assert_eq!(members.reporters().len(), 1);
+            prop_assert_eq!(s.reporters().len(), 1);
             Ok(())
         })
         .unwrap();
@@ -684,7 +698,7 @@ fn arbitrary_bytes() -> impl Strategy<Value = Vec<u8>> {
         vec(any::<u8>(), 0..600),
         vec(any::<u8>(), PUBLIC_IDENTITY_LEN),
         vec(any::<u8>(), ENTRY_LEN),
-        vec(any::<u8>(), ENDORSEMENT_LEN),
+        vec(any::<u8>(), ENDORSE_CONTENT_LEN),
         vec(any::<u8>(), WRAP_LEN),
         vec(any::<u8>(), HEADER_LEN + 4 + 272 + 64),
     ]
@@ -700,7 +714,8 @@ fn decoders_never_panic() {
             let _ = Message::from_bytes(&data);
             let _ = WrappedKey::from_bytes(&data);
             let _ = DirectoryEntry::from_bytes(&data);
-            let _ = ReporterEndorsement::from_bytes(&data);
+            let _ = EndorseContent::from_bytes(&data);
+            let _ = ChainState::from_bytes(&data);
             let _ = PublicIdentity::from_bytes(&data);
             let _ = kk.open(&data);
             let _ = sealdesk_crypto::Directory::verify_encoded(&[&data]);
@@ -712,7 +727,8 @@ fn decoders_never_panic() {
             let _ = Message::from_bytes(&versioned);
             let _ = WrappedKey::from_bytes(&versioned);
             let _ = DirectoryEntry::from_bytes(&versioned);
-            let _ = ReporterEndorsement::from_bytes(&versioned);
+            let _ = EndorseContent::from_bytes(&versioned);
+            let _ = ChainState::from_bytes(&versioned);
             let _ = kk.open(&versioned);
             // A stream: the first 16 bytes (zero-padded) as nonce, the rest in two pieces.
             let mut nonce = [0u8; STREAM_NONCE_LEN];

@@ -12,11 +12,11 @@ mod common;
 use common::{Desk, TestRng, bytes, conversation, identity, key, next};
 use sealdesk_crypto::{
     AccessToken, Argon2Params, AuthKey, CHUNK_LEN, Chain, ChainState, Directory, DirectoryEntry,
-    ENCRYPTED_CHUNK_LEN, Error, FRAGMENT_LEN, Fault, FileKey, HEADER_LEN, Identity, IdentitySeed,
-    KeyId, Keyring, KeyringKey, Kind, MAX_CONTENT_LEN, MAX_KEYRING_LEN, MasterKey, Members,
-    Message, PublicIdentity, ReporterEndorsement, SALT_LEN, STREAM_NONCE_LEN, StreamDecryptor,
-    StreamEncryptor, TAG_LEN, TicketId, TicketKey, TicketSecret, WrappedKey, Zeroizing,
-    encrypted_len, padded_len,
+    ENCRYPTED_CHUNK_LEN, ENDORSE_CONTENT_LEN, ENDORSE_CONTENT_VERSION, EndorseContent, Error,
+    FRAGMENT_LEN, Fault, FileKey, HEADER_LEN, Identity, IdentitySeed, KeyId, Keyring, KeyringKey,
+    Kind, MAX_CONTENT_LEN, MAX_KEYRING_LEN, MasterKey, Members, Message, PUBLIC_IDENTITY_LEN,
+    PublicIdentity, SALT_LEN, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor, TAG_LEN,
+    TicketId, TicketKey, TicketSecret, WrapSlot, WrappedKey, Zeroizing, encrypted_len, padded_len,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -35,19 +35,27 @@ fn dir_err(index: u64, fault: Fault) -> Error {
     Error::Directory { index, fault }
 }
 
-/// Seals `content` as the next message of `state` and checks it in (panics if rejected).
-#[allow(clippy::too_many_arguments)]
-fn write(
-    state: &mut ChainState,
-    desk: &Desk,
-    sender: &Identity,
-    key: &TicketKey,
+/// A message to write with [`write`]: who seals it, with which epoch's key, at which
+/// directory position, of which kind, with what content.
+struct Draft<'a> {
+    sender: &'a Identity,
+    key: &'a TicketKey,
     epoch: u32,
     dir_seq: u64,
     kind: Kind,
-    content: &[u8],
-    rng: &mut TestRng,
-) -> Message {
+    content: &'a [u8],
+}
+
+/// Seals `draft` as the next message of `state` and checks it in (panics if rejected).
+fn write(state: &mut ChainState, desk: &Desk, draft: Draft<'_>, rng: &mut TestRng) -> Message {
+    let Draft {
+        sender,
+        key,
+        epoch,
+        dir_seq,
+        kind,
+        content,
+    } = draft;
     let message =
         Message::seal(sender, next(state, epoch, dir_seq, kind), key, content, rng).expect("seal");
     state
@@ -76,12 +84,14 @@ fn five_messages(desk: &Desk, rng: &mut TestRng) -> Vec<Vec<u8>> {
             write(
                 &mut state,
                 desk,
-                sender,
-                &k,
-                0,
-                2,
-                Kind::Message,
-                content.as_bytes(),
+                Draft {
+                    sender,
+                    key: &k,
+                    epoch: 0,
+                    dir_seq: 2,
+                    kind: Kind::Message,
+                    content: content.as_bytes(),
+                },
                 rng,
             )
             .to_bytes()
@@ -489,10 +499,12 @@ fn ticket_reporter_opens_admin_replies_reporter_reads() {
             WrappedKey::seal(
                 &reporter,
                 r,
-                desk.ticket,
-                Chain::Conversation,
-                0,
-                head,
+                WrapSlot {
+                    ticket_id: desk.ticket,
+                    chain: Chain::Conversation,
+                    epoch: 0,
+                    dir_seq: head,
+                },
                 &key0,
                 &mut rng,
             )
@@ -626,23 +638,27 @@ fn ticket_close_then_reporter_message_reopens() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     write(
         &mut state,
         &desk,
-        &desk.admins[0],
-        &k,
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: &desk.admins[0],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
     assert!(state.is_closed());
@@ -650,24 +666,28 @@ fn ticket_close_then_reporter_message_reopens() {
     write(
         &mut state,
         &desk,
-        &desk.admins[1],
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"fyi",
+        Draft {
+            sender: &desk.admins[1],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"fyi",
+        },
         &mut rng,
     );
     assert!(state.is_closed());
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"still broken",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"still broken",
+        },
         &mut rng,
     );
     assert!(!state.is_closed());
@@ -675,24 +695,28 @@ fn ticket_close_then_reporter_message_reopens() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
     assert!(state.is_closed());
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::DebugData,
-        b"{}",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::DebugData,
+            content: b"{}",
+        },
         &mut rng,
     );
     assert!(!state.is_closed());
@@ -708,35 +732,41 @@ fn ticket_admin_reopens() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     write(
         &mut state,
         &desk,
-        &desk.admins[0],
-        &k,
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: &desk.admins[0],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
     assert!(state.is_closed());
     write(
         &mut state,
         &desk,
-        &desk.admins[2],
-        &k,
-        0,
-        2,
-        Kind::Reopen,
-        b"",
+        Draft {
+            sender: &desk.admins[2],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Reopen,
+            content: b"",
+        },
         &mut rng,
     );
     assert!(!state.is_closed());
@@ -771,10 +801,12 @@ fn notes_readable_only_with_notes_key_and_wrapped_only_to_admins() {
     let wrap = WrappedKey::seal(
         a,
         b.public(),
-        desk.ticket,
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )
@@ -789,10 +821,12 @@ fn notes_readable_only_with_notes_key_and_wrapped_only_to_admins() {
     let to_reporter = WrappedKey::seal(
         a,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )
@@ -807,10 +841,12 @@ fn notes_readable_only_with_notes_key_and_wrapped_only_to_admins() {
     let by_reporter = WrappedKey::seal(
         &desk.reporter,
         a.public(),
-        desk.ticket,
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )
@@ -914,23 +950,27 @@ fn epoch_setup(rng: &mut TestRng) -> (Desk, ChainState, Vec<Vec<u8>>) {
     let m1 = write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k0,
-        0,
-        2,
-        Kind::Message,
-        b"one",
+        Draft {
+            sender: &desk.reporter,
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"one",
+        },
         rng,
     );
     let m2 = write(
         &mut state,
         &desk,
-        &desk.admins[2],
-        &k0,
-        0,
-        2,
-        Kind::Message,
-        b"two",
+        Draft {
+            sender: &desk.admins[2],
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"two",
+        },
         rng,
     );
     assert_eq!(desk.remove_admin(2), 3);
@@ -998,12 +1038,14 @@ fn rotate_opens_an_epoch_on_either_chain_and_nothing_else() {
     write(
         &mut state,
         &desk,
-        a,
-        &key(10),
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: a,
+            key: &key(10),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
     // A rotation that stays in the epoch is refused.
@@ -1016,12 +1058,14 @@ fn rotate_opens_an_epoch_on_either_chain_and_nothing_else() {
     write(
         &mut state,
         &desk,
-        a,
-        &key(11),
-        1,
-        3,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: a,
+            key: &key(11),
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     assert_eq!(state.epoch(), Some(1));
@@ -1031,23 +1075,27 @@ fn rotate_opens_an_epoch_on_either_chain_and_nothing_else() {
     write(
         &mut notes,
         &desk,
-        a,
-        &key(20),
-        0,
-        2,
-        Kind::InternalNote,
-        b"n",
+        Draft {
+            sender: a,
+            key: &key(20),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::InternalNote,
+            content: b"n",
+        },
         &mut rng,
     );
     write(
         &mut notes,
         &desk,
-        a,
-        &key(21),
-        1,
-        3,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: a,
+            key: &key(21),
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     assert_eq!(notes.epoch_opened_at(1), Some(3));
@@ -1135,10 +1183,12 @@ fn removed_admin_gets_no_new_key_and_cannot_write() {
             WrappedKey::seal(
                 a,
                 r,
-                desk.ticket,
-                Chain::Conversation,
-                1,
-                head,
+                WrapSlot {
+                    ticket_id: desk.ticket,
+                    chain: Chain::Conversation,
+                    epoch: 1,
+                    dir_seq: head,
+                },
                 &key1,
                 &mut rng,
             )
@@ -1157,12 +1207,14 @@ fn removed_admin_gets_no_new_key_and_cannot_write() {
     write(
         &mut rotated,
         &desk,
-        a,
-        &key1,
-        1,
-        head,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: a,
+            key: &key1,
+            epoch: 1,
+            dir_seq: head,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     assert_eq!(rotated.epoch_opened_at(1), Some(head));
@@ -1173,10 +1225,12 @@ fn removed_admin_gets_no_new_key_and_cannot_write() {
     let to_c = WrappedKey::seal(
         a,
         c.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: head,
+        },
         &key1,
         &mut rng,
     )
@@ -1214,12 +1268,14 @@ fn wrap_by_removed_admin_for_new_epoch_is_rejected() {
     write(
         &mut state,
         &desk,
-        a,
-        &key(11),
-        1,
-        3,
-        Kind::Message,
-        b"rotated",
+        Draft {
+            sender: a,
+            key: &key(11),
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Message,
+            content: b"rotated",
+        },
         &mut rng,
     );
     assert_eq!(state.epoch_opened_at(1), Some(3));
@@ -1229,10 +1285,12 @@ fn wrap_by_removed_admin_for_new_epoch_is_rejected() {
     let at_head = WrappedKey::seal(
         c,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        3,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: 3,
+        },
         &fake,
         &mut rng,
     )
@@ -1247,10 +1305,12 @@ fn wrap_by_removed_admin_for_new_epoch_is_rejected() {
     let backdated = WrappedKey::seal(
         c,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        2,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: 2,
+        },
         &fake,
         &mut rng,
     )
@@ -1265,10 +1325,12 @@ fn wrap_by_removed_admin_for_new_epoch_is_rejected() {
     let future = WrappedKey::seal(
         a,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        4,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: 4,
+        },
         &fake,
         &mut rng,
     )
@@ -1294,10 +1356,12 @@ fn wrap_for_epoch_not_yet_opened_is_bad_epoch() {
     let wrap0 = WrappedKey::seal(
         &desk.reporter,
         b.public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        2,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: 2,
+        },
         &key(10),
         &mut rng,
     )
@@ -1319,10 +1383,12 @@ fn wrap_for_epoch_not_yet_opened_is_bad_epoch() {
     let wrap1 = WrappedKey::seal(
         a,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        1,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: head,
+        },
         &key1,
         &mut rng,
     )
@@ -1338,12 +1404,14 @@ fn wrap_for_epoch_not_yet_opened_is_bad_epoch() {
     write(
         &mut rotated,
         &desk,
-        a,
-        &key1,
-        1,
-        head,
-        Kind::Rotate,
-        b"",
+        Draft {
+            sender: a,
+            key: &key1,
+            epoch: 1,
+            dir_seq: head,
+            kind: Kind::Rotate,
+            content: b"",
+        },
         &mut rng,
     );
     wrap1
@@ -1354,10 +1422,12 @@ fn wrap_for_epoch_not_yet_opened_is_bad_epoch() {
     let wrap2 = WrappedKey::seal(
         a,
         desk.reporter.public(),
-        desk.ticket,
-        Chain::Conversation,
-        2,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 2,
+            dir_seq: head,
+        },
         &key(12),
         &mut rng,
     )
@@ -1383,24 +1453,28 @@ fn notes_wrap_with_conversation_state_is_wrong_chain() {
     write(
         &mut conv,
         &desk,
-        &desk.reporter,
-        &conv_key,
-        0,
-        head,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &conv_key,
+            epoch: 0,
+            dir_seq: head,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let mut notes = ChainState::new(desk.ticket, Chain::Notes);
     write(
         &mut notes,
         &desk,
-        a,
-        &notes_key,
-        0,
-        head,
-        Kind::InternalNote,
-        b"n",
+        Draft {
+            sender: a,
+            key: &notes_key,
+            epoch: 0,
+            dir_seq: head,
+            kind: Kind::InternalNote,
+            content: b"n",
+        },
         &mut rng,
     );
     assert_eq!(conv.epoch_opened_at(0), notes.epoch_opened_at(0));
@@ -1408,10 +1482,12 @@ fn notes_wrap_with_conversation_state_is_wrong_chain() {
     let notes_wrap = WrappedKey::seal(
         a,
         b.public(),
-        desk.ticket,
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )
@@ -1429,10 +1505,12 @@ fn notes_wrap_with_conversation_state_is_wrong_chain() {
     let conv_wrap = WrappedKey::seal(
         a,
         b.public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &conv_key,
         &mut rng,
     )
@@ -1465,33 +1543,39 @@ fn wrap_with_another_tickets_chain_state_is_wrong_ticket() {
     write(
         &mut foreign,
         &other,
-        &other.reporter,
-        &k,
-        0,
-        head,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &other.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: head,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let mut own = conversation(&desk);
     write(
         &mut own,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        head,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: head,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     let wrap = WrappedKey::seal(
         &desk.reporter,
         desk.admins[1].public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &k,
         &mut rng,
     )
@@ -1519,10 +1603,12 @@ fn new_admin_gets_history_wrap_that_verifies_and_opens() {
     let history = WrappedKey::seal(
         a,
         d.public(),
-        desk.ticket,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: desk.ticket,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &key(10),
         &mut rng,
     )
@@ -1568,33 +1654,62 @@ fn new_admin_gets_history_wrap_that_verifies_and_opens() {
 // Reporter endorsement
 // ---------------------------------------------------------------------------------------------
 
+/// Seals and checks in an endorse message of `endorsed` by `endorser`, then reads its content.
+fn endorse(
+    state: &mut ChainState,
+    desk: &Desk,
+    endorser: &Identity,
+    endorsed: &PublicIdentity,
+    at: (u32, u64),
+    key: &TicketKey,
+    rng: &mut TestRng,
+) -> Result<PublicIdentity, Error> {
+    let content = EndorseContent::by_administrator(desk.ticket, endorsed.clone()).to_bytes();
+    let message = Message::seal(
+        endorser,
+        next(state, at.0, at.1, Kind::Endorse),
+        key,
+        &content,
+        rng,
+    )
+    .unwrap();
+    state
+        .push(&message, &desk.members, &desk.directory)
+        .map_err(|fault| transcript_err(0, message.header.seq, fault))?;
+    state.read_endorsement(&message, key)
+}
+
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn endorsed_reporter_key_can_write() {
-    let mut desk = Desk::new();
+    let desk = Desk::new();
     let mut rng = TestRng::new(20);
     let k = key(1);
     let mut state = conversation(&desk);
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &k,
-        0,
-        2,
-        Kind::Message,
-        b"hi",
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
         &mut rng,
     );
     write(
         &mut state,
         &desk,
-        &desk.admins[0],
-        &k,
-        0,
-        2,
-        Kind::Close,
-        b"",
+        Draft {
+            sender: &desk.admins[0],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Close,
+            content: b"",
+        },
         &mut rng,
     );
 
@@ -1614,81 +1729,276 @@ fn endorsed_reporter_key_can_write() {
         Err(Fault::NotAMember)
     );
 
-    let endorsement =
-        ReporterEndorsement::sign(&desk.admins[1], desk.ticket, recovered.public(), 2);
-    let decoded = ReporterEndorsement::from_bytes(&endorsement.to_bytes()).unwrap();
-    assert_eq!(decoded, endorsement);
-    desk.members.endorse(&decoded, &desk.directory).unwrap();
-    desk.members.endorse(&decoded, &desk.directory).unwrap(); // idempotent
+    let endorsed = endorse(
+        &mut state,
+        &desk,
+        &desk.admins[1],
+        recovered.public(),
+        (0, 2),
+        &k,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(&endorsed, recovered.public());
     assert_eq!(
-        desk.members
-            .reporters()
-            .iter()
-            .map(PublicIdentity::key_id)
-            .collect::<Vec<_>>(),
+        ids(state.reporters().iter().collect()),
         vec![desk.reporter.key_id(), recovered.key_id()]
     );
-    state
-        .push(&unendorsed, &desk.members, &desk.directory)
-        .unwrap();
+    // The state keeps the keys across persistence.
+    assert_eq!(ChainState::from_bytes(&state.to_bytes()).unwrap(), state);
+    let again = Message::seal(
+        &recovered,
+        next(&state, 0, 2, Kind::Message),
+        &k,
+        b"me again",
+        &mut rng,
+    )
+    .unwrap();
+    state.push(&again, &desk.members, &desk.directory).unwrap();
     // It writes as the reporter: the ticket reopens.
     assert!(!state.is_closed());
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-fn endorsement_by_non_admin_fails() {
-    let mut desk = Desk::new();
-    let recovered = identity(0x77);
-    for signer in [&desk.reporter, &identity(0x99)] {
-        let e = ReporterEndorsement::sign(signer, desk.ticket, recovered.public(), 2);
-        assert_eq!(
-            desk.members.endorse(&e, &desk.directory).unwrap_err(),
-            Error::Endorsement(Fault::NotAMember)
-        );
-    }
-    // C was not yet an administrator at position 1.
-    let early = ReporterEndorsement::sign(&desk.admins[2], desk.ticket, recovered.public(), 1);
+fn endorsement_content_round_trips_and_rejects_bad_keys() {
+    let desk = Desk::new();
+    let content = EndorseContent::by_administrator(desk.ticket, identity(0x77).public().clone());
+    let bytes = content.to_bytes();
+    assert_eq!(bytes.len(), ENDORSE_CONTENT_LEN);
+    assert_eq!(bytes[..2], [ENDORSE_CONTENT_VERSION, 1]);
+    assert_eq!(EndorseContent::from_bytes(&bytes).unwrap(), content);
+    let mut grounds = bytes.clone();
+    grounds[1] = 2;
     assert_eq!(
-        desk.members.endorse(&early, &desk.directory).unwrap_err(),
-        Error::Endorsement(Fault::NotAMember)
+        EndorseContent::from_bytes(&grounds).unwrap_err(),
+        Error::Malformed("endorse grounds")
     );
-    // A removed administrator at a later position.
-    desk.remove_admin(2);
-    let late = ReporterEndorsement::sign(&desk.admins[2], desk.ticket, recovered.public(), 3);
+    let mut weak = bytes.clone();
+    weak[18..50].copy_from_slice(&[0u8; 32]);
+    weak[18] = 1; // the identity point: small order
     assert_eq!(
-        desk.members.endorse(&late, &desk.directory).unwrap_err(),
-        Error::Endorsement(Fault::NotAMember)
+        EndorseContent::from_bytes(&weak).unwrap_err(),
+        Error::InvalidPublicKey
     );
-    assert_eq!(desk.members.reporters().len(), 1);
+    assert!(EndorseContent::from_bytes(&bytes[..81]).is_err());
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
-fn endorsement_for_wrong_ticket_or_tampered_fails() {
+fn endorsement_by_non_admin_fails() {
     let mut desk = Desk::new();
+    let mut rng = TestRng::new(21);
+    let k = key(1);
     let recovered = identity(0x77);
-    let other = TicketId([9; 16]);
-    let e = ReporterEndorsement::sign(&desk.admins[0], other, recovered.public(), 2);
+    let mut state = conversation(&desk);
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Message,
+            content: b"hi",
+        },
+        &mut rng,
+    );
+    // The reporter is a member but does not endorse; a stranger is no member.
+    for signer in [&desk.reporter, &identity(0x99)] {
+        assert_eq!(
+            endorse(
+                &mut state.clone(),
+                &desk,
+                signer,
+                recovered.public(),
+                (0, 1),
+                &k,
+                &mut rng
+            )
+            .unwrap_err(),
+            transcript_err(0, 2, Fault::NotAMember)
+        );
+    }
+    // C was not yet an administrator at position 1.
     assert_eq!(
-        desk.members.endorse(&e, &desk.directory).unwrap_err(),
+        endorse(
+            &mut state.clone(),
+            &desk,
+            &desk.admins[2],
+            recovered.public(),
+            (0, 1),
+            &k,
+            &mut rng
+        )
+        .unwrap_err(),
+        transcript_err(0, 2, Fault::NotAMember)
+    );
+    // A removed administrator at a later position (and the epoch opened for it).
+    let r = desk.remove_admin(2);
+    assert_eq!(
+        endorse(
+            &mut state.clone(),
+            &desk,
+            &desk.admins[2],
+            recovered.public(),
+            (1, r),
+            &key(2),
+            &mut rng
+        )
+        .unwrap_err(),
+        transcript_err(0, 2, Fault::NotAMember)
+    );
+    // On the notes chain, endorsing is not allowed at all.
+    let mut notes = ChainState::new(desk.ticket, Chain::Notes);
+    assert_eq!(
+        endorse(
+            &mut notes,
+            &desk,
+            &desk.admins[0],
+            recovered.public(),
+            (0, r),
+            &k,
+            &mut rng
+        )
+        .unwrap_err(),
+        transcript_err(0, 1, Fault::KindNotAllowed)
+    );
+    assert_eq!(state.reporters().len(), 1);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn endorsement_for_wrong_ticket_or_unread_adds_nothing() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(22);
+    let k = key(1);
+    let recovered = identity(0x77);
+    let mut state = conversation(&desk);
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
+        &mut rng,
+    );
+    let other = EndorseContent::by_administrator(TicketId([9; 16]), recovered.public().clone());
+    let message = Message::seal(
+        &desk.admins[0],
+        next(&state, 0, 2, Kind::Endorse),
+        &k,
+        &other.to_bytes(),
+        &mut rng,
+    )
+    .unwrap();
+    state
+        .push(&message, &desk.members, &desk.directory)
+        .unwrap();
+    assert!(state.endorsement_unread());
+    // Until its content is read, the next message cannot be checked.
+    let by_reporter = Message::seal(
+        &desk.reporter,
+        next(&state, 0, 2, Kind::Message),
+        &k,
+        b"x",
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        state
+            .clone()
+            .push(&by_reporter, &desk.members, &desk.directory),
+        Err(Fault::EndorsementUnread)
+    );
+    // A message that is not the last endorse message is refused and changes nothing.
+    let before = state.clone();
+    assert_eq!(
+        state.read_endorsement(&by_reporter, &k).unwrap_err(),
+        Error::Endorsement(Fault::Malformed)
+    );
+    assert_eq!(state, before);
+    assert_eq!(
+        state.read_endorsement(&message, &k).unwrap_err(),
         Error::Endorsement(Fault::WrongTicket)
     );
-    // Relabelled for this ticket, the signature no longer matches.
-    let mut relabelled = e.clone();
-    relabelled.ticket_id = desk.ticket;
+    assert_eq!(state.reporters().len(), 1);
+    // Read once: the chain goes on, and the message cannot be read twice.
     assert_eq!(
-        desk.members
-            .endorse(&relabelled, &desk.directory)
+        state.read_endorsement(&message, &k).unwrap_err(),
+        Error::Endorsement(Fault::Malformed)
+    );
+    state
+        .push(&by_reporter, &desk.members, &desk.directory)
+        .unwrap();
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn server_accepts_the_claimed_endorsed_key() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(23);
+    let k = key(1);
+    let recovered = identity(0x77);
+    let mut state = conversation(&desk);
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &desk.reporter,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
+        &mut rng,
+    );
+    assert_eq!(
+        state
+            .accept_claimed_endorsement(recovered.public().clone())
             .unwrap_err(),
-        Error::Endorsement(Fault::BadSignature)
+        Error::Endorsement(Fault::Malformed)
     );
-    let future = ReporterEndorsement::sign(&desk.admins[0], desk.ticket, recovered.public(), 3);
-    assert_eq!(
-        desk.members.endorse(&future, &desk.directory).unwrap_err(),
-        Error::Endorsement(Fault::DirectoryOutOfRange)
+    let content = EndorseContent::by_administrator(desk.ticket, recovered.public().clone());
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &desk.admins[0],
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Endorse,
+            content: &content.to_bytes(),
+        },
+        &mut rng,
     );
-    assert_eq!(desk.members.reporters().len(), 1);
+    // Persisted between the post and the key.
+    let mut state = ChainState::from_bytes(&state.to_bytes()).unwrap();
+    assert!(state.endorsement_unread());
+    state
+        .accept_claimed_endorsement(recovered.public().clone())
+        .unwrap();
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &recovered,
+            key: &k,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"me",
+        },
+        &mut rng,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1955,23 +2265,27 @@ fn transcript_dir_seq_backwards_or_past_head() {
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &key(1),
-        0,
-        1,
-        Kind::Message,
-        b"a",
+        Draft {
+            sender: &desk.reporter,
+            key: &key(1),
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Message,
+            content: b"a",
+        },
         &mut rng,
     );
     write(
         &mut state,
         &desk,
-        &desk.reporter,
-        &key(1),
-        0,
-        2,
-        Kind::Message,
-        b"b",
+        Draft {
+            sender: &desk.reporter,
+            key: &key(1),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"b",
+        },
         &mut rng,
     );
     for dir_seq in [0, 1, 3, u64::MAX] {
@@ -2020,12 +2334,14 @@ fn transcript_check_extends_catches_shorter_answer() {
     forked[4] = write(
         &mut state,
         &desk,
-        &desk.admins[1],
-        &key(7),
-        0,
-        2,
-        Kind::Message,
-        b"other",
+        Draft {
+            sender: &desk.admins[1],
+            key: &key(7),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"other",
+        },
         &mut TestRng::new(41),
     )
     .to_bytes();
@@ -3302,4 +3618,201 @@ fn chain_state_persists_and_verification_continues() {
             Err(Error::Malformed("chain state"))
         );
     }
+}
+
+/// A state persisted in version 1 (before reporter keys were part of it) still decodes, and
+/// verification continues from it with the first reporter key from [`Members`].
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn chain_state_version_1_still_decodes() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(78);
+    let k0 = key(1);
+    let mut state = conversation(&desk);
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &desk.reporter,
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
+        &mut rng,
+    );
+    let v2 = state.to_bytes();
+    assert_eq!(v2[0], 2);
+    // Version 1: the same fields up to the epochs, without the reporter keys and the flag.
+    let mut v1 = v2[..v2.len() - 4 - PUBLIC_IDENTITY_LEN - 1].to_vec();
+    v1[0] = 1;
+    let mut restored = ChainState::from_bytes(&v1).unwrap();
+    assert!(restored.reporters().is_empty());
+    assert_eq!(restored.last_hash(), state.last_hash());
+    write(
+        &mut restored,
+        &desk,
+        Draft {
+            sender: &desk.reporter,
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"again",
+        },
+        &mut rng,
+    );
+    // Reporter keys on the notes chain, or an unread flag of 2, are refused.
+    let mut bad_flag = v2.clone();
+    *bad_flag.last_mut().unwrap() = 2;
+    let mut notes = v2.clone();
+    notes[17] = Chain::Notes.to_u8();
+    for bad in [bad_flag, notes] {
+        assert_eq!(
+            ChainState::from_bytes(&bad),
+            Err(Error::Malformed("chain state"))
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The removed administrator's endorsement (issue 10)
+// ---------------------------------------------------------------------------------------------
+
+/// B, removed at directory position r, endorses a key B controls dated before r; the server
+/// presents it. The key must be refused: it would open a new epoch wrapped for itself and
+/// read every later reply. (Written first against the out-of-transcript endorsement, where
+/// `Members::endorse` accepted it and the key opened epoch 1: the test failed there.)
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn removed_admin_cannot_endorse_a_key_dated_before_the_removal() {
+    let mut desk = Desk::new();
+    let mut rng = TestRng::new(40);
+    let k0 = key(1);
+    let mut state = conversation(&desk);
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &desk.reporter,
+            key: &k0,
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
+        &mut rng,
+    );
+    let r = desk.remove_admin(1);
+    let b = &desk.admins[1];
+    let b_key = identity(0x66);
+
+    // Dated r or later: B is no administrator there.
+    assert_eq!(
+        endorse(
+            &mut state.clone(),
+            &desk,
+            b,
+            b_key.public(),
+            (1, r),
+            &key(2),
+            &mut rng
+        )
+        .unwrap_err(),
+        transcript_err(0, 2, Fault::NotAMember)
+    );
+    // A's rotation at r closes the backdating window: dated r - 1 after it, dir_seq would go
+    // backwards.
+    let mut rotated = state.clone();
+    write(
+        &mut rotated,
+        &desk,
+        Draft {
+            sender: &desk.admins[0],
+            key: &key(2),
+            epoch: 1,
+            dir_seq: r,
+            kind: Kind::Rotate,
+            content: b"",
+        },
+        &mut rng,
+    );
+    assert_eq!(
+        endorse(
+            &mut rotated.clone(),
+            &desk,
+            b,
+            b_key.public(),
+            (1, r - 1),
+            &key(2),
+            &mut rng
+        )
+        .unwrap_err(),
+        transcript_err(0, 3, Fault::DirectoryOutOfRange)
+    );
+    // So the key stays unknown: it cannot open an epoch wrapped for itself.
+    let opening = Message::seal(
+        &b_key,
+        next(&rotated, 2, r, Kind::Message),
+        &key(3),
+        b"x",
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        rotated.push(&opening, &desk.members, &desk.directory),
+        Err(Fault::NotAMember)
+    );
+    assert_eq!(rotated.reporters().len(), 1);
+}
+
+/// A batch holding an endorse message and a message of the key it endorses verifies in one
+/// call when the caller supplies the epoch's key; without it, the batch stops after the
+/// endorsement.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn batch_reads_endorsements_as_it_goes() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(41);
+    let k = key(1);
+    let recovered = identity(0x77);
+    let mut writer = conversation(&desk);
+    let content = EndorseContent::by_administrator(desk.ticket, recovered.public().clone());
+    let batch: Vec<Vec<u8>> = [
+        (&desk.reporter, Kind::Message, b"hi".to_vec()),
+        (&desk.admins[0], Kind::Endorse, content.to_bytes()),
+        (&recovered, Kind::Message, b"me".to_vec()),
+    ]
+    .into_iter()
+    .map(|(sender, kind, body)| {
+        let m = Message::seal(sender, next(&writer, 0, 2, kind), &k, &body, &mut rng).unwrap();
+        writer.push(&m, &desk.members, &desk.directory).ok();
+        if kind == Kind::Endorse {
+            writer.read_endorsement(&m, &k).unwrap();
+        }
+        m.to_bytes()
+    })
+    .collect();
+
+    let mut state = conversation(&desk);
+    assert_eq!(
+        state
+            .extend_encoded_reading(&batch, &desk.members, &desk.directory, |_, _| None)
+            .unwrap_err(),
+        transcript_err(2, 3, Fault::EndorsementUnread)
+    );
+    assert_eq!(state, conversation(&desk));
+    let verified = state
+        .extend_encoded_reading(&batch, &desk.members, &desk.directory, |s, m| {
+            assert_eq!(s.epoch_opened_at(m.header.epoch), Some(2));
+            Some(k.clone())
+        })
+        .unwrap();
+    assert_eq!(verified.len(), 3);
+    assert_eq!(state, writer);
+    assert_eq!(
+        ids(state.reporters().iter().collect()),
+        vec![desk.reporter.key_id(), recovered.key_id()]
+    );
 }

@@ -11,7 +11,8 @@ mod generate;
 
 use sealdesk_crypto::{
     Argon2Params, Chain, ChainState, Directory, DirectoryHead, FileKey, Identity, IdentitySeed,
-    MasterKey, Members, PublicIdentity, StreamDecryptor, TicketSecret, WrappedKey,
+    Kind, MasterKey, Members, Message, PublicIdentity, StreamDecryptor, TicketKey, TicketSecret,
+    WrappedKey,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -25,7 +26,6 @@ fn committed(name: &str) -> Value {
         "anonymous.json" => include_str!("../../spec/vectors/anonymous.json"),
         "account.json" => include_str!("../../spec/vectors/account.json"),
         "wraps.json" => include_str!("../../spec/vectors/wraps.json"),
-        "endorsement.json" => include_str!("../../spec/vectors/endorsement.json"),
         "messages.json" => include_str!("../../spec/vectors/messages.json"),
         "directory.json" => include_str!("../../spec/vectors/directory.json"),
         "transcript.json" => include_str!("../../spec/vectors/transcript.json"),
@@ -58,7 +58,7 @@ fn array<const N: usize>(value: &Value) -> [u8; N] {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn committed_vectors_match_the_code() {
     let generated = generate::all();
-    assert_eq!(generated.len(), 10);
+    assert_eq!(generated.len(), 9);
     for (name, value) in generated {
         assert!(
             committed(name) == value,
@@ -111,9 +111,45 @@ fn transcript_vector_verifies_and_decrypts() {
         .iter()
         .map(|m| bytes(&m["encoded"]))
         .collect();
-    let messages = conversation
-        .extend_encoded(&encoded, &members, &directory)
-        .expect("transcript verifies");
+    // Message by message: an endorse message's content is read (§8.2) before the next one.
+    let chain_keys: Vec<(u64, u32, TicketKey)> = t["chain_keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|k| {
+            (
+                k["chain"].as_u64().expect("chain"),
+                k["epoch"].as_u64().expect("epoch") as u32,
+                TicketKey::from_bytes(array(&k["key"])),
+            )
+        })
+        .collect();
+    let mut messages: Vec<Message> = Vec::new();
+    for (bytes, state) in encoded
+        .iter()
+        .zip(t["conversation_states"].as_array().expect("states"))
+    {
+        let mut verified = conversation
+            .extend_encoded(&[bytes], &members, &directory)
+            .expect("transcript verifies");
+        let message = verified.remove(0);
+        if message.header.kind == Kind::Endorse {
+            let (_, _, key) = chain_keys
+                .iter()
+                .find(|(c, e, _)| *c == 0 && *e == message.header.epoch)
+                .expect("epoch key");
+            conversation
+                .read_endorsement(&message, key)
+                .expect("endorse content");
+        }
+        let reporters: Vec<Vec<u8>> = conversation
+            .reporters()
+            .iter()
+            .map(|r| r.key_id().0.to_vec())
+            .collect();
+        assert_eq!(reporters, byte_list(&state["reporter_key_ids"]));
+        messages.push(message);
+    }
     let last = t["conversation_states"]
         .as_array()
         .expect("states")
@@ -131,6 +167,9 @@ fn transcript_vector_verifies_and_decrypts() {
     // under the unwrapped key of its epoch with the listed content.
     let reporter =
         TicketSecret::from_bytes(array(&committed("anonymous.json")["cases"][0]["secret"]))
+            .identity();
+    let second_reporter =
+        TicketSecret::from_bytes(array(&committed("anonymous.json")["cases"][1]["secret"]))
             .identity();
     let admins: Vec<Identity> = committed("identities.json")["cases"]
         .as_array()
@@ -163,7 +202,8 @@ fn transcript_vector_verifies_and_decrypts() {
         };
         wrap.verify(&members, &directory, state)
             .expect("wrap verifies");
-        let holder = std::iter::once(&reporter)
+        let holder = [&reporter, &second_reporter]
+            .into_iter()
             .chain(admins.iter())
             .find(|i| i.key_id() == wrap.context.recipient)
             .expect("known recipient");
@@ -182,8 +222,9 @@ fn transcript_vector_verifies_and_decrypts() {
         }
     }
     // Three messages in epoch 0, each opened by its four recipients (reporter, admin-a,
-    // admin-b, and admin-c through the history wrap); four in epoch 1 by its three.
-    assert_eq!(opened, 3 * 4 + 4 * 3);
+    // admin-b, and admin-c through the history wrap); six in epoch 1 by its four (the
+    // endorsed second reporter key included).
+    assert_eq!(opened, 3 * 4 + 6 * 4);
     // admin-b, removed, holds no wrap of epoch 1.
     let admin_b = admins[1].key_id();
     assert!(t["wraps"].as_array().expect("wraps").iter().all(|w| {
@@ -210,9 +251,11 @@ fn negative_vectors_are_rejected() {
         .iter()
         .map(|m| bytes(&m["encoded"]))
         .collect();
+    // The wrap cases are checked against the chain after its first seven messages (before the
+    // endorse message, whose content the test would have to read).
     let mut full_conversation = ticket.conversation.clone();
     full_conversation
-        .extend_encoded(&conversation, &ticket.members, &ticket.directory)
+        .extend_encoded(&conversation[..7], &ticket.members, &ticket.directory)
         .expect("transcript verifies");
     let (_, stream) = generate::attachment_stream();
     for case in &cases {
@@ -221,7 +264,11 @@ fn negative_vectors_are_rejected() {
         let error = match case["type"].as_str().expect("type") {
             "transcript" => {
                 let messages = byte_list(&case["messages"]);
-                let mut state = ticket.conversation.clone();
+                let chain = match case["chain"].as_u64().expect("chain") {
+                    0 => Chain::Conversation,
+                    _ => Chain::Notes,
+                };
+                let mut state = ChainState::new(ticket.members.ticket_id(), chain);
                 let err = state
                     .extend_encoded(&messages, &ticket.members, &ticket.directory)
                     .expect_err(name);

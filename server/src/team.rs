@@ -371,7 +371,7 @@ pub async fn add_wraps(
         .store
         .ticket(&id)?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
-    let members = members_of(&record, directory)?;
+    let members = members_of(&record)?;
     let chain_states = [
         ChainState::from_bytes(&record.chain_states[0]).map_err(|_| corrupt_record())?,
         ChainState::from_bytes(&record.chain_states[1]).map_err(|_| corrupt_record())?,
@@ -391,8 +391,8 @@ pub async fn add_wraps(
             .map_err(|e| ApiError::rejected(&e, "wrapped key"))?;
         // §6.3 checks membership at the wrap's `dir_seq`; history goes only to members at
         // the head, so a removed administrator gets nothing new.
-        if members
-            .member_at(directory, c.chain, head, &c.recipient)
+        if chain_state
+            .member_at(&members, directory, head, &c.recipient)
             .is_none()
         {
             return Err(ApiError::new(

@@ -7,9 +7,8 @@ use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use sealdesk_crypto::{
-    AccessToken, Chain, ChainState, Directory, KeyId, MAX_PADDED_LEN, Members, Message,
-    PUBLIC_IDENTITY_LEN, PublicIdentity, ReporterEndorsement, Role, TAG_LEN, TicketId, WRAP_LEN,
-    WrappedKey,
+    AccessToken, Chain, ChainState, Directory, KeyId, Kind, MAX_PADDED_LEN, Members, Message,
+    PUBLIC_IDENTITY_LEN, PublicIdentity, Role, TAG_LEN, TicketId, WRAP_LEN, WrappedKey,
 };
 
 use crate::clock::now;
@@ -147,12 +146,14 @@ pub async fn post(
     token: Option<&AccessToken>,
     message: &str,
     wraps: &[String],
+    endorsed: Option<&str>,
 ) -> ApiResult<(Chain, u64)> {
     let id = ticket_id(id)?;
     let message_bytes = from_b64("message", message, MAX_MESSAGE_LEN)?;
     let message =
         Message::from_bytes(&message_bytes).map_err(|e| ApiError::rejected(&e, "message"))?;
     let wraps = decode_wraps(wraps)?;
+    let endorsed = endorsed_key(&message, endorsed)?;
     if message.header.ticket_id.0 != id {
         return Err(ApiError::bad_request(
             "wrong_ticket",
@@ -168,7 +169,7 @@ pub async fn post(
         .ok_or_else(|| ApiError::not_found("ticket"))?;
     let directory_guard = state.directory.read().await;
     let directory = directory_guard.as_ref().ok_or_else(no_administrators)?;
-    let members = members_of(&record, directory)?;
+    let members = members_of(&record)?;
     let chain = message.header.chain;
     let sender_is_admin = directory
         .admin_at(directory.head_seq(), &message.header.sender)
@@ -189,6 +190,16 @@ pub async fn post(
         ));
     }
     let epoch_before = chain_state.epoch();
+    // Role before the push: a message may not change who its sender is, but an endorse
+    // message is judged against the keys before it.
+    let role = chain_state
+        .member_at(
+            &members,
+            directory,
+            message.header.dir_seq,
+            &message.header.sender,
+        )
+        .map(|(_, role)| role);
     verify_next(&mut chain_state, &message, &members, directory)?;
     let opened = chain_state.epoch() != epoch_before;
     match (opened, wraps.is_empty()) {
@@ -207,6 +218,14 @@ pub async fn post(
             ));
         }
     }
+    // The wraps of an endorse message that opens an epoch go to the members before it; then
+    // the key counts. verify_next held the message to the head and to an administrator on
+    // the conversation (§10.2 step 10); the server takes the key it cannot read from the body.
+    if let Some(endorsed) = endorsed {
+        chain_state
+            .accept_claimed_endorsement(endorsed)
+            .map_err(|e| ApiError::rejected(&e, "endorse message"))?;
+    }
     // Counted only now that the signature verified: a forged message naming an
     // administrator cannot spend that administrator's allowance.
     state.rate_limits.post(&PostKey::of(
@@ -224,15 +243,10 @@ pub async fn post(
     record.last_activity = time;
     record.chain_states[slot] = chain_state.to_bytes();
     if chain == Chain::Conversation {
-        let role = members
-            .member_at(
-                directory,
-                chain,
-                message.header.dir_seq,
-                &message.header.sender,
-            )
-            .map(|(_, role)| role);
-        record.answered = role == Some(Role::Administrator);
+        // An endorse message is no answer to the reporter.
+        if message.header.kind != Kind::Endorse {
+            record.answered = role == Some(Role::Administrator);
+        }
         record.status = if chain_state.is_closed() {
             Status::Closed
         } else {
@@ -376,20 +390,39 @@ fn bearer_matches(token: Option<&AccessToken>, record: &TicketRecord) -> bool {
     token.is_some_and(|token| token.matches_hash(access_token_hash))
 }
 
-/// The ticket's members: its first reporter key and verified endorsements.
+/// The ticket's first reporter key as [`Members`]; endorsed keys are in the conversation's
+/// stored chain state (PROTOCOL.md §8.1, §10.1).
 ///
 /// # Errors
 /// `500 storage` if the stored record does not decode.
-pub fn members_of(record: &TicketRecord, directory: &Directory) -> ApiResult<Members> {
+pub fn members_of(record: &TicketRecord) -> ApiResult<Members> {
     let reporter = PublicIdentity::from_bytes(&record.reporter).map_err(|_| corrupt_record())?;
-    let mut members = Members::new(TicketId(record.id), reporter);
-    for bytes in &record.endorsements {
-        let endorsement = ReporterEndorsement::from_bytes(bytes).map_err(|_| corrupt_record())?;
-        members
-            .endorse(&endorsement, directory)
-            .map_err(|_| corrupt_record())?;
+    Ok(Members::new(TicketId(record.id), reporter))
+}
+
+/// The `endorsed` member of a post (spec/API.md, "Endorse messages"): required for an endorse
+/// message (kind 8), refused on any other kind, a valid public identity (§4.2).
+///
+/// # Errors
+/// `missing_endorsed`, `unexpected_endorsed`, field errors, `invalid_public_key`.
+fn endorsed_key(message: &Message, endorsed: Option<&str>) -> ApiResult<Option<PublicIdentity>> {
+    match (message.header.kind == Kind::Endorse, endorsed) {
+        (true, None) => Err(ApiError::bad_request(
+            "missing_endorsed",
+            "An endorse message carries the endorsed key as \"endorsed\".",
+        )),
+        (false, Some(_)) => Err(ApiError::bad_request(
+            "unexpected_endorsed",
+            "Only an endorse message carries \"endorsed\".",
+        )),
+        (false, None) => Ok(None),
+        (true, Some(text)) => {
+            let bytes = from_b64_array::<PUBLIC_IDENTITY_LEN>("endorsed", text)?;
+            PublicIdentity::from_bytes(&bytes)
+                .map(Some)
+                .map_err(|e| ApiError::rejected(&e, "endorsed key"))
+        }
     }
-    Ok(members)
 }
 
 /// Verifies `message` as the next of `chain_state` (PROTOCOL.md §10.2) and that it was
@@ -434,7 +467,8 @@ fn check_epoch_wraps(
         .map(|admin| admin.key_id())
         .collect();
     if chain_state.chain() == Chain::Conversation {
-        expected.extend(members.reporters().iter().map(PublicIdentity::key_id));
+        expected.insert(members.reporter().key_id());
+        expected.extend(chain_state.reporters().iter().map(PublicIdentity::key_id));
     }
     let mut seen = BTreeSet::new();
     for wrap in wraps {

@@ -10,8 +10,8 @@ mod common;
 
 use reqwest::StatusCode;
 use sealdesk_crypto::{
-    Chain, ChainState, Identity, Kind, Message, Placement, TicketId, TicketKey, WrappedKey,
-    system_rng,
+    Chain, ChainState, Identity, Kind, Message, Placement, TicketId, TicketKey, WrapSlot,
+    WrappedKey, system_rng,
 };
 use serde_json::{Value, json};
 
@@ -574,10 +574,12 @@ fn account_tickets_and_administrator_reads() {
     let notes_wrap = WrappedKey::seal(
         &desk.admin,
         desk.admin.public(),
-        id,
-        Chain::Notes,
-        0,
-        desk.directory.head_seq(),
+        WrapSlot {
+            ticket_id: id,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: desk.directory.head_seq(),
+        },
         &notes_key,
         &mut rng,
     )

@@ -13,7 +13,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{Desk, Ticket, b64, error_code};
-use sealdesk_crypto::{Chain, Kind, Message, Placement, TicketKey, WrappedKey, system_rng};
+use sealdesk_crypto::{
+    Chain, Kind, Message, Placement, TicketKey, WrapSlot, WrappedKey, system_rng,
+};
 use serde_json::{Value, json};
 
 /// Opens an event stream and forwards `(event, data)` pairs to a channel.
@@ -115,10 +117,12 @@ fn reporters_never_see_internal_note_events() {
     let wrap = WrappedKey::seal(
         &desk.admin,
         desk.admin.public(),
-        ticket.secret.ticket_id(),
-        Chain::Notes,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: ticket.secret.ticket_id(),
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: head,
+        },
         &notes_key,
         &mut rng,
     )

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use sealdesk_crypto::{
     Argon2Params, Chain, ChainState, FileKey, Identity, Keyring, Kind, MasterKey, Members, Message,
-    Placement, StreamEncryptor, TicketKey, TicketSecret, WrappedKey, Zeroizing, generate_salt,
-    system_rng,
+    Placement, StreamEncryptor, TicketKey, TicketSecret, WrapSlot, WrappedKey, Zeroizing,
+    generate_salt, system_rng,
 };
 use serde_json::{Value, json};
 
@@ -146,11 +146,20 @@ fn no_plaintext_or_token_reaches_the_disk_or_the_log() {
     let wraps: Vec<String> = [reporter.public(), admin.public()]
         .iter()
         .map(|r| {
-            b64(
-                &WrappedKey::seal(&reporter, r, id, Chain::Conversation, 0, 0, &key, &mut rng)
-                    .expect("wrap")
-                    .to_bytes(),
+            b64(&WrappedKey::seal(
+                &reporter,
+                r,
+                WrapSlot {
+                    ticket_id: id,
+                    chain: Chain::Conversation,
+                    epoch: 0,
+                    dir_seq: 0,
+                },
+                &key,
+                &mut rng,
             )
+            .expect("wrap")
+            .to_bytes())
         })
         .collect();
     let response = http
@@ -271,10 +280,12 @@ fn no_plaintext_or_token_reaches_the_disk_or_the_log() {
     let note_wrap = WrappedKey::seal(
         &admin,
         admin.public(),
-        id,
-        Chain::Notes,
-        0,
-        0,
+        WrapSlot {
+            ticket_id: id,
+            chain: Chain::Notes,
+            epoch: 0,
+            dir_seq: 0,
+        },
         &notes_key,
         &mut rng,
     )

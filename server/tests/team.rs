@@ -10,7 +10,8 @@ mod common;
 
 use reqwest::blocking::Response;
 use sealdesk_crypto::{
-    Chain, ChainState, DirectoryEntry, Identity, IdentitySeed, Message, WrappedKey, system_rng,
+    Chain, ChainState, DirectoryEntry, Identity, IdentitySeed, Message, WrapSlot, WrappedKey,
+    system_rng,
 };
 use serde_json::{Value, json};
 
@@ -282,10 +283,12 @@ fn invite_approve_history_assign_remove() {
     let for_bob = WrappedKey::seal(
         &admin,
         bob.public(),
-        id,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: id,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &key,
         &mut rng,
     )
@@ -303,10 +306,12 @@ fn invite_approve_history_assign_remove() {
     let unopened = WrappedKey::seal(
         &admin,
         bob.public(),
-        id,
-        Chain::Conversation,
-        1,
-        head,
+        WrapSlot {
+            ticket_id: id,
+            chain: Chain::Conversation,
+            epoch: 1,
+            dir_seq: head,
+        },
         &key,
         &mut rng,
     )
@@ -334,10 +339,12 @@ fn invite_approve_history_assign_remove() {
     let for_reporter = WrappedKey::seal(
         &admin,
         ticket.reporter.public(),
-        id,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: id,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &key,
         &mut rng,
     )
@@ -443,10 +450,12 @@ fn invite_approve_history_assign_remove() {
     let late = WrappedKey::seal(
         &admin,
         bob.public(),
-        id,
-        Chain::Conversation,
-        0,
-        head,
+        WrapSlot {
+            ticket_id: id,
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: head,
+        },
         &key,
         &mut rng,
     )
@@ -537,10 +546,12 @@ fn history_wraps_count_against_the_quota() {
     let for_bob = WrappedKey::seal(
         &desk.admin,
         bob.public(),
-        with_history.secret.ticket_id(),
-        Chain::Conversation,
-        0,
-        desk.directory.head_seq(),
+        WrapSlot {
+            ticket_id: with_history.secret.ticket_id(),
+            chain: Chain::Conversation,
+            epoch: 0,
+            dir_seq: desk.directory.head_seq(),
+        },
         &with_history.key,
         &mut system_rng(),
     )

@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 VEC = os.path.normpath(os.path.join(HERE, "..", "vectors"))
 
 VECTOR_FILES = ["identities.json", "anonymous.json", "account.json", "wraps.json",
-                "endorsement.json", "messages.json", "directory.json", "transcript.json",
+                "messages.json", "directory.json", "transcript.json",
                 "attachment.json", "negative.json"]
 
 # =========================================================================== reporting
@@ -509,12 +509,13 @@ def verify_wrap(w: Wrap, ticket, state):
         raise ProtoError("wrap.bad_epoch")
     if not (state.epochs[w.epoch] <= w.dir_seq <= ticket.directory.head_seq):
         raise ProtoError("wrap.directory_out_of_range")
-    members = ticket.members(w.chain, w.dir_seq)
+    members = ticket.members(w.chain, w.dir_seq, state)
     if w.wrapper not in members:
         raise ProtoError("wrap.not_a_member")
     if w.recipient not in members:
         raise ProtoError("wrap.not_a_member")
-    if not ed_verify_strict(ticket.keys[w.wrapper][:32], w.signed_bytes(), w.signature):
+    if not ed_verify_strict(ticket.key_of(w.wrapper, state)[:32], w.signed_bytes(),
+                            w.signature):
         raise ProtoError("wrap.bad_signature")
 
 
@@ -668,41 +669,33 @@ def build_log(ops):
     return out
 
 
-# =========================================================================== endorsement (§8.2)
-ENDORSEMENT_SIZE = 1 + 16 + 64 + 8 + 32 + 64  # 185
+# =========================================================================== endorse content (§8.2)
+ENDORSE_CONTENT_SIZE = 1 + 1 + 16 + 64  # 82: version, grounds, ticket_id, endorsed
 
 
-def build_endorsement(ticket_id, reporter_public, dir_seq, endorser: Identity):
-    body = b"\x01" + ticket_id + reporter_public + u64(dir_seq) + endorser.key_id
-    signed = lp("sealdesk/v1/endorsement-sig") + body
-    return signed, body + ed_sign(endorser.ed_sk, signed)
+def build_endorse_content(ticket_id, endorsed_public):
+    """§8.2 table: version 0x01, grounds 0x01 (an administrator endorses)."""
+    return b"\x01" + b"\x01" + ticket_id + endorsed_public
 
 
-def verify_endorsement(b, ticket_id, directory):
-    # ASSUMPTION: decoding failures (length, version, reporter keys per §4.2) are
-    # `endorsement.malformed`; the spec names no code for them.
-    if len(b) != ENDORSEMENT_SIZE or b[0] != 1:
+def read_endorse_content(content, ticket_id=None):
+    """§8.2 Reading: length 82, version 1, grounds 1, a valid public identity (§4.2), the
+    chain's ticket id. Returns the endorsed public identity. The codes are the reference
+    client's, which §8.2 names."""
+    if len(content) != ENDORSE_CONTENT_SIZE or content[0] != 1 or content[1] != 1:
         raise ProtoError("endorsement.malformed")
     try:
-        reporter = decode_public_identity(b[17:81])
+        endorsed = decode_public_identity(content[18:82])
     except ProtoError:
         raise ProtoError("endorsement.malformed")
-    dir_seq, endorser, sig = be(b[81:89]), b[89:121], b[121:185]
-    if b[1:17] != ticket_id:
+    if ticket_id is not None and content[2:18] != ticket_id:
         raise ProtoError("endorsement.wrong_ticket")
-    if dir_seq > directory.head_seq:
-        raise ProtoError("endorsement.directory_out_of_range")
-    if endorser not in directory.admins_at(dir_seq):
-        raise ProtoError("endorsement.not_a_member")
-    if not ed_verify_strict(directory.keys[endorser][:32],
-                            lp("sealdesk/v1/endorsement-sig") + b[:121], sig):
-        raise ProtoError("endorsement.bad_signature")
-    return reporter
+    return endorsed
 
 
 # =========================================================================== messages (§9)
 KIND = {"message": 1, "debug": 2, "attachment": 3, "close": 4, "reopen": 5, "note": 6,
-        "rotate": 7}
+        "rotate": 7, "endorse": 8}
 MAX_CONTENT = 1_048_572
 
 
@@ -797,20 +790,20 @@ class Ticket:
         self.directory = directory
         decode_public_identity(first_reporter_public)
         self.first_reporter = key_id(first_reporter_public)
-        self.reporters = [self.first_reporter]
         self.keys = dict(directory.keys)
         self.keys[self.first_reporter] = first_reporter_public
 
-    def endorse(self, endorsement: bytes):
-        rep = verify_endorsement(endorsement, self.ticket_id, self.directory)
-        kid = key_id(rep)
-        if kid not in self.reporters:
-            self.reporters.append(kid)
-        self.keys[kid] = rep
-
-    def members(self, chain, d):  # §8.1
+    def members(self, chain, d, state=None):  # §8.1, with the state's reporter keys (§10.1)
         admins = self.directory.admins_at(d)
-        return admins + self.reporters if chain == 0 else admins
+        if chain != 0:
+            return admins
+        reporters = [self.first_reporter] + (state.reporters if state else [])
+        return admins + reporters
+
+    def key_of(self, kid, state=None):
+        if state is not None and kid in state.reporter_keys:
+            return state.reporter_keys[kid]
+        return self.keys[kid]
 
 
 class ChainState:  # §10.1
@@ -821,14 +814,38 @@ class ChainState:  # §10.1
         self.dir_seq = 0
         self.epochs = {}  # epoch -> dir_seq of its first message
         self.closed = False
+        # conversation: the sender of seq 1, then each key added by a read endorse message
+        self.reporters = []
+        self.reporter_keys = {}
+        self.endorse_unread = False  # §8.2: the last message is an endorse not yet read
 
     @property
     def epoch(self):
         return max(self.epochs) if self.epochs else None
 
+    def add_reporter(self, public):
+        kid = key_id(public)
+        if kid not in self.reporters:
+            self.reporters.append(kid)
+            self.reporter_keys[kid] = public
+
     def summary(self):
         return {"seq": self.seq, "epoch": self.epoch, "closed": self.closed,
-                "hash": self.hash.hex()}
+                "hash": self.hash.hex(), "reporter_key_ids": [k.hex() for k in self.reporters]}
+
+
+def read_endorsement(ticket, state, m, chain_key):
+    """§8.2 Reading, after the endorse message `m` verified: decrypt, read, add the key. An
+    unreadable content adds nothing (and the error is returned for the caller to show)."""
+    state.endorse_unread = False
+    try:
+        endorsed = read_endorse_content(m.open(chain_key), ticket.ticket_id)
+    except ProtoError as e:
+        if e.code in ("decryption_failed", "bad_padding"):
+            return ProtoError("endorsement.malformed")
+        return e
+    state.add_reporter(endorsed)
+    return None
 
 
 def kind_allowed(kind, chain):  # §5.1, §9.1
@@ -837,14 +854,20 @@ def kind_allowed(kind, chain):  # §5.1, §9.1
     return (kind == KIND["note"]) == (chain == 1)
 
 
-def verify_chain(ticket: Ticket, state: ChainState, raw_messages, on_state=None):
+def verify_chain(ticket: Ticket, state: ChainState, raw_messages, on_state=None, keys=None):
     """§10.2 checks in order, continuing from `state`; returns the decoded messages.
-    Raises ProtoError with the 0-based index in raw_messages and the claimed seq."""
+    Raises ProtoError with the 0-based index in raw_messages and the claimed seq. `keys`
+    maps (chain, epoch) to chain keys: with the key of its epoch, an endorse message's content
+    is read (§8.2) before the next message; without it, the next message cannot be checked."""
     out = []
     directory = ticket.directory
     for i, raw in enumerate(raw_messages):
         seq = None
         try:
+            # ASSUMPTION: §8.2 names the reference implementation's refusal of a message that
+            # follows an unread endorse message; it is checked before anything else.
+            if state.endorse_unread:
+                raise ProtoError("transcript.endorsement_unread")
             m = Message(raw)  # 1
             seq = m.seq
             if m.ticket_id != ticket.ticket_id:  # 2
@@ -874,13 +897,15 @@ def verify_chain(ticket: Ticket, state: ChainState, raw_messages, on_state=None)
                 raise ProtoError("transcript.epoch_not_rotated")
             if not kind_allowed(m.kind, state.chain):  # 9
                 raise ProtoError("transcript.kind_not_allowed")
-            if m.sender not in ticket.members(state.chain, m.dir_seq):  # 10
+            if m.sender not in ticket.members(state.chain, m.dir_seq, state):  # 10
                 raise ProtoError("transcript.not_a_member")
+            if m.kind == KIND["endorse"] and m.sender not in directory.admins_at(m.dir_seq):
+                raise ProtoError("transcript.not_a_member")  # §8.2: administrators only
             # ASSUMPTION: §8.1 says the first conversation message is signed by the *first*
             # reporter key; §10.2 step 10 says "a reporter key". The stricter reading is used.
             if state.chain == 0 and m.seq == 1 and m.sender != ticket.first_reporter:
                 raise ProtoError("transcript.not_a_member")
-            if not ed_verify_strict(ticket.keys[m.sender][:32], m.signed_bytes(),
+            if not ed_verify_strict(ticket.key_of(m.sender, state)[:32], m.signed_bytes(),
                                     m.signature):  # 11
                 raise ProtoError("transcript.bad_signature")
         except ProtoError as e:
@@ -888,13 +913,19 @@ def verify_chain(ticket: Ticket, state: ChainState, raw_messages, on_state=None)
         state.seq, state.hash, state.dir_seq = m.seq, m.hash, m.dir_seq
         if opens:
             state.epochs[m.epoch] = m.dir_seq
+        if state.chain == 0 and m.seq == 1:  # §10.1: the first reporter key
+            state.add_reporter(ticket.key_of(m.sender, state))
+        if m.kind == KIND["endorse"]:
+            state.endorse_unread = True
+            if keys is not None and (state.chain, m.epoch) in keys:
+                read_endorsement(ticket, state, m, keys[(state.chain, m.epoch)])
         if state.chain == 0:  # §10.3
             if m.kind == KIND["close"]:
                 state.closed = True
             elif m.kind == KIND["reopen"]:
                 state.closed = False
             elif (m.kind in (KIND["message"], KIND["debug"], KIND["attachment"])
-                  and m.sender in ticket.reporters):
+                  and (m.sender == ticket.first_reporter or m.sender in state.reporters)):
                 state.closed = False
         out.append(m)
         if on_state:
@@ -1019,6 +1050,9 @@ def parse_content(kind, content: bytes):
 def check_written_content(g, what, kind, content: bytes, first: bool):
     """A vector's content follows §14's writing rules: every required member, a subject in
     the first message, lengths in code points within their limits."""
+    if kind == KIND["endorse"]:  # §14: binary, read by §8.2's rules
+        return g.no_error(what + ": endorse content readable (§8.2)",
+                          lambda: read_endorse_content(content))
     c = g.no_error(what + ": content readable (§14)", lambda: parse_content(kind, content))
     if c is None:
         return None
@@ -1286,7 +1320,9 @@ def messages_chain_state():
     """messages.json's three messages, verified as transcript.json's conversation (§10.2)."""
     _, _, ticket = transcript_setup()
     st = ChainState(0)
-    verify_chain(ticket, st, [hx(c["encoded"]) for c in load("messages.json")["cases"]])
+    cases = load("messages.json")["cases"]
+    keys = {(0, 0): hx(cases[0]["chain_key"])}
+    verify_chain(ticket, st, [hx(c["encoded"]) for c in cases], keys=keys)
     return ticket, st
 
 
@@ -1340,45 +1376,6 @@ def transcript_setup():
     return t, directory, ticket
 
 
-def run_endorsement():
-    e = load("endorsement.json")
-    with Group("endorsement") as g:
-        endorser = BY_KID[hx(e["endorser_key_id"])]
-        g.check("reporter is anonymous case 1's identity", IDS["anon-1"].public,
-                e["reporter_public_identity"])
-        g.check("ticket is anonymous case 0's",
-                anon_derive(hx(load("anonymous.json")["cases"][0]["secret"]))[0], e["ticket_id"])
-        g.check("endorser is admin-a", endorser.key_id, IDS["admin-a"].key_id)
-        signed, enc = build_endorsement(hx(e["ticket_id"]), hx(e["reporter_public_identity"]),
-                                        e["dir_seq"], endorser)
-        g.check("signed_bytes (lp(label) || first 121 bytes)", signed, e["signed_bytes"])
-        g.check("signature", enc[121:], e["signature"])
-        g.check("encoded", enc, e["encoded"])
-        g.check("encoded length (§8.2: 185 bytes)", len(hx(e["encoded"])), 185)
-        _, directory, ticket = transcript_setup()
-        g.check("accepted against transcript.json's directory (§8.2)",
-                verify_endorsement(hx(e["encoded"]), hx(e["ticket_id"]), directory),
-                e["reporter_public_identity"])
-        ticket.endorse(hx(e["encoded"]))
-        g.true("endorsed key is a conversation member at every position (§8.1)",
-               all(IDS["anon-1"].key_id in ticket.members(0, d) for d in range(4)))
-        g.true("endorsed key is never a notes member",
-               all(IDS["anon-1"].key_id not in ticket.members(1, d) for d in range(4)))
-        raw = hx(e["encoded"])
-        g.rejects("for another ticket", lambda: verify_endorsement(
-            raw, hx(load("anonymous.json")["cases"][1]["ticket_id"]), directory),
-            "endorsement.wrong_ticket")
-        _, enc5 = build_endorsement(hx(e["ticket_id"]), IDS["anon-1"].public, 4, endorser)
-        g.rejects("dir_seq beyond the head", lambda: verify_endorsement(
-            enc5, hx(e["ticket_id"]), directory), "endorsement.directory_out_of_range")
-        _, encb = build_endorsement(hx(e["ticket_id"]), IDS["anon-1"].public, 3, IDS["admin-b"])
-        g.rejects("by an administrator removed at that position", lambda: verify_endorsement(
-            encb, hx(e["ticket_id"]), directory), "endorsement.not_a_member")
-        bad = raw[:-1] + bytes([raw[-1] ^ 1])
-        g.rejects("signature altered", lambda: verify_endorsement(
-            bad, hx(e["ticket_id"]), directory), "endorsement.bad_signature")
-
-
 def run_messages():
     v = load("messages.json")
     wkey = hx(load("wraps.json")["cases"][0]["wrap"]["ticket_key"])
@@ -1406,6 +1403,19 @@ def run_messages():
                    ed_verify_strict(sender.ed_pk, m.signed_bytes(), m.signature))
             g.check("decrypts and unpads to content", m.open(hx(c["chain_key"])), c["content"])
             body = check_written_content(g, "content", c["kind"], hx(c["content"]), c["seq"] == 1)
+            if c["kind"] == KIND["endorse"]:
+                e = c["endorse_content"]
+                g.check("endorse: version and grounds (§8.2)", (e["version"], e["grounds"]),
+                        (1, 1))
+                g.check("endorse: ticket_id is the message's", e["ticket_id"], c["ticket_id"])
+                g.check("endorse: content is §8.2's layout", build_endorse_content(
+                    hx(e["ticket_id"]), hx(e["endorsed_public_identity"])), c["content"])
+                g.check("endorse: endorsed key id (§4.2)",
+                        key_id(hx(e["endorsed_public_identity"])), e["endorsed_key_id"])
+                g.check("endorse: the endorsed key is anonymous case 1's identity",
+                        IDS["anon-1"].public, e["endorsed_public_identity"])
+                g.true("endorse: sent by an administrator", sender.key_id in
+                       transcript_setup()[1].admins_at(c["dir_seq"]))
             if body is not None and c["kind"] == KIND["attachment"]:
                 a = load("attachment.json")
                 g.check("reference: key is attachment.json's file key (base64url)",
@@ -1417,9 +1427,14 @@ def run_messages():
     with Group("messages/chain verifies (§10.2) for transcript.json's ticket and directory") as g:
         _, _, ticket = transcript_setup()
         st = ChainState(0)
-        verify_chain(ticket, st, raws)
+        verify_chain(ticket, st, raws, keys={(0, 0): wkey})
         g.check("final state", st.summary(),
-                {"seq": 4, "epoch": 0, "closed": False, "hash": v["cases"][-1]["hash"]})
+                {"seq": 5, "epoch": 0, "closed": False, "hash": v["cases"][-1]["hash"],
+                 "reporter_key_ids": [IDS["anon-0"].key_id.hex(), IDS["anon-1"].key_id.hex()]})
+        st = ChainState(0)
+        verify_chain(ticket, st, raws)
+        g.true("without its epoch's key the endorse message stays unread (§8.2)",
+               st.endorse_unread and st.reporters == [IDS["anon-0"].key_id])
 
 
 def run_directory():
@@ -1475,16 +1490,20 @@ def run_transcript():
 
     conv_state, notes_state = ChainState(0), ChainState(1)
     conv_groups = {}
+    # the chain keys come from the wraps, checked below to open to exactly these
+    ck = {(k["chain"], k["epoch"]): hx(k["key"]) for k in t["chain_keys"]}
 
     def on_conv(i, m, st):
         conv_groups[i] = st.summary()
 
     with Group("transcript/conversation chain verifies (§10.2)") as g:
         conv = verify_chain(ticket, conv_state, [hx(x["encoded"]) for x in t["conversation"]],
-                            on_conv)
+                            on_conv, keys=ck)
         g.check("messages verified", len(conv), len(t["conversation"]))
         g.check("conversation_states count", len(t["conversation_states"]), len(conv))
         g.check("epochs opened at", conv_state.epochs, {0: 1, 1: 3})
+        g.check("reporter keys: the first, then the endorsed one (§10.1)", conv_state.reporters,
+                [IDS["anon-0"].key_id, IDS["anon-1"].key_id])
     with Group("transcript/notes chain verifies (§10.2)") as g:
         notes = verify_chain(ticket, notes_state, [hx(x["encoded"]) for x in t["notes"]])
         g.check("notes_final", {"seq": notes_state.seq, "epoch": notes_state.epoch,
@@ -1492,8 +1511,8 @@ def run_transcript():
     with Group("transcript/incremental verification (§10.4)") as g:
         for k in range(len(conv)):
             st = ChainState(0)
-            verify_chain(ticket, st, [m.raw for m in conv[:k]])
-            verify_chain(ticket, st, [m.raw for m in conv[k:]])
+            verify_chain(ticket, st, [m.raw for m in conv[:k]], keys=ck)
+            verify_chain(ticket, st, [m.raw for m in conv[k:]], keys=ck)
             g.check("split at %d gives the same state" % k, (st.summary(), st.epochs),
                     (conv_state.summary(), conv_state.epochs))
         st = ChainState(0)
@@ -1539,13 +1558,20 @@ def run_transcript():
             for ep, opened in st.epochs.items():
                 opener = next(m for m in msgs if m.epoch == ep)
                 ws = [Wrap(hx(w["encoded"])) for w in t["wraps"]]
+                # reporter keys endorsed after the opening get their wraps later (§8.2)
+                later = st.reporters[1:]
                 at_open = [w for w in ws if w.chain == ch and w.epoch == ep
-                           and w.dir_seq == opened]
+                           and w.dir_seq == opened and w.recipient not in later]
                 g.check("chain %d epoch %d: wrapped at opening for exactly the members at %d"
                         % (ch, ep, opened), sorted(w.recipient for w in at_open),
                         sorted(ticket.members(ch, opened)))
                 g.true("chain %d epoch %d: opening wraps by the opening message's sender"
                        % (ch, ep), all(w.wrapper == opener.sender for w in at_open))
+        endorsed = conv_state.reporters[1:]
+        g.true("each endorsed key has a wrap of the epoch of its endorse message (§8.2)",
+               all(any(w["chain"] == 0 and w["epoch"] == m.epoch
+                       and hx(w["recipient_key_id"]) == kid for w in t["wraps"])
+                   for m in conv if m.kind == KIND["endorse"] for kid in endorsed))
         rot = [m for m in conv if m.kind == KIND["rotate"]]
         g.check("the rotate message opens epoch 1 at the removal's position",
                 [(m.epoch, m.dir_seq) for m in rot], [(1, 3)])
@@ -1567,6 +1593,9 @@ def run_transcript():
                         x["content"])
                 if m.kind == KIND["rotate"]:
                     g.check("rotate carries empty content (§9.1)", content, b"")
+                if m.kind == KIND["endorse"]:
+                    g.check("endorse content names the ticket and anonymous case 1 (§8.2)",
+                            read_endorse_content(content, ticket.ticket_id), IDS["anon-1"].public)
                 check_written_content(g, "content", m.kind, content,
                                       label == "conversation" and m.seq == 1)
                 hdr = header_bytes(ticket.ticket_id, m.chain, x["seq"], prev, x["epoch"],
@@ -1634,7 +1663,8 @@ def run_negative(chunks):
     t, _, ticket = transcript_setup()
     # wrap cases: against transcript.json's conversation chain after all its messages
     conv_state = ChainState(0)
-    verify_chain(ticket, conv_state, [hx(x["encoded"]) for x in t["conversation"]])
+    ck = {(k["chain"], k["epoch"]): hx(k["key"]) for k in t["chain_keys"]}
+    verify_chain(ticket, conv_state, [hx(x["encoded"]) for x in t["conversation"]], keys=ck)
     a = load("attachment.json")
     for c in v["cases"]:
         typ = c["type"]
@@ -1642,7 +1672,8 @@ def run_negative(chunks):
             fn = None
             if typ == "transcript":
                 msgs = [hx(m) for m in c["messages"]]
-                fn = lambda: verify_chain(ticket, ChainState(0), msgs)  # noqa: E731
+                ch = c["chain"]
+                fn = lambda: verify_chain(ticket, ChainState(ch), msgs)  # noqa: E731
             elif typ == "directory":
                 log = [hx(e) for e in c["log"]]
                 fn = lambda: Directory.verify(log)  # noqa: E731
@@ -1832,7 +1863,7 @@ def run_spec_checks(chunks):
 
     with Group("spec/§9-§10 messages and transcript rules") as g:
         m1 = msg(1, bytes(32), 0, 1, rep, KIND["message"], b"hi")
-        g.rejects("kind 8", lambda: Message(m1[:102] + b"\x08" + m1[103:]),
+        g.rejects("kind 9", lambda: Message(m1[:102] + b"\x09" + m1[103:]),
                   "transcript.malformed")
         g.rejects("chain byte 2", lambda: Message(m1[:17] + b"\x02" + m1[18:]),
                   "transcript.malformed")
@@ -1884,18 +1915,48 @@ def run_spec_checks(chunks):
         st = ChainState(0)
         verify_chain(ticket, st, [msg(1, bytes(32), 0, 1, rep, KIND["rotate"])])
         g.check("rotate may open epoch 0 as the first message", st.epochs, {0: 1})
-        # endorsed reporter key: member, reopens a closed ticket, but cannot send seq 1
-        e = load("endorsement.json")
-        tk = Ticket(ticket.ticket_id, hx(t["reporter_public_identity"]), directory)
-        tk.endorse(hx(e["encoded"]))
+        # endorse messages (§8.2): on a closed ticket (after message 6), epoch 1, dir_seq 3
         r2 = IDS["anon-1"]
-        g.rejects("first conversation message by an endorsed (not the first) reporter key",
-                  lambda: verify_chain(tk, ChainState(0), [msg(1, bytes(32), 0, 1, r2, 1, b"x")]),
+        g.rejects("first conversation message by another key than the first reporter's",
+                  lambda: verify_chain(ticket, ChainState(0),
+                                       [msg(1, bytes(32), 0, 1, r2, 1, b"x")]),
                   "transcript.not_a_member", 0, True)
+        e7 = msg(7, hash_of(conv[5]), 1, 3, a, KIND["endorse"],
+                 build_endorse_content(ticket.ticket_id, r2.public))
         st = ChainState(0)
-        verify_chain(tk, st, conv[:6])
-        verify_chain(tk, st, [msg(7, hash_of(conv[5]), 1, 3, r2, KIND["debug"], b"{}")])
+        verify_chain(ticket, st, conv[:6] + [e7], keys=conv_keys)
+        g.check("an endorse message leaves a closed ticket closed (§10.3)", st.closed, True)
+        g.check("the endorsed key is a reporter key (§10.1)", st.reporters,
+                [rep.key_id, r2.key_id])
+        verify_chain(ticket, st, [msg(8, hash_of(e7), 1, 3, r2, KIND["debug"], b"{}")])
         g.check("debug data from an endorsed reporter reopens (§10.3)", st.closed, False)
+        st = ChainState(0)
+        verify_chain(ticket, st, conv[:6] + [e7])
+        g.rejects("the message after an unread endorse message", lambda: verify_chain(
+            ticket, st, [msg(8, hash_of(e7), 1, 3, r2, KIND["debug"], b"{}")]),
+            "transcript.endorsement_unread", 0, True)
+        g.rejects("an endorse message by the reporter", lambda: verify_chain(
+            ticket, ChainState(0), conv[:6] + [msg(7, hash_of(conv[5]), 1, 3, rep,
+                                                   KIND["endorse"], build_endorse_content(
+                                                       ticket.ticket_id, r2.public))]),
+            "transcript.not_a_member", 6, True)
+        other_tid = hx(load("anonymous.json")["cases"][1]["ticket_id"])
+        e7x = msg(7, hash_of(conv[5]), 1, 3, a, KIND["endorse"],
+                  build_endorse_content(other_tid, r2.public))
+        st = ChainState(0)
+        verify_chain(ticket, st, conv[:6] + [e7x])
+        g.check("another ticket's endorse content is unreadable (§8.2)",
+                read_endorsement(ticket, st, Message(e7x), conv_keys[(0, 1)]).code,
+                "endorsement.wrong_ticket")
+        g.rejects("and adds no key", lambda: verify_chain(
+            ticket, st, [msg(8, hash_of(e7x), 1, 3, r2, KIND["debug"], b"{}")]),
+            "transcript.not_a_member", 0, True)
+        bad = build_endorse_content(ticket.ticket_id, r2.public)
+        for name, body in (("81 bytes", bad[:-1]), ("version 2", b"\x02" + bad[1:]),
+                           ("grounds 2", bad[:1] + b"\x02" + bad[2:]),
+                           ("X25519 key of low order", bad[:50] + bytes(32))):
+            g.rejects("endorse content: " + name, lambda b=body: read_endorse_content(
+                b, ticket.ticket_id), "endorsement.malformed")
         st = ChainState(0)
         verify_chain(ticket, st, conv[:6])
         verify_chain(ticket, st, [msg(7, hash_of(conv[5]), 1, 3, a, KIND["message"], b"x")])
@@ -1908,7 +1969,7 @@ def run_spec_checks(chunks):
         g.rejects("chain byte 2", lambda: Wrap(w0[:17] + b"\x02" + w0[18:]), "malformed")
         wr = Wrap(w0)
         conv_st, notes_st = ChainState(0), ChainState(1)
-        verify_chain(ticket, conv_st, conv)
+        verify_chain(ticket, conv_st, conv, keys=conv_keys)
         verify_chain(ticket, notes_st, [hx(x["encoded"]) for x in t["notes"]])
         g.rejects("other ticket", lambda: verify_wrap(wr, Ticket(
             hx(load("anonymous.json")["cases"][1]["ticket_id"]), rep.public, directory),
@@ -2018,7 +2079,7 @@ def main():
 
     steps = [("identities", run_identities), ("anonymous", run_anonymous),
              ("account", run_account), ("wraps", run_wraps),
-             ("endorsement", run_endorsement), ("messages", run_messages),
+             ("messages", run_messages),
              ("directory", run_directory), ("transcript", run_transcript),
              ("attachment", attachment), ("negative", lambda: run_negative(chunks)),
              ("spec", lambda: run_spec_checks(chunks)), ("coverage", run_coverage)]

@@ -10,6 +10,10 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import {
   Recorder,
   adminOpenTicket,
@@ -19,6 +23,7 @@ import {
   launchBrowser,
   newPerson,
   pngImage,
+  runSealdesk,
   startServer,
 } from "./lib/harness.mjs";
 
@@ -313,6 +318,37 @@ describe("people's flows", () => {
     await adminOpenTicket(dave, ACCOUNT.subject);
     await dave.locator("#ticket-conversation .chat li", { hasText: ACCOUNT.reply }).waitFor();
     state.davePage = dave;
+  });
+
+  test("an administrator adds a device for the reporter from the command line; both open conversations show it", async () => {
+    // A fresh public identity (PROTOCOL.md §4.2: Ed25519 key || X25519 key), as a reporter's
+    // new device would hold after email recovery.
+    const raw = (type) => Buffer.from(crypto.generateKeyPairSync(type).publicKey.export({ format: "jwk" }).x, "base64url");
+    const key = Buffer.concat([raw("ed25519"), raw("x25519")]).toString("base64url");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealdesk-cli-"));
+    const env = { SEALDESK_PASSPHRASE: "cli passphrase", SEALDESK_PASSWORD: ALICE.password, SEALDESK_KEYRING: path.join(dir, "alice.keyring") };
+    try {
+      await runSealdesk(["admin", "login", "--server", server.base, "--username", ALICE.username], env);
+      const ticketId = new URL(state.anonLink).pathname.split("/").pop();
+      const out = await runSealdesk(["admin", "endorse", ticketId, "--key", key], env);
+      const fingerprint = /fingerprint (\d{5}(?: \d{5}){5})/.exec(out)?.[1];
+      assert.ok(fingerprint, out);
+      const line = `A new device was added for the reporter by`;
+      // The reporter's open conversation and the administrator's, live.
+      const rep = state.reporterPage;
+      const shown = rep.locator("#thread .chat li.system.endorse", { hasText: line });
+      await shown.waitFor({ timeout: 10_000 });
+      assert.match(await shown.innerText(), new RegExp(`fingerprint ${fingerprint}`));
+      const alice = state.alicePage;
+      await alice.click('#panel-nav [data-view="inbox"]');
+      await inboxShowAll(alice, ANON.subject);
+      await adminOpenTicket(alice, ANON.subject);
+      const seen = alice.locator("#ticket-conversation .chat li.system.endorse", { hasText: line });
+      await seen.waitFor({ timeout: 10_000 });
+      assert.match(await seen.innerText(), new RegExp(`fingerprint ${fingerprint}`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a ticket whose stored data was altered shows the warning and not the altered content", async () => {

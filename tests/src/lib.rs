@@ -102,6 +102,47 @@ pub fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
 }
 
+/// The epochs of `chain` of ticket `id` wrapped for `recipient`, as the server hands them
+/// out to an administrator's session.
+///
+/// # Panics
+/// If the request fails or the answer is not a list of wraps.
+pub async fn wrapped_epochs(
+    transport: &sealdesk_client::transport::NativeTransport,
+    session: &str,
+    id: sealdesk_crypto::TicketId,
+    chain: sealdesk_crypto::Chain,
+    recipient: &sealdesk_crypto::KeyId,
+) -> std::collections::BTreeSet<u32> {
+    let path = format!(
+        "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
+        id.to_hex(),
+        chain.to_u8(),
+        b64(&recipient.0)
+    );
+    let answer: serde_json::Value = sealdesk_client::transport::Transport::send(
+        transport,
+        sealdesk_client::transport::Request::get(path).bearer(Some(session)),
+    )
+    .await
+    .expect("wraps")
+    .json("wraps")
+    .expect("json");
+    answer["wraps"]
+        .as_array()
+        .expect("wraps")
+        .iter()
+        .map(|w| {
+            let bytes = base64ct::Base64UrlUnpadded::decode_vec(w.as_str().expect("string"))
+                .expect("base64url");
+            sealdesk_crypto::WrappedKey::from_bytes(&bytes)
+                .expect("wrap")
+                .context
+                .epoch
+        })
+        .collect()
+}
+
 // ---- Accounts and administrators (tests/tests/account.rs, tests/tests/admin.rs) ----
 
 /// The seed of the first administrator that [`Instance::start`] makes.

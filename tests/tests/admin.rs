@@ -9,16 +9,15 @@
 
 use std::collections::BTreeSet;
 
-use base64ct::Encoding as _;
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::{Admin, InboxFilter};
 use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket};
+use sealdesk_client::thread::{Participant, Thread};
 use sealdesk_client::transport::{NativeTransport, Request, Transport};
-use sealdesk_crypto::{Chain, KeyId, Kind, TicketId, WrappedKey, system_rng};
-use sealdesk_system_tests::{CHEAP, FreshInstance, Instance, b64, first_admin, runtime};
-use serde_json::Value;
+use sealdesk_crypto::{Chain, Identity, Kind, Members, TicketSecret, system_rng};
+use sealdesk_system_tests::{CHEAP, FreshInstance, Instance, first_admin, runtime, wrapped_epochs};
 
 fn opening(subject: &str) -> Opening {
     Opening {
@@ -26,39 +25,6 @@ fn opening(subject: &str) -> Opening {
         text: format!("About {subject}."),
         ..Opening::default()
     }
-}
-
-/// The epochs of `chain` of ticket `id` wrapped for `recipient`, as the server hands them
-/// out to an administrator's session.
-async fn wrapped_epochs(
-    transport: &NativeTransport,
-    session: &str,
-    id: TicketId,
-    chain: Chain,
-    recipient: &KeyId,
-) -> BTreeSet<u32> {
-    let path = format!(
-        "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
-        id.to_hex(),
-        chain.to_u8(),
-        b64(&recipient.0)
-    );
-    let answer: Value = transport
-        .send(Request::get(path).bearer(Some(session)))
-        .await
-        .expect("wraps")
-        .json("wraps")
-        .expect("json");
-    answer["wraps"]
-        .as_array()
-        .expect("wraps")
-        .iter()
-        .map(|w| {
-            let bytes = base64ct::Base64UrlUnpadded::decode_vec(w.as_str().expect("string"))
-                .expect("base64url");
-            WrappedKey::from_bytes(&bytes).expect("wrap").context.epoch
-        })
-        .collect()
 }
 
 #[test]
@@ -471,5 +437,125 @@ fn the_first_administrator_redeems_the_genesis_invite_with_an_account() {
                 .map(|e| e.code),
             Some("admin.unknown_administrator".into())
         );
+    });
+}
+
+/// An administrator endorses a further reporter key (a new device after email recovery,
+/// PROTOCOL.md §8.2): the endorse message is on the conversation, the new key reads the
+/// history through the wraps that came with it and writes as the reporter, and the reporter
+/// and the administrators see "a new device was added".
+#[test]
+fn an_endorsed_reporter_key_reads_and_writes_and_everyone_sees_it() {
+    let instance = Instance::start();
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&instance.base);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let mut rng = system_rng();
+        let mut root = first_admin(&transport).await;
+        let mut ticket =
+            ReporterTicket::create(&transport, &directory, opening("Lost phone"), 1, &mut rng)
+                .await
+                .expect("create");
+        let id = ticket.link().ticket_id();
+        let mut read = root.read_ticket(&transport, id).await.expect("read");
+        root.reply(
+            &transport,
+            &mut read,
+            Outgoing::new("Which one?", 2),
+            &mut rng,
+        )
+        .await
+        .expect("reply");
+
+        let device = Identity::generate(&mut rng).1;
+        let stored = root
+            .endorse(&transport, &mut read, device.public(), &mut rng)
+            .await
+            .expect("endorse");
+        assert_eq!(
+            stored, 1,
+            "the conversation's one epoch, wrapped for the new key"
+        );
+        assert_eq!(
+            wrapped_epochs(
+                &transport,
+                root.account().session(),
+                id,
+                Chain::Conversation,
+                &device.key_id()
+            )
+            .await,
+            BTreeSet::from([0])
+        );
+        // The endorser's own view shows the endorse message, read.
+        let endorse = read.messages.last().expect("the endorse message");
+        assert_eq!(endorse.kind, Kind::Endorse);
+        match &endorse.content {
+            Ok(Content::Endorse(content)) => assert_eq!(&content.endorsed, device.public()),
+            other => panic!("endorse: {other:?}"),
+        }
+        assert!(read.conversation().reporters().contains(device.public()));
+
+        // The new device, with the ticket's bearer token, reads everything and writes.
+        let fragment = ticket.link().path();
+        let fragment = fragment.split_once('#').expect("fragment").1;
+        let bearer = TicketSecret::from_fragment(fragment)
+            .expect("secret")
+            .access_token()
+            .to_base64url();
+        let members = Members::new(id, read.reporter().clone());
+        let mut thread = Thread::new(members, Chain::Conversation);
+        let mut shown = Vec::new();
+        thread
+            .refresh(&transport, &bearer, &device, &directory, &mut shown)
+            .await
+            .expect("the new device reads");
+        assert_eq!(shown.len(), 3, "opening, reply, endorsement");
+        assert!(shown.iter().all(|m| m.content.is_ok()), "{shown:?}");
+        let participant = Participant {
+            identity: &device,
+            bearer: &bearer,
+            directory: &directory,
+        };
+        thread
+            .send(
+                &transport,
+                participant,
+                &Outgoing::new("From my new phone.", 3).into_message(),
+                &mut rng,
+                &mut shown,
+            )
+            .await
+            .expect("the new device writes");
+
+        // The reporter's first device and the administrator see the endorsement and the
+        // new device's message as the reporter's.
+        ticket
+            .refresh(&transport, &directory)
+            .await
+            .expect("refresh");
+        let kinds: Vec<Kind> = ticket.messages.iter().map(|m| m.kind).collect();
+        assert_eq!(kinds[kinds.len() - 2..], [Kind::Endorse, Kind::Message]);
+        let last = ticket.messages.last().expect("last");
+        assert!(!last.from_support);
+        assert_eq!(last.sender, device.key_id());
+        let endorse = &ticket.messages[ticket.messages.len() - 2];
+        assert!(endorse.from_support);
+        assert!(
+            matches!(&endorse.content, Ok(Content::Endorse(c)) if &c.endorsed == device.public())
+        );
+        let view = sealdesk_client::wasm::views::message_view(endorse);
+        assert_eq!(view.kind.as_str(), "endorse");
+        let content = view.content.expect("content");
+        assert_eq!(content.fingerprint, Some(device.key_id().fingerprint()));
+        assert_eq!(
+            content.endorser_fingerprint,
+            Some(root.account().public().key_id().fingerprint())
+        );
+
+        let again = root.read_ticket(&transport, id).await.expect("re-read");
+        let last = again.messages.last().expect("last");
+        assert!(!last.from_support);
+        assert!(again.conversation().reporters().contains(device.public()));
     });
 }

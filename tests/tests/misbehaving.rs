@@ -22,10 +22,13 @@ use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::{Body, Method, NativeTransport, Request, Response, Transport};
 use sealdesk_client::{ClientError, Result};
 use sealdesk_crypto::{
-    Chain, ChainState, CryptoRng, Directory, DirectoryEntry, DirectoryHead, Identity, KeyId, Kind,
-    Message, Placement, TicketId, TicketKey, TicketSecret, WrappedKey, system_rng,
+    Chain, ChainState, CryptoRng, Directory, DirectoryEntry, DirectoryHead, EndorseContent,
+    Identity, KeyId, Kind, Message, Placement, TicketId, TicketKey, TicketSecret, WrappedKey,
+    system_rng,
 };
-use sealdesk_system_tests::{CHEAP, Persistent, ServerOptions, b64, first_admin, runtime};
+use sealdesk_system_tests::{
+    CHEAP, Persistent, ServerOptions, b64, first_admin, runtime, wrapped_epochs,
+};
 use serde_json::Value;
 
 fn opening() -> Opening {
@@ -957,4 +960,121 @@ fn a_forged_forked_or_rolled_back_directory_in_the_database_is_detected() {
         );
     });
     assert_eq!(root.head(), pinned, "the kept head did not move");
+}
+
+// ---- endorsements (PROTOCOL.md §8.2) ----
+
+/// The removed-administrator endorsement attack, as a hostile server stages it: Mallory was an
+/// administrator until Root removed her (directory position 2) and kept her key. After the
+/// removal and a later reply, the server writes into the stored conversation an endorse
+/// message signed by Mallory, dated `dir_seq` 1 (when she was still an administrator),
+/// endorsing a key she holds. Were it accepted, every client would count that key as the
+/// reporter's and wrap each later epoch for it. It is refused as a backdated message
+/// (§10.2: `dir_seq` only moves forward), and no wrap ever goes to either of her keys.
+/// (Before endorse messages, the same endorsement stored beside the transcript in the
+/// ticket's record was accepted by every client.)
+#[test]
+fn a_removed_administrators_backdated_endorsement_is_refused() {
+    let mut server = start();
+    let rt = runtime();
+    let mut rng = system_rng();
+    let (directory, mut root, ticket, mallory, endorsed) = rt.block_on(async {
+        let transport = NativeTransport::new(server.base());
+        let mut root = first_admin(&transport).await;
+        let mallory = Account::register(&transport, "mallory", "pw-m", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let invite = root.create_invite(&transport).await.expect("invite");
+        Admin::redeem_invite(&transport, &mallory, &invite.path())
+            .await
+            .expect("redeem");
+        let pending = root.pending(&transport).await.expect("pending");
+        root.approve(&transport, &pending[0], &mut rng)
+            .await
+            .expect("approve");
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        assert_eq!(directory.head_seq(), 1);
+        let mut ticket = ReporterTicket::create(&transport, &directory, opening(), 1, &mut rng)
+            .await
+            .expect("create");
+        let removal = root
+            .remove(&transport, &mallory.public().key_id(), &mut rng)
+            .await
+            .expect("remove");
+        assert_eq!(removal.head.seq, 2);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        ticket
+            .reply(&transport, &directory, "after the removal", 2, &mut rng)
+            .await
+            .expect("reply");
+        let endorsed = Identity::generate(&mut rng).1;
+        (directory, root, ticket, mallory, endorsed)
+    });
+
+    // Mallory seals the endorse message right after the reporter's reply, backdated to
+    // dir_seq 1, in the current epoch (whose key she lacks: any key will do, the content is
+    // never reached).
+    let id = ticket.link().ticket_id();
+    let after = ticket.conversation().clone();
+    let endorse = Message::seal(
+        mallory.identity(),
+        Placement {
+            ticket_id: id,
+            chain: Chain::Conversation,
+            seq: after.last_seq() + 1,
+            prev_hash: after.last_hash(),
+            epoch: after.epoch().expect("an epoch"),
+            dir_seq: 1,
+            kind: Kind::Endorse,
+        },
+        &TicketKey::generate(&mut rng),
+        &EndorseContent::by_administrator(id, endorsed.public().clone()).to_bytes(),
+        &mut rng,
+    )
+    .expect("seal");
+    edit_database(&mut server, |db| {
+        let messages = db.open_tree("messages").expect("messages");
+        messages
+            .insert(
+                message_key(id, after.last_seq() + 1),
+                message_value(&endorse),
+            )
+            .expect("write");
+    });
+    server.restart();
+
+    rt.block_on(async {
+        let transport = NativeTransport::new(server.base());
+        let refused = "transcript.directory_out_of_range";
+        assert_eq!(
+            reporter_refusal(&transport, &directory, &ticket.link().path()).await,
+            refused,
+            "the reporter"
+        );
+        assert_eq!(admin_refusal(&transport, &mut root, id).await, refused);
+
+        let session = root.account().session().to_owned();
+        let mallorys = wrapped_epochs(
+            &transport,
+            &session,
+            id,
+            Chain::Conversation,
+            &mallory.public().key_id(),
+        )
+        .await;
+        assert_eq!(
+            mallorys,
+            BTreeSet::from([0]),
+            "only the epoch before her removal"
+        );
+        let endorsed_wraps = wrapped_epochs(
+            &transport,
+            &session,
+            id,
+            Chain::Conversation,
+            &endorsed.key_id(),
+        )
+        .await;
+        assert!(endorsed_wraps.is_empty(), "no wrap for the endorsed key");
+    });
 }

@@ -49,7 +49,7 @@ pub struct TicketCreated {
     pub ticket_id: String,
 }
 
-/// Body of `POST /api/v1/tickets/{id}/messages`: `{"message", "wraps"}`.
+/// Body of `POST /api/v1/tickets/{id}/messages`: `{"message", "wraps", "endorsed"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostMessageBody {
     /// The next message of its chain (base64url).
@@ -58,6 +58,11 @@ pub struct PostMessageBody {
     /// empty otherwise (and when absent).
     #[serde(default)]
     pub wraps: Vec<String>,
+    /// With an endorse message (kind 8, PROTOCOL.md §8.2) only, and then required: the
+    /// endorsed public identity in clear (64 bytes, base64url), for the server, which cannot
+    /// read the content. Left out on every other kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endorsed: Option<String>,
 }
 
 /// Answer of a posted message: `{"chain": 0, "seq": 4}`.
@@ -121,16 +126,15 @@ pub enum TicketStatus {
     Closed,
 }
 
-/// Answer of `GET /api/v1/tickets/{id}`: `{"ticket_id", "reporter", "endorsements",
-/// "status", "created_at", "last_activity", "conversation_seq"}`.
+/// Answer of `GET /api/v1/tickets/{id}`: `{"ticket_id", "reporter", "status", "created_at",
+/// "last_activity", "conversation_seq"}`. Endorsed reporter keys are not listed: they are
+/// endorse messages on the conversation (PROTOCOL.md §8.2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketAnswer {
     /// The ticket id (hex).
     pub ticket_id: String,
     /// The first reporter key (64 bytes, base64url).
     pub reporter: String,
-    /// Endorsed reporter keys (encoded endorsements, base64url).
-    pub endorsements: Vec<String>,
     /// Open or closed.
     pub status: TicketStatus,
     /// Unix seconds.

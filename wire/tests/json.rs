@@ -125,7 +125,7 @@ fn account_ticket_creation() {
 #[test]
 fn ticket_reads() {
     let ticket: TicketAnswer = pinned(json!({
-        "ticket_id": "<hex>", "reporter": "<64 bytes>", "endorsements": [], "status": "open",
+        "ticket_id": "<hex>", "reporter": "<64 bytes>", "status": "open",
         "created_at": 0, "last_activity": 0, "conversation_seq": 3
     }));
     assert_eq!(ticket.status, TicketStatus::Open);
@@ -146,6 +146,10 @@ fn posts_wraps_and_assignment() {
     pinned::<PostMessageBody>(json!({"message": "<encoded>", "wraps": ["..."]}));
     let no_wraps: PostMessageBody = serde_json::from_value(json!({"message": "m"})).unwrap();
     assert!(no_wraps.wraps.is_empty());
+    assert_eq!(no_wraps.endorsed, None);
+    pinned::<PostMessageBody>(json!({
+        "message": "<encoded>", "wraps": [], "endorsed": "<64 bytes>"
+    }));
     pinned::<MessagePosted>(json!({"chain": 0, "seq": 4}));
     pinned::<HistoryWrapsBody>(json!({"wraps": ["<238 bytes>"]}));
     pinned::<WrapsStored>(json!({"stored": 2}));

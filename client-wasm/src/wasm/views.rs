@@ -23,7 +23,7 @@ use crate::error::ClientError;
 use crate::reporter::{ReporterTicket, Shown};
 
 /// The name of a kind in the views: `message`, `debug_data`, `attachment`, `close`,
-/// `reopen`, `internal_note`, `rotate`.
+/// `reopen`, `internal_note`, `rotate`, `endorse`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +42,9 @@ pub enum KindName {
     InternalNote,
     /// A key rotation (kind 7).
     Rotate,
+    /// A further reporter key endorsed by an administrator (kind 8, PROTOCOL.md §8.2): "a
+    /// new device was added for the reporter".
+    Endorse,
 }
 
 impl KindName {
@@ -55,6 +58,7 @@ impl KindName {
             Kind::Reopen => KindName::Reopen,
             Kind::InternalNote => KindName::InternalNote,
             Kind::Rotate => KindName::Rotate,
+            Kind::Endorse => KindName::Endorse,
         }
     }
 
@@ -68,6 +72,7 @@ impl KindName {
             KindName::Reopen => "reopen",
             KindName::InternalNote => "internal_note",
             KindName::Rotate => "rotate",
+            KindName::Endorse => "endorse",
         }
     }
 }
@@ -94,7 +99,8 @@ all_optional! {
     /// does not have are absent): `text`, `sent_at`, `author`, and on a first message
     /// `subject`, `category`, `urgent` (present only when true), `name`, `email`; `fields` for
     /// debug data; `attachment_id`, `name`, `type`, `size`, `encrypted_size` (bytes) for an
-    /// attachment; nothing for a rotation. Times are Unix seconds, the sender's claim.
+    /// attachment; nothing for a rotation; `endorsed`, `fingerprint`, `endorser_fingerprint` for
+    /// an endorsement. Times are Unix seconds, the sender's claim.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
     #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
     pub struct ContentView {
@@ -126,6 +132,12 @@ all_optional! {
         size: u64,
         /// An attachment's encrypted stream, bytes (PROTOCOL.md §13).
         encrypted_size: u64,
+        /// An endorsement: the endorsed key's id (32 bytes, unpadded base64url).
+        endorsed: String,
+        /// An endorsement: the endorsed key's fingerprint (PROTOCOL.md §4.3, 35 characters).
+        fingerprint: String,
+        /// An endorsement: the endorsing administrator's fingerprint (the message's sender).
+        endorser_fingerprint: String,
     }
 }
 
@@ -164,6 +176,14 @@ impl ContentView {
                 ..ContentView::default()
             },
             Content::Rotate => ContentView::default(),
+            Content::Endorse(endorse) => {
+                let key_id = endorse.endorsed.key_id();
+                ContentView {
+                    endorsed: Some(Base64UrlUnpadded::encode_string(&key_id.0)),
+                    fingerprint: Some(key_id.fingerprint()),
+                    ..ContentView::default()
+                }
+            }
         }
     }
 }
@@ -224,7 +244,13 @@ pub struct MessageView {
 /// The view of a verified message ([`MessageView`]).
 pub fn message_view(shown: &Shown) -> MessageView {
     let (content, error) = match &shown.content {
-        Ok(content) => (Some(ContentView::of(content)), None),
+        Ok(content) => {
+            let mut view = ContentView::of(content);
+            if shown.kind == Kind::Endorse {
+                view.endorser_fingerprint = Some(shown.sender.fingerprint());
+            }
+            (Some(view), None)
+        }
         Err(error) => (None, Some(ErrorView::of(error))),
     };
     MessageView {
@@ -324,12 +350,14 @@ pub fn ticket_view(ticket: &ReporterTicket) -> TicketView {
 }
 
 /// How many messages support sent after `after` (the last seq the person saw): messages,
-/// attachments, closes and reopens by an administrator, not key rotations. The badge of the
-/// support tab.
+/// attachments, closes and reopens by an administrator, not key rotations nor endorsements. The
+/// badge of the support tab.
 pub fn unread_answers(messages: &[Shown], after: u64) -> usize {
     messages
         .iter()
-        .filter(|m| m.seq > after && m.from_support && m.kind != Kind::Rotate)
+        .filter(|m| {
+            m.seq > after && m.from_support && !matches!(m.kind, Kind::Rotate | Kind::Endorse)
+        })
         .count()
 }
 

@@ -11,10 +11,10 @@
 
 use hkdf::Hkdf;
 use sealdesk_crypto::{
-    Argon2Params, Chain, ChainState, Directory, DirectoryEntry, DirectoryHead, FileKey, Identity,
-    IdentitySeed, Keyring, Kind, LinkFragment, MasterKey, Members, Message, Placement,
-    PublicIdentity, ReporterEndorsement, StreamEncryptor, TicketId, TicketKey, TicketSecret,
-    WrapContext, WrappedKey, Zeroizing, labels,
+    Argon2Params, Chain, ChainState, Directory, DirectoryEntry, DirectoryHead, EndorseContent,
+    FileKey, Identity, IdentitySeed, Keyring, Kind, LinkFragment, MasterKey, Members, Message,
+    Placement, PublicIdentity, StreamEncryptor, TicketId, TicketKey, TicketSecret, WrapContext,
+    WrappedKey, Zeroizing, labels,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -26,7 +26,6 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("anonymous.json", anonymous()),
         ("account.json", account()),
         ("wraps.json", wraps()),
-        ("endorsement.json", endorsement()),
         ("messages.json", messages()),
         ("directory.json", directory()),
         ("transcript.json", transcript()),
@@ -448,25 +447,26 @@ fn wraps() -> Value {
     })
 }
 
-// ---- §8 endorsements ----
+// ---- §8.2 endorse content ----
 
-fn endorsement() -> Value {
-    let cast = cast();
-    let ticket_id = reporter_secret().ticket_id();
-    let new_key = other_reporter_secret().identity();
-    let e = ReporterEndorsement::sign(&cast.admin_a, ticket_id, new_key.public(), 1);
-    let encoded = e.to_bytes();
-    let mut signed = lp(labels::ENDORSEMENT_SIG);
-    signed.extend_from_slice(&encoded[..121]);
+/// The §8.2 content of an administrator's endorse message, built from the spec's table.
+fn spec_endorse_content(ticket_id: &TicketId, endorsed: &PublicIdentity) -> Vec<u8> {
+    let mut out = vec![0x01, 0x01];
+    out.extend_from_slice(&ticket_id.0);
+    out.extend_from_slice(&endorsed.to_bytes());
+    let built = EndorseContent::by_administrator(*ticket_id, endorsed.clone()).to_bytes();
+    assert_eq!(out, built, "§8.2 content layout");
+    out
+}
+
+/// The broken-out fields of an endorse content, as the vectors list them.
+fn endorse_content_json(ticket_id: &TicketId, endorsed: &PublicIdentity) -> Value {
     json!({
-        "description": "PROTOCOL.md §8.2: admin-a endorses a recovered reporter key (anonymous.json case 1's identity) for anonymous.json case 0's ticket at directory position 1 (transcript.json's directory).",
+        "version": 1,
+        "grounds": 1,
         "ticket_id": hx(&ticket_id.0),
-        "reporter_public_identity": hx(&new_key.public().to_bytes()),
-        "dir_seq": 1,
-        "endorser_key_id": hx(&cast.admin_a.key_id().0),
-        "signed_bytes": hx(&signed),
-        "signature": hx(&e.signature),
-        "encoded": hx(&encoded),
+        "endorsed_public_identity": hx(&endorsed.to_bytes()),
+        "endorsed_key_id": hx(&endorsed.key_id().0),
     })
 }
 
@@ -570,16 +570,26 @@ fn messages() -> Value {
         "key": file_key_base64url(&file_key),
         "sent_at": 1767226100,
     });
-    let (_, v4) = message_case(
+    let (m4, v4) = message_case(
         &reporter,
         place(4, m3.hash(), Kind::AttachmentRef),
         &key,
         reference.to_string().as_bytes(),
         0x8b,
     );
+    // §8.2: admin-a endorses anonymous.json case 1's identity as a further reporter key.
+    let endorsed = other_reporter_secret().identity().public().clone();
+    let (_, mut v5) = message_case(
+        &cast.admin_a,
+        place(5, m4.hash(), Kind::Endorse),
+        &key,
+        &spec_endorse_content(&ticket_id, &endorsed),
+        0x8c,
+    );
+    v5["endorse_content"] = endorse_content_json(&ticket_id, &endorsed);
     json!({
-        "description": "PROTOCOL.md §9: messages (header, padding, message key, AEAD, signature, encoding, hash). Chain key = wraps.json ticket_key. Contents are §14 JSON with every required member: the first message with the opening form's members, a reply, a close, and an attachment reference to attachment.json's stream.",
-        "cases": [v1, v2, v3, v4],
+        "description": "PROTOCOL.md §9: messages (header, padding, message key, AEAD, signature, encoding, hash). Chain key = wraps.json ticket_key. Contents are §14 JSON with every required member: the first message with the opening form's members, a reply, a close, and an attachment reference to attachment.json's stream; then an endorse message (kind 8) by admin-a whose content is §8.2's binary layout, broken out in endorse_content.",
+        "cases": [v1, v2, v3, v4, v5],
     })
 }
 
@@ -825,6 +835,38 @@ pub fn scenario() -> Scenario {
         &mut conversation,
         Chain::Conversation,
     );
+    // After email recovery admin-a endorses a second reporter key (anonymous.json case 1's
+    // identity), wraps epoch 1 for it, and the new key writes.
+    let second = other_reporter_secret().identity();
+    post(
+        &cast.admin_a,
+        1,
+        3,
+        Kind::Endorse,
+        &k1,
+        &spec_endorse_content(&ticket_id, second.public()),
+        &mut conversation,
+        Chain::Conversation,
+    );
+    wrap(
+        &cast.admin_a,
+        second.public(),
+        Chain::Conversation,
+        1,
+        3,
+        &k1,
+        &mut wraps,
+    );
+    post(
+        &second,
+        1,
+        3,
+        Kind::Message,
+        &k1,
+        br#"{"text":"Writing from my new device.","sent_at":1767236400}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
 
     let mut notes = Vec::new();
     for recipient in [cast.admin_a.public(), cast.admin_c.public()] {
@@ -872,7 +914,21 @@ fn transcript() -> Value {
     let mut state = ChainState::new(s.ticket_id, Chain::Conversation);
     for (m, _) in &s.conversation {
         state.push(m, &members, &dir).expect("valid transcript");
-        states.push(json!({"seq": state.last_seq(), "epoch": state.epoch(), "closed": state.is_closed(), "hash": hx(&state.last_hash())}));
+        if m.header.kind == Kind::Endorse {
+            let key = s
+                .keys
+                .iter()
+                .find(|(c, e, _)| *c == Chain::Conversation && *e == m.header.epoch)
+                .map(|(_, _, k)| k)
+                .expect("epoch key");
+            state.read_endorsement(m, key).expect("endorse content");
+        }
+        let reporters: Vec<String> = state
+            .reporters()
+            .iter()
+            .map(|r| hx(&r.key_id().0))
+            .collect();
+        states.push(json!({"seq": state.last_seq(), "epoch": state.epoch(), "closed": state.is_closed(), "hash": hx(&state.last_hash()), "reporter_key_ids": reporters}));
     }
     let notes_state = ChainState::verify_encoded(
         s.ticket_id,
@@ -893,7 +949,7 @@ fn transcript() -> Value {
         })
     };
     json!({
-        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Message 4 (kind rotate) opens epoch 1 after admin-b's removal; epoch 1 is not wrapped for admin-b. Message 6 closes; message 7, the reporter's, reopens. Admin sets are listed in the order the administrators were added.",
+        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Message 4 (kind rotate) opens epoch 1 after admin-b's removal; epoch 1 is not wrapped for admin-b. Message 6 closes; message 7, the reporter's, reopens. Message 8 (kind endorse) is admin-a's endorsement of anonymous.json case 1's identity as a second reporter key (§8.2 content; a wrap of epoch 1 follows for it); message 9 is signed by that key. conversation_states lists the reporter keys' ids after each message (§10.1). Admin sets are listed in the order the administrators were added.",
         "ticket_id": hx(&s.ticket_id.0),
         "reporter_public_identity": hx(&s.reporter.to_bytes()),
         "directory": s.directory_entries.iter().map(|e| hx(&e.to_bytes())).collect::<Vec<_>>(),
@@ -1007,40 +1063,50 @@ fn negative() -> Value {
     let s = scenario();
     let conv: Vec<Vec<u8>> = s.conversation.iter().map(|(m, _)| m.to_bytes()).collect();
     let mut cases = Vec::new();
-    let mut transcript_case = |name: &str, messages: Vec<Vec<u8>>, code: &str, index: usize| {
-        cases.push(json!({"type": "transcript", "name": name, "messages": messages.iter().map(|m| hx(m)).collect::<Vec<_>>(), "expected_error": code, "expected_index": index}));
+    let mut chain_case = |chain: Chain,
+                          name: &str,
+                          messages: Vec<Vec<u8>>,
+                          code: &str,
+                          index: usize| {
+        cases.push(json!({"type": "transcript", "name": name, "chain": chain.to_u8(), "messages": messages.iter().map(|m| hx(m)).collect::<Vec<_>>(), "expected_error": code, "expected_index": index}));
     };
-    transcript_case(
+    chain_case(
+        Chain::Conversation,
         "message 2 dropped",
         vec![conv[0].clone(), conv[2].clone()],
         "transcript.unexpected_seq",
         1,
     );
-    transcript_case(
+    chain_case(
+        Chain::Conversation,
         "messages 2 and 3 reordered",
         vec![conv[0].clone(), conv[2].clone(), conv[1].clone()],
         "transcript.unexpected_seq",
         1,
     );
-    transcript_case(
+    chain_case(
+        Chain::Conversation,
         "message 1 replayed",
         vec![conv[0].clone(), conv[0].clone()],
         "transcript.unexpected_seq",
         1,
     );
-    transcript_case(
+    chain_case(
+        Chain::Conversation,
         "ciphertext of message 2 altered",
         vec![conv[0].clone(), flip(&conv[1], 150)],
         "transcript.bad_signature",
         1,
     );
-    transcript_case(
+    chain_case(
+        Chain::Conversation,
         "header (epoch) of message 2 altered",
         vec![conv[0].clone(), flip(&conv[1], 60)],
         "transcript.bad_epoch",
         1,
     );
-    transcript_case(
+    chain_case(
+        Chain::Conversation,
         "signature of message 1 altered",
         vec![flip(&conv[0], conv[0].len() - 1)],
         "transcript.bad_signature",
@@ -1118,6 +1184,33 @@ fn negative() -> Value {
             code: "transcript.bad_epoch",
         },
         Crafted {
+            name: "message signed by a key that no endorse message added",
+            sender: &other_reporter_secret().identity(),
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Message,
+            salt: 0xe8,
+            code: "transcript.not_a_member",
+        },
+        Crafted {
+            name: "endorse message signed by the reporter (only administrators endorse)",
+            sender: &reporter_secret().identity(),
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Endorse,
+            salt: 0xe9,
+            code: "transcript.not_a_member",
+        },
+        Crafted {
+            name: "endorse message signed by an administrator removed at its dir_seq",
+            sender: b,
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Endorse,
+            salt: 0xea,
+            code: "transcript.not_a_member",
+        },
+        Crafted {
             name: "rotation that does not open an epoch",
             sender: a,
             epoch: 0,
@@ -1128,11 +1221,12 @@ fn negative() -> Value {
         },
     ];
     for c in crafted {
-        // Rotations carry no content; the others a §14 text (messages and internal notes).
-        let content: &[u8] = if c.kind == Kind::Rotate {
-            b""
-        } else {
-            CRAFTED_TEXT
+        // Rotations carry no content; endorse messages §8.2's; the others a §14 text.
+        let endorse_content = spec_endorse_content(&s.ticket_id, outsider.public());
+        let content: &[u8] = match c.kind {
+            Kind::Rotate => b"",
+            Kind::Endorse => &endorse_content,
+            _ => CRAFTED_TEXT,
         };
         let message = Message::seal_with_salt(
             c.sender,
@@ -1144,7 +1238,7 @@ fn negative() -> Value {
         .expect("seal");
         let mut messages = conv[..3].to_vec();
         messages.push(message.to_bytes());
-        transcript_case(c.name, messages, c.code, 3);
+        chain_case(Chain::Conversation, c.name, messages, c.code, 3);
     }
     let admin_first = Message::seal_with_salt(
         &cast.admin_a,
@@ -1162,10 +1256,63 @@ fn negative() -> Value {
         pattern(0xe7),
     )
     .expect("seal");
-    transcript_case(
+    chain_case(
+        Chain::Conversation,
         "first conversation message sent by an administrator",
         vec![admin_first.to_bytes()],
         "transcript.not_a_member",
+        0,
+    );
+    // The removed administrator's endorsement dated before its removal, posted after the
+    // rotation at the removal (message 4, dir_seq 3): dir_seq goes backwards.
+    let m7 = &s.conversation[6].0;
+    let backdated_endorse = Message::seal_with_salt(
+        b,
+        Placement {
+            ticket_id: s.ticket_id,
+            chain: Chain::Conversation,
+            seq: 8,
+            prev_hash: m7.hash(),
+            epoch: 1,
+            dir_seq: 2,
+            kind: Kind::Endorse,
+        },
+        &TicketKey::from_bytes(pattern(0x6a)),
+        &spec_endorse_content(&s.ticket_id, outsider.public()),
+        pattern(0xeb),
+    )
+    .expect("seal");
+    let mut messages = conv[..7].to_vec();
+    messages.push(backdated_endorse.to_bytes());
+    chain_case(
+        Chain::Conversation,
+        "endorse message by an administrator removed at 3, dated 2, after messages dated 3",
+        messages,
+        "transcript.directory_out_of_range",
+        7,
+    );
+    // An endorse message on the notes chain.
+    let notes_endorse = Message::seal_with_salt(
+        a,
+        Placement {
+            ticket_id: s.ticket_id,
+            chain: Chain::Notes,
+            seq: 1,
+            prev_hash: [0; 32],
+            epoch: 0,
+            dir_seq: 3,
+            kind: Kind::Endorse,
+        },
+        &TicketKey::from_bytes(pattern(0x67)),
+        &spec_endorse_content(&s.ticket_id, outsider.public()),
+        pattern(0xec),
+    )
+    .expect("seal");
+    chain_case(
+        Chain::Notes,
+        "endorse message on the notes chain",
+        vec![notes_endorse.to_bytes()],
+        "transcript.kind_not_allowed",
         0,
     );
     let other = other_reporter_secret();
@@ -1185,7 +1332,8 @@ fn negative() -> Value {
         pattern(0xe5),
     )
     .expect("seal");
-    transcript_case(
+    chain_case(
+        Chain::Conversation,
         "message of another ticket swapped in",
         vec![other_first.to_bytes()],
         "transcript.wrong_ticket",
@@ -1388,7 +1536,7 @@ fn negative() -> Value {
     cases.push(json!({"type": "fragment", "name": "fragment with standard base64 characters", "fragment": format!("{}+", &fragment[..42]), "expected_error": "malformed"}));
 
     json!({
-        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §17) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are the conversation chain of transcript.json's ticket, verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases are verified against that conversation chain after all its messages (epoch 0 opened at directory position 1, epoch 1 at 3), with the same members and directory.",
+        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §17) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are messages of transcript.json's ticket on the chain given by `chain` (0 conversation, 1 notes), verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases are verified against that conversation chain after all its messages (epoch 0 opened at directory position 1, epoch 1 at 3), with the same members and directory.",
         "cases": cases,
     })
 }

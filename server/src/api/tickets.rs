@@ -69,8 +69,15 @@ pub async fn post_message(
     bearer: Bearer,
     Json(body): Json<PostMessageBody>,
 ) -> ApiResult<(StatusCode, Json<MessagePosted>)> {
-    let (chain, seq) =
-        tickets::post(&state, &id, bearer.token(), &body.message, &body.wraps).await?;
+    let (chain, seq) = tickets::post(
+        &state,
+        &id,
+        bearer.token(),
+        &body.message,
+        &body.wraps,
+        body.endorsed.as_deref(),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(MessagePosted {
@@ -134,7 +141,6 @@ pub async fn read_ticket(
     Ok(Json(TicketAnswer {
         ticket_id: sealdesk_crypto::TicketId(record.id).to_hex(),
         reporter: b64::encode(&record.reporter),
-        endorsements: record.endorsements.iter().map(|e| b64::encode(e)).collect(),
         status: ticket_status(record.status),
         created_at: record.created_at,
         last_activity: record.last_activity,

@@ -82,7 +82,10 @@ pub struct TicketRecord {
     pub id: [u8; 16],
     /// The first reporter key: a 64-byte public identity (PROTOCOL.md §4.2).
     pub reporter: Vec<u8>,
-    /// Further reporter keys endorsed by an administrator: encoded endorsements (§8.2).
+    /// Unused: before endorse messages (PROTOCOL.md §8.2, kind 8), endorsements were stored
+    /// beside the chains here. Endorsed keys now live in the conversation's chain state; the
+    /// field stays so records written before still decode (and records without it too).
+    #[serde(default)]
     pub endorsements: Vec<Vec<u8>>,
     /// Who may read it besides the administrators.
     pub owner: Owner,
@@ -172,7 +175,7 @@ pub trait Store: Send + Sync + 'static {
     /// Every ticket's metadata (for the inbox and account lists).
     fn tickets(&self) -> StoreResult<Vec<TicketRecord>>;
 
-    /// Replaces a ticket's metadata without adding messages (assignment, endorsements).
+    /// Replaces a ticket's metadata without adding messages (assignment).
     /// `Conflict` if the ticket does not exist.
     fn update_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
 

@@ -662,6 +662,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn ticket_records_with_and_without_old_endorsements_decode() {
+        // Records written before endorse messages carry `endorsements`; later ones may not.
+        let old = ticket(1);
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&encode_ticket(&old).unwrap()).unwrap();
+        json["endorsements"] = serde_json::json!([[1, 2, 3]]);
+        let decoded = decode_ticket(&serde_json::to_vec(&json).unwrap()).unwrap();
+        assert_eq!(decoded.endorsements, vec![vec![1, 2, 3]]);
+        json.as_object_mut().unwrap().remove("endorsements");
+        let decoded = decode_ticket(&serde_json::to_vec(&json).unwrap()).unwrap();
+        assert_eq!(decoded, old);
+    }
+
     fn message(seq: u64, content: &[u8]) -> StoredMessage {
         StoredMessage {
             seq,

@@ -23,7 +23,7 @@ use reqwest::blocking::{Client, Response};
 use sealdesk_crypto::{
     Argon2Params, AuthKey, Chain, ChainState, Directory, DirectoryEntry, Identity, IdentitySeed,
     Keyring, Kind, MasterKey, Members, Message, Placement, TicketId, TicketKey, TicketSecret,
-    WrappedKey, Zeroizing, generate_salt, system_rng,
+    WrapSlot, WrappedKey, Zeroizing, generate_salt, system_rng,
 };
 use serde_json::{Value, json};
 
@@ -449,10 +449,12 @@ pub fn first_message(
             let wrap = WrappedKey::seal(
                 reporter,
                 recipient,
-                id,
-                Chain::Conversation,
-                0,
-                head,
+                WrapSlot {
+                    ticket_id: id,
+                    chain: Chain::Conversation,
+                    epoch: 0,
+                    dir_seq: head,
+                },
                 &key,
                 &mut rng,
             )

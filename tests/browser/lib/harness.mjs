@@ -59,6 +59,23 @@ function serverBinary() {
 }
 
 /**
+ * Runs the `sealdesk` command-line client with `args` and extra `env`; resolves to its
+ * standard output, rejects with its standard error when it fails.
+ * @param {string[]} args
+ * @param {Record<string, string>} [env]
+ */
+export async function runSealdesk(args, env = {}) {
+  const child = spawn(serverBinary(), args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk) => (out += chunk));
+  child.stderr.on("data", (chunk) => (err += chunk));
+  const [code] = await once(child, "exit");
+  if (code !== 0) throw new Error(`sealdesk ${args.join(" ")} exited with ${code}:\n${err}`);
+  return out;
+}
+
+/**
  * Starts `sealdesk serve` with SEALDESK_WEB_DIR=web, a temporary SEALDESK_DATA_DIR and
  * SEALDESK_LISTEN=127.0.0.1:0; resolves once it printed its address and the first
  * administrator's invite (`stdout()` is what it printed since, such as the instance

@@ -56,7 +56,7 @@ export class Conversation {
     }
     this.empty.hidden = this.list.children.length > 0;
     if (announceNew) {
-      const theirs = added.filter((m) => !this.isMine(m) && m.kind !== "rotate");
+      const theirs = added.filter((m) => !this.isMine(m) && m.kind !== "rotate" && m.kind !== "endorse");
       if (theirs.length) {
         const last = theirs[theirs.length - 1];
         const text = last.content && typeof last.content.text === "string" ? `: ${last.content.text.slice(0, 140)}` : "";
@@ -140,6 +140,16 @@ export class Conversation {
         return system(`${mine && this.perspective === "reporter" ? "You" : who} reopened the ticket`);
       case "rotate":
         return h("li", { class: "system" }, h("p", { class: "system-line", text: "The ticket's key was renewed after a change in the support team." }));
+      case "endorse": {
+        // PROTOCOL.md §8.2: shown to everyone in the conversation, with both fingerprints.
+        const by = this.perspective === "support" && this.names.sender ? this.names.sender(message.sender) : null;
+        const endorser = by || `the support team (administrator key ${content.endorser_fingerprint || ""})`;
+        return h(
+          "li",
+          { class: "system endorse" },
+          h("p", { class: "system-line" }, `A new device was added for the reporter by ${endorser}, fingerprint ${content.fingerprint || ""}`, " · ", this.when(message)),
+        );
+      }
       default:
         break;
     }
