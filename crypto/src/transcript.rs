@@ -291,7 +291,10 @@ impl ChainState {
 
     /// The server's counterpart of [`ChainState::read_endorsement`]: it cannot decrypt, so it
     /// takes the endorsed key that the post carries in clear beside the last, unread endorse
-    /// message (spec/API.md), and accepts later posts from it. Clients never call this.
+    /// message (spec/API.md), and accepts later posts from it. A client calls it only on a copy
+    /// of its state, with its own key, to check the wraps addressed to itself that it needs to
+    /// read the endorse message that adds it (PROTOCOL.md §6.3, step 6's exception); its real
+    /// state takes the key from [`ChainState::read_endorsement`] alone.
     ///
     /// # Errors
     /// [`Error::Endorsement`] with [`Fault::Malformed`] if the last message is not an unread
