@@ -499,7 +499,9 @@ fn an_endorsed_reporter_key_reads_and_writes_and_everyone_sees_it() {
         // The new device, with the ticket's bearer token, reads everything and writes.
         let fragment = ticket.link().path();
         let fragment = fragment.split_once('#').expect("fragment").1;
-        let bearer = TicketSecret::from_fragment(fragment)
+        // The secret, without the directory head a new link carries after it (§11).
+        let secret = fragment.split('.').next().expect("secret");
+        let bearer = TicketSecret::from_fragment(secret)
             .expect("secret")
             .access_token()
             .to_base64url();
