@@ -65,6 +65,11 @@ pub struct LinkArgs {
     /// server is the link's.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// The file that keeps the ticket's verified state between commands, to detect a server
+    /// that rolls the conversation back or forks it (PROTOCOL.md §10.4); by default
+    /// ~/.config/sealdesk/tickets/ID.state.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
 }
 
 /// `sealdesk ticket show`.

@@ -252,7 +252,7 @@ fn warn_if_shared(path: &Path) {
 }
 
 /// `$XDG_CONFIG_HOME/sealdesk`, else `~/.config/sealdesk`.
-fn config_dir() -> Option<PathBuf> {
+pub(crate) fn config_dir() -> Option<PathBuf> {
     let from_env = |name: &str| {
         std::env::var_os(name)
             .map(PathBuf::from)

@@ -8,6 +8,7 @@
 // Test code: a failed expectation stops the run, so it may unwrap, expect and panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -21,7 +22,9 @@ use sealdesk_crypto::{
     Chain, ChainState, CryptoRng, Directory, Identity, Kind, Message, Placement, TicketId,
     TicketKey, WrappedKey, system_rng,
 };
-use sealdesk_system_tests::{CHEAP, Persistent, ServerOptions, b64, first_admin, runtime};
+use sealdesk_system_tests::{
+    CHEAP, Persistent, ServerOptions, b64, first_admin, runtime, sealdesk_binary,
+};
 use serde_json::Value;
 
 fn opening() -> Opening {
@@ -110,17 +113,34 @@ async fn epoch_key(
         .expect("open")
 }
 
+/// Where a branch starts: the ticket, and the seq and hash of the message it follows.
+struct Tip {
+    ticket_id: TicketId,
+    seq: u64,
+    hash: [u8; 32],
+}
+
+impl From<&ChainState> for Tip {
+    fn from(state: &ChainState) -> Tip {
+        Tip {
+            ticket_id: state.ticket_id(),
+            seq: state.last_seq(),
+            hash: state.last_hash(),
+        }
+    }
+}
+
 /// Another branch of the conversation after `base`: `texts.len()` messages by the
-/// administrator `admin`, in epoch 0 with `key`, from `base.last_seq() + 1` on.
+/// administrator `admin`, in epoch 0 with `key`, from `base.seq + 1` on.
 fn branch(
     admin: &Identity,
-    base: &ChainState,
+    base: Tip,
     key: &TicketKey,
     dir_seq: u64,
     texts: &[&str],
     rng: &mut impl CryptoRng,
 ) -> Vec<Message> {
-    let mut prev_hash = base.last_hash();
+    let mut prev_hash = base.hash;
     let mut out = Vec::new();
     for (i, text) in texts.iter().enumerate() {
         let content = Content::Message(Text {
@@ -131,9 +151,9 @@ fn branch(
         let message = Message::seal(
             admin,
             Placement {
-                ticket_id: base.ticket_id(),
+                ticket_id: base.ticket_id,
                 chain: Chain::Conversation,
-                seq: base.last_seq() + 1 + i as u64,
+                seq: base.seq + 1 + i as u64,
                 prev_hash,
                 epoch: 0,
                 dir_seq,
@@ -337,7 +357,14 @@ fn another_branch_of_the_conversation_on_the_next_visit_is_detected() {
             .zip([&["other third"][..], &["other third", "fourth"][..]])
         {
             let key = epoch_key(&transport, &bearer, base.ticket_id(), &server.admin).await;
-            forks.push(branch(&server.admin, base, &key, dir_seq, texts, &mut rng));
+            forks.push(branch(
+                &server.admin,
+                base.into(),
+                &key,
+                dir_seq,
+                texts,
+                &mut rng,
+            ));
         }
         forks
     });
@@ -358,4 +385,159 @@ fn another_branch_of_the_conversation_on_the_next_visit_is_detected() {
             "(reporter, account holder, administrator)"
         );
     });
+}
+
+/// Runs `sealdesk args...` with `home` as its home folder; returns its exit status, standard
+/// output and standard error.
+fn sealdesk(home: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(sealdesk_binary())
+        .args(args)
+        .env("HOME", home)
+        .env_remove("XDG_CONFIG_HOME")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run sealdesk");
+    (
+        output.status.code().expect("exit status"),
+        String::from_utf8(output.stdout).expect("utf-8"),
+        String::from_utf8(output.stderr).expect("utf-8"),
+    )
+}
+
+/// `sealdesk ticket show` keeps the verified state in `~/.config/sealdesk/tickets/ID.state`
+/// and, on the next run, refuses a conversation that lost its last message or was forked.
+#[test]
+fn the_command_line_reporter_detects_a_rollback_or_fork_between_two_runs() {
+    let home = tempfile::tempdir().expect("home");
+    let mut server = start();
+    let base = server.base().to_owned();
+    let run = |server_base: &str, args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--server", server_base]);
+        sealdesk(home.path(), &all)
+    };
+    let mut links = Vec::new();
+    for _ in 0..2 {
+        let (status, out, err) = sealdesk(
+            home.path(),
+            &[
+                "ticket",
+                "new",
+                "--server",
+                &base,
+                "--subject",
+                "Order",
+                "--message",
+                "First.",
+            ],
+        );
+        assert_eq!(status, 0, "{err}");
+        let link = out.trim().to_owned();
+        let (status, _, err) = run(&base, &["ticket", "reply", &link, "--message", "Second."]);
+        assert_eq!(status, 0, "{err}");
+        let (status, shown, err) = run(&base, &["ticket", "show", &link]);
+        assert_eq!(status, 0, "{err}");
+        assert!(shown.contains("Second."), "{shown}");
+        links.push(link);
+    }
+    let ids: Vec<TicketId> = links
+        .iter()
+        .map(|l| TicketLink::parse(l).expect("link").ticket_id())
+        .collect();
+    for id in &ids {
+        let kept = home
+            .path()
+            .join(".config/sealdesk/tickets")
+            .join(format!("{}.state", id.to_hex()));
+        let file: Value =
+            serde_json::from_slice(&std::fs::read(&kept).expect("state file")).expect("json");
+        assert_eq!(file["ticket"], id.to_hex());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&kept).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    // The administrator's other message 2 in the second ticket (a fork of the same length).
+    let fork = runtime().block_on(async {
+        let transport = NativeTransport::new(server.base());
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let root = first_admin(&transport).await;
+        let key = epoch_key(&transport, root.account().session(), ids[1], &server.admin).await;
+        // The fork follows message 1.
+        let first = transport
+            .send(
+                Request::get(format!(
+                    "/api/v1/tickets/{}/messages?chain=0&after=0",
+                    ids[1].to_hex()
+                ))
+                .bearer(Some(root.account().session())),
+            )
+            .await
+            .expect("messages")
+            .json::<Value>("messages")
+            .expect("json");
+        let first = Base64UrlUnpadded::decode_vec(
+            first["messages"][0]["message"].as_str().expect("message"),
+        )
+        .expect("b64");
+        let first = Message::from_bytes(&first).expect("message 1");
+        let base = Tip {
+            ticket_id: ids[1],
+            seq: first.header.seq,
+            hash: first.hash(),
+        };
+        branch(
+            &server.admin,
+            base,
+            &key,
+            directory.head_seq(),
+            &["Other second."],
+            &mut system_rng(),
+        )
+    });
+    edit_database(&mut server, |messages| {
+        messages
+            .remove(message_key(ids[0], 2))
+            .expect("delete")
+            .expect("was stored");
+        for message in &fork {
+            messages
+                .insert(
+                    message_key(ids[1], message.header.seq),
+                    message_value(message),
+                )
+                .expect("write");
+        }
+    });
+    let base = server.base().to_owned();
+    for (link, code) in links
+        .iter()
+        .zip(["transcript.unexpected_seq", "transcript.broken_link"])
+    {
+        // Twice: the kept state is not replaced by the shorter or forked one.
+        for _ in 0..2 {
+            let (status, out, err) = run(&base, &["ticket", "show", link]);
+            assert_eq!(status, 1, "{out}{err}");
+            assert!(out.is_empty(), "nothing is shown: {out}");
+            assert!(err.starts_with("warning: "), "{err}");
+            assert!(err.trim_end().ends_with(&format!("({code})")), "{err}");
+        }
+        // Without the kept state the answer verifies on its own.
+        let fresh = home.path().join("fresh.state");
+        let _ = std::fs::remove_file(&fresh);
+        let (status, _, err) = run(
+            &base,
+            &[
+                "ticket",
+                "show",
+                link,
+                "--state",
+                fresh.to_str().expect("utf-8"),
+            ],
+        );
+        assert_eq!(status, 0, "{err}");
+    }
 }
