@@ -7,7 +7,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Recorder, anonymousTicket, launchBrowser, newPerson, startServer } from "./lib/harness.mjs";
+import { Recorder, anonymousTicket, joinAsFirstAdmin, launchBrowser, newPerson, startServer } from "./lib/harness.mjs";
 
 let server;
 let browser;
@@ -17,6 +17,10 @@ before(async () => {
   server = await startServer();
   recorder = new Recorder(server.base);
   browser = await launchBrowser();
+  // Tickets are encrypted to the administrators: the desk needs one.
+  const alice = await newPerson(browser, recorder, "alice");
+  await joinAsFirstAdmin(await alice.newPage(), server.invite, "alice", "alice correct horse");
+  await alice.close();
 });
 
 after(async () => {
