@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use sealdesk_client::ClientError;
 use sealdesk_client::account::Account;
-use sealdesk_client::admin::{Admin, History, InboxFilter};
+use sealdesk_client::admin::{Admin, AdminTicket, History, InboxFilter};
 use sealdesk_client::attachments::download_to_vec;
 use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
@@ -36,6 +36,7 @@ use crate::render::{self, Viewer};
 use crate::reporter::{attachment_at, saved, unreadable};
 use crate::secrets::{self, PASSPHRASE_ENV, PASSWORD_ENV};
 use crate::server::Server;
+use crate::state;
 
 /// Runs an administrator's client command.
 pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
@@ -316,6 +317,23 @@ async fn setup(
 pub(crate) struct Session {
     transport: NativeTransport,
     admin: Admin,
+    /// The tickets' verified states kept beside the keyring (PROTOCOL.md §10.4).
+    kept: state::AdminStates,
+}
+
+impl Session {
+    /// Reads ticket `id` (see [`Admin::read_ticket`]) from its kept state: a conversation or
+    /// notes shorter than, or diverging from, what an earlier command verified is refused as
+    /// a rollback or fork. Keeps the new state.
+    async fn read(&mut self, id: TicketId) -> Result<AdminTicket, Failure> {
+        let kept = self.kept.get(id)?;
+        let ticket = self
+            .admin
+            .read_ticket_with_state(&self.transport, id, kept.as_deref())
+            .await?;
+        self.kept.set(id, &ticket.state_bytes());
+        Ok(ticket)
+    }
 }
 
 /// Opens the keyring, signs in, runs `command`, then saves the new directory head and ends
@@ -333,8 +351,13 @@ async fn with_session(
         return Err(identity_changed());
     }
     // The session token lives in memory only; a failed sign-in leaves it to expire unused.
+    let kept = state::AdminStates::load(&path)?;
     let admin = Admin::new(&transport, account, Some(&keyring.profile.pinned)).await?;
-    let mut session = Session { transport, admin };
+    let mut session = Session {
+        transport,
+        admin,
+        kept,
+    };
     let result = command(&mut session).await;
     let head: DirectoryHead = session.admin.head();
     let saved = if head == keyring.profile.pinned {
@@ -343,6 +366,7 @@ async fn with_session(
         keyring.profile.pinned = head;
         keyring.save(&path, &mut system_rng())
     };
+    let saved = saved.and(session.kept.save());
     let _ = session
         .admin
         .into_account()
@@ -437,7 +461,7 @@ async fn inbox(
 }
 
 async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Failure> {
-    let ticket = session.admin.read_ticket(&session.transport, id).await?;
+    let ticket = session.read(id).await?;
     let all = ticket.messages.iter().chain(&ticket.notes);
     let failed = all.clone().filter(|m| m.content.is_err()).count();
     let first_code = all
@@ -497,8 +521,8 @@ async fn write(
         return Err(Failure::usage("input.empty", "The message is empty."));
     }
     let author = args.author.clone().filter(|a| !a.trim().is_empty());
+    let mut ticket = session.read(id).await?;
     let transport = &session.transport;
-    let mut ticket = session.admin.read_ticket(transport, id).await?;
     let mut rng = system_rng();
     let outgoing = Outgoing::new(text, now()).with_author(author);
     if note {
@@ -514,6 +538,7 @@ async fn write(
             .await?;
         println!("Sent message {}.", ticket.conversation().last_seq());
     }
+    session.kept.set(id, &ticket.state_bytes());
     Ok(())
 }
 
@@ -732,7 +757,7 @@ async fn endorse(session: &mut Session, id: TicketId, key: &str) -> Result<(), F
 }
 
 async fn download(session: &mut Session, id: TicketId, target: &SaveArgs) -> Result<(), Failure> {
-    let ticket = session.admin.read_ticket(&session.transport, id).await?;
+    let ticket = session.read(id).await?;
     let reference = attachment_at(&ticket.messages, target.seq)?;
     let data = download_to_vec(
         &session.transport,

@@ -108,6 +108,11 @@ pub struct LinkArgs {
     /// Allow plain http:// to another machine.
     #[command(flatten)]
     pub transport: TransportArgs,
+    /// The file that keeps the ticket's verified state between commands, to detect a server
+    /// that rolls the conversation back or forks it (PROTOCOL.md §10.4); by default
+    /// ~/.config/sealdesk/tickets/ID.state.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 /// `sealdesk ticket show`.

@@ -54,6 +54,7 @@ mod render;
 mod reporter;
 mod secrets;
 mod server;
+mod state;
 
 use std::future::Future;
 use std::process::ExitCode;

@@ -21,6 +21,7 @@ use crate::pins;
 use crate::render::{self, Viewer};
 use crate::secrets;
 use crate::server::Server;
+use crate::state;
 
 /// Runs a `ticket` command.
 pub(crate) async fn run(command: TicketCommand) -> Result<(), Failure> {
@@ -85,6 +86,9 @@ async fn new(args: NewArgs) -> Result<(), Failure> {
         eprintln!("note: the ticket exists; its link is above.");
         return Err(failure);
     }
+    if let Err(not_kept) = keep(None, &ticket) {
+        eprintln!("warning: {not_kept}");
+    }
     Ok(())
 }
 
@@ -136,7 +140,15 @@ async fn open(args: &LinkArgs) -> Result<(NativeTransport, Directory, ReporterTi
     let directory =
         pins::verified_directory(&transport, &server, args.pin_file.as_deref(), link.head())
             .await?;
-    let ticket = ReporterTicket::open(&transport, &directory, link).await?;
+    // From the state kept on the last command (PROTOCOL.md §10.4), kept again once verified.
+    let kept_at = state::reporter_path(args.state.as_deref(), link.ticket_id());
+    let kept = match &kept_at {
+        Some(path) => state::load_reporter(path, link.ticket_id())?,
+        None => None,
+    };
+    let ticket =
+        ReporterTicket::open_with_state(&transport, &directory, link, kept.as_deref()).await?;
+    keep(args.state.as_deref(), &ticket)?;
     Ok((transport, directory, ticket))
 }
 
@@ -151,6 +163,15 @@ fn one_standard_input(link: &LinkArgs, message_file: Option<&Path>) -> Result<()
         ));
     }
     Ok(())
+}
+
+/// Keeps the ticket's verified state for the next command (in `chosen`, or the default file).
+fn keep(chosen: Option<&Path>, ticket: &ReporterTicket) -> Result<(), Failure> {
+    let id = ticket.link().ticket_id();
+    match state::reporter_path(chosen, id) {
+        Some(path) => state::save_reporter(&path, id, &ticket.state_bytes()),
+        None => Ok(()),
+    }
 }
 
 /// The failure of a shown ticket with `unreadable` messages (their warnings are shown).
@@ -223,7 +244,9 @@ async fn reply(args: ReplyArgs) -> Result<(), Failure> {
             .await?;
         println!("Sent message {}.", ticket.conversation().last_seq());
     }
-    for (name, seq) in attach(&transport, &directory, &mut ticket, &attachments, &mut rng).await? {
+    let attached = attach(&transport, &directory, &mut ticket, &attachments, &mut rng).await;
+    keep(args.link.state.as_deref(), &ticket)?;
+    for (name, seq) in attached? {
         println!("Attached {name} as message {seq}.");
     }
     Ok(())
@@ -238,6 +261,7 @@ async fn close(args: LinkArgs) -> Result<(), Failure> {
     ticket
         .close(&transport, &directory, now(), &mut system_rng())
         .await?;
+    keep(args.state.as_deref(), &ticket)?;
     println!("Closed the ticket.");
     Ok(())
 }

@@ -23,6 +23,7 @@ use sealdesk_wire::{EmptyBody, SecretText};
 
 use crate::content::{Content, Outgoing};
 use crate::error::{ClientError, Result};
+use crate::kept;
 use crate::reporter::{NewTicket, Opening, TicketOwner, create_ticket};
 use crate::thread::{Participant, Shown, Thread, fetch_ticket};
 use crate::transport::{Request, Transport};
@@ -370,6 +371,25 @@ impl Account {
         directory: &Directory,
         id: TicketId,
     ) -> Result<AccountTicket> {
+        self.open_ticket_with_state(transport, directory, id, None)
+            .await
+    }
+
+    /// [`Account::open_ticket`], then, when `kept` holds the state kept from an earlier visit
+    /// ([`AccountTicket::state_bytes`]), checks that the conversation extends it
+    /// (PROTOCOL.md §10.4; see [`crate::reporter::ReporterTicket::open_with_state`]).
+    ///
+    /// # Errors
+    /// As [`Account::open_ticket`]; `transcript.unexpected_seq` (a rollback),
+    /// `transcript.broken_link` (a fork), `kept.malformed`.
+    pub async fn open_ticket_with_state<T: Transport>(
+        &self,
+        transport: &T,
+        directory: &Directory,
+        id: TicketId,
+        kept: Option<&[u8]>,
+    ) -> Result<AccountTicket> {
+        let kept = kept::for_chain(kept, Chain::Conversation)?;
         let answer = fetch_ticket(transport, self.session(), id).await?;
         if unb64(&answer.reporter, "the ticket")? != self.identity.public().to_bytes() {
             return Err(ClientError::new(
@@ -383,6 +403,21 @@ impl Account {
             messages: Vec::new(),
         };
         ticket.refresh(transport, self, directory).await?;
+        if let Some(kept) = kept {
+            let who = Participant {
+                identity: &self.identity,
+                bearer: self.session(),
+                directory,
+            };
+            kept::check_extends_kept(
+                transport,
+                who,
+                &mut ticket.thread,
+                &mut ticket.messages,
+                &kept,
+            )
+            .await?;
+        }
         Ok(ticket)
     }
 
@@ -542,5 +577,11 @@ impl AccountTicket {
     /// The verified conversation state (persist it to detect rollbacks on the next visit).
     pub fn conversation(&self) -> &ChainState {
         self.thread.state()
+    }
+
+    /// The verified state to keep until the next visit (PROTOCOL.md §10.4), for
+    /// [`Account::open_ticket_with_state`]: opaque bytes ([`crate::kept`]).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        kept::encode(&[self.thread.state()])
     }
 }

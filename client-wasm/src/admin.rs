@@ -26,6 +26,7 @@ use crate::account::{Account, TicketSummary, summary_of};
 use crate::content::{AttachmentRef, Content, DebugData, Outgoing, Text};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
+use crate::kept;
 use crate::thread::{Participant, Shown, Thread, fetch_ticket, wrap_for};
 use crate::transport::{Request, Transport};
 use crate::util::{POST_ATTEMPTS, b64, unb64, unb64_array};
@@ -187,6 +188,12 @@ impl AdminTicket {
     /// The verified notes state.
     pub fn notes_state(&self) -> &ChainState {
         self.notes_thread.state()
+    }
+
+    /// The verified state of both chains to keep until the next visit (PROTOCOL.md §10.4),
+    /// for [`Admin::read_ticket_with_state`]: opaque bytes ([`crate::kept`]).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        kept::encode(&[self.conversation.state(), self.notes_thread.state()])
     }
 
     /// The first message's content (subject, category, urgency, name, email, text), if it
@@ -853,6 +860,36 @@ impl Admin {
     ) -> Result<AdminTicket> {
         self.refresh_directory(transport).await?;
         self.read_verified(transport, id).await
+    }
+
+    /// [`Admin::read_ticket`], then, when `kept` holds the state kept from an earlier visit
+    /// ([`AdminTicket::state_bytes`]), checks that each chain extends its kept state
+    /// (PROTOCOL.md §10.4; see [`crate::reporter::ReporterTicket::open_with_state`]).
+    ///
+    /// # Errors
+    /// As [`Admin::read_ticket`]; `transcript.unexpected_seq` (a rollback),
+    /// `transcript.broken_link` (a fork), `kept.malformed`.
+    pub async fn read_ticket_with_state<T: Transport>(
+        &mut self,
+        transport: &T,
+        id: TicketId,
+        kept: Option<&[u8]>,
+    ) -> Result<AdminTicket> {
+        let kept = match kept {
+            Some(bytes) => kept::decode(bytes)?,
+            None => Vec::new(),
+        };
+        let mut ticket = self.read_ticket(transport, id).await?;
+        let who = Participant {
+            identity: self.account.identity(),
+            bearer: self.session(),
+            directory: &self.directory,
+        };
+        for state in &kept {
+            let (thread, shown) = ticket.thread_mut(state.chain());
+            kept::check_extends_kept(transport, who, thread, shown, state).await?;
+        }
+        Ok(ticket)
     }
 
     /// [`Admin::read_ticket`] against the directory as kept.

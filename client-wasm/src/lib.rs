@@ -15,6 +15,7 @@ pub mod attachments;
 pub mod content;
 pub mod directory;
 pub mod error;
+pub mod kept;
 pub mod live;
 pub mod pow;
 pub mod reporter;

@@ -12,6 +12,7 @@ use sealdesk_wire::tickets::{CreateAccountTicketBody, CreateTicketBody};
 
 use crate::content::{Content, DebugData, Outgoing, Text};
 use crate::error::{ClientError, Result};
+use crate::kept;
 use crate::pow;
 pub use crate::thread::Shown;
 use crate::thread::{Participant, Thread, fetch_ticket};
@@ -273,6 +274,25 @@ impl ReporterTicket {
         directory: &Directory,
         link: TicketLink,
     ) -> Result<ReporterTicket> {
+        Self::open_with_state(transport, directory, link, None).await
+    }
+
+    /// [`ReporterTicket::open`], then, when `kept` holds the state kept from an earlier visit
+    /// ([`ReporterTicket::state_bytes`]), checks that the conversation extends it
+    /// (PROTOCOL.md §10.4). Keep [`ReporterTicket::state_bytes`] again after a successful open
+    /// and never after a failed one.
+    ///
+    /// # Errors
+    /// As [`ReporterTicket::open`]; `transcript.unexpected_seq` when the conversation is
+    /// shorter than the kept one (a rollback), `transcript.broken_link` when it differs at a
+    /// kept position (a fork), `kept.malformed` for damaged kept bytes.
+    pub async fn open_with_state<T: Transport>(
+        transport: &T,
+        directory: &Directory,
+        link: TicketLink,
+        kept: Option<&[u8]>,
+    ) -> Result<ReporterTicket> {
+        let kept = kept::for_chain(kept, Chain::Conversation)?;
         let identity = link.secret.identity();
         let id = link.ticket_id();
         let bearer = link.secret.access_token().to_base64url();
@@ -292,6 +312,21 @@ impl ReporterTicket {
             messages: Vec::new(),
         };
         ticket.refresh(transport, directory).await?;
+        if let Some(kept) = kept {
+            let who = Participant {
+                identity: &ticket.identity,
+                bearer: &ticket.bearer,
+                directory,
+            };
+            kept::check_extends_kept(
+                transport,
+                who,
+                &mut ticket.thread,
+                &mut ticket.messages,
+                &kept,
+            )
+            .await?;
+        }
         Ok(ticket)
     }
 
@@ -387,6 +422,12 @@ impl ReporterTicket {
     /// The verified conversation state (persist it to detect rollbacks on the next visit).
     pub fn conversation(&self) -> &ChainState {
         self.thread.state()
+    }
+
+    /// The verified state to keep until the next visit (PROTOCOL.md §10.4), for
+    /// [`ReporterTicket::open_with_state`]: opaque bytes ([`crate::kept`]).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        kept::encode(&[self.thread.state()])
     }
 }
 

@@ -81,6 +81,18 @@ impl Thread {
         }
     }
 
+    /// The chain of the ticket whose members are `members`, resumed from a state verified on
+    /// an earlier visit (PROTOCOL.md §10.4): the next [`Thread::refresh`] re-reads the kept
+    /// last message and verifies only what follows it. It holds no epoch keys; a refresh
+    /// fetches those of the new messages.
+    pub fn resume(members: Members, kept: ChainState) -> Self {
+        Thread {
+            members,
+            state: kept,
+            keys: BTreeMap::new(),
+        }
+    }
+
     /// The ticket.
     pub fn ticket_id(&self) -> TicketId {
         self.members.ticket_id()

@@ -107,6 +107,7 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     assert_eq!(
         rejection(surface::open_ticket(
             "https://desk.example.org/help".into(),
+            None,
             None
         ))
         .await,
@@ -738,7 +739,8 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
         rejection(surface::inbox(&admin, Some("answered".into()), None)).await,
         "input.invalid"
     );
-    let staff: TicketHandle = take(resolved(surface::open_admin_ticket(&admin, id.clone())).await);
+    let staff: TicketHandle =
+        take(resolved(surface::open_admin_ticket(&admin, id.clone(), None)).await);
     let view = resolved_json(surface::view(&staff)).await;
     assert_eq!(view["opening"]["category"], "Network");
     assert_eq!(view["debug_data"][0]["fields"]["platform"], "Linux");
@@ -800,12 +802,19 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
         head_text(reporter.pinned_head()).as_deref(),
         Some(head.as_str())
     );
-    let anonymous: TicketHandle =
-        take(resolved(surface::open_admin_ticket(&admin, reporter.ticket_id())).await);
+    let anonymous: TicketHandle = take(
+        resolved(surface::open_admin_ticket(
+            &admin,
+            reporter.ticket_id(),
+            None,
+        ))
+        .await,
+    );
     resolved(surface::reply(&anonymous, "Hello to you.".into(), None)).await;
     let opened: TicketHandle = take(
         resolved(surface::open_ticket(
             format!(" https://desk.example.org{link} "),
+            None,
             None,
         ))
         .await,
@@ -830,7 +839,7 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
         Some(0.0)
     );
     assert_eq!(
-        rejection(surface::open_ticket(link.clone(), Some(js(&fork)))).await,
+        rejection(surface::open_ticket(link.clone(), Some(js(&fork)), None)).await,
         "directory.fork"
     );
 

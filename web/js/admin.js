@@ -14,7 +14,7 @@ import { formatTime, shortFingerprint, plural } from "./lib/format.js";
 import { follow } from "./lib/live.js";
 import { validate, withFormDisabled, setFieldError, clearFieldError, enableForm } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
-import { kvGet, kvSet } from "./lib/store.js";
+import { kvGet, kvSet, keptKey } from "./lib/store.js";
 import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
 
 initPage();
@@ -473,8 +473,15 @@ async function openTicket(id) {
   $("#composer").hidden = true;
   focusTarget($("#ticket-title"));
   let handle;
+  // The verified state this browser kept for this administrator's key (PROTOCOL.md §10.4): the
+  // ticket must extend it, else it is shown as tampered with and the kept state stays.
+  const keptAt = keptKey("admin", signedInAdmin().keyId, id);
   try {
-    handle = await whileBusy($("#ticket-alerts"), "Verifying and decrypting the ticket…", () => client.openAdminTicket(signedInAdmin(), id));
+    const kept = await kvGet(keptAt).catch(() => null);
+    handle = await whileBusy($("#ticket-alerts"), "Verifying and decrypting the ticket…", () =>
+      client.openAdminTicket(signedInAdmin(), id, typeof kept === "string" ? kept : null),
+    );
+    await kvSet(keptAt, await client.keptState(handle)).catch(() => {});
   } catch (error) {
     $("#ticket-title").textContent = "The ticket could not be opened";
     handleError(error, "the ticket could not be opened", $("#ticket-alerts"));

@@ -14,7 +14,7 @@ import { accountForm } from "./lib/accountforms.js";
 import { checkOpening, readOpening } from "./lib/opening.js";
 import { rememberHead, applyHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
-import { kvGet, kvSet } from "./lib/store.js";
+import { kvGet, kvSet, keptKey } from "./lib/store.js";
 import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
 
 initPage();
@@ -244,12 +244,17 @@ function lastSeq(view) {
 
 /** Opens (verifies and decrypts) a ticket, or refreshes it, and computes its unread count. */
 async function readTicket(t) {
+  // The verified state this browser kept for this account (PROTOCOL.md §10.4): kept here, not
+  // in the keyring's app data, which the server stores and could hand back rolled back too.
+  const keptAt = keptKey("account", signedInAccount().accountId, t.summary.ticket_id);
   if (!t.handle) {
-    t.handle = await client.openAccountTicket(signedInAccount(), t.summary.ticket_id);
+    const kept = await kvGet(keptAt).catch(() => null);
+    t.handle = await client.openAccountTicket(signedInAccount(), t.summary.ticket_id, typeof kept === "string" ? kept : null);
     t.view = await client.view(t.handle);
   } else {
     t.view = await client.refresh(t.handle);
   }
+  await kvSet(keptAt, await client.keptState(t.handle)).catch(() => {});
   const first = t.view.messages[0];
   t.subject = (first && first.content && first.content.subject) || "";
   t.opening = (first && first.content) || {};

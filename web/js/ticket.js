@@ -10,7 +10,7 @@ import { loadSettings } from "./lib/settings.js";
 import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { linkBox } from "./lib/linkbox.js";
-import { updateSavedTicket } from "./lib/store.js";
+import { updateSavedTicket, savedTicket } from "./lib/store.js";
 
 initPage();
 
@@ -36,8 +36,11 @@ async function main() {
   try {
     client = await loadClient("reporter");
     const pinned = await loadHead();
+    // A saved ticket keeps its verified state between visits (PROTOCOL.md §10.4): the server's
+    // conversation must extend it, or the page shows the tampering warning.
+    const kept = await keptState(window.location.pathname);
     handle = await whileBusy($("#loading"), "Deriving the ticket's keys from the link and verifying the conversation…", () =>
-      client.openTicket(window.location.href, pinned),
+      client.openTicket(window.location.href, pinned, kept),
     );
     await rememberHead(handle);
     view = await client.view(handle);
@@ -86,8 +89,12 @@ async function main() {
     },
     onView: (v) => {
       renderMeta(v);
-      // Only a ticket the person saved keeps anything in this browser.
-      updateSavedTicket(ticketId, { last_seen: (v.messages[v.messages.length - 1] || { seq: 0 }).seq, subject }).catch(() => {});
+      // Only a ticket the person saved keeps anything in this browser: what was last seen and
+      // the verified state the next visit must extend.
+      client
+        .keptState(handle)
+        .then((state) => updateSavedTicket(ticketId, { last_seen: (v.messages[v.messages.length - 1] || { seq: 0 }).seq, subject, kept: state }))
+        .catch(() => {});
     },
   });
 
@@ -100,6 +107,21 @@ async function main() {
       linkBox({ link, ticketId, subject, heading: "Keep this link", headingLevel: "h2", showOpen: false }),
     ),
   );
+}
+
+/**
+ * The verified state kept for the saved ticket at `path` (`/help/ticket/{id}`), if any.
+ * @param {string} path
+ * @returns {Promise<string | null>}
+ */
+async function keptState(path) {
+  const id = path.split("/").pop() || "";
+  try {
+    const record = await savedTicket(id);
+    return (record && typeof record.kept === "string" && record.kept) || null;
+  } catch {
+    return null;
+  }
 }
 
 function offerForget() {

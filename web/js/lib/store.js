@@ -1,10 +1,12 @@
 // Local storage in IndexedDB (this browser, this instance's origin only).
 //
 // - "tickets": anonymous ticket links, kept ONLY when the person chooses "Save in this
-//   browser" ({ticket_id, link, subject, saved_at, last_seen}).
+//   browser" ({ticket_id, link, subject, saved_at, last_seen, kept}); `kept` is the verified
+//   conversation state (keptState(), base64url) the next visit must extend (PROTOCOL.md §10.4).
 // - "kv": small public or local state: the pinned administrator-directory head of this
 //   instance, the last seen message per account ticket, the closed tickets an account holder
-//   removed from the list, names the panel learned for administrator keys.
+//   removed from the list, names the panel learned for administrator keys, and the verified
+//   state of each ticket an account holder or administrator opened (keptKey()).
 
 const DB_NAME = "sealdesk";
 const DB_VERSION = 1;
@@ -83,4 +85,15 @@ export async function updateSavedTicket(ticketId, changes) {
   if (!record) return false;
   await saveTicket({ ...record, ...changes });
   return true;
+}
+
+/**
+ * The "kv" key of the verified state kept for a ticket (PROTOCOL.md §10.4): per account id or
+ * administrator key id (`owner`), so that two people on one browser keep apart.
+ * @param {"account" | "admin"} role
+ * @param {string} owner
+ * @param {string} ticketId
+ */
+export function keptKey(role, owner, ticketId) {
+  return `kept:${role}:${owner}:${ticketId}`;
 }

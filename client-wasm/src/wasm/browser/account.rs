@@ -220,16 +220,25 @@ pub fn create_account_ticket(account: &AccountHandle, opening: Ts<OpeningInput>)
 }
 
 /// Opens one of the account's tickets by id: checks that its reporter key is the account's,
-/// verifies the directory and the whole conversation. Resolves to a `TicketHandle`.
+/// verifies the directory and the whole conversation, which must extend `kept` (the state
+/// kept from the last visit, `keptState`'s value, as for `openTicket`). Resolves to a
+/// `TicketHandle`.
 #[wasm_bindgen(js_name = openAccountTicket, unchecked_return_type = "Promise<TicketHandle>")]
-pub fn open_account_ticket(account: &AccountHandle, ticket_id: String) -> Promise {
+pub fn open_account_ticket(
+    account: &AccountHandle,
+    ticket_id: String,
+    kept: Option<String>,
+) -> Promise {
     let core = account.core.clone();
     promise(async move {
         let id = parse_ticket_id(&ticket_id)?;
+        let kept = super::ticket::kept_from_js(kept.as_deref())?;
         let role = core.state.acquire().await;
         let account = role.account()?;
         let directory = verify_directory(&core.transport, &core.pin).await?;
-        let ticket = account.open_ticket(&core.transport, &directory, id).await?;
+        let ticket = account
+            .open_ticket_with_state(&core.transport, &directory, id, kept.as_deref())
+            .await?;
         let bearer = Zeroizing::new(account.session().to_owned());
         drop(role);
         Ok(TicketHandle::of_account(&core, id, bearer, TicketState::Account(ticket)).into())

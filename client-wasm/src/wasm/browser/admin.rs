@@ -179,15 +179,19 @@ pub fn inbox(
 
 /// Opens a ticket as an administrator: both chains verified and decrypted. Resolves to a
 /// `TicketHandle` whose view has the conversation, the notes, the reporter's key, the opening,
-/// the debug data and the attachments.
+/// the debug data and the attachments. Both chains must extend `kept` (the state kept from
+/// the last visit, `keptState`'s value, as for `openTicket`).
 #[wasm_bindgen(js_name = openAdminTicket, unchecked_return_type = "Promise<TicketHandle>")]
-pub fn open_admin_ticket(admin: &AdminHandle, ticket_id: String) -> Promise {
+pub fn open_admin_ticket(admin: &AdminHandle, ticket_id: String, kept: Option<String>) -> Promise {
     let core = admin.core.clone();
     promise(async move {
         let id = parse_ticket_id(&ticket_id)?;
+        let kept = super::ticket::kept_from_js(kept.as_deref())?;
         let mut role = core.state.acquire().await;
         let admin = role.admin_mut()?;
-        let ticket = admin.read_ticket(&core.transport, id).await?;
+        let ticket = admin
+            .read_ticket_with_state(&core.transport, id, kept.as_deref())
+            .await?;
         core.pin.borrow_mut().accept(admin.directory())?;
         let bearer = Zeroizing::new(admin.account().session().to_owned());
         drop(role);

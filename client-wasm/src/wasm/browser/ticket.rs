@@ -358,10 +358,20 @@ pub fn verified_directory(pinned_head: Option<Ts<PinnedHead>>) -> Promise {
 /// directory (extending `pinnedHead`, if given, and the head the link carries, if any) and the
 /// whole conversation. Resolves to a
 /// `TicketHandle`.
+///
+/// `kept` is the state kept from the last visit (`keptState`'s value, base64url), if any: the
+/// conversation must then extend it (PROTOCOL.md §10.4), else the open fails with
+/// `transcript.unexpected_seq` (a rollback) or `transcript.broken_link` (a fork). Keep
+/// `keptState()` again after a successful open, never after a failed one.
 #[wasm_bindgen(js_name = openTicket, unchecked_return_type = "Promise<TicketHandle>")]
-pub fn open_ticket(link: String, pinned_head: Option<Ts<PinnedHead>>) -> Promise {
+pub fn open_ticket(
+    link: String,
+    pinned_head: Option<Ts<PinnedHead>>,
+    kept: Option<String>,
+) -> Promise {
     promise(async move {
         let link = parse_link(&link)?;
+        let kept = kept_from_js(kept.as_deref())?;
         let mut pin = initial_pin(pinned_head)?;
         // A link that carries the directory head its creator verified pins it (PROTOCOL.md §7.4).
         if let Some(head) = link.head() {
@@ -370,8 +380,47 @@ pub fn open_ticket(link: String, pinned_head: Option<Ts<PinnedHead>>) -> Promise
         let pin = RefCell::new(pin);
         let transport = FetchTransport::new();
         let directory = verify_directory(&transport, &pin).await?;
-        let ticket = ReporterTicket::open(&transport, &directory, link).await?;
+        let ticket =
+            ReporterTicket::open_with_state(&transport, &directory, link, kept.as_deref()).await?;
         Ok(TicketHandle::reporter(transport, pin.into_inner(), directory, ticket)?.into())
+    })
+}
+
+/// The kept state from the page (`keptState`'s value, base64url), if any.
+///
+/// # Errors
+/// `kept.malformed`.
+pub(crate) fn kept_from_js(kept: Option<&str>) -> Result<Option<Vec<u8>>> {
+    kept.filter(|k| !k.is_empty())
+        .map(|text| {
+            crate::util::unb64(text, "the kept state").map_err(|_| {
+                ClientError::new(
+                    "kept.malformed",
+                    "The state kept from an earlier visit of this ticket is damaged.",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The verified state of the ticket's chains to keep until the next visit (PROTOCOL.md
+/// §10.4), base64url: pass it as `kept` when opening the ticket again. Keep it after every
+/// successful open, refresh and send.
+#[wasm_bindgen(js_name = keptState, unchecked_return_type = "Promise<string>")]
+pub fn kept_state(handle: &TicketHandle) -> Promise {
+    let inner = handle.inner.clone();
+    promise(async move {
+        let state = inner.state.acquire().await;
+        let bytes = match &*state {
+            TicketState::Reporter { ticket, .. } => ticket.state_bytes(),
+            #[cfg(feature = "panel")]
+            TicketState::Account(ticket) => ticket.state_bytes(),
+            #[cfg(feature = "panel")]
+            TicketState::Admin(ticket) => ticket.state_bytes(),
+            #[cfg(feature = "panel")]
+            TicketState::Ended => return Err(signed_out()),
+        };
+        Ok(crate::util::b64(&bytes).into())
     })
 }
 
