@@ -342,7 +342,7 @@ pub fn create_ticket(opening: Ts<OpeningInput>, pinned_head: Option<Ts<PinnedHea
 
 /// Fetches and verifies the directory (extending `pinnedHead`, if given: `directory.rollback`,
 /// `directory.fork` otherwise) for the pages' "Verify" disclosure. Resolves to a
-/// [`DirectoryView`](crate::wasm::DirectoryView): `{instance_fingerprint, head, administrators:
+/// [`DirectoryView`](crate::wasm::views::DirectoryView): `{instance_fingerprint, head, administrators:
 /// [{key_id, fingerprint}]}` (PROTOCOL.md §7.6); `directory.empty` before the first
 /// administrator.
 #[wasm_bindgen(js_name = verifiedDirectory, unchecked_return_type = "Promise<DirectoryView>")]
@@ -350,7 +350,7 @@ pub fn verified_directory(pinned_head: Option<Ts<PinnedHead>>) -> Promise {
     promise(async move {
         let pin = RefCell::new(initial_pin(pinned_head)?);
         let directory = verify_directory(&FetchTransport::new(), &pin).await?;
-        to_js(&crate::wasm::directory_view(&directory))
+        to_js(&crate::wasm::views::directory_view(&directory))
     })
 }
 
