@@ -130,12 +130,16 @@ config_options! {
         env = "SEALDESK_TRUST_FORWARDED_FOR", unit = "";
 
     ["Connections"]
-    /// How long a client may take to send a request's headers, counted from the connection's
-    /// start or from the end of its previous answer, so it is also the keep-alive idle
-    /// timeout; the connection is closed after it. Idle and slow clients cannot hold
-    /// connections longer than this.
+    /// How long a client may take to send a request's headers once it has started one (or
+    /// from the connection's start); the connection is closed after it, so slow clients
+    /// cannot hold connections open.
     header_read_timeout_seconds: u64 = 10;
         env = "SEALDESK_HEADER_READ_TIMEOUT_SECONDS", unit = "seconds";
+    /// How long a connection may go without a byte read or written before it is closed: a
+    /// keep-alive connection between requests, or a reader that stopped taking its answer.
+    /// Live-update streams write a comment every 15 seconds, so keep this above 15.
+    idle_timeout_seconds: u64 = 60;
+        env = "SEALDESK_IDLE_TIMEOUT_SECONDS", unit = "seconds";
     /// Most connections open at once; further connections are closed as they are accepted.
     /// The soft limit of open files is raised to the hard limit at start (the log gives the
     /// figure); keep this below it, with room for the database's files.

@@ -167,6 +167,7 @@ async fn serve_async(config: Config) -> Result<(), String> {
 
     let connection_limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+        idle_timeout: Duration::from_secs(config.idle_timeout_seconds),
         max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
         max_connections_per_address: usize::try_from(config.max_connections_per_address)
             .unwrap_or(usize::MAX),

@@ -1,6 +1,6 @@
 //! No outage from idle or slow clients (issue 16, item 2): a bounded flood of idle and
-//! half-sent connections on loopback does not stop `/healthz`, the header-read timeout closes
-//! them, and the per-address cap closes a client's connections beyond it at once.
+//! half-sent connections on loopback does not stop `/healthz`, the header-read and idle
+//! timeouts close them (and an idle keep-alive connection), and the per-address cap closes a client's connections beyond it at once.
 
 // Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
 // panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
@@ -25,20 +25,35 @@ fn address(server: &Server) -> SocketAddr {
     url.trim_start_matches("http://").parse().expect("address")
 }
 
-/// Whether the server closed `stream` within `wait`: a read ends (0 bytes, or a reset).
+/// Whether the server closed `stream` within `wait`: a read ends (0 bytes, or a reset). Bytes
+/// the server still sends first (the rest of an answer) are read and skipped.
 fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
-    stream.set_read_timeout(Some(wait)).expect("timeout");
+    let deadline = Instant::now() + wait;
     let mut buffer = [0u8; 256];
-    match stream.read(&mut buffer) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => false,
-        Err(_) => true,
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        stream.set_read_timeout(Some(left)).expect("timeout");
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return false;
+            }
+            Err(_) => return true,
+        }
     }
 }
 
-/// `/healthz` answers 200 within `limit`.
-fn assert_healthy_within(http: &Client, server: &Server, limit: Duration) {
+/// `/healthz` answers 200 within `limit`, on a new connection (a pooled one may just have been
+/// closed by the idle timeout).
+fn assert_healthy_within(server: &Server, limit: Duration) {
+    let http = Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
     let start = Instant::now();
     let response = http
         .get(server.url("/healthz"))
@@ -57,10 +72,10 @@ fn assert_healthy_within(http: &Client, server: &Server, limit: Duration) {
 fn idle_and_half_sent_connections_do_not_stop_healthz_and_are_closed() {
     let server = Server::start(&[
         ("SEALDESK_HEADER_READ_TIMEOUT_SECONDS", "2"),
+        ("SEALDESK_IDLE_TIMEOUT_SECONDS", "2"),
         // Every connection here comes from 127.0.0.1: the flood fits under this cap.
         ("SEALDESK_MAX_CONNECTIONS_PER_ADDRESS", "1000"),
     ]);
-    let http = Client::new();
     let target = address(&server);
     let mut idle: Vec<TcpStream> = (0..FLOOD)
         .map(|_| TcpStream::connect(target).expect("connect"))
@@ -74,20 +89,37 @@ fn idle_and_half_sent_connections_do_not_stop_healthz_and_are_closed() {
             stream
         })
         .collect();
+    // A keep-alive connection that sent one request and then went idle.
+    let mut kept = TcpStream::connect(target).expect("connect");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    let mut answer = [0u8; 512];
+    kept.set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let read = kept.read(&mut answer).expect("answer");
+    assert!(
+        answer[..read].starts_with(b"HTTP/1.1 200"),
+        "keep-alive answer"
+    );
     let flooded = Instant::now();
-    assert_healthy_within(&http, &server, Duration::from_secs(1));
+    assert_healthy_within(&server, Duration::from_secs(1));
 
-    // After the header timeout (2 s) every flood connection is closed by the server.
+    // After the header and idle timeouts (2 s) every flood connection is closed by the server.
     std::thread::sleep(Duration::from_secs(2).saturating_sub(flooded.elapsed()));
-    for (kind, streams) in [("idle", &mut idle), ("half-sent", &mut half)] {
+    let mut kept = vec![kept];
+    for (kind, streams) in [
+        ("idle", &mut idle),
+        ("half-sent", &mut half),
+        ("keep-alive idle", &mut kept),
+    ] {
         for (i, stream) in streams.iter_mut().enumerate() {
             assert!(
                 closed_within(stream, Duration::from_secs(3)),
-                "{kind} connection {i} still open after the header-read timeout"
+                "{kind} connection {i} still open after the timeouts"
             );
         }
     }
-    assert_healthy_within(&http, &server, Duration::from_secs(1));
+    assert_healthy_within(&server, Duration::from_secs(1));
 }
 
 #[test]
@@ -97,7 +129,6 @@ fn connections_beyond_the_per_address_cap_are_closed_at_once() {
         ("SEALDESK_MAX_CONNECTIONS_PER_ADDRESS", &CAP.to_string()),
         ("SEALDESK_HEADER_READ_TIMEOUT_SECONDS", "30"),
     ]);
-    let http = Client::new();
     let target = address(&server);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -136,7 +167,7 @@ fn connections_beyond_the_per_address_cap_are_closed_at_once() {
         );
     }
     // Another address is still served.
-    assert_healthy_within(&http, &server, Duration::from_secs(1));
+    assert_healthy_within(&server, Duration::from_secs(1));
 }
 
 /// A `429 too_many_streams` JSON error.
@@ -179,5 +210,5 @@ fn event_streams_are_capped_per_token_and_per_address() {
     open.push(stream);
     assert_too_many_streams(events(&second));
     // The server still answers everything else.
-    assert_healthy_within(&desk.http, &desk.server, Duration::from_secs(1));
+    assert_healthy_within(&desk.server, Duration::from_secs(1));
 }
