@@ -26,7 +26,13 @@ fn main() {
     let subscribers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let messages: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
     // The administrator and the ticket, before the runtime (the harness's client blocks).
-    let desk = Desk::with(Server::options().env("SEALDESK_POSTS_PER_MINUTE", "100000000"));
+    // All subscribers share one token and one address: lift the stream and connection caps.
+    let desk = Desk::with(Server::options().envs(&[
+        ("SEALDESK_POSTS_PER_MINUTE", "100000000"),
+        ("SEALDESK_MAX_EVENT_STREAMS_PER_TOKEN", "0"),
+        ("SEALDESK_MAX_EVENT_STREAMS_PER_ADDRESS", "0"),
+        ("SEALDESK_MAX_CONNECTIONS_PER_ADDRESS", "0"),
+    ]));
     let base = desk.server.base.clone();
     let directory = desk.directory.clone();
     let Ticket {

@@ -129,6 +129,27 @@ config_options! {
     trust_forwarded_for: bool = false;
         env = "SEALDESK_TRUST_FORWARDED_FOR", unit = "";
 
+    ["Connections"]
+    /// How long a client may take to send a request's headers once it has started one (or
+    /// from the connection's start); the connection is closed after it, so slow clients
+    /// cannot hold connections open.
+    header_read_timeout_seconds: u64 = 10;
+        env = "SEALDESK_HEADER_READ_TIMEOUT_SECONDS", unit = "seconds";
+    /// How long a connection may go without a byte read or written before it is closed: a
+    /// keep-alive connection between requests, or a reader that stopped taking its answer.
+    /// Live-update streams write a comment every 15 seconds, so keep this above 15.
+    idle_timeout_seconds: u64 = 60;
+        env = "SEALDESK_IDLE_TIMEOUT_SECONDS", unit = "seconds";
+    /// Most connections open at once; further connections are closed as they are accepted.
+    /// The soft limit of open files is raised to the hard limit at start (the log gives the
+    /// figure); keep this below it, with room for the database's files.
+    max_connections: u32 = 4096;
+        env = "SEALDESK_MAX_CONNECTIONS", unit = "connections";
+    /// Most connections open at once from one client address (the TCP peer, so behind a
+    /// reverse proxy raise it or set 0, which means no cap: the proxy is the only peer).
+    max_connections_per_address: u32 = 256;
+        env = "SEALDESK_MAX_CONNECTIONS_PER_ADDRESS", unit = "connections";
+
     ["Storage"]
     /// Directory of the embedded database (sled) and command-line invites; created if missing.
     data_dir: PathBuf = PathBuf::from("./data");
@@ -165,6 +186,11 @@ config_options! {
     /// writes to the ticket are refused; at least `max_attachment_bytes`.
     ticket_quota_bytes: u64 = 100 << 20;
         env = "SEALDESK_TICKET_QUOTA_BYTES", unit = "bytes";
+    /// Most message bytes one page of `GET …/messages` carries (before base64url); a page
+    /// stops before the message that would exceed it, always holds at least one message, and
+    /// says `more` so the client asks again from its last seq. Bounds the memory of a read.
+    max_page_bytes: u64 = 4 << 20;
+        env = "SEALDESK_MAX_PAGE_BYTES", unit = "bytes";
 
     ["Abuse protection"]
     /// Anonymous tickets one client address may create per hour.
@@ -181,6 +207,19 @@ config_options! {
     /// 2^bits SHA-256 hashes on the reporter's device, so 16 costs about 65,000 hashes.
     proof_of_work_bits: u32 = 0;
         env = "SEALDESK_PROOF_OF_WORK_BITS", unit = "bits";
+    /// Message reads (`GET …/messages`) one access token or session may have in progress at
+    /// once, until their answers are sent; further reads answer `429 too_many_reads` (0: no
+    /// cap). With `max_page_bytes`, bounds the memory one client can make the server hold.
+    max_reads_per_token: u32 = 4;
+        env = "SEALDESK_MAX_READS_PER_TOKEN", unit = "reads";
+    /// Live-update event streams one access token or session may hold open; further streams
+    /// answer `429 too_many_streams` (0: no cap).
+    max_event_streams_per_token: u32 = 16;
+        env = "SEALDESK_MAX_EVENT_STREAMS_PER_TOKEN", unit = "streams";
+    /// Live-update event streams one client address may hold open; further streams answer
+    /// `429 too_many_streams` (0: no cap).
+    max_event_streams_per_address: u32 = 64;
+        env = "SEALDESK_MAX_EVENT_STREAMS_PER_ADDRESS", unit = "streams";
 
     ["Sessions"]
     /// How long a sign-in session stays valid.

@@ -37,12 +37,13 @@ pub mod team;
 pub mod tickets;
 pub mod web;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::api::connections::ConnectionLimits;
 use crate::config::Config;
 use crate::state::{AppState, Limits};
 use crate::storage::sled_store::SledStore;
@@ -82,7 +83,17 @@ fn restrict_data_dir(data_dir: &std::path::Path) -> Result<usize, String> {
         })
 }
 
+/// Raises the soft limit of open files to the hard limit, so the connection caps, not the
+/// descriptor table, decide how many clients are served; logs the figure.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(open_files = limit, "open files limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open files limit"),
+    }
+}
+
 async fn serve_async(config: Config) -> Result<(), String> {
+    raise_open_files_limit();
     storage::permissions::create_private_dir(&config.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
     let wider = restrict_data_dir(&config.data_dir)?;
@@ -115,6 +126,12 @@ async fn serve_async(config: Config) -> Result<(), String> {
         trust_forwarded_for: config.trust_forwarded_for,
         session_ttl_seconds: config.session_ttl_seconds,
         invite_ttl_seconds: config.invite_ttl_seconds,
+        max_page_bytes: usize::try_from(config.max_page_bytes).unwrap_or(usize::MAX),
+        max_reads_per_token: usize::try_from(config.max_reads_per_token).unwrap_or(usize::MAX),
+        max_event_streams_per_token: usize::try_from(config.max_event_streams_per_token)
+            .unwrap_or(usize::MAX),
+        max_event_streams_per_address: usize::try_from(config.max_event_streams_per_address)
+            .unwrap_or(usize::MAX),
     };
     let state = Arc::new(AppState::load(
         store.clone(),
@@ -148,17 +165,20 @@ async fn serve_async(config: Config) -> Result<(), String> {
     // Forgets rate-limit keys and proof-of-work challenges that are no longer needed.
     tokio::spawn(state::housekeeping(Arc::downgrade(&state)));
 
-    axum::serve(
-        listener,
-        app(state.clone(), &config).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let connection_limits = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+        idle_timeout: Duration::from_secs(config.idle_timeout_seconds),
+        max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
+        max_connections_per_address: usize::try_from(config.max_connections_per_address)
+            .unwrap_or(usize::MAX),
+    };
+    let router = app(state.clone(), &config);
+    api::connections::serve(listener, router, connection_limits, async move {
         shutdown_signal().await;
         // End the live-update streams, which would otherwise keep connections open forever.
         state.events.close();
     })
-    .await
-    .map_err(|e| format!("server error: {e}"))?;
+    .await;
     store
         .flush_now()
         .map_err(|e| format!("cannot flush the database: {e}"))?;

@@ -2,6 +2,7 @@
 //! configured [`Limits`] and the shared services. Built once by `sealdesk serve`.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, Weak};
 
 use sealdesk_crypto::Directory;
@@ -10,6 +11,7 @@ use tokio::sync::RwLock;
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::services::events::Events;
+use crate::services::holds::Holds;
 use crate::services::metrics::Metrics;
 use crate::services::pow::PowChallenges;
 use crate::services::rate_limits::{HOUSEKEEPING_INTERVAL, RateLimits, RateQuotas};
@@ -40,6 +42,14 @@ pub struct Limits {
     pub session_ttl_seconds: u64,
     /// How long an administrator invite stays valid, in seconds.
     pub invite_ttl_seconds: u64,
+    /// Most message bytes (decoded, before base64url) in one page of `GET …/messages`.
+    pub max_page_bytes: usize,
+    /// Most `GET …/messages` answers one bearer token may have in progress at once (0: no cap).
+    pub max_reads_per_token: usize,
+    /// Most event streams one bearer token (access token or session) may hold open (0: no cap).
+    pub max_event_streams_per_token: usize,
+    /// Most event streams one client address may hold open (0: no cap).
+    pub max_event_streams_per_address: usize,
 }
 
 impl Default for Limits {
@@ -56,6 +66,10 @@ impl Default for Limits {
             trust_forwarded_for: false,
             session_ttl_seconds: 2_592_000,
             invite_ttl_seconds: 604_800,
+            max_page_bytes: 4 << 20,
+            max_reads_per_token: 4,
+            max_event_streams_per_token: 16,
+            max_event_streams_per_address: 64,
         }
     }
 }
@@ -79,6 +93,12 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Live-update notifications.
     pub events: Events,
+    /// Open event streams per bearer token (access token or session).
+    pub streams_by_token: Arc<Holds<[u8; 32]>>,
+    /// Open event streams per client address.
+    pub streams_by_address: Arc<Holds<IpAddr>>,
+    /// Message reads in progress per bearer token (until their answer is sent).
+    pub reads_by_token: Arc<Holds<[u8; 32]>>,
     /// The data directory (command-line invites live in `invites/` below it).
     pub data_dir: std::path::PathBuf,
 }
@@ -115,6 +135,9 @@ impl AppState {
             }),
             pow: PowChallenges::new(limits.proof_of_work_bits),
             metrics: Metrics::new(now()),
+            streams_by_token: Arc::default(),
+            streams_by_address: Arc::default(),
+            reads_by_token: Arc::default(),
             events: Events::default(),
             limits,
             data_dir,

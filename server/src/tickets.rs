@@ -285,7 +285,9 @@ pub fn check_chain(chain: u8, reader: Reader) -> ApiResult<()> {
     Ok(())
 }
 
-/// Up to [`MAX_PAGE`] messages of `chain` after seq `after`, in order, and whether more follow.
+/// Up to [`MAX_PAGE`] messages of `chain` after seq `after`, in order, and whether more follow;
+/// a page stops before the message that would take its message bytes over
+/// `Limits::max_page_bytes` (spec/API.md, "Messages": at least one message per page).
 ///
 /// # Errors
 /// `not_found` for a chain `reader` may not read; storage failures.
@@ -297,12 +299,13 @@ pub fn messages(
     after: u64,
 ) -> ApiResult<(Vec<StoredMessage>, bool)> {
     check_chain(chain, reader)?;
-    let mut messages = state
-        .store
-        .messages(&record.id, chain, after, MAX_PAGE + 1)?;
-    let more = messages.len() > MAX_PAGE;
-    messages.truncate(MAX_PAGE);
-    Ok((messages, more))
+    Ok(state.store.messages_within(
+        &record.id,
+        chain,
+        after,
+        MAX_PAGE,
+        state.limits.max_page_bytes,
+    )?)
 }
 
 /// The wraps of `chain` addressed to `recipient` (a key id, base64url), by epoch.

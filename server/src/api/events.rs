@@ -16,8 +16,10 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::{Stream, StreamExt};
 
 use super::extract::Bearer;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::services::events::Notification;
+use crate::services::holds::{Hold, Holds};
+use crate::services::rate_limits::ClientAddr;
 use crate::sessions::administrator_session;
 use crate::state::AppState;
 use crate::tickets::{Reader, authorised_ticket};
@@ -42,17 +44,64 @@ fn resync() -> Event {
     Event::default().event("resync").data("{}")
 }
 
+/// The holds one open stream takes: one of its bearer token's, one of its client address's.
+struct StreamHolds {
+    _token: Option<Hold<[u8; 32]>>,
+    _address: Hold<std::net::IpAddr>,
+}
+
+/// Takes the holds of a new stream for `bearer` from `client`.
+///
+/// # Errors
+/// `429 too_many_streams` when the token or the address already holds its cap
+/// (`max_event_streams_per_token`, `max_event_streams_per_address`).
+fn hold_stream(state: &AppState, bearer: &Bearer, client: ClientAddr) -> ApiResult<StreamHolds> {
+    let too_many = |what: &str| {
+        ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_streams",
+            format!("Too many live-update streams are open for this {what}; close one first."),
+        )
+    };
+    let token = match bearer.token() {
+        Some(token) => Some(
+            Holds::try_hold(
+                &state.streams_by_token,
+                *token.as_bytes(),
+                state.limits.max_event_streams_per_token,
+            )
+            .ok_or_else(|| too_many("token"))?,
+        ),
+        None => None,
+    };
+    let address = Holds::try_hold(
+        &state.streams_by_address,
+        client.0,
+        state.limits.max_event_streams_per_address,
+    )
+    .ok_or_else(|| too_many("address"))?;
+    Ok(StreamHolds {
+        _token: token,
+        _address: address,
+    })
+}
+
 /// The SSE stream: `ready` first, then the notifications `keep` selects as `message` events
 /// with data `{"ticket": "<hex>", "chain": 0, "seq": 5}`, and `resync` after an overflow.
+/// The stream keeps `holds` until it is dropped (the client left, or shutdown).
 fn stream(
     receiver: broadcast::Receiver<Notification>,
+    holds: StreamHolds,
     keep: impl Fn(&Notification) -> bool + Send + 'static,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     let ready = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
-    let updates = BroadcastStream::new(receiver).filter_map(move |item| match item {
-        Ok(n) if keep(&n) => Some(Ok(message(&n))),
-        Ok(_) => None,
-        Err(BroadcastStreamRecvError::Lagged(_)) => Some(Ok(resync())),
+    let updates = BroadcastStream::new(receiver).filter_map(move |item| {
+        let _kept = &holds;
+        match item {
+            Ok(n) if keep(&n) => Some(Ok(message(&n))),
+            Ok(_) => None,
+            Err(BroadcastStreamRecvError::Lagged(_)) => Some(Ok(resync())),
+        }
     });
     ready.chain(updates)
 }
@@ -62,23 +111,27 @@ fn stream(
 pub async fn ticket_events(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    client: ClientAddr,
     bearer: Bearer,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let (record, reader) = authorised_ticket(&state, &id, bearer.token()).await?;
+    let holds = hold_stream(&state, &bearer, client)?;
     let administrator = matches!(reader, Reader::Administrator);
     let ticket = record.id;
     let receiver = state.events.subscribe()?;
     let keep = move |n: &Notification| n.ticket == ticket && (n.chain == 0 || administrator);
-    Ok(Sse::new(stream(receiver, keep)).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(stream(receiver, holds, keep)).keep_alive(KeepAlive::default()))
 }
 
 /// `GET /api/v1/inbox/events`: every new message of every ticket, for administrators (their
 /// inbox view re-reads the metadata of the named ticket).
 pub async fn inbox_events(
     State(state): State<Arc<AppState>>,
+    client: ClientAddr,
     bearer: Bearer,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     administrator_session(&state, bearer.token()).await?;
+    let holds = hold_stream(&state, &bearer, client)?;
     let receiver = state.events.subscribe()?;
-    Ok(Sse::new(stream(receiver, |_| true)).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(stream(receiver, holds, |_| true)).keep_alive(KeepAlive::default()))
 }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod connections;
 pub mod directory;
 pub mod events;
 pub mod extract;

@@ -3,20 +3,23 @@
 
 use std::sync::Arc;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use sealdesk_wire::b64;
 use sealdesk_wire::tickets::{
-    ChainQuery, CreateTicketBody, MessageItem, MessagePosted, MessagesAnswer, PostMessageBody,
-    TicketAnswer, TicketCreated, TicketStatus, WrapsAnswer,
+    ChainQuery, CreateTicketBody, MessageItem, MessagePosted, PostMessageBody, TicketAnswer,
+    TicketCreated, TicketStatus, WrapsAnswer,
 };
 
 use super::extract::{AnonymousTicketAllowance, Bearer, Json, Query};
 use crate::clock::now;
 use crate::encoding::from_b64_array;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::services::holds::{Hold, Holds};
 use crate::state::AppState;
-use crate::storage::{Owner, Status};
+use crate::storage::{Owner, Status, StoredMessage};
 use crate::tickets::{self, NewTicket};
 
 /// A stored status as answers write it: `"open"` or `"closed"`.
@@ -89,25 +92,79 @@ pub async fn post_message(
 
 /// `GET /api/v1/tickets/{id}/messages?chain=0&after=N`: the reporter (access token or its
 /// account's session) reads the conversation; an administrator's session reads either chain.
+/// The page is bounded by `max_page_bytes`, its answer is written one message at a time (each
+/// encoded as it is sent), and one token may have `max_reads_per_token` answers in progress.
+///
+/// # Errors
+/// Those of [`tickets::authorised_ticket`] and [`tickets::messages`]; `429 too_many_reads`.
 pub async fn read_messages(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(query): Query<ChainQuery>,
     bearer: Bearer,
-) -> ApiResult<Json<MessagesAnswer>> {
+) -> ApiResult<Response> {
     let (record, reader) = tickets::authorised_ticket(&state, &id, bearer.token()).await?;
+    let hold = match bearer.token() {
+        Some(token) => Some(
+            Holds::try_hold(
+                &state.reads_by_token,
+                *token.as_bytes(),
+                state.limits.max_reads_per_token,
+            )
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_reads",
+                    "Too many reads of messages are in progress for this token; wait for one \
+                     to finish.",
+                )
+            })?,
+        ),
+        None => None,
+    };
     let (messages, more) = tickets::messages(&state, &record, reader, query.chain, query.after)?;
-    Ok(Json(MessagesAnswer {
-        messages: messages
-            .into_iter()
-            .map(|m| MessageItem {
-                seq: m.seq,
-                received_at: m.received_at,
-                message: b64::encode(&m.bytes),
-            })
-            .collect(),
-        more,
-    }))
+    Ok(messages_answer(messages, more, hold))
+}
+
+/// The answer `{"messages": [{"seq", "received_at", "message"}, ...], "more": bool}` (the
+/// wire's `MessagesAnswer`), streamed: each message is base64url-encoded and serialised only
+/// when the connection takes it, so a slow reader holds the page's bytes, not a copy of the
+/// whole answer. `hold` is released when the answer is sent or abandoned.
+fn messages_answer(
+    messages: Vec<StoredMessage>,
+    more: bool,
+    hold: Option<Hold<[u8; 32]>>,
+) -> Response {
+    let items = messages.into_iter().enumerate().map(|(index, stored)| {
+        let item = MessageItem {
+            seq: stored.seq,
+            received_at: stored.received_at,
+            message: b64::encode(&stored.bytes),
+        };
+        let mut chunk = Vec::with_capacity(item.message.len() + 64);
+        if index > 0 {
+            chunk.push(b',');
+        }
+        serde_json::to_writer(&mut chunk, &item).map_err(std::io::Error::other)?;
+        Ok::<_, std::io::Error>(Bytes::from(chunk))
+    });
+    let tail: &'static [u8] = if more {
+        b"],\"more\":true}"
+    } else {
+        b"],\"more\":false}"
+    };
+    let chunks = std::iter::once(Ok(Bytes::from_static(b"{\"messages\":[")))
+        .chain(items)
+        .chain(std::iter::once(Ok(Bytes::from_static(tail))));
+    let body = tokio_stream::StreamExt::map(tokio_stream::iter(chunks), move |chunk| {
+        let _held = &hold;
+        chunk
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// `GET /api/v1/tickets/{id}/wraps?chain=0&recipient=KEYID`.

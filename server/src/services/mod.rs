@@ -3,6 +3,7 @@
 //! routes (server/README.md, "Layering").
 
 pub mod events;
+pub mod holds;
 pub mod metrics;
 pub mod pow;
 pub mod rate_limits;

@@ -200,6 +200,33 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<StoredMessage>>;
 
+    /// Like [`Store::messages`], and stops before the message that would take the total of
+    /// message bytes over `max_bytes` (the first message is always included, so a page is
+    /// never empty while messages follow). Returns the page and whether more messages follow.
+    /// Backends should stop reading at the budget; this default reads `limit + 1` messages.
+    fn messages_within(
+        &self,
+        id: &[u8; 16],
+        chain: u8,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> StoreResult<(Vec<StoredMessage>, bool)> {
+        let mut messages = self.messages(id, chain, after, limit.saturating_add(1))?;
+        let mut total = 0usize;
+        let mut keep = 0usize;
+        for message in messages.iter().take(limit) {
+            total = total.saturating_add(message.bytes.len());
+            if keep > 0 && total > max_bytes {
+                break;
+            }
+            keep += 1;
+        }
+        let more = messages.len() > keep;
+        messages.truncate(keep);
+        Ok((messages, more))
+    }
+
     /// Stores further wraps of existing epochs (history for a new administrator, keys for an
     /// endorsed reporter key). `Conflict` if one already exists.
     fn put_wraps(&self, id: &[u8; 16], wraps: &[WrapRecord]) -> StoreResult<()>;

@@ -561,6 +561,42 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn messages_within(
+        &self,
+        id: &[u8; 16],
+        chain: u8,
+        after: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> StoreResult<(Vec<StoredMessage>, bool)> {
+        let Some(first) = after.checked_add(1) else {
+            return Ok((Vec::new(), false));
+        };
+        let start = message_key(id, chain, first);
+        let end = message_key(id, chain, u64::MAX);
+        let mut page = Vec::new();
+        let mut total = 0usize;
+        // Reads one record past the budget at most: only its presence is needed for `more`.
+        for item in self.messages.range(start..=end) {
+            let (key, value) = item.map_err(backend)?;
+            let bytes = value.len().saturating_sub(8);
+            if page.len() >= limit || (!page.is_empty() && total.saturating_add(bytes) > max_bytes)
+            {
+                return Ok((page, true));
+            }
+            let corrupt = || StoreError::Backend("corrupt message record".to_owned());
+            let seq = be_u64(&key[17..]).ok_or_else(corrupt)?;
+            let received_at = be_u64(&value).ok_or_else(corrupt)?;
+            total = total.saturating_add(bytes);
+            page.push(StoredMessage {
+                seq,
+                received_at,
+                bytes: value.get(8..).ok_or_else(corrupt)?.to_vec(),
+            });
+        }
+        Ok((page, false))
+    }
+
     fn put_wraps(&self, id: &[u8; 16], wraps: &[WrapRecord]) -> StoreResult<()> {
         transact((&self.tickets, &self.wraps), |(tickets, wrap_tree)| {
             if tickets.get(id)?.is_none() {
