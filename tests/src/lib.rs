@@ -102,18 +102,18 @@ pub fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
 }
 
-/// The epochs of `chain` of ticket `id` wrapped for `recipient`, as the server hands them
-/// out to an administrator's session.
+/// The wraps of `chain` of ticket `id` for `recipient`, as the server hands them out to
+/// `bearer` (an access token or a session), decoded but not verified.
 ///
 /// # Panics
 /// If the request fails or the answer is not a list of wraps.
-pub async fn wrapped_epochs(
+pub async fn wraps_for(
     transport: &sealdesk_client::transport::NativeTransport,
-    session: &str,
+    bearer: &str,
     id: sealdesk_crypto::TicketId,
     chain: sealdesk_crypto::Chain,
     recipient: &sealdesk_crypto::KeyId,
-) -> std::collections::BTreeSet<u32> {
+) -> Vec<sealdesk_crypto::WrappedKey> {
     let path = format!(
         "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
         id.to_hex(),
@@ -122,7 +122,7 @@ pub async fn wrapped_epochs(
     );
     let answer: serde_json::Value = sealdesk_client::transport::Transport::send(
         transport,
-        sealdesk_client::transport::Request::get(path).bearer(Some(session)),
+        sealdesk_client::transport::Request::get(path).bearer(Some(bearer)),
     )
     .await
     .expect("wraps")
@@ -135,12 +135,54 @@ pub async fn wrapped_epochs(
         .map(|w| {
             let bytes = base64ct::Base64UrlUnpadded::decode_vec(w.as_str().expect("string"))
                 .expect("base64url");
-            sealdesk_crypto::WrappedKey::from_bytes(&bytes)
-                .expect("wrap")
-                .context
-                .epoch
+            sealdesk_crypto::WrappedKey::from_bytes(&bytes).expect("wrap")
         })
         .collect()
+}
+
+/// The epochs of `chain` of ticket `id` wrapped for `recipient`, as the server hands them
+/// out to an administrator's session.
+///
+/// # Panics
+/// If the request fails or the answer is not a list of wraps.
+pub async fn wrapped_epochs(
+    transport: &sealdesk_client::transport::NativeTransport,
+    session: &str,
+    id: sealdesk_crypto::TicketId,
+    chain: sealdesk_crypto::Chain,
+    recipient: &sealdesk_crypto::KeyId,
+) -> std::collections::BTreeSet<u32> {
+    wraps_for(transport, session, id, chain, recipient)
+        .await
+        .iter()
+        .map(|wrap| wrap.context.epoch)
+        .collect()
+}
+
+/// The epoch-0 key of ticket `id`'s conversation, from `member`'s wrap read with `bearer`
+/// (what a member, or a hostile server's accomplice who is one, holds).
+///
+/// # Panics
+/// If the wrap is missing or does not open.
+pub async fn epoch_key(
+    transport: &sealdesk_client::transport::NativeTransport,
+    bearer: &str,
+    id: sealdesk_crypto::TicketId,
+    member: &Identity,
+) -> sealdesk_crypto::TicketKey {
+    wraps_for(
+        transport,
+        bearer,
+        id,
+        sealdesk_crypto::Chain::Conversation,
+        &member.key_id(),
+    )
+    .await
+    .into_iter()
+    .find(|wrap| wrap.context.epoch == 0)
+    .expect("the epoch-0 wrap")
+    .open(member)
+    .expect("open")
 }
 
 // ---- Accounts and administrators (tests/tests/account.rs, tests/tests/admin.rs) ----

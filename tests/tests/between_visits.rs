@@ -20,10 +20,10 @@ use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::{NativeTransport, Request, Transport};
 use sealdesk_crypto::{
     Chain, ChainState, CryptoRng, Directory, Identity, Kind, Message, Placement, TicketId,
-    TicketKey, WrappedKey, system_rng,
+    TicketKey, system_rng,
 };
 use sealdesk_system_tests::{
-    CHEAP, Persistent, ServerOptions, b64, first_admin, runtime, sealdesk_binary,
+    CHEAP, Persistent, ServerOptions, epoch_key, first_admin, runtime, sealdesk_binary,
 };
 use serde_json::Value;
 
@@ -79,38 +79,6 @@ fn message_value(message: &Message) -> Vec<u8> {
     let mut value = 1_700_000_000u64.to_be_bytes().to_vec();
     value.extend_from_slice(&message.to_bytes());
     value
-}
-
-/// The epoch-0 key of ticket `id`'s conversation, from `member`'s wrap read with `bearer`.
-async fn epoch_key(
-    transport: &NativeTransport,
-    bearer: &str,
-    id: TicketId,
-    member: &Identity,
-) -> TicketKey {
-    let path = format!(
-        "/api/v1/tickets/{}/wraps?chain=0&recipient={}",
-        id.to_hex(),
-        b64(&member.key_id().0)
-    );
-    let answer: Value = transport
-        .send(Request::get(path).bearer(Some(bearer)))
-        .await
-        .expect("wraps")
-        .json("wraps")
-        .expect("json");
-    answer["wraps"]
-        .as_array()
-        .expect("wraps")
-        .iter()
-        .map(|w| {
-            let bytes = Base64UrlUnpadded::decode_vec(w.as_str().expect("string")).expect("b64");
-            WrappedKey::from_bytes(&bytes).expect("wrap")
-        })
-        .find(|w| w.context.epoch == 0)
-        .expect("the epoch-0 wrap")
-        .open(member)
-        .expect("open")
 }
 
 /// Where a branch starts: the ticket, and the seq and hash of the message it follows.

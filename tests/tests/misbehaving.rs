@@ -27,7 +27,7 @@ use sealdesk_crypto::{
     system_rng,
 };
 use sealdesk_system_tests::{
-    CHEAP, Persistent, ServerOptions, b64, first_admin, runtime, wrapped_epochs,
+    CHEAP, Persistent, ServerOptions, b64, epoch_key, first_admin, runtime, wrapped_epochs,
 };
 use serde_json::Value;
 
@@ -422,38 +422,6 @@ fn refreshing_a_kept_ticket_notices_a_rolled_back_transcript() {
             "(reporter, administrator)"
         );
     });
-}
-
-/// The epoch-0 key of ticket `id`'s conversation, from `member`'s wrap read with `bearer`.
-async fn epoch_key(
-    transport: &NativeTransport,
-    bearer: &str,
-    id: TicketId,
-    member: &Identity,
-) -> TicketKey {
-    let path = format!(
-        "/api/v1/tickets/{}/wraps?chain=0&recipient={}",
-        id.to_hex(),
-        b64(&member.key_id().0)
-    );
-    let answer: Value = transport
-        .send(Request::get(path).bearer(Some(bearer)))
-        .await
-        .expect("wraps")
-        .json("wraps")
-        .expect("json");
-    answer["wraps"]
-        .as_array()
-        .expect("wraps")
-        .iter()
-        .map(|w| {
-            let bytes = Base64UrlUnpadded::decode_vec(w.as_str().expect("string")).expect("b64");
-            WrappedKey::from_bytes(&bytes).expect("wrap")
-        })
-        .find(|w| w.context.epoch == 0)
-        .expect("the epoch-0 wrap")
-        .open(member)
-        .expect("open")
 }
 
 #[test]
