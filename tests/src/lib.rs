@@ -187,6 +187,32 @@ pub async fn epoch_key(
 
 // ---- Accounts and administrators (tests/tests/account.rs, tests/tests/admin.rs) ----
 
+/// Registers `username` (password `pw`, [`CHEAP`] parameters) and makes it an administrator:
+/// an invite from `root`, redeemed, then approved (the next directory entry, signed by `root`).
+///
+/// # Panics
+/// If any step fails.
+pub async fn add_administrator<T: sealdesk_client::transport::Transport>(
+    transport: &T,
+    root: &mut sealdesk_client::admin::Admin,
+    username: &str,
+    rng: &mut impl sealdesk_crypto::CryptoRng,
+) -> sealdesk_client::account::Account {
+    let account =
+        sealdesk_client::account::Account::register(transport, username, "pw", CHEAP, rng)
+            .await
+            .expect("register");
+    let invite = root.create_invite(transport).await.expect("invite");
+    sealdesk_client::admin::Admin::redeem_invite(transport, &account, &invite.path())
+        .await
+        .expect("redeem");
+    let pending = root.pending(transport).await.expect("pending");
+    root.approve(transport, &pending[0], rng)
+        .await
+        .expect("approve");
+    account
+}
+
 /// The seed of the first administrator that [`Instance::start`] makes.
 pub const FIRST_ADMIN_SEED: [u8; 32] = [7; 32];
 

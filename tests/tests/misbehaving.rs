@@ -27,7 +27,8 @@ use sealdesk_crypto::{
     system_rng,
 };
 use sealdesk_system_tests::{
-    CHEAP, Persistent, ServerOptions, b64, epoch_key, first_admin, runtime, wrapped_epochs,
+    CHEAP, Persistent, ServerOptions, add_administrator, b64, epoch_key, first_admin, runtime,
+    wrapped_epochs,
 };
 use serde_json::Value;
 
@@ -498,28 +499,6 @@ fn a_transcript_forked_between_visits_is_detected_against_the_kept_state() {
 }
 
 // ---- the administrator directory ----
-
-/// Registers `username` and makes it an administrator (the next directory entry, signed by
-/// `root`).
-async fn add_administrator<T: Transport>(
-    transport: &T,
-    root: &mut Admin,
-    username: &str,
-    rng: &mut impl CryptoRng,
-) -> Account {
-    let account = Account::register(transport, username, "pw", CHEAP, rng)
-        .await
-        .expect("register");
-    let invite = root.create_invite(transport).await.expect("invite");
-    Admin::redeem_invite(transport, &account, &invite.path())
-        .await
-        .expect("redeem");
-    let pending = root.pending(transport).await.expect("pending");
-    root.approve(transport, &pending[0], rng)
-        .await
-        .expect("approve");
-    account
-}
 
 fn encode_entry(entry: &DirectoryEntry) -> String {
     b64(&entry.to_bytes())

@@ -14,17 +14,15 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use sealdesk_client::account::Account;
-use sealdesk_client::admin::Admin;
 use sealdesk_client::content::Content;
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::{Body, Method, NativeTransport, Request, Response, Transport};
 use sealdesk_client::{ClientError, Result};
-use sealdesk_crypto::{
-    Chain, CryptoRng, Identity, KeyId, Message, TicketId, TicketKey, WrappedKey, system_rng,
+use sealdesk_crypto::{Chain, Identity, Message, TicketId, TicketKey, system_rng};
+use sealdesk_system_tests::{
+    Instance, add_administrator, first_admin, runtime, wrapped_epochs, wraps_for,
 };
-use sealdesk_system_tests::{CHEAP, Instance, b64, first_admin, runtime};
 use serde_json::Value;
 
 fn opening(subject: &str) -> Opening {
@@ -100,27 +98,6 @@ impl Transport for Hostile<'_> {
     }
 }
 
-/// Registers `username` and makes it an administrator (signed by `root`).
-async fn add_administrator(
-    transport: &NativeTransport,
-    root: &mut Admin,
-    username: &str,
-    rng: &mut impl CryptoRng,
-) -> Account {
-    let account = Account::register(transport, username, "pw", CHEAP, rng)
-        .await
-        .expect("register");
-    let invite = root.create_invite(transport).await.expect("invite");
-    Admin::redeem_invite(transport, &account, &invite.path())
-        .await
-        .expect("redeem");
-    let pending = root.pending(transport).await.expect("pending");
-    root.approve(transport, &pending[0], rng)
-        .await
-        .expect("approve");
-    account
-}
-
 /// The keys of `id`'s conversation that `member` can open from its own wraps, read with
 /// `session`, by epoch.
 async fn conversation_keys(
@@ -129,58 +106,17 @@ async fn conversation_keys(
     id: TicketId,
     member: &Identity,
 ) -> Vec<(u32, TicketKey)> {
-    let path = format!(
-        "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
-        id.to_hex(),
-        Chain::Conversation.to_u8(),
-        b64(&member.key_id().0)
-    );
-    let answer: Value = transport
-        .send(Request::get(path).bearer(Some(session)))
-        .await
-        .expect("wraps")
-        .json("wraps")
-        .expect("json");
-    answer["wraps"]
-        .as_array()
-        .expect("wraps")
-        .iter()
-        .map(|w| {
-            let bytes = Base64UrlUnpadded::decode_vec(w.as_str().expect("string")).expect("b64");
-            let wrap = WrappedKey::from_bytes(&bytes).expect("wrap");
-            (wrap.context.epoch, wrap.open(member).expect("open"))
-        })
-        .collect()
-}
-
-/// The conversation epochs of `id` wrapped for `recipient`, read with `session`.
-async fn wrapped_epochs(
-    transport: &NativeTransport,
-    session: &str,
-    id: TicketId,
-    recipient: &KeyId,
-) -> BTreeSet<u32> {
-    let path = format!(
-        "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
-        id.to_hex(),
-        Chain::Conversation.to_u8(),
-        b64(&recipient.0)
-    );
-    let answer: Value = transport
-        .send(Request::get(path).bearer(Some(session)))
-        .await
-        .expect("wraps")
-        .json("wraps")
-        .expect("json");
-    answer["wraps"]
-        .as_array()
-        .expect("wraps")
-        .iter()
-        .map(|w| {
-            let bytes = Base64UrlUnpadded::decode_vec(w.as_str().expect("string")).expect("b64");
-            WrappedKey::from_bytes(&bytes).expect("wrap").context.epoch
-        })
-        .collect()
+    wraps_for(
+        transport,
+        session,
+        id,
+        Chain::Conversation,
+        &member.key_id(),
+    )
+    .await
+    .into_iter()
+    .map(|wrap| (wrap.context.epoch, wrap.open(member).expect("open")))
+    .collect()
 }
 
 #[test]
@@ -322,7 +258,7 @@ fn a_ticket_hidden_from_the_removal_stays_unreadable_to_the_removed_administrato
                 .expect("reply");
             assert_eq!(ticket.conversation().epoch(), Some(1));
             assert_eq!(
-                wrapped_epochs(&transport, &session, id, &bob_key).await,
+                wrapped_epochs(&transport, &session, id, Chain::Conversation, &bob_key).await,
                 BTreeSet::from([0])
             );
             let seen = root.read_ticket(&transport, id).await.expect("root reads");
