@@ -6,7 +6,7 @@
 // panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -183,6 +183,113 @@ pub async fn epoch_key(
     .expect("the epoch-0 wrap")
     .open(member)
     .expect("open")
+}
+
+// ---- The command line (tests/tests/cli.rs, tests/tests/anchored.rs) ----
+
+/// What a run of the `sealdesk` binary did ([`run_cli`]).
+pub struct CliRun {
+    /// The exit status.
+    pub status: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `sealdesk args...` with only the given variables among the client's own (and
+/// `stdin`, if any, as standard input; none otherwise). Without `HOME` or `XDG_CONFIG_HOME`
+/// in `env`, the run gets a configuration folder of its own.
+///
+/// # Panics
+/// If the binary cannot be run or prints something other than UTF-8.
+pub fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> CliRun {
+    let mut command = std::process::Command::new(sealdesk_binary());
+    command.args(args);
+    for name in [
+        "SEALDESK_PASSWORD",
+        "SEALDESK_PASSPHRASE",
+        "SEALDESK_KEYRING",
+        "SEALDESK_LINK",
+        "SEALDESK_CONFIG",
+        "SEALDESK_INVITE",
+        "XDG_CONFIG_HOME",
+    ] {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    // Reporter commands keep a pin file per server in the configuration folder: without a
+    // folder of the test's own, a fresh one per run (ports are reused across servers).
+    let own_config = tempfile::tempdir().expect("tempdir");
+    if !env
+        .iter()
+        .any(|(name, _)| *name == "HOME" || *name == "XDG_CONFIG_HOME")
+    {
+        command.env("XDG_CONFIG_HOME", own_config.path());
+    }
+    command
+        .stdin(if stdin.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        })
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("run sealdesk");
+    if let Some(input) = stdin {
+        // A command that refuses its arguments exits without reading standard input: the
+        // write then fails with a broken pipe, which is that command's answer, not the test's.
+        let written = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes());
+        if let Err(error) = written {
+            assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "write stdin");
+        }
+    }
+    let output = child.wait_with_output().expect("wait for sealdesk");
+    CliRun {
+        status: output.status.code().expect("exit status"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+impl CliRun {
+    /// Asserts success and returns standard output.
+    ///
+    /// # Panics
+    /// If the run failed.
+    pub fn ok(self) -> String {
+        assert_eq!(
+            self.status, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self.stdout
+    }
+
+    /// Asserts exit status `status` with the one error line ending in `(code)`.
+    ///
+    /// # Panics
+    /// If the run did otherwise.
+    pub fn fails(self, status: i32, code: &str) -> CliRun {
+        assert_eq!(
+            self.status, status,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        let last = self.stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: ") && last.ends_with(&format!("({code})")),
+            "error line for {code}: {}",
+            self.stderr
+        );
+        self
+    }
 }
 
 // ---- Accounts and administrators (tests/tests/account.rs, tests/tests/admin.rs) ----

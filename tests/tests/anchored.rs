@@ -9,66 +9,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::TicketLink;
 use sealdesk_client::transport::NativeTransport;
 use sealdesk_crypto::{DirectoryEntry, Identity, system_rng};
-use sealdesk_system_tests::{FreshInstance, Persistent, ServerOptions, runtime, sealdesk_binary};
+use sealdesk_system_tests::{CliRun, FreshInstance, Persistent, ServerOptions, run_cli, runtime};
 
-/// What a run of the binary did.
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `sealdesk args...` with its configuration folder in `config` and the given variables.
-fn sealdesk(args: &[&str], config: &Path, env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(sealdesk_binary());
-    command.args(args);
-    for name in [
-        "SEALDESK_PASSWORD",
-        "SEALDESK_PASSPHRASE",
-        "SEALDESK_KEYRING",
-        "SEALDESK_CONFIG",
-        "SEALDESK_INVITE",
-    ] {
-        command.env_remove(name);
-    }
-    command.env("XDG_CONFIG_HOME", config);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = command.stdin(Stdio::null()).output().expect("run sealdesk");
-    Run {
-        status: output.status.code().expect("exit status"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    }
-}
-
-impl Run {
-    fn ok(self) -> String {
-        assert_eq!(
-            self.status, 0,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self.stdout
-    }
-
-    fn fails(self, code: &str) {
-        assert_eq!(
-            self.status, 1,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        let last = self.stderr.lines().last().unwrap_or_default();
-        assert!(last.ends_with(&format!("({code})")), "{}", self.stderr);
-    }
+/// Runs `sealdesk args...` ([`run_cli`]) with its configuration folder in `config` and the
+/// given variables.
+fn sealdesk(args: &[&str], config: &Path, env: &[(&str, &str)]) -> CliRun {
+    let mut all = env.to_vec();
+    all.push(("XDG_CONFIG_HOME", path(config)));
+    run_cli(args, &all, None)
 }
 
 fn path(p: &Path) -> &str {
@@ -206,7 +160,7 @@ fn a_reporter_refuses_a_directory_that_does_not_extend_the_links_head_or_its_pin
         config.path(),
         &[],
     )
-    .fails("directory.fork");
+    .fails(1, "directory.fork");
     assert!(
         !fresh_pin.exists(),
         "nothing is pinned from a refused directory"
@@ -240,7 +194,7 @@ fn a_reporter_refuses_a_directory_that_does_not_extend_the_links_head_or_its_pin
         config.path(),
         &[],
     )
-    .fails("directory.fork");
+    .fails(1, "directory.fork");
     assert_eq!(
         std::fs::read_to_string(&pin_file).expect("pin"),
         pinned_before,
@@ -263,7 +217,7 @@ fn a_reporter_refuses_a_directory_that_does_not_extend_the_links_head_or_its_pin
         config.path(),
         &[],
     )
-    .fails("directory.fork");
+    .fails(1, "directory.fork");
 }
 
 #[test]

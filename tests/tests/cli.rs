@@ -8,7 +8,6 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use base64ct::{Base64UrlUnpadded, Encoding as _};
 use sealdesk_client::account::Account;
@@ -19,99 +18,13 @@ use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::NativeTransport;
 use sealdesk_crypto::{Argon2Params, IdentitySeed, Kind, MasterKey, Zeroizing, system_rng};
 use sealdesk_system_tests::{
-    CHEAP, FIRST_ADMIN_SEED, Instance, first_admin, runtime, sealdesk_binary,
+    CHEAP, CliRun, FIRST_ADMIN_SEED, Instance, first_admin, run_cli, runtime,
 };
 use serde_json::Value;
 
-/// What a run of the binary did.
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `sealdesk args...` with only the given variables among the client's own (and
-/// `stdin`, if any, as standard input; none otherwise).
-fn sealdesk(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
-    let mut command = Command::new(sealdesk_binary());
-    command.args(args);
-    for name in [
-        "SEALDESK_PASSWORD",
-        "SEALDESK_PASSPHRASE",
-        "SEALDESK_KEYRING",
-        "SEALDESK_LINK",
-        "SEALDESK_CONFIG",
-        "XDG_CONFIG_HOME",
-    ] {
-        command.env_remove(name);
-    }
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    // Reporter commands keep a pin file per server in the configuration folder: without a
-    // folder of the test's own, a fresh one per run (ports are reused across servers).
-    let own_config = tempfile::tempdir().expect("tempdir");
-    if !env
-        .iter()
-        .any(|(name, _)| *name == "HOME" || *name == "XDG_CONFIG_HOME")
-    {
-        command.env("XDG_CONFIG_HOME", own_config.path());
-    }
-    command
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("run sealdesk");
-    if let Some(input) = stdin {
-        // A command that refuses its arguments exits without reading standard input: the
-        // write then fails with a broken pipe, which is that command's answer, not the test's.
-        let written = child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes());
-        if let Err(error) = written {
-            assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "write stdin");
-        }
-    }
-    let output = child.wait_with_output().expect("wait for sealdesk");
-    Run {
-        status: output.status.code().expect("exit status"),
-        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
-    }
-}
-
-impl Run {
-    /// Asserts success and returns standard output.
-    fn ok(self) -> String {
-        assert_eq!(
-            self.status, 0,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self.stdout
-    }
-
-    /// Asserts exit status `status` with the one error line ending in `(code)`.
-    fn fails(self, status: i32, code: &str) -> Run {
-        assert_eq!(
-            self.status, status,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        let last = self.stderr.lines().last().unwrap_or_default();
-        assert!(
-            last.starts_with("error: ") && last.ends_with(&format!("({code})")),
-            "error line for {code}: {}",
-            self.stderr
-        );
-        self
-    }
+/// Runs `sealdesk args...` ([`run_cli`]).
+fn sealdesk(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> CliRun {
+    run_cli(args, env, stdin)
 }
 
 /// `len` bytes that are not all alike.
