@@ -144,6 +144,18 @@ fn identity_changed() -> Failure {
     )
 }
 
+/// The username as the server stores it (trimmed, ASCII lowercase; PROTOCOL.md §12.4).
+///
+/// # Errors
+/// `input.empty` (a usage error) for an empty name.
+fn normalised_username(typed: &str) -> Result<String, Failure> {
+    let username = typed.trim().to_ascii_lowercase();
+    if username.is_empty() {
+        return Err(Failure::usage("input.empty", "The username is empty."));
+    }
+    Ok(username)
+}
+
 async fn login(
     url: &str,
     insecure_http: bool,
@@ -151,10 +163,7 @@ async fn login(
     keyring: Option<PathBuf>,
 ) -> Result<(), Failure> {
     let server = Server::parse(url, insecure_http)?;
-    let username = username.trim().to_ascii_lowercase();
-    if username.is_empty() {
-        return Err(Failure::usage("input.empty", "The username is empty."));
-    }
+    let username = normalised_username(username)?;
     let path = match keyring {
         Some(path) => path,
         None => keyring::default_path(&server)?,
@@ -247,10 +256,7 @@ async fn setup(
     keyring: Option<PathBuf>,
 ) -> Result<(), Failure> {
     let server = Server::parse(url, insecure_http)?;
-    let username = username.trim().to_ascii_lowercase();
-    if username.is_empty() {
-        return Err(Failure::usage("input.empty", "The username is empty."));
-    }
+    let username = normalised_username(username)?;
     if invite.trim().is_empty() {
         return Err(Failure::usage("input.empty", "The invite is empty."));
     }
