@@ -169,33 +169,45 @@ pub(crate) async fn create_ticket<T: Transport>(
     let message = b64(&first.message.to_bytes());
     let wraps = first.wraps.clone();
     let notify_email = opening.notify_email.clone();
-    let request = match target.owner {
+    match target.owner {
         TicketOwner::Anonymous {
             access_token_hash,
             pow,
-        } => Request::post_json(
-            "/api/v1/tickets",
-            &CreateTicketBody {
+        } => {
+            let body = CreateTicketBody {
                 reporter,
                 access_token_hash,
                 message,
                 wraps,
                 notify_email,
                 pow,
-            },
-        )?,
-        TicketOwner::Account { session } => Request::post_json(
-            "/api/v1/tickets/account",
-            &CreateAccountTicketBody {
+            };
+            let request = Request::post_json("/api/v1/tickets", &body)?;
+            transport.send(request).await?.check()?;
+        }
+        TicketOwner::Account { session } => {
+            let mut body = CreateAccountTicketBody {
                 reporter,
                 message,
                 wraps,
                 notify_email,
-            },
-        )?
-        .bearer(Some(session)),
-    };
-    transport.send(request).await?.check()?;
+                pow: None,
+            };
+            let request = |body: &CreateAccountTicketBody| {
+                Request::post_json("/api/v1/tickets/account", body)
+                    .map(|request| request.bearer(Some(session)))
+            };
+            if let Err(error) = transport.send(request(&body)?).await?.check() {
+                // The instance asks accounts for a proof of work too (spec/API.md, "Proof of
+                // work"): solve a challenge and send the same ticket again.
+                if error.code != "server.pow_required" {
+                    return Err(error);
+                }
+                body.pow = pow::solve_challenge(transport).await?;
+                transport.send(request(&body)?).await?.check()?;
+            }
+        }
+    }
     let mut shown = vec![thread.accept(directory, &first.message, now)?];
     if let Some(fields) = opening.debug {
         let debug = Content::DebugData(DebugData {

@@ -88,16 +88,20 @@ pub struct AttachmentRecord {
     pub size: u64,
     /// Whether every chunk arrived and the upload was completed (only then is it readable).
     pub complete: bool,
-    /// Unix seconds of the declaration (for a future clean-up of abandoned uploads).
+    /// Unix seconds of the declaration: an upload still incomplete `upload_expiry_seconds`
+    /// later is removed ([`expire_uploads`]).
     pub created_at: u64,
 }
 
 /// Declares an upload of `size` encrypted bytes to ticket `id` (hex), reserves them from the
 /// ticket's quota and returns the attachment id (16 random bytes).
 ///
+/// The ticket's incomplete uploads that expired are removed first, releasing their quota.
+/// An administrator's upload is exempt from the quota (still counted), like its posts.
+///
 /// # Errors
-/// `not_found`, `rate_limited`, `bad_size`, `attachment_too_large`, `quota_exceeded`, storage
-/// failures.
+/// `not_found`, `rate_limited`, `507 storage_full` past `max_data_bytes`, `bad_size`,
+/// `attachment_too_large`, `quota_exceeded`, storage failures.
 pub async fn declare(
     state: &AppState,
     id: &str,
@@ -108,6 +112,7 @@ pub async fn declare(
     state
         .rate_limits
         .upload(&upload_key(state, token, &record, reader)?)?;
+    state.check_storage_budget()?;
     if chunk_count(size).is_none() {
         return Err(ApiError::bad_request(
             "bad_size",
@@ -140,7 +145,10 @@ pub async fn declare(
             .store
             .ticket(&record.id)?
             .ok_or_else(|| ApiError::not_found("ticket"))?;
-        if ticket.storage_bytes.saturating_add(size) > state.limits.ticket_quota_bytes {
+        expire_ticket_uploads(state, &mut ticket, now())?;
+        if matches!(reader, Reader::Reporter)
+            && ticket.storage_bytes.saturating_add(size) > state.limits.ticket_quota_bytes
+        {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "quota_exceeded",
@@ -325,6 +333,97 @@ pub async fn download(
         size: record.size,
         chunks,
     })
+}
+
+// ---- expiry of abandoned uploads ----
+
+/// Removes every incomplete upload declared more than `upload_expiry_seconds` before `now`:
+/// its chunks and record are deleted and its reservation released from its ticket's quota.
+/// Run by `sealdesk serve` every minute ([`expire_uploads_periodically`]); a declaration
+/// also expires its own ticket's uploads first. Returns the number of uploads removed.
+///
+/// # Errors
+/// Storage failures (the uploads removed so far stay removed).
+pub async fn expire_uploads(state: &AppState, now: u64) -> ApiResult<usize> {
+    let expiry = state.limits.upload_expiry_seconds;
+    let mut tickets = std::collections::BTreeSet::new();
+    for (key, value) in state.store.scan(RecordKind::Attachment, &[])? {
+        let record: AttachmentRecord = from_record(&value, "attachment record")?;
+        if let Ok(ticket) = <[u8; 16]>::try_from(&key[..key.len().min(16)])
+            && is_expired(&record, expiry, now)
+        {
+            tickets.insert(ticket);
+        }
+    }
+    let mut removed = 0;
+    for id in tickets {
+        let lock = state.ticket_lock(id);
+        let _serialised = lock.lock().await;
+        if let Some(mut ticket) = state.store.ticket(&id)? {
+            removed += expire_ticket_uploads(state, &mut ticket, now)?;
+        }
+    }
+    if removed > 0 {
+        state.commit().await?;
+        tracing::info!(removed, "expired incomplete uploads removed");
+    }
+    Ok(removed)
+}
+
+/// Every minute until the state is dropped: [`expire_uploads`].
+pub async fn expire_uploads_periodically(state: std::sync::Weak<AppState>) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        if let Err(error) = expire_uploads(&state, now()).await {
+            tracing::error!(error = %error.message, "cannot expire incomplete uploads");
+        }
+    }
+}
+
+fn is_expired(record: &AttachmentRecord, expiry: u64, now: u64) -> bool {
+    !record.complete && record.created_at.saturating_add(expiry) <= now
+}
+
+/// Removes `ticket`'s expired incomplete uploads and writes the released quota back. The
+/// caller holds the ticket's lock and commits. The record goes first, then its chunks, then
+/// the reservation: a crash in between leaves bytes reserved (lost to the quota), never an
+/// upload uncounted.
+fn expire_ticket_uploads(
+    state: &AppState,
+    ticket: &mut TicketRecord,
+    now: u64,
+) -> ApiResult<usize> {
+    let expiry = state.limits.upload_expiry_seconds;
+    let mut removed = 0;
+    let mut released = 0u64;
+    for (key, value) in state.store.scan(RecordKind::Attachment, &ticket.id)? {
+        let record: AttachmentRecord = from_record(&value, "attachment record")?;
+        let Ok(attachment) = <[u8; 16]>::try_from(&key[key.len().saturating_sub(16)..]) else {
+            continue;
+        };
+        if key.len() != 32 || !is_expired(&record, expiry, now) {
+            continue;
+        }
+        state.store.take(RecordKind::Attachment, &key)?;
+        for index in 0..chunk_count(record.size).unwrap_or(0) {
+            state.store.take(
+                RecordKind::AttachmentChunk,
+                &chunk_key(&ticket.id, &attachment, index),
+            )?;
+        }
+        released = released.saturating_add(record.size);
+        removed += 1;
+    }
+    if released > 0 {
+        ticket.storage_bytes = ticket.storage_bytes.saturating_sub(released);
+        state.store.update_ticket(ticket)?;
+    }
+    Ok(removed)
 }
 
 // ---- helpers ----

@@ -124,10 +124,13 @@ config_options! {
     /// `http://` followed by `listen` (with `localhost` for an unspecified address).
     public_url: Option<String> = None;
         env = "SEALDESK_PUBLIC_URL", unit = "", example = "https://support.example.org";
-    /// Whether the `X-Forwarded-For` header decides the client address (enable only behind a
-    /// reverse proxy that sets it); otherwise the TCP peer address is used.
-    trust_forwarded_for: bool = false;
-        env = "SEALDESK_TRUST_FORWARDED_FOR", unit = "";
+    /// Reverse proxies whose `X-Forwarded-For` header is believed: a comma-separated list of
+    /// addresses and CIDR ranges such as `"127.0.0.1, 10.0.0.0/8, ::1"`. When the TCP peer is
+    /// one of them, the client address is the right-most `X-Forwarded-For` entry that is not
+    /// (entries left of it are the client's own say); otherwise, and when unset, the TCP peer
+    /// address is used. See the README's "Behind a reverse proxy".
+    trusted_proxies: TrustedProxies = TrustedProxies::default();
+        env = "SEALDESK_TRUSTED_PROXIES", unit = "", example = "127.0.0.1, ::1";
 
     ["Connections"]
     /// How long a client may take to send a request's headers once it has started one (or
@@ -220,6 +223,69 @@ config_options! {
     /// `429 too_many_streams` (0: no cap).
     max_event_streams_per_address: u32 = 64;
         env = "SEALDESK_MAX_EVENT_STREAMS_PER_ADDRESS", unit = "streams";
+
+    ["Limits on every route"]
+    /// API requests one client address may make per minute, on every `/api/v1` route (0: no
+    /// limit); over it, `429 rate_limited` with `Retry-After`.
+    requests_per_minute_per_address: u32 = 600;
+        env = "SEALDESK_REQUESTS_PER_MINUTE_PER_ADDRESS", unit = "requests per minute";
+    /// Pre-logins and logins one client address may make per minute (0: no limit).
+    sign_ins_per_minute_per_address: u32 = 30;
+        env = "SEALDESK_SIGN_INS_PER_MINUTE_PER_ADDRESS", unit = "requests per minute";
+    /// Account registrations one client address may attempt per hour (0: no limit).
+    registrations_per_hour_per_address: u32 = 10;
+        env = "SEALDESK_REGISTRATIONS_PER_HOUR_PER_ADDRESS", unit = "registrations per hour";
+    /// Account tickets one client address may create per hour (0: no limit).
+    account_tickets_per_hour_per_address: u32 = 20;
+        env = "SEALDESK_ACCOUNT_TICKETS_PER_HOUR_PER_ADDRESS", unit = "tickets per hour";
+    /// Open tickets one account may have at once; creating one more answers
+    /// `429 too_many_open_tickets` (0: no limit).
+    max_open_tickets_per_account: u32 = 20;
+        env = "SEALDESK_MAX_OPEN_TICKETS_PER_ACCOUNT", unit = "tickets";
+    /// Whether account ticket creation needs the proof of work of `proof_of_work_bits` too
+    /// (it has no effect while `proof_of_work_bits` is 0).
+    proof_of_work_for_account_tickets: bool = false;
+        env = "SEALDESK_PROOF_OF_WORK_FOR_ACCOUNT_TICKETS", unit = "";
+    /// Failed logins one username may have before each further failure locks it for a
+    /// doubling time (1 s, 2 s, 4 s, ... up to `login_backoff_max_seconds`). Counted for
+    /// unknown usernames the same way, so the lock says nothing about whether one exists.
+    failed_logins_before_backoff: u32 = 5;
+        env = "SEALDESK_FAILED_LOGINS_BEFORE_BACKOFF", unit = "failures";
+    /// Longest lock of a username after failed logins; a username's failure count is
+    /// forgotten this long after its last failure, or at its next successful login.
+    login_backoff_max_seconds: u64 = 900;
+        env = "SEALDESK_LOGIN_BACKOFF_MAX_SECONDS", unit = "seconds";
+    /// Instance-wide storage budget: once the database holds this much, new tickets and
+    /// attachment uploads answer `507 storage_full`, while messages to existing tickets are
+    /// still accepted (0: no budget).
+    max_data_bytes: u64 = 0;
+        env = "SEALDESK_MAX_DATA_BYTES", unit = "bytes";
+    /// How long an attachment upload may stay incomplete; after it the upload is removed
+    /// (its chunks deleted, its quota released).
+    upload_expiry_seconds: u64 = 3600;
+        env = "SEALDESK_UPLOAD_EXPIRY_SECONDS", unit = "seconds";
+    /// How often an open live-update stream re-checks its credential; the stream ends once
+    /// the session is logged out, expired or replaced by a password change, or the
+    /// administrator is no longer in the directory.
+    event_stream_recheck_seconds: u64 = 30;
+        env = "SEALDESK_EVENT_STREAM_RECHECK_SECONDS", unit = "seconds";
+    /// Longest life of a live-update stream; the server then ends it and the client
+    /// reconnects (and is authorised afresh).
+    event_stream_max_seconds: u64 = 3600;
+        env = "SEALDESK_EVENT_STREAM_MAX_SECONDS", unit = "seconds";
+    /// Lifetime of the first-administrator invite that `sealdesk serve` prints (and writes to
+    /// `first-invite.txt` in the data directory) while the instance has no administrator.
+    first_invite_ttl_seconds: u64 = 3600;
+        env = "SEALDESK_FIRST_INVITE_TTL_SECONDS", unit = "seconds";
+    /// The weakest Argon2id memory cost accepted at registration and password change.
+    argon2_min_memory_kib: u32 = 65536;
+        env = "SEALDESK_ARGON2_MIN_MEMORY_KIB", unit = "KiB";
+    /// The fewest Argon2id passes accepted at registration and password change.
+    argon2_min_iterations: u32 = 3;
+        env = "SEALDESK_ARGON2_MIN_ITERATIONS", unit = "passes";
+    /// The fewest Argon2id lanes accepted at registration and password change.
+    argon2_min_parallelism: u32 = 1;
+        env = "SEALDESK_ARGON2_MIN_PARALLELISM", unit = "lanes";
 
     ["Sessions"]
     /// How long a sign-in session stays valid.
@@ -430,6 +496,69 @@ impl OptionValue for String {
     }
     fn to_toml(&self) -> Option<toml::Value> {
         Some(toml::Value::String(self.clone()))
+    }
+}
+
+/// The reverse proxies whose `X-Forwarded-For` is believed (option `trusted_proxies`):
+/// addresses and CIDR ranges, written as one comma-separated string. An address alone is a
+/// range of one (/32 or /128).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Parses `"127.0.0.1, 10.0.0.0/8, ::1"`; an empty string is the empty list.
+    ///
+    /// # Errors
+    /// A message naming the entry that is neither an address nor a CIDR range.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut ranges = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let range = match entry.parse::<ipnet::IpNet>() {
+                Ok(range) => range.trunc(),
+                Err(_) => entry
+                    .parse::<IpAddr>()
+                    .map(ipnet::IpNet::from)
+                    .map_err(|_| {
+                        format!(
+                            "expected addresses or CIDR ranges separated by commas, such as \
+                         \"127.0.0.1, 10.0.0.0/8\", found {entry:?}"
+                        )
+                    })?,
+            };
+            ranges.push(range);
+        }
+        Ok(TrustedProxies(ranges))
+    }
+
+    /// Whether no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `address` (IPv4-mapped IPv6 counts as IPv4) is a trusted proxy.
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
+        self.0.iter().any(|range| range.contains(&address))
+    }
+}
+
+impl OptionValue for TrustedProxies {
+    const TYPE_NAME: &'static str = "addresses and CIDR ranges";
+    fn from_toml(value: &toml::Value) -> Result<Self, String> {
+        Self::parse(&toml_string(
+            value,
+            "a string such as \"127.0.0.1, 10.0.0.0/8\"",
+        )?)
+    }
+    fn from_env(raw: &str) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+    fn to_toml(&self) -> Option<toml::Value> {
+        // Unset when empty, so the example file shows the option's example.
+        (!self.0.is_empty()).then(|| {
+            let list: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+            toml::Value::String(list.join(", "))
+        })
     }
 }
 
@@ -658,6 +787,25 @@ impl Config {
             ("uploads_per_minute", u64::from(self.uploads_per_minute)),
             ("session_ttl_seconds", self.session_ttl_seconds),
             ("invite_ttl_seconds", self.invite_ttl_seconds),
+            ("upload_expiry_seconds", self.upload_expiry_seconds),
+            (
+                "event_stream_recheck_seconds",
+                self.event_stream_recheck_seconds,
+            ),
+            ("event_stream_max_seconds", self.event_stream_max_seconds),
+            ("first_invite_ttl_seconds", self.first_invite_ttl_seconds),
+            (
+                "argon2_min_memory_kib",
+                u64::from(self.argon2_min_memory_kib),
+            ),
+            (
+                "argon2_min_iterations",
+                u64::from(self.argon2_min_iterations),
+            ),
+            (
+                "argon2_min_parallelism",
+                u64::from(self.argon2_min_parallelism),
+            ),
         ] {
             check(
                 value > 0,
@@ -678,6 +826,24 @@ impl Config {
                 "{} must be at least {}, or no attachment of the largest size could be stored",
                 self.describe("ticket_quota_bytes"),
                 self.describe("max_attachment_bytes")
+            ),
+        );
+        let floor = sealdesk_crypto::Argon2Params {
+            memory_kib: self.argon2_min_memory_kib,
+            iterations: self.argon2_min_iterations,
+            parallelism: self.argon2_min_parallelism,
+        };
+        check(
+            sealdesk_crypto::Argon2Params::MAX.at_least(&floor),
+            format!(
+                "{}, {} and {} must not exceed what clients accept (memory_kib {}, iterations \
+                 {}, parallelism {}), or no account could be registered",
+                self.describe("argon2_min_memory_kib"),
+                self.describe("argon2_min_iterations"),
+                self.describe("argon2_min_parallelism"),
+                sealdesk_crypto::Argon2Params::MAX.memory_kib,
+                sealdesk_crypto::Argon2Params::MAX.iterations,
+                sealdesk_crypto::Argon2Params::MAX.parallelism,
             ),
         );
         check(
@@ -943,7 +1109,7 @@ mod tests {
         assert_eq!(config.proof_of_work_bits, 0);
         assert_eq!(config.session_ttl_seconds, 2_592_000);
         assert_eq!(config.invite_ttl_seconds, 604_800);
-        assert!(!config.trust_forwarded_for);
+        assert!(config.trusted_proxies.is_empty());
     }
 
     #[test]
@@ -980,14 +1146,16 @@ mod tests {
             Some("listen = \"0.0.0.0:9000\"\nmax_body_bytes = 2097152\nlog_format = \"json\"\n"),
             &[
                 ("SEALDESK_LISTEN", "127.0.0.1:7000"),
-                ("SEALDESK_TRUST_FORWARDED_FOR", "yes"),
+                ("SEALDESK_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
             ],
         )
         .unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:7000");
         assert_eq!(config.max_body_bytes, 2 << 20);
         assert_eq!(config.log_format, LogFormat::Json);
-        assert!(config.trust_forwarded_for);
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(config.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(!config.trusted_proxies.contains("11.0.0.1".parse().unwrap()));
         assert_eq!(config.provenance.source("listen"), Source::Env);
         assert_eq!(config.provenance.source("max_body_bytes"), Source::File);
         assert_eq!(config.provenance.source("data_dir"), Source::Default);
@@ -1052,10 +1220,14 @@ mod tests {
         );
         let error = read(None, &[("SEALDESK_LOG_FORMAT", "xml")]).unwrap_err().0;
         assert!(error.contains("SEALDESK_LOG_FORMAT"), "{error}");
-        let error = read(None, &[("SEALDESK_TRUST_FORWARDED_FOR", "maybe")])
-            .unwrap_err()
-            .0;
-        assert!(error.contains("SEALDESK_TRUST_FORWARDED_FOR"), "{error}");
+        let error = read(
+            None,
+            &[("SEALDESK_TRUSTED_PROXIES", "10.0.0.0/8, proxy.lan")],
+        )
+        .unwrap_err()
+        .0;
+        assert!(error.contains("SEALDESK_TRUSTED_PROXIES"), "{error}");
+        assert!(error.contains("\"proxy.lan\""), "{error}");
     }
 
     #[test]
@@ -1163,7 +1335,8 @@ mod tests {
                 info.key
             );
             assert!(EXAMPLE_FILE.contains(info.env), "{}", info.env);
-            if info.key != "public_url" {
+            // Options without a default are set to their example value.
+            if info.example.is_none() {
                 assert_eq!(
                     config.value_toml(info.key),
                     Config::default().value_toml(info.key)

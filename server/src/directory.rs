@@ -10,7 +10,7 @@ use sealdesk_crypto::{
 
 use crate::encoding::from_b64;
 use crate::error::{ApiError, ApiResult};
-use crate::invites::take_cli_invite;
+use crate::invites::{take_cli_invite, take_first_invite};
 use crate::sessions::{require_administrator, require_session};
 use crate::state::AppState;
 use crate::team;
@@ -157,7 +157,7 @@ pub async fn redeem_genesis(
             "The directory already has its first administrator.",
         ));
     }
-    if !take_cli_invite(&state.data_dir, &token) {
+    if !take_first_invite(&state.data_dir, &token) && !take_cli_invite(&state.data_dir, &token) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "invalid_invite",

@@ -30,29 +30,96 @@ struct InviteRecord {
 pub fn create_cli_invite(data_dir: &Path, ttl_seconds: u64) -> std::io::Result<String> {
     let token = AccessToken::generate(&mut system_rng());
     let hash = hex::encode(token.hash());
+    write_invite(data_dir, &format!("{hash}.json"), &hash, ttl_seconds)?;
+    Ok(token.to_base64url())
+}
+
+/// The file, in the data directory, that holds the link of the outstanding first-administrator
+/// invite (mode 0600), for an operator who did not keep the standard output.
+pub const FIRST_INVITE_FILE: &str = "first-invite.txt";
+
+/// The record of the one first-administrator invite, in `DATA_DIR/invites/`.
+const FIRST_INVITE_RECORD: &str = "first.json";
+
+/// Creates THE first-administrator invite, valid for `ttl_seconds`, replacing (and so
+/// revoking) any earlier one: at most one is outstanding. Writes `link_of(token)` to
+/// [`FIRST_INVITE_FILE`] (mode 0600) and returns the link. The invite is redeemable only for
+/// the genesis entry ([`take_first_invite`]).
+///
+/// # Errors
+/// An I/O error writing the data directory.
+pub fn create_first_invite(
+    data_dir: &Path,
+    ttl_seconds: u64,
+    link_of: impl Fn(&str) -> String,
+) -> std::io::Result<String> {
+    let token = AccessToken::generate(&mut system_rng());
+    let hash = hex::encode(token.hash());
+    write_invite(data_dir, FIRST_INVITE_RECORD, &hash, ttl_seconds)?;
+    let link = link_of(&token.to_base64url());
+    write_private(data_dir, FIRST_INVITE_FILE, format!("{link}\n").as_bytes())?;
+    Ok(link)
+}
+
+/// Consumes the first-administrator invite: true if `token` is the outstanding, unexpired one.
+/// Its record and [`FIRST_INVITE_FILE`] are removed.
+pub fn take_first_invite(data_dir: &Path, token: &AccessToken) -> bool {
+    let path = invites_dir(data_dir).join(FIRST_INVITE_RECORD);
+    let Ok(text) = std::fs::read(&path) else {
+        return false;
+    };
+    let hash = hex::encode(token.hash());
+    let valid = serde_json::from_slice::<InviteRecord>(&text)
+        .is_ok_and(|record| record.token_hash == hash && record.expires_at >= now());
+    // Removing first makes redemption single-use even under concurrent requests.
+    if !valid || std::fs::remove_file(&path).is_err() {
+        return false;
+    }
+    let _ = std::fs::remove_file(data_dir.join(FIRST_INVITE_FILE));
+    true
+}
+
+/// Removes the first-administrator invite, if any (once an administrator exists).
+pub fn remove_first_invite(data_dir: &Path) {
+    let _ = std::fs::remove_file(invites_dir(data_dir).join(FIRST_INVITE_RECORD));
+    let _ = std::fs::remove_file(data_dir.join(FIRST_INVITE_FILE));
+}
+
+/// Writes an invite record named `name` in `DATA_DIR/invites/`.
+fn write_invite(
+    data_dir: &Path,
+    name: &str,
+    token_hash: &str,
+    ttl_seconds: u64,
+) -> std::io::Result<()> {
     let dir = invites_dir(data_dir);
     crate::storage::permissions::create_private_dir(&dir)?;
     let created_at = now();
     let record = InviteRecord {
-        token_hash: hash.clone(),
+        token_hash: token_hash.to_owned(),
         created_at,
         expires_at: created_at.saturating_add(ttl_seconds),
     };
-    let path = dir.join(format!("{hash}.json"));
-    let tmp = dir.join(format!("{hash}.tmp"));
     let text = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+    write_private(&dir, name, &text)
+}
+
+/// Writes `bytes` to `dir/name` (mode 0600) through a temporary file, durably.
+fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.tmp"));
     {
         use std::io::Write;
         let mut file = crate::storage::permissions::create_private_file(&tmp)?;
-        file.write_all(&text)?;
+        file.write_all(bytes)?;
         file.sync_all()?;
     }
     std::fs::rename(&tmp, &path)?;
-    if let Ok(dir_handle) = std::fs::File::open(&dir) {
+    if let Ok(dir_handle) = std::fs::File::open(dir) {
         // Make the rename durable too (best effort on platforms without directory fsync).
         let _ = dir_handle.sync_all();
     }
-    Ok(token.to_base64url())
+    Ok(())
 }
 
 fn invites_dir(data_dir: &Path) -> PathBuf {

@@ -45,6 +45,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::api::connections::ConnectionLimits;
 use crate::config::Config;
+use crate::services::rate_limits::RouteQuotas;
 use crate::state::{AppState, Limits};
 use crate::storage::sled_store::SledStore;
 
@@ -123,7 +124,7 @@ async fn serve_async(config: Config) -> Result<(), String> {
         max_attachment_bytes: config.max_attachment_bytes,
         uploads_per_minute: config.uploads_per_minute,
         proof_of_work_bits: config.proof_of_work_bits,
-        trust_forwarded_for: config.trust_forwarded_for,
+        trusted_proxies: config.trusted_proxies.clone(),
         session_ttl_seconds: config.session_ttl_seconds,
         invite_ttl_seconds: config.invite_ttl_seconds,
         max_page_bytes: usize::try_from(config.max_page_bytes).unwrap_or(usize::MAX),
@@ -132,6 +133,26 @@ async fn serve_async(config: Config) -> Result<(), String> {
             .unwrap_or(usize::MAX),
         max_event_streams_per_address: usize::try_from(config.max_event_streams_per_address)
             .unwrap_or(usize::MAX),
+        route_quotas: RouteQuotas {
+            requests_per_minute_per_address: config.requests_per_minute_per_address,
+            sign_ins_per_minute_per_address: config.sign_ins_per_minute_per_address,
+            registrations_per_hour_per_address: config.registrations_per_hour_per_address,
+            account_tickets_per_hour_per_address: config.account_tickets_per_hour_per_address,
+            failed_logins_before_backoff: config.failed_logins_before_backoff,
+            login_backoff_max_seconds: config.login_backoff_max_seconds,
+        },
+        max_open_tickets_per_account: usize::try_from(config.max_open_tickets_per_account)
+            .unwrap_or(usize::MAX),
+        proof_of_work_for_account_tickets: config.proof_of_work_for_account_tickets,
+        max_data_bytes: config.max_data_bytes,
+        upload_expiry_seconds: config.upload_expiry_seconds,
+        event_stream_recheck_seconds: config.event_stream_recheck_seconds,
+        event_stream_max_seconds: config.event_stream_max_seconds,
+        argon2_floor: sealdesk_crypto::Argon2Params {
+            memory_kib: config.argon2_min_memory_kib,
+            iterations: config.argon2_min_iterations,
+            parallelism: config.argon2_min_parallelism,
+        },
     };
     let state = Arc::new(AppState::load(
         store.clone(),
@@ -152,18 +173,29 @@ async fn serve_async(config: Config) -> Result<(), String> {
     if let Some(directory) = state.directory.read().await.as_ref() {
         // What the operator publishes so people can check the directory (PROTOCOL.md §7.6).
         println!("Instance fingerprint: {}", directory.instance_fingerprint());
+        invites::remove_first_invite(&config.data_dir);
     } else {
-        let token = invites::create_cli_invite(&config.data_dir, config.invite_ttl_seconds)
-            .map_err(|e| format!("cannot create the first invite: {e}"))?;
+        // One outstanding first invite at most: this one replaces the previous start's.
+        let link = invites::create_first_invite(
+            &config.data_dir,
+            config.first_invite_ttl_seconds,
+            |token| format!("{base_url}{}#{token}", cli::INVITE_PATH),
+        )
+        .map_err(|e| format!("cannot create the first invite: {e}"))?;
+        // Two lines, the link alone on the second: scripts and tests read it there.
         println!(
-            "No administrator yet. Open this one-time link to become the first administrator:\n  \
-             {base_url}{}#{token}",
-            cli::INVITE_PATH
+            "No administrator yet. Open this one-time link to become the first administrator \
+             (valid for {} seconds, replaced at each start, also in {}):\n  {link}",
+            config.first_invite_ttl_seconds,
+            config.data_dir.join(invites::FIRST_INVITE_FILE).display(),
         );
     }
     tracing::info!(%address, "listening");
     // Forgets rate-limit keys and proof-of-work challenges that are no longer needed.
     tokio::spawn(state::housekeeping(Arc::downgrade(&state)));
+    tokio::spawn(attachments::expire_uploads_periodically(Arc::downgrade(
+        &state,
+    )));
 
     let connection_limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),

@@ -25,10 +25,6 @@ use crate::storage::{Owner, RecordKind, StoreError, TicketRecord};
 
 /// Longest username, in characters.
 pub const MAX_USERNAME_LEN: usize = 64;
-/// Weakest Argon2id parameters accepted at registration and password change. Clients refuse
-/// parameters below their own floor (the documented ones by default, PROTOCOL.md §12.1); the
-/// server's floor is the tests' cheap parameters until the configuration gets a setting.
-pub const ARGON2_FLOOR: Argon2Params = Argon2Params::TEST_ONLY_CHEAP;
 /// Largest sealed keyring: version, 32-byte salt, at most [`MAX_KEYRING_LEN`] bytes of
 /// keyring, tag.
 pub const MAX_SEALED_KEYRING_LEN: usize = 1 + 32 + MAX_KEYRING_LEN + TAG_LEN;
@@ -282,14 +278,24 @@ fn normalise_username(username: &str) -> ApiResult<String> {
     }
 }
 
-fn check_argon2(params: Argon2ParamsBody) -> ApiResult<Argon2Params> {
+/// Checks Argon2id parameters against the instance's floor (options `argon2_min_*`, by
+/// default the documented parameters of PROTOCOL.md §12.1) and the clients' ceiling
+/// ([`Argon2Params::MAX`]).
+///
+/// # Errors
+/// `422 crypto.key_derivation` outside those bounds.
+fn check_argon2(params: Argon2ParamsBody, floor: &Argon2Params) -> ApiResult<Argon2Params> {
     let params = Argon2Params::from(params);
-    if Argon2Params::MAX.at_least(&params) && params.at_least(&ARGON2_FLOOR) {
+    if Argon2Params::MAX.at_least(&params) && params.at_least(floor) {
         Ok(params)
     } else {
         Err(ApiError::rejected(
             &sealdesk_crypto::Error::KeyDerivation,
-            "Argon2id parameters",
+            &format!(
+                "Argon2id parameters (this instance needs at least memory_kib {}, iterations \
+                 {}, parallelism {})",
+                floor.memory_kib, floor.iterations, floor.parallelism
+            ),
         ))
     }
 }
@@ -314,13 +320,14 @@ struct Credentials {
 }
 
 fn check_credentials(
+    floor: &Argon2Params,
     salt: &str,
     argon2: Argon2ParamsBody,
     auth_key: &str,
     keyring: &str,
 ) -> ApiResult<Credentials> {
     let salt = from_b64_array::<SALT_LEN>("salt", salt)?;
-    let argon2 = check_argon2(argon2)?;
+    let argon2 = check_argon2(argon2, floor)?;
     let auth_key = AuthKey::from_bytes(from_b64_array::<32>("auth_key", auth_key)?);
     let keyring = check_keyring(keyring)?;
     Ok(Credentials {
@@ -395,6 +402,7 @@ pub struct Registration<'a> {
 pub async fn register(state: &AppState, registration: &Registration<'_>) -> ApiResult<String> {
     let username = normalise_username(registration.username)?;
     let credentials = check_credentials(
+        &state.limits.argon2_floor,
         registration.salt,
         registration.argon2,
         registration.auth_key,
@@ -469,6 +477,9 @@ pub struct SignedIn {
 pub async fn login(state: &AppState, username: &str, auth_key: &str) -> ApiResult<SignedIn> {
     let username = normalise_username(username).map_err(|_| bad_credentials())?;
     let auth_key = AuthKey::from_bytes(from_b64_array::<32>("auth_key", auth_key)?);
+    // Refused while the username is locked, whether or not it exists.
+    let backoff = &state.rate_limits.login_backoff;
+    backoff.check(&username)?;
     let account = load_account(state, &username)?;
     let stored: [u8; 32] = account
         .as_ref()
@@ -477,8 +488,12 @@ pub async fn login(state: &AppState, username: &str, auth_key: &str) -> ApiResul
     let matches = auth_key.matches_hash(&stored);
     let account = match account {
         Some(account) if matches => account,
-        _ => return Err(bad_credentials()),
+        _ => {
+            backoff.failed(&username);
+            return Err(bad_credentials());
+        }
     };
+    backoff.succeeded(&username);
 
     let token = AccessToken::generate(&mut system_rng());
     let time = now();
@@ -553,8 +568,13 @@ pub async fn change_password(
     if !current.matches_hash(&stored) {
         return Err(bad_credentials());
     }
-    let credentials =
-        check_credentials(change.salt, change.argon2, change.auth_key, change.keyring)?;
+    let credentials = check_credentials(
+        &state.limits.argon2_floor,
+        change.salt,
+        change.argon2,
+        change.auth_key,
+        change.keyring,
+    )?;
     let account = &mut session.account;
     account.salt = credentials.salt.to_vec();
     account.argon2 = credentials.argon2.into();
@@ -610,15 +630,21 @@ mod tests {
 
     #[test]
     fn argon2_bounds() {
-        assert!(check_argon2(Argon2Params::TEST_ONLY_CHEAP.into()).is_ok());
-        assert!(check_argon2(Argon2Params::DEFAULT.into()).is_ok());
-        assert!(check_argon2(Argon2Params::MAX.into()).is_ok());
-        let mut weak: Argon2ParamsBody = Argon2Params::TEST_ONLY_CHEAP.into();
+        let cheap = Argon2Params::TEST_ONLY_CHEAP;
+        assert!(check_argon2(cheap.into(), &cheap).is_ok());
+        assert!(check_argon2(Argon2Params::DEFAULT.into(), &cheap).is_ok());
+        assert!(check_argon2(Argon2Params::MAX.into(), &cheap).is_ok());
+        let mut weak: Argon2ParamsBody = cheap.into();
         weak.memory_kib -= 1;
-        assert!(check_argon2(weak).is_err());
+        assert!(check_argon2(weak, &cheap).is_err());
         let mut huge: Argon2ParamsBody = Argon2Params::MAX.into();
         huge.parallelism += 1;
-        assert!(check_argon2(huge).is_err());
+        assert!(check_argon2(huge, &cheap).is_err());
+        // The default floor is the documented parameters: the cheap ones are refused.
+        let floor = crate::state::Limits::default().argon2_floor;
+        assert_eq!(floor, Argon2Params::DEFAULT);
+        assert!(check_argon2(cheap.into(), &floor).is_err());
+        assert!(check_argon2(Argon2Params::DEFAULT.into(), &floor).is_ok());
     }
 
     /// Account records stored before the wire types (`argon2` as `{"memory_kib",

@@ -9,12 +9,13 @@ use sealdesk_crypto::Directory;
 use tokio::sync::RwLock;
 
 use crate::clock::now;
+use crate::config::TrustedProxies;
 use crate::error::ApiError;
 use crate::services::events::Events;
 use crate::services::holds::Holds;
 use crate::services::metrics::Metrics;
 use crate::services::pow::PowChallenges;
-use crate::services::rate_limits::{HOUSEKEEPING_INTERVAL, RateLimits, RateQuotas};
+use crate::services::rate_limits::{HOUSEKEEPING_INTERVAL, RateLimits, RateQuotas, RouteQuotas};
 use crate::storage::{Store, StoreError};
 
 /// Limits the handlers enforce (from the configuration).
@@ -36,8 +37,8 @@ pub struct Limits {
     pub uploads_per_minute: u32,
     /// Leading zero bits of the proof of work for anonymous tickets (0: off).
     pub proof_of_work_bits: u32,
-    /// Whether the first `X-Forwarded-For` address is the client address.
-    pub trust_forwarded_for: bool,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
     /// How long a sign-in session stays valid, in seconds.
     pub session_ttl_seconds: u64,
     /// How long an administrator invite stays valid, in seconds.
@@ -50,6 +51,22 @@ pub struct Limits {
     pub max_event_streams_per_token: usize,
     /// Most event streams one client address may hold open (0: no cap).
     pub max_event_streams_per_address: usize,
+    /// The per-address and per-username limits of issue 12 (rate limits, login backoff).
+    pub route_quotas: RouteQuotas,
+    /// Most open tickets per account (0: no limit).
+    pub max_open_tickets_per_account: usize,
+    /// Whether account ticket creation needs the proof of work too.
+    pub proof_of_work_for_account_tickets: bool,
+    /// The instance-wide storage budget in bytes (0: none).
+    pub max_data_bytes: u64,
+    /// Seconds an attachment upload may stay incomplete before it is removed.
+    pub upload_expiry_seconds: u64,
+    /// Seconds between two checks of an open event stream's credential.
+    pub event_stream_recheck_seconds: u64,
+    /// Seconds after which an event stream is ended (the client reconnects).
+    pub event_stream_max_seconds: u64,
+    /// The weakest Argon2id parameters accepted at registration and password change.
+    pub argon2_floor: sealdesk_crypto::Argon2Params,
 }
 
 impl Default for Limits {
@@ -63,13 +80,21 @@ impl Default for Limits {
             max_attachment_bytes: 25 << 20,
             uploads_per_minute: 120,
             proof_of_work_bits: 0,
-            trust_forwarded_for: false,
+            trusted_proxies: TrustedProxies::default(),
             session_ttl_seconds: 2_592_000,
             invite_ttl_seconds: 604_800,
             max_page_bytes: 4 << 20,
             max_reads_per_token: 4,
             max_event_streams_per_token: 16,
             max_event_streams_per_address: 64,
+            route_quotas: RouteQuotas::default(),
+            max_open_tickets_per_account: 20,
+            proof_of_work_for_account_tickets: false,
+            max_data_bytes: 0,
+            upload_expiry_seconds: 3600,
+            event_stream_recheck_seconds: 30,
+            event_stream_max_seconds: 3600,
+            argon2_floor: sealdesk_crypto::Argon2Params::DEFAULT,
         }
     }
 }
@@ -132,6 +157,7 @@ impl AppState {
                 anonymous_tickets_per_hour: limits.anonymous_tickets_per_hour,
                 posts_per_minute: limits.posts_per_minute,
                 uploads_per_minute: limits.uploads_per_minute,
+                routes: limits.route_quotas,
             }),
             pow: PowChallenges::new(limits.proof_of_work_bits),
             metrics: Metrics::new(now()),
@@ -144,13 +170,54 @@ impl AppState {
         })
     }
 
-    /// The lock that serialises writes to one ticket.
+    /// The lock that serialises writes to one ticket. Call it only for a ticket that exists
+    /// (look the ticket up first), so that requests naming random ids add nothing. Locks no
+    /// request holds any more are dropped from the map at each call, so the map holds only
+    /// the tickets being written now.
     pub fn ticket_lock(&self, id: [u8; 16]) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self
             .ticket_locks
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Held only by the map: no request is using it.
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
         locks.entry(id).or_default().clone()
+    }
+
+    /// Ticket locks in the map now (those handed out and not yet dropped, and the last one).
+    pub fn ticket_locks_held(&self) -> usize {
+        self.ticket_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
+    }
+
+    /// Refuses new data (tickets, uploads) once the database holds `max_data_bytes`
+    /// (spec/API.md, "Storage budget"); messages to existing tickets are not checked, so
+    /// conversations keep working.
+    ///
+    /// # Errors
+    /// `507 storage_full`; storage failures.
+    pub fn check_storage_budget(&self) -> Result<(), ApiError> {
+        let budget = self.limits.max_data_bytes;
+        if budget == 0 {
+            return Ok(());
+        }
+        let used = self.store.size_on_disk()?;
+        if used < budget {
+            return Ok(());
+        }
+        tracing::warn!(
+            used,
+            budget,
+            "storage budget reached: new tickets and uploads refused"
+        );
+        Err(ApiError::new(
+            axum::http::StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "This instance has reached its storage budget and accepts no new tickets or \
+             uploads; existing conversations keep working. Try again later.",
+        ))
     }
 
     /// Makes the writes so far durable before answering (group commit).
@@ -172,10 +239,40 @@ pub async fn housekeeping(state: Weak<AppState>) {
         let Some(state) = state.upgrade() else {
             return;
         };
-        state.rate_limits.anonymous_tickets.housekeeping();
-        state.rate_limits.pow_challenges.housekeeping();
-        state.rate_limits.posts.housekeeping();
-        state.rate_limits.uploads.housekeeping();
+        state.rate_limits.housekeeping();
         state.pow.purge(now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::storage::sled_store::SledStore;
+
+    #[test]
+    fn ticket_locks_are_pruned_once_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SledStore::open(&dir.path().join("db")).unwrap());
+        let state = AppState::load(store, Limits::default(), dir.path().to_owned()).unwrap();
+        for n in 0..100u8 {
+            drop(state.ticket_lock([n; 16]));
+        }
+        assert!(
+            state.ticket_locks_held() <= 1,
+            "{}",
+            state.ticket_locks_held()
+        );
+        let held = state.ticket_lock([1; 16]);
+        let again = state.ticket_lock([1; 16]);
+        assert!(Arc::ptr_eq(&held, &again), "one lock per ticket while held");
+        drop(state.ticket_lock([2; 16]));
+        drop(state.ticket_lock([3; 16]));
+        assert_eq!(
+            state.ticket_locks_held(),
+            2,
+            "the held one and the last one"
+        );
     }
 }

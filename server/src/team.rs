@@ -361,6 +361,10 @@ pub async fn add_wraps(
     let id = ticket_id(id)?;
     let wraps = decode_wraps(wraps)?;
     let session = require_session(state, token)?;
+    // Looked up before the lock is taken, so that random ids never enter the lock map.
+    if state.store.ticket(&id)?.is_none() {
+        return Err(ApiError::not_found("ticket"));
+    }
 
     let lock = state.ticket_lock(id);
     let _serialised = lock.lock().await;
@@ -459,6 +463,10 @@ pub async fn assign(
         .map(|text| from_b64_array::<32>("assigned_to", text))
         .transpose()?;
     let session = require_session(state, token)?;
+    // Looked up before the lock is taken, so that random ids never enter the lock map.
+    if state.store.ticket(&id)?.is_none() {
+        return Err(ApiError::not_found("ticket"));
+    }
 
     let lock = state.ticket_lock(id);
     let _serialised = lock.lock().await;

@@ -45,7 +45,8 @@ pub struct NewTicket<'a> {
 /// identity.
 ///
 /// # Errors
-/// `wrong_reporter`, and those of [`open`].
+/// `wrong_reporter`, `429 too_many_open_tickets` when the account already has
+/// `max_open_tickets_per_account` open tickets, and those of [`open`].
 pub async fn open_for_account(
     state: &AppState,
     session: Session,
@@ -58,6 +59,25 @@ pub async fn open_for_account(
             "An account's ticket is opened with the account's own identity.",
         ));
     }
+    let cap = state.limits.max_open_tickets_per_account;
+    if cap != 0 {
+        let open_tickets = state
+            .store
+            .tickets()?
+            .iter()
+            .filter(|t| t.status == Status::Open && session.owns(t))
+            .count();
+        if open_tickets >= cap {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_open_tickets",
+                format!(
+                    "This account has {open_tickets} open tickets, the most this instance \
+                     allows; wait until one is closed."
+                ),
+            ));
+        }
+    }
     let owner = Owner::Account {
         account_id: session.account.account_id,
     };
@@ -68,9 +88,11 @@ pub async fn open_for_account(
 /// its id.
 ///
 /// # Errors
-/// `conflict`, `no_administrators`, `wraps_incomplete`, `quota_exceeded`,
-/// `transcript.<fault>`, `wrap.<fault>`, field errors, storage failures.
+/// `507 storage_full` past `max_data_bytes`, `conflict`, `no_administrators`,
+/// `wraps_incomplete`, `quota_exceeded`, `transcript.<fault>`, `wrap.<fault>`, field errors,
+/// storage failures.
 pub async fn open(state: &AppState, owner: Owner, ticket: NewTicket<'_>) -> ApiResult<TicketId> {
+    state.check_storage_budget()?;
     let reporter_bytes = from_b64("reporter", ticket.reporter, 64)?;
     let reporter = PublicIdentity::from_bytes(&reporter_bytes)
         .map_err(|e| ApiError::rejected(&e, "reporter key"))?;
@@ -161,6 +183,10 @@ pub async fn post(
         ));
     }
 
+    // Looked up before the lock is taken, so that random ids never enter the lock map.
+    if state.store.ticket(&id)?.is_none() {
+        return Err(ApiError::not_found("ticket"));
+    }
     let lock = state.ticket_lock(id);
     let _serialised = lock.lock().await;
     let mut record = state
@@ -235,7 +261,11 @@ pub async fn post(
     ))?;
 
     let added = (message_bytes.len() + wraps.len() * WRAP_LEN) as u64;
-    if record.storage_bytes.saturating_add(added) > state.limits.ticket_quota_bytes {
+    // The quota bounds what the reporter's credential can store; an administrator's verified
+    // post is exempt (still counted), so a leaked access token cannot silence the team.
+    if !sender_is_admin
+        && record.storage_bytes.saturating_add(added) > state.limits.ticket_quota_bytes
+    {
         return Err(quota_exceeded());
     }
     let time = now();

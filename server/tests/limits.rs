@@ -112,16 +112,18 @@ fn anonymous_creation_is_limited_per_client_address() {
 }
 
 #[test]
-fn forwarded_for_decides_the_address_when_trusted() {
+fn forwarded_for_decides_the_address_from_trusted_proxies() {
     let desk = desk(&[
         ("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "1"),
-        ("SEALDESK_TRUST_FORWARDED_FOR", "true"),
+        ("SEALDESK_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
     ]);
+    // The right-most address that is not a trusted proxy is the client; what the client
+    // wrote left of it (a fresh address at every request) changes nothing.
     let (_, body) = new_ticket(&desk);
-    let response = create(&desk, &body, Some("203.0.113.1, 10.0.0.1"));
+    let response = create(&desk, &body, Some("198.51.100.1, 203.0.113.1, 10.0.0.1"));
     assert_eq!(response.status(), StatusCode::CREATED);
     let (_, body) = new_ticket(&desk);
-    assert_rate_limited(create(&desk, &body, Some("203.0.113.1")));
+    assert_rate_limited(create(&desk, &body, Some("198.51.100.2, 203.0.113.1")));
     let response = create(&desk, &body, Some("203.0.113.2"));
     assert_eq!(response.status(), StatusCode::CREATED);
     // IPv6 clients are counted per /64.

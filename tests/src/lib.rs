@@ -33,6 +33,19 @@ pub fn sealdesk_binary() -> PathBuf {
     binary
 }
 
+/// Set for every server the harness starts (before the test's own variables, which override
+/// them): the tests register with the cheap Argon2id parameters, and the limits per client
+/// address are off, since every test client is 127.0.0.1.
+pub const TEST_LIMITS: &[(&str, &str)] = &[
+    ("SEALDESK_ARGON2_MIN_MEMORY_KIB", "256"),
+    ("SEALDESK_ARGON2_MIN_ITERATIONS", "1"),
+    ("SEALDESK_REQUESTS_PER_MINUTE_PER_ADDRESS", "0"),
+    ("SEALDESK_SIGN_INS_PER_MINUTE_PER_ADDRESS", "0"),
+    ("SEALDESK_REGISTRATIONS_PER_HOUR_PER_ADDRESS", "0"),
+    ("SEALDESK_ACCOUNT_TICKETS_PER_HOUR_PER_ADDRESS", "0"),
+    ("SEALDESK_MAX_OPEN_TICKETS_PER_ACCOUNT", "0"),
+];
+
 /// A running server with its first administrator; killed when dropped.
 pub struct Instance {
     child: Child,
@@ -54,6 +67,7 @@ impl Instance {
         let data = tempfile::tempdir().expect("tempdir");
         let mut child = Command::new(sealdesk_binary())
             .arg("serve")
+            .envs(TEST_LIMITS.iter().copied())
             .envs(env.iter().copied())
             .env("SEALDESK_DATA_DIR", data.path())
             .env("SEALDESK_LISTEN", "127.0.0.1:0")
@@ -384,6 +398,7 @@ impl FreshInstance {
             .env("SEALDESK_DATA_DIR", data.path())
             .env("SEALDESK_LISTEN", "127.0.0.1:0")
             .env("SEALDESK_WEB_DIR", data.path().join("no-web"))
+            .envs(TEST_LIMITS.iter().copied())
             .env("SEALDESK_LOG_LEVEL", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -509,6 +524,7 @@ impl Persistent {
             .env("SEALDESK_DATA_DIR", self.data.path())
             .env("SEALDESK_LISTEN", "127.0.0.1:0")
             .env("SEALDESK_WEB_DIR", self.data.path().join("no-web"))
+            .envs(TEST_LIMITS.iter().copied())
             .env("SEALDESK_LOG_LEVEL", &self.options.log_level)
             .env("SEALDESK_LOG_FORMAT", "text");
         for (key, value) in &self.options.env {

@@ -27,8 +27,8 @@ pub struct CreateTicketBody {
     pub pow: Option<ProofOfWork>,
 }
 
-/// Body of `POST /api/v1/tickets/account`: as [`CreateTicketBody`] without the access token
-/// and the proof of work: `{"reporter", "message", "wraps", "notify_email"?}`.
+/// Body of `POST /api/v1/tickets/account`: as [`CreateTicketBody`] without the access token:
+/// `{"reporter", "message", "wraps", "notify_email"?, "pow"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateAccountTicketBody {
     /// The account's public identity (64 bytes, base64url; must be the session's).
@@ -40,6 +40,10 @@ pub struct CreateAccountTicketBody {
     /// Optional address for "resend access link"; written as `null` when absent.
     #[serde(default)]
     pub notify_email: Option<String>,
+    /// The solved proof-of-work challenge, required when the instance asks for one for
+    /// account tickets too (`400 pow_required` otherwise); left out when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pow: Option<ProofOfWork>,
 }
 
 /// Answer of both creations: `{"ticket_id": "<hex>"}`.

@@ -12,9 +12,12 @@ use sealdesk_wire::accounts::{
 use sealdesk_wire::tickets::{CreateAccountTicketBody, TicketCreated};
 use sealdesk_wire::{SecretText, b64};
 
-use super::extract::{Bearer, Json};
+use super::extract::{
+    AccountTicketAllowance, Bearer, Json, RegistrationAllowance, SignInAllowance,
+};
 use super::inbox::list_item;
 use super::tickets::created;
+use crate::clock::now;
 use crate::error::ApiResult;
 use crate::inbox;
 use crate::sessions::{self, PasswordChange, Registration};
@@ -26,6 +29,7 @@ use crate::tickets::{self, NewTicket};
 /// parameters, so the answer does not say whether the account exists.
 pub async fn prelogin(
     State(state): State<Arc<AppState>>,
+    _allowance: SignInAllowance,
     Json(body): Json<PreloginBody>,
 ) -> ApiResult<Json<PreloginAnswer>> {
     let (salt, argon2) = sessions::prelogin(&state, &body.username).await?;
@@ -39,6 +43,7 @@ pub async fn prelogin(
 /// username exists.
 pub async fn register(
     State(state): State<Arc<AppState>>,
+    _allowance: RegistrationAllowance,
     Json(body): Json<RegisterBody>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
     let account_id = sessions::register(
@@ -59,9 +64,10 @@ pub async fn register(
 
 /// `POST /api/v1/accounts/login`: checks the `auth_key` against the stored hash and opens a
 /// session. A wrong password and an unknown username answer the same `401 bad_credentials`
-/// after the same comparison.
+/// after the same comparison. Failed logins back off per username (`429 rate_limited`).
 pub async fn login(
     State(state): State<Arc<AppState>>,
+    _allowance: SignInAllowance,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<Json<LoginAnswer>> {
     let signed_in = sessions::login(&state, &body.username, body.auth_key.expose()).await?;
@@ -109,13 +115,19 @@ pub async fn replace_keyring(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v1/tickets/account`: opens a ticket owned by the session's account.
+/// `POST /api/v1/tickets/account`: opens a ticket owned by the session's account, within the
+/// client address's hourly allowance, the account's open-ticket limit, the storage budget and,
+/// when the instance asks for it, with a proof of work.
 pub async fn create_ticket(
     State(state): State<Arc<AppState>>,
     bearer: Bearer,
+    _allowance: AccountTicketAllowance,
     Json(body): Json<CreateAccountTicketBody>,
 ) -> ApiResult<(StatusCode, Json<TicketCreated>)> {
     let session = sessions::require_session(&state, bearer.token())?;
+    if state.limits.proof_of_work_for_account_tickets {
+        state.pow.verify(body.pow.as_ref(), now())?;
+    }
     let id = tickets::open_for_account(
         &state,
         session,

@@ -6,18 +6,17 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use sealdesk_wire::events::MessageEvent;
-use tokio::sync::broadcast;
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 
 use super::extract::Bearer;
 use crate::error::{ApiError, ApiResult};
-use crate::services::events::Notification;
+use crate::services::events::{Notification, StreamItem, StreamTimings, supervise};
 use crate::services::holds::{Hold, Holds};
 use crate::services::rate_limits::ClientAddr;
 use crate::sessions::administrator_session;
@@ -45,6 +44,7 @@ fn resync() -> Event {
 }
 
 /// The holds one open stream takes: one of its bearer token's, one of its client address's.
+/// Kept by the stream's supervising task until the stream ends.
 struct StreamHolds {
     _token: Option<Hold<[u8; 32]>>,
     _address: Hold<std::net::IpAddr>,
@@ -87,23 +87,31 @@ fn hold_stream(state: &AppState, bearer: &Bearer, client: ClientAddr) -> ApiResu
 }
 
 /// The SSE stream: `ready` first, then the notifications `keep` selects as `message` events
-/// with data `{"ticket": "<hex>", "chain": 0, "seq": 5}`, and `resync` after an overflow.
-/// The stream keeps `holds` until it is dropped (the client left, or shutdown).
+/// with data `{"ticket": "<hex>", "chain": 0, "seq": 5}`, `resync` after an overflow, and a
+/// last `end` event with data `{"reason": "revoked"}` or `{"reason": "lifetime"}` when the
+/// server ends the stream ([`crate::services::events::supervise`]).
 fn stream(
-    receiver: broadcast::Receiver<Notification>,
-    holds: StreamHolds,
+    items: ReceiverStream<StreamItem>,
     keep: impl Fn(&Notification) -> bool + Send + 'static,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
     let ready = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
-    let updates = BroadcastStream::new(receiver).filter_map(move |item| {
-        let _kept = &holds;
-        match item {
-            Ok(n) if keep(&n) => Some(Ok(message(&n))),
-            Ok(_) => None,
-            Err(BroadcastStreamRecvError::Lagged(_)) => Some(Ok(resync())),
-        }
+    let updates = items.filter_map(move |item| match item {
+        StreamItem::Notification(n) if keep(&n) => Some(Ok(message(&n))),
+        StreamItem::Notification(_) => None,
+        StreamItem::Lagged => Some(Ok(resync())),
+        StreamItem::End(reason) => Some(Ok(Event::default()
+            .event("end")
+            .data(format!("{{\"reason\":\"{}\"}}", reason.as_str())))),
     });
     ready.chain(updates)
+}
+
+/// The timings of every stream, from the configuration.
+fn timings(state: &AppState) -> StreamTimings {
+    StreamTimings {
+        recheck: Duration::from_secs(state.limits.event_stream_recheck_seconds),
+        max_lifetime: Duration::from_secs(state.limits.event_stream_max_seconds),
+    }
 }
 
 /// `GET /api/v1/tickets/{id}/events`: new messages of one ticket, for whoever may read it
@@ -120,7 +128,22 @@ pub async fn ticket_events(
     let ticket = record.id;
     let receiver = state.events.subscribe()?;
     let keep = move |n: &Notification| n.ticket == ticket && (n.chain == 0 || administrator);
-    Ok(Sse::new(stream(receiver, holds, keep)).keep_alive(KeepAlive::default()))
+    // Re-checked as at the start: the same credential must still read the ticket the same way.
+    let token = bearer.0;
+    let watched = Arc::clone(&state);
+    let still_valid = move || {
+        let state = Arc::clone(&watched);
+        let id = id.clone();
+        let token = token.clone();
+        async move {
+            matches!(
+                authorised_ticket(&state, &id, token.as_ref()).await,
+                Ok((_, now)) if matches!(now, Reader::Administrator) == administrator
+            )
+        }
+    };
+    let items = supervise(receiver, holds, timings(&state), still_valid);
+    Ok(Sse::new(stream(items, keep)).keep_alive(KeepAlive::default()))
 }
 
 /// `GET /api/v1/inbox/events`: every new message of every ticket, for administrators (their
@@ -133,5 +156,13 @@ pub async fn inbox_events(
     administrator_session(&state, bearer.token()).await?;
     let holds = hold_stream(&state, &bearer, client)?;
     let receiver = state.events.subscribe()?;
-    Ok(Sse::new(stream(receiver, holds, |_| true)).keep_alive(KeepAlive::default()))
+    let token = bearer.0;
+    let watched = Arc::clone(&state);
+    let still_valid = move || {
+        let state = Arc::clone(&watched);
+        let token = token.clone();
+        async move { administrator_session(&state, token.as_ref()).await.is_ok() }
+    };
+    let items = supervise(receiver, holds, timings(&state), still_valid);
+    Ok(Sse::new(stream(items, |_| true)).keep_alive(KeepAlive::default()))
 }

@@ -15,6 +15,7 @@ use sealdesk_crypto::AccessToken;
 use sealdesk_wire::errors::describe_deserialize_error;
 use serde::de::DeserializeOwned;
 
+use crate::config::TrustedProxies;
 use crate::error::ApiError;
 use crate::services::rate_limits::ClientAddr;
 use crate::state::AppState;
@@ -122,33 +123,47 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 }
 
 impl ClientAddr {
-    /// The address from a request's parts.
-    pub fn from_parts(parts: &Parts, trust_forwarded_for: bool) -> Self {
+    /// The address from a request's parts: the TCP peer, or when the peer is one of
+    /// `trusted_proxies`, the right-most `X-Forwarded-For` address that is not (the entries
+    /// left of it were written by the client and prove nothing). If every entry is a trusted
+    /// proxy, the left-most one; if the header is missing or an entry does not parse, the
+    /// peer (or the last proxy named before the bad entry).
+    pub fn from_parts(parts: &Parts, trusted_proxies: &TrustedProxies) -> Self {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
-        let forwarded = trust_forwarded_for
-            .then(|| first_forwarded_for(&parts.headers))
-            .flatten();
-        ClientAddr(forwarded.unwrap_or(peer))
+        if trusted_proxies.is_empty() || !trusted_proxies.contains(peer) {
+            return ClientAddr(peer);
+        }
+        let mut client = peer;
+        // Every X-Forwarded-For header, in order, as one list (RFC 9110 §5.3).
+        let entries: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .collect();
+        for entry in entries.iter().rev() {
+            let Some(address) = forwarded_address(entry.trim()) else {
+                break;
+            };
+            client = address;
+            if !trusted_proxies.contains(address) {
+                break;
+            }
+        }
+        ClientAddr(client)
     }
 }
 
-/// The first address of the first `X-Forwarded-For` header (`a.b.c.d`, `a.b.c.d:port`, an
-/// IPv6 address or `[v6]:port`).
-fn first_forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
-    let first = headers
-        .get("x-forwarded-for")?
-        .to_str()
-        .ok()?
-        .split(',')
-        .next()?
-        .trim();
-    first
+/// One `X-Forwarded-For` entry: `a.b.c.d`, `a.b.c.d:port`, an IPv6 address or `[v6]:port`.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    entry
         .parse::<IpAddr>()
         .ok()
-        .or_else(|| first.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 impl FromRequestParts<Arc<AppState>> for ClientAddr {
@@ -158,10 +173,7 @@ impl FromRequestParts<Arc<AppState>> for ClientAddr {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Infallible> {
-        Ok(ClientAddr::from_parts(
-            parts,
-            state.limits.trust_forwarded_for,
-        ))
+        Ok(ClientAddr::from_parts(parts, &state.limits.trusted_proxies))
     }
 }
 
@@ -177,9 +189,75 @@ impl FromRequestParts<Arc<AppState>> for AnonymousTicketAllowance {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let client = ClientAddr::from_parts(parts, state.limits.trust_forwarded_for);
+        let client = ClientAddr::from_parts(parts, &state.limits.trusted_proxies);
         state.rate_limits.anonymous_ticket(client)?;
         Ok(AnonymousTicketAllowance)
+    }
+}
+
+/// Spends one pre-login or login of the client address (`sign_ins_per_minute_per_address`)
+/// before the body is read.
+pub struct SignInAllowance;
+
+impl FromRequestParts<Arc<AppState>> for SignInAllowance {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let client = ClientAddr::from_parts(parts, &state.limits.trusted_proxies);
+        state.rate_limits.sign_in(client)?;
+        Ok(SignInAllowance)
+    }
+}
+
+/// Spends one registration of the client address (`registrations_per_hour_per_address`)
+/// before the body is read.
+pub struct RegistrationAllowance;
+
+impl FromRequestParts<Arc<AppState>> for RegistrationAllowance {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let client = ClientAddr::from_parts(parts, &state.limits.trusted_proxies);
+        state.rate_limits.registration(client)?;
+        Ok(RegistrationAllowance)
+    }
+}
+
+/// Spends one account ticket creation of the client address
+/// (`account_tickets_per_hour_per_address`) before the body is read.
+pub struct AccountTicketAllowance;
+
+impl FromRequestParts<Arc<AppState>> for AccountTicketAllowance {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let client = ClientAddr::from_parts(parts, &state.limits.trusted_proxies);
+        state.rate_limits.account_ticket(client)?;
+        Ok(AccountTicketAllowance)
+    }
+}
+
+/// Middleware of every API route: spends one request of the client address
+/// (`requests_per_minute_per_address`), answering `429 rate_limited` over it.
+pub async fn limit_requests(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    client: ClientAddr,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.rate_limits.request(client) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -244,16 +322,26 @@ mod tests {
     }
 
     #[test]
-    fn client_address_trusts_forwarded_for_only_when_told() {
+    fn client_address_is_the_right_most_untrusted_forwarded_for() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let p = parts("10.0.0.1:5000", Some("203.0.113.7, 10.0.0.1"));
-        assert_eq!(ClientAddr::from_parts(&p, false).0, ip("10.0.0.1"));
-        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("203.0.113.7"));
-        let p = parts("10.0.0.1:5000", Some("[2001:db8::1]:443"));
-        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("2001:db8::1"));
+        let none = TrustedProxies::default();
+        let proxies = TrustedProxies::parse("10.0.0.0/8, ::1").unwrap();
+        // The client prepends a forged address; the proxy 10.0.0.2 appends the real one.
+        let p = parts("10.0.0.1:5000", Some("1.2.3.4, 203.0.113.7, 10.0.0.2"));
+        assert_eq!(ClientAddr::from_parts(&p, &none).0, ip("10.0.0.1"));
+        assert_eq!(ClientAddr::from_parts(&p, &proxies).0, ip("203.0.113.7"));
+        // A peer that is not a trusted proxy is the client, whatever it forwards.
+        let p = parts("192.0.2.9:5000", Some("203.0.113.7"));
+        assert_eq!(ClientAddr::from_parts(&p, &proxies).0, ip("192.0.2.9"));
+        let p = parts("[::1]:5000", Some("[2001:db8::1]:443"));
+        assert_eq!(ClientAddr::from_parts(&p, &proxies).0, ip("2001:db8::1"));
+        // All trusted: the left-most.
+        let p = parts("10.0.0.1:5000", Some("10.9.9.9, 10.0.0.2"));
+        assert_eq!(ClientAddr::from_parts(&p, &proxies).0, ip("10.9.9.9"));
+        // A bad entry stops the walk at the last proxy named after it.
         let p = parts("10.0.0.1:5000", Some("not an address"));
-        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("10.0.0.1"));
+        assert_eq!(ClientAddr::from_parts(&p, &proxies).0, ip("10.0.0.1"));
         let p = parts("10.0.0.1:5000", None);
-        assert_eq!(ClientAddr::from_parts(&p, true).0, ip("10.0.0.1"));
+        assert_eq!(ClientAddr::from_parts(&p, &proxies).0, ip("10.0.0.1"));
     }
 }

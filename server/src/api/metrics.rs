@@ -64,12 +64,12 @@ fn sample<K: Hash + Eq + Clone>(limiter: &KeyedLimiter<K>) -> LimiterSample {
 pub async fn render(State(state): State<Arc<AppState>>) -> Response<Body> {
     let limits = &state.rate_limits;
     let snapshot = Snapshot {
-        limiters: vec![
-            sample(&limits.anonymous_tickets),
-            sample(&limits.pow_challenges),
-            sample(&limits.posts),
-            sample(&limits.uploads),
-        ],
+        limiters: limits
+            .all()
+            .into_iter()
+            .map(sample)
+            .chain([sample(&limits.posts), sample(&limits.uploads)])
+            .collect(),
         pow_challenges_outstanding: state.pow.outstanding(),
         storage_bytes: state.store.size_on_disk().ok(),
         storage_flushes: state.store.flushes(),

@@ -127,6 +127,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::routing::post(accounts::create_ticket),
         )
         .route("/api/v1/inbox", get(inbox::inbox))
+        // Every route above counts against the client address's requests per minute.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::limit_requests,
+        ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)
 }

@@ -7,10 +7,15 @@
 //! - posts: `posts_per_minute` per access token (reporters, keyed by the token's hash) or per
 //!   sender key (administrators, whose verified signature authorises the post);
 //! - uploads: `uploads_per_minute` attachment declarations and chunks per access token or per
-//!   session's account (keyed like posts, see [`PostKey`]).
+//!   session's account (keyed like posts, see [`PostKey`]);
+//! - every API request: `requests_per_minute_per_address` per client address;
+//! - pre-logins and logins: `sign_ins_per_minute_per_address`; registrations:
+//!   `registrations_per_hour_per_address`; account tickets:
+//!   `account_tickets_per_hour_per_address` (each per client address);
+//! - failed logins per username: [`LoginBackoff`].
 //!
-//! The client address is the TCP peer, or with `trust_forwarded_for` the first address of
-//! `X-Forwarded-For`. IPv6 addresses are limited per /64, since one host commonly holds a
+//! The client address is the TCP peer, or when the peer is one of `trusted_proxies` the
+//! right-most `X-Forwarded-For` address that is not (`api::extract`). IPv6 addresses are limited per /64, since one host commonly holds a
 //! whole /64. Keys whose allowance has fully replenished are dropped every
 //! [`HOUSEKEEPING_INTERVAL`] (by `state::housekeeping`, started by `sealdesk serve`) and every
 //! [`HOUSEKEEPING_EVERY`] checks (so a flood between two runs is bounded too): the tables
@@ -140,6 +145,37 @@ impl PostKey {
     }
 }
 
+/// The per-address and per-username limits of every route (from the configuration; for the
+/// per-address rates, 0 means no limit).
+#[derive(Clone, Copy, Debug)]
+pub struct RouteQuotas {
+    /// API requests one client address may make per minute.
+    pub requests_per_minute_per_address: u32,
+    /// Pre-logins and logins one client address may make per minute.
+    pub sign_ins_per_minute_per_address: u32,
+    /// Registrations one client address may attempt per hour.
+    pub registrations_per_hour_per_address: u32,
+    /// Account tickets one client address may create per hour.
+    pub account_tickets_per_hour_per_address: u32,
+    /// Failed logins of one username before the backoff starts.
+    pub failed_logins_before_backoff: u32,
+    /// Longest lock of a username, in seconds; also how long its failures are remembered.
+    pub login_backoff_max_seconds: u64,
+}
+
+impl Default for RouteQuotas {
+    fn default() -> Self {
+        RouteQuotas {
+            requests_per_minute_per_address: 600,
+            sign_ins_per_minute_per_address: 30,
+            registrations_per_hour_per_address: 10,
+            account_tickets_per_hour_per_address: 20,
+            failed_logins_before_backoff: 5,
+            login_backoff_max_seconds: 900,
+        }
+    }
+}
+
 /// The configured rates (from `state::Limits`); a zero rate counts as 1.
 #[derive(Clone, Copy, Debug)]
 pub struct RateQuotas {
@@ -149,6 +185,8 @@ pub struct RateQuotas {
     pub posts_per_minute: u32,
     /// Attachment declarations and chunks one access token or session may send per minute.
     pub uploads_per_minute: u32,
+    /// The limits of every route.
+    pub routes: RouteQuotas,
 }
 
 /// Every limiter of the server.
@@ -161,6 +199,16 @@ pub struct RateLimits {
     pub posts: KeyedLimiter<PostKey>,
     /// Attachment declarations and chunks, per credential (per minute).
     pub uploads: KeyedLimiter<PostKey>,
+    /// Every API request, per client address (per minute); `None`: no limit.
+    pub requests: Option<KeyedLimiter<IpAddr>>,
+    /// Pre-logins and logins, per client address (per minute); `None`: no limit.
+    pub sign_ins: Option<KeyedLimiter<IpAddr>>,
+    /// Registrations, per client address (per hour); `None`: no limit.
+    pub registrations: Option<KeyedLimiter<IpAddr>>,
+    /// Account ticket creations, per client address (per hour); `None`: no limit.
+    pub account_tickets: Option<KeyedLimiter<IpAddr>>,
+    /// Failed logins per username.
+    pub login_backoff: LoginBackoff,
 }
 
 impl RateLimits {
@@ -178,7 +226,88 @@ impl RateLimits {
                 "uploads",
                 Quota::per_minute(nonzero(limits.uploads_per_minute)),
             ),
+            requests: optional(
+                "requests",
+                limits.routes.requests_per_minute_per_address,
+                Quota::per_minute,
+            ),
+            sign_ins: optional(
+                "sign_ins",
+                limits.routes.sign_ins_per_minute_per_address,
+                Quota::per_minute,
+            ),
+            registrations: optional(
+                "registrations",
+                limits.routes.registrations_per_hour_per_address,
+                Quota::per_hour,
+            ),
+            account_tickets: optional(
+                "account_tickets",
+                limits.routes.account_tickets_per_hour_per_address,
+                Quota::per_hour,
+            ),
+            login_backoff: LoginBackoff::new(
+                limits.routes.failed_logins_before_backoff,
+                Duration::from_secs(limits.routes.login_backoff_max_seconds),
+            ),
         }
+    }
+
+    /// Every keyed limiter, for housekeeping and metrics.
+    pub fn all(&self) -> Vec<&KeyedLimiter<IpAddr>> {
+        [
+            Some(&self.anonymous_tickets),
+            Some(&self.pow_challenges),
+            self.requests.as_ref(),
+            self.sign_ins.as_ref(),
+            self.registrations.as_ref(),
+            self.account_tickets.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Drops every limiter's replenished keys and the forgotten login failures.
+    pub fn housekeeping(&self) {
+        for limiter in self.all() {
+            limiter.housekeeping();
+        }
+        self.posts.housekeeping();
+        self.uploads.housekeeping();
+        self.login_backoff.housekeeping();
+    }
+
+    /// Spends one API request of `client`.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn request(&self, client: ClientAddr) -> Result<(), ApiError> {
+        spend(self.requests.as_ref(), client)
+    }
+
+    /// Spends one pre-login or login of `client`.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn sign_in(&self, client: ClientAddr) -> Result<(), ApiError> {
+        spend(self.sign_ins.as_ref(), client)
+    }
+
+    /// Spends one registration of `client`.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn registration(&self, client: ClientAddr) -> Result<(), ApiError> {
+        spend(self.registrations.as_ref(), client)
+    }
+
+    /// Spends one account ticket creation of `client`.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn account_ticket(&self, client: ClientAddr) -> Result<(), ApiError> {
+        spend(self.account_tickets.as_ref(), client)
     }
 
     /// Spends one anonymous ticket creation of `client`.
@@ -214,12 +343,133 @@ impl RateLimits {
     }
 }
 
+/// A per-address limiter of `rate` per `period`, or none for a rate of 0.
+fn optional(
+    name: &'static str,
+    rate: u32,
+    period: fn(NonZeroU32) -> Quota,
+) -> Option<KeyedLimiter<IpAddr>> {
+    NonZeroU32::new(rate).map(|rate| KeyedLimiter::new(name, period(rate)))
+}
+
+/// Spends one unit of `client`'s allowance in `limiter`, if there is a limiter.
+fn spend(limiter: Option<&KeyedLimiter<IpAddr>>, client: ClientAddr) -> Result<(), ApiError> {
+    limiter.map_or(Ok(()), |limiter| limiter.check(&client.limit_key()))
+}
+
+/// Backoff of failed logins per username (spec/API.md, "Rate limits"): after
+/// `free_failures` failures, each further failure locks the username for a doubling time (1 s,
+/// 2 s, 4 s, ... at most `max_lock`), during which every login of it answers `429
+/// rate_limited` before the password is checked. Unknown usernames are counted exactly like
+/// existing ones, so a lock says nothing about whether an account exists. A username's
+/// failures are forgotten `max_lock` after its last failure or at its next successful login.
+/// Keys are the SHA-256 of the normalised username, held in memory only.
+pub struct LoginBackoff {
+    free_failures: u32,
+    max_lock: Duration,
+    failures: std::sync::Mutex<std::collections::HashMap<[u8; 32], Failures>>,
+}
+
+/// One username's recent failures.
+#[derive(Clone, Copy, Debug)]
+struct Failures {
+    count: u32,
+    last: std::time::Instant,
+    locked_until: std::time::Instant,
+}
+
+impl LoginBackoff {
+    /// A backoff that starts after `free_failures` failures and locks for at most `max_lock`.
+    pub fn new(free_failures: u32, max_lock: Duration) -> Self {
+        LoginBackoff {
+            free_failures,
+            max_lock,
+            failures: std::sync::Mutex::default(),
+        }
+    }
+
+    fn key(username: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(username.as_bytes()).into()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<[u8; 32], Failures>> {
+        self.failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Refuses a login of `username` (normalised) while it is locked.
+    ///
+    /// # Errors
+    /// `429 rate_limited` with the seconds until the lock ends.
+    pub fn check(&self, username: &str) -> Result<(), ApiError> {
+        let now = std::time::Instant::now();
+        match self.lock().get(&Self::key(username)) {
+            Some(failures) if failures.locked_until > now => {
+                let wait = failures.locked_until - now;
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                tracing::info!(
+                    limit = "failed_logins",
+                    retry_after = seconds,
+                    "rate limited"
+                );
+                Err(rate_limited(seconds.max(1)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed login of `username` (normalised), locking it past the free failures.
+    pub fn failed(&self, username: &str) {
+        let now = std::time::Instant::now();
+        let mut failures = self.lock();
+        let entry = failures.entry(Self::key(username)).or_insert(Failures {
+            count: 0,
+            last: now,
+            locked_until: now,
+        });
+        if now.duration_since(entry.last) > self.max_lock {
+            entry.count = 0;
+        }
+        entry.count = entry.count.saturating_add(1);
+        entry.last = now;
+        if let Some(over) = entry
+            .count
+            .checked_sub(self.free_failures)
+            .filter(|n| *n > 0)
+        {
+            let lock = Duration::from_secs(1u64 << (over - 1).min(30)).min(self.max_lock);
+            entry.locked_until = now + lock;
+        }
+    }
+
+    /// Forgets `username`'s failures (after a successful login).
+    pub fn succeeded(&self, username: &str) {
+        self.lock().remove(&Self::key(username));
+    }
+
+    /// Usernames with failures held now.
+    pub fn keys(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Forgets the usernames whose last failure is older than the longest lock.
+    pub fn housekeeping(&self) {
+        let now = std::time::Instant::now();
+        let max_lock = self.max_lock;
+        self.lock()
+            .retain(|_, failures| now.duration_since(failures.last) <= max_lock);
+    }
+}
+
 fn nonzero(value: u32) -> NonZeroU32 {
     NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN)
 }
 
-/// The client's address: the TCP peer, or with `trust_forwarded_for` the first address of
-/// `X-Forwarded-For` (the peer if the header is missing or does not parse). The HTTP layer
+/// The client's address: the TCP peer, or when the peer is one of `trusted_proxies`, the
+/// right-most `X-Forwarded-For` address that is not one of them (the peer if the header is
+/// missing or does not parse). The HTTP layer
 /// extracts it (`api::extract`); without connection information (in-process tests) it is
 /// `0.0.0.0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -279,6 +529,32 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(250));
         limiter.housekeeping();
         assert_eq!(limiter.keys(), 0);
+    }
+
+    #[test]
+    fn failed_logins_lock_a_username_for_doubling_times() {
+        let backoff = LoginBackoff::new(2, Duration::from_secs(3));
+        for _ in 0..2 {
+            assert!(backoff.check("alice").is_ok());
+            backoff.failed("alice");
+        }
+        assert!(backoff.check("alice").is_ok(), "two free failures");
+        backoff.failed("alice");
+        let error = backoff.check("alice").unwrap_err();
+        assert_eq!(error.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(error.retry_after, Some(1));
+        assert!(backoff.check("bob").is_ok(), "usernames are independent");
+        backoff.failed("alice");
+        backoff.failed("alice");
+        // 1 s, 2 s, then 4 s capped at the 3 s maximum.
+        assert_eq!(backoff.check("alice").unwrap_err().retry_after, Some(3));
+        backoff.succeeded("alice");
+        assert!(backoff.check("alice").is_ok());
+        assert_eq!(backoff.keys(), 0);
+        backoff.failed("carol");
+        assert_eq!(backoff.keys(), 1);
+        backoff.housekeeping();
+        assert_eq!(backoff.keys(), 1, "kept until the longest lock has passed");
     }
 
     #[test]

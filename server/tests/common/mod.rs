@@ -53,6 +53,20 @@ pub fn sealdesk_binary() -> PathBuf {
     binary
 }
 
+/// Set for every server the harness starts (before the test's own variables, which override
+/// them): the tests register with the cheap Argon2id parameters ([`cheap`]), and the limits
+/// per client address are off, since every test client is 127.0.0.1; the tests of those
+/// limits set them.
+pub const TEST_LIMITS: &[(&str, &str)] = &[
+    ("SEALDESK_ARGON2_MIN_MEMORY_KIB", "256"),
+    ("SEALDESK_ARGON2_MIN_ITERATIONS", "1"),
+    ("SEALDESK_REQUESTS_PER_MINUTE_PER_ADDRESS", "0"),
+    ("SEALDESK_SIGN_INS_PER_MINUTE_PER_ADDRESS", "0"),
+    ("SEALDESK_REGISTRATIONS_PER_HOUR_PER_ADDRESS", "0"),
+    ("SEALDESK_ACCOUNT_TICKETS_PER_HOUR_PER_ADDRESS", "0"),
+    ("SEALDESK_MAX_OPEN_TICKETS_PER_ACCOUNT", "0"),
+];
+
 /// The seed of the first administrator, the one [`Desk`] creates.
 pub const ADMIN_SEED: [u8; 32] = [7; 32];
 
@@ -177,6 +191,7 @@ impl Run {
             .env("SEALDESK_LISTEN", "127.0.0.1:0")
             .env("SEALDESK_WEB_DIR", root.join("no-web"))
             .env("SEALDESK_LOG_LEVEL", "warn")
+            .envs(TEST_LIMITS.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr);
         for (name, value) in &options.env {
