@@ -35,16 +35,24 @@ export function follow({ client, subscribe, unsubscribe, update, onError }) {
 
   function connect() {
     if (stopped) return;
+    let ended = false;
     subscribe((event) => {
       if (stopped) return;
       if (event && event.event === "ready") poller.streamUp();
       run();
     })
+      .then(() => {
+        ended = true;
+      })
       .catch(() => {})
       .finally(() => {
         if (stopped) return;
+        // A read is due at once either way, so nothing is missed in between.
         poller.streamDown();
-        retry = setTimeout(connect, 30_000);
+        // The server ended the stream (its maximum lifetime or a re-check, spec/API.md "Live
+        // updates"): subscribe again soon, which a lapsed credential then fails. After a
+        // failure, wait longer.
+        retry = setTimeout(connect, ended ? 1_000 : 30_000);
       });
   }
 
