@@ -197,6 +197,9 @@ pub async fn put_chunk(
     chunk: &[u8],
 ) -> ApiResult<()> {
     let (ticket, reader) = authorised_ticket(state, address.ticket, token).await?;
+    // Under the ticket's lock, so that an expiring upload is not written to as it is removed.
+    let lock = state.ticket_lock(ticket.id);
+    let _serialised = lock.lock().await;
     let (attachment, record) = load_attachment(state, &ticket, address.attachment)?;
     state
         .rate_limits
@@ -255,6 +258,9 @@ pub async fn complete(
     token: Option<&AccessToken>,
 ) -> ApiResult<()> {
     let (ticket, _) = authorised_ticket(state, id, token).await?;
+    // Under the ticket's lock, so that an upload cannot expire while it is being completed.
+    let lock = state.ticket_lock(ticket.id);
+    let _serialised = lock.lock().await;
     let (attachment, mut record) = load_attachment(state, &ticket, attachment)?;
     if !record.complete {
         let count = chunk_count(record.size).ok_or_else(corrupt_record)?;

@@ -17,6 +17,8 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+pub use crate::services::rate_limits::TrustedProxies;
+
 /// `Some(x)` for one literal, `None` for none.
 macro_rules! optional {
     () => {
@@ -225,8 +227,8 @@ config_options! {
         env = "SEALDESK_MAX_EVENT_STREAMS_PER_ADDRESS", unit = "streams";
 
     ["Limits on every route"]
-    /// API requests one client address may make per minute, on every `/api/v1` route (0: no
-    /// limit); over it, `429 rate_limited` with `Retry-After`.
+    /// API requests one client address may make per minute, on every `/api/v1` route,
+    /// `/healthz` and `/metrics` (0: no limit); over it, `429 rate_limited` with `Retry-After`.
     requests_per_minute_per_address: u32 = 600;
         env = "SEALDESK_REQUESTS_PER_MINUTE_PER_ADDRESS", unit = "requests per minute";
     /// Pre-logins and logins one client address may make per minute (0: no limit).
@@ -499,49 +501,6 @@ impl OptionValue for String {
     }
 }
 
-/// The reverse proxies whose `X-Forwarded-For` is believed (option `trusted_proxies`):
-/// addresses and CIDR ranges, written as one comma-separated string. An address alone is a
-/// range of one (/32 or /128).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<ipnet::IpNet>);
-
-impl TrustedProxies {
-    /// Parses `"127.0.0.1, 10.0.0.0/8, ::1"`; an empty string is the empty list.
-    ///
-    /// # Errors
-    /// A message naming the entry that is neither an address nor a CIDR range.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut ranges = Vec::new();
-        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let range = match entry.parse::<ipnet::IpNet>() {
-                Ok(range) => range.trunc(),
-                Err(_) => entry
-                    .parse::<IpAddr>()
-                    .map(ipnet::IpNet::from)
-                    .map_err(|_| {
-                        format!(
-                            "expected addresses or CIDR ranges separated by commas, such as \
-                         \"127.0.0.1, 10.0.0.0/8\", found {entry:?}"
-                        )
-                    })?,
-            };
-            ranges.push(range);
-        }
-        Ok(TrustedProxies(ranges))
-    }
-
-    /// Whether no proxy is trusted.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Whether `address` (IPv4-mapped IPv6 counts as IPv4) is a trusted proxy.
-    pub fn contains(&self, address: IpAddr) -> bool {
-        let address = address.to_canonical();
-        self.0.iter().any(|range| range.contains(&address))
-    }
-}
-
 impl OptionValue for TrustedProxies {
     const TYPE_NAME: &'static str = "addresses and CIDR ranges";
     fn from_toml(value: &toml::Value) -> Result<Self, String> {
@@ -555,10 +514,7 @@ impl OptionValue for TrustedProxies {
     }
     fn to_toml(&self) -> Option<toml::Value> {
         // Unset when empty, so the example file shows the option's example.
-        (!self.0.is_empty()).then(|| {
-            let list: Vec<String> = self.0.iter().map(ToString::to_string).collect();
-            toml::Value::String(list.join(", "))
-        })
+        (!self.is_empty()).then(|| toml::Value::String(self.to_string()))
     }
 }
 

@@ -9,13 +9,14 @@ use sealdesk_crypto::Directory;
 use tokio::sync::RwLock;
 
 use crate::clock::now;
-use crate::config::TrustedProxies;
 use crate::error::ApiError;
 use crate::services::events::Events;
 use crate::services::holds::Holds;
 use crate::services::metrics::Metrics;
 use crate::services::pow::PowChallenges;
-use crate::services::rate_limits::{HOUSEKEEPING_INTERVAL, RateLimits, RateQuotas, RouteQuotas};
+use crate::services::rate_limits::{
+    HOUSEKEEPING_INTERVAL, RateLimits, RateQuotas, RouteQuotas, TrustedProxies,
+};
 use crate::storage::{Store, StoreError};
 
 /// Limits the handlers enforce (from the configuration).

@@ -448,6 +448,53 @@ fn live_streams_end_when_their_credential_lapses_or_they_grow_old() {
 }
 
 #[test]
+fn an_administrators_streams_end_when_it_is_removed_from_the_directory() {
+    let mut desk = Desk::start_with(&[("SEALDESK_EVENT_STREAM_RECHECK_SECONDS", "1")]);
+    let root = Account::new("root", "admin password", common::ADMIN_SEED);
+    let root_session = root.enrol(&desk);
+    // Opened while the root is the only administrator, whom the harness wraps for.
+    let ticket = Ticket::open(&desk);
+    // Bob becomes an administrator: invite, redemption, `add` entry.
+    let bob = Account::new("bob", "bob's password", [9; 32]);
+    let bob_session = bob.enrol(&desk);
+    let invite: Value = desk
+        .post("/api/v1/admin/invites", &json!({}), Some(&root_session))
+        .json()
+        .unwrap();
+    let response = desk.post(
+        "/api/v1/admin/invites/redeem",
+        &json!({"invite": invite["invite"], "username": "bob"}),
+        Some(&bob_session),
+    );
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let append = |desk: &Desk, entry: &sealdesk_crypto::DirectoryEntry| {
+        desk.post(
+            "/api/v1/directory",
+            &json!({"entry": b64(&entry.to_bytes())}),
+            Some(&root_session),
+        )
+    };
+    let add =
+        sealdesk_crypto::DirectoryEntry::add(&desk.directory, &desk.admin, bob.identity().public())
+            .unwrap();
+    assert_eq!(append(&desk, &add).status(), StatusCode::CREATED);
+    desk.directory.extend(std::slice::from_ref(&add)).unwrap();
+
+    let inbox = subscribe(&desk, "/api/v1/inbox/events", &bob_session);
+    let path = format!("/api/v1/tickets/{}/events", ticket.id());
+    let of_ticket = subscribe(&desk, &path, &bob_session);
+    let remove = sealdesk_crypto::DirectoryEntry::remove(
+        &desk.directory,
+        &desk.admin,
+        bob.identity().public(),
+    )
+    .unwrap();
+    assert_eq!(append(&desk, &remove).status(), StatusCode::CREATED);
+    ends_with(&inbox, "revoked");
+    ends_with(&of_ticket, "revoked");
+}
+
+#[test]
 fn the_first_invite_is_one_short_lived_private_file_replaced_at_each_start() {
     let root = tempfile::tempdir().unwrap();
     let mut first = Server::options().dir(root.path()).start();

@@ -372,3 +372,29 @@ fn a_server_cannot_weaken_the_derivation_or_swap_the_keyring() {
         assert_eq!(again.public(), bob.public());
     });
 }
+
+/// With proof of work on for account tickets too, the client's first attempt is refused with
+/// `pow_required`; it then solves a challenge and sends the same ticket again (spec/API.md,
+/// `POST /api/v1/tickets/account`).
+#[test]
+fn an_account_solves_the_proof_of_work_when_the_instance_asks() {
+    let instance = Instance::start_with(&[
+        ("SEALDESK_PROOF_OF_WORK_BITS", "6"),
+        ("SEALDESK_PROOF_OF_WORK_FOR_ACCOUNT_TICKETS", "true"),
+    ]);
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&instance.base);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let mut rng = system_rng();
+        let alice = Account::register(&transport, "alice", "correct horse", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let ticket = alice
+            .create_ticket(&transport, &directory, opening(), 1_700_000_000, &mut rng)
+            .await
+            .expect("created with a proof of work");
+        assert_eq!(ticket.messages.len(), 2);
+        let listed = alice.list_tickets(&transport).await.expect("list");
+        assert_eq!(listed.len(), 1, "one ticket, although sent twice");
+    });
+}

@@ -15,9 +15,8 @@ use sealdesk_crypto::AccessToken;
 use sealdesk_wire::errors::describe_deserialize_error;
 use serde::de::DeserializeOwned;
 
-use crate::config::TrustedProxies;
 use crate::error::ApiError;
-use crate::services::rate_limits::ClientAddr;
+use crate::services::rate_limits::{ClientAddr, TrustedProxies};
 use crate::state::AppState;
 
 /// A JSON body (`Content-Type: application/json`).

@@ -467,6 +467,57 @@ fn nonzero(value: u32) -> NonZeroU32 {
     NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN)
 }
 
+/// The reverse proxies whose `X-Forwarded-For` is believed (option `trusted_proxies`):
+/// addresses and CIDR ranges, written as one comma-separated string. An address alone is a
+/// range of one (/32 or /128).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Parses `"127.0.0.1, 10.0.0.0/8, ::1"`; an empty string is the empty list.
+    ///
+    /// # Errors
+    /// A message naming the entry that is neither an address nor a CIDR range.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut ranges = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let range = match entry.parse::<ipnet::IpNet>() {
+                Ok(range) => range.trunc(),
+                Err(_) => entry
+                    .parse::<IpAddr>()
+                    .map(ipnet::IpNet::from)
+                    .map_err(|_| {
+                        format!(
+                            "expected addresses or CIDR ranges separated by commas, such as \
+                         \"127.0.0.1, 10.0.0.0/8\", found {entry:?}"
+                        )
+                    })?,
+            };
+            ranges.push(range);
+        }
+        Ok(TrustedProxies(ranges))
+    }
+
+    /// Whether no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `address` (IPv4-mapped IPv6 counts as IPv4) is a trusted proxy.
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
+        self.0.iter().any(|range| range.contains(&address))
+    }
+}
+
+impl std::fmt::Display for TrustedProxies {
+    /// `127.0.0.1/32, 10.0.0.0/8`: the ranges, comma-separated.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&list.join(", "))
+    }
+}
+
 /// The client's address: the TCP peer, or when the peer is one of `trusted_proxies`, the
 /// right-most `X-Forwarded-For` address that is not one of them (the peer if the header is
 /// missing or does not parse). The HTTP layer
