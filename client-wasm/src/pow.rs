@@ -20,11 +20,26 @@ use crate::util::unb64_array;
 /// `server.*` (e.g. `server.rate_limited`), `network`; `bad_response` for a malformed
 /// challenge or more than [`MAX_POW_BITS`] bits.
 pub(crate) async fn solve_challenge<T: Transport>(transport: &T) -> Result<Option<ProofOfWork>> {
+    solve_challenge_at(transport, "/api/v1/pow/challenge").await
+}
+
+/// [`solve_challenge`] for an account ticket (`?for=account`): `None` unless the instance asks
+/// accounts for a proof of work too.
+///
+/// # Errors
+/// As [`solve_challenge`].
+pub(crate) async fn solve_account_challenge<T: Transport>(
+    transport: &T,
+) -> Result<Option<ProofOfWork>> {
+    solve_challenge_at(transport, "/api/v1/pow/challenge?for=account").await
+}
+
+async fn solve_challenge_at<T: Transport>(
+    transport: &T,
+    path: &str,
+) -> Result<Option<ProofOfWork>> {
     let what = "the proof-of-work challenge";
-    let answer: ChallengeAnswer = transport
-        .send(Request::get("/api/v1/pow/challenge"))
-        .await?
-        .json(what)?;
+    let answer: ChallengeAnswer = transport.send(Request::get(path)).await?.json(what)?;
     let text = match answer.challenge {
         Some(text) if answer.bits > 0 => text,
         _ => return Ok(None),

@@ -203,15 +203,34 @@ fn account_tickets_need_the_proof_of_work_when_the_instance_asks() {
     );
     let challenge: Value = desk
         .http
-        .get(desk.server.url("/api/v1/pow/challenge"))
+        .get(desk.server.url("/api/v1/pow/challenge?for=account"))
         .send()
         .unwrap()
         .json()
         .unwrap();
+    assert_eq!(challenge["bits"], 4);
     let text = challenge["challenge"].as_str().unwrap();
     let bytes: [u8; 32] = common::unb64(&challenge["challenge"]).try_into().unwrap();
     let nonce = solve(&bytes, 4).unwrap();
     body["pow"] = json!({ "challenge": text, "nonce": nonce });
+    let response = desk.post("/api/v1/tickets/account", &body, Some(&session));
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // With the proof of work for anonymous tickets only, accounts are asked for none.
+    let desk = Desk::start_with(&[("SEALDESK_PROOF_OF_WORK_BITS", "4")]);
+    let for_account: Value = desk
+        .http
+        .get(desk.server.url("/api/v1/pow/challenge?for=account"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        for_account,
+        json!({"challenge": null, "bits": 0, "expires_at": null})
+    );
+    let session = bob.enrol(&desk);
+    let body = account_ticket_body(&desk, &bob);
     let response = desk.post("/api/v1/tickets/account", &body, Some(&session));
     assert_eq!(response.status(), StatusCode::CREATED);
 }

@@ -51,6 +51,26 @@ pub fn solve(challenge: &[u8; 32], bits: u32) -> Option<u64> {
     (0..NONCE_LIMIT).find(|&nonce| is_solution(challenge, nonce, bits))
 }
 
+/// What a challenge is for (`GET /api/v1/pow/challenge?for=account`): an anonymous ticket (the
+/// default) or an account ticket, which needs a proof of work only when the instance says so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChallengeFor {
+    /// `POST /api/v1/tickets`.
+    #[default]
+    Anonymous,
+    /// `POST /api/v1/tickets/account`.
+    Account,
+}
+
+/// Query of `GET /api/v1/pow/challenge`: `?for=anonymous` (the default) or `?for=account`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeQuery {
+    /// What the challenge is for.
+    #[serde(default, rename = "for")]
+    pub purpose: ChallengeFor,
+}
+
 /// Answer of `GET /api/v1/pow/challenge`: `{"challenge", "bits", "expires_at"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChallengeAnswer {

@@ -6,20 +6,27 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use sealdesk_wire::b64;
-use sealdesk_wire::pow::ChallengeAnswer;
+use sealdesk_wire::pow::{ChallengeAnswer, ChallengeFor, ChallengeQuery};
 
-use super::extract::Json;
+use super::extract::{Json, Query};
 use crate::clock::now;
 use crate::error::ApiResult;
 use crate::services::rate_limits::ClientAddr;
 use crate::state::AppState;
 
-/// `GET /api/v1/pow/challenge`: a challenge for the next anonymous ticket creation.
+/// `GET /api/v1/pow/challenge?for=anonymous|account`: a challenge for the next ticket
+/// creation, or `bits: 0` and no challenge when that creation needs no proof of work (off, or
+/// an account ticket while `proof_of_work_for_account_tickets` is off).
 pub async fn challenge(
     State(state): State<Arc<AppState>>,
     client: ClientAddr,
+    Query(query): Query<ChallengeQuery>,
 ) -> ApiResult<Json<ChallengeAnswer>> {
-    let bits = state.pow.bits();
+    let needed = match query.purpose {
+        ChallengeFor::Anonymous => true,
+        ChallengeFor::Account => state.limits.proof_of_work_for_account_tickets,
+    };
+    let bits = if needed { state.pow.bits() } else { 0 };
     if bits == 0 {
         return Ok(Json(ChallengeAnswer {
             challenge: None,
