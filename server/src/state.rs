@@ -125,6 +125,9 @@ pub struct AppState {
     pub streams_by_address: Arc<Holds<IpAddr>>,
     /// Message reads in progress per bearer token (until their answer is sent).
     pub reads_by_token: Arc<Holds<[u8; 32]>>,
+    /// Account ticket creations in progress per account id (one at a time, so that the
+    /// open-ticket cap is counted exactly).
+    pub creations_by_account: Arc<Holds<String>>,
     /// The data directory (command-line invites live in `invites/` below it).
     pub data_dir: std::path::PathBuf,
 }
@@ -165,6 +168,7 @@ impl AppState {
             streams_by_token: Arc::default(),
             streams_by_address: Arc::default(),
             reads_by_token: Arc::default(),
+            creations_by_account: Arc::default(),
             events: Events::default(),
             limits,
             data_dir,

@@ -16,6 +16,7 @@ use crate::encoding::{from_b64, from_b64_array, ticket_id};
 use crate::error::{ApiError, ApiResult};
 use crate::instance_secret;
 use crate::services::events::Notification;
+use crate::services::holds::Holds;
 use crate::services::rate_limits::PostKey;
 use crate::sessions::{self, Session};
 use crate::state::AppState;
@@ -46,7 +47,8 @@ pub struct NewTicket<'a> {
 ///
 /// # Errors
 /// `wrong_reporter`, `429 too_many_open_tickets` when the account already has
-/// `max_open_tickets_per_account` open tickets, and those of [`open`].
+/// `max_open_tickets_per_account` open tickets, `429 too_many_requests` while another
+/// creation of the account is in progress, and those of [`open`].
 pub async fn open_for_account(
     state: &AppState,
     session: Session,
@@ -59,6 +61,19 @@ pub async fn open_for_account(
             "An account's ticket is opened with the account's own identity.",
         ));
     }
+    // One creation per account at a time: two at once could both count the same open tickets.
+    let _creating = Holds::try_hold(
+        &state.creations_by_account,
+        session.account.account_id.clone(),
+        1,
+    )
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Another ticket of this account is being created; wait for it to finish.",
+        )
+    })?;
     let cap = state.limits.max_open_tickets_per_account;
     if cap != 0 {
         let open_tickets = state

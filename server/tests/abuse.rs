@@ -178,6 +178,30 @@ fn account_tickets_are_capped_per_account_and_per_address() {
     let body = account_ticket_body(&desk, &carol);
     let response = desk.post("/api/v1/tickets/account", &body, Some(&carol_session));
     assert_eq!(response.status(), StatusCode::CREATED);
+    // Concurrent creations cannot together overshoot the cap: one more fits.
+    let bodies: Vec<Value> = (0..6).map(|_| account_ticket_body(&desk, &carol)).collect();
+    let statuses: Vec<StatusCode> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .iter()
+            .map(|body| {
+                scope.spawn(|| {
+                    desk.post("/api/v1/tickets/account", body, Some(&carol_session))
+                        .status()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    assert!(created <= 1, "{statuses:?}");
+    let listed: Value = desk
+        .get("/api/v1/accounts/tickets", &carol_session)
+        .json()
+        .unwrap();
+    assert!(listed["tickets"].as_array().unwrap().len() <= 2, "{listed}");
 
     let desk = Desk::start_with(&[("SEALDESK_ACCOUNT_TICKETS_PER_HOUR_PER_ADDRESS", "1")]);
     let session = bob.enrol(&desk);
