@@ -53,6 +53,7 @@ pub fn solve(challenge: &[u8; 32], bits: u32) -> Option<u64> {
 
 /// Answer of `GET /api/v1/pow/challenge`: `{"challenge", "bits", "expires_at"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChallengeAnswer {
     /// 32 random bytes (base64url); `null` when proof of work is off.
     pub challenge: Option<String>,
@@ -64,6 +65,7 @@ pub struct ChallengeAnswer {
 
 /// The `pow` member of `POST /api/v1/tickets`: `{"challenge", "nonce"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProofOfWork {
     /// The challenge from `GET /api/v1/pow/challenge` as received (32 bytes, base64url).
     pub challenge: String,

@@ -7,6 +7,7 @@ use crate::pow::ProofOfWork;
 /// Body of `POST /api/v1/tickets` (an anonymous ticket): `{"reporter", "access_token_hash",
 /// "message", "wraps", "notify_email"?, "pow"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTicketBody {
     /// The reporter's public identity (64 bytes, base64url), derived from the ticket secret.
     pub reporter: String,
@@ -30,6 +31,7 @@ pub struct CreateTicketBody {
 /// Body of `POST /api/v1/tickets/account`: as [`CreateTicketBody`] without the access token
 /// and the proof of work: `{"reporter", "message", "wraps", "notify_email"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAccountTicketBody {
     /// The account's public identity (64 bytes, base64url; must be the session's).
     pub reporter: String,
@@ -44,6 +46,7 @@ pub struct CreateAccountTicketBody {
 
 /// Answer of both creations: `{"ticket_id": "<hex>"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketCreated {
     /// The ticket id, 32 lowercase hexadecimal characters.
     pub ticket_id: String,
@@ -51,6 +54,7 @@ pub struct TicketCreated {
 
 /// Body of `POST /api/v1/tickets/{id}/messages`: `{"message", "wraps", "endorsed"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostMessageBody {
     /// The next message of its chain (base64url).
     pub message: String,
@@ -67,6 +71,7 @@ pub struct PostMessageBody {
 
 /// Answer of a posted message: `{"chain": 0, "seq": 4}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagePosted {
     /// The chain (0 conversation, 1 notes).
     pub chain: u8,
@@ -77,6 +82,7 @@ pub struct MessagePosted {
 /// Query of `GET /api/v1/tickets/{id}/messages?chain=0&after=N` and
 /// `GET /api/v1/tickets/{id}/wraps?chain=0&recipient=<key id>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ChainQuery {
     /// 0 conversation (default), 1 notes (administrators only).
     #[serde(default)]
@@ -91,6 +97,7 @@ pub struct ChainQuery {
 
 /// One message of [`MessagesAnswer`]: `{"seq", "received_at", "message"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageItem {
     /// Position on its chain.
     pub seq: u64,
@@ -102,6 +109,7 @@ pub struct MessageItem {
 
 /// Answer of `GET /api/v1/tickets/{id}/messages`: `{"messages": [...], "more": false}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagesAnswer {
     /// Up to 200 messages after `after`, in order.
     pub messages: Vec<MessageItem>,
@@ -111,6 +119,7 @@ pub struct MessagesAnswer {
 
 /// Answer of `GET /api/v1/tickets/{id}/wraps`: `{"wraps": [...]}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WrapsAnswer {
     /// Encoded wrapped keys (238 bytes each, base64url) addressed to the recipient, by epoch.
     pub wraps: Vec<String>,
@@ -118,6 +127,7 @@ pub struct WrapsAnswer {
 
 /// A ticket's status as the server lists it: `"open"` or `"closed"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TicketStatus {
     /// `"open"`.
@@ -130,6 +140,7 @@ pub enum TicketStatus {
 /// "last_activity", "conversation_seq"}`. Endorsed reporter keys are not listed: they are
 /// endorse messages on the conversation (PROTOCOL.md §8.2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketAnswer {
     /// The ticket id (hex).
     pub ticket_id: String,
@@ -149,6 +160,7 @@ pub struct TicketAnswer {
 /// only, `{"ticket_id", "status", "answered", "created_at", "last_activity",
 /// "conversation_seq", "assigned_to"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketListItem {
     /// The ticket id (hex).
     pub ticket_id: String,
@@ -169,6 +181,7 @@ pub struct TicketListItem {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub assigned_to: Option<Option<String>>,
 }
 
