@@ -97,9 +97,71 @@ impl Modify for BearerScheme {
 pub fn document() -> Result<String, serde_json::Error> {
     let mut document = ApiDoc::openapi();
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let mut json = document.to_pretty_json()?;
+    let mut document = serde_json::to_value(document)?;
+    merge_flattened(&mut document);
+    let mut json = serde_json::to_string_pretty(&document)?;
     json.push('\n');
     Ok(json)
+}
+
+/// Rewrites each component schema that is an `allOf` of objects (what utoipa writes for a
+/// `#[serde(flatten)]` member) as the one object it describes. Needed because a flattened
+/// strict type (`Settings`, `deny_unknown_fields`: `additionalProperties: false`) would
+/// otherwise refuse the members the other parts add (`SettingsAnswer`'s `version`), so the
+/// server's true answers would not conform to the document.
+fn merge_flattened(document: &mut serde_json::Value) {
+    use serde_json::{Map, Value};
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let originals = schemas.clone();
+    let resolve = |part: &Value| -> Option<Map<String, Value>> {
+        let part = match part.get("$ref").and_then(Value::as_str) {
+            Some(reference) => originals.get(reference.strip_prefix("#/components/schemas/")?)?,
+            None => part,
+        };
+        part.as_object().cloned()
+    };
+    for schema in schemas.values_mut() {
+        let Some(parts) = schema.get("allOf").and_then(Value::as_array) else {
+            continue;
+        };
+        let Some(parts) = parts.iter().map(resolve).collect::<Option<Vec<_>>>() else {
+            continue;
+        };
+        if !parts
+            .iter()
+            .all(|part| part.get("type") == Some(&Value::from("object")))
+        {
+            continue;
+        }
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        let mut strict = false;
+        for part in parts {
+            if let Some(Value::Object(more)) = part.get("properties") {
+                properties.extend(more.clone());
+            }
+            if let Some(Value::Array(more)) = part.get("required") {
+                required.extend(more.iter().cloned());
+            }
+            strict |= part.get("additionalProperties") == Some(&Value::Bool(false));
+        }
+        let mut merged = Map::new();
+        merged.insert("type".to_owned(), Value::from("object"));
+        if let Some(description) = schema.get("description") {
+            merged.insert("description".to_owned(), description.clone());
+        }
+        merged.insert("required".to_owned(), Value::Array(required));
+        merged.insert("properties".to_owned(), Value::Object(properties));
+        if strict {
+            merged.insert("additionalProperties".to_owned(), Value::Bool(false));
+        }
+        *schema = Value::Object(merged);
+    }
 }
 
 /// `GET /api/v1/openapi.json`: the document.
