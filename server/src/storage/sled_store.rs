@@ -417,7 +417,9 @@ impl SledStore {
                 ),
                 OnLostWrites::Inspect => {}
             }
-        } else if integrity.acknowledged == Recorded::Missing && stored.count > 0 {
+        } else if integrity.acknowledged == Recorded::Missing
+            && meta.contains_key(SCHEMA_KEY).map_err(backend)?
+        {
             tracing::warn!(
                 record = %integrity.record.display(),
                 commits = stored.count,
