@@ -6,8 +6,8 @@
 # the npm packages of tools/ and tests/browser/), builds the web package
 # (scripts/build-web.sh), type-checks the pages (tsc --checkJs over web/js against the
 # module's generated declarations), then runs rustfmt, clippy, the native tests, the embedded web files'
-# tests, the crypto and client crates' wasm tests in headless Chromium, the independent
-# vector check and the browser suite (tests/browser: node --test, playwright-core, axe-core).
+# tests, schemathesis against the real binary (scripts/schemathesis.sh), the crypto and client
+# crates' wasm tests in headless Chromium, the independent vector check and the browser suite (tests/browser: node --test, playwright-core, axe-core).
 # Idempotent: a second run installs nothing and reuses target/.
 set -euo pipefail
 
@@ -52,6 +52,10 @@ cargo clippy -p sealdesk-server -p sealdesk-cli --all-targets --features embed-w
 
 say "cargo test --workspace (native)"
 cargo test --workspace 2>&1 | tee -a "$LOG"
+
+say "schemathesis against the real binary (scripts/schemathesis.sh: every operation, stateless checks, a real session)"
+# Its own venv in target/ (scripts/schemathesis-requirements.txt); about a minute.
+scripts/schemathesis.sh
 
 say "cargo test -p sealdesk-server --features embed-web --lib web (serving web/ from inside the binary)"
 cargo test -p sealdesk-server --features embed-web --lib web:: 2>&1 | tee -a "$LOG"
@@ -106,5 +110,5 @@ passed=$((passed + b_passed))
 failed=$((failed + b_failed))
 ignored=$((ignored + b_skipped))
 
-say "all checks passed: web package, tsc over web/js, fmt, clippy, native tests, embedded web files, wasm tests in headless Chromium, independent vector check, browser suite ($((SECONDS - START))s)"
+say "all checks passed: web package, tsc over web/js, fmt, clippy, native tests, schemathesis, embedded web files, wasm tests in headless Chromium, independent vector check, browser suite ($((SECONDS - START))s)"
 echo "tests: $passed passed, $failed failed, $ignored skipped"

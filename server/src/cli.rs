@@ -1,11 +1,12 @@
 //! The `sealdesk` command line.
 //!
 //! ```text
-//! sealdesk serve                 [--config PATH]
+//! sealdesk serve [--accept-data-loss] [--config PATH]
 //! sealdesk admin invite          [--config PATH]
 //! sealdesk backup FILE           [--config PATH]
 //! sealdesk restore FILE [--force] [--config PATH]
 //! sealdesk config check          [--config PATH]
+//! sealdesk check                 [--config PATH]
 //!
 //! sealdesk ticket new|show|reply|close|download ...          (the command-line client)
 //! sealdesk admin login|inbox|show|reply|note|approve|remove|download ...
@@ -56,7 +57,7 @@ pub struct Cli<T: Subcommand, A: Subcommand> {
 #[derive(Debug, Subcommand)]
 pub enum Command<T: Subcommand, A: Subcommand> {
     /// Run the server.
-    Serve,
+    Serve(ServeOptions),
     /// Administration: invites on the server machine, and the administrator's client.
     #[command(subcommand)]
     Admin(AdminCommand<A>),
@@ -80,6 +81,19 @@ pub enum Command<T: Subcommand, A: Subcommand> {
     /// Configuration tasks.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Verify the data directory (stop the server first): acknowledged writes, every record,
+    /// the directory log, every ticket's chains, wraps and attachments; prints a report and
+    /// exits with status 1 on any problem.
+    Check,
+}
+
+/// The options of `sealdesk serve`.
+#[derive(Clone, Copy, Debug, Default, clap::Args)]
+pub struct ServeOptions {
+    /// Start even though the database holds fewer writes than were acknowledged (a damaged
+    /// database): what is missing is lost for good. Restore a backup instead if you can.
+    #[arg(long)]
+    pub accept_data_loss: bool,
 }
 
 /// `sealdesk admin ...`: `invite`, then the administrator's client commands `A`.
@@ -103,9 +117,9 @@ pub enum ConfigCommand {
 /// What the command line needs from the rest of the server, and the client's commands (`T`
 /// and `A` as in [`Cli`]).
 pub struct Hooks<T, A> {
-    /// Runs the server with a validated configuration until it shuts down (logging is
-    /// already installed).
-    pub serve: fn(Config) -> Result<(), String>,
+    /// Runs the server with a validated configuration and `sealdesk serve`'s options until it
+    /// shuts down (logging is already installed).
+    pub serve: fn(Config, ServeOptions) -> Result<(), String>,
     /// Creates a one-time administrator invite valid for `invite_ttl_seconds` and returns its
     /// token (base64url), which is printed inside a URL and never stored.
     pub create_invite: fn(&Config) -> Result<String, String>,
@@ -173,7 +187,7 @@ fn execute<T: Subcommand, A: Subcommand>(
     hooks: &Hooks<T, A>,
 ) -> Result<(), String> {
     match command {
-        Command::Serve => {
+        Command::Serve(options) => {
             tracing::info!(
                 listen = %config.listen,
                 data_dir = %config.data_dir.display(),
@@ -181,7 +195,20 @@ fn execute<T: Subcommand, A: Subcommand>(
                 "starting sealdesk {}",
                 env!("CARGO_PKG_VERSION")
             );
-            (hooks.serve)(config)
+            (hooks.serve)(config, options)
+        }
+        Command::Check => {
+            let report = crate::check::check(&config.data_dir)?;
+            print!("{}", report.render());
+            if report.is_healthy() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} problem(s) found in {}",
+                    report.problems.len(),
+                    config.data_dir.display()
+                ))
+            }
         }
         Command::Admin(AdminCommand::Invite) => (hooks.create_invite)(&config).map(|token| {
             println!("{}", invite_url(&config, &token));
@@ -258,7 +285,20 @@ mod tests {
     fn config_is_global() {
         let cli = parse(&["serve", "--config", "a.toml"]).unwrap();
         assert_eq!(cli.config, Some(PathBuf::from("a.toml")));
-        assert!(matches!(cli.command, Command::Serve));
+        assert!(matches!(
+            cli.command,
+            Command::Serve(ServeOptions {
+                accept_data_loss: false
+            })
+        ));
+        let cli = parse(&["serve", "--accept-data-loss"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Serve(ServeOptions {
+                accept_data_loss: true
+            })
+        ));
+        assert!(matches!(parse(&["check"]).unwrap().command, Command::Check));
         let cli = parse(&["--config", "b.toml", "admin", "invite"]).unwrap();
         assert_eq!(cli.config, Some(PathBuf::from("b.toml")));
         assert!(matches!(cli.command, Command::Admin(AdminCommand::Invite)));
@@ -320,7 +360,7 @@ mod tests {
         );
     }
 
-    fn no_serve(_: Config) -> Result<(), String> {
+    fn no_serve(_: Config, _: ServeOptions) -> Result<(), String> {
         Err("not in tests".to_owned())
     }
 

@@ -16,6 +16,7 @@
 pub mod api;
 pub mod attachments;
 pub mod backup;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -47,7 +48,7 @@ use crate::api::connections::ConnectionLimits;
 use crate::config::Config;
 use crate::services::rate_limits::RouteQuotas;
 use crate::state::{AppState, Limits};
-use crate::storage::sled_store::SledStore;
+use crate::storage::sled_store::{OnLostWrites, SledStore};
 
 /// The Content-Security-Policy of every response: nothing from other origins, no inline
 /// script, WebAssembly allowed (`'wasm-unsafe-eval'`), no framing, and no native form
@@ -64,12 +65,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 ///
 /// # Errors
 /// A sentence for the operator (cannot open the data directory, bind the address, ...).
-pub fn serve(config: Config) -> Result<(), String> {
+pub fn serve(config: Config, options: cli::ServeOptions) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(serve_async(config))
+    runtime.block_on(serve_async(config, options))
 }
 
 /// Narrows the data directory to 0700 and its files to 0600; returns how many were wider.
@@ -93,17 +94,24 @@ fn raise_open_files_limit() {
     }
 }
 
-async fn serve_async(config: Config) -> Result<(), String> {
+async fn serve_async(config: Config, options: cli::ServeOptions) -> Result<(), String> {
     raise_open_files_limit();
     storage::permissions::create_private_dir(&config.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", config.data_dir.display()))?;
     let wider = restrict_data_dir(&config.data_dir)?;
-    let store = Arc::new(SledStore::open(&config.data_dir).map_err(|e| {
-        format!(
-            "cannot open the database in {}: {e}",
-            config.data_dir.display()
-        )
-    })?);
+    let on_lost_writes = if options.accept_data_loss {
+        OnLostWrites::Accept
+    } else {
+        OnLostWrites::Refuse
+    };
+    let store = Arc::new(
+        SledStore::open_with(&config.data_dir, on_lost_writes).map_err(|e| {
+            format!(
+                "cannot open the database in {}: {e}",
+                config.data_dir.display()
+            )
+        })?,
+    );
     // sled creates its files with the umask's mode: narrow them too.
     restrict_data_dir(&config.data_dir)?;
     if wider > 0 {

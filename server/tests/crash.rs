@@ -4,14 +4,23 @@
 //! seq, byte for byte, in a chain that still verifies (spec/API.md: "A write is acknowledged
 //! (2xx) only after it is durable on disk").
 //!
-//! Layout: `TICKETS` anonymous tickets, `THREADS` client threads. Each ticket is shared by
-//! `THREADS / TICKETS` threads through a mutex that holds the ticket's `ChainState` and is held
+//! Layout: `tickets` anonymous tickets, `threads` client threads (a [`Soak`]). Each ticket is
+//! shared by `threads / tickets` threads through a mutex that holds the ticket's `ChainState` and is held
 //! for the whole of a post, so every message a client seals is the correct next one: the server
 //! has no reason to answer anything but 201 until it dies, and any other answer fails the test.
 //! Each post is the reporter's (bearer token) or the administrator's (signature), mixed.
 //!
 //! A post whose request fails (the server died) has an unknown outcome: after the restart the
 //! client re-reads the chain, verifies it and continues from what the server returns.
+//!
+//! After the last cycle the server is killed once more and `sealdesk check` must pass on the
+//! data directory (every chain, wrap and the record of acknowledged writes).
+//!
+//! `acknowledged_messages_survive_sigkill` runs in the test command (4 tickets, 8 clients, 5
+//! cycles; `SEALDESK_CRASH_TICKETS`, `SEALDESK_CRASH_THREADS` and `SEALDESK_CRASH_CYCLES`
+//! override them). The soak of BENCHMARKS.md, 32 clients on 32 tickets for 20 cycles, is
+//! ignored by default: `cargo test --release -p sealdesk-server --test crash -- --ignored
+//! --nocapture`.
 
 // Test and tool code: a failed expectation stops the run, so it may unwrap, expect and
 // panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
@@ -36,12 +45,25 @@ use serde_json::{Value, json};
 
 use common::{Desk, Options, Server, Ticket, b64, unb64};
 
-/// Anonymous tickets written to.
-const TICKETS: usize = 4;
-/// Client threads; thread `t` writes to ticket `t % TICKETS`.
-const THREADS: usize = 8;
-/// Kill-and-restart cycles (`SEALDESK_CRASH_CYCLES` overrides it for a longer soak).
-const CYCLES: u64 = 5;
+/// The size of a run.
+#[derive(Clone, Copy, Debug)]
+struct Soak {
+    /// Anonymous tickets written to.
+    tickets: usize,
+    /// Client threads; thread `t` writes to ticket `t % tickets`.
+    threads: usize,
+    /// Kill-and-restart cycles.
+    cycles: u64,
+}
+
+/// `name`'s value from the environment, or `default`.
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().map_or(default, |value| {
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is a number"))
+    })
+}
 /// Page size of `GET .../messages` (spec/API.md).
 const PAGE: usize = 200;
 /// Bound of every HTTP request.
@@ -76,6 +98,7 @@ fn options(root: &Path) -> Options {
         // The clients post far faster than people do; rate limits would answer 429.
         .env("SEALDESK_POSTS_PER_MINUTE", "1000000")
         .env("SEALDESK_PROOF_OF_WORK_BITS", "0")
+        .env("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "1000000")
         .startup_timeout(STARTUP_TIMEOUT)
 }
 
@@ -191,7 +214,7 @@ fn client(shared: &Shared, thread_index: usize) -> Report {
     let mut report = Report::default();
     let mut rng = system_rng();
     let http = http_client();
-    let ticket = thread_index % TICKETS;
+    let ticket = thread_index % shared.tickets.len();
     let info = &shared.tickets[ticket];
     let url = format!("{}/api/v1/tickets/{}/messages", shared.base, info.hex);
     let started = Instant::now();
@@ -364,6 +387,10 @@ struct Check {
     unknown_kept: usize,
     /// Total length of the chains.
     messages: usize,
+    /// Acknowledged messages missing or stored with other bytes.
+    lost: usize,
+    /// Chains that verified and held every acknowledged message.
+    intact: usize,
     problems: Vec<String>,
 }
 
@@ -390,17 +417,28 @@ fn check_and_resync(
             directory,
         )
         .unwrap_or_else(|e| panic!("ticket {index}: the stored chain does not verify: {e}"));
+        let lost_before = check.lost;
         for (&seq, bytes) in &ledger.acked {
             match chain.get(seq as usize - 1) {
                 Some(stored) if stored == bytes => {}
-                Some(_) => check.problems.push(format!(
-                    "ticket {index}: acknowledged seq {seq} is stored with other bytes"
-                )),
-                None => check.problems.push(format!(
-                    "ticket {index}: acknowledged seq {seq} is missing (chain has {})",
-                    chain.len()
-                )),
+                Some(_) => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "ticket {index}: acknowledged seq {seq} is stored with other bytes"
+                    ));
+                }
+                None => {
+                    check.lost += 1;
+                    check.problems.push(format!(
+                        "ticket {index}: acknowledged seq {seq} is missing (chain has {})",
+                        chain.len()
+                    ));
+                }
             }
+        }
+        // The chain verified above (or the test stopped).
+        if check.lost == lost_before {
+            check.intact += 1;
         }
         if !chain.starts_with(&ledger.chain) {
             check.problems.push(format!(
@@ -462,6 +500,26 @@ struct CycleLine {
 
 #[test]
 fn acknowledged_messages_survive_sigkill() {
+    soak(Soak {
+        tickets: setting("SEALDESK_CRASH_TICKETS", 4),
+        threads: setting("SEALDESK_CRASH_THREADS", 8),
+        cycles: setting("SEALDESK_CRASH_CYCLES", 5),
+    });
+}
+
+/// The soak of BENCHMARKS.md ("Crash soak").
+#[test]
+#[ignore = "a soak of a few minutes: run it with --ignored (BENCHMARKS.md)"]
+fn soak_32_clients_20_cycles() {
+    soak(Soak {
+        tickets: 32,
+        threads: 32,
+        cycles: 20,
+    });
+}
+
+fn soak(size: Soak) {
+    println!("{size:?}");
     let test_started = Instant::now();
     // Owned by the test, not by a server run: the data directory outlives every process.
     let root = Root(Some(tempfile::tempdir().expect("tempdir")));
@@ -474,7 +532,7 @@ fn acknowledged_messages_survive_sigkill() {
     let mut tickets = Vec::new();
     let mut ledgers: Vec<Ledger> = Vec::new();
     let mut states = Vec::new();
-    for _ in 0..TICKETS {
+    for _ in 0..size.tickets {
         let (info, first, state) = open_ticket(&desk);
         let mut ledger = Ledger::default();
         ledger.acked.insert(1, first.clone());
@@ -499,12 +557,9 @@ fn acknowledged_messages_survive_sigkill() {
         killed: AtomicBool::new(false),
         cycle: 0,
     });
-    let cycles = std::env::var("SEALDESK_CRASH_CYCLES")
-        .ok()
-        .map_or(CYCLES, |n| {
-            n.parse().expect("SEALDESK_CRASH_CYCLES is a number")
-        });
-    for cycle in 0..cycles {
+    let mut lost = 0usize;
+    let mut intact_checks = 0usize;
+    for cycle in 0..size.cycles {
         let cycle_started = Instant::now();
         {
             let context = Arc::get_mut(&mut shared).expect("no thread holds the context");
@@ -521,7 +576,7 @@ fn acknowledged_messages_survive_sigkill() {
                 })
                 .collect();
         }
-        let threads: Vec<_> = (0..THREADS)
+        let threads: Vec<_> = (0..size.threads)
             .map(|index| {
                 let shared = Arc::clone(&shared);
                 thread::spawn(move || client(&shared, index))
@@ -597,6 +652,8 @@ fn acknowledged_messages_survive_sigkill() {
         );
         states = resynced;
         line.unknown_kept = check.unknown_kept;
+        lost += check.lost;
+        intact_checks += check.intact;
         line.chain_total = check.messages;
         line.elapsed = cycle_started.elapsed();
         failures.extend(
@@ -632,9 +689,25 @@ fn acknowledged_messages_survive_sigkill() {
     }
     let total: usize = lines.iter().map(|l| l.acked).sum();
     println!(
-        "total acknowledged during the cycles: {total}; test time {:?}",
+        "total acknowledged during the cycles: {total}; acknowledged messages lost: {lost}; \
+         chains intact after restarts: {intact_checks} of {}; test time {:?}",
+        lines.len() * size.tickets,
         test_started.elapsed()
     );
+    // The server's own verification agrees: every chain, wrap and the record of acknowledged
+    // writes (sealdesk check, README.md "Damaged data").
+    server.kill();
+    let checked = std::process::Command::new(common::sealdesk_binary())
+        .arg("check")
+        .env("SEALDESK_DATA_DIR", server.data_dir())
+        .env("SEALDESK_LOG_LEVEL", "warn")
+        .output()
+        .expect("run sealdesk check");
+    let report = String::from_utf8_lossy(&checked.stdout);
+    println!("sealdesk check:\n{report}");
+    if !checked.status.success() {
+        failures.push(format!("sealdesk check failed after the soak:\n{report}"));
+    }
     assert!(
         failures.is_empty(),
         "{} failure(s):\n{}",

@@ -57,6 +57,20 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// Kills the server and runs `sealdesk check` on its data directory (README.md, "Damaged
+    /// data"); returns the report.
+    ///
+    /// # Panics
+    /// If the check finds a problem.
+    pub fn kill_and_check(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let data_dir = self._data.path().to_str().expect("a UTF-8 path").to_owned();
+        let report = run_cli(&["check"], &[("SEALDESK_DATA_DIR", &data_dir)], None).ok();
+        assert!(report.contains("check passed"), "{report}");
+        report
+    }
+
     /// Starts the server and makes `[7; 32]`'s identity the first administrator.
     pub fn start() -> Instance {
         Instance::start_with(&[])

@@ -560,4 +560,6 @@ fn an_endorsed_reporter_key_reads_and_writes_and_everyone_sees_it() {
         assert!(!last.from_support);
         assert!(again.conversation().reporters().contains(device.public()));
     });
+    // The server's own re-verification takes the endorsed key from the stored chain state.
+    instance.kill_and_check();
 }

@@ -25,7 +25,7 @@ use sealdesk_crypto::{
     Identity, IdentitySeed, Keyring, MasterKey, TicketId, Zeroizing, generate_salt, system_rng,
 };
 use sealdesk_system_tests::{
-    CHEAP, FIRST_ADMIN_SEED, Persistent, ServerOptions, b64, files_under, runtime,
+    CHEAP, FIRST_ADMIN_SEED, Persistent, ServerOptions, b64, files_under, run_cli, runtime,
 };
 use serde_json::json;
 
@@ -444,6 +444,12 @@ fn no_marker_reaches_the_data_directory_or_the_log() {
             id.to_hex()
         );
     }
+    // Everything this scenario stored (replies, notes, status changes, attachments, an
+    // account's ticket) passes the server's own verification (README.md, "Damaged data").
+    let data_dir = server.data_dir().to_str().expect("a UTF-8 path").to_owned();
+    let report = run_cli(&["check"], &[("SEALDESK_DATA_DIR", &data_dir)], None).ok();
+    assert!(report.contains("check passed"), "{report}");
+    assert!(report.contains("attachments: 1\n"), "{report}");
 }
 
 #[test]

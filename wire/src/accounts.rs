@@ -10,6 +10,7 @@ use crate::tickets::TicketListItem;
 /// Argon2id parameters as bodies (and the server's records) write them:
 /// `{"memory_kib": 65536, "iterations": 3, "parallelism": 1}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Argon2ParamsBody {
     /// Memory in KiB.
     pub memory_kib: u32,
@@ -41,6 +42,7 @@ impl From<Argon2ParamsBody> for Argon2Params {
 
 /// Body of `POST /api/v1/accounts/prelogin`: `{"username"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreloginBody {
     /// The username (the server lowercases it).
     pub username: String,
@@ -49,6 +51,7 @@ pub struct PreloginBody {
 /// Answer of `POST /api/v1/accounts/prelogin`: `{"salt", "argon2"}`, of the same shape for an
 /// unknown username.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreloginAnswer {
     /// The Argon2id salt (16 bytes, base64url).
     pub salt: String,
@@ -59,6 +62,7 @@ pub struct PreloginAnswer {
 /// Body of `POST /api/v1/accounts/register`: `{"username", "salt", "argon2", "auth_key",
 /// "keyring", "identity", "identity_proof"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterBody {
     /// The username (the server lowercases it; the identity proof signs the lowercase form).
     pub username: String,
@@ -67,6 +71,7 @@ pub struct RegisterBody {
     /// Argon2id parameters.
     pub argon2: Argon2ParamsBody,
     /// `auth_key` (32 bytes, base64url); the server stores only its hash.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub auth_key: SecretText,
     /// The sealed keyring (base64url, at most 1 + 32 + 65536 + 16 bytes).
     pub keyring: String,
@@ -78,6 +83,7 @@ pub struct RegisterBody {
 
 /// Answer of `POST /api/v1/accounts/register`: `{"account_id": "<32 hex characters>"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Registered {
     /// The new account's id.
     pub account_id: String,
@@ -85,18 +91,22 @@ pub struct Registered {
 
 /// Body of `POST /api/v1/accounts/login`: `{"username", "auth_key"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginBody {
     /// The username.
     pub username: String,
     /// `auth_key` (32 bytes, base64url).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub auth_key: SecretText,
 }
 
 /// Answer of `POST /api/v1/accounts/login`: `{"session", "expires_at", "account_id",
 /// "keyring", "identity", "salt", "argon2"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginAnswer {
     /// The session token (32 bytes, base64url), for `Authorization: Bearer`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub session: SecretText,
     /// Unix seconds from which the session is refused.
     pub expires_at: u64,
@@ -115,15 +125,18 @@ pub struct LoginAnswer {
 /// Body of `PUT /api/v1/accounts/keyring` (password change): `{"current_auth_key", "salt",
 /// "argon2", "auth_key", "keyring"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeKeyringBody {
     /// The current `auth_key` (32 bytes, base64url): a session alone cannot change the
     /// password.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub current_auth_key: SecretText,
     /// The new Argon2id salt (16 bytes, base64url).
     pub salt: String,
     /// The new Argon2id parameters.
     pub argon2: Argon2ParamsBody,
     /// The new `auth_key` (32 bytes, base64url).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub auth_key: SecretText,
     /// The keyring sealed under the new keyring key (base64url).
     pub keyring: String,
@@ -132,6 +145,7 @@ pub struct ChangeKeyringBody {
 /// Answer of `GET /api/v1/accounts/tickets`: `{"tickets": [...]}`, newest activity first,
 /// without `assigned_to`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountTicketsAnswer {
     /// The account's tickets.
     pub tickets: Vec<TicketListItem>,

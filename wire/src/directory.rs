@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Query of `GET /api/v1/directory?since=N`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct DirectoryQuery {
     /// Return entries from this position on (default 0: the whole log).
     #[serde(default)]
@@ -14,6 +15,7 @@ pub struct DirectoryQuery {
 /// /api/v1/directory` and `POST /api/v1/invites/redeem-genesis`, and part of
 /// [`DirectoryAnswer`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeadBody {
     /// Position of the last entry.
     pub seq: u64,
@@ -23,6 +25,7 @@ pub struct HeadBody {
 
 /// Answer of `GET /api/v1/directory`: `{"entries": [...], "head": {...} | null}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DirectoryAnswer {
     /// Encoded entries (base64url), from `since` on.
     pub entries: Vec<String>,
@@ -33,6 +36,7 @@ pub struct DirectoryAnswer {
 /// Body of `POST /api/v1/directory`: `{"entry": "<202 bytes>"}`, an `add` or `remove` entry
 /// signed by the session's administrator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppendEntryBody {
     /// The encoded entry (base64url, 202 bytes).
     pub entry: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// The data of a `message` event: `{"ticket":"<hex>","chain":0,"seq":5}`. It names a new
 /// message and carries no content. (`ready` and `resync` carry `{}`.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageEvent {
     /// The ticket id, 32 lowercase hexadecimal characters.
     pub ticket: String,

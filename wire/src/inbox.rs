@@ -6,6 +6,7 @@ use crate::tickets::TicketListItem;
 
 /// Which tickets the inbox lists: `open`, `closed` or `unanswered`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum InboxFilter {
     /// Open tickets.
@@ -29,6 +30,7 @@ impl InboxFilter {
 
 /// Query of `GET /api/v1/inbox?status=open|closed|unanswered&page=N`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct InboxQuery {
     /// The filter (default: every ticket).
     #[serde(default)]
@@ -52,6 +54,7 @@ impl InboxQuery {
 
 /// Answer of `GET /api/v1/inbox`: `{"tickets": [...], "more": true}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxAnswer {
     /// Up to 50 tickets, newest activity first, each with `assigned_to`.
     pub tickets: Vec<TicketListItem>,

@@ -37,4 +37,5 @@ pub use secret::SecretText;
 /// The empty JSON object `{}`: the body of the POSTs that carry nothing
 /// (`POST /api/v1/accounts/logout`, `POST /api/v1/admin/invites`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmptyBody {}

@@ -73,6 +73,7 @@ pub struct ChallengeQuery {
 
 /// Answer of `GET /api/v1/pow/challenge`: `{"challenge", "bits", "expires_at"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChallengeAnswer {
     /// 32 random bytes (base64url); `null` when proof of work is off.
     pub challenge: Option<String>,
@@ -84,6 +85,7 @@ pub struct ChallengeAnswer {
 
 /// The `pow` member of `POST /api/v1/tickets`: `{"challenge", "nonce"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProofOfWork {
     /// The challenge from `GET /api/v1/pow/challenge` as received (32 bytes, base64url).
     pub challenge: String,

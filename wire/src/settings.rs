@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// One ticket category and the guidance shown when a reporter picks it:
 /// `{"name", "guidance"?}`. Unknown members are refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct Category {
@@ -20,6 +21,7 @@ pub struct Category {
 /// "support_hours", "response_time"}`, each optional (default empty). Unknown members are
 /// refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -40,6 +42,7 @@ pub struct Settings {
 /// Answer of `GET /api/v1/settings` and `PUT /api/v1/settings`: the [`Settings`]' members,
 /// then `max_attachment_bytes` and `version`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct SettingsAnswer {
     /// The stored settings (empty lists and texts until an administrator saves them).

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// One pending administrator: `{"key_id", "identity", "username", "redeemed_at",
 /// "fingerprint"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingAdministrator {
     /// Key id (32 bytes, base64url).
     pub key_id: String,
@@ -23,6 +24,7 @@ pub struct PendingAdministrator {
 
 /// Answer of `GET /api/v1/admin/pending`: `{"pending": [...]}`, oldest redemption first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingList {
     /// The pending administrators.
     pub pending: Vec<PendingAdministrator>,
@@ -31,6 +33,7 @@ pub struct PendingList {
 /// Body of `POST /api/v1/tickets/{id}/wraps` (history for a member who joined later):
 /// `{"wraps": [...]}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryWrapsBody {
     /// Wraps (238 bytes each, base64url) of already opened epochs, at most 256.
     pub wraps: Vec<String>,
@@ -38,6 +41,7 @@ pub struct HistoryWrapsBody {
 
 /// Answer of `POST /api/v1/tickets/{id}/wraps`: `{"stored": 2}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WrapsStored {
     /// How many wraps were stored.
     pub stored: usize,
@@ -46,6 +50,7 @@ pub struct WrapsStored {
 /// Body of `PUT /api/v1/tickets/{id}/assignment`: `{"assigned_to": "<32-byte key id>"}`, or
 /// `{"assigned_to": null}` to unassign.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignmentBody {
     /// Key id (32 bytes, base64url) of a current administrator, or `null`.
     pub assigned_to: Option<String>,

@@ -7,6 +7,7 @@ use crate::pow::ProofOfWork;
 /// Body of `POST /api/v1/tickets` (an anonymous ticket): `{"reporter", "access_token_hash",
 /// "message", "wraps", "notify_email"?, "pow"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTicketBody {
     /// The reporter's public identity (64 bytes, base64url), derived from the ticket secret.
     pub reporter: String,
@@ -30,6 +31,7 @@ pub struct CreateTicketBody {
 /// Body of `POST /api/v1/tickets/account`: as [`CreateTicketBody`] without the access token:
 /// `{"reporter", "message", "wraps", "notify_email"?, "pow"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAccountTicketBody {
     /// The account's public identity (64 bytes, base64url; must be the session's).
     pub reporter: String,
@@ -48,6 +50,7 @@ pub struct CreateAccountTicketBody {
 
 /// Answer of both creations: `{"ticket_id": "<hex>"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketCreated {
     /// The ticket id, 32 lowercase hexadecimal characters.
     pub ticket_id: String,
@@ -55,6 +58,7 @@ pub struct TicketCreated {
 
 /// Body of `POST /api/v1/tickets/{id}/messages`: `{"message", "wraps", "endorsed"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostMessageBody {
     /// The next message of its chain (base64url).
     pub message: String,
@@ -71,6 +75,7 @@ pub struct PostMessageBody {
 
 /// Answer of a posted message: `{"chain": 0, "seq": 4}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagePosted {
     /// The chain (0 conversation, 1 notes).
     pub chain: u8,
@@ -81,6 +86,7 @@ pub struct MessagePosted {
 /// Query of `GET /api/v1/tickets/{id}/messages?chain=0&after=N` and
 /// `GET /api/v1/tickets/{id}/wraps?chain=0&recipient=<key id>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ChainQuery {
     /// 0 conversation (default), 1 notes (administrators only).
     #[serde(default)]
@@ -95,6 +101,7 @@ pub struct ChainQuery {
 
 /// One message of [`MessagesAnswer`]: `{"seq", "received_at", "message"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageItem {
     /// Position on its chain.
     pub seq: u64,
@@ -106,6 +113,7 @@ pub struct MessageItem {
 
 /// Answer of `GET /api/v1/tickets/{id}/messages`: `{"messages": [...], "more": false}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessagesAnswer {
     /// Up to 200 messages after `after`, in order.
     pub messages: Vec<MessageItem>,
@@ -115,6 +123,7 @@ pub struct MessagesAnswer {
 
 /// Answer of `GET /api/v1/tickets/{id}/wraps`: `{"wraps": [...]}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WrapsAnswer {
     /// Encoded wrapped keys (238 bytes each, base64url) addressed to the recipient, by epoch.
     pub wraps: Vec<String>,
@@ -122,6 +131,7 @@ pub struct WrapsAnswer {
 
 /// A ticket's status as the server lists it: `"open"` or `"closed"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TicketStatus {
     /// `"open"`.
@@ -134,6 +144,7 @@ pub enum TicketStatus {
 /// "last_activity", "conversation_seq"}`. Endorsed reporter keys are not listed: they are
 /// endorse messages on the conversation (PROTOCOL.md §8.2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketAnswer {
     /// The ticket id (hex).
     pub ticket_id: String,
@@ -153,6 +164,7 @@ pub struct TicketAnswer {
 /// only, `{"ticket_id", "status", "answered", "created_at", "last_activity",
 /// "conversation_seq", "assigned_to"?}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketListItem {
     /// The ticket id (hex).
     pub ticket_id: String,
@@ -173,6 +185,7 @@ pub struct TicketListItem {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub assigned_to: Option<Option<String>>,
 }
 

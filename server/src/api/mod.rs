@@ -12,6 +12,7 @@ pub mod extract;
 pub mod inbox;
 pub mod invites;
 pub mod metrics;
+pub mod openapi;
 pub mod pow;
 pub mod settings;
 pub mod team;
@@ -32,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
+        .route(openapi::PATH, get(openapi::serve))
         .route("/api/v1/pow/challenge", get(pow::challenge))
         .route(
             "/api/v1/settings",

@@ -9,6 +9,7 @@
 //! - conflicts (a sequence number or id already taken) are reported as [`StoreError::Conflict`]
 //!   and change nothing.
 
+pub mod commit_record;
 pub mod permissions;
 pub mod sled_store;
 
@@ -28,9 +29,29 @@ pub enum StoreError {
     Conflict(&'static str),
     /// The data directory was written by a newer Sealdesk (schema version found, supported).
     NewerSchema(u32, u32),
+    /// The database holds fewer group commits than the record beside it says were
+    /// acknowledged ([`commit_record`]): acknowledged writes are missing.
+    LostWrites {
+        /// The commits the database holds.
+        stored: commit_record::Commits,
+        /// The commits acknowledged, by the record.
+        acknowledged: commit_record::Commits,
+    },
+    /// The record of acknowledged commits beside the database (its path) is damaged, so
+    /// whether writes were lost cannot be told.
+    CommitRecordDamaged(std::path::PathBuf),
     /// An I/O or database failure; the message is for logs and never contains stored content.
     Backend(String),
 }
+
+/// What an operator does about [`StoreError::LostWrites`] and
+/// [`StoreError::CommitRecordDamaged`] (README.md, "Damaged data").
+const RESTORE_ADVICE: &str = "Stop here and keep this data directory as it is. Restore the \
+     latest backup with `sealdesk restore BACKUP_FILE --force` (the damaged directory is moved \
+     aside, not deleted), then run `sealdesk check`; writes made after that backup are lost. \
+     `sealdesk check` reports what the damaged copy still holds. To start anyway on what is \
+     left, accepting that the missing writes are lost for good: `sealdesk serve \
+     --accept-data-loss`.";
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -40,6 +61,28 @@ impl std::fmt::Display for StoreError {
                 f,
                 "the data directory has schema version {found}, newer than the {supported} this \
                  sealdesk supports: upgrade sealdesk or restore a backup"
+            ),
+            StoreError::LostWrites {
+                stored,
+                acknowledged,
+            } => write!(
+                f,
+                "the database lost acknowledged writes: it holds {} group commits, but {} were \
+                 acknowledged, so the last {} are missing: every write acknowledged after {} up \
+                 to {} (tickets, messages, accounts, uploads, directory entries). This happens \
+                 when the database file is damaged (a failing disk): the database drops the \
+                 damaged record and everything written after it. {RESTORE_ADVICE}",
+                stored.count,
+                acknowledged.count,
+                acknowledged.count.saturating_sub(stored.count),
+                commit_record::utc(stored.at),
+                commit_record::utc(acknowledged.at),
+            ),
+            StoreError::CommitRecordDamaged(path) => write!(
+                f,
+                "the record of acknowledged writes {} is damaged, so whether the database lost \
+                 writes cannot be told (the disk may be failing). {RESTORE_ADVICE}",
+                path.display()
             ),
             StoreError::Backend(message) => write!(f, "storage failure: {message}"),
         }

@@ -1,7 +1,8 @@
 //! The default backend: an embedded sled database in the data directory.
 //!
 //! Layout (all integers big-endian, so that key order is numeric order):
-//! - `meta`: `schema_version` → u32;
+//! - `meta`: `schema_version` → u32; `commits` → group commits made (u64) ‖ Unix seconds of
+//!   the last (u64), see [`super::commit_record`];
 //! - `directory`: seq (u64) → encoded entry;
 //! - `tickets`: id (16) → JSON of [`TicketRecord`];
 //! - `messages`: id (16) ‖ chain (1) ‖ seq (u64) → received_at (u64) ‖ encoded message;
@@ -14,8 +15,13 @@
 //! Durability: writes reach the disk on [`Store::commit`], which hands the caller to a
 //! dedicated flusher thread. Every caller that registers while a flush is running is served by
 //! the next flush, so concurrent commits share one `fsync` (group commit).
-
-use std::path::Path;
+//!
+//! Acknowledged writes: each flush first raises the `meta` tree's commit count (so the count is
+//! part of the flush), and once the flush succeeded writes it to the record beside the
+//! database ([`super::commit_record`]), synced, before the commits it covers are answered. At
+//! open, a database holding fewer commits than the record has lost acknowledged writes: see
+//! [`OnLostWrites`].
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -27,6 +33,7 @@ use sled::transaction::{
 use sled::{Db, Tree};
 use tokio::sync::oneshot;
 
+use super::commit_record::{self, Commits, Recorded};
 use super::{
     BoxFuture, RecordKind, SCHEMA_VERSION, Store, StoreError, StoreResult, StoredMessage,
     TicketRecord, WrapRecord,
@@ -34,6 +41,51 @@ use super::{
 
 /// Key of the schema version in the `meta` tree.
 const SCHEMA_KEY: &[u8] = b"schema_version";
+/// Key of the group-commit count in the `meta` tree ([`Commits::to_bytes`]).
+const COMMITS_KEY: &[u8] = b"commits";
+
+/// What [`SledStore::open_with`] does when the database holds fewer group commits than the
+/// record of acknowledged writes (or that record is damaged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnLostWrites {
+    /// Refuse to open: [`StoreError::LostWrites`] or [`StoreError::CommitRecordDamaged`]
+    /// (`sealdesk serve`).
+    Refuse,
+    /// Open anyway, log the loss at error level and make the record match the database from
+    /// now on (`sealdesk serve --accept-data-loss`).
+    Accept,
+    /// Open and leave the record as it is, for a report (`sealdesk check`); commits are not
+    /// recorded (the store is for reading).
+    Inspect,
+}
+
+/// The database's commit count beside the record's, as found at open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Integrity {
+    /// The commits the database holds.
+    pub stored: Commits,
+    /// What the record beside it says was acknowledged.
+    pub acknowledged: Recorded,
+    /// The record's path.
+    pub record: PathBuf,
+}
+
+impl Integrity {
+    /// The error that describes a loss, if the database holds fewer commits than were
+    /// acknowledged or the record is damaged; `None` when nothing acknowledged is missing.
+    pub fn problem(&self) -> Option<StoreError> {
+        match self.acknowledged {
+            Recorded::Count(acknowledged) if acknowledged.count > self.stored.count => {
+                Some(StoreError::LostWrites {
+                    stored: self.stored,
+                    acknowledged,
+                })
+            }
+            Recorded::Damaged => Some(StoreError::CommitRecordDamaged(self.record.clone())),
+            Recorded::Count(_) | Recorded::Missing => None,
+        }
+    }
+}
 
 /// Every generic record table, in the order of [`kind_index`].
 const KINDS: [RecordKind; 7] = [
@@ -100,9 +152,39 @@ impl Drop for FlusherExit {
     }
 }
 
-/// The flusher thread: sleeps until commits are waiting, takes all of them, flushes once and
-/// answers each with the outcome of that flush.
-fn flusher(db: Db, shared: Arc<Shared>) {
+/// What the flusher needs to count and record commits.
+struct Recording {
+    meta: Tree,
+    /// `None` for a store opened with [`OnLostWrites::Inspect`].
+    record: Option<commit_record::Writer>,
+    /// The last count written to `meta`.
+    commits: Commits,
+}
+
+impl Recording {
+    /// Raises the count in `meta`, flushes, then records the count beside the database.
+    fn flush(&mut self, db: &Db) -> FlushOutcome {
+        let next = Commits {
+            count: self.commits.count.saturating_add(1),
+            at: crate::clock::now(),
+        };
+        self.meta
+            .insert(COMMITS_KEY, &next.to_bytes()[..])
+            .map_err(|e| e.to_string())?;
+        self.commits = next;
+        db.flush().map_err(|e| e.to_string())?;
+        if let Some(record) = &self.record {
+            record
+                .write(next)
+                .map_err(|e| format!("cannot write the record of acknowledged commits: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The flusher thread: sleeps until commits are waiting, takes all of them, flushes once
+/// (raising and recording the commit count) and answers each with the outcome of that flush.
+fn flusher(db: Db, shared: Arc<Shared>, mut recording: Recording) {
     let _exit = FlusherExit(Arc::clone(&shared));
     loop {
         let batch = {
@@ -124,7 +206,7 @@ fn flusher(db: Db, shared: Arc<Shared>) {
         };
         // Every commit in `batch` registered after its writes returned and before this flush
         // starts, so this flush covers them.
-        let outcome: FlushOutcome = db.flush().map(drop).map_err(|e| e.to_string());
+        let outcome: FlushOutcome = recording.flush(&db);
         #[cfg(test)]
         let outcome = if shared
             .fail_flushes
@@ -156,6 +238,7 @@ pub struct SledStore {
     records: [Tree; 7],
     shared: Arc<Shared>,
     flusher: Option<JoinHandle<()>>,
+    integrity: Integrity,
 }
 
 fn backend(error: sled::Error) -> StoreError {
@@ -290,11 +373,60 @@ fn open_db(path: &Path) -> StoreResult<Db> {
 }
 
 impl SledStore {
-    /// Opens (or creates) the database in directory `path`, checks its schema version and
-    /// starts the flusher thread.
+    /// Opens (or creates) the database in directory `path`, refusing it if it lost
+    /// acknowledged writes: [`SledStore::open_with`] with [`OnLostWrites::Refuse`].
+    ///
+    /// # Errors
+    /// As [`SledStore::open_with`].
     pub fn open(path: &Path) -> StoreResult<SledStore> {
+        SledStore::open_with(path, OnLostWrites::Refuse)
+    }
+
+    /// Opens (or creates) the database in directory `path`, compares its commit count with
+    /// the record of acknowledged writes beside it (before writing anything), checks its
+    /// schema version and starts the flusher thread.
+    ///
+    /// # Errors
+    /// [`StoreError::LostWrites`] or [`StoreError::CommitRecordDamaged`] under
+    /// [`OnLostWrites::Refuse`]; [`StoreError::NewerSchema`]; [`StoreError::Backend`] when the
+    /// directory is in use, unreadable or the record cannot be written.
+    pub fn open_with(path: &Path, on_lost_writes: OnLostWrites) -> StoreResult<SledStore> {
         let db = open_db(path)?;
         let meta = db.open_tree("meta").map_err(backend)?;
+        let stored = match meta.get(COMMITS_KEY).map_err(backend)? {
+            None => Commits { count: 0, at: 0 },
+            Some(bytes) => Commits::from_bytes(&bytes).ok_or_else(|| {
+                StoreError::Backend("corrupt commit count in the meta tree".to_owned())
+            })?,
+        };
+        let integrity = Integrity {
+            stored,
+            acknowledged: commit_record::read(path).map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot read the record of acknowledged commits: {e}"
+                ))
+            })?,
+            record: commit_record::path(path),
+        };
+        if let Some(problem) = integrity.problem() {
+            match on_lost_writes {
+                OnLostWrites::Refuse => return Err(problem),
+                OnLostWrites::Accept => tracing::error!(
+                    %problem,
+                    "starting anyway (--accept-data-loss): the missing writes are lost for good"
+                ),
+                OnLostWrites::Inspect => {}
+            }
+        } else if integrity.acknowledged == Recorded::Missing
+            && meta.contains_key(SCHEMA_KEY).map_err(backend)?
+        {
+            tracing::warn!(
+                record = %integrity.record.display(),
+                commits = stored.count,
+                "no record of acknowledged commits beside the database (restored from a backup, \
+                 or written by an older Sealdesk): starting one from the database's count"
+            );
+        }
         match meta.get(SCHEMA_KEY).map_err(backend)? {
             None => {
                 meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes()[..])
@@ -332,6 +464,21 @@ impl SledStore {
         let messages = open("messages")?;
         let wraps = open("wraps")?;
 
+        let record = match on_lost_writes {
+            OnLostWrites::Inspect => None,
+            OnLostWrites::Refuse | OnLostWrites::Accept => {
+                Some(commit_record::Writer::open(path, stored).map_err(|e| {
+                    StoreError::Backend(format!(
+                        "cannot write the record of acknowledged commits: {e}"
+                    ))
+                })?)
+            }
+        };
+        let recording = Recording {
+            meta,
+            record,
+            commits: stored,
+        };
         let shared = Arc::new(Shared {
             state: Mutex::new(FlushState {
                 waiting: Vec::new(),
@@ -347,7 +494,7 @@ impl SledStore {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("sealdesk-flusher".to_owned())
-                .spawn(move || flusher(db, shared))
+                .spawn(move || flusher(db, shared, recording))
                 .map_err(|e| StoreError::Backend(format!("cannot start the flusher: {e}")))?
         };
         Ok(SledStore {
@@ -359,7 +506,78 @@ impl SledStore {
             records,
             shared,
             flusher: Some(flusher),
+            integrity,
         })
+    }
+
+    /// The database's commit count and the record's, as found at open.
+    pub fn integrity(&self) -> &Integrity {
+        &self.integrity
+    }
+
+    /// Reads every record of every tree (so a damaged page shows as an error) and returns,
+    /// per tree name, its number of records or the read error (for `sealdesk check`).
+    pub fn read_every_tree(&self) -> Vec<(String, StoreResult<u64>)> {
+        self.db
+            .tree_names()
+            .iter()
+            .map(|name| {
+                let label = String::from_utf8_lossy(name).into_owned();
+                let counted = self.db.open_tree(name).map_err(backend).and_then(|tree| {
+                    tree.iter()
+                        .try_fold(0u64, |count, item| item.map(|_| count + 1).map_err(backend))
+                });
+                (label, counted)
+            })
+            .collect()
+    }
+
+    /// Every stored wrap with its ticket id, in key order (for `sealdesk check`).
+    ///
+    /// # Errors
+    /// Read errors, and a key of the wrong length as a corrupt record.
+    pub fn all_wraps(&self) -> StoreResult<Vec<([u8; 16], WrapRecord)>> {
+        self.wraps
+            .iter()
+            .map(|item| {
+                let (key, value) = item.map_err(backend)?;
+                let corrupt = || StoreError::Backend("corrupt wrap key".to_owned());
+                if key.len() != 53 {
+                    return Err(corrupt());
+                }
+                let id: [u8; 16] = key[..16].try_into().map_err(|_| corrupt())?;
+                Ok((
+                    id,
+                    WrapRecord {
+                        chain: key[16],
+                        epoch: u32::from_be_bytes(key[17..21].try_into().map_err(|_| corrupt())?),
+                        recipient: key[21..].try_into().map_err(|_| corrupt())?,
+                        bytes: value.to_vec(),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// The (ticket id, chain, seq) of every stored message, in key order (for `sealdesk
+    /// check`, which looks for messages of no ticket).
+    ///
+    /// # Errors
+    /// Read errors, and a key of the wrong length as a corrupt record.
+    pub fn all_message_keys(&self) -> StoreResult<Vec<([u8; 16], u8, u64)>> {
+        self.messages
+            .iter()
+            .keys()
+            .map(|key| {
+                let key = key.map_err(backend)?;
+                let corrupt = || StoreError::Backend("corrupt message key".to_owned());
+                if key.len() != 25 {
+                    return Err(corrupt());
+                }
+                let id: [u8; 16] = key[..16].try_into().map_err(|_| corrupt())?;
+                Ok((id, key[16], be_u64(&key[17..]).ok_or_else(corrupt)?))
+            })
+            .collect()
     }
 
     /// Flushes everything written so far, blocking the calling thread (for graceful shutdown
@@ -1290,5 +1508,118 @@ mod tests {
         let (_dir, store) = open();
         let store: Arc<dyn Store> = Arc::new(store);
         assert!(store.size_on_disk().is_ok());
+    }
+
+    /// Writes `tickets` tickets, each acknowledged by its own commit, and closes the store.
+    async fn acknowledged_tickets(path: &Path, tickets: u8) {
+        let store = SledStore::open(path).unwrap();
+        for n in 0..tickets {
+            let first = StoredMessage {
+                seq: 1,
+                received_at: 1,
+                bytes: vec![n; 300],
+            };
+            store.create_ticket(&ticket(n), &first, &[]).unwrap();
+            store.commit().await.unwrap();
+        }
+        drop(store);
+    }
+
+    /// Flips one bit of the byte in the middle of sled's log file, as a failing disk would.
+    fn flip_middle_byte(path: &Path) {
+        let file = path.join("db");
+        let mut bytes = std::fs::read(&file).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+        std::fs::write(&file, bytes).unwrap();
+    }
+
+    /// The loss this guards against, as sled 0.34 does it: a one-byte flip makes the next open
+    /// drop the damaged record and every later one, without an error. The record beside the
+    /// database turns it into a refusal that names the missing commits.
+    #[tokio::test]
+    async fn a_flipped_byte_that_drops_acknowledged_writes_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        acknowledged_tickets(dir.path(), 40).await;
+        assert!(matches!(
+            commit_record::read(dir.path()).unwrap(),
+            Recorded::Count(Commits { count: 40, .. })
+        ));
+        flip_middle_byte(dir.path());
+
+        let problem = SledStore::open(dir.path()).err().expect("refused");
+        let StoreError::LostWrites {
+            stored,
+            acknowledged,
+        } = &problem
+        else {
+            panic!("expected LostWrites, got {problem}");
+        };
+        assert_eq!(acknowledged.count, 40);
+        assert!(stored.count < 40, "{stored:?}");
+        let message = problem.to_string();
+        for expected in [
+            "lost acknowledged writes",
+            "sealdesk restore",
+            "sealdesk check",
+            "--accept-data-loss",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in {message}");
+        }
+
+        // Inspecting reads what is left and leaves the record (the evidence) as it was.
+        let store = SledStore::open_with(dir.path(), OnLostWrites::Inspect).unwrap();
+        let left = store.tickets().unwrap().len();
+        assert!(left < 40, "{left} tickets left");
+        assert!(store.integrity().problem().is_some());
+        drop(store);
+        assert!(matches!(
+            SledStore::open(dir.path()),
+            Err(StoreError::LostWrites { .. })
+        ));
+
+        // Accepting the loss opens on what is left and records it, so the next start is clean.
+        let store = SledStore::open_with(dir.path(), OnLostWrites::Accept).unwrap();
+        assert_eq!(store.tickets().unwrap().len(), left);
+        store.commit().await.unwrap();
+        drop(store);
+        let store = SledStore::open(dir.path()).unwrap();
+        assert!(store.integrity().problem().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_damaged_record_is_refused_and_a_missing_one_restarted() {
+        let dir = tempfile::tempdir().unwrap();
+        acknowledged_tickets(dir.path(), 3).await;
+        let record = commit_record::path(dir.path());
+        let mut bytes = std::fs::read(&record).unwrap();
+        bytes[20] ^= 0x80;
+        std::fs::write(&record, &bytes).unwrap();
+        assert!(matches!(
+            SledStore::open(dir.path()),
+            Err(StoreError::CommitRecordDamaged(_))
+        ));
+        // A restored backup has no record: the database's count starts it.
+        std::fs::remove_file(&record).unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.integrity().stored.count, 3);
+        store.commit().await.unwrap();
+        drop(store);
+        assert!(matches!(
+            commit_record::read(dir.path()).unwrap(),
+            Recorded::Count(Commits { count: 4, .. })
+        ));
+    }
+
+    /// A crash between the flush and the record leaves the database ahead of the record:
+    /// nothing acknowledged is missing.
+    #[tokio::test]
+    async fn a_database_ahead_of_the_record_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        acknowledged_tickets(dir.path(), 3).await;
+        drop(commit_record::Writer::open(dir.path(), Commits { count: 2, at: 1 }).unwrap());
+        let store = SledStore::open(dir.path()).unwrap();
+        assert!(store.integrity().problem().is_none());
+        assert_eq!(store.tickets().unwrap().len(), 3);
     }
 }
