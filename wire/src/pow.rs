@@ -55,6 +55,7 @@ pub fn solve(challenge: &[u8; 32], bits: u32) -> Option<u64> {
 /// default) or an account ticket, which needs a proof of work only when the instance says so.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ChallengeFor {
     /// `POST /api/v1/tickets`.
     #[default]
@@ -65,6 +66,8 @@ pub enum ChallengeFor {
 
 /// Query of `GET /api/v1/pow/challenge`: `?for=anonymous` (the default) or `?for=account`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ChallengeQuery {
     /// What the challenge is for.
     #[serde(default, rename = "for")]

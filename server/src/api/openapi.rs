@@ -219,8 +219,9 @@ mod paths {
         get,
         path = "/api/v1/pow/challenge",
         tag = "tickets",
-        summary = "A proof-of-work challenge for anonymous ticket creation",
+        summary = "A proof-of-work challenge for ticket creation (anonymous, or account with `?for=account`)",
         security(()),
+        params(sealdesk_wire::pow::ChallengeQuery),
         responses((status = 200, description = "Success.", body = ChallengeAnswer), (status = "default", description = ERROR, body = ErrorBody)),
     )]
     fn pow_challenge() {}
