@@ -80,9 +80,12 @@ pub async fn open(state: &AppState, owner: Owner, ticket: NewTicket<'_>) -> ApiR
     // while the ticket is open and the reporter subscribed (crate::mail::subscriptions).
     // With mail off the address is not kept at all (the pages do not offer it; an older
     // client that sends it loses nothing, since nothing would be mailed).
+    // A malformed address is refused either way.
     let notify_address = match ticket.notify_email {
-        Some(email) if state.mail.is_some() => Some(subscriptions::validate_address(&email)?),
-        _ => None,
+        Some(email) => {
+            Some(subscriptions::validate_address(&email)?).filter(|_| state.mail.is_some())
+        }
+        None => None,
     };
     let email_lookup = match &notify_address {
         Some(address) => Some(instance_secret::email_lookup(state, address).await?),

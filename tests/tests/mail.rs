@@ -495,3 +495,161 @@ fn mail_test_and_config_check_report_the_relay() {
         bad.stderr
     );
 }
+
+#[test]
+fn administrators_get_digests_and_assignments_and_accounts_their_reply_notifications() {
+    let sink = SmtpSink::start();
+    let server = Persistent::start(ServerOptions {
+        log_level: "warn".into(),
+        env: mail_env(&sink, &[("SEALDESK_MAIL_DIGEST_INTERVAL_SECONDS", "3")]),
+    });
+    let base = server.base().to_owned();
+    let put = |session: &str, path: &str, body: Value| {
+        let answer = http()
+            .put(format!("{base}{path}"))
+            .bearer_auth(session)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(
+            answer.status().is_success(),
+            "{path}: {}",
+            answer.text().unwrap()
+        );
+    };
+    let opening = |subject: &str| Opening {
+        subject: subject.into(),
+        text: "secret words".into(),
+        category: None,
+        name: None,
+        email: None,
+        urgent: false,
+        notify_email: None,
+        debug: None,
+    };
+
+    let (root_session, bo_session, bo_key, casey_session) = runtime().block_on(async {
+        let transport = NativeTransport::new(&base);
+        let mut rng = system_rng();
+        let account = Account::register_with_seed(
+            &transport,
+            "root",
+            "root password",
+            CHEAP,
+            IdentitySeed::from_bytes(FIRST_ADMIN_SEED),
+            &mut rng,
+        )
+        .await
+        .expect("register");
+        let mut root = Admin::new(&transport, account, None).await.expect("root");
+        let bo =
+            sealdesk_system_tests::add_administrator(&transport, &mut root, "bo", &mut rng).await;
+        let bo_key = bo.identity().public().key_id();
+        let bo = Admin::new(&transport, bo, None).await.expect("bo");
+        let casey = Account::register(&transport, "casey", "casey pw", CHEAP, &mut rng)
+            .await
+            .expect("casey");
+        (
+            root.account().session().to_owned(),
+            bo.account().session().to_owned(),
+            bo_key,
+            casey.session().to_owned(),
+        )
+    });
+    put(
+        &root_session,
+        "/api/v1/admin/mail",
+        json!({"address": "root@example.org", "new_tickets": true, "digest": true}),
+    );
+    put(
+        &bo_session,
+        "/api/v1/admin/mail",
+        json!({"address": "bo@example.org", "assigned": true}),
+    );
+    put(
+        &casey_session,
+        "/api/v1/accounts/notifications",
+        json!({"address": "casey@example.org"}),
+    );
+    let read: Value = http()
+        .get(format!("{base}/api/v1/accounts/notifications"))
+        .bearer_auth(&casey_session)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(read, json!({"address": "casey@example.org"}));
+
+    let account_ticket = runtime().block_on(async {
+        let transport = NativeTransport::new(&base);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let mut rng = system_rng();
+        let casey = Account::login(&transport, "casey", "casey pw", CHEAP)
+            .await
+            .expect("login");
+        let ticket = casey
+            .create_ticket(
+                &transport,
+                &directory,
+                opening("account ticket"),
+                10,
+                &mut rng,
+            )
+            .await
+            .expect("account ticket");
+        ReporterTicket::create(&transport, &directory, opening("anonymous"), 10, &mut rng)
+            .await
+            .expect("anonymous ticket");
+        let id = ticket.ticket_id();
+        let account = Account::login(&transport, "root", "root password", CHEAP)
+            .await
+            .expect("login");
+        let mut root = Admin::new(&transport, account, None).await.expect("root");
+        root.assign(&transport, id, Some(&bo_key))
+            .await
+            .expect("assign");
+        let mut read = root.read_ticket(&transport, id).await.expect("read");
+        root.reply(
+            &transport,
+            &mut read,
+            Outgoing::new("an answer", 12),
+            &mut rng,
+        )
+        .await
+        .expect("answer");
+        id
+    });
+
+    let mails = sink.wait_for(3, WAIT);
+    let for_whom = |address: &str| -> Vec<Mail> {
+        mails.iter().filter(|m| to(m) == address).cloned().collect()
+    };
+    let short = format!("#{}", &account_ticket.to_hex()[..8].to_uppercase());
+    let assigned = for_whom("bo@example.org");
+    assert_eq!(assigned.len(), 1);
+    assert!(
+        assigned[0]
+            .header("Subject")
+            .unwrap()
+            .contains("assigned to you")
+    );
+    assert!(assigned[0].body().contains(&short));
+    let casey = for_whom("casey@example.org");
+    assert_eq!(casey.len(), 1);
+    assert!(
+        casey[0]
+            .header("Subject")
+            .unwrap()
+            .contains("support answered")
+    );
+    // Both new tickets in one digest, after the interval.
+    let digest = for_whom("root@example.org");
+    assert_eq!(digest.len(), 1, "one digest");
+    let body = digest[0].body();
+    assert_eq!(body.matches("new ticket").count(), 2, "{body}");
+    assert!(body.contains(&short));
+    for mail in &mails {
+        assert!(!mail.data.contains("secret words") && !mail.data.contains("account ticket"));
+        let _ = unsubscribe_token(mail);
+    }
+}
