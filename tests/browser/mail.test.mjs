@@ -1,4 +1,4 @@
-// Mail in the pages: the new-ticket page offers "Email me when support answers" only when the
+// Mail in the pages: an administrator chooses mails in the panel's settings; the new-ticket page offers "Email me when support answers" only when the
 // instance sends mail (smtp_url set); ticking it sends the confirmation to the address typed
 // in the form (a real SMTP server, aiosmtpd); the mail's unsubscribe link opens the unsubscribe
 // page, which unsubscribes at once, and a damaged link says so without offering a retry.
@@ -60,6 +60,13 @@ describe("mail", () => {
     // The printed invite starts with public_url; the server itself is on its loopback port.
     const invite = mailing.invite.replace("http://placeholder.invalid", mailing.base);
     await joinAsFirstAdmin(panel, invite, ADMIN.username, ADMIN.password);
+    // The administrator asks for a mail on each new ticket in the panel's settings.
+    await panel.click('#panel-nav [data-view="settings"]');
+    await panel.locator("#mail-form:not([hidden])").waitFor();
+    await panel.fill("#mail-address", "mara@example.org");
+    await panel.check("#mail-new-tickets");
+    await panel.click("#mail-save");
+    await panel.locator("#mail-status .notice.ok").waitFor();
 
     const reporter = await newPerson(browser, recorder, "reporter");
     const page = await reporter.newPage();
@@ -78,8 +85,12 @@ describe("mail", () => {
     await page.fill("#email", "robin@example.org");
     await page.click("#send");
     await page.locator("#created:not([hidden])").waitFor();
-    const [mail] = await sink.waitFor(1);
-    assert.deepEqual(mail.rcpt_tos, ["robin@example.org"]);
+    const mails = await sink.waitFor(2);
+    const mail = mails.find((m) => m.rcpt_tos[0] === "robin@example.org");
+    assert.ok(mail, "the confirmation");
+    const adminMail = mails.find((m) => m.rcpt_tos[0] === "mara@example.org");
+    assert.ok(adminMail, "the administrator's new-ticket mail");
+    assert.doesNotMatch(adminMail.data, /Printer on fire|toner/i);
     assert.doesNotMatch(mail.data, /Printer on fire|toner/i);
     // The body may be quoted-printable: undo its soft line breaks before reading the link.
     const token = /\/help\/unsubscribe\/([A-Za-z0-9_-]+)/.exec(mail.data.replace(/=\r\n/g, ""))?.[1];
