@@ -653,3 +653,93 @@ fn administrators_get_digests_and_assignments_and_accounts_their_reply_notificat
         let _ = unsubscribe_token(mail);
     }
 }
+
+#[test]
+fn a_closed_tickets_address_is_deleted_after_the_retention() {
+    let sink = SmtpSink::start();
+    let server = Persistent::start(ServerOptions {
+        log_level: "warn".into(),
+        env: mail_env(
+            &sink,
+            &[
+                ("SEALDESK_CLOSED_ADDRESS_RETENTION_SECONDS", "1"),
+                ("SEALDESK_REPLY_NOTIFICATION_INTERVAL_SECONDS", "1"),
+            ],
+        ),
+    });
+    let base = server.base().to_owned();
+    let opening = |address: &str| Opening {
+        subject: "s".into(),
+        text: "t".into(),
+        category: None,
+        name: None,
+        email: None,
+        urgent: false,
+        notify_email: Some(address.to_owned()),
+        debug: None,
+    };
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&base);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let mut rng = system_rng();
+        let ticket =
+            ReporterTicket::create(&transport, &directory, opening(REPORTER), 10, &mut rng)
+                .await
+                .expect("create");
+        let id = ticket.link().ticket_id();
+        let account = Account::register_with_seed(
+            &transport,
+            "root",
+            "root password",
+            CHEAP,
+            IdentitySeed::from_bytes(FIRST_ADMIN_SEED),
+            &mut rng,
+        )
+        .await
+        .expect("register");
+        let mut root = Admin::new(&transport, account, None).await.expect("root");
+        let mut read = root.read_ticket(&transport, id).await.expect("read");
+        let change = || sealdesk_client::content::StatusChange {
+            sent_at: 11,
+            author: None,
+        };
+        root.send(&transport, &mut read, Content::Close(change()), &mut rng)
+            .await
+            .expect("close");
+        // Closed for longer than the retention: the address goes.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        root.send(&transport, &mut read, Content::Reopen(change()), &mut rng)
+            .await
+            .expect("reopen");
+        root.reply(&transport, &mut read, Outgoing::new("answer", 12), &mut rng)
+            .await
+            .expect("answer");
+        // A second reporter's confirmation marks that the sender has looked since.
+        ReporterTicket::create(
+            &transport,
+            &directory,
+            opening("other@example.org"),
+            13,
+            &mut rng,
+        )
+        .await
+        .expect("create");
+    });
+    let mails = sink.wait_for(2, WAIT);
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = mails;
+    let mails = sink.mails();
+    let to_reporter: Vec<&Mail> = mails.iter().filter(|m| to(m) == REPORTER).collect();
+    assert_eq!(
+        to_reporter.len(),
+        1,
+        "only the confirmation: the address was deleted"
+    );
+    assert!(
+        to_reporter[0]
+            .header("Subject")
+            .unwrap()
+            .contains("received")
+    );
+    assert!(mails.iter().any(|m| to(m) == "other@example.org"));
+}

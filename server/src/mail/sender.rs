@@ -25,7 +25,8 @@ use crate::storage::{RecordKind, RecordWrite};
 const FIRST_RETRY_SECONDS: u64 = 10;
 /// Longest sleep between two looks at the outbox, in seconds.
 const MAX_IDLE_SECONDS: u64 = 30;
-/// Seconds between two runs of the address and token expiry.
+/// Seconds between two runs of the address and token expiry (less when
+/// `closed_address_retention_seconds` is less).
 const EXPIRY_EVERY_SECONDS: u64 = 60;
 
 /// The wait before try number `attempts + 1`, in seconds.
@@ -48,7 +49,9 @@ pub async fn run(state: Weak<AppState>) {
         };
         let wake = Arc::clone(&strong.mail_queued);
         let time = now();
-        if time.saturating_sub(last_expiry) >= EXPIRY_EVERY_SECONDS {
+        // A retention shorter than the usual period is honoured to the second.
+        let expiry_every = EXPIRY_EVERY_SECONDS.min(settings.closed_retention_seconds.max(1));
+        if time.saturating_sub(last_expiry) >= expiry_every {
             last_expiry = time;
             if let Err(error) =
                 subscriptions::expire(&strong, settings.closed_retention_seconds, time).await
@@ -63,6 +66,7 @@ pub async fn run(state: Weak<AppState>) {
                 MAX_IDLE_SECONDS
             }
         };
+        let wait = wait.min(expiry_every);
         drop(strong);
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(wait)) => {}
