@@ -1,7 +1,8 @@
 // Mail in the pages: an administrator chooses mails in the panel's settings; the new-ticket page offers "Email me when support answers" only when the
 // instance sends mail (smtp_url set); ticking it sends the confirmation to the address typed
 // in the form (a real SMTP server, aiosmtpd); the mail's unsubscribe link opens the unsubscribe
-// page, which unsubscribes at once, and a damaged link says so without offering a retry.
+// page, which unsubscribes at once, and a damaged link says so without offering a retry; an
+// account holder sets the address of their reply notifications on the support tab.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -104,5 +105,30 @@ describe("mail", () => {
     await page.locator("#unsubscribe-status", { hasText: "damaged" }).waitFor();
     assert.equal(await page.locator("#unsubscribe-retry").isHidden(), true);
     assert.deepEqual(recorder.problems.filter((p) => !/Failed to load resource/.test(p)), []);
+  });
+
+  test("an account holder sets the address for reply notifications on the support tab", async () => {
+    const person = await newPerson(browser, recorder, "casey (account)");
+    const page = await person.newPage();
+    await page.goto("/help");
+    await page.locator("#signed-out:not([hidden])").waitFor();
+    await page.fill("#register-username", "casey");
+    await page.fill("#register-password", "casey correct horse");
+    await page.fill("#register-password2", "casey correct horse");
+    await page.click("#register-form button[type=submit]");
+    await page.locator("#signed-in:not([hidden])").waitFor({ timeout: 60_000 });
+    await page.locator("#notify-form:not([hidden])").waitFor();
+    assert.equal(await page.inputValue("#notify-address"), "");
+    await page.fill("#notify-address", "casey@example.org");
+    await page.click("#notify-save");
+    await page.locator("#notify-status .notice.ok").waitFor();
+    // Signed in again, the page shows the stored address.
+    await page.reload();
+    await page.locator("#signed-out:not([hidden])").waitFor();
+    await page.fill("#login-username", "casey");
+    await page.fill("#login-password", "casey correct horse");
+    await page.click("#login-form button[type=submit]");
+    await page.locator("#notify-form:not([hidden])").waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector("#notify-address").value === "casey@example.org");
   });
 });
