@@ -18,6 +18,7 @@ use sealdesk_wire::accounts::{
     AccountTicketsAnswer, Argon2ParamsBody, ChangeKeyringBody, LoginAnswer, LoginBody,
     PreloginAnswer, PreloginBody, RegisterBody,
 };
+use sealdesk_wire::mail::AccountNotifications;
 use sealdesk_wire::tickets::{TicketListItem, TicketStatus};
 use sealdesk_wire::{EmptyBody, SecretText};
 
@@ -341,6 +342,42 @@ impl Account {
         )
         .await?;
         Ok(AccountTicket { thread, messages })
+    }
+
+    /// Where the reply notifications of the account's tickets go (spec/API.md, "Mail":
+    /// `GET /api/v1/accounts/notifications`); empty: nowhere.
+    ///
+    /// # Errors
+    /// `server.*`, `network`, `bad_response`.
+    pub async fn notification_address<T: Transport>(&self, transport: &T) -> Result<String> {
+        let answer: AccountNotifications = transport
+            .send(Request::get("/api/v1/accounts/notifications").bearer(Some(self.session())))
+            .await?
+            .json("the notification address")?;
+        Ok(answer.address)
+    }
+
+    /// Sets (or, empty, clears) the address of the reply notifications and returns it as
+    /// stored (`PUT /api/v1/accounts/notifications`).
+    ///
+    /// # Errors
+    /// `server.bad_email`, `server.mail_off`, `server.*`, `network`, `bad_response`.
+    pub async fn set_notification_address<T: Transport>(
+        &self,
+        transport: &T,
+        address: &str,
+    ) -> Result<String> {
+        let body = AccountNotifications {
+            address: address.to_owned(),
+        };
+        let answer: AccountNotifications = transport
+            .send(
+                Request::put_json("/api/v1/accounts/notifications", &body)?
+                    .bearer(Some(self.session())),
+            )
+            .await?
+            .json("the notification address")?;
+        Ok(answer.address)
     }
 
     /// The account's tickets, newest activity first (the server's metadata).

@@ -17,6 +17,7 @@ use sealdesk_wire::directory::AppendEntryBody;
 pub use sealdesk_wire::inbox::InboxFilter;
 use sealdesk_wire::inbox::{InboxAnswer, InboxQuery};
 use sealdesk_wire::invites::{InviteCreated, InviteRedeemed, RedeemGenesisBody, RedeemInviteBody};
+use sealdesk_wire::mail::AdminMailPreferences;
 use sealdesk_wire::settings::{Settings, SettingsAnswer};
 use sealdesk_wire::team::{AssignmentBody, HistoryWrapsBody, PendingList};
 use sealdesk_wire::tickets::WrapsAnswer;
@@ -473,6 +474,38 @@ impl Admin {
             .send(Request::put_json("/api/v1/settings", settings)?.bearer(Some(self.session())))
             .await?
             .json("the settings")
+    }
+
+    /// My mail preferences (spec/API.md, "Mail": `GET /api/v1/admin/mail`).
+    ///
+    /// # Errors
+    /// `server.*`, `network`, `bad_response`.
+    pub async fn mail_preferences<T: Transport>(
+        &self,
+        transport: &T,
+    ) -> Result<AdminMailPreferences> {
+        transport
+            .send(Request::get("/api/v1/admin/mail").bearer(Some(self.session())))
+            .await?
+            .json("the mail preferences")
+    }
+
+    /// Replaces my mail preferences (an empty address turns every mail off) and returns them
+    /// as stored (`PUT /api/v1/admin/mail`).
+    ///
+    /// # Errors
+    /// `server.bad_email`, `server.mail_off`, `server.*`, `network`, `bad_response`.
+    pub async fn save_mail_preferences<T: Transport>(
+        &self,
+        transport: &T,
+        preferences: &AdminMailPreferences,
+    ) -> Result<AdminMailPreferences> {
+        transport
+            .send(
+                Request::put_json("/api/v1/admin/mail", preferences)?.bearer(Some(self.session())),
+            )
+            .await?
+            .json("the mail preferences")
     }
 
     /// The keys waiting for approval, oldest redemption first, with fingerprints computed

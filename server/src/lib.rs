@@ -27,6 +27,7 @@ pub mod inbox;
 pub mod instance_secret;
 pub mod invites;
 pub mod logging;
+pub mod mail;
 pub mod pages;
 pub mod random;
 pub mod services;
@@ -162,11 +163,9 @@ async fn serve_async(config: Config, options: cli::ServeOptions) -> Result<(), S
             parallelism: config.argon2_min_parallelism,
         },
     };
-    let state = Arc::new(AppState::load(
-        store.clone(),
-        limits,
-        config.data_dir.clone(),
-    )?);
+    let mut state = AppState::load(store.clone(), limits, config.data_dir.clone())?;
+    state.mail = config.mail_settings()?;
+    let state = Arc::new(state);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -204,6 +203,11 @@ async fn serve_async(config: Config, options: cli::ServeOptions) -> Result<(), S
     tokio::spawn(attachments::expire_uploads_periodically(Arc::downgrade(
         &state,
     )));
+    if let Some(mail) = &state.mail {
+        tracing::info!(relay = %mail.mailer.endpoint().describe(), "mail is on");
+        // Sends the outbox, retrying with backoff; survives nothing but its state.
+        tokio::spawn(mail::sender::run(Arc::downgrade(&state)));
+    }
 
     let connection_limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),

@@ -6,6 +6,7 @@
 //! | `/help/ticket/new` | `ticket-new.html` (a new anonymous ticket) |
 //! | `/help/ticket/{id}` (32 hexadecimal characters) | `ticket.html` (the conversation; its secret is in the fragment, which the browser never sends) |
 //! | `/admin`, `/admin/`, `/admin/invite` | `admin.html` (the panel; the invite token is in the fragment) |
+//! | `/help/unsubscribe/{token}` (base64url) | `unsubscribe.html` (posts the token at once, offers a retry) |
 //!
 //! [`rewrite`] changes the request's path to the file's before the web folder's service (the
 //! router's fallback: files on disk, or embedded ones) answers it, so the pages need no route of
@@ -26,6 +27,15 @@ pub fn page_file(path: &str) -> Option<&'static str> {
         "/help/ticket/new" | "/help/ticket/new/" => Some("/ticket-new.html"),
         "/admin" | "/admin/" | "/admin/invite" | "/admin/invite/" => Some("/admin.html"),
         _ => {
+            if let Some(token) = path.strip_prefix("/help/unsubscribe/") {
+                let token = token.strip_suffix('/').unwrap_or(token);
+                let ok = !token.is_empty()
+                    && token.len() <= 64
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                return ok.then_some("/unsubscribe.html");
+            }
             let id = path.strip_prefix("/help/ticket/")?;
             let id = id.strip_suffix('/').unwrap_or(id);
             (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some("/ticket.html")
@@ -61,6 +71,10 @@ mod tests {
         );
         assert_eq!(page_file("/admin"), Some("/admin.html"));
         assert_eq!(page_file("/admin/invite"), Some("/admin.html"));
+        assert_eq!(
+            page_file("/help/unsubscribe/AbC-_09xyz"),
+            Some("/unsubscribe.html")
+        );
     }
 
     #[test]
@@ -76,6 +90,9 @@ mod tests {
             "/help/ticket/../admin",
             "/admin/team",
             "/api/v1/settings",
+            "/help/unsubscribe/",
+            "/help/unsubscribe/a/b",
+            "/help/unsubscribe/a.b",
         ] {
             assert_eq!(page_file(path), None, "{path}");
         }

@@ -12,7 +12,7 @@ import { debugList } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText, attachmentCard } from "./lib/files.js";
 import { formatTime, shortFingerprint, plural } from "./lib/format.js";
 import { follow } from "./lib/live.js";
-import { validate, withFormDisabled, setFieldError, clearFieldError, enableForm } from "./lib/forms.js";
+import { validate, withFormDisabled, setFieldError, clearFieldError, enableForm, emailCheck } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
 import { kvGet, kvSet, keptKey } from "./lib/store.js";
 import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
@@ -899,7 +899,54 @@ async function openSettings() {
   $("#support-hours").value = settings.support_hours;
   $("#response-time").value = settings.response_time;
   replace($("#settings-status"));
+  // "Your mail" only when the instance sends mail.
+  $("#mail-form").hidden = !settings.mail_enabled;
+  if (settings.mail_enabled) await loadMailPreferences();
 }
+
+/** The mail preference checkboxes by their member name. */
+const MAIL_CHOICES = /** @type {const} */ ([
+  ["new_tickets", "#mail-new-tickets"],
+  ["reporter_replies", "#mail-reporter-replies"],
+  ["assigned", "#mail-assigned"],
+  ["recoveries", "#mail-recoveries"],
+  ["digest", "#mail-digest"],
+]);
+
+/** Fills "Your mail" from the server. */
+async function loadMailPreferences() {
+  try {
+    const preferences = await client.mailPreferences(signedInAdmin());
+    $("#mail-address").value = preferences.address || "";
+    for (const [member, selector] of MAIL_CHOICES) $(selector).checked = Boolean(preferences[member]);
+    replace($("#mail-status"));
+  } catch (error) {
+    handleError(error, "your mail choices could not be read");
+  }
+}
+
+$("#mail-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(alerts);
+  if (!validate([[$("#mail-address"), emailCheck]])) return;
+  /** @type {import("./lib/wasm.js").AdminMailPreferences} */
+  const body = {
+    address: $("#mail-address").value.trim(),
+    new_tickets: $("#mail-new-tickets").checked,
+    reporter_replies: $("#mail-reporter-replies").checked,
+    assigned: $("#mail-assigned").checked,
+    recoveries: $("#mail-recoveries").checked,
+    digest: $("#mail-digest").checked,
+  };
+  await withFormDisabled($("#mail-form"), async () => {
+    try {
+      await client.saveMailPreferences(signedInAdmin(), body);
+      replace($("#mail-status"), h("p", { class: "notice ok", role: "status", text: body.address ? "Saved. Your mails go to this address." : "Saved. You get no mail." }));
+    } catch (error) {
+      handleError(error, "your mail choices were not saved");
+    }
+  });
+});
 
 let categoryCount = 0;
 /** @param {{name: string, guidance?: string}} [category] */

@@ -9,7 +9,7 @@ import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.j
 import { DebugEditor, collectDebug } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
 import { formatTime, plural } from "./lib/format.js";
-import { withFormDisabled, enableForm } from "./lib/forms.js";
+import { withFormDisabled, enableForm, validate, emailCheck } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
 import { checkOpening, readOpening } from "./lib/opening.js";
 import { rememberHead, applyHead } from "./lib/heads.js";
@@ -43,7 +43,7 @@ const LIST_POLL_MS = 15_000;
 /** @type {Client} the module, once loaded (start, moduleReady) */
 let client;
 /** @type {import("./lib/settings.js").PageSettings} */
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "" };
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "", mail_enabled: false };
 /** @type {AccountHandle | null} */
 let account = null;
 
@@ -169,7 +169,27 @@ async function signedIn(handle) {
   focusTarget($("#page-title"));
   await loadTickets();
   listTimer = setInterval(() => loadTickets({ quiet: true }), LIST_POLL_MS);
+  // Reply notifications by mail: offered only when the instance sends mail.
+  $("#notify-form").hidden = !settings.mail_enabled;
+  if (settings.mail_enabled) {
+    try {
+      $("#notify-address").value = await client.notificationAddress(signedInAccount());
+    } catch (error) {
+      showError(alerts, error, { context: "your notification address could not be read" });
+    }
+  }
 }
+
+$("#notify-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!validate([[$("#notify-address"), emailCheck]])) return;
+  try {
+    const stored = await client.setNotificationAddress(signedInAccount(), $("#notify-address").value.trim());
+    replace($("#notify-status"), h("p", { class: "notice ok", role: "status", text: stored ? "Saved. Notices go to this address." : "Saved. You get no mail." }));
+  } catch (error) {
+    showError(alerts, error, { context: "your notification address was not saved" });
+  }
+});
 
 $("#sign-out").addEventListener("click", async () => {
   if (account) {

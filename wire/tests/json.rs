@@ -46,9 +46,10 @@ fn settings() {
         "languages": ["English", "Deutsch"],
         "support_hours": "Monday to Friday, 9:00 to 17:00 CET",
         "response_time": "within one working day",
-        "max_attachment_bytes": 26214400, "version": "0.1.0"
+        "max_attachment_bytes": 26214400, "version": "0.1.0", "mail_enabled": true
     }));
     assert_eq!(answer.settings.categories[0].name, "Network");
+    assert!(answer.mail_enabled);
     pinned::<Settings>(json!({
         "categories": [{"name": "Network", "guidance": ""}],
         "languages": [], "support_hours": "", "response_time": ""
@@ -290,4 +291,20 @@ fn live_update_data() {
 fn secrets_stay_strings() {
     let secret = SecretText::from("token".to_owned());
     assert_eq!(serde_json::to_value(&secret).unwrap(), json!("token"));
+}
+
+#[test]
+fn mail() {
+    pinned::<sealdesk_wire::mail::Unsubscribed>(json!({"unsubscribed": true}));
+    let preferences: sealdesk_wire::mail::AdminMailPreferences = pinned(json!({
+        "address": "a@example.org", "new_tickets": true, "reporter_replies": false,
+        "assigned": true, "recoveries": false, "digest": true
+    }));
+    assert!(preferences.digest);
+    pinned::<sealdesk_wire::mail::AccountNotifications>(json!({"address": "c@example.org"}));
+    // Unknown members are refused.
+    assert!(
+        serde_json::from_value::<sealdesk_wire::mail::AdminMailPreferences>(json!({"adress": "x"}))
+            .is_err()
+    );
 }

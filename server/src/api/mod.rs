@@ -11,6 +11,7 @@ pub mod events;
 pub mod extract;
 pub mod inbox;
 pub mod invites;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod pow;
@@ -134,6 +135,20 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             extract::limit_requests,
         ))
+        // Mail: unsubscribe links (anyone with the token), preferences (sessions).
+        .route(
+            "/api/v1/unsubscribe/{token}",
+            axum::routing::post(mail::unsubscribe)
+                .layer(DefaultBodyLimit::max(limits.max_anonymous_body_bytes)),
+        )
+        .route(
+            "/api/v1/admin/mail",
+            get(mail::read_preferences).put(mail::replace_preferences),
+        )
+        .route(
+            "/api/v1/accounts/notifications",
+            get(mail::read_account_notifications).put(mail::replace_account_notifications),
+        )
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)
 }

@@ -20,6 +20,7 @@
 /** @typedef {import("../../pkg/full/sealdesk_client.js").PinnedHead} PinnedHead */
 /** @typedef {import("../../pkg/full/sealdesk_client.js").Settings} Settings */
 /** @typedef {import("../../pkg/full/sealdesk_client.js").SettingsAnswer} SettingsAnswer */
+/** @typedef {import("../../pkg/full/sealdesk_client.js").AdminMailPreferences} AdminMailPreferences */
 /** @typedef {import("../../pkg/full/sealdesk_client.js").OpeningInput} OpeningInput */
 /** @typedef {import("../../pkg/full/sealdesk_client.js").LiveEvent} LiveEvent */
 /** @typedef {import("../../pkg/full/sealdesk_client.js").DownloadedAttachment} DownloadedAttachment */

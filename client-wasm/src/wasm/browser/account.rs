@@ -167,6 +167,35 @@ pub fn logout(account: &AccountHandle) -> Promise {
     })
 }
 
+/// The address that gets reply notifications of the account's tickets ("" when none).
+#[wasm_bindgen(js_name = notificationAddress, unchecked_return_type = "Promise<string>")]
+pub fn notification_address(account: &AccountHandle) -> Promise {
+    let core = account.core.clone();
+    promise(async move {
+        let role = core.state.acquire().await;
+        let address = role
+            .account()?
+            .notification_address(&core.transport)
+            .await?;
+        Ok(JsValue::from_str(&address))
+    })
+}
+
+/// Sets the address that gets reply notifications of the account's tickets ("" clears it);
+/// resolves to it as stored. Errors: `server.bad_email`, `server.mail_off`.
+#[wasm_bindgen(js_name = setNotificationAddress, unchecked_return_type = "Promise<string>")]
+pub fn set_notification_address(account: &AccountHandle, address: String) -> Promise {
+    let core = account.core.clone();
+    promise(async move {
+        let role = core.state.acquire().await;
+        let stored = role
+            .account()?
+            .set_notification_address(&core.transport, &address)
+            .await?;
+        Ok(JsValue::from_str(&stored))
+    })
+}
+
 /// The account's tickets, newest activity first, as the server lists them (unsigned metadata:
 /// `{ticket_id, closed, answered, created_at, last_activity, conversation_seq}`).
 #[wasm_bindgen(js_name = accountTickets, unchecked_return_type = "Promise<SummaryView[]>")]

@@ -19,6 +19,7 @@ use crate::admin::{Admin, Pending};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
 use crate::live::INBOX_EVENTS_PATH;
+use sealdesk_wire::mail::AdminMailPreferences;
 use sealdesk_wire::settings::Settings;
 
 use crate::wasm::input::{
@@ -298,6 +299,37 @@ pub fn save_settings(admin: &AdminHandle, settings: Ts<Settings>) -> Promise {
         let saved = role
             .admin_mut()?
             .save_settings(&core.transport, &settings)
+            .await?;
+        to_js(&saved)
+    })
+}
+
+/// My mail preferences (`sealdesk_wire::mail::AdminMailPreferences`: address and which mails,
+/// at once or as a digest). Errors: `server.*`, `network`.
+#[wasm_bindgen(js_name = mailPreferences, unchecked_return_type = "Promise<AdminMailPreferences>")]
+pub fn mail_preferences(admin: &AdminHandle) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let mut role = core.state.acquire().await;
+        let preferences = role.admin_mut()?.mail_preferences(&core.transport).await?;
+        to_js(&preferences)
+    })
+}
+
+/// Saves my mail preferences; an empty address turns every mail off. Resolves to them as
+/// stored. Errors: `input.invalid`, `server.bad_email`, `server.mail_off`.
+#[wasm_bindgen(js_name = saveMailPreferences, unchecked_return_type = "Promise<AdminMailPreferences>")]
+pub fn save_mail_preferences(
+    admin: &AdminHandle,
+    preferences: Ts<AdminMailPreferences>,
+) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let preferences: AdminMailPreferences = from_js(&preferences, "The mail preferences")?;
+        let mut role = core.state.acquire().await;
+        let saved = role
+            .admin_mut()?
+            .save_mail_preferences(&core.transport, &preferences)
             .await?;
         to_js(&saved)
     })
