@@ -228,6 +228,15 @@ config_options! {
     /// How long an administrator invite stays valid.
     invite_ttl_seconds: u64 = 7 * 24 * 3600;
         env = "SEALDESK_INVITE_TTL_SECONDS", unit = "seconds";
+
+    ["Recovery"]
+    /// How long a mailed recovery link ("resend access link") stays valid; it is single-use.
+    recovery_ttl_seconds: u64 = 3600;
+        env = "SEALDESK_RECOVERY_TTL_SECONDS", unit = "seconds";
+    /// Recovery requests one client address, and separately one email address, may make per
+    /// hour; the answer is the same whether or not the address belongs to a ticket.
+    recovery_requests_per_hour: u32 = 5;
+        env = "SEALDESK_RECOVERY_REQUESTS_PER_HOUR", unit = "requests per hour";
 }
 
 /// The format of log lines.
@@ -658,6 +667,11 @@ impl Config {
             ("uploads_per_minute", u64::from(self.uploads_per_minute)),
             ("session_ttl_seconds", self.session_ttl_seconds),
             ("invite_ttl_seconds", self.invite_ttl_seconds),
+            ("recovery_ttl_seconds", self.recovery_ttl_seconds),
+            (
+                "recovery_requests_per_hour",
+                u64::from(self.recovery_requests_per_hour),
+            ),
         ] {
             check(
                 value > 0,

@@ -28,6 +28,7 @@ pub mod invites;
 pub mod logging;
 pub mod pages;
 pub mod random;
+pub mod recovery;
 pub mod services;
 pub mod sessions;
 pub mod settings;
@@ -132,6 +133,8 @@ async fn serve_async(config: Config) -> Result<(), String> {
             .unwrap_or(usize::MAX),
         max_event_streams_per_address: usize::try_from(config.max_event_streams_per_address)
             .unwrap_or(usize::MAX),
+        recovery_ttl_seconds: config.recovery_ttl_seconds,
+        recovery_requests_per_hour: config.recovery_requests_per_hour,
     };
     let state = Arc::new(AppState::load(
         store.clone(),

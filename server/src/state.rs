@@ -50,6 +50,10 @@ pub struct Limits {
     pub max_event_streams_per_token: usize,
     /// Most event streams one client address may hold open (0: no cap).
     pub max_event_streams_per_address: usize,
+    /// How long a mailed recovery token stays valid, in seconds.
+    pub recovery_ttl_seconds: u64,
+    /// Recovery requests one client address, and one email address, may make per hour.
+    pub recovery_requests_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -70,6 +74,8 @@ impl Default for Limits {
             max_reads_per_token: 4,
             max_event_streams_per_token: 16,
             max_event_streams_per_address: 64,
+            recovery_ttl_seconds: 3600,
+            recovery_requests_per_hour: 5,
         }
     }
 }
@@ -132,6 +138,7 @@ impl AppState {
                 anonymous_tickets_per_hour: limits.anonymous_tickets_per_hour,
                 posts_per_minute: limits.posts_per_minute,
                 uploads_per_minute: limits.uploads_per_minute,
+                recovery_requests_per_hour: limits.recovery_requests_per_hour,
             }),
             pow: PowChallenges::new(limits.proof_of_work_bits),
             metrics: Metrics::new(now()),
@@ -176,6 +183,8 @@ pub async fn housekeeping(state: Weak<AppState>) {
         state.rate_limits.pow_challenges.housekeeping();
         state.rate_limits.posts.housekeeping();
         state.rate_limits.uploads.housekeeping();
+        state.rate_limits.recovery_by_client.housekeeping();
+        state.rate_limits.recovery_by_address.housekeeping();
         state.pow.purge(now());
     }
 }

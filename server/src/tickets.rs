@@ -19,7 +19,7 @@ use crate::services::events::Notification;
 use crate::services::rate_limits::PostKey;
 use crate::sessions::{self, Session};
 use crate::state::AppState;
-use crate::storage::{Owner, Status, StoredMessage, TicketRecord, WrapRecord};
+use crate::storage::{Owner, RecordKind, Status, StoredMessage, TicketRecord, WrapRecord};
 
 /// Largest encoded message: header, length, padded content and tag, signature.
 const MAX_MESSAGE_LEN: usize = sealdesk_crypto::HEADER_LEN + 4 + MAX_PADDED_LEN + TAG_LEN + 64;
@@ -176,6 +176,7 @@ pub async fn post(
         .is_some();
     if !sender_is_admin
         && !bearer_matches(token, &record)
+        && !recovered_reader_matches(state, token, &record)?
         && !sessions::session_owns(state, token, &record)?
     {
         return Err(ApiError::unauthorized());
@@ -365,7 +366,7 @@ pub async fn authorised_ticket(
         .store
         .ticket(&id)?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
-    if bearer_matches(token, &record) {
+    if bearer_matches(token, &record) || recovered_reader_matches(state, token, &record)? {
         return Ok((record, Reader::Reporter));
     }
     if let Some(session) = sessions::session(state, token)? {
@@ -391,6 +392,24 @@ fn bearer_matches(token: Option<&AccessToken>, record: &TicketRecord) -> bool {
         return false;
     };
     token.is_some_and(|token| token.matches_hash(access_token_hash))
+}
+
+/// Whether the bearer token is the reader token of an approved recovery of this ticket
+/// (spec/API.md, "Recovery"; stored by `crate::recovery` under its hash, with the ticket id as
+/// the value). It reads and posts as the ticket's access token does.
+///
+/// # Errors
+/// Storage failures.
+fn recovered_reader_matches(
+    state: &AppState,
+    token: Option<&AccessToken>,
+    record: &TicketRecord,
+) -> ApiResult<bool> {
+    let Some(token) = token else {
+        return Ok(false);
+    };
+    let ticket = state.store.get(RecordKind::RecoveryReader, &token.hash())?;
+    Ok(ticket.is_some_and(|id| id == record.id))
 }
 
 /// The ticket's first reporter key as [`Members`]; endorsed keys are in the conversation's
@@ -533,8 +552,12 @@ pub fn wrap_records(wraps: &[WrappedKey]) -> Vec<WrapRecord> {
         .collect()
 }
 
-/// A light sanity check: the address is only used to send links, never shown as trusted.
-fn validate_email(email: String) -> ApiResult<String> {
+/// A light sanity check of an email address (trimmed; spec/API.md, `POST /api/v1/tickets`):
+/// the address is only used to send links, never shown as trusted.
+///
+/// # Errors
+/// `bad_email`.
+pub fn validate_email(email: String) -> ApiResult<String> {
     let email = email.trim().to_string();
     let ok = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {

@@ -27,6 +27,7 @@ pub mod events;
 pub mod inbox;
 pub mod invites;
 pub mod pow;
+pub mod recovery;
 mod secret;
 pub mod settings;
 pub mod team;

@@ -69,6 +69,8 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Response<Body> {
             sample(&limits.pow_challenges),
             sample(&limits.posts),
             sample(&limits.uploads),
+            sample(&limits.recovery_by_client),
+            sample(&limits.recovery_by_address),
         ],
         pow_challenges_outstanding: state.pow.outstanding(),
         storage_bytes: state.store.size_on_disk().ok(),

@@ -149,6 +149,8 @@ pub struct RateQuotas {
     pub posts_per_minute: u32,
     /// Attachment declarations and chunks one access token or session may send per minute.
     pub uploads_per_minute: u32,
+    /// Recovery requests one client address, and one email address, may make per hour.
+    pub recovery_requests_per_hour: u32,
 }
 
 /// Every limiter of the server.
@@ -161,6 +163,11 @@ pub struct RateLimits {
     pub posts: KeyedLimiter<PostKey>,
     /// Attachment declarations and chunks, per credential (per minute).
     pub uploads: KeyedLimiter<PostKey>,
+    /// Recovery requests, per client address (per hour).
+    pub recovery_by_client: KeyedLimiter<IpAddr>,
+    /// Recovery requests, per email address: keyed by its email lookup (per hour), so the
+    /// address itself is not held in memory.
+    pub recovery_by_address: KeyedLimiter<[u8; 32]>,
 }
 
 impl RateLimits {
@@ -178,6 +185,14 @@ impl RateLimits {
                 "uploads",
                 Quota::per_minute(nonzero(limits.uploads_per_minute)),
             ),
+            recovery_by_client: KeyedLimiter::new(
+                "recovery_by_client",
+                Quota::per_hour(nonzero(limits.recovery_requests_per_hour)),
+            ),
+            recovery_by_address: KeyedLimiter::new(
+                "recovery_by_address",
+                Quota::per_hour(nonzero(limits.recovery_requests_per_hour)),
+            ),
         }
     }
 
@@ -187,6 +202,21 @@ impl RateLimits {
     /// `rate_limited`.
     pub fn anonymous_ticket(&self, client: ClientAddr) -> Result<(), ApiError> {
         self.anonymous_tickets.check(&client.limit_key())
+    }
+
+    /// Spends one recovery request of `client` and one of the email address whose lookup is
+    /// `address_lookup` (spec/API.md, "Recovery"); the client's allowance is checked first,
+    /// so one client cannot spend another address's allowance beyond its own limit.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn recovery_request(
+        &self,
+        client: ClientAddr,
+        address_lookup: &[u8; 32],
+    ) -> Result<(), ApiError> {
+        self.recovery_by_client.check(&client.limit_key())?;
+        self.recovery_by_address.check(address_lookup)
     }
 
     /// Spends one proof-of-work challenge of `client`.

@@ -273,6 +273,12 @@ pub enum RecordKind {
     AttachmentChunk,
     /// Instance settings (categories, languages, hours), by name.
     Setting,
+    /// Mailed recovery tokens, by token hash (`recovery`, spec/API.md "Recovery").
+    RecoveryToken,
+    /// Pending recovery claims, by ticket id (16 bytes) and claimed key id (32 bytes).
+    RecoveryClaim,
+    /// Reader tokens of approved recoveries, by token hash; the value is the 16-byte ticket id.
+    RecoveryReader,
 }
 
 impl RecordKind {
@@ -286,6 +292,9 @@ impl RecordKind {
             RecordKind::Attachment => "attachments",
             RecordKind::AttachmentChunk => "attachment_chunks",
             RecordKind::Setting => "settings",
+            RecordKind::RecoveryToken => "recovery_tokens",
+            RecordKind::RecoveryClaim => "recovery_claims",
+            RecordKind::RecoveryReader => "recovery_readers",
         }
     }
 }

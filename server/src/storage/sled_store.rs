@@ -36,7 +36,7 @@ use super::{
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// Every generic record table, in the order of [`kind_index`].
-const KINDS: [RecordKind; 7] = [
+const KINDS: [RecordKind; 10] = [
     RecordKind::Account,
     RecordKind::Session,
     RecordKind::Invite,
@@ -44,6 +44,9 @@ const KINDS: [RecordKind; 7] = [
     RecordKind::Attachment,
     RecordKind::AttachmentChunk,
     RecordKind::Setting,
+    RecordKind::RecoveryToken,
+    RecordKind::RecoveryClaim,
+    RecordKind::RecoveryReader,
 ];
 
 fn kind_index(kind: RecordKind) -> usize {
@@ -55,6 +58,9 @@ fn kind_index(kind: RecordKind) -> usize {
         RecordKind::Attachment => 4,
         RecordKind::AttachmentChunk => 5,
         RecordKind::Setting => 6,
+        RecordKind::RecoveryToken => 7,
+        RecordKind::RecoveryClaim => 8,
+        RecordKind::RecoveryReader => 9,
     }
 }
 
@@ -153,7 +159,7 @@ pub struct SledStore {
     tickets: Tree,
     messages: Tree,
     wraps: Tree,
-    records: [Tree; 7],
+    records: [Tree; KINDS.len()],
     shared: Arc<Shared>,
     flusher: Option<JoinHandle<()>>,
 }
@@ -326,6 +332,9 @@ impl SledStore {
             open(KINDS[4].table())?,
             open(KINDS[5].table())?,
             open(KINDS[6].table())?,
+            open(KINDS[7].table())?,
+            open(KINDS[8].table())?,
+            open(KINDS[9].table())?,
         ];
         let directory = open("directory")?;
         let tickets = open("tickets")?;
