@@ -11,25 +11,20 @@ import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { linkBox } from "./lib/linkbox.js";
 import { updateSavedTicket, savedTicket } from "./lib/store.js";
+import { recoveryRequestForm } from "./lib/recovery.js";
 
 initPage();
 
 const alerts = $("#alerts");
 
 async function main() {
-  const link = window.location.pathname + window.location.hash;
-  if (window.location.hash.length < 2) {
-    replace(
-      alerts,
-      h(
-        "div",
-        { class: "notice error" },
-        h("p", { class: "title", text: "This link is incomplete" }),
-        h("p", { text: "A ticket link ends with a # and a long secret. Without it the ticket cannot be opened. Copy the whole link again." }),
-      ),
-    );
+  // Opened without its secret (a mailed /help/ticket/{id}, a bookmark): the link saved in this
+  // browser, if any, supplies it; the fragment never reaches the server either way.
+  if (window.location.hash.length < 2 && !(await restoreSavedLink())) {
+    offerRecovery();
     return;
   }
+  const link = window.location.pathname + window.location.hash;
   let client;
   let handle;
   let view;
@@ -107,6 +102,42 @@ async function main() {
       linkBox({ link, ticketId, subject, heading: "Keep this link", headingLevel: "h2", showOpen: false }),
     ),
   );
+}
+
+/**
+ * Puts the link saved in this browser for this page's ticket into the address bar (without
+ * loading the page again), if there is one.
+ * @returns {Promise<boolean>} whether a saved link was found
+ */
+async function restoreSavedLink() {
+  const id = (window.location.pathname.split("/").pop() || "").toLowerCase();
+  let record;
+  try {
+    record = await savedTicket(id);
+  } catch {
+    return false;
+  }
+  if (!record || typeof record.link !== "string") return false;
+  const saved = new URL(record.link, window.location.href);
+  if (saved.pathname.toLowerCase() !== window.location.pathname.toLowerCase() || saved.hash.length < 2) return false;
+  history.replaceState(null, "", saved.pathname + saved.hash);
+  return true;
+}
+
+/** Says why the ticket cannot open here and offers recovery by mail. */
+function offerRecovery() {
+  $("#page-title").textContent = "This link has no secret";
+  replace(
+    alerts,
+    h(
+      "div",
+      { class: "notice" },
+      h("p", { class: "title", text: "This ticket is not saved in this browser" }),
+      h("p", { text: "A ticket link ends with a # and a long secret, and this one does not. If you kept the whole link (in a file, a password manager or another browser), open that one instead." }),
+    ),
+  );
+  replace($("#link-actions"), recoveryRequestForm());
+  focusTarget($("#page-title"));
 }
 
 /**
