@@ -7,8 +7,8 @@
 //! (PROTOCOL.md §8.2); until then the claim gives it nothing.
 
 use sealdesk_crypto::{
-    AccessToken, CryptoRng, Identity, IdentitySeed, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity,
-    TicketId,
+    AccessToken, Chain, ChainState, CryptoRng, Directory, Identity, IdentitySeed, KeyId, Members,
+    PUBLIC_IDENTITY_LEN, PublicIdentity, TicketId,
 };
 use sealdesk_wire::recovery::{
     PendingRecoveryList, RecoveryClaimBody, RecoveryClaimed, RecoveryRequestBody, RecoveryStatus,
@@ -16,7 +16,10 @@ use sealdesk_wire::recovery::{
 use sealdesk_wire::{EmptyBody, SecretText};
 
 use crate::admin::{Admin, AdminTicket};
+use crate::content::Content;
 use crate::error::{ClientError, Result};
+use crate::kept;
+use crate::thread::{Participant, Shown, Thread, fetch_ticket};
 use crate::transport::{Request, Transport};
 use crate::util::{b64, unb64_array};
 
@@ -203,6 +206,136 @@ pub async fn claim_state<T: Transport>(transport: &T, key: &RecoveredKey) -> Res
         "pending" => Ok(ClaimState::Pending),
         "approved" => Ok(ClaimState::Approved),
         _ => Err(ClientError::bad_response("the recovery status")),
+    }
+}
+
+/// A ticket opened with an approved recovered key: the conversation verified and decrypted as
+/// the reporter's first key would see it, read and written with the key's reader token.
+#[derive(Debug)]
+pub struct RecoveredTicket {
+    key: RecoveredKey,
+    thread: Thread,
+    /// The verified conversation, in order.
+    pub messages: Vec<Shown>,
+}
+
+impl RecoveredTicket {
+    /// Opens the ticket of `key` (after approval): reads the first reporter key from the
+    /// server (the first message must be signed by it, §10.2 step 10, so a wrong one fails
+    /// verification), then reads and verifies the whole conversation; with `kept` (the state
+    /// kept from an earlier visit, [`RecoveredTicket::state_bytes`]) it must extend it
+    /// (PROTOCOL.md §10.4).
+    ///
+    /// # Errors
+    /// `server.not_found` before approval, verification errors, `kept.*`, `server.*`,
+    /// `network`.
+    pub async fn open<T: Transport>(
+        transport: &T,
+        directory: &Directory,
+        key: RecoveredKey,
+        kept: Option<&[u8]>,
+    ) -> Result<RecoveredTicket> {
+        let kept = kept::for_chain(kept, Chain::Conversation)?;
+        let bearer = key.bearer();
+        let answer = fetch_ticket(transport, &bearer, key.ticket_id).await?;
+        let reporter = PublicIdentity::from_bytes(&unb64_array::<PUBLIC_IDENTITY_LEN>(
+            &answer.reporter,
+            "the ticket",
+        )?)?;
+        let members = Members::new(key.ticket_id, reporter);
+        let mut ticket = RecoveredTicket {
+            key,
+            thread: Thread::new(members, Chain::Conversation),
+            messages: Vec::new(),
+        };
+        ticket.refresh(transport, directory).await?;
+        if let Some(kept) = kept {
+            let bearer = ticket.key.bearer();
+            let who = Participant {
+                identity: &ticket.key.identity,
+                bearer: &bearer,
+                directory,
+            };
+            kept::check_extends_kept(
+                transport,
+                who,
+                &mut ticket.thread,
+                &mut ticket.messages,
+                &kept,
+            )
+            .await?;
+        }
+        Ok(ticket)
+    }
+
+    /// Fetches, verifies and decrypts the messages after the last one seen; returns how many
+    /// were added.
+    ///
+    /// # Errors
+    /// `transcript.*`, `server.*`, `network`.
+    pub async fn refresh<T: Transport>(
+        &mut self,
+        transport: &T,
+        directory: &Directory,
+    ) -> Result<usize> {
+        let bearer = self.key.bearer();
+        self.thread
+            .refresh(
+                transport,
+                &bearer,
+                &self.key.identity,
+                directory,
+                &mut self.messages,
+            )
+            .await
+    }
+
+    /// Seals and posts `content` as the next conversation message (as
+    /// [`crate::reporter::ReporterTicket::send`]).
+    ///
+    /// # Errors
+    /// `server.*`, `network`, verification errors while catching up, `content.*`.
+    pub async fn send<T: Transport>(
+        &mut self,
+        transport: &T,
+        directory: &Directory,
+        content: Content,
+        rng: &mut impl CryptoRng,
+    ) -> Result<()> {
+        let bearer = self.key.bearer();
+        let who = Participant {
+            identity: &self.key.identity,
+            bearer: &bearer,
+            directory,
+        };
+        self.thread
+            .send(transport, who, &content, rng, &mut self.messages)
+            .await
+    }
+
+    /// The recovered key.
+    pub fn key(&self) -> &RecoveredKey {
+        &self.key
+    }
+
+    /// The ticket.
+    pub fn ticket_id(&self) -> TicketId {
+        self.key.ticket_id
+    }
+
+    /// Whether the ticket is closed.
+    pub fn is_closed(&self) -> bool {
+        self.thread.state().is_closed()
+    }
+
+    /// The verified conversation state.
+    pub fn conversation(&self) -> &ChainState {
+        self.thread.state()
+    }
+
+    /// The verified state to keep until the next visit (PROTOCOL.md §10.4).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        kept::encode(&[self.thread.state()])
     }
 }
 
