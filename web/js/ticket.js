@@ -10,7 +10,7 @@ import { loadSettings } from "./lib/settings.js";
 import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { linkBox } from "./lib/linkbox.js";
-import { updateSavedTicket, savedTicket } from "./lib/store.js";
+import { updateSavedTicket, savedTicket, kvGet, kvSet, kvDelete, recoveredKey } from "./lib/store.js";
 import { recoveryRequestForm } from "./lib/recovery.js";
 
 initPage();
@@ -20,9 +20,14 @@ const alerts = $("#alerts");
 async function main() {
   // Opened without its secret (a mailed /help/ticket/{id}, a bookmark): the link saved in this
   // browser, if any, supplies it; the fragment never reaches the server either way.
+  /** @type {RecoveredRecord | null} */
+  let recovered = null;
   if (window.location.hash.length < 2 && !(await restoreSavedLink())) {
-    offerRecovery();
-    return;
+    recovered = await recoveredHere();
+    if (!recovered) {
+      offerRecovery();
+      return;
+    }
   }
   const link = window.location.pathname + window.location.hash;
   let client;
@@ -33,10 +38,15 @@ async function main() {
     const pinned = await loadHead();
     // A saved ticket keeps its verified state between visits (PROTOCOL.md §10.4): the server's
     // conversation must extend it, or the page shows the tampering warning.
-    const kept = await keptState(window.location.pathname);
-    handle = await whileBusy($("#loading"), "Deriving the ticket's keys from the link and verifying the conversation…", () =>
-      client.openTicket(window.location.href, pinned, kept),
-    );
+    const kept = recovered ? recovered.kept || null : await keptState(window.location.pathname);
+    const key = recovered;
+    handle = key
+      ? await whileBusy($("#loading"), "Verifying the conversation with the key support added for this browser…", () =>
+          client.openRecoveredTicket(key.ticket_id, key.seed, key.reader, pinned, kept),
+        )
+      : await whileBusy($("#loading"), "Deriving the ticket's keys from the link and verifying the conversation…", () =>
+          client.openTicket(window.location.href, pinned, kept),
+        );
     await rememberHead(handle);
     view = await client.view(handle);
     showInstance($("#instance-info"), Promise.resolve(client));
@@ -88,11 +98,23 @@ async function main() {
       // the verified state the next visit must extend.
       client
         .keptState(handle)
-        .then((state) => updateSavedTicket(ticketId, { last_seen: (v.messages[v.messages.length - 1] || { seq: 0 }).seq, subject, kept: state }))
+        .then((state) =>
+          recovered
+            ? kvSet(recoveredKey(ticketId), { ...recovered, kept: state })
+            : updateSavedTicket(ticketId, { last_seen: (v.messages[v.messages.length - 1] || { seq: 0 }).seq, subject, kept: state }),
+        )
         .catch(() => {});
     },
   });
 
+  if (recovered) {
+    // This browser has no link (it never had the secret): its key is what opens the ticket.
+    replace(
+      $("#link-actions"),
+      h("p", { class: "muted small", text: `This browser opens the ticket with the key support added for it (fingerprint ${recovered.fingerprint}), kept in this browser only. Open it again at this page's address.` }),
+    );
+    return;
+  }
   replace(
     $("#link-actions"),
     h(
@@ -122,6 +144,46 @@ async function restoreSavedLink() {
   if (saved.pathname.toLowerCase() !== window.location.pathname.toLowerCase() || saved.hash.length < 2) return false;
   history.replaceState(null, "", saved.pathname + saved.hash);
   return true;
+}
+
+/**
+ * @typedef {{ ticket_id: string, fingerprint: string, seed: string, reader: string, kept?: string }} RecoveredRecord
+ */
+
+/**
+ * The key a recovery made in this browser for this page's ticket, once support approved it;
+ * while the claim waits, says so (with the fingerprint) and returns null, as when there is
+ * none or it was declined.
+ * @returns {Promise<RecoveredRecord | null>}
+ */
+async function recoveredHere() {
+  const id = (window.location.pathname.split("/").pop() || "").toLowerCase();
+  /** @type {RecoveredRecord | undefined} */
+  let record;
+  try {
+    record = await kvGet(recoveredKey(id));
+  } catch {
+    return null;
+  }
+  if (!record) return null;
+  const client = await loadClient("reporter");
+  const state = await client.recoveryState(record.ticket_id, record.seed, record.reader);
+  if (state === "approved") return record;
+  if (state === "pending") {
+    $("#page-title").textContent = "Waiting for support to confirm this browser";
+    replace(
+      alerts,
+      h(
+        "div",
+        { class: "notice" },
+        h("p", { class: "title", text: "Support has not confirmed this browser's key yet" }),
+        h("p", { text: `The key made in this browser has the fingerprint ${record.fingerprint}. Once support adds it to the ticket, this page opens the conversation.` }),
+      ),
+    );
+    return new Promise(() => setTimeout(() => window.location.reload(), 15000));
+  }
+  await kvDelete(recoveredKey(id)).catch(() => {});
+  return null;
 }
 
 /** Says why the ticket cannot open here and offers recovery by mail. */
