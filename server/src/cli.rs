@@ -6,6 +6,7 @@
 //! sealdesk backup FILE           [--config PATH]
 //! sealdesk restore FILE [--force] [--config PATH]
 //! sealdesk config check          [--config PATH]
+//! sealdesk mail test ADDRESS     [--config PATH]
 //!
 //! sealdesk ticket new|show|reply|close|download ...          (the command-line client)
 //! sealdesk admin login|inbox|show|reply|note|approve|remove|download ...
@@ -80,6 +81,19 @@ pub enum Command<T: Subcommand, A: Subcommand> {
     /// Configuration tasks.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Mail: send a test mail through the configured relay.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+/// `sealdesk mail ...`.
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Sends a test mail to ADDRESS through `smtp_url` and reports the relay's answer.
+    Test {
+        /// The recipient.
+        address: String,
+    },
 }
 
 /// `sealdesk admin ...`: `invite`, then the administrator's client commands `A`.
@@ -135,6 +149,7 @@ pub fn run<T: Subcommand, A: Subcommand>(cli: Cli<T, A>, hooks: &Hooks<T, A>) ->
             Err(error) => return config_error(&error),
         };
         print!("{}", config.effective_table());
+        println!("{}", config.mail_report());
         return match config.validate() {
             Ok(()) => {
                 match crate::directory::stored_instance_fingerprint(&config.data_dir) {
@@ -209,11 +224,45 @@ fn execute<T: Subcommand, A: Subcommand>(
             })
             .map_err(|e| e.to_string()),
         Command::Config(ConfigCommand::Check) => Ok(()),
+        Command::Mail(MailCommand::Test { address }) => send_test_mail(&config, &address),
         // The client's commands need no configuration; `run` hands them over before loading it.
         Command::Ticket(_) | Command::Admin(AdminCommand::Client(_)) => {
             Err("the client's commands run through cli::run".to_owned())
         }
     }
+}
+
+/// `sealdesk mail test ADDRESS`: one mail with no content through the configured relay.
+fn send_test_mail(config: &Config, address: &str) -> Result<(), String> {
+    let settings = config
+        .mail_settings()?
+        .ok_or("mail is off: set smtp_url (and mail_from, public_url) first")?;
+    let to: lettre::message::Mailbox = address
+        .trim()
+        .parse()
+        .map_err(|_| format!("{address:?} is not an email address"))?;
+    let message = lettre::Message::builder()
+        .from(settings.from.clone())
+        .to(to)
+        .subject(format!("{}: test mail", settings.instance_name))
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(format!(
+            "This is a test mail from {} ({}), sent by `sealdesk mail test`.\n",
+            settings.instance_name, settings.public_url
+        ))
+        .map_err(|e| format!("cannot build the test mail: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime
+        .block_on(settings.mailer.send(message))
+        .map_err(|e| format!("the relay did not take the test mail: {}", e.reason))?;
+    println!(
+        "test mail handed to {}",
+        settings.mailer.endpoint().describe()
+    );
+    Ok(())
 }
 
 fn config_error(error: &crate::config::ConfigError) -> ExitCode {

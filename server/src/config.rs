@@ -229,6 +229,43 @@ config_options! {
     invite_ttl_seconds: u64 = 7 * 24 * 3600;
         env = "SEALDESK_INVITE_TTL_SECONDS", unit = "seconds";
 
+    ["Mail"]
+    /// SMTP relay for mail: `smtp://[user@]host[:port]` (STARTTLS required, port 587 by
+    /// default), `smtps://[user@]host[:port]` (implicit TLS, 465), or
+    /// `smtp://127.0.0.1:port?tls=none` for a loopback relay. Unset: mail is off and the pages
+    /// do not offer it. Never put the password here: set `SEALDESK_SMTP_PASSWORD` or
+    /// `smtp_password_file`. Needs `mail_from` and `public_url`.
+    smtp_url: Option<String> = None;
+        env = "SEALDESK_SMTP_URL", unit = "", example = "smtp://sealdesk@mail.example.org:587";
+    /// File holding the SMTP password (its first line), for a user named in `smtp_url`; the
+    /// environment variable `SEALDESK_SMTP_PASSWORD` is the other way to give it.
+    smtp_password_file: Option<String> = None;
+        env = "SEALDESK_SMTP_PASSWORD_FILE", unit = "", example = "/etc/sealdesk/smtp-password";
+    /// Sender of every mail, an address or `Name <address>`.
+    mail_from: Option<String> = None;
+        env = "SEALDESK_MAIL_FROM", unit = "", example = "Support <support@example.org>";
+    /// The instance's name as mails give it.
+    instance_name: String = String::from("Sealdesk support");
+        env = "SEALDESK_INSTANCE_NAME", unit = "";
+    /// Least time between two reply notifications of one ticket (or one account).
+    reply_notification_interval_seconds: u64 = 3600;
+        env = "SEALDESK_REPLY_NOTIFICATION_INTERVAL_SECONDS", unit = "seconds";
+    /// How long a ticket's notification address is kept once the ticket is closed and stays
+    /// closed; then it is deleted.
+    closed_address_retention_seconds: u64 = 7 * 24 * 3600;
+        env = "SEALDESK_CLOSED_ADDRESS_RETENTION_SECONDS", unit = "seconds";
+    /// How often an administrator who chose a digest gets one (the first event starts the
+    /// wait).
+    mail_digest_interval_seconds: u64 = 24 * 3600;
+        env = "SEALDESK_MAIL_DIGEST_INTERVAL_SECONDS", unit = "seconds";
+    /// Longest wait between two tries of a mail the relay did not take (the wait doubles from
+    /// 10 seconds up to this).
+    mail_retry_max_seconds: u64 = 3600;
+        env = "SEALDESK_MAIL_RETRY_MAX_SECONDS", unit = "seconds";
+    /// How long a mail is tried before it is given up as failed (logged and counted).
+    mail_give_up_seconds: u64 = 3 * 24 * 3600;
+        env = "SEALDESK_MAIL_GIVE_UP_SECONDS", unit = "seconds";
+
     ["Recovery"]
     /// How long a mailed recovery link ("resend access link") stays valid; it is single-use.
     recovery_ttl_seconds: u64 = 3600;
@@ -719,6 +756,7 @@ impl Config {
                 ),
             );
         }
+        self.validate_mail(&mut check);
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
             check(
                 false,
@@ -736,6 +774,124 @@ impl Config {
                 problems.join("\n  - ")
             )))
         }
+    }
+
+    /// The mail options' checks (README.md, "Mail"): with `smtp_url`, a valid URL, a valid
+    /// `mail_from` and an explicit `public_url` (the links in mails must reach the instance).
+    fn validate_mail(&self, check: &mut impl FnMut(bool, String)) {
+        let Some(url) = &self.smtp_url else {
+            return;
+        };
+        if let Err(problem) = crate::services::mail::SmtpEndpoint::parse(url) {
+            check(false, format!("{} {problem}", self.describe("smtp_url")));
+        }
+        match &self.mail_from {
+            None => check(
+                false,
+                format!(
+                    "{} is needed when smtp_url is set",
+                    self.describe("mail_from")
+                ),
+            ),
+            Some(from) => check(
+                from.parse::<lettre::message::Mailbox>().is_ok(),
+                format!(
+                    "{} must be an address or `Name <address>`",
+                    self.describe("mail_from")
+                ),
+            ),
+        }
+        check(
+            self.public_url.is_some(),
+            format!(
+                "{} is needed when smtp_url is set: every link in a mail starts with it",
+                self.describe("public_url")
+            ),
+        );
+        for key in [
+            "reply_notification_interval_seconds",
+            "mail_digest_interval_seconds",
+            "mail_retry_max_seconds",
+            "mail_give_up_seconds",
+        ] {
+            let value = self
+                .value_toml(key)
+                .and_then(|v| v.as_integer())
+                .unwrap_or(0);
+            check(
+                value > 0,
+                format!("{} must be greater than 0", self.describe(key)),
+            );
+        }
+    }
+
+    /// The SMTP password: `SEALDESK_SMTP_PASSWORD`, or the first line of `smtp_password_file`.
+    fn smtp_password(&self) -> Result<Option<zeroize::Zeroizing<String>>, String> {
+        if let Some(path) = &self.smtp_password_file {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read smtp_password_file {path}: {e}"))?,
+            );
+            let first = text.lines().next().unwrap_or("").to_owned();
+            return Ok(Some(zeroize::Zeroizing::new(first)));
+        }
+        Ok(std::env::var("SEALDESK_SMTP_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(zeroize::Zeroizing::new))
+    }
+
+    /// The mail settings of `config`, or `None` when mail is off (no `smtp_url`).
+    ///
+    /// # Errors
+    /// An invalid `smtp_url` or `mail_from`, a missing password for a named user, an unreadable
+    /// password file (the configuration was validated, so mostly the last two).
+    pub fn mail_settings(&self) -> Result<Option<crate::services::mail::MailSettings>, String> {
+        let Some(url) = &self.smtp_url else {
+            return Ok(None);
+        };
+        let endpoint =
+            crate::services::mail::SmtpEndpoint::parse(url).map_err(|e| format!("smtp_url {e}"))?;
+        let mailer = crate::services::mail::Mailer::new(endpoint, self.smtp_password()?)?;
+        let from = self
+            .mail_from
+            .as_deref()
+            .ok_or("mail_from is needed when smtp_url is set")?
+            .parse()
+            .map_err(|_| "mail_from is not an address or `Name <address>`".to_owned())?;
+        Ok(Some(crate::services::mail::MailSettings {
+            mailer,
+            from,
+            public_url: self.public_url(),
+            instance_name: self.instance_name.clone(),
+            reply_interval_seconds: self.reply_notification_interval_seconds,
+            closed_retention_seconds: self.closed_address_retention_seconds,
+            digest_interval_seconds: self.mail_digest_interval_seconds,
+            retry_max_seconds: self.mail_retry_max_seconds,
+            give_up_seconds: self.mail_give_up_seconds,
+        }))
+    }
+
+    /// What `sealdesk config check` says about mail: off, or the relay, its security, whether
+    /// a password is given (never the password) and the sender.
+    pub fn mail_report(&self) -> String {
+        let Some(url) = &self.smtp_url else {
+            return "mail: off (no smtp_url; the pages do not offer mail)".to_owned();
+        };
+        let relay = crate::services::mail::SmtpEndpoint::parse(url)
+            .map_or_else(|e| format!("invalid smtp_url: {e}"), |e| e.describe());
+        let password = if self.smtp_password_file.is_some() {
+            "password from smtp_password_file"
+        } else if std::env::var_os("SEALDESK_SMTP_PASSWORD").is_some() {
+            "password from SEALDESK_SMTP_PASSWORD"
+        } else {
+            "no password"
+        };
+        format!(
+            "mail: on, relay {relay}, {password}, from {}, links to {}",
+            self.mail_from.as_deref().unwrap_or("(mail_from unset)"),
+            self.public_url()
+        )
     }
 
     /// `max_body_bytes = 0 (from SEALDESK_MAX_BODY_BYTES)`: an option, its value and source.
@@ -1177,11 +1333,17 @@ mod tests {
                 info.key
             );
             assert!(EXAMPLE_FILE.contains(info.env), "{}", info.env);
-            if info.key != "public_url" {
-                assert_eq!(
+            match info.example {
+                None => assert_eq!(
                     config.value_toml(info.key),
                     Config::default().value_toml(info.key)
-                );
+                ),
+                Some(example) => assert_eq!(
+                    config.value_toml(info.key),
+                    Some(toml::Value::String(example.to_owned())),
+                    "{}",
+                    info.key
+                ),
             }
         }
         assert_eq!(config.public_url(), "https://support.example.org");

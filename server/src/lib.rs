@@ -26,6 +26,7 @@ pub mod inbox;
 pub mod instance_secret;
 pub mod invites;
 pub mod logging;
+pub mod mail;
 pub mod pages;
 pub mod random;
 pub mod recovery;
@@ -136,11 +137,9 @@ async fn serve_async(config: Config) -> Result<(), String> {
         recovery_ttl_seconds: config.recovery_ttl_seconds,
         recovery_requests_per_hour: config.recovery_requests_per_hour,
     };
-    let state = Arc::new(AppState::load(
-        store.clone(),
-        limits,
-        config.data_dir.clone(),
-    )?);
+    let mut state = AppState::load(store.clone(), limits, config.data_dir.clone())?;
+    state.mail = config.mail_settings()?;
+    let state = Arc::new(state);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -167,6 +166,11 @@ async fn serve_async(config: Config) -> Result<(), String> {
     tracing::info!(%address, "listening");
     // Forgets rate-limit keys and proof-of-work challenges that are no longer needed.
     tokio::spawn(state::housekeeping(Arc::downgrade(&state)));
+    if let Some(mail) = &state.mail {
+        tracing::info!(relay = %mail.mailer.endpoint().describe(), "mail is on");
+        // Sends the outbox, retrying with backoff; survives nothing but its state.
+        tokio::spawn(mail::sender::run(Arc::downgrade(&state)));
+    }
 
     let connection_limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),

@@ -7,6 +7,7 @@
 //! | `/help/recover` | `recover.html` ("resend access link": ask for a recovery mail, or claim with its link) |
 //! | `/help/ticket/{id}` (32 hexadecimal characters) | `ticket.html` (the conversation; its secret is in the fragment, which the browser never sends) |
 //! | `/admin`, `/admin/`, `/admin/invite` | `admin.html` (the panel; the invite token is in the fragment) |
+//! | `/help/unsubscribe/{token}` (base64url) | `unsubscribe.html` (posts the token at once, offers a retry) |
 //!
 //! [`rewrite`] changes the request's path to the file's before the web folder's service (the
 //! router's fallback: files on disk, or embedded ones) answers it, so the pages need no route of
@@ -28,6 +29,15 @@ pub fn page_file(path: &str) -> Option<&'static str> {
         "/help/recover" | "/help/recover/" => Some("/recover.html"),
         "/admin" | "/admin/" | "/admin/invite" | "/admin/invite/" => Some("/admin.html"),
         _ => {
+            if let Some(token) = path.strip_prefix("/help/unsubscribe/") {
+                let token = token.strip_suffix('/').unwrap_or(token);
+                let ok = !token.is_empty()
+                    && token.len() <= 64
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                return ok.then_some("/unsubscribe.html");
+            }
             let id = path.strip_prefix("/help/ticket/")?;
             let id = id.strip_suffix('/').unwrap_or(id);
             (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some("/ticket.html")

@@ -4,9 +4,10 @@
 //!
 //! 1. `request`: someone types the address they gave. Rate-limited per client address and per
 //!    email address, the answer is the same whether or not the address belongs to a ticket.
-//!    For every open anonymous ticket with that notification address, a random 256-bit
+//!    For every open ticket whose reporter is subscribed with that address, a random 256-bit
 //!    recovery token is stored under its hash (single use, `recovery_ttl_seconds`) and a mail
-//!    with the link `/help/recover#{ticket id}.{token}` is queued to that address.
+//!    with the link `/help/recover#{ticket id}.{token}` is queued (`mail::outbox`) in the same
+//!    write.
 //! 2. `claim`: the browser that opens the link makes a new reporter key and a reader token and
 //!    sends a claim signed by the new key (§11.1) with the token, which is consumed. The claim
 //!    is *pending*: the key gains nothing yet.
@@ -32,11 +33,13 @@ use crate::clock::now;
 use crate::encoding::{from_b64_array, from_record, ticket_id, to_record};
 use crate::error::{ApiError, ApiResult};
 use crate::instance_secret;
+use crate::mail::outbox::{self, MailKind, OutgoingMail, Recipient};
+use crate::mail::{preferences, subscriptions};
 use crate::services::rate_limits::ClientAddr;
 use crate::sessions::administrator_session;
 use crate::state::AppState;
-use crate::storage::{Owner, RecordKind, Status, StoreError, TicketRecord};
-use crate::tickets::{corrupt_record, validate_email};
+use crate::storage::{RecordKind, RecordWrite};
+use crate::tickets::corrupt_record;
 
 /// How long a pending claim waits for an administrator before it is dropped, in seconds
 /// (14 days): long enough for a support team's absence, short enough that the requested
@@ -97,11 +100,9 @@ fn claim_key(ticket: &[u8; 16], key_id: &KeyId) -> Vec<u8> {
     key
 }
 
-/// A recovery mail to queue: the recipient and the link's fragment parts. The link is
+/// A recovery link's secret part: the ticket and the single-use token. The link is
 /// `{public_url}/help/recover#{ticket_id hex}.{token base64url}`.
 pub struct RecoveryLink {
-    /// The address to mail, as the requester typed it (trimmed).
-    pub to: String,
     /// The ticket the link recovers.
     pub ticket_id: TicketId,
     /// The single-use token (only its hash is stored).
@@ -109,82 +110,62 @@ pub struct RecoveryLink {
 }
 
 impl RecoveryLink {
-    /// The link's path and fragment, relative to the public URL.
-    pub fn path(&self) -> String {
-        format!(
-            "{RECOVER_PATH}#{}.{}",
-            self.ticket_id.to_hex(),
-            self.token.to_base64url()
-        )
+    /// The link's fragment, `{ticket_id hex}.{token base64url}`.
+    pub fn fragment(&self) -> String {
+        format!("{}.{}", self.ticket_id.to_hex(), self.token.to_base64url())
     }
 }
 
 /// `POST /api/v1/recovery/request`: spends the client's and the address's allowance, then
-/// issues a token and queues a mail for every open anonymous ticket whose notification
-/// address is `email`. Answers the same whether or not there is any.
+/// issues a token and queues a recovery mail (in the same store write) for every open ticket
+/// whose reporter is subscribed with `email` ([`subscriptions::tickets_for_address`]).
+/// Answers the same whether or not there is any.
 ///
 /// # Errors
-/// `bad_email`, `rate_limited`, storage failures.
+/// `mail_off` (this instance sends no mail), `bad_email`, `rate_limited`, storage failures.
 pub async fn request(state: &AppState, client: ClientAddr, email: String) -> ApiResult<()> {
-    let email = validate_email(email)?;
+    if state.mail.is_none() {
+        return Err(subscriptions::mail_off());
+    }
+    let email = subscriptions::validate_address(&email)?;
     let lookup = instance_secret::email_lookup(state, &email).await?;
     state.rate_limits.recovery_request(client, &lookup)?;
     let time = now();
     forget_expired_tokens(state, time)?;
-    let mut links = Vec::new();
-    for ticket in tickets_for_address(state, &lookup)? {
+    let mut writes = Vec::new();
+    for ticket in subscriptions::tickets_for_address(state, &email).await? {
         let token = AccessToken::generate(&mut system_rng());
         let record = TokenRecord {
-            ticket_id: TicketId(ticket.id).to_hex(),
+            ticket_id: TicketId(ticket).to_hex(),
             email: email.clone(),
             expires_at: time.saturating_add(state.limits.recovery_ttl_seconds),
         };
-        state.store.put(
+        writes.push(RecordWrite::put(
             RecordKind::RecoveryToken,
-            &token.hash(),
-            &to_record(&record)?,
-            true,
-        )?;
-        links.push(RecoveryLink {
-            to: email.clone(),
-            ticket_id: TicketId(ticket.id),
+            token.hash().to_vec(),
+            to_record(&record)?,
+        ));
+        let link = RecoveryLink {
+            ticket_id: TicketId(ticket),
             token,
-        });
+        };
+        writes.push(outbox::queue_write(
+            OutgoingMail {
+                kind: MailKind::RecoveryLink,
+                // The subscription's address: the one `email` matched.
+                recipient: Recipient::Ticket(ticket),
+                ticket: Some(ticket),
+                link_fragment: Some(link.fragment()),
+                digest: false,
+            },
+            time,
+        )?);
     }
-    for link in links {
-        queue_recovery_mail(state, link)?;
+    if !writes.is_empty() {
+        state.store.write_records(&writes)?;
+        state.commit().await?;
+        outbox::wake(state);
     }
-    state.commit().await?;
-    Ok(())
-}
-
-/// The open anonymous tickets whose notification address has `lookup` (a keyed hash,
-/// [`instance_secret::email_lookup`]). Tickets of accounts recover through the account.
-fn tickets_for_address(state: &AppState, lookup: &[u8; 32]) -> ApiResult<Vec<TicketRecord>> {
-    Ok(state
-        .store
-        .tickets()?
-        .into_iter()
-        .filter(|ticket| {
-            ticket.email_lookup.as_ref() == Some(lookup)
-                && ticket.status == Status::Open
-                && matches!(ticket.owner, Owner::Anonymous { .. })
-        })
-        .collect())
-}
-
-/// Queues the recovery mail. Until the mail outbox is merged, this is where the outbox's
-/// `queue` is called; without a mail transport nothing is sent (and the page does not offer
-/// recovery). Logs name the kind only, never the address or the token.
-///
-/// # Errors
-/// Storage failures.
-fn queue_recovery_mail(_state: &AppState, link: RecoveryLink) -> ApiResult<()> {
-    tracing::info!(
-        kind = "recovery_link",
-        "recovery mail not queued: no mail outbox"
-    );
-    drop(link);
     Ok(())
 }
 
@@ -258,17 +239,26 @@ pub async fn claim(state: &AppState, body: &RecoveryClaimBody) -> ApiResult<Publ
         email: record.email,
         claimed_at: time,
     };
-    match state.store.put(
-        RecordKind::RecoveryClaim,
-        &claim_key(&ticket.0, &identity.key_id()),
-        &to_record(&claim)?,
-        true,
-    ) {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => return give_back(claim_exists()),
-        Err(e) => return Err(e.into()),
+    let key = claim_key(&ticket.0, &identity.key_id());
+    if state.store.get(RecordKind::RecoveryClaim, &key)?.is_some() {
+        return give_back(claim_exists());
     }
+    // The claim and the administrators' "a recovery waits" mails, in one write.
+    let mut writes = vec![RecordWrite::put(
+        RecordKind::RecoveryClaim,
+        key,
+        to_record(&claim)?,
+    )];
+    writes.extend(preferences::admin_mail_writes(
+        state,
+        MailKind::AdminPendingRecovery,
+        Some(ticket.0),
+        None,
+        time,
+    )?);
+    state.store.write_records(&writes)?;
     state.commit().await?;
+    outbox::wake(state);
     tracing::info!(ticket = %ticket.to_hex(), key = %identity.key_id(), "recovery claimed");
     Ok(identity)
 }

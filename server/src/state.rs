@@ -12,6 +12,7 @@ use crate::clock::now;
 use crate::error::ApiError;
 use crate::services::events::Events;
 use crate::services::holds::Holds;
+use crate::services::mail::MailSettings;
 use crate::services::metrics::Metrics;
 use crate::services::pow::PowChallenges;
 use crate::services::rate_limits::{HOUSEKEEPING_INTERVAL, RateLimits, RateQuotas};
@@ -107,6 +108,10 @@ pub struct AppState {
     pub reads_by_token: Arc<Holds<[u8; 32]>>,
     /// The data directory (command-line invites live in `invites/` below it).
     pub data_dir: std::path::PathBuf,
+    /// The mail settings; `None` when mail is off (no `smtp_url`).
+    pub mail: Option<MailSettings>,
+    /// Woken when a mail is queued, so the outbox's sender looks at once.
+    pub mail_queued: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -148,6 +153,8 @@ impl AppState {
             events: Events::default(),
             limits,
             data_dir,
+            mail: None,
+            mail_queued: Arc::default(),
         })
     }
 

@@ -15,6 +15,8 @@ use crate::clock::now;
 use crate::encoding::{from_b64, from_b64_array, ticket_id};
 use crate::error::{ApiError, ApiResult};
 use crate::instance_secret;
+use crate::mail::outbox::{self, MailKind};
+use crate::mail::{preferences, subscriptions};
 use crate::services::events::Notification;
 use crate::services::rate_limits::PostKey;
 use crate::sessions::{self, Session};
@@ -74,8 +76,15 @@ pub async fn open(state: &AppState, owner: Owner, ticket: NewTicket<'_>) -> ApiR
     let reporter_bytes = from_b64("reporter", ticket.reporter, 64)?;
     let reporter = PublicIdentity::from_bytes(&reporter_bytes)
         .map_err(|e| ApiError::rejected(&e, "reporter key"))?;
-    let email_lookup = match ticket.notify_email {
-        Some(email) => Some(instance_secret::email_lookup(state, &validate_email(email)?).await?),
+    // "Email me when support answers": the address is kept (with its keyed lookup) only
+    // while the ticket is open and the reporter subscribed (crate::mail::subscriptions).
+    let notify_address = match ticket.notify_email {
+        Some(_) if state.mail.is_none() => return Err(subscriptions::mail_off()),
+        Some(email) => Some(subscriptions::validate_address(&email)?),
+        None => None,
+    };
+    let email_lookup = match &notify_address {
+        Some(address) => Some(instance_secret::email_lookup(state, address).await?),
         None => None,
     };
     let message_bytes = from_b64("message", ticket.message, MAX_MESSAGE_LEN)?;
@@ -118,11 +127,28 @@ pub async fn open(state: &AppState, owner: Owner, ticket: NewTicket<'_>) -> ApiR
         received_at: time,
         bytes: message_bytes,
     };
+    // The mails this creation causes are queued in the same write.
+    let mut mail_writes = match (&record.owner, notify_address) {
+        (Owner::Anonymous { .. }, Some(address)) => {
+            subscriptions::subscribe_ticket_writes(&id.0, address, time)?
+        }
+        _ => Vec::new(),
+    };
+    mail_writes.extend(preferences::admin_mail_writes(
+        state,
+        MailKind::AdminNewTicket,
+        Some(id.0),
+        None,
+        time,
+    )?);
     state
         .store
-        .create_ticket(&record, &first, &wrap_records(&wraps))?;
+        .create_ticket_with(&record, &first, &wrap_records(&wraps), &mail_writes)?;
     drop(directory_guard);
     state.commit().await?;
+    if !mail_writes.is_empty() {
+        outbox::wake(state);
+    }
     state.metrics.ticket_created();
     state.events.publish(Notification {
         ticket: id.0,
@@ -260,11 +286,34 @@ pub async fn post(
         received_at: time,
         bytes: message_bytes,
     };
-    state
-        .store
-        .append_message(&record, chain.to_u8(), &stored, &wrap_records(&wraps))?;
+    // An administrator's reply (not a note, close or endorsement) notifies the reporter; a
+    // reporter's message notifies the administrators who chose it. Queued in the same write.
+    let mut mail_writes = Vec::new();
+    if chain == Chain::Conversation && message.header.kind == Kind::Message {
+        if role == Some(Role::Administrator) {
+            mail_writes = subscriptions::reply_notification_writes(state, &record, time)?;
+        } else if !sender_is_admin {
+            mail_writes = preferences::admin_mail_writes(
+                state,
+                MailKind::AdminReporterReply,
+                Some(id),
+                None,
+                time,
+            )?;
+        }
+    }
+    state.store.append_message_with(
+        &record,
+        chain.to_u8(),
+        &stored,
+        &wrap_records(&wraps),
+        &mail_writes,
+    )?;
     drop(directory_guard);
     state.commit().await?;
+    if !mail_writes.is_empty() {
+        outbox::wake(state);
+    }
     state.metrics.message_posted();
     state.events.publish(Notification {
         ticket: id,
@@ -550,28 +599,6 @@ pub fn wrap_records(wraps: &[WrappedKey]) -> Vec<WrapRecord> {
             bytes: w.to_bytes(),
         })
         .collect()
-}
-
-/// A light sanity check of an email address (trimmed; spec/API.md, `POST /api/v1/tickets`):
-/// the address is only used to send links, never shown as trusted.
-///
-/// # Errors
-/// `bad_email`.
-pub fn validate_email(email: String) -> ApiResult<String> {
-    let email = email.trim().to_string();
-    let ok = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(email)
-    } else {
-        Err(ApiError::bad_request(
-            "bad_email",
-            "The notification email address is not valid.",
-        ))
-    }
 }
 
 /// `409 no_administrators`: nothing can be encrypted before the first administrator exists.

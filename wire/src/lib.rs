@@ -26,6 +26,7 @@ pub mod errors;
 pub mod events;
 pub mod inbox;
 pub mod invites;
+pub mod mail;
 pub mod pow;
 pub mod recovery;
 mod secret;

@@ -49,4 +49,8 @@ pub struct SettingsAnswer {
     pub max_attachment_bytes: u64,
     /// The server's version, for the debug data.
     pub version: String,
+    /// Whether this instance sends mail (`smtp_url` is set): the pages offer "Email me when
+    /// support answers" only then.
+    #[serde(default)]
+    pub mail_enabled: bool,
 }

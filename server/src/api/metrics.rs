@@ -63,6 +63,8 @@ fn sample<K: Hash + Eq + Clone>(limiter: &KeyedLimiter<K>) -> LimiterSample {
 /// `GET /metrics`: the registry, the rate limiters, the proof-of-work table and storage.
 pub async fn render(State(state): State<Arc<AppState>>) -> Response<Body> {
     let limits = &state.rate_limits;
+    let (mail_queued, mail_oldest_queued_seconds) =
+        crate::mail::outbox::backlog(&state, crate::clock::now());
     let snapshot = Snapshot {
         limiters: vec![
             sample(&limits.anonymous_tickets),
@@ -75,6 +77,8 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Response<Body> {
         pow_challenges_outstanding: state.pow.outstanding(),
         storage_bytes: state.store.size_on_disk().ok(),
         storage_flushes: state.store.flushes(),
+        mail_queued,
+        mail_oldest_queued_seconds,
     };
     let mut response = match state.metrics.render(&snapshot) {
         Ok(text) => Response::new(Body::from(text)),

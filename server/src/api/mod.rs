@@ -11,6 +11,7 @@ pub mod events;
 pub mod extract;
 pub mod inbox;
 pub mod invites;
+pub mod mail;
 pub mod metrics;
 pub mod pow;
 pub mod recovery;
@@ -128,6 +129,20 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::routing::post(accounts::create_ticket),
         )
         .route("/api/v1/inbox", get(inbox::inbox))
+        // Mail: unsubscribe links (anyone with the token), preferences (sessions).
+        .route(
+            "/api/v1/unsubscribe/{token}",
+            axum::routing::post(mail::unsubscribe)
+                .layer(DefaultBodyLimit::max(limits.max_anonymous_body_bytes)),
+        )
+        .route(
+            "/api/v1/admin/mail",
+            get(mail::read_preferences).put(mail::replace_preferences),
+        )
+        .route(
+            "/api/v1/accounts/notifications",
+            get(mail::read_account_notifications).put(mail::replace_account_notifications),
+        )
         // Recovery ("resend access link", spec/API.md "Recovery"): the routes open to anyone
         // get the smaller anonymous body limit.
         .route(

@@ -18,6 +18,7 @@ fn answer(state: &AppState, settings: Settings) -> Json<SettingsAnswer> {
         settings,
         max_attachment_bytes: state.limits.max_attachment_bytes,
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        mail_enabled: state.mail.is_some(),
     })
 }
 

@@ -68,6 +68,8 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
     tickets_created: Counter,
     messages_posted: Counter,
+    mails_sent: Counter,
+    mails_failed: Counter,
     started_at: u64,
 }
 
@@ -93,6 +95,10 @@ pub struct Snapshot {
     pub storage_bytes: Option<u64>,
     /// Group-commit flushes since the start.
     pub storage_flushes: u64,
+    /// Mails in the outbox.
+    pub mail_queued: u64,
+    /// Age of the oldest mail in the outbox in seconds (0 when empty).
+    pub mail_oldest_queued_seconds: u64,
 }
 
 impl Metrics {
@@ -103,6 +109,8 @@ impl Metrics {
             durations: Family::new_with_constructor(latency_histogram),
             tickets_created: Counter::default(),
             messages_posted: Counter::default(),
+            mails_sent: Counter::default(),
+            mails_failed: Counter::default(),
             started_at,
         }
     }
@@ -110,6 +118,16 @@ impl Metrics {
     /// Counts a created ticket.
     pub fn ticket_created(&self) {
         self.tickets_created.inc();
+    }
+
+    /// Counts a mail the relay took.
+    pub fn mail_sent(&self) {
+        self.mails_sent.inc();
+    }
+
+    /// Counts a mail given up (refused for good, or not taken for `mail_give_up_seconds`).
+    pub fn mail_failed(&self) {
+        self.mails_failed.inc();
     }
 
     /// Counts a message posted to an existing ticket.
@@ -217,6 +235,26 @@ impl Metrics {
             ConstCounter::new(snapshot.storage_flushes),
         );
         registry.register(
+            "sealdesk_mail_sent",
+            "Mails the SMTP relay took since the server started",
+            self.mails_sent.clone(),
+        );
+        registry.register(
+            "sealdesk_mail_failed",
+            "Mails given up since the server started (refused for good, or never taken)",
+            self.mails_failed.clone(),
+        );
+        registry.register(
+            "sealdesk_mail_queued",
+            "Mails in the outbox, waiting to be sent or retried",
+            gauge(snapshot.mail_queued),
+        );
+        registry.register(
+            "sealdesk_mail_oldest_queued_seconds",
+            "Age of the oldest mail in the outbox (0 when it is empty)",
+            gauge(snapshot.mail_oldest_queued_seconds),
+        );
+        registry.register(
             "sealdesk_start_time_seconds",
             "Unix time the server started",
             gauge(self.started_at),
@@ -301,6 +339,9 @@ mod tests {
     fn every_series_renders_with_its_name() {
         let metrics = Metrics::new(1_700_000_000);
         metrics.ticket_created();
+        metrics.mail_sent();
+        metrics.mail_failed();
+        metrics.mail_failed();
         let out = metrics
             .render(&Snapshot {
                 limiters: vec![LimiterSample {
@@ -311,6 +352,8 @@ mod tests {
                 pow_challenges_outstanding: 4,
                 storage_bytes: Some(5),
                 storage_flushes: 6,
+                mail_queued: 7,
+                mail_oldest_queued_seconds: 8,
             })
             .unwrap();
         for line in [
@@ -325,6 +368,10 @@ mod tests {
             "sealdesk_pow_challenges_outstanding 4",
             "sealdesk_storage_bytes 5",
             "sealdesk_storage_flushes_total 6",
+            "sealdesk_mail_sent_total 1",
+            "sealdesk_mail_failed_total 2",
+            "sealdesk_mail_queued 7",
+            "sealdesk_mail_oldest_queued_seconds 8",
             "# TYPE sealdesk_start_time_seconds gauge",
             "sealdesk_start_time_seconds 1700000000",
         ] {

@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod holds;
+pub mod mail;
 pub mod metrics;
 pub mod pow;
 pub mod rate_limits;

@@ -167,6 +167,18 @@ pub trait Store: Send + Sync + 'static {
         ticket: &TicketRecord,
         first: &StoredMessage,
         wraps: &[WrapRecord],
+    ) -> StoreResult<()> {
+        self.create_ticket_with(ticket, first, wraps, &[])
+    }
+
+    /// [`Store::create_ticket`] and the generic record writes `extra` in one atomic write
+    /// (the mail outbox queues a mail in the same write as the event that causes it).
+    fn create_ticket_with(
+        &self,
+        ticket: &TicketRecord,
+        first: &StoredMessage,
+        wraps: &[WrapRecord],
+        extra: &[RecordWrite],
     ) -> StoreResult<()>;
 
     /// The ticket with `id`.
@@ -177,7 +189,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces a ticket's metadata without adding messages (assignment).
     /// `Conflict` if the ticket does not exist.
-    fn update_ticket(&self, ticket: &TicketRecord) -> StoreResult<()>;
+    fn update_ticket(&self, ticket: &TicketRecord) -> StoreResult<()> {
+        self.update_ticket_with(ticket, &[])
+    }
+
+    /// [`Store::update_ticket`] and the generic record writes `extra` in one atomic write.
+    fn update_ticket_with(&self, ticket: &TicketRecord, extra: &[RecordWrite]) -> StoreResult<()>;
 
     /// Appends a verified message on `chain` together with its wraps and the updated ticket
     /// metadata, atomically. `Conflict` if the chain's last stored seq is not
@@ -189,6 +206,18 @@ pub trait Store: Send + Sync + 'static {
         chain: u8,
         message: &StoredMessage,
         wraps: &[WrapRecord],
+    ) -> StoreResult<()> {
+        self.append_message_with(ticket, chain, message, wraps, &[])
+    }
+
+    /// [`Store::append_message`] and the generic record writes `extra` in one atomic write.
+    fn append_message_with(
+        &self,
+        ticket: &TicketRecord,
+        chain: u8,
+        message: &StoredMessage,
+        wraps: &[WrapRecord],
+        extra: &[RecordWrite],
     ) -> StoreResult<()>;
 
     /// Messages of `chain` with seq greater than `after`, in order, at most `limit`.
@@ -254,6 +283,41 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every record of `kind` whose key starts with `prefix`, in key order.
     fn scan(&self, kind: RecordKind, prefix: &[u8]) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>>;
+
+    /// Applies every write of `writes` (puts and removals, in order) atomically: all or none.
+    fn write_records(&self, writes: &[RecordWrite]) -> StoreResult<()>;
+}
+
+/// One write of a generic record, applied together with others ([`Store::write_records`],
+/// and the `*_with` methods that add them to a ticket write).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordWrite {
+    /// The table.
+    pub kind: RecordKind,
+    /// The record's key.
+    pub key: Vec<u8>,
+    /// The new value; `None` removes the record.
+    pub value: Option<Vec<u8>>,
+}
+
+impl RecordWrite {
+    /// A write that stores `value` under `key` (replacing any record there).
+    pub fn put(kind: RecordKind, key: impl Into<Vec<u8>>, value: Vec<u8>) -> Self {
+        RecordWrite {
+            kind,
+            key: key.into(),
+            value: Some(value),
+        }
+    }
+
+    /// A write that removes the record under `key` (nothing if there is none).
+    pub fn remove(kind: RecordKind, key: impl Into<Vec<u8>>) -> Self {
+        RecordWrite {
+            kind,
+            key: key.into(),
+            value: None,
+        }
+    }
 }
 
 /// The tables of generic records.
@@ -273,6 +337,14 @@ pub enum RecordKind {
     AttachmentChunk,
     /// Instance settings (categories, languages, hours), by name.
     Setting,
+    /// Queued mails, by mail id (16 bytes): `mail::outbox`.
+    Outbox,
+    /// Notification subscriptions (a reporter's ticket, an account), by target: `mail::subscriptions`.
+    Subscription,
+    /// Unsubscribe tokens, by the SHA-256 hash of the token: `mail::subscriptions`.
+    MailToken,
+    /// Administrators' mail preferences, by key id (32 bytes): `mail::preferences`.
+    MailPreference,
     /// Mailed recovery tokens, by token hash (`recovery`, spec/API.md "Recovery").
     RecoveryToken,
     /// Pending recovery claims, by ticket id (16 bytes) and claimed key id (32 bytes).
@@ -292,6 +364,10 @@ impl RecordKind {
             RecordKind::Attachment => "attachments",
             RecordKind::AttachmentChunk => "attachment_chunks",
             RecordKind::Setting => "settings",
+            RecordKind::Outbox => "outbox",
+            RecordKind::Subscription => "subscriptions",
+            RecordKind::MailToken => "mail_tokens",
+            RecordKind::MailPreference => "mail_preferences",
             RecordKind::RecoveryToken => "recovery_tokens",
             RecordKind::RecoveryClaim => "recovery_claims",
             RecordKind::RecoveryReader => "recovery_readers",

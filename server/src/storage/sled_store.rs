@@ -28,15 +28,15 @@ use sled::{Db, Tree};
 use tokio::sync::oneshot;
 
 use super::{
-    BoxFuture, RecordKind, SCHEMA_VERSION, Store, StoreError, StoreResult, StoredMessage,
-    TicketRecord, WrapRecord,
+    BoxFuture, RecordKind, RecordWrite, SCHEMA_VERSION, Store, StoreError, StoreResult,
+    StoredMessage, TicketRecord, WrapRecord,
 };
 
 /// Key of the schema version in the `meta` tree.
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// Every generic record table, in the order of [`kind_index`].
-const KINDS: [RecordKind; 10] = [
+const KINDS: [RecordKind; 14] = [
     RecordKind::Account,
     RecordKind::Session,
     RecordKind::Invite,
@@ -44,6 +44,10 @@ const KINDS: [RecordKind; 10] = [
     RecordKind::Attachment,
     RecordKind::AttachmentChunk,
     RecordKind::Setting,
+    RecordKind::Outbox,
+    RecordKind::Subscription,
+    RecordKind::MailToken,
+    RecordKind::MailPreference,
     RecordKind::RecoveryToken,
     RecordKind::RecoveryClaim,
     RecordKind::RecoveryReader,
@@ -58,9 +62,13 @@ fn kind_index(kind: RecordKind) -> usize {
         RecordKind::Attachment => 4,
         RecordKind::AttachmentChunk => 5,
         RecordKind::Setting => 6,
-        RecordKind::RecoveryToken => 7,
-        RecordKind::RecoveryClaim => 8,
-        RecordKind::RecoveryReader => 9,
+        RecordKind::Outbox => 7,
+        RecordKind::Subscription => 8,
+        RecordKind::MailToken => 9,
+        RecordKind::MailPreference => 10,
+        RecordKind::RecoveryToken => 11,
+        RecordKind::RecoveryClaim => 12,
+        RecordKind::RecoveryReader => 13,
     }
 }
 
@@ -170,11 +178,11 @@ fn backend(error: sled::Error) -> StoreError {
 
 /// Runs `f` as one serializable sled transaction over `trees`, retrying on internal conflicts.
 fn transact<T, A>(
-    trees: T,
+    trees: &T,
     f: impl Fn(&T::View) -> ConflictableTransactionResult<A, StoreError>,
 ) -> StoreResult<A>
 where
-    T: Transactional<StoreError>,
+    T: Transactional<StoreError> + ?Sized,
 {
     trees.transaction(f).map_err(|error| match error {
         TransactionError::Abort(error) => error,
@@ -233,6 +241,23 @@ fn be_u64(bytes: &[u8]) -> Option<u64> {
 
 fn valid_chain(chain: u8) -> bool {
     chain <= 1
+}
+
+/// Applies `extra` inside a transaction whose views are `records` (one per table of [`KINDS`]).
+fn apply_writes(
+    records: &[sled::transaction::TransactionalTree],
+    extra: &[RecordWrite],
+) -> ConflictableTransactionResult<(), StoreError> {
+    for write in extra {
+        let Some(tree) = records.get(kind_index(write.kind)) else {
+            return abort("unknown record table");
+        };
+        match &write.value {
+            Some(value) => tree.insert(&write.key[..], &value[..])?,
+            None => tree.remove(&write.key[..])?,
+        };
+    }
+    Ok(())
 }
 
 /// Checks inside a transaction that none of `wraps` exists for ticket `id` (nor appears twice
@@ -324,18 +349,13 @@ impl SledStore {
             }
         }
         let open = |name: &str| db.open_tree(name).map_err(backend);
-        let records = [
-            open(KINDS[0].table())?,
-            open(KINDS[1].table())?,
-            open(KINDS[2].table())?,
-            open(KINDS[3].table())?,
-            open(KINDS[4].table())?,
-            open(KINDS[5].table())?,
-            open(KINDS[6].table())?,
-            open(KINDS[7].table())?,
-            open(KINDS[8].table())?,
-            open(KINDS[9].table())?,
-        ];
+        let mut opened = Vec::with_capacity(KINDS.len());
+        for kind in KINDS {
+            opened.push(open(kind.table())?);
+        }
+        let records: [Tree; KINDS.len()] = opened
+            .try_into()
+            .map_err(|_| StoreError::Backend("cannot open the record tables".to_owned()))?;
         let directory = open("directory")?;
         let tickets = open("tickets")?;
         let messages = open("messages")?;
@@ -384,6 +404,12 @@ impl SledStore {
 
     fn records(&self, kind: RecordKind) -> &Tree {
         &self.records[kind_index(kind)]
+    }
+
+    /// `first`, then every record table in the order of [`KINDS`]: the trees of a transaction
+    /// that may also write generic records (its views come in the same order).
+    fn with_records<'a>(&'a self, first: &[&'a Tree]) -> Vec<&'a Tree> {
+        first.iter().copied().chain(self.records.iter()).collect()
     }
 }
 
@@ -436,7 +462,7 @@ impl Store for SledStore {
     }
 
     fn append_directory(&self, seq: u64, entry: &[u8]) -> StoreResult<()> {
-        transact(&self.directory, |directory| {
+        transact(&&self.directory, |directory| {
             if directory.get(seq.to_be_bytes())?.is_some() {
                 return abort("directory position taken");
             }
@@ -450,11 +476,12 @@ impl Store for SledStore {
         })
     }
 
-    fn create_ticket(
+    fn create_ticket_with(
         &self,
         ticket: &TicketRecord,
         first: &StoredMessage,
         wraps: &[WrapRecord],
+        extra: &[RecordWrite],
     ) -> StoreResult<()> {
         if first.seq != 1 {
             return Err(StoreError::Conflict("the first message must have seq 1"));
@@ -463,8 +490,10 @@ impl Store for SledStore {
         let key = message_key(&ticket.id, 0, first.seq);
         let value = message_value(first);
         transact(
-            (&self.tickets, &self.messages, &self.wraps),
-            |(tickets, messages, wrap_tree)| {
+            self.with_records(&[&self.tickets, &self.messages, &self.wraps])
+                .as_slice(),
+            |views| {
+                let (tickets, messages, wrap_tree) = (&views[0], &views[1], &views[2]);
                 if tickets.get(ticket.id)?.is_some() {
                     return abort("ticket id taken");
                 }
@@ -473,7 +502,8 @@ impl Store for SledStore {
                 }
                 tickets.insert(&ticket.id[..], &record[..])?;
                 messages.insert(&key[..], &value[..])?;
-                insert_wraps(wrap_tree, &ticket.id, wraps)
+                insert_wraps(wrap_tree, &ticket.id, wraps)?;
+                apply_writes(&views[3..], extra)
             },
         )
     }
@@ -493,23 +523,25 @@ impl Store for SledStore {
             .collect()
     }
 
-    fn update_ticket(&self, ticket: &TicketRecord) -> StoreResult<()> {
+    fn update_ticket_with(&self, ticket: &TicketRecord, extra: &[RecordWrite]) -> StoreResult<()> {
         let record = encode_ticket(ticket)?;
-        transact(&self.tickets, |tickets| {
+        transact(self.with_records(&[&self.tickets]).as_slice(), |views| {
+            let tickets = &views[0];
             if tickets.get(ticket.id)?.is_none() {
                 return abort("no such ticket");
             }
             tickets.insert(&ticket.id[..], &record[..])?;
-            Ok(())
+            apply_writes(&views[1..], extra)
         })
     }
 
-    fn append_message(
+    fn append_message_with(
         &self,
         ticket: &TicketRecord,
         chain: u8,
         message: &StoredMessage,
         wraps: &[WrapRecord],
+        extra: &[RecordWrite],
     ) -> StoreResult<()> {
         if !valid_chain(chain) {
             return Err(StoreError::Conflict("invalid chain"));
@@ -523,8 +555,10 @@ impl Store for SledStore {
         let previous = message_key(id, chain, message.seq - 1);
         let value = message_value(message);
         transact(
-            (&self.tickets, &self.messages, &self.wraps),
-            |(tickets, messages, wrap_tree)| {
+            self.with_records(&[&self.tickets, &self.messages, &self.wraps])
+                .as_slice(),
+            |views| {
+                let (tickets, messages, wrap_tree) = (&views[0], &views[1], &views[2]);
                 if tickets.get(id)?.is_none() {
                     return abort("no such ticket");
                 }
@@ -536,7 +570,8 @@ impl Store for SledStore {
                 }
                 messages.insert(&key[..], &value[..])?;
                 tickets.insert(&id[..], &record[..])?;
-                insert_wraps(wrap_tree, id, wraps)
+                insert_wraps(wrap_tree, id, wraps)?;
+                apply_writes(&views[3..], extra)
             },
         )
     }
@@ -607,7 +642,7 @@ impl Store for SledStore {
     }
 
     fn put_wraps(&self, id: &[u8; 16], wraps: &[WrapRecord]) -> StoreResult<()> {
-        transact((&self.tickets, &self.wraps), |(tickets, wrap_tree)| {
+        transact(&(&self.tickets, &self.wraps), |(tickets, wrap_tree)| {
             if tickets.get(id)?.is_none() {
                 return abort("no such ticket");
             }
@@ -680,6 +715,12 @@ impl Store for SledStore {
             .scan_prefix(prefix)
             .map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(backend))
             .collect()
+    }
+
+    fn write_records(&self, writes: &[RecordWrite]) -> StoreResult<()> {
+        transact(self.with_records(&[]).as_slice(), |views| {
+            apply_writes(views, writes)
+        })
     }
 }
 
