@@ -8,6 +8,7 @@
 # module's generated declarations), then runs rustfmt, clippy, the native tests, the embedded web files'
 # tests, the crypto and client crates' wasm tests in headless Chromium, the independent
 # vector check and the browser suite (tests/browser: node --test, playwright-core, axe-core).
+# The mail tests (tests/tests/mail.rs) get a real SMTP server: aiosmtpd from PyPI in a venv.
 # Idempotent: a second run installs nothing and reuses target/.
 set -euo pipefail
 
@@ -49,6 +50,13 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 say "cargo clippy -p sealdesk-server -p sealdesk-cli --features embed-web (the release binary's web files)"
 cargo clippy -p sealdesk-server -p sealdesk-cli --all-targets --features embed-web -- -D warnings
+
+say "mail tests' SMTP server: aiosmtpd (tests/mail/requirements.txt) in $TARGET_DIR/mail-venv"
+MAIL_VENV="$TARGET_DIR/mail-venv"
+if [ ! -x "$MAIL_VENV/bin/python" ]; then
+    python3 -m venv "$MAIL_VENV" || die "python3 -m venv failed: install python3 and its venv module"
+fi
+"$MAIL_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/mail/requirements.txt
 
 say "cargo test --workspace (native)"
 cargo test --workspace 2>&1 | tee -a "$LOG"

@@ -545,6 +545,20 @@ pub(crate) fn with_unit(n: i64, unit: &str) -> String {
     readable.unwrap_or_else(|| n.to_string())
 }
 
+/// `url` with any password inside it replaced by `REDACTED` (a password belongs in
+/// `SEALDESK_SMTP_PASSWORD` or `smtp_password_file`; `validate` refuses one here, and no message
+/// repeats it).
+fn redacted_smtp_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("REDACTED"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
 /// The closest option name to `key`, if it is close enough to be a typo.
 fn suggestion(key: &str) -> Option<&'static str> {
     fn distance(a: &str, b: &str) -> usize {
@@ -783,7 +797,15 @@ impl Config {
             return;
         };
         if let Err(problem) = crate::services::mail::SmtpEndpoint::parse(url) {
-            check(false, format!("{} {problem}", self.describe("smtp_url")));
+            // Not `describe`: the value may hold the password this refuses.
+            check(
+                false,
+                format!(
+                    "smtp_url = {:?} ({}) {problem}",
+                    redacted_smtp_url(url),
+                    self.origin("smtp_url")
+                ),
+            );
         }
         match &self.mail_from {
             None => check(
@@ -896,19 +918,23 @@ impl Config {
 
     /// `max_body_bytes = 0 (from SEALDESK_MAX_BODY_BYTES)`: an option, its value and source.
     fn describe(&self, key: &str) -> String {
-        let env = option(key).map_or("its environment variable", |info| info.env);
         let value = self
             .value_toml(key)
             .map_or_else(|| "unset".to_owned(), |v| v.to_string());
-        let origin = match self.provenance.source(key) {
+        format!("{key} = {value} ({})", self.origin(key))
+    }
+
+    /// Where option `key`'s value came from, as `describe` words it.
+    fn origin(&self, key: &str) -> String {
+        let env = option(key).map_or("its environment variable", |info| info.env);
+        match self.provenance.source(key) {
             Source::Default => "the default".to_owned(),
             Source::File => match &self.provenance.file {
                 Some(file) => format!("set in {}", file.display()),
                 None => "set in the configuration file".to_owned(),
             },
             Source::Env => format!("set by {env}"),
-        };
-        format!("{key} = {value} ({origin})")
+        }
     }
 
     /// The effective public base URL, without a trailing slash: the `public_url` option or
@@ -949,6 +975,16 @@ impl Config {
                 ("public_url", Source::Default) => (
                     self.public_url(),
                     "default (derived from listen)".to_owned(),
+                ),
+                ("smtp_url", source) => (
+                    self.smtp_url
+                        .as_deref()
+                        .map_or_else(|| "unset".to_owned(), redacted_smtp_url),
+                    match source {
+                        Source::Default => "default".to_owned(),
+                        Source::File => "file".to_owned(),
+                        Source::Env => format!("env {}", info.env),
+                    },
                 ),
                 (key, Source::Default) => (self.value_text(key), "default".to_owned()),
                 (key, Source::File) => (self.value_text(key), "file".to_owned()),

@@ -78,10 +78,11 @@ pub async fn open(state: &AppState, owner: Owner, ticket: NewTicket<'_>) -> ApiR
         .map_err(|e| ApiError::rejected(&e, "reporter key"))?;
     // "Email me when support answers": the address is kept (with its keyed lookup) only
     // while the ticket is open and the reporter subscribed (crate::mail::subscriptions).
+    // With mail off the address is not kept at all (the pages do not offer it; an older
+    // client that sends it loses nothing, since nothing would be mailed).
     let notify_address = match ticket.notify_email {
-        Some(_) if state.mail.is_none() => return Err(subscriptions::mail_off()),
-        Some(email) => Some(subscriptions::validate_address(&email)?),
-        None => None,
+        Some(email) if state.mail.is_some() => Some(subscriptions::validate_address(&email)?),
+        _ => None,
     };
     let email_lookup = match &notify_address {
         Some(address) => Some(instance_secret::email_lookup(state, address).await?),

@@ -6,6 +6,8 @@
 // panic (the workspace denies these in library code: Cargo.toml, clippy.toml).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod smtp;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
