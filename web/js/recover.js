@@ -7,7 +7,7 @@ import { $, h, replace, initPage, whileBusy, focusTarget, announce } from "./lib
 import { loadClient } from "./lib/wasm.js";
 import { showError } from "./lib/errors.js";
 import { kvSet, recoveredKey } from "./lib/store.js";
-import { recoveryRequestForm } from "./lib/recovery.js";
+import { recoveryRequestForm, mailEnabled, noRecoveryNotice } from "./lib/recovery.js";
 
 initPage();
 
@@ -17,7 +17,7 @@ const area = $("#recovery");
 async function main() {
   const fragment = window.location.hash.slice(1);
   if (!fragment) {
-    replace(area, recoveryRequestForm());
+    replace(area, (await mailEnabled()) ? recoveryRequestForm() : noRecoveryNotice());
     return;
   }
   // The token is single use: keep it out of the history and the address bar from now on.

@@ -11,7 +11,7 @@ import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { linkBox } from "./lib/linkbox.js";
 import { updateSavedTicket, savedTicket, kvGet, kvSet, kvDelete, recoveredKey } from "./lib/store.js";
-import { recoveryRequestForm } from "./lib/recovery.js";
+import { recoveryRequestForm, mailEnabled, noRecoveryNotice } from "./lib/recovery.js";
 
 initPage();
 
@@ -198,7 +198,7 @@ function offerRecovery() {
       h("p", { text: "A ticket link ends with a # and a long secret, and this one does not. If you kept the whole link (in a file, a password manager or another browser), open that one instead." }),
     ),
   );
-  replace($("#link-actions"), recoveryRequestForm());
+  mailEnabled().then((on) => replace($("#link-actions"), on ? recoveryRequestForm() : noRecoveryNotice()));
   focusTarget($("#page-title"));
 }
 

@@ -4,6 +4,27 @@
 
 import { h, uid, announce, focusTarget } from "./dom.js";
 import { validate, required, emailCheck, withFormDisabled } from "./forms.js";
+import { loadSettings } from "./settings.js";
+
+/**
+ * Whether this instance sends mail (`mail_enabled` of the public settings); recovery by mail
+ * exists only then.
+ * @returns {Promise<boolean>}
+ */
+export async function mailEnabled() {
+  const settings = /** @type {Record<string, unknown>} */ (await loadSettings());
+  return settings.mail_enabled === true;
+}
+
+/** What the pages say instead of the form when the instance sends no mail. */
+export function noRecoveryNotice() {
+  return h(
+    "div",
+    { class: "notice" },
+    h("p", { class: "title", text: "This support desk sends no email" }),
+    h("p", { text: "So it cannot send a recovery link. Only your browser ever had the ticket's secret: without the whole link, write a new ticket and mention the old one." }),
+  );
+}
 
 /**
  * The request form, with what happens next said plainly.
