@@ -74,6 +74,10 @@ mod tests {
         );
         assert_eq!(page_file("/admin"), Some("/admin.html"));
         assert_eq!(page_file("/admin/invite"), Some("/admin.html"));
+        assert_eq!(
+            page_file("/help/unsubscribe/AbC-_09xyz"),
+            Some("/unsubscribe.html")
+        );
     }
 
     #[test]
@@ -89,6 +93,9 @@ mod tests {
             "/help/ticket/../admin",
             "/admin/team",
             "/api/v1/settings",
+            "/help/unsubscribe/",
+            "/help/unsubscribe/a/b",
+            "/help/unsubscribe/a.b",
         ] {
             assert_eq!(page_file(path), None, "{path}");
         }

@@ -30,6 +30,8 @@ use crate::clock::now;
 use crate::encoding::{from_b64_array, from_record, ticket_id, to_record};
 use crate::error::{ApiError, ApiResult};
 use crate::invites;
+use crate::mail::outbox::{self, MailKind};
+use crate::mail::preferences;
 use crate::sessions::{identity_of, require_administrator, require_session};
 use crate::state::AppState;
 use crate::storage::{RecordKind, StoreError};
@@ -463,7 +465,7 @@ pub async fn assign(
     let lock = state.ticket_lock(id);
     let _serialised = lock.lock().await;
     let directory_guard = state.directory.read().await;
-    require_administrator(&session, directory_guard.as_ref())?;
+    let assigner = require_administrator(&session, directory_guard.as_ref())?.key_id();
     let directory = directory_guard.as_ref().ok_or_else(no_administrators)?;
     if let Some(key_id) = assignee
         && directory
@@ -480,8 +482,24 @@ pub async fn assign(
         .store
         .ticket(&id)?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
+    let newly_assigned = assignee.filter(|a| record.assigned_to != Some(*a) && *a != assigner.0);
     record.assigned_to = assignee;
-    state.store.update_ticket(&record)?;
+    // "Assigned to you" for an administrator who chose it, queued with the assignment.
+    let mail_writes = match newly_assigned {
+        Some(key_id) => preferences::admin_mail_writes(
+            state,
+            MailKind::AdminAssigned,
+            Some(id),
+            Some(&key_id),
+            now(),
+        )?,
+        None => Vec::new(),
+    };
+    state.store.update_ticket_with(&record, &mail_writes)?;
     drop(directory_guard);
-    state.commit().await
+    state.commit().await?;
+    if !mail_writes.is_empty() {
+        outbox::wake(state);
+    }
+    Ok(())
 }

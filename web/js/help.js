@@ -43,7 +43,7 @@ const LIST_POLL_MS = 15_000;
 /** @type {Client} the module, once loaded (start, moduleReady) */
 let client;
 /** @type {import("./lib/settings.js").PageSettings} */
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "" };
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "", mail_enabled: false };
 /** @type {AccountHandle | null} */
 let account = null;
 

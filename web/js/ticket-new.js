@@ -20,7 +20,7 @@ initPage();
 const alerts = $("#alerts");
 const form = $("#ticket-form");
 /** @type {import("./lib/settings.js").PageSettings} */
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "" };
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "", mail_enabled: false };
 /** @type {{ticket_id: string, link: string, subject: string, created_at: number}[]} this page only, not stored */
 const createdHere = [];
 
@@ -49,6 +49,8 @@ loadSettings().then(async (loaded) => {
   settings = loaded;
   renderSupportInfo($("#support-info"), settings);
   setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
+  // Offered only when this instance sends mail.
+  $("#notify-field").hidden = !settings.mail_enabled;
   refreshDebug();
   $("#files-limit").textContent = fileLimitText(await clientReady, settings.max_attachment_bytes);
 });

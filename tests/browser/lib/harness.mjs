@@ -335,3 +335,48 @@ export async function anonymousTicket(page, { subject, message, name, email }) {
   await page.locator("#created:not([hidden])").waitFor();
   return page.inputValue("#created .link-box input");
 }
+
+// ---------------------------------------------------------------- mail
+
+/**
+ * Starts the mail tests' real SMTP server (tests/mail/smtp_sink.py: aiosmtpd in
+ * `<target>/mail-venv`, which scripts/test.sh creates) on a free loopback port. `url` is for
+ * SEALDESK_SMTP_URL; `mails()` reads what it accepted ({mail_from, rcpt_tos, data}, in order);
+ * `waitFor(n)` waits for at least n; `stop()` ends it.
+ */
+export async function startSmtpSink() {
+  const target = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, "target");
+  const python = path.join(target, "mail-venv", "bin", "python");
+  if (!fs.existsSync(python)) throw new Error(`${python} is missing: scripts/test.sh creates it (aiosmtpd, tests/mail/requirements.txt)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealdesk-smtp-"));
+  const child = spawn(python, [path.join(ROOT, "tests", "mail", "smtp_sink.py"), dir], { stdio: ["pipe", "pipe", "ignore"] });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.on("exit", killOnExit);
+  const lines = readline.createInterface({ input: child.stdout });
+  const [first] = await once(lines, "line");
+  const port = /^listening (\d+)$/.exec(String(first).trim())?.[1];
+  if (!port) throw new Error(`the SMTP sink did not start: ${first}`);
+  const mails = () =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort()
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")));
+  return {
+    url: `smtp://127.0.0.1:${port}?tls=none`,
+    mails,
+    async waitFor(count, timeout = 20_000) {
+      const start = Date.now();
+      while (mails().length < count) {
+        if (Date.now() - start > timeout) throw new Error(`expected ${count} mails, got ${mails().length}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return mails();
+    },
+    stop() {
+      process.off("exit", killOnExit);
+      child.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -18,7 +18,7 @@ import { validate, required, emailCheck } from "./forms.js";
 export function checkOpening(picker, status) {
   const email = /** @type {HTMLInputElement | null} */ (document.querySelector("#email"));
   const ok = validate([
-    ...(email ? [/** @type {import("./forms.js").Check} */ ([email, emailCheck])] : []),
+    ...(email ? [/** @type {import("./forms.js").Check} */ ([email, notifyNeedsAddress(emailCheck)])] : []),
     [field("#subject"), required("a subject")],
     [field("#message"), required("your message")],
   ]);
@@ -51,11 +51,32 @@ export function readOpening(debugEditor) {
     email: (email && email.value.trim()) || undefined,
     urgent: field("#urgent").checked,
   };
+  // "Email me when support answers": the address field, sent once more for the server to keep.
+  if (wantsNotification() && opening.email) opening.notify_email = opening.email;
   if (field("#debug-include").checked) {
     const debug = debugEditor.values();
     if (debug) opening.debug = debug;
   }
   return opening;
+}
+
+/**
+ * Whether "Email me when support answers" is offered (mail is on) and ticked.
+ * @returns {boolean}
+ */
+function wantsNotification() {
+  const box = /** @type {HTMLInputElement | null} */ (document.querySelector("#notify"));
+  const offered = document.querySelector("#notify-field");
+  return Boolean(box && offered && !offered.hasAttribute("hidden") && box.checked);
+}
+
+/**
+ * The email check, plus: an address is required when notification is ticked.
+ * @param {import("./forms.js").Check[1]} check
+ * @returns {import("./forms.js").Check[1]}
+ */
+function notifyNeedsAddress(check) {
+  return (value) => (wantsNotification() && !String(value).trim() ? "Enter the address to be emailed at, or untick “Email me when support answers”." : check(value));
 }
 
 /**

@@ -18,6 +18,7 @@ const EMPTY = {
   response_time: "",
   max_attachment_bytes: 25 * 1024 * 1024,
   version: "",
+  mail_enabled: false,
 };
 
 /** @type {Promise<PageSettings> | null} */
