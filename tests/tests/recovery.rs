@@ -462,3 +462,100 @@ fn claims_without_a_valid_token_or_signature_are_refused() {
         assert_eq!(anonymous.status, 401);
     });
 }
+
+/// `sealdesk admin recoveries` lists the pending claim with its fingerprint and the address
+/// check, and `approve KEY_ID` endorses the key, after which the recovered key reads.
+#[test]
+fn the_command_line_lists_and_approves_a_recovery() {
+    use sealdesk_client::account::Account;
+    use sealdesk_crypto::{Argon2Params, IdentitySeed};
+    use sealdesk_system_tests::{FIRST_ADMIN_SEED, run_cli};
+
+    let sink = SmtpSink::start();
+    let instance = start_with_mail(&sink, &[]);
+    let rt = runtime();
+    let transport = NativeTransport::new(&instance.base);
+    let mut rng = system_rng();
+    let (id, key) = rt.block_on(async {
+        // The command line refuses derivations below the documented parameters.
+        let account = Account::register_with_seed(
+            &transport,
+            "root",
+            "root password",
+            Argon2Params::DEFAULT,
+            IdentitySeed::from_bytes(FIRST_ADMIN_SEED),
+            &mut system_rng(),
+        )
+        .await
+        .expect("register");
+        Admin::new(&transport, account, None).await.expect("admin");
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let ticket =
+            ReporterTicket::create(&transport, &directory, opening_with_address(), 1, &mut rng)
+                .await
+                .expect("create");
+        assert_eq!(request(&transport, ADDRESS).await.status, 202);
+        let link = RecoveryLink::parse(&wait_for_link(&sink, 1)).expect("link");
+        let key = recovery::claim(&transport, &link, &mut rng)
+            .await
+            .expect("claim");
+        (ticket.link().ticket_id(), key)
+    });
+
+    let home = tempfile::tempdir().expect("home");
+    let home_dir = home.path().to_str().expect("utf-8").to_owned();
+    let env = [
+        ("HOME", home_dir.as_str()),
+        ("SEALDESK_PASSPHRASE", "keyring passphrase"),
+        ("SEALDESK_PASSWORD", "root password"),
+    ];
+    run_cli(
+        &[
+            "admin",
+            "login",
+            "--server",
+            &instance.base,
+            "--username",
+            "root",
+        ],
+        &env,
+        None,
+    )
+    .ok();
+    let list = run_cli(&["admin", "recoveries"], &env, None).ok();
+    assert!(list.contains(&id.to_hex()), "{list}");
+    assert!(list.contains(&key.fingerprint()), "{list}");
+    assert!(
+        list.contains("matches the address in the first message"),
+        "{list}"
+    );
+    run_cli(&["admin", "recoveries", "decline", "00000000"], &env, None)
+        .fails(2, "input.unknown_key_id");
+    let key_id = key.identity().key_id().to_string();
+    let approved = run_cli(
+        &["admin", "recoveries", "approve", &key_id[..12]],
+        &env,
+        None,
+    )
+    .ok();
+    assert!(approved.contains("Approved"), "{approved}");
+    assert!(approved.contains(&key.fingerprint()), "{approved}");
+    rt.block_on(async {
+        assert_eq!(
+            recovery::claim_state(&transport, &key)
+                .await
+                .expect("state"),
+            ClaimState::Approved
+        );
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let recovered = RecoveredTicket::open(&transport, &directory, key, None)
+            .await
+            .expect("the recovered key reads");
+        assert_eq!(
+            recovered.messages.last().map(|m| m.kind),
+            Some(Kind::Endorse)
+        );
+    });
+    let empty = run_cli(&["admin", "recoveries"], &env, None).ok();
+    assert!(empty.contains("No recovery is waiting."), "{empty}");
+}
