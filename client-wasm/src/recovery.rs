@@ -474,3 +474,61 @@ impl Admin {
             .check()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use sealdesk_crypto::system_rng;
+
+    use super::*;
+
+    #[test]
+    fn a_link_is_read_from_the_whole_url_or_its_fragment_and_damage_is_refused() {
+        let token = AccessToken::generate(&mut system_rng());
+        let id = TicketId([7; 16]);
+        let fragment = format!("{}.{}", id.to_hex(), token.to_base64url());
+        for text in [
+            format!("https://help.example.org/help/recover#{fragment}"),
+            format!("  {fragment}\n"),
+        ] {
+            let link = RecoveryLink::parse(&text).expect("link");
+            assert_eq!(link.ticket_id(), id);
+            assert_eq!(link.token.as_bytes(), token.as_bytes());
+        }
+        let token_text = token.to_base64url();
+        for damaged in [
+            String::new(),
+            id.to_hex(),
+            format!("{}{}", id.to_hex(), token_text),
+            format!("{}.{}", &id.to_hex()[1..], token_text),
+            format!("{}.{}", id.to_hex(), &token_text[1..]),
+            format!("{}.{}=", id.to_hex(), token_text),
+        ] {
+            let error = RecoveryLink::parse(&damaged).expect_err(&damaged);
+            assert_eq!(error.code, "recovery.malformed_link");
+        }
+    }
+
+    #[test]
+    fn addresses_compare_trimmed_and_ascii_case_insensitive() {
+        assert!(same_address(" Dana@Example.org", "dana@example.org "));
+        assert!(!same_address("dana@example.org", "dana@example.com"));
+        assert!(!same_address("dana@example.org", "dan@example.org"));
+    }
+
+    #[test]
+    fn a_kept_key_rebuilds_the_same_identity_and_bearer() {
+        let key = RecoveredKey::from_parts(TicketId([1; 16]), [2; 32], [3; 32]);
+        let again = RecoveredKey::from_parts(TicketId([1; 16]), [2; 32], [3; 32]);
+        assert_eq!(key.identity().key_id(), again.identity().key_id());
+        assert_eq!(key.bearer(), again.bearer());
+        assert_eq!(key.fingerprint(), key.identity().key_id().fingerprint());
+        assert_ne!(
+            key.identity().key_id(),
+            RecoveredKey::from_parts(TicketId([1; 16]), [4; 32], [3; 32])
+                .identity()
+                .key_id()
+        );
+    }
+}
