@@ -1,5 +1,5 @@
-//! `sealdesk admin login|inbox|show|reply|note|approve|remove|download|endorse`: an administrator,
-//! through `sealdesk-client`'s `Admin`.
+//! `sealdesk admin login|inbox|show|reply|note|approve|remove|download|endorse|recoveries`:
+//! an administrator, through `sealdesk-client`'s `Admin`.
 //!
 //! `login` signs in with the account password, opens the account's keyring (Argon2id with
 //! at least [`Argon2Params::DEFAULT`]: a server cannot talk this client into a weaker
@@ -18,6 +18,7 @@ use sealdesk_client::admin::{Admin, AdminTicket, History, InboxFilter};
 use sealdesk_client::attachments::download_to_vec;
 use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
+use sealdesk_client::recovery::PendingClaim;
 use sealdesk_client::transport::NativeTransport;
 use sealdesk_client::wasm::{content_view, error_view, message_view};
 use sealdesk_crypto::{
@@ -27,7 +28,7 @@ use sealdesk_crypto::{
 use sealdesk_wire::b64;
 use serde_json::{Value, json};
 
-use crate::args::{AdminClientCommand, KeyringArgs, SaveArgs, Status, WriteArgs};
+use crate::args::{AdminClientCommand, KeyringArgs, RecoveryAction, SaveArgs, Status, WriteArgs};
 use crate::clock::now;
 use crate::failure::Failure;
 use crate::files;
@@ -104,6 +105,16 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
         }
         AdminClientCommand::Endorse { keyring, id, key } => {
             with_session(&keyring, async |s| endorse(s, id, &key).await).await
+        }
+        AdminClientCommand::Recoveries {
+            keyring,
+            action,
+            key_id,
+        } => {
+            with_session(&keyring, async |s| {
+                recoveries(s, action.zip(key_id.as_deref())).await
+            })
+            .await
         }
     }
 }
@@ -759,6 +770,79 @@ async fn endorse(session: &mut Session, id: TicketId, key: &str) -> Result<(), F
         endorsed.key_id().fingerprint(),
         render::count(wraps, "key")
     );
+    Ok(())
+}
+
+/// Lists the pending recovery claims with the address check, or approves or declines the
+/// claim of the key `query` names (PROTOCOL.md §11.1, §8.2).
+async fn recoveries(
+    session: &mut Session,
+    action: Option<(RecoveryAction, &str)>,
+) -> Result<(), Failure> {
+    let claims = session.admin.recoveries(&session.transport).await?;
+    let Some((action, query)) = action else {
+        if claims.is_empty() {
+            println!("No recovery is waiting.");
+            return Ok(());
+        }
+        println!(
+            "Waiting recoveries (approve only when the address matches and, if you can, the              reporter confirms the fingerprint over another channel):"
+        );
+        for claim in &claims {
+            let matches = match session.read(claim.ticket_id).await {
+                Ok(ticket) => match claim.email_matches(&ticket) {
+                    Some(true) => "matches the address in the first message",
+                    Some(false) => "DIFFERS from the address in the first message",
+                    None => "the first message has no address",
+                },
+                Err(_) => "the ticket could not be read",
+            };
+            println!(
+                "  ticket {}\n    key id       {}\n    fingerprint  {}\n    address      {} \
+                 ({matches})\n    claimed      {}",
+                claim.ticket_id.to_hex(),
+                claim.key_id(),
+                claim.fingerprint,
+                render::clean_line(&claim.email),
+                render::utc(claim.claimed_at)
+            );
+        }
+        println!("Approve or decline one with: sealdesk admin recoveries approve|decline KEY_ID");
+        return Ok(());
+    };
+    let Some(claim) = pick(&claims, PendingClaim::key_id, query)?.cloned() else {
+        return Err(Failure::usage(
+            "input.unknown_key_id",
+            "No waiting recovery has this key id; list them with `sealdesk admin recoveries`.",
+        ));
+    };
+    match action {
+        RecoveryAction::Decline => {
+            session
+                .admin
+                .decline_recovery(&session.transport, &claim)
+                .await?;
+            println!(
+                "Declined the recovery of ticket {}.",
+                claim.ticket_id.to_hex()
+            );
+        }
+        RecoveryAction::Approve => {
+            let mut ticket = session.read(claim.ticket_id).await?;
+            let wraps = session
+                .admin
+                .approve_recovery(&session.transport, &mut ticket, &claim, &mut system_rng())
+                .await?;
+            session.kept.set(claim.ticket_id, &ticket.state_bytes());
+            println!(
+                "Approved: the reporter's new key (fingerprint {}) was added in message {}; {} \
+                 wrapped for it.",
+                claim.fingerprint,
+                ticket.conversation().last_seq(),
+                render::count(wraps, "key")
+            );
+        }
+    }
     Ok(())
 }
 

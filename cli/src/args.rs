@@ -342,6 +342,21 @@ pub enum AdminClientCommand {
         #[arg(long, value_name = "PUBLIC_IDENTITY")]
         key: String,
     },
+    /// "Resend access link" recoveries: without ACTION, list the pending claims (each
+    /// ticket's first message decrypted here to say whether the address typed there is the
+    /// address of the request); `approve KEY_ID` endorses the claimed key in the conversation
+    /// and lets its browser in; `decline KEY_ID` refuses it.
+    Recoveries {
+        /// The keyring.
+        #[command(flatten)]
+        keyring: KeyringArgs,
+        /// What to do with one claim.
+        #[arg(value_name = "ACTION", value_enum, requires = "key_id")]
+        action: Option<RecoveryAction>,
+        /// The claimed key id (hexadecimal, at least its first 8 characters, or base64url).
+        #[arg(value_name = "KEY_ID")]
+        key_id: Option<String>,
+    },
     /// Save an attachment of a ticket to a file, once the whole file has verified.
     Download {
         /// The keyring.
@@ -354,6 +369,15 @@ pub enum AdminClientCommand {
         #[command(flatten)]
         target: SaveArgs,
     },
+}
+
+/// What `sealdesk admin recoveries` does with one claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RecoveryAction {
+    /// Endorse the claimed key and let its browser in.
+    Approve,
+    /// Refuse the claim.
+    Decline,
 }
 
 fn parse_ticket_id(text: &str) -> Result<TicketId, String> {

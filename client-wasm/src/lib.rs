@@ -18,6 +18,7 @@ pub mod error;
 pub mod kept;
 pub mod live;
 pub mod pow;
+pub mod recovery;
 pub mod reporter;
 pub mod thread;
 pub mod transport;

@@ -121,6 +121,19 @@ impl Identity {
         self.sign(&identity_proof_bytes(username, auth_hash))
     }
 
+    /// Signs a recovery claim (spec §11.1): this identity, a key made in the recovering
+    /// browser, asks to become a reporter key of ticket `ticket_id`, and names
+    /// `reader_hash`, the `token_hash` (§11) of the access token that browser will read
+    /// with. An Ed25519 signature over `lp("sealdesk/v1/recovery-claim") || ticket_id (16) ||
+    /// public_identity (64) || reader_hash (32)`; 64 bytes.
+    pub fn sign_recovery_claim(
+        &self,
+        ticket_id: &[u8; 16],
+        reader_hash: &[u8; 32],
+    ) -> [u8; SIGNATURE_LEN] {
+        self.sign(&recovery_claim_bytes(ticket_id, &self.public, reader_hash))
+    }
+
     pub(crate) fn hpke_private(&self) -> &HpkePrivateKey {
         &self.encryption
     }
@@ -270,6 +283,22 @@ impl PublicIdentity {
         self.verify(&identity_proof_bytes(username, auth_hash), signature)
     }
 
+    /// Verifies a recovery claim made by [`Identity::sign_recovery_claim`] with this key.
+    ///
+    /// # Errors
+    /// [`Error::BadSignature`].
+    pub fn verify_recovery_claim(
+        &self,
+        ticket_id: &[u8; 16],
+        reader_hash: &[u8; 32],
+        signature: &[u8],
+    ) -> Result<()> {
+        self.verify(
+            &recovery_claim_bytes(ticket_id, self, reader_hash),
+            signature,
+        )
+    }
+
     pub(crate) fn hpke_public(&self) -> &HpkePublicKey {
         &self.encryption
     }
@@ -282,6 +311,20 @@ fn identity_proof_bytes(username: &str, auth_hash: &[u8; 32]) -> Vec<u8> {
     w.label(labels::ACCOUNT_IDENTITY_PROOF)
         .var_bytes(username.as_bytes())
         .bytes(auth_hash);
+    w.finish()
+}
+
+/// The bytes a recovery claim signs (spec §11.1).
+fn recovery_claim_bytes(
+    ticket_id: &[u8; 16],
+    claimed: &PublicIdentity,
+    reader_hash: &[u8; 32],
+) -> Vec<u8> {
+    let mut w = Writer::with_capacity(1 + labels::RECOVERY_CLAIM.len() + 16 + 64 + 32);
+    w.label(labels::RECOVERY_CLAIM)
+        .bytes(ticket_id)
+        .bytes(&claimed.to_bytes())
+        .bytes(reader_hash);
     w.finish()
 }
 

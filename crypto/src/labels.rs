@@ -44,6 +44,8 @@ pub const ACCOUNT_AUTH_HASH: &str = "sealdesk/v1/account/auth-hash";
 pub const ACCOUNT_IDENTITY_PROOF: &str = "sealdesk/v1/account/identity-proof";
 /// Keyring encryption key and nonce derivation.
 pub const KEYRING: &str = "sealdesk/v1/keyring";
+/// Signature prefix of a recovery claim (a new reporter key after email recovery, §11.1).
+pub const RECOVERY_CLAIM: &str = "sealdesk/v1/recovery-claim";
 /// Attachment payload key derivation.
 pub const ATTACHMENT_PAYLOAD: &str = "sealdesk/v1/attachment-payload";
 /// Proof of work of an anonymous ticket creation: `H("sealdesk/v1/pow", challenge ||

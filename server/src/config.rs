@@ -333,6 +333,15 @@ config_options! {
     /// How long a mail is tried before it is given up as failed (logged and counted).
     mail_give_up_seconds: u64 = 3 * 24 * 3600;
         env = "SEALDESK_MAIL_GIVE_UP_SECONDS", unit = "seconds";
+
+    ["Recovery"]
+    /// How long a mailed recovery link ("resend access link") stays valid; it is single-use.
+    recovery_ttl_seconds: u64 = 3600;
+        env = "SEALDESK_RECOVERY_TTL_SECONDS", unit = "seconds";
+    /// Recovery requests one client address, and separately one email address, may make per
+    /// hour; the answer is the same whether or not the address belongs to a ticket.
+    recovery_requests_per_hour: u32 = 5;
+        env = "SEALDESK_RECOVERY_REQUESTS_PER_HOUR", unit = "requests per hour";
 }
 
 /// The format of log lines.
@@ -812,6 +821,11 @@ impl Config {
             (
                 "argon2_min_parallelism",
                 u64::from(self.argon2_min_parallelism),
+            ),
+            ("recovery_ttl_seconds", self.recovery_ttl_seconds),
+            (
+                "recovery_requests_per_hour",
+                u64::from(self.recovery_requests_per_hour),
             ),
         ] {
             check(

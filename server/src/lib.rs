@@ -30,6 +30,7 @@ pub mod logging;
 pub mod mail;
 pub mod pages;
 pub mod random;
+pub mod recovery;
 pub mod services;
 pub mod sessions;
 pub mod settings;
@@ -162,6 +163,8 @@ async fn serve_async(config: Config, options: cli::ServeOptions) -> Result<(), S
             iterations: config.argon2_min_iterations,
             parallelism: config.argon2_min_parallelism,
         },
+        recovery_ttl_seconds: config.recovery_ttl_seconds,
+        recovery_requests_per_hour: config.recovery_requests_per_hour,
     };
     let mut state = AppState::load(store.clone(), limits, config.data_dir.clone())?;
     state.mail = config.mail_settings()?;

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `/help`, `/help/` | `help.html` (the support tab of account holders) |
 //! | `/help/ticket/new` | `ticket-new.html` (a new anonymous ticket) |
+//! | `/help/recover` | `recover.html` ("resend access link": ask for a recovery mail, or claim with its link) |
 //! | `/help/ticket/{id}` (32 hexadecimal characters) | `ticket.html` (the conversation; its secret is in the fragment, which the browser never sends) |
 //! | `/admin`, `/admin/`, `/admin/invite` | `admin.html` (the panel; the invite token is in the fragment) |
 //! | `/help/unsubscribe/{token}` (base64url) | `unsubscribe.html` (posts the token at once, offers a retry) |
@@ -25,6 +26,7 @@ pub fn page_file(path: &str) -> Option<&'static str> {
     match path {
         "/help" | "/help/" => Some("/help.html"),
         "/help/ticket/new" | "/help/ticket/new/" => Some("/ticket-new.html"),
+        "/help/recover" | "/help/recover/" => Some("/recover.html"),
         "/admin" | "/admin/" | "/admin/invite" | "/admin/invite/" => Some("/admin.html"),
         _ => {
             if let Some(token) = path.strip_prefix("/help/unsubscribe/") {
@@ -65,6 +67,7 @@ mod tests {
         assert_eq!(page_file("/help"), Some("/help.html"));
         assert_eq!(page_file("/help/"), Some("/help.html"));
         assert_eq!(page_file("/help/ticket/new"), Some("/ticket-new.html"));
+        assert_eq!(page_file("/help/recover"), Some("/recover.html"));
         assert_eq!(
             page_file("/help/ticket/0123456789abcdef0123456789ABCDEF"),
             Some("/ticket.html")

@@ -69,6 +69,10 @@ pub struct Limits {
     pub event_stream_max_seconds: u64,
     /// The weakest Argon2id parameters accepted at registration and password change.
     pub argon2_floor: sealdesk_crypto::Argon2Params,
+    /// How long a mailed recovery token stays valid, in seconds.
+    pub recovery_ttl_seconds: u64,
+    /// Recovery requests one client address, and one email address, may make per hour.
+    pub recovery_requests_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -97,6 +101,8 @@ impl Default for Limits {
             event_stream_recheck_seconds: 30,
             event_stream_max_seconds: 3600,
             argon2_floor: sealdesk_crypto::Argon2Params::DEFAULT,
+            recovery_ttl_seconds: 3600,
+            recovery_requests_per_hour: 5,
         }
     }
 }
@@ -167,6 +173,7 @@ impl AppState {
                 posts_per_minute: limits.posts_per_minute,
                 uploads_per_minute: limits.uploads_per_minute,
                 routes: limits.route_quotas,
+                recovery_requests_per_hour: limits.recovery_requests_per_hour,
             }),
             pow: PowChallenges::new(limits.proof_of_work_bits),
             metrics: Metrics::new(now()),

@@ -22,7 +22,7 @@ use crate::services::holds::Holds;
 use crate::services::rate_limits::PostKey;
 use crate::sessions::{self, Session};
 use crate::state::AppState;
-use crate::storage::{Owner, Status, StoredMessage, TicketRecord, WrapRecord};
+use crate::storage::{Owner, RecordKind, Status, StoredMessage, TicketRecord, WrapRecord};
 
 /// Largest encoded message: header, length, padded content and tag, signature.
 const MAX_MESSAGE_LEN: usize = sealdesk_crypto::HEADER_LEN + 4 + MAX_PADDED_LEN + TAG_LEN + 64;
@@ -247,6 +247,7 @@ pub async fn post(
         .is_some();
     if !sender_is_admin
         && !bearer_matches(token, &record)
+        && !recovered_reader_matches(state, token, &record)?
         && !sessions::session_owns(state, token, &record)?
     {
         return Err(ApiError::unauthorized());
@@ -463,7 +464,7 @@ pub async fn authorised_ticket(
         .store
         .ticket(&id)?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
-    if bearer_matches(token, &record) {
+    if bearer_matches(token, &record) || recovered_reader_matches(state, token, &record)? {
         return Ok((record, Reader::Reporter));
     }
     if let Some(session) = sessions::session(state, token)? {
@@ -489,6 +490,24 @@ fn bearer_matches(token: Option<&AccessToken>, record: &TicketRecord) -> bool {
         return false;
     };
     token.is_some_and(|token| token.matches_hash(access_token_hash))
+}
+
+/// Whether the bearer token is the reader token of an approved recovery of this ticket
+/// (spec/API.md, "Recovery"; stored by `crate::recovery` under its hash, with the ticket id as
+/// the value). It reads and posts as the ticket's access token does.
+///
+/// # Errors
+/// Storage failures.
+fn recovered_reader_matches(
+    state: &AppState,
+    token: Option<&AccessToken>,
+    record: &TicketRecord,
+) -> ApiResult<bool> {
+    let Some(token) = token else {
+        return Ok(false);
+    };
+    let ticket = state.store.get(RecordKind::RecoveryReader, &token.hash())?;
+    Ok(ticket.is_some_and(|id| id == record.id))
 }
 
 /// The ticket's first reporter key as [`Members`]; endorsed keys are in the conversation's

@@ -1259,6 +1259,29 @@ def run_anonymous():
             except ProtoError as e:
                 got = str(e) if str(e).startswith("link.") else "link." + str(e)
             g.check("refused", got, c["expected_error"])
+    c = v["recovery_claim"]
+    with Group("anonymous/recovery_claim") as g:
+        # §11.1: a key made in the recovering browser signs the ticket id, itself and the
+        # hash of the access token it will read with.
+        ident = Identity(hx(c["identity_seed"]))
+        r = c["claimed"]
+        g.check("claimed/ed25519_public", ident.ed_pk, r["ed25519_public"])
+        g.check("claimed/x25519_public", ident.x_pk, r["x25519_public"])
+        g.check("claimed/public_identity", ident.public, r["public_identity"])
+        g.check("claimed/key_id", ident.key_id, r["key_id"])
+        g.check("claimed/fingerprint", fingerprint(ident.key_id), r["fingerprint"])
+        g.check("ticket_id is case 0's", c["ticket_id"], v["cases"][0]["ticket_id"])
+        reader_hash = H("sealdesk/v1/token-hash", hx(c["reader_token"]))
+        g.check("reader_hash", reader_hash, c["reader_hash"])
+        signed = lp("sealdesk/v1/recovery-claim") + hx(c["ticket_id"]) + ident.public + reader_hash
+        g.check("signed_bytes", signed, c["signed_bytes"])
+        g.check("signature", ed_sign(ident.ed_sk, signed), c["signature"])
+        g.true("signature verifies strictly (§3.4)",
+               ed_verify_strict(ident.ed_pk, signed, hx(c["signature"])))
+        other = bytearray(signed)
+        other[-1] ^= 1
+        g.true("signature does not verify for another reader hash",
+               not ed_verify_strict(ident.ed_pk, bytes(other), hx(c["signature"])))
 
 
 def run_account():

@@ -42,6 +42,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
             "settings",
             "attachments",
             "mail",
+            "recovery",
         ],
     ),
     ("state", &["state"]),

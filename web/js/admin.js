@@ -331,7 +331,84 @@ $("#inbox-more").addEventListener("click", () => loadInbox({ more: true }));
 
 async function openInbox() {
   showView("inbox");
-  await loadInbox();
+  await Promise.all([loadInbox(), loadRecoveries()]);
+}
+
+/** The pending recoveries ("resend access link"): the badge and the list above the inbox. */
+async function loadRecoveries() {
+  if (!admin) return;
+  let claims;
+  try {
+    claims = await client.recoveries(signedInAdmin());
+  } catch (error) {
+    handleError(error, "the waiting recoveries could not be read");
+    return;
+  }
+  const badge = $("#recoveries-badge");
+  badge.hidden = claims.length === 0;
+  badge.textContent = String(claims.length);
+  badge.setAttribute("aria-label", `${plural(claims.length, "recovery", "recoveries")} waiting`);
+  $("#recoveries").hidden = claims.length === 0;
+  replace(
+    $("#recoveries-list"),
+    h(
+      "ul",
+      { class: "ticket-list" },
+      claims.map((c) => {
+        const match =
+          c.email_matches === true
+            ? h("span", { class: "chip open", text: "Address matches the first message" })
+            : c.email_matches === false
+              ? h("span", { class: "chip urgent", text: "Address differs from the first message" })
+              : h("span", { class: "chip", text: "The first message has no address" });
+        const label = `ticket ${c.ticket_id.slice(0, 8)}`;
+        return h(
+          "li",
+          null,
+          h(
+            "div",
+            { class: "summary" },
+            h("div", { class: "title", text: `Recovery of ${label}` }),
+            h("p", {}, "Requested for ", h("strong", { text: c.email }), " ", match),
+            h("p", {}, "New key: ", h("span", { class: "fingerprint", text: c.fingerprint })),
+            h("div", { class: "meta", text: `Claimed ${formatTime(c.claimed_at)}` }),
+          ),
+          h(
+            "div",
+            { class: "item-actions" },
+            h("button", { type: "button", text: "Approve", "aria-label": `Approve the recovery of ${label}`, onclick: () => decideRecovery(c, true) }),
+            h("button", { type: "button", class: "secondary", text: "Decline", "aria-label": `Decline the recovery of ${label}`, onclick: () => decideRecovery(c, false) }),
+          ),
+        );
+      }),
+    ),
+  );
+}
+
+/**
+ * Approves (an endorse message for the new key, visible to everyone in the conversation) or
+ * declines a recovery.
+ * @param {{ticket_id: string, key_id: string, fingerprint: string, email: string, email_matches?: boolean | null}} c
+ * @param {boolean} approve
+ */
+async function decideRecovery(c, approve) {
+  const question = approve
+    ? `Add this key to ticket ${c.ticket_id.slice(0, 8)} as the reporter's?\n\nFingerprint ${c.fingerprint}\nRequested for ${c.email}${c.email_matches === false ? "\n\nThe address DIFFERS from the one in the first message." : ""}`
+    : `Decline the recovery of ticket ${c.ticket_id.slice(0, 8)}?`;
+  if (!window.confirm(question)) return;
+  clearErrors(alerts);
+  try {
+    if (approve) {
+      await whileBusy($("#recoveries-status"), "Adding the key to the conversation…", () => client.approveRecovery(signedInAdmin(), c.ticket_id, c.key_id));
+      await rememberHead(admin);
+    } else {
+      await client.declineRecovery(signedInAdmin(), c.ticket_id, c.key_id);
+    }
+    replace($("#recoveries-status"), h("p", { class: "notice ok", text: approve ? "The key was added; the reporter's new browser can open the conversation." : "The recovery was declined." }));
+  } catch (error) {
+    handleError(error, approve ? "the recovery was not approved" : "the recovery was not declined");
+  }
+  await loadRecoveries();
 }
 
 async function loadInbox({ more = false, quiet = false } = {}) {

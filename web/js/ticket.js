@@ -10,26 +10,26 @@ import { loadSettings } from "./lib/settings.js";
 import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { linkBox } from "./lib/linkbox.js";
-import { updateSavedTicket, savedTicket } from "./lib/store.js";
+import { updateSavedTicket, savedTicket, kvGet, kvSet, kvDelete, recoveredKey } from "./lib/store.js";
+import { recoveryRequestForm, mailEnabled, noRecoveryNotice } from "./lib/recovery.js";
 
 initPage();
 
 const alerts = $("#alerts");
 
 async function main() {
-  const link = window.location.pathname + window.location.hash;
-  if (window.location.hash.length < 2) {
-    replace(
-      alerts,
-      h(
-        "div",
-        { class: "notice error" },
-        h("p", { class: "title", text: "This link is incomplete" }),
-        h("p", { text: "A ticket link ends with a # and a long secret. Without it the ticket cannot be opened. Copy the whole link again." }),
-      ),
-    );
-    return;
+  // Opened without its secret (a mailed /help/ticket/{id}, a bookmark): the link saved in this
+  // browser, if any, supplies it; the fragment never reaches the server either way.
+  /** @type {RecoveredRecord | null} */
+  let recovered = null;
+  if (window.location.hash.length < 2 && !(await restoreSavedLink())) {
+    recovered = await recoveredHere();
+    if (!recovered) {
+      offerRecovery();
+      return;
+    }
   }
+  const link = window.location.pathname + window.location.hash;
   let client;
   let handle;
   let view;
@@ -38,10 +38,15 @@ async function main() {
     const pinned = await loadHead();
     // A saved ticket keeps its verified state between visits (PROTOCOL.md §10.4): the server's
     // conversation must extend it, or the page shows the tampering warning.
-    const kept = await keptState(window.location.pathname);
-    handle = await whileBusy($("#loading"), "Deriving the ticket's keys from the link and verifying the conversation…", () =>
-      client.openTicket(window.location.href, pinned, kept),
-    );
+    const kept = recovered ? recovered.kept || null : await keptState(window.location.pathname);
+    const key = recovered;
+    handle = key
+      ? await whileBusy($("#loading"), "Verifying the conversation with the key support added for this browser…", () =>
+          client.openRecoveredTicket(key.ticket_id, key.seed, key.reader, pinned, kept),
+        )
+      : await whileBusy($("#loading"), "Deriving the ticket's keys from the link and verifying the conversation…", () =>
+          client.openTicket(window.location.href, pinned, kept),
+        );
     await rememberHead(handle);
     view = await client.view(handle);
     showInstance($("#instance-info"), Promise.resolve(client));
@@ -93,11 +98,23 @@ async function main() {
       // the verified state the next visit must extend.
       client
         .keptState(handle)
-        .then((state) => updateSavedTicket(ticketId, { last_seen: (v.messages[v.messages.length - 1] || { seq: 0 }).seq, subject, kept: state }))
+        .then((state) =>
+          recovered
+            ? kvSet(recoveredKey(ticketId), { ...recovered, kept: state })
+            : updateSavedTicket(ticketId, { last_seen: (v.messages[v.messages.length - 1] || { seq: 0 }).seq, subject, kept: state }),
+        )
         .catch(() => {});
     },
   });
 
+  if (recovered) {
+    // This browser has no link (it never had the secret): its key is what opens the ticket.
+    replace(
+      $("#link-actions"),
+      h("p", { class: "muted small", text: `This browser opens the ticket with the key support added for it (fingerprint ${recovered.fingerprint}), kept in this browser only. Open it again at this page's address.` }),
+    );
+    return;
+  }
   replace(
     $("#link-actions"),
     h(
@@ -107,6 +124,82 @@ async function main() {
       linkBox({ link, ticketId, subject, heading: "Keep this link", headingLevel: "h2", showOpen: false }),
     ),
   );
+}
+
+/**
+ * Puts the link saved in this browser for this page's ticket into the address bar (without
+ * loading the page again), if there is one.
+ * @returns {Promise<boolean>} whether a saved link was found
+ */
+async function restoreSavedLink() {
+  const id = (window.location.pathname.split("/").pop() || "").toLowerCase();
+  let record;
+  try {
+    record = await savedTicket(id);
+  } catch {
+    return false;
+  }
+  if (!record || typeof record.link !== "string") return false;
+  const saved = new URL(record.link, window.location.href);
+  if (saved.pathname.toLowerCase() !== window.location.pathname.toLowerCase() || saved.hash.length < 2) return false;
+  history.replaceState(null, "", saved.pathname + saved.hash);
+  return true;
+}
+
+/**
+ * @typedef {{ ticket_id: string, fingerprint: string, seed: string, reader: string, kept?: string }} RecoveredRecord
+ */
+
+/**
+ * The key a recovery made in this browser for this page's ticket, once support approved it;
+ * while the claim waits, says so (with the fingerprint) and returns null, as when there is
+ * none or it was declined.
+ * @returns {Promise<RecoveredRecord | null>}
+ */
+async function recoveredHere() {
+  const id = (window.location.pathname.split("/").pop() || "").toLowerCase();
+  /** @type {RecoveredRecord | undefined} */
+  let record;
+  try {
+    record = await kvGet(recoveredKey(id));
+  } catch {
+    return null;
+  }
+  if (!record) return null;
+  const client = await loadClient("reporter");
+  const state = await client.recoveryState(record.ticket_id, record.seed, record.reader);
+  if (state === "approved") return record;
+  if (state === "pending") {
+    $("#page-title").textContent = "Waiting for support to confirm this browser";
+    replace(
+      alerts,
+      h(
+        "div",
+        { class: "notice" },
+        h("p", { class: "title", text: "Support has not confirmed this browser's key yet" }),
+        h("p", { text: `The key made in this browser has the fingerprint ${record.fingerprint}. Once support adds it to the ticket, this page opens the conversation.` }),
+      ),
+    );
+    return new Promise(() => setTimeout(() => window.location.reload(), 15000));
+  }
+  await kvDelete(recoveredKey(id)).catch(() => {});
+  return null;
+}
+
+/** Says why the ticket cannot open here and offers recovery by mail. */
+function offerRecovery() {
+  $("#page-title").textContent = "This link has no secret";
+  replace(
+    alerts,
+    h(
+      "div",
+      { class: "notice" },
+      h("p", { class: "title", text: "This ticket is not saved in this browser" }),
+      h("p", { text: "A ticket link ends with a # and a long secret, and this one does not. If you kept the whole link (in a file, a password manager or another browser), open that one instead." }),
+    ),
+  );
+  mailEnabled().then((on) => replace($("#link-actions"), on ? recoveryRequestForm() : noRecoveryNotice()));
+  focusTarget($("#page-title"));
 }
 
 /**

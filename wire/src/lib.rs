@@ -28,6 +28,7 @@ pub mod inbox;
 pub mod invites;
 pub mod mail;
 pub mod pow;
+pub mod recovery;
 mod secret;
 pub mod settings;
 pub mod team;

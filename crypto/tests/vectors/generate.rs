@@ -11,10 +11,10 @@
 
 use hkdf::Hkdf;
 use sealdesk_crypto::{
-    Argon2Params, Chain, ChainState, Directory, DirectoryEntry, DirectoryHead, EndorseContent,
-    FileKey, Identity, IdentitySeed, Keyring, Kind, LinkFragment, MasterKey, Members, Message,
-    Placement, PublicIdentity, StreamEncryptor, TicketId, TicketKey, TicketSecret, WrapContext,
-    WrappedKey, Zeroizing, labels,
+    AccessToken, Argon2Params, Chain, ChainState, Directory, DirectoryEntry, DirectoryHead,
+    EndorseContent, FileKey, Identity, IdentitySeed, Keyring, Kind, LinkFragment, MasterKey,
+    Members, Message, Placement, PublicIdentity, StreamEncryptor, TicketId, TicketKey,
+    TicketSecret, WrapContext, WrappedKey, Zeroizing, labels,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -284,11 +284,40 @@ fn anonymous() -> Value {
         json!({"fragment": fragment, "why": why, "expected_error": "link.malformed"})
     })
     .collect();
+    // §11.1: a recovering browser's new key claims case 0's ticket.
+    let claimer = identity(0xe0);
+    let reader = AccessToken::from_bytes(pattern(0x44));
+    let ticket_id = secret.ticket_id().0;
+    let reader_hash = spec_hash(labels::TOKEN_HASH, reader.as_bytes());
+    assert_eq!(
+        reader_hash,
+        reader.hash(),
+        "§11 token hash of the reader token"
+    );
+    let mut claim_bytes = lp(labels::RECOVERY_CLAIM);
+    claim_bytes.extend_from_slice(&ticket_id);
+    claim_bytes.extend_from_slice(&claimer.public().to_bytes());
+    claim_bytes.extend_from_slice(&reader_hash);
+    let claim_signature = claimer.sign_recovery_claim(&ticket_id, &reader_hash);
+    claimer
+        .public()
+        .verify_recovery_claim(&ticket_id, &reader_hash, &claim_signature)
+        .expect("§11.1 claim verifies");
+    let recovery_claim = json!({
+        "identity_seed": hx(&pattern::<32>(0xe0)),
+        "claimed": public_json(claimer.public()),
+        "ticket_id": hx(&ticket_id),
+        "reader_token": hx(reader.as_bytes()),
+        "reader_hash": hx(&reader_hash),
+        "signed_bytes": hx(&claim_bytes),
+        "signature": hx(&claim_signature),
+    });
     json!({
-        "description": "PROTOCOL.md §11: anonymous ticket secret → fragment, ticket id, reporter identity, access token and its server-side hash. with_head: fragments carrying a directory head (directory.json's log: its genesis head and its head) after case 0's secret. malformed: fragments a decoder must refuse (link.malformed).",
+        "description": "PROTOCOL.md §11: anonymous ticket secret → fragment, ticket id, reporter identity, access token and its server-side hash. with_head: fragments carrying a directory head (directory.json's log: its genesis head and its head) after case 0's secret. malformed: fragments a decoder must refuse (link.malformed). recovery_claim (§11.1): a recovering browser's new identity (seed 0xe0 pattern) claims case 0's ticket with a reader token.",
         "cases": cases,
         "with_head": with_head,
         "malformed": malformed,
+        "recovery_claim": recovery_claim,
     })
 }
 

@@ -70,7 +70,11 @@ pub async fn render(State(state): State<Arc<AppState>>) -> Response<Body> {
             .all()
             .into_iter()
             .map(sample)
-            .chain([sample(&limits.posts), sample(&limits.uploads)])
+            .chain([
+                sample(&limits.posts),
+                sample(&limits.uploads),
+                sample(&limits.recovery_by_address),
+            ])
             .collect(),
         pow_challenges_outstanding: state.pow.outstanding(),
         storage_bytes: state.store.size_on_disk().ok(),

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod pow;
+pub mod recovery;
 pub mod settings;
 pub mod team;
 pub mod tickets;
@@ -148,6 +149,28 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/accounts/notifications",
             get(mail::read_account_notifications).put(mail::replace_account_notifications),
+        )
+        // Recovery ("resend access link", spec/API.md "Recovery"): the routes open to anyone
+        // get the smaller anonymous body limit.
+        .route(
+            "/api/v1/recovery/request",
+            axum::routing::post(recovery::request)
+                .layer(DefaultBodyLimit::max(limits.max_anonymous_body_bytes)),
+        )
+        .route(
+            "/api/v1/recovery/claim",
+            axum::routing::post(recovery::claim)
+                .layer(DefaultBodyLimit::max(limits.max_anonymous_body_bytes)),
+        )
+        .route("/api/v1/recovery/status", get(recovery::status))
+        .route("/api/v1/admin/recoveries", get(recovery::list))
+        .route(
+            "/api/v1/admin/recoveries/{id}/{key_id}",
+            axum::routing::delete(recovery::decline),
+        )
+        .route(
+            "/api/v1/admin/recoveries/{id}/{key_id}/approve",
+            axum::routing::post(recovery::approve),
         )
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)

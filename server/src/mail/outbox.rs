@@ -33,6 +33,9 @@ pub enum MailKind {
     AdminAssigned,
     /// To an administrator who chose it: a recovery waits for approval.
     AdminPendingRecovery,
+    /// To a subscribed reporter who asked for it: a single-use recovery link, its token in the
+    /// link's fragment (`recovery`, spec/API.md "Recovery").
+    RecoveryLink,
 }
 
 impl MailKind {
@@ -45,6 +48,7 @@ impl MailKind {
             MailKind::AdminReporterReply => "admin_reporter_reply",
             MailKind::AdminAssigned => "admin_assigned",
             MailKind::AdminPendingRecovery => "admin_pending_recovery",
+            MailKind::RecoveryLink => "recovery_link",
         }
     }
 }

@@ -89,7 +89,7 @@ pub fn admin_mail_writes(
             MailKind::AdminReporterReply => preferences.reporter_replies,
             MailKind::AdminAssigned => preferences.assigned,
             MailKind::AdminPendingRecovery => preferences.recoveries,
-            MailKind::Confirmation | MailKind::ReplyNotification => false,
+            MailKind::Confirmation | MailKind::ReplyNotification | MailKind::RecoveryLink => false,
         };
         if wanted {
             writes.push(outbox::queue_write(

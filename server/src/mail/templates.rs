@@ -126,6 +126,32 @@ pub fn text(record: &OutboxRecord, context: &RenderContext<'_>) -> (String, Stri
             lines.push(panel_link);
             format!("{name}: recovery of {reference} waits for approval")
         }
+        MailKind::RecoveryLink => {
+            // The fragment (ticket id and single-use token) never reaches a server when the
+            // link is followed; without one the mail says so rather than send a dead link.
+            let link = record.link_fragment.as_deref().map_or_else(
+                || format!("{base}/help/recover"),
+                |fragment| format!("{base}/help/recover#{fragment}"),
+            );
+            lines.push(format!(
+                "Someone asked {name} for a recovery link for ticket {reference}, giving this                  address."
+            ));
+            lines.push(String::new());
+            lines.push("Open this link in the browser you want to use from now on:".to_owned());
+            lines.push(link);
+            lines.push(String::new());
+            lines.push(
+                "It works once and for a short time. It makes a new key in that browser; an                  administrator confirms the key before it can read the ticket, and everyone in                  the conversation sees that it was added."
+                    .to_owned(),
+            );
+            lines.push(
+                "If you did not ask for this, ignore this mail: nothing changes without an                  administrator's confirmation."
+                    .to_owned(),
+            );
+            lines.push(String::new());
+            lines.push(WHY_NO_CONTENT.to_owned());
+            format!("{name}: recovery link for ticket {reference}")
+        }
     };
     lines.push(String::new());
     lines.push("--".to_owned());
@@ -156,7 +182,9 @@ pub fn digest_text(records: &[OutboxRecord], context: &RenderContext<'_>) -> (St
             MailKind::AdminReporterReply => "reporter answered",
             MailKind::AdminAssigned => "assigned to you",
             MailKind::AdminPendingRecovery => "recovery waits for approval",
-            MailKind::Confirmation | MailKind::ReplyNotification => "event",
+            MailKind::Confirmation | MailKind::ReplyNotification | MailKind::RecoveryLink => {
+                "event"
+            }
         };
         let link = record
             .ticket

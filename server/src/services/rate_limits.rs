@@ -187,6 +187,8 @@ pub struct RateQuotas {
     pub uploads_per_minute: u32,
     /// The limits of every route.
     pub routes: RouteQuotas,
+    /// Recovery requests one client address, and one email address, may make per hour.
+    pub recovery_requests_per_hour: u32,
 }
 
 /// Every limiter of the server.
@@ -209,6 +211,11 @@ pub struct RateLimits {
     pub account_tickets: Option<KeyedLimiter<IpAddr>>,
     /// Failed logins per username.
     pub login_backoff: LoginBackoff,
+    /// Recovery requests, per client address (per hour).
+    pub recovery_by_client: KeyedLimiter<IpAddr>,
+    /// Recovery requests, per email address: keyed by its email lookup (per hour), so the
+    /// address itself is not held in memory.
+    pub recovery_by_address: KeyedLimiter<[u8; 32]>,
 }
 
 impl RateLimits {
@@ -250,6 +257,14 @@ impl RateLimits {
                 limits.routes.failed_logins_before_backoff,
                 Duration::from_secs(limits.routes.login_backoff_max_seconds),
             ),
+            recovery_by_client: KeyedLimiter::new(
+                "recovery_by_client",
+                Quota::per_hour(nonzero(limits.recovery_requests_per_hour)),
+            ),
+            recovery_by_address: KeyedLimiter::new(
+                "recovery_by_address",
+                Quota::per_hour(nonzero(limits.recovery_requests_per_hour)),
+            ),
         }
     }
 
@@ -262,6 +277,7 @@ impl RateLimits {
             self.sign_ins.as_ref(),
             self.registrations.as_ref(),
             self.account_tickets.as_ref(),
+            Some(&self.recovery_by_client),
         ]
         .into_iter()
         .flatten()
@@ -275,6 +291,7 @@ impl RateLimits {
         }
         self.posts.housekeeping();
         self.uploads.housekeeping();
+        self.recovery_by_address.housekeeping();
         self.login_backoff.housekeeping();
     }
 
@@ -316,6 +333,21 @@ impl RateLimits {
     /// `rate_limited`.
     pub fn anonymous_ticket(&self, client: ClientAddr) -> Result<(), ApiError> {
         self.anonymous_tickets.check(&client.limit_key())
+    }
+
+    /// Spends one recovery request of `client` and one of the email address whose lookup is
+    /// `address_lookup` (spec/API.md, "Recovery"); the client's allowance is checked first,
+    /// so one client cannot spend another address's allowance beyond its own limit.
+    ///
+    /// # Errors
+    /// `rate_limited`.
+    pub fn recovery_request(
+        &self,
+        client: ClientAddr,
+        address_lookup: &[u8; 32],
+    ) -> Result<(), ApiError> {
+        self.recovery_by_client.check(&client.limit_key())?;
+        self.recovery_by_address.check(address_lookup)
     }
 
     /// Spends one proof-of-work challenge of `client`.

@@ -388,6 +388,12 @@ pub enum RecordKind {
     MailToken,
     /// Administrators' mail preferences, by key id (32 bytes): `mail::preferences`.
     MailPreference,
+    /// Mailed recovery tokens, by token hash (`recovery`, spec/API.md "Recovery").
+    RecoveryToken,
+    /// Pending recovery claims, by ticket id (16 bytes) and claimed key id (32 bytes).
+    RecoveryClaim,
+    /// Reader tokens of approved recoveries, by token hash; the value is the 16-byte ticket id.
+    RecoveryReader,
 }
 
 impl RecordKind {
@@ -405,6 +411,9 @@ impl RecordKind {
             RecordKind::Subscription => "subscriptions",
             RecordKind::MailToken => "mail_tokens",
             RecordKind::MailPreference => "mail_preferences",
+            RecordKind::RecoveryToken => "recovery_tokens",
+            RecordKind::RecoveryClaim => "recovery_claims",
+            RecordKind::RecoveryReader => "recovery_readers",
         }
     }
 }

@@ -88,7 +88,7 @@ impl Integrity {
 }
 
 /// Every generic record table, in the order of [`kind_index`].
-const KINDS: [RecordKind; 11] = [
+const KINDS: [RecordKind; 14] = [
     RecordKind::Account,
     RecordKind::Session,
     RecordKind::Invite,
@@ -100,6 +100,9 @@ const KINDS: [RecordKind; 11] = [
     RecordKind::Subscription,
     RecordKind::MailToken,
     RecordKind::MailPreference,
+    RecordKind::RecoveryToken,
+    RecordKind::RecoveryClaim,
+    RecordKind::RecoveryReader,
 ];
 
 fn kind_index(kind: RecordKind) -> usize {
@@ -115,6 +118,9 @@ fn kind_index(kind: RecordKind) -> usize {
         RecordKind::Subscription => 8,
         RecordKind::MailToken => 9,
         RecordKind::MailPreference => 10,
+        RecordKind::RecoveryToken => 11,
+        RecordKind::RecoveryClaim => 12,
+        RecordKind::RecoveryReader => 13,
     }
 }
 

@@ -6,7 +6,9 @@
 // - "kv": small public or local state: the pinned administrator-directory head of this
 //   instance, the last seen message per account ticket, the closed tickets an account holder
 //   removed from the list, names the panel learned for administrator keys, and the verified
-//   state of each ticket an account holder or administrator opened (keptKey()).
+//   state of each ticket an account holder or administrator opened (keptKey()), and the key a
+//   recovery made in this browser for a ticket (recoveredKey(): {ticket_id, fingerprint, seed,
+//   reader, kept}; the seed and reader token are its access, kept as a saved link would be).
 
 const DB_NAME = "sealdesk";
 const DB_VERSION = 1;
@@ -96,4 +98,12 @@ export async function updateSavedTicket(ticketId, changes) {
  */
 export function keptKey(role, owner, ticketId) {
   return `kept:${role}:${owner}:${ticketId}`;
+}
+
+/**
+ * The "kv" key of the key a recovery ("resend access link") made in this browser for a ticket.
+ * @param {string} ticketId
+ */
+export function recoveredKey(ticketId) {
+  return `recovered:${ticketId.toLowerCase()}`;
 }

@@ -43,6 +43,13 @@ pub struct AdminHandle {
     core: Rc<Core>,
 }
 
+impl AdminHandle {
+    /// The sign-in's shared state (for the recovery exports).
+    pub(crate) fn core(&self) -> Rc<Core> {
+        self.core.clone()
+    }
+}
+
 #[wasm_bindgen]
 impl AdminHandle {
     /// The account of this sign-in (for `logout`, `changePassword`, `keyringData`, and the

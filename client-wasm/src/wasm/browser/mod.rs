@@ -9,6 +9,7 @@ mod account;
 #[cfg(feature = "panel")]
 mod admin;
 pub(crate) mod bridge;
+mod recovery;
 #[cfg(feature = "panel")]
 mod session;
 mod ticket;
@@ -18,4 +19,5 @@ pub use self::account::*;
 #[cfg(feature = "panel")]
 pub use self::admin::*;
 pub use self::bridge::*;
+pub use self::recovery::*;
 pub use self::ticket::*;

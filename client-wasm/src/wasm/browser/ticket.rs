@@ -31,6 +31,7 @@ use crate::attachments::{
 use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
+use crate::recovery::RecoveredTicket;
 use crate::reporter::{ReporterTicket, Shown};
 use crate::wasm::input::{
     DirectoryPin, OpeningInput, PinnedHead, check_opening, invalid, parse_link,
@@ -50,6 +51,11 @@ pub(crate) enum TicketState {
         directory: Directory,
         ticket: ReporterTicket,
     },
+    /// An anonymous ticket read with a recovered key (PROTOCOL.md §11.1), after approval.
+    Recovered {
+        directory: Directory,
+        ticket: RecoveredTicket,
+    },
     /// An account's own ticket.
     #[cfg(feature = "panel")]
     Account(AccountTicket),
@@ -65,6 +71,7 @@ impl TicketState {
     fn messages(&self) -> Result<&[Shown]> {
         match self {
             TicketState::Reporter { ticket, .. } => Ok(&ticket.messages),
+            TicketState::Recovered { ticket, .. } => Ok(&ticket.messages),
             #[cfg(feature = "panel")]
             TicketState::Account(ticket) => Ok(&ticket.messages),
             #[cfg(feature = "panel")]
@@ -78,6 +85,11 @@ impl TicketState {
     fn view(&self) -> Result<TicketView> {
         Ok(match self {
             TicketState::Reporter { ticket, .. } => ticket_view(ticket),
+            TicketState::Recovered { ticket, .. } => crate::wasm::views::conversation_view(
+                ticket.ticket_id(),
+                ticket.is_closed(),
+                &ticket.messages,
+            ),
             #[cfg(feature = "panel")]
             TicketState::Account(ticket) => {
                 conversation_view(ticket.ticket_id(), ticket.is_closed(), &ticket.messages)
@@ -170,6 +182,10 @@ impl TicketInner {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.refresh(transport, directory).await
             }
+            TicketState::Recovered { directory, ticket } => {
+                *directory = verify_directory(transport, self.pin()).await?;
+                ticket.refresh(transport, directory).await
+            }
             #[cfg(feature = "panel")]
             TicketState::Account(ticket) => {
                 let (role, directory) = self.account_and_directory().await?;
@@ -196,6 +212,10 @@ impl TicketInner {
         let mut rng = system_rng();
         match state {
             TicketState::Reporter { directory, ticket } => {
+                *directory = verify_directory(transport, self.pin()).await?;
+                ticket.send(transport, directory, content, &mut rng).await
+            }
+            TicketState::Recovered { directory, ticket } => {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.send(transport, directory, content, &mut rng).await
             }
@@ -248,6 +268,25 @@ impl TicketHandle {
         })
     }
 
+    /// A ticket read with an approved recovered key and its reader token.
+    pub(crate) fn recovered(
+        transport: FetchTransport,
+        pin: DirectoryPin,
+        directory: Directory,
+        ticket: RecoveredTicket,
+    ) -> Self {
+        TicketHandle {
+            inner: Rc::new(TicketInner {
+                transport,
+                ticket_id: ticket.ticket_id(),
+                bearer: Zeroizing::new(ticket.key().bearer()),
+                owner: Owner::Reporter(RefCell::new(pin)),
+                state: Lock::new(TicketState::Recovered { directory, ticket }),
+                reader: RefCell::default(),
+            }),
+        }
+    }
+
     /// A ticket read with `core`'s session (`bearer`); registered with the account so that
     /// signing out ends it.
     #[cfg(feature = "panel")]
@@ -282,7 +321,7 @@ impl TicketHandle {
 super::bridge::pinned_head_methods!(TicketHandle, |handle| handle.inner.pin());
 
 /// A pin from the optional `pinnedHead` argument (absent: none).
-fn initial_pin(pinned_head: Option<Ts<PinnedHead>>) -> Result<DirectoryPin> {
+pub(crate) fn initial_pin(pinned_head: Option<Ts<PinnedHead>>) -> Result<DirectoryPin> {
     let mut pin = DirectoryPin::default();
     if let Some(head) = pinned_head {
         pin.import(head_from_js(&head)?)?;
@@ -413,6 +452,7 @@ pub fn kept_state(handle: &TicketHandle) -> Promise {
         let state = inner.state.acquire().await;
         let bytes = match &*state {
             TicketState::Reporter { ticket, .. } => ticket.state_bytes(),
+            TicketState::Recovered { ticket, .. } => ticket.state_bytes(),
             #[cfg(feature = "panel")]
             TicketState::Account(ticket) => ticket.state_bytes(),
             #[cfg(feature = "panel")]
