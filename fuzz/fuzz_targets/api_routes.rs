@@ -64,11 +64,32 @@ struct Harness {
     router: Router,
 }
 
+const STORE_PREFIX: &str = "sealdesk-fuzz-api-";
+
+/// Removes the stores of this target's earlier runs whose process is gone (Linux's /proc).
+fn remove_stores_of_ended_runs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(STORE_PREFIX)) else {
+            continue;
+        };
+        if !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// One store and router for the whole run (opening sled per input would measure sled).
 fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("sealdesk-fuzz-api-{}", std::process::id()));
+        // libFuzzer ends the process with exit(), so no run removes its own store: each run
+        // removes those of runs that are over (a folder per process id, for parallel jobs).
+        remove_stores_of_ended_runs();
+        let dir = std::env::temp_dir().join(format!("{STORE_PREFIX}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("creates the data directory");
         let store = Arc::new(SledStore::open(&dir).expect("opens the store"));
