@@ -8,6 +8,8 @@
 #   ensure_chromium             Debian's chromium and chromium-driver (apt)
 #   ensure_node                 node and npm (Debian's nodejs and npm, apt)
 #   ensure_npm_packages DIR     DIR/node_modules from DIR/package-lock.json (npm ci)
+#   ensure_nightly              rustup's nightly toolchain (cargo-fuzz needs its sanitizers)
+#   ensure_cargo_fuzz           cargo-fuzz at CARGO_FUZZ_VERSION (cargo install --locked)
 # Each is idempotent: when everything is there, nothing is installed and nothing is printed.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -124,4 +126,24 @@ ensure_npm_packages() {
         (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
     fi
     cp "$dir/package-lock.json" "$stamp"
+}
+
+# The nightly toolchain of the fuzz targets (fuzz/, FUZZING.md): libFuzzer's instrumentation
+# and the address sanitizer are nightly-only flags. The channel, not a dated nightly: a machine
+# that already has a nightly reuses it instead of downloading another.
+FUZZ_TOOLCHAIN="${FUZZ_TOOLCHAIN:-nightly}"
+ensure_nightly() {
+    if ! rustup run "$FUZZ_TOOLCHAIN" rustc --version >/dev/null 2>&1; then
+        say "installing the rust toolchain $FUZZ_TOOLCHAIN (minimal profile, for cargo-fuzz)"
+        rustup toolchain install "$FUZZ_TOOLCHAIN" --profile minimal
+    fi
+}
+
+# cargo-fuzz, pinned; its own dependencies as its Cargo.lock pins them.
+CARGO_FUZZ_VERSION=0.13.2
+ensure_cargo_fuzz() {
+    if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+        say "installing cargo-fuzz $CARGO_FUZZ_VERSION (cargo install --locked; a few minutes)"
+        cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+    fi
 }

@@ -7,7 +7,9 @@
 # (scripts/build-web.sh), type-checks the pages (tsc --checkJs over web/js against the
 # module's generated declarations), then runs rustfmt, clippy, the native tests, the embedded web files'
 # tests, schemathesis against the real binary (scripts/schemathesis.sh), the crypto and client
-# crates' wasm tests in headless Chromium, the independent vector check and the browser suite (tests/browser: node --test, playwright-core, axe-core).
+# crates' wasm tests in headless Chromium, the independent vector check, each fuzz target
+# briefly over its corpus (fuzz/: nightly and cargo-fuzz installed if missing) and the
+# browser suite (tests/browser: node --test, playwright-core, axe-core).
 # The mail tests (tests/tests/mail.rs) get a real SMTP server: aiosmtpd from PyPI in a venv.
 # Idempotent: a second run installs nothing and reuses target/.
 set -euo pipefail
@@ -40,7 +42,7 @@ tools/node_modules/.bin/tsc -p tools/tsconfig.web.json
 
 # --- checks ----------------------------------------------------------------------
 LOG="$(mktemp)"
-trap 'rm -f "$LOG" "$LOG.independent" "$LOG.browser"' EXIT
+trap 'rm -rf "$LOG" "$LOG.independent" "$LOG.browser" "$LOG.fuzz"' EXIT
 
 say "cargo fmt --check"
 cargo fmt --all -- --check
@@ -86,6 +88,32 @@ fi
 "$VENV/bin/python" spec/independent/check_vectors.py | tee "$LOG.independent" | tail -n 1
 tail -n 1 "$LOG.independent" | grep -q ' 0 failed$' || die "independent vector check failed"
 
+say "fuzz targets (fuzz/, FUZZING.md): each over its committed corpus, then new inputs for 15 s"
+ensure_nightly
+ensure_cargo_fuzz
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+# Their own target folder, kept between runs: the sanitizer flags differ from the workspace's,
+# so no build can be shared with it, but a later run rebuilds only what changed (the first
+# builds the server's dependencies with ASan: minutes). Built once, then each target runs
+# alone (one job: 15 s each, 11 targets, under 5 minutes on 2 cores with the build reused).
+FUZZ_TARGET_DIR="$TARGET_DIR/fuzz"
+(cd fuzz && CARGO_TARGET_DIR="$FUZZ_TARGET_DIR" cargo +"$FUZZ_TOOLCHAIN" fuzz build -O)
+fuzz_passed=0
+for target in $(cd fuzz && cargo +"$FUZZ_TOOLCHAIN" fuzz list); do
+    # libFuzzer adds new inputs to the first folder: a scratch one, so the committed corpus
+    # stays as it is; a crash is written to fuzz/artifacts/<target>/ and fails the step.
+    mkdir -p "$LOG.fuzz/$target"
+    if (cd fuzz && CARGO_TARGET_DIR="$FUZZ_TARGET_DIR" cargo +"$FUZZ_TOOLCHAIN" fuzz run -O "$target" \
+        "$LOG.fuzz/$target" "corpus/$target" -- -max_total_time=15 -print_final_stats=1) \
+        >"$LOG.fuzz/$target.log" 2>&1; then
+        say "  $target: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$LOG.fuzz/$target.log")"
+        fuzz_passed=$((fuzz_passed + 1))
+    else
+        tail -n 60 "$LOG.fuzz/$target.log"
+        die "fuzz target $target failed (its input is in fuzz/artifacts/$target/; FUZZING.md says how to replay it)"
+    fi
+done
+
 say "browser suite (tests/browser): the real server and Debian's Chromium driven by playwright-core"
 # npm ci when tests/browser/node_modules is missing or package-lock.json changed.
 ensure_npm_packages "$ROOT/tests/browser"
@@ -114,9 +142,9 @@ read -r b_passed b_failed b_skipped < <(awk '
     /^# skipped / { s = $3 }
     END { print p + 0, f + 0, s + 0 }
 ' "$LOG.browser")
-passed=$((passed + b_passed))
+passed=$((passed + b_passed + fuzz_passed))
 failed=$((failed + b_failed))
 ignored=$((ignored + b_skipped))
 
-say "all checks passed: web package, tsc over web/js, fmt, clippy, native tests, schemathesis, embedded web files, wasm tests in headless Chromium, independent vector check, browser suite ($((SECONDS - START))s)"
+say "all checks passed: web package, tsc over web/js, fmt, clippy, native tests, schemathesis, embedded web files, wasm tests in headless Chromium, independent vector check, fuzz targets, browser suite ($((SECONDS - START))s)"
 echo "tests: $passed passed, $failed failed, $ignored skipped"

@@ -725,6 +725,20 @@ impl Config {
         Ok(config)
     }
 
+    /// The defaults with the options of `text`, a configuration file's content, applied: no
+    /// environment, no [`Config::validate`]. The public entry point of the configuration
+    /// file's parser for the fuzz target `config` (fuzz/, FUZZING.md); errors name the file
+    /// `sealdesk.toml`.
+    ///
+    /// # Errors
+    /// As [`Config::read`] for a file's content: not TOML, an unknown option, a value of the
+    /// wrong type or out of its type's range.
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        config.apply_toml(Path::new("sealdesk.toml"), text)?;
+        Ok(config)
+    }
+
     /// Applies the options of a TOML document read from `path`.
     fn apply_toml(&mut self, path: &Path, text: &str) -> Result<(), ConfigError> {
         let file = path.display();
@@ -1248,6 +1262,19 @@ mod tests {
             .collect();
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         Config::read_with_env(toml.map(|_| path.as_path()), &lookup)
+    }
+
+    #[test]
+    fn a_file_s_text_reads_as_the_file_does() {
+        let text = "max_body_bytes = 4096\nlisten = \"127.0.0.1:9000\"\n";
+        let from_text = Config::from_toml_str(text).unwrap();
+        let from_file = read(Some(text), &[]).unwrap();
+        assert_eq!(from_text.max_body_bytes, 4096);
+        assert_eq!(from_text.listen, from_file.listen);
+        assert_eq!(from_text.max_body_bytes, from_file.max_body_bytes);
+        let error = Config::from_toml_str("max_body_byte = 1").unwrap_err();
+        assert!(error.0.contains("`max_body_byte`"), "{error}");
+        assert!(Config::from_toml_str("max_body_bytes = ").is_err());
     }
 
     #[test]
