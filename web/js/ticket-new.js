@@ -20,7 +20,7 @@ initPage();
 const alerts = $("#alerts");
 const form = $("#ticket-form");
 /** @type {import("./lib/settings.js").PageSettings} */
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "" };
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", idle_lock_minutes: 30, version: "" };
 /** @type {{ticket_id: string, link: string, subject: string, created_at: number}[]} this page only, not stored */
 const createdHere = [];
 

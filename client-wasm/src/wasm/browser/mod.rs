@@ -10,6 +10,8 @@ mod account;
 mod admin;
 pub(crate) mod bridge;
 #[cfg(feature = "panel")]
+mod device;
+#[cfg(feature = "panel")]
 mod session;
 mod ticket;
 
@@ -18,4 +20,6 @@ pub use self::account::*;
 #[cfg(feature = "panel")]
 pub use self::admin::*;
 pub use self::bridge::*;
+#[cfg(feature = "panel")]
+pub use self::device::*;
 pub use self::ticket::*;

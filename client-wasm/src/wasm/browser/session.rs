@@ -139,14 +139,27 @@ impl Core {
     /// the session on the server, ends every ticket opened with it (dropping its keys) and
     /// every stream.
     pub(crate) async fn sign_out(self: &Rc<Self>) -> Result<()> {
+        self.end(false).await
+    }
+
+    /// Like [`Core::sign_out`], but ends every session of the account on the server.
+    pub(crate) async fn sign_out_everywhere(self: &Rc<Self>) -> Result<()> {
+        self.end(true).await
+    }
+
+    async fn end(self: &Rc<Self>, everywhere: bool) -> Result<()> {
         let role = {
             let mut role = self.state.acquire().await;
             std::mem::replace(&mut *role, Role::SignedOut)
         };
-        let result = match role {
-            Role::Account(account) => account.logout(&self.transport).await,
-            Role::Admin(admin) => admin.into_account().logout(&self.transport).await,
-            Role::SignedOut => Ok(()),
+        let account = match role {
+            Role::Account(account) => Some(account),
+            Role::Admin(admin) => Some(admin.into_account()),
+            Role::SignedOut => None,
+        };
+        let result = match account {
+            Some(account) => account.end_session(&self.transport, everywhere).await,
+            None => Ok(()),
         };
         stop_stream(&self.inbox_reader);
         let tickets: Vec<Weak<dyn EndsWithSignOut>> = self.tickets.take();

@@ -1,0 +1,185 @@
+// Signing in off the page's thread, and remembering this device (spec/THREAT-MODEL.md,
+// "Remembered devices").
+//
+// Every sign-in, registration and password change runs Argon2id in a module worker
+// (js/worker/keys.js), which hands the account back wrapped by an AES-GCM key made here with
+// `extractable: false`: the page opens it with the module's resumeAccount, so neither the
+// derived keys nor the session token cross in the clear, and the page keeps animating while
+// the worker derives.
+//
+// When the person ticks "Remember this device", that key (a CryptoKey object: IndexedDB stores
+// it, nobody can read its bytes) and the wrapped account are kept in IndexedDB ("kv",
+// `device:<page>`), so a reload or a new browser start reopens the page signed in. "Sign out"
+// and the idle lock delete them; after a lock only the username and "locked" stay, so the next
+// page asks for the password.
+
+import { kvGet, kvSet, kvDelete } from "./store.js";
+import { loadClient } from "./wasm.js";
+
+/** @typedef {import("./wasm.js").AccountHandle} AccountHandle */
+/** @typedef {"help" | "admin"} DevicePage the page a record belongs to */
+/**
+ * What a page keeps in IndexedDB.
+ * @typedef {object} DeviceRecord
+ * @property {string} username
+ * @property {CryptoKey} [key] the non-extractable wrapping key (absent once locked)
+ * @property {Uint8Array} [wrapped] the account, wrapped (absent once locked)
+ * @property {boolean} [locked] the idle lock ended the sign-in: ask for the password
+ */
+/**
+ * A sign-in in this page: its handle, and the account wrapped for the next worker (a password
+ * change) with the key that opens it.
+ * @typedef {object} SignIn
+ * @property {AccountHandle} handle
+ * @property {CryptoKey} key
+ * @property {Uint8Array} wrapped
+ * @property {boolean} remembered whether IndexedDB keeps it
+ */
+
+const recordKey = (/** @type {DevicePage} */ page) => `device:${page}`;
+
+/** A new AES-256-GCM key whose bytes nobody can export. */
+function newWrappingKey() {
+  return crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
+
+/**
+ * Runs one request in a new worker and ends the worker.
+ * @param {import("../worker/keys.js").KeysRequest} request
+ * @returns {Promise<Uint8Array>}
+ */
+function inWorker(request) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL("../worker/keys.js", import.meta.url), { type: "module" });
+    const done = () => worker.terminate();
+    worker.onmessage = (event) => {
+      done();
+      if (event.data && event.data.wrapped) resolve(event.data.wrapped);
+      else reject(Object.assign(new Error(event.data?.error?.message || "The sign-in failed."), { code: event.data?.error?.code || "worker.failed" }));
+    };
+    worker.onerror = (event) => {
+      done();
+      event.preventDefault();
+      reject(
+        Object.assign(new Error("The encryption module could not start in the background. Reload the page."), {
+          code: "module.unavailable",
+        }),
+      );
+    };
+    worker.postMessage(request);
+  });
+}
+
+/**
+ * Signs in (`op: "login"`) or registers (`"register"`) in a worker and opens the account in
+ * this page; with `remember`, keeps it in IndexedDB for `page`.
+ * @param {object} options
+ * @param {"login" | "register"} options.op
+ * @param {string} options.username
+ * @param {string} options.password
+ * @param {boolean} options.remember
+ * @param {DevicePage} options.page
+ * @returns {Promise<SignIn>}
+ */
+export async function signInOffThread({ op, username, password, remember, page }) {
+  const key = await newWrappingKey();
+  const wrapped = await inWorker({ op, username, password, key });
+  const handle = await (await loadClient()).resumeAccount(wrapped, key);
+  if (remember) await kvSet(recordKey(page), { username: handle.username, key, wrapped });
+  else await kvDelete(recordKey(page)).catch(() => {});
+  return { handle, key, wrapped, remembered: remember };
+}
+
+/**
+ * Changes the password in a worker (which opens `signIn`'s wrapped account, proves the current
+ * password and re-seals the keyring under the new one); the page's handle stays signed in and
+ * `signIn.wrapped` (and the remembered copy) carry the new salt for the next change.
+ * @param {SignIn} signIn
+ * @param {DevicePage} page
+ * @param {string} current
+ * @param {string} next
+ */
+export async function changePasswordOffThread(signIn, page, current, next) {
+  const wrapped = await inWorker({ op: "change", wrapped: signIn.wrapped, key: signIn.key, password: current, newPassword: next });
+  signIn.wrapped = wrapped;
+  if (signIn.remembered) await kvSet(recordKey(page), { username: signIn.handle.username, key: signIn.key, wrapped });
+}
+
+/**
+ * What this device keeps for `page`, or null.
+ * @param {DevicePage} page
+ * @returns {Promise<DeviceRecord | null>}
+ */
+export async function rememberedDevice(page) {
+  const record = await kvGet(recordKey(page)).catch(() => null);
+  return record && typeof record.username === "string" ? record : null;
+}
+
+/**
+ * Opens the account a remembered device keeps (no password, no request). Rejects with the
+ * module's `device.*` codes; the caller then forgets the device.
+ * @param {DevicePage} page
+ * @param {DeviceRecord} record
+ * @returns {Promise<SignIn>}
+ */
+export async function resumeRemembered(page, record) {
+  if (!record.key || !record.wrapped) throw Object.assign(new Error("This device is locked."), { code: "device.locked" });
+  const handle = await (await loadClient()).resumeAccount(record.wrapped, record.key);
+  return { handle, key: record.key, wrapped: record.wrapped, remembered: true };
+}
+
+/**
+ * Forgets the device for `page` (Sign out): the wrapped keys and the token go.
+ * @param {DevicePage} page
+ */
+export async function forgetDevice(page) {
+  await kvDelete(recordKey(page)).catch(() => {});
+}
+
+/**
+ * The idle lock: the wrapped keys and the token go; only the username and "locked" stay, so
+ * the next page asks for the password (and offers to remember the device again).
+ * @param {DevicePage} page
+ * @param {string} username
+ */
+export async function lockDevice(page, username) {
+  await kvSet(recordKey(page), { username, locked: true }).catch(() => {});
+}
+
+/** The idle lock's delay when the instance sets none, minutes (spec/API.md). */
+export const DEFAULT_IDLE_LOCK_MINUTES = 30;
+/** What counts as activity for the idle lock. */
+const ACTIVITY = ["pointerdown", "pointermove", "keydown", "wheel", "touchstart", "scroll"];
+/** How often the idle lock looks at the clock, milliseconds. */
+const IDLE_CHECK_MS = 5_000;
+
+/**
+ * Calls `onLock` once after `minutes` without a key press, click, touch or scroll in this
+ * page. Returns a function that stops it.
+ * @param {number | null | undefined} minutes the instance's setting (absent: 30)
+ * @param {() => void} onLock
+ * @returns {() => void}
+ */
+export function startIdleLock(minutes, onLock) {
+  const limit = (minutes && minutes > 0 ? minutes : DEFAULT_IDLE_LOCK_MINUTES) * 60_000;
+  let lastActive = Date.now();
+  const active = () => {
+    lastActive = Date.now();
+  };
+  for (const type of ACTIVITY) window.addEventListener(type, active, { capture: true, passive: true });
+  const check = () => {
+    if (Date.now() - lastActive >= limit) {
+      stop();
+      onLock();
+    }
+  };
+  // A laptop that slept for an hour is checked as soon as the page shows again.
+  document.addEventListener("visibilitychange", check);
+  const timer = setInterval(check, IDLE_CHECK_MS);
+  function stop() {
+    clearInterval(timer);
+    document.removeEventListener("visibilitychange", check);
+    for (const type of ACTIVITY) window.removeEventListener(type, active, { capture: true });
+  }
+  return stop;
+}
