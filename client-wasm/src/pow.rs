@@ -19,7 +19,7 @@ use crate::util::unb64_array;
 /// # Errors
 /// `server.*` (e.g. `server.rate_limited`), `network`; `bad_response` for a malformed
 /// challenge or more than [`MAX_POW_BITS`] bits.
-pub(crate) async fn solve_challenge<T: Transport>(transport: &T) -> Result<Option<ProofOfWork>> {
+pub async fn solve_challenge<T: Transport>(transport: &T) -> Result<Option<ProofOfWork>> {
     let what = "the proof-of-work challenge";
     let answer: ChallengeAnswer = transport
         .send(Request::get("/api/v1/pow/challenge"))

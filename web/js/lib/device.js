@@ -15,6 +15,7 @@
 
 import { kvGet, kvSet, kvDelete } from "./store.js";
 import { loadClient } from "./wasm.js";
+import { inWorker } from "./background.js";
 
 /** @typedef {import("./wasm.js").AccountHandle} AccountHandle */
 /** @typedef {"help" | "admin"} DevicePage the page a record belongs to */
@@ -43,31 +44,15 @@ function newWrappingKey() {
   return crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
 }
 
+const KEYS_WORKER = new URL("../worker/keys.js", import.meta.url);
+
 /**
- * Runs one request in a new worker and ends the worker.
+ * Runs one request in a new keys worker.
  * @param {import("../worker/keys.js").KeysRequest} request
  * @returns {Promise<Uint8Array>}
  */
-function inWorker(request) {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("../worker/keys.js", import.meta.url), { type: "module" });
-    const done = () => worker.terminate();
-    worker.onmessage = (event) => {
-      done();
-      if (event.data && event.data.wrapped) resolve(event.data.wrapped);
-      else reject(Object.assign(new Error(event.data?.error?.message || "The sign-in failed."), { code: event.data?.error?.code || "worker.failed" }));
-    };
-    worker.onerror = (event) => {
-      done();
-      event.preventDefault();
-      reject(
-        Object.assign(new Error("The encryption module could not start in the background. Reload the page."), {
-          code: "module.unavailable",
-        }),
-      );
-    };
-    worker.postMessage(request);
-  });
+function keysInWorker(request) {
+  return inWorker(KEYS_WORKER, request);
 }
 
 /**
@@ -83,7 +68,7 @@ function inWorker(request) {
  */
 export async function signInOffThread({ op, username, password, remember, page }) {
   const key = await newWrappingKey();
-  const wrapped = await inWorker({ op, username, password, key });
+  const wrapped = await keysInWorker({ op, username, password, key });
   const handle = await (await loadClient()).resumeAccount(wrapped, key);
   if (remember) await kvSet(recordKey(page), { username: handle.username, key, wrapped });
   else await kvDelete(recordKey(page)).catch(() => {});
@@ -100,7 +85,7 @@ export async function signInOffThread({ op, username, password, remember, page }
  * @param {string} next
  */
 export async function changePasswordOffThread(signIn, page, current, next) {
-  const wrapped = await inWorker({ op: "change", wrapped: signIn.wrapped, key: signIn.key, password: current, newPassword: next });
+  const wrapped = await keysInWorker({ op: "change", wrapped: signIn.wrapped, key: signIn.key, password: current, newPassword: next });
   signIn.wrapped = wrapped;
   if (signIn.remembered) await kvSet(recordKey(page), { username: signIn.handle.username, key: signIn.key, wrapped });
 }

@@ -8,9 +8,11 @@
 //
 // Request: {op: "login" | "register", username, password, key}
 //          {op: "change", wrapped, key, password, newPassword}
-// Answer:  {wrapped: Uint8Array} or {error: {code, message}}.
+// Answer:  {result: Uint8Array} (the wrapped account) or {error: {code, message}}
+//          (lib/background.js).
 
 import init, { login, register, changePassword, rememberAccount, resumeAccount } from "../../pkg/full/sealdesk_client.js";
+import { answerRequests } from "../lib/background.js";
 
 const ready = init();
 
@@ -42,13 +44,4 @@ async function run(request) {
   }
 }
 
-const scope = /** @type {any} */ (globalThis);
-scope.onmessage = async (/** @type {MessageEvent<KeysRequest>} */ event) => {
-  try {
-    const wrapped = await run(event.data);
-    scope.postMessage({ wrapped });
-  } catch (error) {
-    const coded = /** @type {{code?: string, message?: string}} */ (error || {});
-    scope.postMessage({ error: { code: coded.code || "worker.failed", message: coded.message || String(error) } });
-  }
-};
+answerRequests(run);

@@ -31,15 +31,17 @@ use crate::attachments::{
 use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
+use crate::pow;
 use crate::reporter::{ReporterTicket, Shown};
 use crate::wasm::input::{
-    DirectoryPin, OpeningInput, PinnedHead, check_opening, invalid, parse_link,
+    DirectoryPin, OpeningInput, PinnedHead, ProofInput, check_opening, invalid, parse_link,
 };
 #[cfg(feature = "panel")]
 use crate::wasm::input::{key_id_text, parse_key_id};
 #[cfg(feature = "panel")]
 use crate::wasm::views::{AssignmentView, admin_ticket_view, conversation_view};
 use crate::wasm::views::{TicketView, largest_attachment, ticket_view, unread_answers};
+use sealdesk_wire::pow::ProofOfWork;
 
 /// What a ticket handle holds while no operation runs.
 // One per handle, moved only when the account signs out: boxing would buy nothing.
@@ -317,17 +319,35 @@ export type LiveListener = (event: LiveEvent) => void;
 /// Resolves to a `CreatedTicket`: the view, `link` (the private path
 /// `/help/ticket/{id}#{secret}.{seq}.{hash}`, carrying the verified directory head, to show
 /// and keep) and `handle`.
+/// `proof`: the proof of work solved already (`proofOfWork`'s value, in a Web Worker); without
+/// it the call asks for a challenge and, when the instance asks for a proof of work, solves it
+/// on the calling thread.
 #[wasm_bindgen(js_name = createTicket, unchecked_return_type = "Promise<CreatedTicket>")]
-pub fn create_ticket(opening: Ts<OpeningInput>, pinned_head: Option<Ts<PinnedHead>>) -> Promise {
+pub fn create_ticket(
+    opening: Ts<OpeningInput>,
+    pinned_head: Option<Ts<PinnedHead>>,
+    proof: Option<Ts<ProofInput>>,
+) -> Promise {
     promise(async move {
         let opening = opening_from_js(&opening)?;
         let pin = RefCell::new(initial_pin(pinned_head)?);
         let transport = FetchTransport::new();
+        let proof = match proof {
+            Some(proof) => {
+                let proof = from_js(&proof, "The proof of work")?;
+                Some(ProofOfWork {
+                    challenge: proof.challenge,
+                    nonce: proof.nonce,
+                })
+            }
+            None => pow::solve_challenge(&transport).await?,
+        };
         let directory = verify_directory(&transport, &pin).await?;
-        let ticket = ReporterTicket::create(
+        let ticket = ReporterTicket::create_with_proof(
             &transport,
             &directory,
             opening,
+            proof,
             now_seconds(),
             &mut system_rng(),
         )
@@ -337,6 +357,22 @@ pub fn create_ticket(opening: Ts<OpeningInput>, pinned_head: Option<Ts<PinnedHea
         let handle = TicketHandle::reporter(transport, pin.into_inner(), directory, ticket)?;
         let _ = Reflect::set(&view, &"handle".into(), &JsValue::from(handle));
         Ok(view)
+    })
+}
+
+/// Asks the server for a proof-of-work challenge and solves it (about 2^bits SHA-256 hashes on
+/// the calling thread: the pages call it in a Web Worker). Resolves to `{challenge, nonce}`
+/// for `createTicket`, or `null` when the instance asks for no proof of work.
+#[wasm_bindgen(js_name = proofOfWork, unchecked_return_type = "Promise<ProofInput | null>")]
+pub fn proof_of_work() -> Promise {
+    promise(async move {
+        match pow::solve_challenge(&FetchTransport::new()).await? {
+            Some(proof) => to_js(&ProofInput {
+                challenge: proof.challenge,
+                nonce: proof.nonce,
+            }),
+            None => Ok(JsValue::NULL),
+        }
     })
 }
 
