@@ -227,7 +227,22 @@ describe("the administrators' desk", () => {
     await context.close();
   });
 
-  test("the idle lock ends the session, forgets the keys and asks for the password again", async () => {
+  test("the idle lock (an instance setting) ends the session, forgets the keys and asks for the password again", async () => {
+    // An administrator sets the idle lock to 5 minutes in the panel's settings.
+    const adminContext = await newPerson(browser, recorder, "alice (settings)");
+    const admin = await adminContext.newPage();
+    await adminSignIn(admin, ALICE.username, ALICE.password);
+    await admin.click('#panel-nav [data-view="settings"]');
+    await admin.locator("#view-settings:not([hidden])").waitFor();
+    await admin.fill("#idle-lock", "0");
+    await admin.click("#settings-save");
+    await admin.locator("#idle-lock-error").waitFor();
+    await admin.fill("#idle-lock", "5");
+    await admin.click("#settings-save");
+    await admin.locator("#settings-status .notice.ok").waitFor();
+    const saved = await (await fetch(`${server.base}/api/v1/settings`)).json();
+    assert.equal(saved.idle_lock_minutes, 5);
+
     const context = await newPerson(browser, recorder, "carol (idle)");
     const page = await context.newPage();
     await page.clock.install();
@@ -237,17 +252,18 @@ describe("the administrators' desk", () => {
     assert.ok((await deviceRecord(page, "help")).key, "remembered before the lock");
     assert.ok(tokens.size > 0);
 
-    // 29 minutes with a click in between: not locked.
-    await page.clock.fastForward("20:00");
+    // 8 minutes with a click in between: not locked.
+    await page.clock.fastForward("04:00");
     await page.click("#tab-new");
-    await page.clock.fastForward("20:00");
+    await page.clock.fastForward("04:00");
     await page.waitForTimeout(300);
     assert.ok(await page.isVisible("#signed-in"), "activity keeps the page open");
 
-    // Then 31 minutes without activity (the default, 30).
-    await page.clock.fastForward("31:00");
+    // Then 6 minutes without activity.
+    await page.clock.fastForward("06:00");
     await page.locator("#signed-out:not([hidden])").waitFor();
     await page.locator("#alerts .notice", { hasText: "Locked" }).waitFor();
+    assert.match(await page.innerText("#alerts"), /after 5 minutes without activity/);
     assert.equal(await page.inputValue("#login-username"), CAROL.username);
     assert.ok(await page.isChecked("#login-remember"));
     const locked = await deviceRecord(page, "help");
@@ -267,6 +283,17 @@ describe("the administrators' desk", () => {
     await page.click("#sign-out");
     await page.locator("#signed-out:not([hidden])").waitFor();
     await context.close();
+
+    // Back to the default (30 minutes).
+    await admin.fill("#idle-lock", "");
+    await admin.click("#settings-save");
+    let reset = 5;
+    for (let i = 0; i < 50 && reset !== undefined; i += 1) {
+      await admin.waitForTimeout(100);
+      reset = (await (await fetch(`${server.base}/api/v1/settings`)).json()).idle_lock_minutes;
+    }
+    assert.equal(reset, undefined, "an empty field saves no idle lock (the default)");
+    await adminContext.close();
   });
 
   test("sign out everywhere ends the session of another signed-in browser", async () => {

@@ -166,10 +166,10 @@ async function reopenRemembered() {
   const status = $("#signin-status");
   try {
     const resumed = await whileBusy(status, "Opening the panel this browser remembers…", async () => {
-      const remembered = await resumeRemembered(PAGE, record);
-      return { remembered, handle: await promote(remembered) };
+      const created = await resumeRemembered(PAGE, record);
+      return { created, handle: await promote(created) };
     });
-    await enterPanel(resumed.handle, resumed.remembered);
+    await enterPanel(resumed.handle, resumed.created);
   } catch (error) {
     await forgetDevice(PAGE);
     showError(alerts, error, { context: "not signed in" });
@@ -209,13 +209,13 @@ accountForm({
 
 /**
  * @param {AdminHandle} handle
- * @param {import("./lib/device.js").SignIn | null} created the sign-in (none after a redemption
- *   in this page: then no password change before the next sign-in)
+ * @param {import("./lib/device.js").SignIn} created the sign-in (its wrapped account serves a
+ *   password change)
  */
 async function enterPanel(handle, created) {
   admin = handle;
   signIn = created;
-  showDeviceState(Boolean(created && created.remembered));
+  showDeviceState(created.remembered);
   stopIdleLock = startIdleLock(settings.idle_lock_minutes, lock);
   await rememberHead(admin);
   await learnName(admin.keyId, admin.username);
@@ -343,22 +343,23 @@ async function startInvite() {
   setupTabs($("#invite-tabs"));
 
   /**
-   * @param {AccountHandle} account
+   * @param {import("./lib/device.js").SignIn} created
    * @param {HTMLElement} status
    */
-  const redeem = async (account, status) => {
+  const redeem = async (created, status) => {
+    const account = created.handle;
     await applyHead(account);
     if (genesis) {
       const handle = await whileBusy(status, "Signing the first entry of the administrators' list…", () => client.redeemGenesis(account, window.location.href));
       history.replaceState(null, "", "/admin");
-      await enterPanel(handle, null);
+      await enterPanel(handle, created);
       announce("You are the first administrator of this support desk.");
       return;
     }
     const redemption = await client.redeemInvite(account, window.location.href);
     history.replaceState(null, "", "/admin/invite");
     await rememberHead(account);
-    waitForApproval(account, redemption);
+    waitForApproval(created, redemption);
   };
 
   accountForm({
@@ -367,7 +368,7 @@ async function startInvite() {
     alerts,
     busyText: "Creating your keys and protecting them with your password…",
     context: "you have not joined yet",
-    submit: async (username, password) => (await signInOffThread({ op: "register", username, password, remember: false, page: PAGE })).handle,
+    submit: (username, password) => signInOffThread({ op: "register", username, password, remember: false, page: PAGE }),
     done: redeem,
   });
 
@@ -376,16 +377,17 @@ async function startInvite() {
     alerts,
     busyText: "Deriving your keys from the password…",
     context: "you have not joined yet",
-    submit: async (username, password) => (await signInOffThread({ op: "login", username, password, remember: false, page: PAGE })).handle,
+    submit: (username, password) => signInOffThread({ op: "login", username, password, remember: false, page: PAGE }),
     done: redeem,
   });
 }
 
 /**
- * @param {AccountHandle} account
+ * @param {import("./lib/device.js").SignIn} created
  * @param {IdentityView} redemption
  */
-function waitForApproval(account, redemption) {
+function waitForApproval(created, redemption) {
+  const account = created.handle;
   $("#invite-account").hidden = true;
   const status = h("div", { role: "status" });
   const check = h("button", {
@@ -397,7 +399,7 @@ function waitForApproval(account, redemption) {
       try {
         const handle = await client.adminFromAccount(account);
         history.replaceState(null, "", "/admin");
-        await enterPanel(handle, null);
+        await enterPanel(handle, created);
         announce("You are now an administrator.");
       } catch (error) {
         if (codeOf(error) === "admin.not_an_administrator") {

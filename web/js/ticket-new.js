@@ -22,8 +22,12 @@ initPage();
 
 const alerts = $("#alerts");
 const POW_WORKER = new URL("./worker/pow.js", import.meta.url);
-/** The worker for the next ticket's proof of work (one per ticket). */
-let powWorker = startWorker(POW_WORKER);
+/**
+ * The worker for the next ticket's proof of work (one per ticket), started once the page's own
+ * module is ready so that it does not delay the form.
+ * @type {ReturnType<typeof startWorker> | null}
+ */
+let powWorker = null;
 const form = $("#ticket-form");
 /** @type {import("./lib/settings.js").PageSettings} */
 let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", idle_lock_minutes: 30, version: "" };
@@ -33,6 +37,12 @@ const createdHere = [];
 // The module loads while the person writes.
 const clientReady = loadClient("reporter");
 clientReady.catch((error) => showError(alerts, error));
+clientReady.then(
+  () => {
+    if (!powWorker) powWorker = startWorker(POW_WORKER);
+  },
+  () => {},
+);
 showInstance($("#instance-info"), clientReady);
 
 const picker = new FilePicker({
@@ -73,8 +83,8 @@ form.addEventListener("submit", async (event) => {
     try {
       const client = await clientReady;
       const pinned = await loadHead();
-      const worker = powWorker;
-      powWorker = startWorker(POW_WORKER);
+      const worker = powWorker || startWorker(POW_WORKER);
+      powWorker = null;
       /** @type {import("../pkg/reporter/sealdesk_client.js").ProofInput | null} */
       const proof = await whileBusy($("#send-status"), "Proving this is not spam (a few seconds at most)…", () => worker.run({}));
       created = await whileBusy($("#send-status"), "Checking the administrators' keys, encrypting and sending…", () =>
@@ -83,6 +93,9 @@ form.addEventListener("submit", async (event) => {
       await rememberHead(created.handle);
     } catch (error) {
       showError(alerts, error, { context: "the ticket was not sent" });
+    } finally {
+      // The next ticket's worker, once this one is sent.
+      powWorker = startWorker(POW_WORKER);
     }
   });
   if (!created) return;

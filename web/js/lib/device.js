@@ -135,12 +135,16 @@ export async function lockDevice(page, username) {
 export const DEFAULT_IDLE_LOCK_MINUTES = 30;
 /** What counts as activity for the idle lock. */
 const ACTIVITY = ["pointerdown", "pointermove", "keydown", "wheel", "touchstart", "scroll"];
+/** The channel on which this origin's tabs tell each other of activity. */
+const ACTIVITY_CHANNEL = "sealdesk:activity";
+/** At most one activity message per this many milliseconds. */
+const SHARE_EVERY_MS = 5_000;
 /** How often the idle lock looks at the clock, milliseconds. */
 const IDLE_CHECK_MS = 5_000;
 
 /**
  * Calls `onLock` once after `minutes` without a key press, click, touch or scroll in this
- * page. Returns a function that stops it.
+ * page or another tab of this origin. Returns a function that stops it.
  * @param {number | null | undefined} minutes the instance's setting (absent: 30)
  * @param {() => void} onLock
  * @returns {() => void}
@@ -148,8 +152,21 @@ const IDLE_CHECK_MS = 5_000;
 export function startIdleLock(minutes, onLock) {
   const limit = (minutes && minutes > 0 ? minutes : DEFAULT_IDLE_LOCK_MINUTES) * 60_000;
   let lastActive = Date.now();
+  // Tabs of one remembered sign-in share its session: activity in any of them keeps all open,
+  // so an idle background tab does not end the session of the one in use.
+  const channel = "BroadcastChannel" in globalThis ? new BroadcastChannel(ACTIVITY_CHANNEL) : null;
+  let lastShared = 0;
+  if (channel) {
+    channel.onmessage = () => {
+      lastActive = Date.now();
+    };
+  }
   const active = () => {
     lastActive = Date.now();
+    if (channel && lastActive - lastShared >= SHARE_EVERY_MS) {
+      lastShared = lastActive;
+      channel.postMessage("active");
+    }
   };
   for (const type of ACTIVITY) window.addEventListener(type, active, { capture: true, passive: true });
   const check = () => {
@@ -163,6 +180,7 @@ export function startIdleLock(minutes, onLock) {
   const timer = setInterval(check, IDLE_CHECK_MS);
   function stop() {
     clearInterval(timer);
+    if (channel) channel.close();
     document.removeEventListener("visibilitychange", check);
     for (const type of ACTIVITY) window.removeEventListener(type, active, { capture: true });
   }
