@@ -28,18 +28,18 @@ const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "settings", "accou
 /** @type {import("./lib/device.js").DevicePage} */
 const PAGE = "admin";
 
-/** @typedef {import("./lib/wasm.js").Client} Client */
+/** @typedef {import("./lib/wasm.js").AdminClient} Client the panel's module */
 /** @typedef {import("./lib/wasm.js").AdminHandle} AdminHandle */
 /** @typedef {import("./lib/wasm.js").AccountHandle} AccountHandle */
 /** @typedef {import("./lib/wasm.js").TicketHandle} TicketHandle */
 /** @typedef {import("./lib/wasm.js").TicketView} TicketView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").TeamMemberView} TeamMemberView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").PendingView} PendingView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").InboxItemView} InboxItemView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").IdentityView} IdentityView */
+/** @typedef {import("../pkg/admin/sealdesk_client.js").TeamMemberView} TeamMemberView */
+/** @typedef {import("../pkg/admin/sealdesk_client.js").PendingView} PendingView */
+/** @typedef {import("../pkg/admin/sealdesk_client.js").InboxItemView} InboxItemView */
+/** @typedef {import("../pkg/admin/sealdesk_client.js").IdentityView} IdentityView */
 
 // The module: loaded first by start(); the page does nothing before it is.
-const clientReady = loadClient();
+const clientReady = loadClient("admin");
 /** @type {Client} */
 let client;
 /** @type {AdminHandle | null} */

@@ -26,12 +26,12 @@ initPage();
 const alerts = $("#alerts");
 const LIST_POLL_MS = 15_000;
 
-/** @typedef {import("./lib/wasm.js").Client} Client */
+/** @typedef {import("./lib/wasm.js").AccountClient} Client the support tab's module */
 /** @typedef {import("./lib/wasm.js").AccountHandle} AccountHandle */
 /** @typedef {import("./lib/wasm.js").TicketHandle} TicketHandle */
 /** @typedef {import("./lib/wasm.js").TicketView} TicketView */
 /** @typedef {import("./lib/wasm.js").ContentView} ContentView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").SummaryView} SummaryView */
+/** @typedef {import("../pkg/account/sealdesk_client.js").SummaryView} SummaryView */
 /**
  * A ticket of the list.
  * @typedef {object} Ticket
@@ -84,7 +84,7 @@ const debugEditor = new DebugEditor($("#debug-editor"), {
   caption: "Debug data that will be sent with your next ticket",
   onChange: updateDebugCount,
 });
-const picker = new FilePicker({ input: $("#files"), list: $("#file-list"), maxBytes: () => settings.max_attachment_bytes, rules: loadClient() });
+const picker = new FilePicker({ input: $("#files"), list: $("#file-list"), maxBytes: () => settings.max_attachment_bytes, rules: loadClient("account") });
 
 function collect() {
   debugEditor.set(collectDebug({ version: settings.version, account }));
@@ -105,7 +105,7 @@ $("#write-first").addEventListener("click", () => selectTab("tab-new", { focus: 
 async function start() {
   settings = await loadSettings();
   renderSupportInfo($("#support-info"), settings);
-  showInstance($("#instance-info"), loadClient());
+  showInstance($("#instance-info"), loadClient("account"));
   setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
   selectTab = setupTabs($("#help-tabs"), (id) => {
     if (id === "tab-debug" || id === "tab-new") updateDebugCount();
@@ -115,7 +115,7 @@ async function start() {
   if (reason === SIGNED_OUT) replace(alerts, h("p", { class: "notice ok", text: "You are signed out. Nothing of your tickets is left in this tab." }));
   else if (reason && reason !== "device.locked") showError(alerts, { code: reason }, { context: "you were signed out" });
   try {
-    client = await loadClient();
+    client = await loadClient("account");
     $("#files-limit").textContent = fileLimitText(client, settings.max_attachment_bytes);
   } catch (error) {
     showError(alerts, error);
@@ -153,7 +153,7 @@ function showLocked(username) {
  * @returns {Promise<Client>}
  */
 async function moduleReady() {
-  if (!client) client = await loadClient();
+  if (!client) client = await loadClient("account");
   return client;
 }
 

@@ -19,6 +19,17 @@ import { inWorker } from "./background.js";
 
 /** @typedef {import("./wasm.js").AccountHandle} AccountHandle */
 /** @typedef {"help" | "admin"} DevicePage the page a record belongs to */
+
+/** The module each page loads (lib/wasm.js), in the page and in its keys worker. */
+const MODULE_OF_PAGE = /** @type {const} */ ({ help: "account", admin: "admin" });
+
+/**
+ * The module of `page`, initialised.
+ * @param {DevicePage} page
+ */
+function pageClient(page) {
+  return page === "admin" ? loadClient(MODULE_OF_PAGE.admin) : loadClient(MODULE_OF_PAGE.help);
+}
 /**
  * What a page keeps in IndexedDB.
  * @typedef {object} DeviceRecord
@@ -44,15 +55,17 @@ function newWrappingKey() {
   return crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
 }
 
-const KEYS_WORKER = new URL("../worker/keys.js", import.meta.url);
-
 /**
- * Runs one request in a new keys worker.
+ * Runs one request in a new keys worker, with `page`'s module (`?module=`: the one the page
+ * has loaded, so the browser fetches it once).
+ * @param {DevicePage} page
  * @param {import("../worker/keys.js").KeysRequest} request
  * @returns {Promise<Uint8Array>}
  */
-function keysInWorker(request) {
-  return inWorker(KEYS_WORKER, request);
+function keysInWorker(page, request) {
+  const url = new URL("../worker/keys.js", import.meta.url);
+  url.searchParams.set("module", MODULE_OF_PAGE[page]);
+  return inWorker(url, request);
 }
 
 /**
@@ -68,8 +81,8 @@ function keysInWorker(request) {
  */
 export async function signInOffThread({ op, username, password, remember, page }) {
   const key = await newWrappingKey();
-  const wrapped = await keysInWorker({ op, username, password, key });
-  const handle = await (await loadClient()).resumeAccount(wrapped, key);
+  const wrapped = await keysInWorker(page, { op, username, password, key });
+  const handle = await (await pageClient(page)).resumeAccount(wrapped, key);
   if (remember) await kvSet(recordKey(page), { username: handle.username, key, wrapped });
   else await kvDelete(recordKey(page)).catch(() => {});
   return { handle, key, wrapped, remembered: remember };
@@ -85,7 +98,7 @@ export async function signInOffThread({ op, username, password, remember, page }
  * @param {string} next
  */
 export async function changePasswordOffThread(signIn, page, current, next) {
-  const wrapped = await keysInWorker({ op: "change", wrapped: signIn.wrapped, key: signIn.key, password: current, newPassword: next });
+  const wrapped = await keysInWorker(page, { op: "change", wrapped: signIn.wrapped, key: signIn.key, password: current, newPassword: next });
   signIn.wrapped = wrapped;
   if (signIn.remembered) await kvSet(recordKey(page), { username: signIn.handle.username, key: signIn.key, wrapped });
 }
@@ -109,7 +122,7 @@ export async function rememberedDevice(page) {
  */
 export async function resumeRemembered(page, record) {
   if (!record.key || !record.wrapped) throw Object.assign(new Error("This device is locked."), { code: "device.locked" });
-  const handle = await (await loadClient()).resumeAccount(record.wrapped, record.key);
+  const handle = await (await pageClient(page)).resumeAccount(record.wrapped, record.key);
   return { handle, key: record.key, wrapped: record.wrapped, remembered: true };
 }
 

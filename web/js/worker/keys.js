@@ -3,7 +3,9 @@
 // password and a non-extractable AES-GCM key (a CryptoKey: structured-cloneable, its bytes
 // never readable), and answers with the signed-in account wrapped by that key
 // (rememberAccount), which the page opens with resumeAccount: no key, token or derived secret
-// crosses to the page in the clear. The page starts one worker per request and ends it after
+// crosses to the page in the clear. Its URL names the page's module (`?module=account` or
+// `admin`, lib/device.js): both have these exports and the same wrapped format, and the
+// browser's cache already holds the page's. The page starts one worker per request and ends it after
 // the answer, so the worker's memory (the 64 MiB of Argon2id, the keys) goes with it.
 //
 // Request: {op: "login" | "register", username, password, key}
@@ -11,10 +13,29 @@
 // Answer:  {result: Uint8Array} (the wrapped account) or {error: {code, message}}
 //          (lib/background.js).
 
-import init, { login, register, changePassword, rememberAccount, resumeAccount } from "../../pkg/full/sealdesk_client.js";
 import { answerRequests } from "../lib/background.js";
+import { MODULES } from "../lib/wasm.js";
 
-const ready = init();
+/** @typedef {Pick<import("../lib/wasm.js").AccountClient, "login" | "register" | "changePassword" | "rememberAccount" | "resumeAccount">} KeysModule */
+
+/** @returns {Promise<KeysModule>} the module named by this worker's URL, initialised */
+async function loadKeysModule() {
+  const name = new URL(import.meta.url).searchParams.get("module");
+  if (name !== "account" && name !== "admin") {
+    throw Object.assign(new Error(`No keys module named ${name}.`), { code: "module.unavailable" });
+  }
+  try {
+    const mod = await import(MODULES[name]);
+    await mod.default();
+    return mod;
+  } catch (cause) {
+    throw Object.assign(new Error("The encryption module could not start in the background. Reload the page."), { code: "module.unavailable", cause });
+  }
+}
+
+const ready = loadKeysModule();
+// Reported with the first request (lib/background.js), not as an unhandled rejection.
+ready.catch(() => {});
 
 /**
  * @typedef {object} KeysRequest
@@ -28,7 +49,7 @@ const ready = init();
 
 /** @param {KeysRequest} request */
 async function run(request) {
-  await ready;
+  const { login, register, changePassword, rememberAccount, resumeAccount } = await ready;
   const account =
     request.op === "login"
       ? await login(request.username || "", request.password)

@@ -6,11 +6,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
-use sealdesk_crypto::{Directory, KeyId};
+#[cfg(feature = "admin")]
+use sealdesk_crypto::Directory;
+use sealdesk_crypto::KeyId;
 use web_sys::ReadableStreamDefaultReader;
 
-use super::bridge::{FetchTransport, Lock, stop_stream, verify_directory};
+#[cfg(feature = "admin")]
+use super::bridge::verify_directory;
+use super::bridge::{FetchTransport, Lock, stop_stream};
 use crate::account::Account;
+#[cfg(feature = "admin")]
 use crate::admin::Admin;
 use crate::error::{ClientError, Result};
 use crate::wasm::input::DirectoryPin;
@@ -31,10 +36,13 @@ pub(crate) fn signed_out() -> ClientError {
 }
 
 /// What a signed-in account is in this page.
+// One per sign-in; without the panel only the account or nothing: boxing would buy nothing.
+#[cfg_attr(not(feature = "admin"), allow(clippy::large_enum_variant))]
 pub(crate) enum Role {
     /// An account holder.
     Account(Account),
     /// An administrator (its account inside).
+    #[cfg(feature = "admin")]
     Admin(Admin),
     /// After `logout`: nothing of the account is left.
     SignedOut,
@@ -44,6 +52,7 @@ impl Role {
     pub(crate) fn account(&self) -> Result<&Account> {
         match self {
             Role::Account(account) => Ok(account),
+            #[cfg(feature = "admin")]
             Role::Admin(admin) => Ok(admin.account()),
             Role::SignedOut => Err(signed_out()),
         }
@@ -52,11 +61,13 @@ impl Role {
     pub(crate) fn account_mut(&mut self) -> Result<&mut Account> {
         match self {
             Role::Account(account) => Ok(account),
+            #[cfg(feature = "admin")]
             Role::Admin(admin) => Ok(admin.account_mut()),
             Role::SignedOut => Err(signed_out()),
         }
     }
 
+    #[cfg(feature = "admin")]
     /// Makes an account holder an administrator with `directory` (verified, pinned): the role
     /// stays an account holder's when its identity is not an administrator at the head.
     pub(crate) fn promote(&mut self, directory: Directory) -> Result<()> {
@@ -79,6 +90,7 @@ impl Role {
         }
     }
 
+    #[cfg(feature = "admin")]
     pub(crate) fn admin_mut(&mut self) -> Result<&mut Admin> {
         match self {
             Role::Admin(admin) => Ok(admin),
@@ -123,6 +135,7 @@ impl Core {
         })
     }
 
+    #[cfg(feature = "admin")]
     pub(crate) fn key_id(&self) -> KeyId {
         self.key_id
     }
@@ -154,6 +167,7 @@ impl Core {
         };
         let account = match role {
             Role::Account(account) => Some(account),
+            #[cfg(feature = "admin")]
             Role::Admin(admin) => Some(admin.into_account()),
             Role::SignedOut => None,
         };
@@ -169,6 +183,7 @@ impl Core {
         result
     }
 
+    #[cfg(feature = "admin")]
     /// Makes this sign-in an administrator's: verifies the directory (extending the pin) and
     /// checks that the account's identity is an administrator at its head. The account stays
     /// signed in when it is not.

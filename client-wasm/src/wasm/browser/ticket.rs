@@ -13,17 +13,19 @@ use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use web_sys::ReadableStreamDefaultReader;
 
-#[cfg(feature = "panel")]
+#[cfg(feature = "account")]
 use super::bridge::Held;
 use super::bridge::{
     FetchTransport, Lock, from_js, head_from_js, listen_stream, now_seconds, promise, sleep,
     stop_stream, to_js, verify_directory, whole_number,
 };
-#[cfg(feature = "panel")]
-use super::session::{Core, EndsWithSignOut, Role, signed_out};
-#[cfg(feature = "panel")]
+#[cfg(feature = "account")]
+use super::session::Role;
+#[cfg(feature = "session")]
+use super::session::{Core, EndsWithSignOut, signed_out};
+#[cfg(feature = "account")]
 use crate::account::AccountTicket;
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 use crate::admin::AdminTicket;
 use crate::attachments::{
     AttachmentFile, Uploader, download_to_vec, reporter_bearer, upload_with_retries,
@@ -36,10 +38,12 @@ use crate::reporter::{ReporterTicket, Shown};
 use crate::wasm::input::{
     DirectoryPin, OpeningInput, PinnedHead, ProofInput, check_opening, invalid, parse_link,
 };
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 use crate::wasm::input::{key_id_text, parse_key_id};
-#[cfg(feature = "panel")]
-use crate::wasm::views::{AssignmentView, admin_ticket_view, conversation_view};
+#[cfg(feature = "account")]
+use crate::wasm::views::conversation_view;
+#[cfg(feature = "admin")]
+use crate::wasm::views::{AssignmentView, admin_ticket_view};
 use crate::wasm::views::{TicketView, largest_attachment, ticket_view, unread_answers};
 use sealdesk_wire::pow::ProofOfWork;
 
@@ -53,13 +57,13 @@ pub(crate) enum TicketState {
         ticket: ReporterTicket,
     },
     /// An account's own ticket.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "account")]
     Account(AccountTicket),
     /// A ticket as an administrator reads it.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "admin")]
     Admin(AdminTicket),
     /// The account signed out: its keys of this ticket are gone.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "session")]
     Ended,
 }
 
@@ -67,11 +71,11 @@ impl TicketState {
     fn messages(&self) -> Result<&[Shown]> {
         match self {
             TicketState::Reporter { ticket, .. } => Ok(&ticket.messages),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => Ok(&ticket.messages),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => Ok(&ticket.messages),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -80,22 +84,22 @@ impl TicketState {
     fn view(&self) -> Result<TicketView> {
         Ok(match self {
             TicketState::Reporter { ticket, .. } => ticket_view(ticket),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => {
                 conversation_view(ticket.ticket_id(), ticket.is_closed(), &ticket.messages)
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => admin_ticket_view(ticket),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => return Err(signed_out()),
         })
     }
 
     /// Whether this is an administrator's ticket (`note`, `reopen`, `assign`, named replies).
     fn is_admin(&self) -> bool {
-        #[cfg(feature = "panel")]
+        #[cfg(feature = "admin")]
         return matches!(self, TicketState::Admin(_));
-        #[cfg(not(feature = "panel"))]
+        #[cfg(not(feature = "admin"))]
         return false;
     }
 }
@@ -105,7 +109,7 @@ pub(crate) enum Owner {
     /// An anonymous ticket keeps its own pin.
     Reporter(RefCell<DirectoryPin>),
     /// An account's or administrator's ticket shares the account's.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "session")]
     Account(Rc<Core>),
 }
 
@@ -121,7 +125,7 @@ pub(crate) struct TicketInner {
     pub(crate) reader: RefCell<Option<ReadableStreamDefaultReader>>,
 }
 
-#[cfg(feature = "panel")]
+#[cfg(feature = "session")]
 impl EndsWithSignOut for TicketInner {
     fn end(self: Rc<Self>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
         Box::pin(async move {
@@ -135,12 +139,12 @@ impl TicketInner {
     fn pin(&self) -> &RefCell<DirectoryPin> {
         match &self.owner {
             Owner::Reporter(pin) => pin,
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             Owner::Account(core) => &core.pin,
         }
     }
 
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "session")]
     fn core(&self) -> Result<&Rc<Core>> {
         match &self.owner {
             Owner::Account(core) => Ok(core),
@@ -153,7 +157,7 @@ impl TicketInner {
 
     /// For an account's ticket: the sign-in's role, held for the operation, and the directory
     /// verified again (an extension of the account's pin).
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "account")]
     async fn account_and_directory(&self) -> Result<(Held<Role>, Directory)> {
         let core = self.core()?;
         let role = core.state.acquire().await;
@@ -172,12 +176,12 @@ impl TicketInner {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.refresh(transport, directory).await
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => {
                 let (role, directory) = self.account_and_directory().await?;
                 ticket.refresh(transport, role.account()?, &directory).await
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => {
                 let core = self.core()?;
                 let mut role = core.state.acquire().await;
@@ -186,7 +190,7 @@ impl TicketInner {
                 core.pin.borrow_mut().accept(admin.directory())?;
                 Ok(added)
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -201,14 +205,14 @@ impl TicketInner {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.send(transport, directory, content, &mut rng).await
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => {
                 let (role, directory) = self.account_and_directory().await?;
                 ticket
                     .send(transport, role.account()?, &directory, content, &mut rng)
                     .await
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => {
                 let core = self.core()?;
                 let mut role = core.state.acquire().await;
@@ -216,7 +220,7 @@ impl TicketInner {
                 admin.send(transport, ticket, content, &mut rng).await?;
                 core.pin.borrow_mut().accept(admin.directory())
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -252,7 +256,7 @@ impl TicketHandle {
 
     /// A ticket read with `core`'s session (`bearer`); registered with the account so that
     /// signing out ends it.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "session")]
     pub(crate) fn of_account(
         core: &Rc<Core>,
         ticket_id: TicketId,
@@ -449,11 +453,11 @@ pub fn kept_state(handle: &TicketHandle) -> Promise {
         let state = inner.state.acquire().await;
         let bytes = match &*state {
             TicketState::Reporter { ticket, .. } => ticket.state_bytes(),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => ticket.state_bytes(),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => ticket.state_bytes(),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => return Err(signed_out()),
         };
         Ok(crate::util::b64(&bytes).into())
@@ -512,7 +516,7 @@ pub fn reply(handle: &TicketHandle, text: String, author: Option<String>) -> Pro
 
 /// Writes an internal note (administrators; readable by administrators only), signed with
 /// `author` if given. Resolves to the view.
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 #[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn note(handle: &TicketHandle, text: String, author: Option<String>) -> Promise {
     post_text(handle, text, author, true)
@@ -559,7 +563,7 @@ pub fn close(handle: &TicketHandle) -> Promise {
 }
 
 /// Reopens a closed ticket (administrators). Resolves to the view.
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 #[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn reopen(handle: &TicketHandle) -> Promise {
     status_change(handle, true)
@@ -583,7 +587,7 @@ fn status_change(handle: &TicketHandle, reopen: bool) -> Promise {
 
 /// Assigns the ticket to an administrator of the verified directory (`keyId` as the views
 /// write it), or unassigns it (`null`). Resolves to `{assigned_to}`.
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 #[wasm_bindgen(unchecked_return_type = "Promise<AssignmentView>")]
 pub fn assign(handle: &TicketHandle, key_id: Option<String>) -> Promise {
     let inner = handle.inner.clone();
