@@ -2,11 +2,12 @@
 # Builds the browser's three WebAssembly packages into web/pkg/ (git-ignored):
 #   scripts/build-web.sh [--profile PROFILE]
 #   web/pkg/account/   sealdesk-client --no-default-features --features account: the support tab
-#                      (/help): the reporter's exports, the sign-in and the account's tickets;
+#                      (/help): the ticket handle's exports, the sign-in and the account's tickets;
 #   web/pkg/admin/     sealdesk-client --no-default-features --features admin: the panel
-#                      (/admin): the reporter's exports, the sign-in and the administrators';
-#   web/pkg/reporter/  sealdesk-client --no-default-features: the anonymous reporter's exports
-#                      only (/help/ticket/new, /help/ticket/{id}), without accounts and Argon2id.
+#                      (/admin): the ticket handle's exports, the sign-in and the administrators';
+#   web/pkg/reporter/  sealdesk-client --no-default-features --features reporter: the anonymous
+#                      reporter's exports only (/help/ticket/new, /help/ticket/{id}), without
+#                      accounts and Argon2id.
 # Each page names the one it loads (web/js/lib/wasm.js). Installs what is missing (wasm32
 # target, wasm-bindgen-cli at the version pinned by Cargo.lock, node and npm, binaryen from npm
 # into tools/node_modules as tools/package-lock.json pins it), then for each package:
@@ -106,7 +107,7 @@ output $(sha "$out/sealdesk_client_bg.wasm")" ]; then
 
 build_package account --no-default-features --features account
 build_package admin --no-default-features --features admin
-build_package reporter --no-default-features
+build_package reporter --no-default-features --features reporter
 
 # The gzip copies the server sends to browsers that accept gzip (server/src/web.rs): -n keeps
 # names and times out, so the same module always gives the same copy (and ETag).

@@ -8,16 +8,20 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
-use sealdesk_crypto::{Directory, TicketId, Zeroizing, system_rng};
+#[cfg(any(feature = "reporter", feature = "account"))]
+use sealdesk_crypto::Directory;
+use sealdesk_crypto::{TicketId, Zeroizing, system_rng};
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use web_sys::ReadableStreamDefaultReader;
 
 #[cfg(feature = "account")]
 use super::bridge::Held;
+#[cfg(any(feature = "reporter", feature = "account"))]
+use super::bridge::from_js;
 use super::bridge::{
-    FetchTransport, Lock, from_js, head_from_js, listen_stream, now_seconds, promise, sleep,
-    stop_stream, to_js, verify_directory, whole_number,
+    FetchTransport, Lock, head_from_js, listen_stream, now_seconds, promise, sleep, stop_stream,
+    to_js, verify_directory, whole_number,
 };
 #[cfg(feature = "account")]
 use super::session::Role;
@@ -27,24 +31,32 @@ use super::session::{Core, EndsWithSignOut, signed_out};
 use crate::account::AccountTicket;
 #[cfg(feature = "admin")]
 use crate::admin::AdminTicket;
-use crate::attachments::{
-    AttachmentFile, Uploader, download_to_vec, reporter_bearer, upload_with_retries,
-};
+#[cfg(feature = "reporter")]
+use crate::attachments::reporter_bearer;
+use crate::attachments::{AttachmentFile, Uploader, download_to_vec, upload_with_retries};
 use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
+#[cfg(feature = "reporter")]
 use crate::pow;
-use crate::reporter::{ReporterTicket, Shown};
-use crate::wasm::input::{
-    DirectoryPin, OpeningInput, PinnedHead, ProofInput, check_opening, invalid, parse_link,
-};
+#[cfg(feature = "reporter")]
+use crate::reporter::ReporterTicket;
+use crate::reporter::Shown;
+use crate::wasm::input::{DirectoryPin, PinnedHead, invalid};
+#[cfg(any(feature = "reporter", feature = "account"))]
+use crate::wasm::input::{OpeningInput, check_opening};
+#[cfg(feature = "reporter")]
+use crate::wasm::input::{ProofInput, parse_link};
 #[cfg(feature = "admin")]
 use crate::wasm::input::{key_id_text, parse_key_id};
 #[cfg(feature = "account")]
 use crate::wasm::views::conversation_view;
+#[cfg(feature = "reporter")]
+use crate::wasm::views::ticket_view;
 #[cfg(feature = "admin")]
 use crate::wasm::views::{AssignmentView, admin_ticket_view};
-use crate::wasm::views::{TicketView, largest_attachment, ticket_view, unread_answers};
+use crate::wasm::views::{TicketView, largest_attachment, unread_answers};
+#[cfg(feature = "reporter")]
 use sealdesk_wire::pow::ProofOfWork;
 
 /// What a ticket handle holds while no operation runs.
@@ -52,6 +64,7 @@ use sealdesk_wire::pow::ProofOfWork;
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum TicketState {
     /// An anonymous ticket and the directory last verified for it.
+    #[cfg(feature = "reporter")]
     Reporter {
         directory: Directory,
         ticket: ReporterTicket,
@@ -70,6 +83,7 @@ pub(crate) enum TicketState {
 impl TicketState {
     fn messages(&self) -> Result<&[Shown]> {
         match self {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { ticket, .. } => Ok(&ticket.messages),
             #[cfg(feature = "account")]
             TicketState::Account(ticket) => Ok(&ticket.messages),
@@ -83,6 +97,7 @@ impl TicketState {
     /// The view: [`ticket_view`] / [`conversation_view`], or [`admin_ticket_view`].
     fn view(&self) -> Result<TicketView> {
         Ok(match self {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { ticket, .. } => ticket_view(ticket),
             #[cfg(feature = "account")]
             TicketState::Account(ticket) => {
@@ -107,6 +122,7 @@ impl TicketState {
 /// Whose ticket it is: the directory pin and, for accounts, the session's state.
 pub(crate) enum Owner {
     /// An anonymous ticket keeps its own pin.
+    #[cfg(feature = "reporter")]
     Reporter(RefCell<DirectoryPin>),
     /// An account's or administrator's ticket shares the account's.
     #[cfg(feature = "session")]
@@ -138,6 +154,7 @@ impl EndsWithSignOut for TicketInner {
 impl TicketInner {
     fn pin(&self) -> &RefCell<DirectoryPin> {
         match &self.owner {
+            #[cfg(feature = "reporter")]
             Owner::Reporter(pin) => pin,
             #[cfg(feature = "session")]
             Owner::Account(core) => &core.pin,
@@ -148,6 +165,7 @@ impl TicketInner {
     fn core(&self) -> Result<&Rc<Core>> {
         match &self.owner {
             Owner::Account(core) => Ok(core),
+            #[cfg(feature = "reporter")]
             Owner::Reporter(_) => Err(ClientError::new(
                 "input.invalid",
                 "This ticket belongs to no account.",
@@ -172,6 +190,7 @@ impl TicketInner {
     async fn refresh(&self, state: &mut TicketState) -> Result<usize> {
         let transport = &self.transport;
         match state {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { directory, ticket } => {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.refresh(transport, directory).await
@@ -201,6 +220,7 @@ impl TicketInner {
         let transport = &self.transport;
         let mut rng = system_rng();
         match state {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { directory, ticket } => {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.send(transport, directory, content, &mut rng).await
@@ -235,6 +255,7 @@ pub struct TicketHandle {
 }
 
 impl TicketHandle {
+    #[cfg(feature = "reporter")]
     fn reporter(
         transport: FetchTransport,
         pin: DirectoryPin,
@@ -300,6 +321,7 @@ fn initial_pin(pinned_head: Option<Ts<PinnedHead>>) -> Result<DirectoryPin> {
 ///
 /// # Errors
 /// `input.invalid`.
+#[cfg(any(feature = "reporter", feature = "account"))]
 pub(crate) fn opening_from_js(opening: &Ts<OpeningInput>) -> Result<crate::reporter::Opening> {
     check_opening(from_js(opening, "The new-ticket form")?)
 }
@@ -318,6 +340,7 @@ export type Progress = (done: number, total: number) => void;
 export type LiveListener = (event: LiveEvent) => void;
 "#;
 
+#[cfg(feature = "reporter")]
 /// Opens a new anonymous ticket. `opening` is the form ([`OpeningInput`]); `pinnedHead` a
 /// head kept for this instance (`pinnedHead()`'s value), which the directory must extend.
 /// Resolves to a `CreatedTicket`: the view, `link` (the private path
@@ -364,6 +387,7 @@ pub fn create_ticket(
     })
 }
 
+#[cfg(feature = "reporter")]
 /// Asks the server for a proof-of-work challenge and solves it (about 2^bits SHA-256 hashes on
 /// the calling thread: the pages call it in a Web Worker). Resolves to `{challenge, nonce}`
 /// for `createTicket`, or `null` when the instance asks for no proof of work.
@@ -394,6 +418,7 @@ pub fn verified_directory(pinned_head: Option<Ts<PinnedHead>>) -> Promise {
     })
 }
 
+#[cfg(feature = "reporter")]
 /// Opens a ticket from its link (a whole URL or `/help/ticket/{id}#{fragment}`): verifies the
 /// directory (extending `pinnedHead`, if given, and the head the link carries, if any) and the
 /// whole conversation. Resolves to a
@@ -452,6 +477,7 @@ pub fn kept_state(handle: &TicketHandle) -> Promise {
     promise(async move {
         let state = inner.state.acquire().await;
         let bytes = match &*state {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { ticket, .. } => ticket.state_bytes(),
             #[cfg(feature = "account")]
             TicketState::Account(ticket) => ticket.state_bytes(),
