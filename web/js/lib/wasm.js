@@ -16,6 +16,10 @@
 /** @typedef {typeof import("../../pkg/admin/sealdesk_client.js")} AdminClient the panel's module */
 /** @typedef {typeof import("../../pkg/reporter/sealdesk_client.js")} ReporterClient the reporter's module */
 /** @typedef {"account" | "admin" | "reporter"} ModuleName */
+/**
+ * What every module has: the ticket handle's exports (shared libraries take this).
+ * @typedef {Pick<ReporterClient, "view" | "refresh" | "reply" | "close" | "uploadAttachment" | "downloadAttachment" | "listen" | "stopListening" | "unreadAnswers" | "keptState" | "encryptedLen" | "largestAttachment" | "verifiedDirectory">} TicketClient
+ */
 /** @typedef {import("../../pkg/reporter/sealdesk_client.js").TicketHandle} TicketHandle */
 /** @typedef {import("../../pkg/account/sealdesk_client.js").AccountHandle} AccountHandle */
 /** @typedef {import("../../pkg/admin/sealdesk_client.js").AdminHandle} AdminHandle */
