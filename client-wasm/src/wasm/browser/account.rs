@@ -172,9 +172,9 @@ pub fn logout(account: &AccountHandle) -> Promise {
     })
 }
 
-#[cfg(feature = "account")]
 /// The account's tickets, newest activity first, as the server lists them (unsigned metadata:
 /// `{ticket_id, closed, answered, created_at, last_activity, conversation_seq}`).
+#[cfg(feature = "account")]
 #[wasm_bindgen(js_name = accountTickets, unchecked_return_type = "Promise<SummaryView[]>")]
 pub fn account_tickets(account: &AccountHandle) -> Promise {
     let core = account.core.clone();
@@ -185,9 +185,9 @@ pub fn account_tickets(account: &AccountHandle) -> Promise {
     })
 }
 
-#[cfg(feature = "account")]
 /// Opens a ticket owned by the account (the new-ticket form as for `createTicket`). Resolves
 /// to `{handle, ticket_id, closed, messages}`.
+#[cfg(feature = "account")]
 #[wasm_bindgen(
     js_name = createAccountTicket,
     unchecked_return_type = "Promise<TicketView & { handle: TicketHandle }>"
@@ -226,11 +226,11 @@ pub fn create_account_ticket(account: &AccountHandle, opening: Ts<OpeningInput>)
     })
 }
 
-#[cfg(feature = "account")]
 /// Opens one of the account's tickets by id: checks that its reporter key is the account's,
 /// verifies the directory and the whole conversation, which must extend `kept` (the state
 /// kept from the last visit, `keptState`'s value, as for `openTicket`). Resolves to a
 /// `TicketHandle`.
+#[cfg(feature = "account")]
 #[wasm_bindgen(js_name = openAccountTicket, unchecked_return_type = "Promise<TicketHandle>")]
 pub fn open_account_ticket(
     account: &AccountHandle,

@@ -67,9 +67,9 @@ impl Role {
         }
     }
 
-    #[cfg(feature = "admin")]
     /// Makes an account holder an administrator with `directory` (verified, pinned): the role
     /// stays an account holder's when its identity is not an administrator at the head.
+    #[cfg(feature = "admin")]
     pub(crate) fn promote(&mut self, directory: Directory) -> Result<()> {
         match std::mem::replace(self, Role::SignedOut) {
             Role::Account(account) => match Admin::from_verified(account, directory) {
@@ -183,10 +183,10 @@ impl Core {
         result
     }
 
-    #[cfg(feature = "admin")]
     /// Makes this sign-in an administrator's: verifies the directory (extending the pin) and
     /// checks that the account's identity is an administrator at its head. The account stays
     /// signed in when it is not.
+    #[cfg(feature = "admin")]
     pub(crate) async fn become_admin(self: &Rc<Self>) -> Result<()> {
         let mut role = self.state.acquire().await;
         if matches!(*role, Role::Admin(_)) {

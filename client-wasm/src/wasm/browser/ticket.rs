@@ -340,7 +340,6 @@ export type Progress = (done: number, total: number) => void;
 export type LiveListener = (event: LiveEvent) => void;
 "#;
 
-#[cfg(feature = "reporter")]
 /// Opens a new anonymous ticket. `opening` is the form ([`OpeningInput`]); `pinnedHead` a
 /// head kept for this instance (`pinnedHead()`'s value), which the directory must extend.
 /// Resolves to a `CreatedTicket`: the view, `link` (the private path
@@ -349,6 +348,7 @@ export type LiveListener = (event: LiveEvent) => void;
 /// `proof`: the proof of work solved already (`proofOfWork`'s value, in a Web Worker); without
 /// it the call asks for a challenge and, when the instance asks for a proof of work, solves it
 /// on the calling thread.
+#[cfg(feature = "reporter")]
 #[wasm_bindgen(js_name = createTicket, unchecked_return_type = "Promise<CreatedTicket>")]
 pub fn create_ticket(
     opening: Ts<OpeningInput>,
@@ -387,10 +387,10 @@ pub fn create_ticket(
     })
 }
 
-#[cfg(feature = "reporter")]
 /// Asks the server for a proof-of-work challenge and solves it (about 2^bits SHA-256 hashes on
 /// the calling thread: the pages call it in a Web Worker). Resolves to `{challenge, nonce}`
 /// for `createTicket`, or `null` when the instance asks for no proof of work.
+#[cfg(feature = "reporter")]
 #[wasm_bindgen(js_name = proofOfWork, unchecked_return_type = "Promise<ProofInput | null>")]
 pub fn proof_of_work() -> Promise {
     promise(async move {
@@ -418,7 +418,6 @@ pub fn verified_directory(pinned_head: Option<Ts<PinnedHead>>) -> Promise {
     })
 }
 
-#[cfg(feature = "reporter")]
 /// Opens a ticket from its link (a whole URL or `/help/ticket/{id}#{fragment}`): verifies the
 /// directory (extending `pinnedHead`, if given, and the head the link carries, if any) and the
 /// whole conversation. Resolves to a
@@ -428,6 +427,7 @@ pub fn verified_directory(pinned_head: Option<Ts<PinnedHead>>) -> Promise {
 /// conversation must then extend it (PROTOCOL.md §10.4), else the open fails with
 /// `transcript.unexpected_seq` (a rollback) or `transcript.broken_link` (a fork). Keep
 /// `keptState()` again after a successful open, never after a failed one.
+#[cfg(feature = "reporter")]
 #[wasm_bindgen(js_name = openTicket, unchecked_return_type = "Promise<TicketHandle>")]
 pub fn open_ticket(
     link: String,
