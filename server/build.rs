@@ -1,6 +1,7 @@
 //! With the `embed-web` feature, the web folder is compiled into the binary: rebuild when a
-//! file in it is added, changed or removed, and refuse to build without both WebAssembly
-//! packages (`scripts/build-web.sh` writes them to `web/pkg/full/` and `web/pkg/reporter/`).
+//! file in it is added, changed or removed, and refuse to build without the three WebAssembly
+//! packages (`scripts/build-web.sh` writes them to `web/pkg/account/`, `web/pkg/admin/` and
+//! `web/pkg/reporter/`).
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -11,8 +12,8 @@ fn main() {
     // A directory is scanned as a whole: a new file counts too (rust-embed's
     // include_bytes! only tracks the files that existed at the last build).
     println!("cargo::rerun-if-changed={}", web.display());
-    // The full module (the support tab, the panel) and the reporter's (the anonymous pages).
-    for package in ["full", "reporter"] {
+    // The support tab's module, the panel's and the reporter's (the anonymous pages).
+    for package in ["account", "admin", "reporter"] {
         for file in ["sealdesk_client_bg.wasm", "sealdesk_client.js"] {
             let path = web.join("pkg").join(package).join(file);
             if !path.is_file() {

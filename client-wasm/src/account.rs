@@ -33,6 +33,41 @@ use crate::util::{b64, unb64, unb64_array};
 /// The keyring's application data of a new account: an empty JSON object.
 const NEW_APP_DATA: &[u8] = b"{}";
 
+/// The version byte of [`Account::to_remembered`]'s layout.
+const REMEMBERED_VERSION: u8 = 1;
+
+fn remembered_malformed() -> ClientError {
+    ClientError::new(
+        "device.malformed",
+        "What this device remembered of the account cannot be read; sign in again.",
+    )
+}
+
+/// Reads [`Account::to_remembered`]'s layout front to back.
+struct RememberedReader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> RememberedReader<'a> {
+    fn take(&mut self, count: usize) -> Result<&'a [u8]> {
+        if self.rest.len() < count {
+            return Err(remembered_malformed());
+        }
+        let (taken, rest) = self.rest.split_at(count);
+        self.rest = rest;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        self.take(N)?.try_into().map_err(|_| remembered_malformed())
+    }
+
+    fn text(&mut self) -> Result<String> {
+        let length = u16::from_be_bytes(self.array::<2>()?) as usize;
+        String::from_utf8(self.take(length)?.to_vec()).map_err(|_| remembered_malformed())
+    }
+}
+
 /// A ticket in a list (the account's tickets, or the administrators' inbox). These are the
 /// server's metadata: not signed, so shown as the server's claim until the ticket is read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,13 +335,134 @@ impl Account {
     /// # Errors
     /// `server.unauthorized` (already ended), `network`.
     pub async fn logout<T: Transport>(self, transport: &T) -> Result<()> {
+        self.end_session(transport, false).await
+    }
+
+    /// [`Account::logout`] (`everywhere: false`) or [`Account::logout_everywhere`] (`true`):
+    /// one function, so the browser module carries one copy of it.
+    ///
+    /// # Errors
+    /// `server.unauthorized` (this session ended already), `network`.
+    pub async fn end_session<T: Transport>(self, transport: &T, everywhere: bool) -> Result<()> {
+        let path = if everywhere {
+            "/api/v1/accounts/logout-everywhere"
+        } else {
+            "/api/v1/accounts/logout"
+        };
         transport
-            .send(
-                Request::post_json("/api/v1/accounts/logout", &EmptyBody {})?
-                    .bearer(Some(self.session())),
-            )
+            .send(Request::post_json(path, &EmptyBody {})?.bearer(Some(self.session())))
             .await?
             .check()
+    }
+
+    /// Ends every session of the account on the server, this one included ("Sign out
+    /// everywhere", `POST /api/v1/accounts/logout-everywhere`).
+    ///
+    /// # Errors
+    /// `server.unauthorized` (this session ended already), `network`.
+    pub async fn logout_everywhere<T: Transport>(self, transport: &T) -> Result<()> {
+        self.end_session(transport, true).await
+    }
+
+    /// This signed-in account as bytes, for a device that remembers it (the web client wraps
+    /// them with a non-extractable WebCrypto key before they are stored; spec/THREAT-MODEL.md
+    /// "Remembered devices"): everything [`Account::from_remembered`] needs to go on without
+    /// the password: the session token, the identity seed, the app data, and the salt and
+    /// Argon2id parameters a password change needs. Layout (integers big-endian): version
+    /// byte 1; username, account id and session token, each as a u16 length and UTF-8 bytes;
+    /// `expires_at` (u64, Unix seconds); salt (16 bytes); `memory_kib`, `iterations`,
+    /// `parallelism` (u32 each); identity seed (32 bytes); app data as a u32 length and its
+    /// bytes. Zeroized on drop.
+    pub fn to_remembered(&self) -> Zeroizing<Vec<u8>> {
+        let texts = [
+            self.username.as_bytes(),
+            self.account_id.as_bytes(),
+            self.session.as_bytes(),
+        ];
+        let length = 1
+            + texts.iter().map(|t| 2 + t.len()).sum::<usize>()
+            + 8
+            + SALT_LEN
+            + 12
+            + 32
+            + 4
+            + self.keyring.app_data.len();
+        // Allocated once at its final size, so no reallocation leaves a copy behind.
+        let mut out = Zeroizing::new(Vec::with_capacity(length));
+        out.push(REMEMBERED_VERSION);
+        for text in texts {
+            // Usernames (64), account ids (32) and tokens (43) are far below u16::MAX.
+            out.extend_from_slice(&u16::try_from(text.len()).unwrap_or(u16::MAX).to_be_bytes());
+            out.extend_from_slice(text);
+        }
+        out.extend_from_slice(&self.expires_at.to_be_bytes());
+        out.extend_from_slice(&self.salt);
+        for value in [
+            self.params.memory_kib,
+            self.params.iterations,
+            self.params.parallelism,
+        ] {
+            out.extend_from_slice(&value.to_be_bytes());
+        }
+        out.extend_from_slice(self.keyring.identity_seed.as_bytes());
+        let app_data = &self.keyring.app_data;
+        out.extend_from_slice(
+            &u32::try_from(app_data.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
+        out.extend_from_slice(app_data);
+        out
+    }
+
+    /// The account [`Account::to_remembered`] wrote. Nothing is asked of the server: a session
+    /// that ended since shows at the first request (`server.unauthorized`).
+    ///
+    /// # Errors
+    /// `device.malformed` (not bytes this version wrote), `device.expired` (the session expired
+    /// by `now`, Unix seconds).
+    pub fn from_remembered(bytes: &[u8], now: u64) -> Result<Account> {
+        let mut reader = RememberedReader { rest: bytes };
+        if reader.take(1)? != [REMEMBERED_VERSION] {
+            return Err(remembered_malformed());
+        }
+        let username = reader.text()?;
+        let account_id = reader.text()?;
+        let session = Zeroizing::new(reader.text()?);
+        let expires_at = u64::from_be_bytes(reader.array::<8>()?);
+        let salt = reader.array::<SALT_LEN>()?;
+        let params = Argon2Params {
+            memory_kib: u32::from_be_bytes(reader.array::<4>()?),
+            iterations: u32::from_be_bytes(reader.array::<4>()?),
+            parallelism: u32::from_be_bytes(reader.array::<4>()?),
+        };
+        let seed = Zeroizing::new(reader.array::<32>()?);
+        let identity_seed = IdentitySeed::from_bytes(*seed);
+        let app_len = u32::from_be_bytes(reader.array::<4>()?) as usize;
+        let app_data = Zeroizing::new(reader.take(app_len)?.to_vec());
+        if !reader.rest.is_empty() {
+            return Err(remembered_malformed());
+        }
+        if expires_at <= now {
+            return Err(ClientError::new(
+                "device.expired",
+                "The session this device remembered has expired; sign in again.",
+            ));
+        }
+        let identity = Identity::from_seed(&identity_seed);
+        Ok(Account {
+            username,
+            account_id,
+            session,
+            expires_at,
+            salt,
+            params,
+            keyring: Keyring {
+                identity_seed,
+                app_data,
+            },
+            identity,
+        })
     }
 
     /// Opens a ticket owned by this account, signed by its identity: the first message and
@@ -620,5 +776,71 @@ impl AccountTicket {
     /// [`Account::open_ticket_with_state`]: opaque bytes ([`crate::kept`]).
     pub fn state_bytes(&self) -> Vec<u8> {
         kept::encode(&[self.thread.state()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> Account {
+        let identity_seed = IdentitySeed::from_bytes([7; 32]);
+        let identity = Identity::from_seed(&identity_seed);
+        Account {
+            username: "alice".into(),
+            account_id: "0123456789abcdef0123456789abcdef".into(),
+            session: Zeroizing::new("session-token".into()),
+            expires_at: 2_000,
+            salt: [3; SALT_LEN],
+            params: Argon2Params::TEST_ONLY_CHEAP,
+            keyring: Keyring {
+                identity_seed,
+                app_data: Zeroizing::new(b"{\"names\":{}}".to_vec()),
+            },
+            identity,
+        }
+    }
+
+    #[test]
+    fn a_remembered_account_comes_back_whole() {
+        let original = account();
+        let bytes = original.to_remembered();
+        let back = Account::from_remembered(&bytes, 1_000).unwrap();
+        assert_eq!(back.username, "alice");
+        assert_eq!(back.account_id, original.account_id);
+        assert_eq!(back.session(), "session-token");
+        assert_eq!(back.expires_at, 2_000);
+        assert_eq!(back.salt, [3; SALT_LEN]);
+        assert_eq!(back.params, Argon2Params::TEST_ONLY_CHEAP);
+        assert_eq!(back.identity_seed().as_bytes(), &[7; 32]);
+        assert_eq!(back.app_data(), b"{\"names\":{}}");
+        assert_eq!(back.identity.key_id(), original.identity.key_id());
+    }
+
+    #[test]
+    fn damaged_or_expired_remembered_bytes_are_refused() {
+        let bytes = account().to_remembered();
+        for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
+            let error = Account::from_remembered(&bytes[..cut], 1_000).unwrap_err();
+            assert_eq!(error.code, "device.malformed", "cut at {cut}");
+        }
+        let mut longer = bytes.to_vec();
+        longer.push(0);
+        assert_eq!(
+            Account::from_remembered(&longer, 1_000).unwrap_err().code,
+            "device.malformed"
+        );
+        let mut other_version = bytes.to_vec();
+        other_version[0] = 2;
+        assert_eq!(
+            Account::from_remembered(&other_version, 1_000)
+                .unwrap_err()
+                .code,
+            "device.malformed"
+        );
+        assert_eq!(
+            Account::from_remembered(&bytes, 2_000).unwrap_err().code,
+            "device.expired"
+        );
     }
 }

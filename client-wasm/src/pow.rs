@@ -19,7 +19,7 @@ use crate::util::unb64_array;
 /// # Errors
 /// `server.*` (e.g. `server.rate_limited`), `network`; `bad_response` for a malformed
 /// challenge or more than [`MAX_POW_BITS`] bits.
-pub(crate) async fn solve_challenge<T: Transport>(transport: &T) -> Result<Option<ProofOfWork>> {
+pub async fn solve_challenge<T: Transport>(transport: &T) -> Result<Option<ProofOfWork>> {
     solve_challenge_at(transport, "/api/v1/pow/challenge").await
 }
 
@@ -28,7 +28,7 @@ pub(crate) async fn solve_challenge<T: Transport>(transport: &T) -> Result<Optio
 ///
 /// # Errors
 /// As [`solve_challenge`].
-pub(crate) async fn solve_account_challenge<T: Transport>(
+pub async fn solve_account_challenge<T: Transport>(
     transport: &T,
 ) -> Result<Option<ProofOfWork>> {
     solve_challenge_at(transport, "/api/v1/pow/challenge?for=account").await

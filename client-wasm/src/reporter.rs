@@ -242,6 +242,25 @@ impl ReporterTicket {
         now: u64,
         rng: &mut impl CryptoRng,
     ) -> Result<ReporterTicket> {
+        let proof = pow::solve_challenge(transport).await?;
+        Self::create_with_proof(transport, directory, opening, proof, now, rng).await
+    }
+
+    /// [`ReporterTicket::create`] with the proof of work solved already (elsewhere: the
+    /// browser solves it in a Web Worker with [`pow::solve_challenge`]), or `None` when the
+    /// instance asks for none.
+    ///
+    /// # Errors
+    /// As [`ReporterTicket::create`]; `server.pow_required` (no proof while the instance asks
+    /// for one), `server.pow_invalid` (a wrong, expired or reused proof).
+    pub async fn create_with_proof<T: Transport>(
+        transport: &T,
+        directory: &Directory,
+        opening: Opening,
+        proof: Option<ProofOfWork>,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<ReporterTicket> {
         let mut link = TicketLink::generate(rng);
         // The link carries the head the first message was wrapped for (PROTOCOL.md §11).
         link.head = Some(directory.head());
@@ -252,7 +271,7 @@ impl ReporterTicket {
             id: link.ticket_id(),
             owner: TicketOwner::Anonymous {
                 access_token_hash: b64(&token.hash()),
-                pow: pow::solve_challenge(transport).await?,
+                pow: proof,
             },
             bearer: &bearer,
         };

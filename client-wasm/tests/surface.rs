@@ -114,13 +114,14 @@ async fn bad_input_is_refused_before_anything_is_sent() {
         "link.malformed"
     );
     assert_eq!(
-        rejection(surface::create_ticket(js(r#"{"subject": ""}"#), None)).await,
+        rejection(surface::create_ticket(js(r#"{"subject": ""}"#), None, None)).await,
         "input.invalid"
     );
     assert_eq!(
         rejection(surface::create_ticket(
             js(r#"{"subject": "s", "text": "t"}"#),
-            Some(js("{\"seq\": 1}"))
+            Some(js("{\"seq\": 1}")),
+            None
         ))
         .await,
         "input.invalid",
@@ -555,6 +556,7 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     assert_eq!(
         rejection(surface::create_ticket(
             js(r#"{"subject": "Hi", "text": "Hello"}"#),
+            None,
             None
         ))
         .await,
@@ -793,6 +795,7 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
     let created = resolved(surface::create_ticket(
         js(r#"{"subject": "Anonymous", "text": "Hello there."}"#),
         Some(js(&head)),
+        None,
     ))
     .await;
     let reporter: TicketHandle = take(Reflect::get(&created, &"handle".into()).expect("handle"));

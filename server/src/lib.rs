@@ -56,7 +56,9 @@ use crate::storage::sled_store::{OnLostWrites, SledStore};
 /// script, WebAssembly allowed (`'wasm-unsafe-eval'`), no framing, and no native form
 /// submission (`form-action 'none'`): the pages encrypt what is typed and send it themselves,
 /// so a form submitted by the browser (JavaScript off, the module not loaded) would carry
-/// plaintext and is refused.
+/// plaintext and is refused. The pages' Web Workers (web/js/worker/: Argon2id and the proof of
+/// work) fall under `script-src 'self'` (no `worker-src`, which would default to it), and each
+/// worker's script is served with this policy too.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -75,7 +75,8 @@ pub struct AccountRecord {
     /// The account's public identity (64 bytes).
     #[serde(with = "bytes_b64")]
     pub identity: Vec<u8>,
-    /// Incremented at every password change; sessions of an older generation are invalid.
+    /// Incremented at every password change and every "sign out everywhere"; sessions of an
+    /// older generation are invalid.
     pub generation: u64,
     /// Unix seconds.
     pub created_at: u64,
@@ -528,6 +529,43 @@ pub async fn logout(state: &AppState, session: &Session) -> ApiResult<()> {
     state.commit().await
 }
 
+/// Ends every session of `session`'s account, `session` included ("Sign out everywhere",
+/// `POST /api/v1/accounts/logout-everywhere`): the account's credential generation goes up
+/// in one write, which outdates every session made before it (see [`session`]), then the
+/// outdated records are removed.
+///
+/// # Errors
+/// Storage failures.
+pub async fn logout_everywhere(state: &AppState, mut session: Session) -> ApiResult<()> {
+    let account = &mut session.account;
+    account.generation += 1;
+    account.updated_at = now();
+    state.store.put(
+        RecordKind::Account,
+        &account_key(&account.username),
+        &to_record(&*account)?,
+        false,
+    )?;
+    remove_stale_sessions(state, &account.account_id, account.generation)?;
+    state.commit().await?;
+    tracing::info!(account = %account.account_id, "every session ended");
+    Ok(())
+}
+
+/// Removes the sessions of `account_id` older than `generation`, and expired ones of anyone.
+fn remove_stale_sessions(state: &AppState, account_id: &str, generation: u64) -> ApiResult<()> {
+    let time = now();
+    for (key, value) in state.store.scan(RecordKind::Session, &[])? {
+        let stale = serde_json::from_slice::<SessionRecord>(&value).map_or(true, |s| {
+            time >= s.expires_at || (s.account_id == account_id && s.generation != generation)
+        });
+        if stale {
+            state.store.take(RecordKind::Session, &key)?;
+        }
+    }
+    Ok(())
+}
+
 // ---- password change ----
 
 /// A password change as sent (`PUT /api/v1/accounts/keyring`): byte fields in base64url.
@@ -598,16 +636,7 @@ pub async fn change_password(
         false,
     )?;
     // Housekeeping: remove the revoked sessions (and any expired ones) now.
-    let time = now();
-    for (key, value) in state.store.scan(RecordKind::Session, &[])? {
-        let stale = serde_json::from_slice::<SessionRecord>(&value).map_or(true, |s| {
-            time >= s.expires_at
-                || (s.account_id == account.account_id && s.generation != account.generation)
-        });
-        if stale {
-            state.store.take(RecordKind::Session, &key)?;
-        }
-    }
+    remove_stale_sessions(state, &account.account_id, account.generation)?;
     state.commit().await?;
     tracing::info!(account = %account.account_id, "password changed; other sessions revoked");
     Ok(())

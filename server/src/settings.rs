@@ -6,7 +6,7 @@
 //! [`Settings`]; their limits are checked here.
 
 use axum::http::StatusCode;
-use sealdesk_wire::settings::Settings;
+use sealdesk_wire::settings::{MAX_IDLE_LOCK_MINUTES, Settings};
 
 use crate::encoding::to_record;
 use crate::error::{ApiError, ApiResult};
@@ -95,6 +95,14 @@ pub fn normalise(mut settings: Settings) -> ApiResult<Settings> {
             )));
         }
     }
+    if settings
+        .idle_lock_minutes
+        .is_some_and(|minutes| !(1..=MAX_IDLE_LOCK_MINUTES).contains(&minutes))
+    {
+        return Err(invalid(format!(
+            "The idle lock is 1 to {MAX_IDLE_LOCK_MINUTES} minutes."
+        )));
+    }
     Ok(settings)
 }
 
@@ -153,6 +161,7 @@ mod tests {
             languages: vec![" English".into(), "Deutsch ".into()],
             support_hours: " Mon-Fri ".into(),
             response_time: String::new(),
+            idle_lock_minutes: Some(5),
         })
         .unwrap();
         assert_eq!(
@@ -161,6 +170,7 @@ mod tests {
         );
         assert_eq!(settings.languages, vec!["English", "Deutsch"]);
         assert_eq!(settings.support_hours, "Mon-Fri");
+        assert_eq!(settings.idle_lock_minutes, Some(5));
     }
 
     #[test]
@@ -198,6 +208,18 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(refused(many), "bad_settings");
+        for minutes in [0, MAX_IDLE_LOCK_MINUTES + 1] {
+            let idle = Settings {
+                idle_lock_minutes: Some(minutes),
+                ..Settings::default()
+            };
+            assert_eq!(refused(idle), "bad_settings", "{minutes}");
+        }
+        let longest = Settings {
+            idle_lock_minutes: Some(MAX_IDLE_LOCK_MINUTES),
+            ..Settings::default()
+        };
+        assert!(normalise(longest).is_ok());
     }
 
     #[test]

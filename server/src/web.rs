@@ -319,7 +319,7 @@ mod embedded {
 
         #[tokio::test]
         async fn serves_the_module_with_its_type_and_etag() {
-            for package in ["full", "reporter"] {
+            for package in ["account", "admin", "reporter"] {
                 assert!(
                     Assets::get(&format!("pkg/{package}/sealdesk_client_bg.wasm")).is_some()
                         && Assets::get(&format!("pkg/{package}/sealdesk_client.js")).is_some(),
@@ -340,7 +340,7 @@ mod embedded {
             let again = get(&format!("/{module}"), conditional).await;
             assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
-            let script = get("/pkg/full/sealdesk_client.js", HeaderMap::new()).await;
+            let script = get("/pkg/admin/sealdesk_client.js", HeaderMap::new()).await;
             assert_eq!(
                 script.headers()[header::CONTENT_TYPE],
                 "text/javascript; charset=utf-8"
@@ -350,8 +350,8 @@ mod embedded {
         #[tokio::test]
         async fn serves_the_gzip_copy_to_browsers_that_accept_it() {
             for file in ["sealdesk_client_bg.wasm", "sealdesk_client.js"] {
-                let path = format!("/pkg/full/{file}");
-                let copy = Assets::get(&format!("pkg/full/{file}.gz"))
+                let path = format!("/pkg/account/{file}");
+                let copy = Assets::get(&format!("pkg/account/{file}.gz"))
                     .unwrap_or_else(|| panic!("{path}.gz is missing: run scripts/build-web.sh"));
                 assert_eq!(&copy.data[..2], [0x1f, 0x8b], "{path}.gz is gzip");
 
@@ -398,7 +398,9 @@ mod embedded {
         #[tokio::test]
         async fn refuses_what_is_not_a_served_file() {
             for path in [
-                "/pkg/full/sealdesk_client.d.ts",
+                "/pkg/account/sealdesk_client.d.ts",
+                // The module of every export, split into `account` and `admin`.
+                "/pkg/full/sealdesk_client.js",
                 "/pkg/reporter/sealdesk_client_bg.wasm.d.ts",
                 "/pkg/sealdesk_client.js",
                 "/.gitignore",
@@ -411,7 +413,7 @@ mod embedded {
             }
             let post = respond(
                 Method::POST,
-                Uri::from_static("/pkg/full/sealdesk_client.js"),
+                Uri::from_static("/pkg/account/sealdesk_client.js"),
                 HeaderMap::new(),
             )
             .await;
@@ -539,7 +541,7 @@ mod tests {
     #[test]
     fn types_by_extension() {
         assert_eq!(
-            content_type("pkg/full/sealdesk_client_bg.wasm"),
+            content_type("pkg/admin/sealdesk_client_bg.wasm"),
             "application/wasm"
         );
         assert_eq!(content_type("js/app.js"), "text/javascript; charset=utf-8");
@@ -557,8 +559,8 @@ mod tests {
         assert_eq!(relative_path("/help.html").as_deref(), Some("help.html"));
         assert_eq!(relative_path("/docs/").as_deref(), Some("docs/index.html"));
         assert_eq!(
-            relative_path("/pkg/full/sealdesk_client_bg.wasm").as_deref(),
-            Some("pkg/full/sealdesk_client_bg.wasm")
+            relative_path("/pkg/admin/sealdesk_client_bg.wasm").as_deref(),
+            Some("pkg/admin/sealdesk_client_bg.wasm")
         );
         assert_eq!(relative_path("/a%20b.css").as_deref(), Some("a b.css"));
         for bad in [

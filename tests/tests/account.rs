@@ -398,3 +398,49 @@ fn an_account_solves_the_proof_of_work_when_the_instance_asks() {
         assert_eq!(listed.len(), 1, "one ticket, although sent twice");
     });
 }
+
+#[test]
+fn sign_out_everywhere_ends_every_session_and_a_remembered_account_goes_on() {
+    let instance = Instance::start();
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&instance.base);
+        let mut rng = system_rng();
+        let first = Account::register(&transport, "alice", "pw-a", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let second = Account::login(&transport, "alice", "pw-a", CHEAP)
+            .await
+            .expect("second device");
+        let other = Account::register(&transport, "bob", "pw-b", CHEAP, &mut rng)
+            .await
+            .expect("bob");
+        // A device that remembered the first sign-in goes on without the password.
+        let remembered = Account::from_remembered(&first.to_remembered(), 0).expect("resume");
+        assert_eq!(remembered.public(), first.public());
+        remembered
+            .list_tickets(&transport)
+            .await
+            .expect("remembered session works");
+
+        second
+            .logout_everywhere(&transport)
+            .await
+            .expect("sign out everywhere");
+        for (name, account) in [("first", &first), ("remembered", &remembered)] {
+            let ended = account.list_tickets(&transport).await.expect_err(name);
+            assert_eq!(ended.code, "server.unauthorized", "{name}");
+        }
+        // Another account's session is untouched, and the password still signs in.
+        other.list_tickets(&transport).await.expect("bob stays");
+        let again = Account::login(&transport, "alice", "pw-a", CHEAP)
+            .await
+            .expect("sign in again");
+        again.list_tickets(&transport).await.expect("new session");
+        let twice = Account::from_remembered(&first.to_remembered(), 0).expect("resume");
+        let refused = twice
+            .logout_everywhere(&transport)
+            .await
+            .expect_err("ended");
+        assert_eq!(refused.code, "server.unauthorized");
+    });
+}

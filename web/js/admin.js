@@ -1,12 +1,14 @@
 // /admin: the administrators' panel. Sign in (or join through /admin/invite#token), inbox,
-// ticket view, team, settings. Everything is verified and decrypted by the module in this
+// ticket view, team, settings, account (password change, sign out everywhere). Sign-in runs
+// Argon2id in a worker and may remember this device; an idle lock asks for the password again
+// (lib/device.js). Everything is verified and decrypted by the module in this
 // browser; this file only shows views and sends what the administrator types.
 
 import { $, $$, h, replace, initPage, focusTarget, announce, whileBusy, setupTabs, copyText } from "./lib/dom.js";
 import { loadClient } from "./lib/wasm.js";
 import { showError, clearErrors, errorNotice, isVerificationError, codeOf } from "./lib/errors.js";
 import { loadSettings } from "./lib/settings.js";
-import { loadHead, rememberHead, applyHead } from "./lib/heads.js";
+import { rememberHead, applyHead } from "./lib/heads.js";
 import { Conversation } from "./lib/conversation.js";
 import { debugList } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText, attachmentCard } from "./lib/files.js";
@@ -16,28 +18,36 @@ import { validate, withFormDisabled, setFieldError, clearFieldError, enableForm,
 import { accountForm } from "./lib/accountforms.js";
 import { kvGet, kvSet, keptKey } from "./lib/store.js";
 import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
+import { signInOffThread, rememberedDevice, resumeRemembered, forgetDevice, lockDevice, startIdleLock } from "./lib/device.js";
+import { accountTools, showDeviceState } from "./lib/accounttools.js";
 
 initPage();
 
 const alerts = $("#alerts");
-const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "settings"];
+const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "settings", "account"];
+/** @type {import("./lib/device.js").DevicePage} */
+const PAGE = "admin";
 
-/** @typedef {import("./lib/wasm.js").Client} Client */
+/** @typedef {import("./lib/wasm.js").AdminClient} Client the panel's module */
 /** @typedef {import("./lib/wasm.js").AdminHandle} AdminHandle */
 /** @typedef {import("./lib/wasm.js").AccountHandle} AccountHandle */
 /** @typedef {import("./lib/wasm.js").TicketHandle} TicketHandle */
 /** @typedef {import("./lib/wasm.js").TicketView} TicketView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").TeamMemberView} TeamMemberView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").PendingView} PendingView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").InboxItemView} InboxItemView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").IdentityView} IdentityView */
+/** @typedef {import("../pkg/admin/sealdesk_client.js").TeamMemberView} TeamMemberView */
+/** @typedef {import("../pkg/admin/sealdesk_client.js").PendingView} PendingView */
+/** @typedef {import("../pkg/admin/sealdesk_client.js").InboxItemView} InboxItemView */
+/** @typedef {import("../pkg/admin/sealdesk_client.js").IdentityView} IdentityView */
 
 // The module: loaded first by start(); the page does nothing before it is.
-const clientReady = loadClient();
+const clientReady = loadClient("admin");
 /** @type {Client} */
 let client;
 /** @type {AdminHandle | null} */
 let admin = null;
+/** @type {import("./lib/device.js").SignIn | null} the sign-in (for a password change) */
+let signIn = null;
+/** Stops the idle lock of the sign-in. */
+let stopIdleLock = () => {};
 
 /**
  * The signed-in administrator (the panel's views exist only while signed in).
@@ -79,6 +89,7 @@ for (const button of $$("#panel-nav [data-view]")) {
     if (view === "inbox") openInbox();
     if (view === "team") openTeam();
     if (view === "settings") openSettings();
+    if (view === "account") showView("account");
   });
 }
 
@@ -91,6 +102,9 @@ function handleError(error, context, region = alerts) {
   if (code === "server.unauthorized" || code === "account.signed_out" || code === "admin.not_an_administrator" || code === "server.not_an_administrator") {
     const wasSignedIn = admin !== null;
     signedOut();
+    // The session ended or the account is no administrator any more: what this device
+    // remembers of it is useless.
+    forgetDevice(PAGE);
     if (wasSignedIn) {
       leaveSignedIn({ code });
       return;
@@ -129,9 +143,54 @@ async function start() {
   settings = await loadSettings();
   const reason = takeSignOutReason();
   if (reason === SIGNED_OUT) replace(alerts, h("p", { class: "notice ok", text: "You are signed out. Nothing the panel showed is left in this tab." }));
-  else if (reason) showError(alerts, { code: reason }, { context: "you were signed out" });
+  else if (reason && reason !== "device.locked") showError(alerts, { code: reason }, { context: "you were signed out" });
   if (window.location.pathname.replace(/\/$/, "") === "/admin/invite") startInvite();
-  else showView("signin", { focus: false });
+  else {
+    showView("signin", { focus: false });
+    await reopenRemembered();
+  }
+}
+
+/** Opens the panel this device remembers, or asks for the password after an idle lock. */
+async function reopenRemembered() {
+  const record = await rememberedDevice(PAGE);
+  if (!record) return;
+  if (record.locked) {
+    /** @type {HTMLInputElement} */ ($("#signin-username")).value = record.username;
+    /** @type {HTMLInputElement} */ ($("#signin-remember")).checked = true;
+    const minutes = settings.idle_lock_minutes || 30;
+    replace(alerts, h("div", { class: "notice" }, h("p", { class: "title", text: "Locked" }), h("p", { text: `The panel locked itself after ${plural(minutes, "minute", "minutes")} without activity and forgot the keys. Enter the password of ${record.username} to continue.` })));
+    $("#signin-password").focus();
+    return;
+  }
+  const status = $("#signin-status");
+  try {
+    const resumed = await whileBusy(status, "Opening the panel this browser remembers…", async () => {
+      const created = await resumeRemembered(PAGE, record);
+      return { created, handle: await promote(created) };
+    });
+    await enterPanel(resumed.handle, resumed.created);
+  } catch (error) {
+    await forgetDevice(PAGE);
+    showError(alerts, error, { context: "not signed in" });
+  }
+}
+
+/**
+ * The panel for a sign-in: verifies the directory (extending the pinned head) and that the
+ * account is an administrator; signs the account out otherwise.
+ * @param {import("./lib/device.js").SignIn} created
+ * @returns {Promise<AdminHandle>}
+ */
+async function promote(created) {
+  try {
+    await applyHead(created.handle);
+    return await client.adminFromAccount(created.handle);
+  } catch (error) {
+    await client.logout(created.handle).catch(() => {});
+    await forgetDevice(PAGE);
+    throw error;
+  }
 }
 
 // ---------------------------------------------------------------- sign in
@@ -141,13 +200,23 @@ accountForm({
   alerts,
   busyText: "Deriving your keys from the password and verifying the administrators…",
   context: "not signed in",
-  submit: async (username, password) => client.adminSignIn(username, password, undefined, await loadHead()),
-  done: enterPanel,
+  submit: async (username, password, remember) => {
+    const created = await signInOffThread({ op: "login", username, password, remember, page: PAGE });
+    return { created, handle: await promote(created) };
+  },
+  done: ({ created, handle }) => enterPanel(handle, created),
 });
 
-/** @param {AdminHandle} handle */
-async function enterPanel(handle) {
+/**
+ * @param {AdminHandle} handle
+ * @param {import("./lib/device.js").SignIn} created the sign-in (its wrapped account serves a
+ *   password change)
+ */
+async function enterPanel(handle, created) {
   admin = handle;
+  signIn = created;
+  showDeviceState(created.remembered);
+  stopIdleLock = startIdleLock(settings.idle_lock_minutes, lock);
   await rememberHead(admin);
   await learnName(admin.keyId, admin.username);
   $("#panel-nav").hidden = false;
@@ -182,13 +251,57 @@ $("#sign-out").addEventListener("click", async () => {
     // the keys are dropped anyway; the session expires on its own
   }
   account.free();
+  // Signing out forgets the device: the wrapped keys and the token go.
+  await forgetDevice(PAGE);
   signedOut();
   // Nothing decrypted stays in the tab: the page empties itself and loads again.
   leaveSignedIn();
 });
 
+/** The idle lock: ends the session, forgets the keys (the username stays) and asks again. */
+async function lock() {
+  if (!admin) return;
+  const account = admin.account;
+  const { username } = account;
+  try {
+    await client.logout(account);
+  } catch {
+    // the keys are dropped anyway; the session expires on its own
+  }
+  account.free();
+  await lockDevice(PAGE, username);
+  signedOut();
+  leaveSignedIn({ code: "device.locked" });
+}
+
+accountTools({
+  alerts,
+  page: PAGE,
+  signIn: () => signIn,
+  onError: (error, context) => handleError(error, context),
+  everywhere: async () => {
+    if (!admin) return;
+    const account = admin.account;
+    try {
+      await client.logoutEverywhere(account);
+    } catch (error) {
+      if (codeOf(error) !== "server.unauthorized") {
+        showError(alerts, error, { context: "not every session was ended" });
+        return;
+      }
+    }
+    account.free();
+    await forgetDevice(PAGE);
+    signedOut();
+    leaveSignedIn();
+  },
+});
+
 /** Drops the sign-in's handles and what the panel keeps of it, and shows the sign-in form. */
 function signedOut() {
+  stopIdleLock();
+  stopIdleLock = () => {};
+  signIn = null;
   stopLive();
   stopLive = () => {};
   closeTicket();
@@ -230,22 +343,23 @@ async function startInvite() {
   setupTabs($("#invite-tabs"));
 
   /**
-   * @param {AccountHandle} account
+   * @param {import("./lib/device.js").SignIn} created
    * @param {HTMLElement} status
    */
-  const redeem = async (account, status) => {
+  const redeem = async (created, status) => {
+    const account = created.handle;
     await applyHead(account);
     if (genesis) {
       const handle = await whileBusy(status, "Signing the first entry of the administrators' list…", () => client.redeemGenesis(account, window.location.href));
       history.replaceState(null, "", "/admin");
-      await enterPanel(handle);
+      await enterPanel(handle, created);
       announce("You are the first administrator of this support desk.");
       return;
     }
     const redemption = await client.redeemInvite(account, window.location.href);
     history.replaceState(null, "", "/admin/invite");
     await rememberHead(account);
-    waitForApproval(account, redemption);
+    waitForApproval(created, redemption);
   };
 
   accountForm({
@@ -254,7 +368,7 @@ async function startInvite() {
     alerts,
     busyText: "Creating your keys and protecting them with your password…",
     context: "you have not joined yet",
-    submit: (username, password) => client.register(username, password),
+    submit: (username, password) => signInOffThread({ op: "register", username, password, remember: false, page: PAGE }),
     done: redeem,
   });
 
@@ -263,16 +377,17 @@ async function startInvite() {
     alerts,
     busyText: "Deriving your keys from the password…",
     context: "you have not joined yet",
-    submit: (username, password) => client.login(username, password),
+    submit: (username, password) => signInOffThread({ op: "login", username, password, remember: false, page: PAGE }),
     done: redeem,
   });
 }
 
 /**
- * @param {AccountHandle} account
+ * @param {import("./lib/device.js").SignIn} created
  * @param {IdentityView} redemption
  */
-function waitForApproval(account, redemption) {
+function waitForApproval(created, redemption) {
+  const account = created.handle;
   $("#invite-account").hidden = true;
   const status = h("div", { role: "status" });
   const check = h("button", {
@@ -284,7 +399,7 @@ function waitForApproval(account, redemption) {
       try {
         const handle = await client.adminFromAccount(account);
         history.replaceState(null, "", "/admin");
-        await enterPanel(handle);
+        await enterPanel(handle, created);
         announce("You are now an administrator.");
       } catch (error) {
         if (codeOf(error) === "admin.not_an_administrator") {
@@ -297,6 +412,23 @@ function waitForApproval(account, redemption) {
       }
     },
   });
+  // Leaving the waiting screen: the approval keeps; sign in here again later to enter the panel.
+  const signOut = h("button", {
+    type: "button",
+    class: "secondary",
+    id: "waiting-sign-out",
+    text: "Sign out",
+    onclick: async () => {
+      signOut.disabled = true;
+      try {
+        await client.logout(account);
+      } catch {
+        // the keys are dropped anyway; the session expires on its own
+      }
+      account.free();
+      leaveSignedIn();
+    },
+  });
   const heading = h("h2", { tabindex: "-1", text: "Waiting for approval" });
   replace(
     $("#invite-result"),
@@ -306,7 +438,7 @@ function waitForApproval(account, redemption) {
       heading,
       h("p", { text: "Read this fingerprint to the administrator who invited you, over a channel you trust (in person or a phone call). They approve you once it matches the one they see." }),
       h("p", { class: "fingerprint", text: redemption.fingerprint }),
-      h("div", { class: "actions" }, check),
+      h("div", { class: "actions" }, check, signOut),
       status,
     ),
   );
@@ -975,6 +1107,7 @@ async function openSettings() {
   $("#languages").value = settings.languages.join("\n");
   $("#support-hours").value = settings.support_hours;
   $("#response-time").value = settings.response_time;
+  $("#idle-lock").value = settings.idle_lock_minutes ? String(settings.idle_lock_minutes) : "";
   replace($("#settings-status"));
   // "Your mail" only when the instance sends mail.
   $("#mail-form").hidden = !settings.mail_enabled;
@@ -1070,6 +1203,7 @@ $("#settings-form").addEventListener("submit", async (event) => {
   const names = $$(".cat-name", $("#categories"));
   /** @type {import("./lib/forms.js").Check[]} */
   const checks = names.map((input) => [input, (v) => (v.trim() ? null : "Give the category a name, or remove it.")]);
+  checks.push([$("#idle-lock"), (v) => (v.trim() === "" || /^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 1440 ? null : "Enter 1 to 1440 minutes, or leave it empty for 30.")]);
   if (!validate(checks)) return;
   const body = {
     categories: $$(".category-row", $("#categories")).map((row) => ({
@@ -1079,6 +1213,7 @@ $("#settings-form").addEventListener("submit", async (event) => {
     languages: $("#languages").value.split("\n").map((l) => l.trim()).filter(Boolean),
     support_hours: $("#support-hours").value.trim(),
     response_time: $("#response-time").value.trim(),
+    idle_lock_minutes: $("#idle-lock").value.trim() ? Number($("#idle-lock").value.trim()) : undefined,
   };
   await withFormDisabled($("#settings-form"), async () => {
     try {

@@ -1,5 +1,7 @@
 // /help: the support tab of account holders. Tabs: Existing tickets (with a badge for unread
-// answers; close; remove closed tickets from the list), New ticket, Debug data.
+// answers; close; remove closed tickets from the list), New ticket, Debug data, Account
+// (password change, sign out everywhere). Sign-in runs Argon2id in a worker and may remember
+// this device; an idle lock asks for the password again (lib/device.js).
 
 import { $, h, replace, initPage, focusTarget, announce, whileBusy, setupTabs } from "./lib/dom.js";
 import { loadClient } from "./lib/wasm.js";
@@ -16,18 +18,20 @@ import { rememberHead, applyHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
 import { kvGet, kvSet, keptKey } from "./lib/store.js";
 import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
+import { signInOffThread, rememberedDevice, resumeRemembered, forgetDevice, lockDevice, startIdleLock } from "./lib/device.js";
+import { accountTools, showDeviceState } from "./lib/accounttools.js";
 
 initPage();
 
 const alerts = $("#alerts");
 const LIST_POLL_MS = 15_000;
 
-/** @typedef {import("./lib/wasm.js").Client} Client */
+/** @typedef {import("./lib/wasm.js").AccountClient} Client the support tab's module */
 /** @typedef {import("./lib/wasm.js").AccountHandle} AccountHandle */
 /** @typedef {import("./lib/wasm.js").TicketHandle} TicketHandle */
 /** @typedef {import("./lib/wasm.js").TicketView} TicketView */
 /** @typedef {import("./lib/wasm.js").ContentView} ContentView */
-/** @typedef {import("../pkg/full/sealdesk_client.js").SummaryView} SummaryView */
+/** @typedef {import("../pkg/account/sealdesk_client.js").SummaryView} SummaryView */
 /**
  * A ticket of the list.
  * @typedef {object} Ticket
@@ -43,9 +47,15 @@ const LIST_POLL_MS = 15_000;
 /** @type {Client} the module, once loaded (start, moduleReady) */
 let client;
 /** @type {import("./lib/settings.js").PageSettings} */
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "", mail_enabled: false };
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", idle_lock_minutes: 30, version: "", mail_enabled: false };
 /** @type {AccountHandle | null} */
 let account = null;
+/** @type {import("./lib/device.js").SignIn | null} the sign-in (for a password change) */
+let signIn = null;
+/** Stops the idle lock of the sign-in. */
+let stopIdleLock = () => {};
+/** @type {import("./lib/device.js").DevicePage} */
+const PAGE = "help";
 
 /**
  * The signed-in account (the tickets' views exist only while signed in).
@@ -74,7 +84,7 @@ const debugEditor = new DebugEditor($("#debug-editor"), {
   caption: "Debug data that will be sent with your next ticket",
   onChange: updateDebugCount,
 });
-const picker = new FilePicker({ input: $("#files"), list: $("#file-list"), maxBytes: () => settings.max_attachment_bytes, rules: loadClient() });
+const picker = new FilePicker({ input: $("#files"), list: $("#file-list"), maxBytes: () => settings.max_attachment_bytes, rules: loadClient("account") });
 
 function collect() {
   debugEditor.set(collectDebug({ version: settings.version, account }));
@@ -95,7 +105,7 @@ $("#write-first").addEventListener("click", () => selectTab("tab-new", { focus: 
 async function start() {
   settings = await loadSettings();
   renderSupportInfo($("#support-info"), settings);
-  showInstance($("#instance-info"), loadClient());
+  showInstance($("#instance-info"), loadClient("account"));
   setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
   selectTab = setupTabs($("#help-tabs"), (id) => {
     if (id === "tab-debug" || id === "tab-new") updateDebugCount();
@@ -103,13 +113,39 @@ async function start() {
   showSignedOut();
   const reason = takeSignOutReason();
   if (reason === SIGNED_OUT) replace(alerts, h("p", { class: "notice ok", text: "You are signed out. Nothing of your tickets is left in this tab." }));
-  else if (reason) showError(alerts, { code: reason }, { context: "you were signed out" });
+  else if (reason && reason !== "device.locked") showError(alerts, { code: reason }, { context: "you were signed out" });
   try {
-    client = await loadClient();
+    client = await loadClient("account");
     $("#files-limit").textContent = fileLimitText(client, settings.max_attachment_bytes);
   } catch (error) {
     showError(alerts, error);
+    return;
   }
+  await reopenRemembered();
+}
+
+/** Opens the sign-in this device remembers, or asks for the password after an idle lock. */
+async function reopenRemembered() {
+  const record = await rememberedDevice(PAGE);
+  if (!record) return;
+  if (record.locked) {
+    showLocked(record.username);
+    return;
+  }
+  try {
+    await signedIn(await resumeRemembered(PAGE, record));
+  } catch (error) {
+    await forgetDevice(PAGE);
+    handleError(error, "not signed in");
+  }
+}
+
+/** @param {string} username */
+function showLocked(username) {
+  /** @type {HTMLInputElement} */ ($("#login-username")).value = username;
+  /** @type {HTMLInputElement} */ ($("#login-remember")).checked = true;
+  replace(alerts, h("div", { class: "notice" }, h("p", { class: "title", text: "Locked" }), h("p", { text: `The support tab locked itself after ${plural(settings.idle_lock_minutes || 30, "minute", "minutes")} without activity and forgot the keys. Enter the password of ${username} to continue.` })));
+  $("#login-password").focus();
 }
 
 /**
@@ -117,7 +153,7 @@ async function start() {
  * @returns {Promise<Client>}
  */
 async function moduleReady() {
-  if (!client) client = await loadClient();
+  if (!client) client = await loadClient("account");
   return client;
 }
 
@@ -135,7 +171,7 @@ accountForm({
   alerts,
   busyText: "Deriving your keys from the password…",
   context: "not signed in",
-  submit: async (username, password) => (await moduleReady()).login(username, password),
+  submit: (username, password, remember) => signInOffThread({ op: "login", username, password, remember, page: PAGE }),
   done: signedIn,
 });
 
@@ -145,16 +181,20 @@ accountForm({
   alerts,
   busyText: "Creating your keys and protecting them with your password…",
   context: "no account was created",
-  submit: async (username, password) => (await moduleReady()).register(username, password),
-  done: async (handle) => {
-    await signedIn(handle);
+  submit: (username, password) => signInOffThread({ op: "register", username, password, remember: false, page: PAGE }),
+  done: async (created) => {
+    await signedIn(created);
     announce("Your account was created.");
   },
 });
 
-/** @param {AccountHandle} handle */
-async function signedIn(handle) {
-  account = handle;
+/** @param {import("./lib/device.js").SignIn} created */
+async function signedIn(created) {
+  await moduleReady();
+  signIn = created;
+  account = created.handle;
+  showDeviceState(created.remembered);
+  stopIdleLock = startIdleLock(settings.idle_lock_minutes, lock);
   await applyHead(account);
   seen = (await kvGet(`seen:${account.accountId}`).catch(() => null)) || {};
   removed = new Set((await kvGet(`removed:${account.accountId}`).catch(() => null)) || []);
@@ -200,12 +240,52 @@ $("#sign-out").addEventListener("click", async () => {
       // keys are dropped anyway; the session expires on its own
     }
   }
+  // Signing out forgets the device: the wrapped keys and the token go.
+  await forgetDevice(PAGE);
   signOutLocally();
   // Nothing decrypted stays in the tab: the page empties itself and loads again.
   leaveSignedIn();
 });
 
+/** The idle lock: ends the session, forgets the keys (the username stays) and asks again. */
+async function lock() {
+  if (!account) return;
+  const { username } = account;
+  try {
+    await client.logout(account);
+  } catch {
+    // the keys are dropped anyway; the session expires on its own
+  }
+  await lockDevice(PAGE, username);
+  signOutLocally();
+  leaveSignedIn({ code: "device.locked" });
+}
+
+accountTools({
+  alerts,
+  page: PAGE,
+  signIn: () => signIn,
+  onError: (error, context) => handleError(error, context),
+  everywhere: async () => {
+    if (!account) return;
+    try {
+      await client.logoutEverywhere(account);
+    } catch (error) {
+      if (codeOf(error) !== "server.unauthorized") {
+        showError(alerts, error, { context: "not every session was ended" });
+        return;
+      }
+    }
+    await forgetDevice(PAGE);
+    signOutLocally();
+    leaveSignedIn();
+  },
+});
+
 function signOutLocally() {
+  stopIdleLock();
+  stopIdleLock = () => {};
+  signIn = null;
   clearInterval(listTimer);
   closeThread();
   for (const t of tickets.values()) freeHandle(t);
@@ -229,6 +309,9 @@ function handleError(error, context, region = alerts) {
   if (code === "server.unauthorized" || code === "account.signed_out") {
     const wasSignedIn = account !== null;
     signOutLocally();
+    // The session ended (signed out everywhere, a password change elsewhere): what this device
+    // remembers of it is useless.
+    forgetDevice(PAGE);
     if (wasSignedIn) {
       leaveSignedIn({ code });
       return;

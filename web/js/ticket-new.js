@@ -1,5 +1,7 @@
 // /help/ticket/new: an anonymous ticket. After sending, the private link is shown with copy,
-// save and download actions; the tickets this browser holds are listed.
+// save and download actions; the tickets this browser holds are listed. The proof of work the
+// instance may ask for is solved in a worker (js/worker/pow.js), started with the page so its
+// module is ready by the time the form is sent.
 
 import { $, h, replace, initPage, focusTarget, announce, whileBusy } from "./lib/dom.js";
 import { loadClient } from "./lib/wasm.js";
@@ -14,19 +16,33 @@ import { checkOpening, readOpening } from "./lib/opening.js";
 import { loadHead, rememberHead } from "./lib/heads.js";
 import { linkBox } from "./lib/linkbox.js";
 import { savedTickets, forgetTicket } from "./lib/store.js";
+import { startWorker } from "./lib/background.js";
 
 initPage();
 
 const alerts = $("#alerts");
+const POW_WORKER = new URL("./worker/pow.js", import.meta.url);
+/**
+ * The worker for the next ticket's proof of work (one per ticket), started once the page's own
+ * module is ready so that it does not delay the form.
+ * @type {ReturnType<typeof startWorker> | null}
+ */
+let powWorker = null;
 const form = $("#ticket-form");
 /** @type {import("./lib/settings.js").PageSettings} */
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", version: "", mail_enabled: false };
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", idle_lock_minutes: 30, version: "", mail_enabled: false };
 /** @type {{ticket_id: string, link: string, subject: string, created_at: number}[]} this page only, not stored */
 const createdHere = [];
 
 // The module loads while the person writes.
 const clientReady = loadClient("reporter");
 clientReady.catch((error) => showError(alerts, error));
+clientReady.then(
+  () => {
+    if (!powWorker) powWorker = startWorker(POW_WORKER);
+  },
+  () => {},
+);
 showInstance($("#instance-info"), clientReady);
 
 const picker = new FilePicker({
@@ -69,12 +85,19 @@ form.addEventListener("submit", async (event) => {
     try {
       const client = await clientReady;
       const pinned = await loadHead();
+      const worker = powWorker || startWorker(POW_WORKER);
+      powWorker = null;
+      /** @type {import("../pkg/reporter/sealdesk_client.js").ProofInput | null} */
+      const proof = await whileBusy($("#send-status"), "Proving this is not spam (a few seconds at most)…", () => worker.run({}));
       created = await whileBusy($("#send-status"), "Checking the administrators' keys, encrypting and sending…", () =>
-        client.createTicket(opening, pinned),
+        client.createTicket(opening, pinned, proof || undefined),
       );
       await rememberHead(created.handle);
     } catch (error) {
       showError(alerts, error, { context: "the ticket was not sent" });
+    } finally {
+      // The next ticket's worker, once this one is sent.
+      powWorker = startWorker(POW_WORKER);
     }
   });
   if (!created) return;

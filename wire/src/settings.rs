@@ -18,7 +18,7 @@ pub struct Category {
 }
 
 /// Body of `PUT /api/v1/settings`, and the settings as stored: `{"categories", "languages",
-/// "support_hours", "response_time"}`, each optional (default empty). Unknown members are
+/// "support_hours", "response_time", "idle_lock_minutes"}`, each optional (default empty). Unknown members are
 /// refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -37,7 +37,18 @@ pub struct Settings {
     /// The expected response time, as free text ("within one working day").
     #[serde(default)]
     pub response_time: String,
+    /// Minutes without a key press, click or touch after which a signed-in panel or support
+    /// tab locks and asks for the password again (1 to 1440); absent: 30
+    /// ([`DEFAULT_IDLE_LOCK_MINUTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_lock_minutes: Option<u32>,
 }
+
+/// The idle lock's delay when [`Settings::idle_lock_minutes`] is absent, in minutes.
+pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 30;
+
+/// The longest idle lock delay an instance may set, in minutes (one day).
+pub const MAX_IDLE_LOCK_MINUTES: u32 = 1440;
 
 /// Answer of `GET /api/v1/settings` and `PUT /api/v1/settings`: the [`Settings`]' members,
 /// then `max_attachment_bytes` and `version`.

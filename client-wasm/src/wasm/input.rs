@@ -122,6 +122,18 @@ pub fn parse_key_id(input: &str) -> Result<KeyId> {
         .ok_or_else(|| invalid("A key id is 32 bytes of unpadded base64url (43 characters)."))
 }
 
+/// A solved proof of work as `proofOfWork` resolves to and `createTicket` takes it back:
+/// `{challenge, nonce}` (spec/API.md, "Proof of work").
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct ProofInput {
+    /// The challenge as the server issued it (32 bytes, base64url).
+    pub challenge: String,
+    /// The solving nonce (below 2^53).
+    pub nonce: u64,
+}
+
 /// Argon2id parameters as the page writes them (the API's names, PROTOCOL.md §12.1).
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]

@@ -90,6 +90,17 @@ pub async fn logout(State(state): State<Arc<AppState>>, bearer: Bearer) -> ApiRe
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `POST /api/v1/accounts/logout-everywhere`: ends every session of the bearer's account, the
+/// bearer's included ("Sign out everywhere").
+pub async fn logout_everywhere(
+    State(state): State<Arc<AppState>>,
+    bearer: Bearer,
+) -> ApiResult<StatusCode> {
+    let session = sessions::require_session(&state, bearer.token())?;
+    sessions::logout_everywhere(&state, session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `PUT /api/v1/accounts/keyring`: password change. It needs the CURRENT `auth_key`, so a
 /// stolen session cannot replace (and so destroy) the account's keyring. Replaces the salt,
 /// parameters, auth hash and keyring in one write and revokes every other session of the

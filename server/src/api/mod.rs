@@ -122,6 +122,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::routing::post(accounts::logout),
         )
         .route(
+            "/api/v1/accounts/logout-everywhere",
+            axum::routing::post(accounts::logout_everywhere),
+        )
+        .route(
             "/api/v1/accounts/keyring",
             axum::routing::put(accounts::replace_keyring),
         )

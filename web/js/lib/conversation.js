@@ -20,7 +20,7 @@ export class Conversation {
   /**
    * @param {HTMLElement} container
    * @param {object} options
-   * @param {Pick<import("./wasm.js").Client, "downloadAttachment">} options.client
+   * @param {Pick<import("./wasm.js").ReporterClient, "downloadAttachment">} options.client
    * @param {() => import("./wasm.js").TicketHandle} options.getHandle
    * @param {"reporter" | "support"} [options.perspective]
    * @param {{reporter?: string, sender?: (keyId: string) => string | null}} [options.names]

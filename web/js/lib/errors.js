@@ -49,6 +49,11 @@ const SENTENCES = {
     "The server asked for a weaker password protection than this page accepts. Your " +
     "password was not used.",
   "account.signed_out": "You are signed out. Sign in again.",
+  "device.locked": "This page locked itself after a while without activity. Enter your password to continue.",
+  "device.expired": "The session this browser remembered has expired. Sign in again.",
+  "device.malformed": "What this browser remembered of your sign-in cannot be opened any more. Sign in again.",
+  "device.crypto": "This browser refused to protect the keys it would remember. Sign in without “Remember this device”.",
+  "worker.failed": "The background task that protects your password failed. Reload the page and try again.",
   "account.bad_app_data": "The data stored with your account was written by another program.",
   "admin.not_an_administrator": "This account is not an administrator of this instance.",
   "admin.not_pending": "This key is not waiting for approval any more.",

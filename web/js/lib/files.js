@@ -6,7 +6,7 @@
 import { h, replace, announce, uid, downloadBlob, objectUrl, revokeObjectUrl } from "./dom.js";
 import { formatSize } from "./format.js";
 
-/** @typedef {import("./wasm.js").Client} Client */
+/** @typedef {import("./wasm.js").ReporterClient} Client any module (the reporter's exports suffice) */
 /** @typedef {import("./wasm.js").TicketHandle} TicketHandle */
 /** @typedef {import("./wasm.js").TicketView} TicketView */
 /** @typedef {Pick<Client, "encryptedLen" | "largestAttachment">} SizeRules */

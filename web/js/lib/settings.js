@@ -16,6 +16,7 @@ const EMPTY = {
   languages: [],
   support_hours: "",
   response_time: "",
+  idle_lock_minutes: 30,
   max_attachment_bytes: 25 * 1024 * 1024,
   version: "",
   mail_enabled: false,

@@ -19,7 +19,7 @@ import { setFieldError, clearFieldError, withFormDisabled } from "./forms.js";
  * {stop(), view()}.
  * @param {HTMLElement} container
  * @param {object} options
- * @param {import("./wasm.js").ReporterClient} options.client either module (the reporter's exports suffice)
+ * @param {import("./wasm.js").TicketClient} options.client any module (the ticket handle's exports suffice)
  * @param {import("./wasm.js").TicketHandle} options.handle
  * @param {TicketView} options.view
  * @param {{max_attachment_bytes: number}} options.settings

@@ -6,7 +6,7 @@
 import { h, replace } from "./dom.js";
 import { loadHead, rememberHead } from "./heads.js";
 
-/** @typedef {import("../../pkg/full/sealdesk_client.js").DirectoryView} DirectoryView */
+/** @typedef {import("../../pkg/reporter/sealdesk_client.js").DirectoryView} DirectoryView */
 /** @typedef {import("./wasm.js").PinnedHead} PinnedHead */
 /** @typedef {{verifiedDirectory(pinnedHead?: PinnedHead | null): Promise<DirectoryView>}} Verifier */
 

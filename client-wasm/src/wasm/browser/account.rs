@@ -1,5 +1,6 @@
 //! The support tab: an account's sign-in (shared with the panel: an administrator is an account
-//! whose identity the directory lists), its tickets, its password and the keyring's app data.
+//! whose identity the directory lists), its password and the keyring's app data (the `session`
+//! feature), and its tickets (the `account` feature: the panel's module goes without them).
 
 use std::rc::Rc;
 
@@ -8,17 +9,21 @@ use sealdesk_crypto::{Argon2Params, Zeroizing, system_rng};
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
-use super::bridge::{
-    FetchTransport, from_js, normalize_password, now_seconds, promise, to_js, verify_directory,
-};
+use super::bridge::{FetchTransport, from_js, normalize_password, promise};
+#[cfg(feature = "account")]
+use super::bridge::{now_seconds, to_js, verify_directory};
 use super::session::Core;
+#[cfg(feature = "account")]
 use super::ticket::{TicketHandle, TicketState, opening_from_js};
 use crate::account::Account;
 use crate::error::Result;
 use crate::wasm::input::{
-    Argon2Input, OpeningInput, app_data_text, check_argon2, check_new_password, check_username,
-    key_id_text, parse_app_data, parse_ticket_id, stronger,
+    Argon2Input, app_data_text, check_argon2, check_new_password, check_username, key_id_text,
+    parse_app_data, stronger,
 };
+#[cfg(feature = "account")]
+use crate::wasm::input::{OpeningInput, parse_ticket_id};
+#[cfg(feature = "account")]
 use crate::wasm::views::{conversation_view, summary_view};
 
 /// A signed-in account in this page (the support tab). Its keys stay in the module; free it
@@ -198,6 +203,7 @@ pub fn set_notification_address(account: &AccountHandle, address: String) -> Pro
 
 /// The account's tickets, newest activity first, as the server lists them (unsigned metadata:
 /// `{ticket_id, closed, answered, created_at, last_activity, conversation_seq}`).
+#[cfg(feature = "account")]
 #[wasm_bindgen(js_name = accountTickets, unchecked_return_type = "Promise<SummaryView[]>")]
 pub fn account_tickets(account: &AccountHandle) -> Promise {
     let core = account.core.clone();
@@ -210,6 +216,7 @@ pub fn account_tickets(account: &AccountHandle) -> Promise {
 
 /// Opens a ticket owned by the account (the new-ticket form as for `createTicket`). Resolves
 /// to `{handle, ticket_id, closed, messages}`.
+#[cfg(feature = "account")]
 #[wasm_bindgen(
     js_name = createAccountTicket,
     unchecked_return_type = "Promise<TicketView & { handle: TicketHandle }>"
@@ -252,6 +259,7 @@ pub fn create_account_ticket(account: &AccountHandle, opening: Ts<OpeningInput>)
 /// verifies the directory and the whole conversation, which must extend `kept` (the state
 /// kept from the last visit, `keptState`'s value, as for `openTicket`). Resolves to a
 /// `TicketHandle`.
+#[cfg(feature = "account")]
 #[wasm_bindgen(js_name = openAccountTicket, unchecked_return_type = "Promise<TicketHandle>")]
 pub fn open_account_ticket(
     account: &AccountHandle,

@@ -6,11 +6,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
-use sealdesk_crypto::{Directory, KeyId};
+#[cfg(feature = "admin")]
+use sealdesk_crypto::Directory;
+use sealdesk_crypto::KeyId;
 use web_sys::ReadableStreamDefaultReader;
 
-use super::bridge::{FetchTransport, Lock, stop_stream, verify_directory};
+#[cfg(feature = "admin")]
+use super::bridge::verify_directory;
+use super::bridge::{FetchTransport, Lock, stop_stream};
 use crate::account::Account;
+#[cfg(feature = "admin")]
 use crate::admin::Admin;
 use crate::error::{ClientError, Result};
 use crate::wasm::input::DirectoryPin;
@@ -31,10 +36,13 @@ pub(crate) fn signed_out() -> ClientError {
 }
 
 /// What a signed-in account is in this page.
+// One per sign-in; without the panel only the account or nothing: boxing would buy nothing.
+#[cfg_attr(not(feature = "admin"), allow(clippy::large_enum_variant))]
 pub(crate) enum Role {
     /// An account holder.
     Account(Account),
     /// An administrator (its account inside).
+    #[cfg(feature = "admin")]
     Admin(Admin),
     /// After `logout`: nothing of the account is left.
     SignedOut,
@@ -44,6 +52,7 @@ impl Role {
     pub(crate) fn account(&self) -> Result<&Account> {
         match self {
             Role::Account(account) => Ok(account),
+            #[cfg(feature = "admin")]
             Role::Admin(admin) => Ok(admin.account()),
             Role::SignedOut => Err(signed_out()),
         }
@@ -52,6 +61,7 @@ impl Role {
     pub(crate) fn account_mut(&mut self) -> Result<&mut Account> {
         match self {
             Role::Account(account) => Ok(account),
+            #[cfg(feature = "admin")]
             Role::Admin(admin) => Ok(admin.account_mut()),
             Role::SignedOut => Err(signed_out()),
         }
@@ -59,6 +69,7 @@ impl Role {
 
     /// Makes an account holder an administrator with `directory` (verified, pinned): the role
     /// stays an account holder's when its identity is not an administrator at the head.
+    #[cfg(feature = "admin")]
     pub(crate) fn promote(&mut self, directory: Directory) -> Result<()> {
         match std::mem::replace(self, Role::SignedOut) {
             Role::Account(account) => match Admin::from_verified(account, directory) {
@@ -79,6 +90,7 @@ impl Role {
         }
     }
 
+    #[cfg(feature = "admin")]
     pub(crate) fn admin_mut(&mut self) -> Result<&mut Admin> {
         match self {
             Role::Admin(admin) => Ok(admin),
@@ -123,6 +135,7 @@ impl Core {
         })
     }
 
+    #[cfg(feature = "admin")]
     pub(crate) fn key_id(&self) -> KeyId {
         self.key_id
     }
@@ -139,14 +152,28 @@ impl Core {
     /// the session on the server, ends every ticket opened with it (dropping its keys) and
     /// every stream.
     pub(crate) async fn sign_out(self: &Rc<Self>) -> Result<()> {
+        self.end(false).await
+    }
+
+    /// Like [`Core::sign_out`], but ends every session of the account on the server.
+    pub(crate) async fn sign_out_everywhere(self: &Rc<Self>) -> Result<()> {
+        self.end(true).await
+    }
+
+    async fn end(self: &Rc<Self>, everywhere: bool) -> Result<()> {
         let role = {
             let mut role = self.state.acquire().await;
             std::mem::replace(&mut *role, Role::SignedOut)
         };
-        let result = match role {
-            Role::Account(account) => account.logout(&self.transport).await,
-            Role::Admin(admin) => admin.into_account().logout(&self.transport).await,
-            Role::SignedOut => Ok(()),
+        let account = match role {
+            Role::Account(account) => Some(account),
+            #[cfg(feature = "admin")]
+            Role::Admin(admin) => Some(admin.into_account()),
+            Role::SignedOut => None,
+        };
+        let result = match account {
+            Some(account) => account.end_session(&self.transport, everywhere).await,
+            None => Ok(()),
         };
         stop_stream(&self.inbox_reader);
         let tickets: Vec<Weak<dyn EndsWithSignOut>> = self.tickets.take();
@@ -159,6 +186,7 @@ impl Core {
     /// Makes this sign-in an administrator's: verifies the directory (extending the pin) and
     /// checks that the account's identity is an administrator at its head. The account stays
     /// signed in when it is not.
+    #[cfg(feature = "admin")]
     pub(crate) async fn become_admin(self: &Rc<Self>) -> Result<()> {
         let mut role = self.state.acquire().await;
         if matches!(*role, Role::Admin(_)) {

@@ -8,75 +8,98 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
-use sealdesk_crypto::{Directory, TicketId, Zeroizing, system_rng};
+#[cfg(any(feature = "reporter", feature = "account"))]
+use sealdesk_crypto::Directory;
+use sealdesk_crypto::{TicketId, Zeroizing, system_rng};
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use web_sys::ReadableStreamDefaultReader;
 
-#[cfg(feature = "panel")]
+#[cfg(feature = "account")]
 use super::bridge::Held;
+#[cfg(any(feature = "reporter", feature = "account"))]
+use super::bridge::from_js;
 use super::bridge::{
-    FetchTransport, Lock, from_js, head_from_js, listen_stream, now_seconds, promise, sleep,
-    stop_stream, to_js, verify_directory, whole_number,
+    FetchTransport, Lock, head_from_js, listen_stream, now_seconds, promise, sleep, stop_stream,
+    to_js, verify_directory, whole_number,
 };
-#[cfg(feature = "panel")]
-use super::session::{Core, EndsWithSignOut, Role, signed_out};
-#[cfg(feature = "panel")]
+#[cfg(feature = "account")]
+use super::session::Role;
+#[cfg(feature = "session")]
+use super::session::{Core, EndsWithSignOut, signed_out};
+#[cfg(feature = "account")]
 use crate::account::AccountTicket;
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 use crate::admin::AdminTicket;
-use crate::attachments::{
-    AttachmentFile, Uploader, download_to_vec, reporter_bearer, upload_with_retries,
-};
+#[cfg(feature = "reporter")]
+use crate::attachments::reporter_bearer;
+use crate::attachments::{AttachmentFile, Uploader, download_to_vec, upload_with_retries};
 use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
+#[cfg(feature = "reporter")]
 use crate::recovery::RecoveredTicket;
-use crate::reporter::{ReporterTicket, Shown};
-use crate::wasm::input::{
-    DirectoryPin, OpeningInput, PinnedHead, check_opening, invalid, parse_link,
-};
-#[cfg(feature = "panel")]
+#[cfg(feature = "reporter")]
+use crate::pow;
+#[cfg(feature = "reporter")]
+use crate::reporter::ReporterTicket;
+use crate::reporter::Shown;
+use crate::wasm::input::{DirectoryPin, PinnedHead, invalid};
+#[cfg(any(feature = "reporter", feature = "account"))]
+use crate::wasm::input::{OpeningInput, check_opening};
+#[cfg(feature = "reporter")]
+use crate::wasm::input::{ProofInput, parse_link};
+#[cfg(feature = "admin")]
 use crate::wasm::input::{key_id_text, parse_key_id};
-#[cfg(feature = "panel")]
-use crate::wasm::views::{AssignmentView, admin_ticket_view, conversation_view};
-use crate::wasm::views::{TicketView, largest_attachment, ticket_view, unread_answers};
+#[cfg(feature = "account")]
+use crate::wasm::views::conversation_view;
+#[cfg(feature = "reporter")]
+use crate::wasm::views::ticket_view;
+#[cfg(feature = "admin")]
+use crate::wasm::views::{AssignmentView, admin_ticket_view};
+use crate::wasm::views::{TicketView, largest_attachment, unread_answers};
+#[cfg(feature = "reporter")]
+use sealdesk_wire::pow::ProofOfWork;
 
 /// What a ticket handle holds while no operation runs.
 // One per handle, moved only when the account signs out: boxing would buy nothing.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum TicketState {
     /// An anonymous ticket and the directory last verified for it.
+    #[cfg(feature = "reporter")]
     Reporter {
         directory: Directory,
         ticket: ReporterTicket,
     },
     /// An anonymous ticket read with a recovered key (PROTOCOL.md §11.1), after approval.
+    #[cfg(feature = "reporter")]
     Recovered {
         directory: Directory,
         ticket: RecoveredTicket,
     },
     /// An account's own ticket.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "account")]
     Account(AccountTicket),
     /// A ticket as an administrator reads it.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "admin")]
     Admin(AdminTicket),
     /// The account signed out: its keys of this ticket are gone.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "session")]
     Ended,
 }
 
 impl TicketState {
     fn messages(&self) -> Result<&[Shown]> {
         match self {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { ticket, .. } => Ok(&ticket.messages),
+            #[cfg(feature = "reporter")]
             TicketState::Recovered { ticket, .. } => Ok(&ticket.messages),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => Ok(&ticket.messages),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => Ok(&ticket.messages),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -84,28 +107,30 @@ impl TicketState {
     /// The view: [`ticket_view`] / [`conversation_view`], or [`admin_ticket_view`].
     fn view(&self) -> Result<TicketView> {
         Ok(match self {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { ticket, .. } => ticket_view(ticket),
+            #[cfg(feature = "reporter")]
             TicketState::Recovered { ticket, .. } => crate::wasm::views::conversation_view(
                 ticket.ticket_id(),
                 ticket.is_closed(),
                 &ticket.messages,
             ),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => {
                 conversation_view(ticket.ticket_id(), ticket.is_closed(), &ticket.messages)
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => admin_ticket_view(ticket),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => return Err(signed_out()),
         })
     }
 
     /// Whether this is an administrator's ticket (`note`, `reopen`, `assign`, named replies).
     fn is_admin(&self) -> bool {
-        #[cfg(feature = "panel")]
+        #[cfg(feature = "admin")]
         return matches!(self, TicketState::Admin(_));
-        #[cfg(not(feature = "panel"))]
+        #[cfg(not(feature = "admin"))]
         return false;
     }
 }
@@ -113,9 +138,10 @@ impl TicketState {
 /// Whose ticket it is: the directory pin and, for accounts, the session's state.
 pub(crate) enum Owner {
     /// An anonymous ticket keeps its own pin.
+    #[cfg(feature = "reporter")]
     Reporter(RefCell<DirectoryPin>),
     /// An account's or administrator's ticket shares the account's.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "session")]
     Account(Rc<Core>),
 }
 
@@ -131,7 +157,7 @@ pub(crate) struct TicketInner {
     pub(crate) reader: RefCell<Option<ReadableStreamDefaultReader>>,
 }
 
-#[cfg(feature = "panel")]
+#[cfg(feature = "session")]
 impl EndsWithSignOut for TicketInner {
     fn end(self: Rc<Self>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
         Box::pin(async move {
@@ -144,16 +170,18 @@ impl EndsWithSignOut for TicketInner {
 impl TicketInner {
     fn pin(&self) -> &RefCell<DirectoryPin> {
         match &self.owner {
+            #[cfg(feature = "reporter")]
             Owner::Reporter(pin) => pin,
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             Owner::Account(core) => &core.pin,
         }
     }
 
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "session")]
     fn core(&self) -> Result<&Rc<Core>> {
         match &self.owner {
             Owner::Account(core) => Ok(core),
+            #[cfg(feature = "reporter")]
             Owner::Reporter(_) => Err(ClientError::new(
                 "input.invalid",
                 "This ticket belongs to no account.",
@@ -163,7 +191,7 @@ impl TicketInner {
 
     /// For an account's ticket: the sign-in's role, held for the operation, and the directory
     /// verified again (an extension of the account's pin).
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "account")]
     async fn account_and_directory(&self) -> Result<(Held<Role>, Directory)> {
         let core = self.core()?;
         let role = core.state.acquire().await;
@@ -178,20 +206,22 @@ impl TicketInner {
     async fn refresh(&self, state: &mut TicketState) -> Result<usize> {
         let transport = &self.transport;
         match state {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { directory, ticket } => {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.refresh(transport, directory).await
             }
+            #[cfg(feature = "reporter")]
             TicketState::Recovered { directory, ticket } => {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.refresh(transport, directory).await
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => {
                 let (role, directory) = self.account_and_directory().await?;
                 ticket.refresh(transport, role.account()?, &directory).await
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => {
                 let core = self.core()?;
                 let mut role = core.state.acquire().await;
@@ -200,7 +230,7 @@ impl TicketInner {
                 core.pin.borrow_mut().accept(admin.directory())?;
                 Ok(added)
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -211,22 +241,24 @@ impl TicketInner {
         let transport = &self.transport;
         let mut rng = system_rng();
         match state {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { directory, ticket } => {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.send(transport, directory, content, &mut rng).await
             }
+            #[cfg(feature = "reporter")]
             TicketState::Recovered { directory, ticket } => {
                 *directory = verify_directory(transport, self.pin()).await?;
                 ticket.send(transport, directory, content, &mut rng).await
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => {
                 let (role, directory) = self.account_and_directory().await?;
                 ticket
                     .send(transport, role.account()?, &directory, content, &mut rng)
                     .await
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => {
                 let core = self.core()?;
                 let mut role = core.state.acquire().await;
@@ -234,7 +266,7 @@ impl TicketInner {
                 admin.send(transport, ticket, content, &mut rng).await?;
                 core.pin.borrow_mut().accept(admin.directory())
             }
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => Err(signed_out()),
         }
     }
@@ -249,6 +281,7 @@ pub struct TicketHandle {
 }
 
 impl TicketHandle {
+    #[cfg(feature = "reporter")]
     fn reporter(
         transport: FetchTransport,
         pin: DirectoryPin,
@@ -269,6 +302,7 @@ impl TicketHandle {
     }
 
     /// A ticket read with an approved recovered key and its reader token.
+    #[cfg(feature = "reporter")]
     pub(crate) fn recovered(
         transport: FetchTransport,
         pin: DirectoryPin,
@@ -289,7 +323,7 @@ impl TicketHandle {
 
     /// A ticket read with `core`'s session (`bearer`); registered with the account so that
     /// signing out ends it.
-    #[cfg(feature = "panel")]
+    #[cfg(feature = "session")]
     pub(crate) fn of_account(
         core: &Rc<Core>,
         ticket_id: TicketId,
@@ -333,6 +367,7 @@ pub(crate) fn initial_pin(pinned_head: Option<Ts<PinnedHead>>) -> Result<Directo
 ///
 /// # Errors
 /// `input.invalid`.
+#[cfg(any(feature = "reporter", feature = "account"))]
 pub(crate) fn opening_from_js(opening: &Ts<OpeningInput>) -> Result<crate::reporter::Opening> {
     check_opening(from_js(opening, "The new-ticket form")?)
 }
@@ -356,17 +391,36 @@ export type LiveListener = (event: LiveEvent) => void;
 /// Resolves to a `CreatedTicket`: the view, `link` (the private path
 /// `/help/ticket/{id}#{secret}.{seq}.{hash}`, carrying the verified directory head, to show
 /// and keep) and `handle`.
+/// `proof`: the proof of work solved already (`proofOfWork`'s value, in a Web Worker); without
+/// it the call asks for a challenge and, when the instance asks for a proof of work, solves it
+/// on the calling thread.
+#[cfg(feature = "reporter")]
 #[wasm_bindgen(js_name = createTicket, unchecked_return_type = "Promise<CreatedTicket>")]
-pub fn create_ticket(opening: Ts<OpeningInput>, pinned_head: Option<Ts<PinnedHead>>) -> Promise {
+pub fn create_ticket(
+    opening: Ts<OpeningInput>,
+    pinned_head: Option<Ts<PinnedHead>>,
+    proof: Option<Ts<ProofInput>>,
+) -> Promise {
     promise(async move {
         let opening = opening_from_js(&opening)?;
         let pin = RefCell::new(initial_pin(pinned_head)?);
         let transport = FetchTransport::new();
+        let proof = match proof {
+            Some(proof) => {
+                let proof = from_js(&proof, "The proof of work")?;
+                Some(ProofOfWork {
+                    challenge: proof.challenge,
+                    nonce: proof.nonce,
+                })
+            }
+            None => pow::solve_challenge(&transport).await?,
+        };
         let directory = verify_directory(&transport, &pin).await?;
-        let ticket = ReporterTicket::create(
+        let ticket = ReporterTicket::create_with_proof(
             &transport,
             &directory,
             opening,
+            proof,
             now_seconds(),
             &mut system_rng(),
         )
@@ -376,6 +430,23 @@ pub fn create_ticket(opening: Ts<OpeningInput>, pinned_head: Option<Ts<PinnedHea
         let handle = TicketHandle::reporter(transport, pin.into_inner(), directory, ticket)?;
         let _ = Reflect::set(&view, &"handle".into(), &JsValue::from(handle));
         Ok(view)
+    })
+}
+
+/// Asks the server for a proof-of-work challenge and solves it (about 2^bits SHA-256 hashes on
+/// the calling thread: the pages call it in a Web Worker). Resolves to `{challenge, nonce}`
+/// for `createTicket`, or `null` when the instance asks for no proof of work.
+#[cfg(feature = "reporter")]
+#[wasm_bindgen(js_name = proofOfWork, unchecked_return_type = "Promise<ProofInput | null>")]
+pub fn proof_of_work() -> Promise {
+    promise(async move {
+        match pow::solve_challenge(&FetchTransport::new()).await? {
+            Some(proof) => to_js(&ProofInput {
+                challenge: proof.challenge,
+                nonce: proof.nonce,
+            }),
+            None => Ok(JsValue::NULL),
+        }
     })
 }
 
@@ -402,6 +473,7 @@ pub fn verified_directory(pinned_head: Option<Ts<PinnedHead>>) -> Promise {
 /// conversation must then extend it (PROTOCOL.md §10.4), else the open fails with
 /// `transcript.unexpected_seq` (a rollback) or `transcript.broken_link` (a fork). Keep
 /// `keptState()` again after a successful open, never after a failed one.
+#[cfg(feature = "reporter")]
 #[wasm_bindgen(js_name = openTicket, unchecked_return_type = "Promise<TicketHandle>")]
 pub fn open_ticket(
     link: String,
@@ -451,13 +523,15 @@ pub fn kept_state(handle: &TicketHandle) -> Promise {
     promise(async move {
         let state = inner.state.acquire().await;
         let bytes = match &*state {
+            #[cfg(feature = "reporter")]
             TicketState::Reporter { ticket, .. } => ticket.state_bytes(),
+            #[cfg(feature = "reporter")]
             TicketState::Recovered { ticket, .. } => ticket.state_bytes(),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "account")]
             TicketState::Account(ticket) => ticket.state_bytes(),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => ticket.state_bytes(),
-            #[cfg(feature = "panel")]
+            #[cfg(feature = "session")]
             TicketState::Ended => return Err(signed_out()),
         };
         Ok(crate::util::b64(&bytes).into())
@@ -516,7 +590,7 @@ pub fn reply(handle: &TicketHandle, text: String, author: Option<String>) -> Pro
 
 /// Writes an internal note (administrators; readable by administrators only), signed with
 /// `author` if given. Resolves to the view.
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 #[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn note(handle: &TicketHandle, text: String, author: Option<String>) -> Promise {
     post_text(handle, text, author, true)
@@ -563,7 +637,7 @@ pub fn close(handle: &TicketHandle) -> Promise {
 }
 
 /// Reopens a closed ticket (administrators). Resolves to the view.
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 #[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn reopen(handle: &TicketHandle) -> Promise {
     status_change(handle, true)
@@ -587,7 +661,7 @@ fn status_change(handle: &TicketHandle, reopen: bool) -> Promise {
 
 /// Assigns the ticket to an administrator of the verified directory (`keyId` as the views
 /// write it), or unassigns it (`null`). Resolves to `{assigned_to}`.
-#[cfg(feature = "panel")]
+#[cfg(feature = "admin")]
 #[wasm_bindgen(unchecked_return_type = "Promise<AssignmentView>")]
 pub fn assign(handle: &TicketHandle, key_id: Option<String>) -> Promise {
     let inner = handle.inner.clone();
