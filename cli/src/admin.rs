@@ -19,7 +19,7 @@ use sealdesk_client::attachments::download_to_vec;
 use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::transport::NativeTransport;
-use sealdesk_client::wasm::{content_view, error_view, message_view};
+use sealdesk_client::wasm::{StatusName, content_view, error_view, message_view};
 use sealdesk_crypto::{
     Argon2Params, DirectoryHead, Identity, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, TicketId,
     Zeroizing, system_rng,
@@ -72,6 +72,8 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
             let filter = status.map(|s| match s {
                 Status::Open => InboxFilter::Open,
                 Status::Closed => InboxFilter::Closed,
+                Status::Waiting => InboxFilter::Waiting,
+                Status::OnHold => InboxFilter::OnHold,
                 Status::Unanswered => InboxFilter::Unanswered,
             });
             with_session(&keyring, async |s| inbox(s, filter, page, json).await).await
@@ -394,6 +396,8 @@ fn filter_name(filter: Option<InboxFilter>) -> &'static str {
         None => "all",
         Some(InboxFilter::Open) => "open",
         Some(InboxFilter::Closed) => "closed",
+        Some(InboxFilter::Waiting) => "waiting",
+        Some(InboxFilter::OnHold) => "on_hold",
         Some(InboxFilter::Unanswered) => "unanswered",
     }
 }
@@ -421,7 +425,7 @@ async fn inbox(
                 let s = &item.summary;
                 let mut view = json!({
                     "ticket_id": s.ticket_id.to_hex(),
-                    "status": if s.closed { "closed" } else { "open" },
+                    "status": StatusName::of(s.status),
                     "answered": s.answered,
                     "created_at": s.created_at,
                     "last_activity": s.last_activity,
@@ -479,6 +483,7 @@ async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Fai
         let view = json!({
             "ticket_id": hex,
             "closed": ticket.is_closed(),
+            "status": StatusName::of(ticket.status()),
             "reporter": {"key_id": reporter.to_string(), "fingerprint": reporter.fingerprint()},
             "messages": ticket.messages.iter().map(message_view).collect::<Vec<_>>(),
             "notes": ticket.notes.iter().map(message_view).collect::<Vec<_>>(),
@@ -487,7 +492,7 @@ async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Fai
     } else {
         let mut out = format!(
             "Ticket {hex} · {}\nReporter key: {}\n",
-            render::status(ticket.is_closed()),
+            render::status(ticket.status(), Viewer::Admin(&hex)),
             ticket.reporter().fingerprint()
         );
         if let Some(opening) = ticket.opening() {

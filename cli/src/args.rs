@@ -221,6 +221,10 @@ pub enum Status {
     Open,
     /// Closed tickets.
     Closed,
+    /// Tickets waiting for the reporter.
+    Waiting,
+    /// Tickets on hold.
+    OnHold,
     /// Open tickets whose last message is not an administrator's.
     Unanswered,
 }

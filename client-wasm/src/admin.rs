@@ -180,6 +180,11 @@ impl AdminTicket {
         self.conversation.state().is_closed()
     }
 
+    /// The ticket's status after the verified conversation (PROTOCOL.md §10.3).
+    pub fn status(&self) -> sealdesk_crypto::ConversationStatus {
+        self.conversation.state().status()
+    }
+
     /// The verified conversation state.
     pub fn conversation(&self) -> &ChainState {
         self.conversation.state()

@@ -22,11 +22,13 @@ use crate::state::AppState;
 use crate::storage::{Owner, Status, StoredMessage};
 use crate::tickets::{self, NewTicket};
 
-/// A stored status as answers write it: `"open"` or `"closed"`.
+/// A stored status as answers write it: `"open"`, `"closed"`, `"waiting"` or `"on_hold"`.
 pub(super) fn ticket_status(status: Status) -> TicketStatus {
     match status {
         Status::Open => TicketStatus::Open,
         Status::Closed => TicketStatus::Closed,
+        Status::Waiting => TicketStatus::Waiting,
+        Status::OnHold => TicketStatus::OnHold,
     }
 }
 

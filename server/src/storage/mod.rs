@@ -66,13 +66,18 @@ pub enum Owner {
     },
 }
 
-/// Whether a ticket is open or closed (it follows the signed close and reopen messages).
+/// A ticket's status: it follows the signed close, reopen, waiting and on hold messages and
+/// the reporter's messages (PROTOCOL.md §10.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     /// Open.
     Open,
     /// Closed.
     Closed,
+    /// Waiting for the reporter.
+    Waiting,
+    /// On hold.
+    OnHold,
 }
 
 /// The metadata of a ticket (no content: subject, category and names are inside messages).
@@ -93,7 +98,7 @@ pub struct TicketRecord {
     pub created_at: u64,
     /// Time of the last message on either chain, Unix seconds.
     pub last_activity: u64,
-    /// Open or closed.
+    /// Open, closed, waiting or on hold.
     pub status: Status,
     /// Whether the last conversation message was written by an administrator.
     pub answered: bool,

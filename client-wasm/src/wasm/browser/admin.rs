@@ -32,7 +32,7 @@ use crate::wasm::views::{
 #[wasm_bindgen(typescript_custom_section)]
 const INBOX_TYPES: &str = r#"
 /** The inbox filter of `inbox`: every ticket for "all" (or none). */
-export type InboxStatus = "open" | "closed" | "unanswered" | "all";
+export type InboxStatus = "open" | "closed" | "waiting" | "on_hold" | "unanswered" | "all";
 "#;
 
 /// A signed-in administrator in this page (the panel). It shares its sign-in with the
@@ -153,10 +153,11 @@ pub fn redeem_genesis(account: &AccountHandle, link: String) -> Promise {
 }
 
 /// One page of the inbox (`page` from 0, 50 tickets each, newest activity first) under
-/// `status` (`"open"`, `"closed"`, `"unanswered"`, or every ticket for `"all"` or none), after
-/// verifying the directory. Each ticket's first message is verified (with the rest of its
-/// conversation) and decrypted. Resolves to `{tickets: [{ticket_id, closed, answered,
-/// created_at, last_activity, conversation_seq, assigned_to, opening, error?}], more}`.
+/// `status` (`"open"`, `"closed"`, `"waiting"`, `"on_hold"`, `"unanswered"`, or every ticket
+/// for `"all"` or none), after verifying the directory. Each ticket's first message is verified
+/// (with the rest of its conversation) and decrypted. Resolves to `{tickets: [{ticket_id,
+/// closed, status, answered, created_at, last_activity, conversation_seq, assigned_to,
+/// opening, error?}], more}`.
 #[wasm_bindgen(unchecked_return_type = "Promise<InboxView>")]
 pub fn inbox(
     admin: &AdminHandle,
