@@ -19,6 +19,7 @@ pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deletion;
 pub mod directory;
 pub mod encoding;
 pub mod error;
@@ -166,6 +167,13 @@ async fn serve_async(config: Config) -> Result<(), String> {
     tracing::info!(%address, "listening");
     // Forgets rate-limit keys and proof-of-work challenges that are no longer needed.
     tokio::spawn(state::housekeeping(Arc::downgrade(&state)));
+    // Deletes the tickets closed for longer than `retention_days` (off when 0).
+    if config.retention_days > 0 {
+        tokio::spawn(deletion::retention(
+            Arc::downgrade(&state),
+            config.retention_days,
+        ));
+    }
 
     let connection_limits = ConnectionLimits {
         header_read_timeout: Duration::from_secs(config.header_read_timeout_seconds),

@@ -41,6 +41,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
             "invites",
             "settings",
             "attachments",
+            "deletion",
         ],
     ),
     ("state", &["state"]),

@@ -32,6 +32,17 @@ pub(super) fn ticket_status(status: Status) -> TicketStatus {
     }
 }
 
+/// `DELETE /api/v1/tickets/{id}` (administrator session): deletes a closed ticket with
+/// everything stored for it; `204 No Content` ([`crate::deletion::delete`] lists the errors).
+pub async fn delete_ticket(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    bearer: Bearer,
+) -> ApiResult<StatusCode> {
+    crate::deletion::delete(&state, &id, bearer.token()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The answer of both creations: the new ticket's id in hex, `201 Created`.
 pub(super) fn created(id: sealdesk_crypto::TicketId) -> (StatusCode, Json<TicketCreated>) {
     (

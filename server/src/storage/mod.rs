@@ -244,6 +244,15 @@ pub trait Store: Send + Sync + 'static {
         recipient: &[u8; 32],
     ) -> StoreResult<Vec<WrapRecord>>;
 
+    /// Deletes `ticket` and everything stored under its id: its record (with the access token
+    /// hash and the email lookup), the messages of both chains, the wraps, the attachments'
+    /// records and chunks (spec/API.md, "Deleting a ticket"). The record, messages, wraps and
+    /// attachments found go in one transaction; `Conflict`, deleting nothing, if the stored
+    /// record is no longer `ticket` (someone wrote since it was read) or is gone. Anything
+    /// written under the id while the transaction ran is removed after it (no message can be
+    /// appended once the record is gone). Returns the number of keys removed.
+    fn delete_ticket(&self, ticket: &TicketRecord) -> StoreResult<usize>;
+
     // ---- generic records: accounts, sessions, invites, pending administrators,
     // attachments. Values are serialized records of the handlers' own types. ----
 
