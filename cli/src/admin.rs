@@ -78,6 +78,9 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
             });
             with_session(&keyring, async |s| inbox(s, filter, page, json).await).await
         }
+        AdminClientCommand::Delete { keyring, id } => {
+            with_session(&keyring, async |s| delete(s, id).await).await
+        }
         AdminClientCommand::Show { keyring, id, json } => {
             with_session(&keyring, async |s| show(s, id, json).await).await
         }
@@ -468,6 +471,12 @@ async fn inbox(
             ),
         )),
     }
+}
+
+async fn delete(session: &mut Session, id: TicketId) -> Result<(), Failure> {
+    session.admin.delete_ticket(&session.transport, id).await?;
+    println!("Deleted ticket {}.", id.to_hex());
+    Ok(())
 }
 
 async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Failure> {

@@ -1,7 +1,9 @@
 // A ticket's life beyond open and closed, issue 14 item 9: the panel sets "waiting for the
 // reporter" and "on hold" (signed messages, PROTOCOL.md §10.3), filters the inbox by them and
 // shows them; the reporter's page shows them in the reporter's words, and the reporter writing
-// returns the ticket to open. axe and screenshots of the new states at desktop and phone widths.
+// returns the ticket to open. Item 10: "Delete" on a closed ticket, with a confirmation, removes
+// it from the inbox and the server. axe and screenshots of the new states at desktop and phone
+// widths.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -117,6 +119,38 @@ describe("statuses beyond open and closed", () => {
     await admin.locator("#ticket-details dd", { hasText: /^Open$/ }).waitFor();
     await rep.locator("#ticket-meta .chip.open").waitFor({ timeout: 10_000 });
     await reporter.close();
+    await team.close();
+  });
+
+  test("a closed ticket is deleted from the panel, after a confirmation", async () => {
+    const subject = "Old toner question";
+    const reporter = await newPerson(browser, recorder, "reporter");
+    const rep = await reporter.newPage();
+    await anonymousTicket(rep, { subject, message: "Which toner fits?" });
+    await reporter.close();
+    const team = await newPerson(browser, recorder, "alice");
+    const admin = await team.newPage();
+    const confirmations = [];
+    admin.on("dialog", (dialog) => confirmations.push(dialog.message()));
+    await adminSignIn(admin, ALICE.username, ALICE.password);
+    await inboxShowAll(admin, subject);
+    await adminOpenTicket(admin, subject);
+    assert.ok(await admin.isHidden("#delete-ticket"), "an open ticket cannot be deleted");
+    await admin.click("#close-ticket");
+    await admin.locator("#delete-ticket:not([hidden])").waitFor();
+    await noSeriousViolations(admin, "a closed ticket with Delete");
+    await screenshots(admin, "lifecycle-ticket-closed-delete");
+    const [deleted] = await Promise.all([
+      admin.waitForResponse((r) => r.request().method() === "DELETE" && /\/api\/v1\/tickets\/[0-9a-f]{32}$/.test(r.url())),
+      admin.click("#delete-ticket"),
+    ]);
+    assert.equal(deleted.status(), 204);
+    assert.equal(confirmations.length, 2, "closing and deleting each asked first");
+    assert.match(confirmations[1], /Delete this ticket for good/);
+    await admin.locator("#view-inbox:not([hidden])").waitFor();
+    await listedUnder(admin, "all");
+    assert.ok(!(await admin.locator("#inbox-list button.link").allTextContents()).includes(subject), "gone from the inbox");
+    assert.ok((await admin.locator("#inbox-list button.link").allTextContents()).includes(SUBJECT), "the other ticket stays");
     await team.close();
   });
 });

@@ -687,6 +687,8 @@ function showTicket(shown, { announceNew = false } = {}) {
   // PROTOCOL.md §10.3: waiting and on hold are the team's; a closed ticket is reopened first.
   $("#wait-ticket").hidden = view.closed || view.status === "waiting";
   $("#hold-ticket").hidden = view.closed || view.status === "on_hold";
+  // spec/API.md: only a closed ticket is deleted.
+  $("#delete-ticket").hidden = !view.closed;
 
   replace(
     $("#ticket-debug"),
@@ -746,6 +748,7 @@ function ticketFailed(error, context) {
     $("#reopen-ticket").hidden = true;
     $("#wait-ticket").hidden = true;
     $("#hold-ticket").hidden = true;
+    $("#delete-ticket").hidden = true;
     $("#assign").disabled = true;
     $("#composer").hidden = true;
     $("#ticket-title").textContent = "This ticket does not verify";
@@ -834,6 +837,19 @@ $("#reopen-ticket").addEventListener("click", async () => {
     $("#close-ticket").focus();
   } catch (error) {
     ticketFailed(error, "the ticket was not reopened");
+  }
+});
+
+$("#delete-ticket").addEventListener("click", async () => {
+  const id = ticket.id;
+  if (!id || !window.confirm("Delete this ticket for good? Its messages, notes and files are removed from the server and cannot be brought back (backups made before keep them).")) return;
+  try {
+    await client.deleteTicket(signedInAdmin(), id);
+    closeTicket();
+    await openInbox();
+    announce("Ticket deleted.");
+  } catch (error) {
+    ticketFailed(error, "the ticket was not deleted");
   }
 });
 

@@ -274,6 +274,20 @@ pub fn remove(admin: &AdminHandle, key_id: String) -> Promise {
     })
 }
 
+/// Deletes the closed ticket `ticketId` (32 hexadecimal characters) with everything the
+/// server stores for it. Resolves to nothing; `server.not_closed` for a ticket that is not
+/// closed.
+#[wasm_bindgen(js_name = deleteTicket, unchecked_return_type = "Promise<void>")]
+pub fn delete_ticket(admin: &AdminHandle, ticket_id: String) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let id = parse_ticket_id(&ticket_id)?;
+        let mut role = core.state.acquire().await;
+        role.admin_mut()?.delete_ticket(&core.transport, id).await?;
+        Ok(JsValue::UNDEFINED)
+    })
+}
+
 /// Creates a single-use administrator invite. Resolves to `{link: "/admin/invite#<token>",
 /// expires_at}`: prefix the link with the instance's URL and send it over a private channel.
 #[wasm_bindgen(js_name = createInvite, unchecked_return_type = "Promise<InviteView>")]
