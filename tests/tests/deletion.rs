@@ -225,3 +225,83 @@ fn a_deleted_closed_ticket_leaves_nothing_in_the_storage() {
         );
     }
 }
+
+/// The retention task (started with the server when `retention_days` is set, then hourly)
+/// deletes a ticket closed for longer than that, and keeps a closed ticket that is more recent.
+#[test]
+fn retention_deletes_tickets_closed_for_longer_at_start_up() {
+    let mut server = Persistent::start(ServerOptions {
+        env: vec![("SEALDESK_RETENTION_DAYS".into(), "30".into())],
+        ..ServerOptions::default()
+    });
+    let (old, recent) = runtime().block_on(async {
+        let transport = NativeTransport::new(server.base());
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let mut rng = system_rng();
+        let mut ids = Vec::new();
+        let mut bearers = Vec::new();
+        for subject in ["Old", "Recent"] {
+            let mut ticket =
+                ReporterTicket::create(&transport, &directory, opening(subject), 1, &mut rng)
+                    .await
+                    .expect("create");
+            ticket
+                .send(&transport, &directory, Content::close(2), &mut rng)
+                .await
+                .expect("close");
+            ids.push(ticket.link().ticket_id());
+            bearers.push(reporter_bearer(ticket.link()).expect("bearer"));
+        }
+        ((ids[0], bearers[0].clone()), (ids[1], bearers[1].clone()))
+    });
+    let ((old, old_bearer), (recent, recent_bearer)) = (old, recent);
+    server.stop();
+    {
+        // Age the first ticket: its last activity 31 days ago, 29 days for the second.
+        let db = open_database(server.data_dir());
+        let tickets = db.open_tree("tickets").expect("tickets");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        for (id, days) in [(old, 31), (recent, 29)] {
+            let bytes = tickets.get(id.0).expect("read").expect("the record");
+            let mut record: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+            record["last_activity"] = (now - days * 86_400).into();
+            tickets
+                .insert(id.0, serde_json::to_vec(&record).expect("json"))
+                .expect("write");
+        }
+        db.flush().expect("flush");
+    }
+    server.restart();
+    // The task runs at start-up: the old ticket answers 404 soon, the recent one stays.
+    let status = |id: sealdesk_crypto::TicketId, bearer: &str| {
+        runtime().block_on(async {
+            NativeTransport::new(server.base())
+                .send(Request::get(format!("/api/v1/tickets/{}", id.to_hex())).bearer(Some(bearer)))
+                .await
+                .expect("request")
+                .status
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status(old, &old_bearer) != 404 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status(old, &old_bearer), 404, "the old ticket is deleted");
+    assert_eq!(
+        status(recent, &recent_bearer),
+        200,
+        "the recent one is kept"
+    );
+    server.stop();
+    let db = open_database(server.data_dir());
+    assert_eq!(
+        occurrences(
+            &db,
+            &[old.0.to_vec(), serde_json::to_vec(&old.0).expect("json")]
+        ),
+        Vec::<String>::new()
+    );
+}
