@@ -20,7 +20,7 @@ use sealdesk_client::content::{Content, Outgoing};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::recovery::PendingClaim;
 use sealdesk_client::transport::NativeTransport;
-use sealdesk_client::wasm::{content_view, error_view, message_view};
+use sealdesk_client::wasm::{StatusName, content_view, error_view, message_view};
 use sealdesk_crypto::{
     Argon2Params, DirectoryHead, Identity, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, TicketId,
     Zeroizing, system_rng,
@@ -73,9 +73,14 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
             let filter = status.map(|s| match s {
                 Status::Open => InboxFilter::Open,
                 Status::Closed => InboxFilter::Closed,
+                Status::Waiting => InboxFilter::Waiting,
+                Status::OnHold => InboxFilter::OnHold,
                 Status::Unanswered => InboxFilter::Unanswered,
             });
             with_session(&keyring, async |s| inbox(s, filter, page, json).await).await
+        }
+        AdminClientCommand::Delete { keyring, id } => {
+            with_session(&keyring, async |s| delete(s, id).await).await
         }
         AdminClientCommand::Show { keyring, id, json } => {
             with_session(&keyring, async |s| show(s, id, json).await).await
@@ -405,6 +410,8 @@ fn filter_name(filter: Option<InboxFilter>) -> &'static str {
         None => "all",
         Some(InboxFilter::Open) => "open",
         Some(InboxFilter::Closed) => "closed",
+        Some(InboxFilter::Waiting) => "waiting",
+        Some(InboxFilter::OnHold) => "on_hold",
         Some(InboxFilter::Unanswered) => "unanswered",
     }
 }
@@ -432,7 +439,7 @@ async fn inbox(
                 let s = &item.summary;
                 let mut view = json!({
                     "ticket_id": s.ticket_id.to_hex(),
-                    "status": if s.closed { "closed" } else { "open" },
+                    "status": StatusName::of(s.status),
                     "answered": s.answered,
                     "created_at": s.created_at,
                     "last_activity": s.last_activity,
@@ -477,6 +484,12 @@ async fn inbox(
     }
 }
 
+async fn delete(session: &mut Session, id: TicketId) -> Result<(), Failure> {
+    session.admin.delete_ticket(&session.transport, id).await?;
+    println!("Deleted ticket {}.", id.to_hex());
+    Ok(())
+}
+
 async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Failure> {
     let ticket = session.read(id).await?;
     let all = ticket.messages.iter().chain(&ticket.notes);
@@ -490,6 +503,7 @@ async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Fai
         let view = json!({
             "ticket_id": hex,
             "closed": ticket.is_closed(),
+            "status": StatusName::of(ticket.status()),
             "reporter": {"key_id": reporter.to_string(), "fingerprint": reporter.fingerprint()},
             "messages": ticket.messages.iter().map(message_view).collect::<Vec<_>>(),
             "notes": ticket.notes.iter().map(message_view).collect::<Vec<_>>(),
@@ -498,7 +512,7 @@ async fn show(session: &mut Session, id: TicketId, json: bool) -> Result<(), Fai
     } else {
         let mut out = format!(
             "Ticket {hex} · {}\nReporter key: {}\n",
-            render::status(ticket.is_closed()),
+            render::status(ticket.status(), Viewer::Admin(&hex)),
             ticket.reporter().fingerprint()
         );
         if let Some(opening) = ticket.opening() {

@@ -221,6 +221,10 @@ pub enum Status {
     Open,
     /// Closed tickets.
     Closed,
+    /// Tickets waiting for the reporter.
+    Waiting,
+    /// Tickets on hold.
+    OnHold,
     /// Open tickets whose last message is not an administrator's.
     Unanswered,
 }
@@ -282,6 +286,16 @@ pub enum AdminClientCommand {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+    },
+    /// Delete a closed ticket with everything the server stores for it (its messages, notes,
+    /// key wraps and files). It cannot be undone; backups made before keep it.
+    Delete {
+        /// The keyring.
+        #[command(flatten)]
+        keyring: KeyringArgs,
+        /// The ticket id (32 hexadecimal characters).
+        #[arg(value_name = "ID", value_parser = parse_ticket_id)]
+        id: TicketId,
     },
     /// Show a ticket: the verified conversation, debug data, attachments and internal notes.
     Show {

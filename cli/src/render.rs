@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use sealdesk_client::admin::InboxItem;
 use sealdesk_client::content::{Content, Text};
 use sealdesk_client::reporter::Shown;
-use sealdesk_crypto::Kind;
+use sealdesk_crypto::{ConversationStatus, Kind};
 
 /// `text` without control characters other than newlines and tabs, and without
 /// bidirectional controls ([`is_bidi_control`]); each becomes `�`.
@@ -62,9 +62,16 @@ pub(crate) fn escape_json(json: &str) -> String {
     out
 }
 
-/// A ticket's status as shown: `closed` or `open`.
-pub(crate) fn status(closed: bool) -> &'static str {
-    if closed { "closed" } else { "open" }
+/// A ticket's status as `viewer` reads it (PROTOCOL.md §10.3): `open`, `closed`, `on hold`,
+/// and `waiting for the reporter` (administrators) or `waiting for your reply` (the reporter).
+pub(crate) fn status(status: ConversationStatus, viewer: Viewer<'_>) -> &'static str {
+    match (status, viewer) {
+        (ConversationStatus::Open, _) => "open",
+        (ConversationStatus::Closed, _) => "closed",
+        (ConversationStatus::OnHold, _) => "on hold",
+        (ConversationStatus::Waiting, Viewer::Reporter) => "waiting for your reply",
+        (ConversationStatus::Waiting, Viewer::Admin(_)) => "waiting for the reporter",
+    }
 }
 
 /// `1 ticket`, `2 tickets`.
@@ -140,7 +147,9 @@ fn when(shown: &Shown) -> String {
         Ok(Content::Message(t) | Content::InternalNote(t)) => Some(t.sent_at),
         Ok(Content::DebugData(d)) => Some(d.sent_at),
         Ok(Content::AttachmentRef(r)) => Some(r.sent_at),
-        Ok(Content::Close(c) | Content::Reopen(c)) => Some(c.sent_at),
+        Ok(Content::Close(c) | Content::Reopen(c) | Content::Waiting(c) | Content::OnHold(c)) => {
+            Some(c.sent_at)
+        }
         Ok(Content::Rotate | Content::Endorse(_)) | Err(_) => None,
     };
     match sent.filter(|&t| t > 0).or(Some(shown.received_at)) {
@@ -152,7 +161,9 @@ fn when(shown: &Shown) -> String {
 fn author(shown: &Shown) -> Option<&str> {
     match &shown.content {
         Ok(Content::Message(t) | Content::InternalNote(t)) => t.author.as_deref(),
-        Ok(Content::Close(c) | Content::Reopen(c)) => c.author.as_deref(),
+        Ok(Content::Close(c) | Content::Reopen(c) | Content::Waiting(c) | Content::OnHold(c)) => {
+            c.author.as_deref()
+        }
         _ => None,
     }
 }
@@ -186,6 +197,8 @@ fn what(kind: Kind) -> &'static str {
         Kind::InternalNote => " · internal note",
         Kind::Rotate => " · new ticket key (the team changed)",
         Kind::Endorse => " · new device for the reporter",
+        Kind::Waiting => " · waiting for the reporter",
+        Kind::OnHold => " · put the ticket on hold",
     }
 }
 
@@ -245,7 +258,13 @@ pub(crate) fn message(out: &mut String, shown: &Shown, viewer: Viewer<'_>) -> bo
                 endorse.endorsed.key_id().fingerprint()
             );
         }
-        Ok(Content::Close(_) | Content::Reopen(_) | Content::Rotate) => {}
+        Ok(
+            Content::Close(_)
+            | Content::Reopen(_)
+            | Content::Waiting(_)
+            | Content::OnHold(_)
+            | Content::Rotate,
+        ) => {}
         Err(error) => {
             let _ = writeln!(
                 out,
@@ -322,7 +341,7 @@ pub(crate) fn inbox_line(out: &mut String, item: &InboxItem) {
         out,
         "{}  {:<6}  {:<10}  {}  {}",
         summary.ticket_id.to_hex(),
-        if summary.closed { "closed" } else { "open" },
+        status(summary.status, Viewer::Admin("")),
         if summary.answered {
             "answered"
         } else {

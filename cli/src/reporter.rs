@@ -211,7 +211,7 @@ async fn show(args: ShowArgs) -> Result<(), Failure> {
         let mut out = format!(
             "Ticket {} · {}\n",
             ticket.link().ticket_id().to_hex(),
-            render::status(ticket.is_closed())
+            render::status(ticket.status(), Viewer::Reporter)
         );
         if let Some(Ok(Content::Message(first))) = ticket.messages.first().map(|m| &m.content) {
             render::opening(&mut out, first);

@@ -10,9 +10,9 @@
 use core::fmt;
 
 use sealdesk_crypto::{
-    Argon2Params, AuthKey, Chain, ChainState, CryptoRng, Directory, Identity, IdentitySeed, KeyId,
-    Keyring, KeyringKey, MasterKey, Members, PublicIdentity, SALT_LEN, TicketId, Zeroizing,
-    generate_salt,
+    Argon2Params, AuthKey, Chain, ChainState, ConversationStatus, CryptoRng, Directory, Identity,
+    IdentitySeed, KeyId, Keyring, KeyringKey, MasterKey, Members, PublicIdentity, SALT_LEN,
+    TicketId, Zeroizing, generate_salt,
 };
 use sealdesk_wire::accounts::{
     AccountTicketsAnswer, Argon2ParamsBody, ChangeKeyringBody, LoginAnswer, LoginBody,
@@ -76,6 +76,8 @@ pub struct TicketSummary {
     pub ticket_id: TicketId,
     /// Whether the server lists it as closed.
     pub closed: bool,
+    /// The status the server lists (PROTOCOL.md §10.3), its claim until the ticket is read.
+    pub status: ConversationStatus,
     /// Whether the last conversation message is an administrator's.
     pub answered: bool,
     /// Unix seconds.
@@ -97,6 +99,12 @@ pub(crate) fn summary_of(item: TicketListItem, what: &str) -> Result<TicketSumma
         ticket_id: TicketId::from_hex(&item.ticket_id)
             .map_err(|_| ClientError::bad_response(what))?,
         closed: item.status == TicketStatus::Closed,
+        status: match item.status {
+            TicketStatus::Open => ConversationStatus::Open,
+            TicketStatus::Closed => ConversationStatus::Closed,
+            TicketStatus::Waiting => ConversationStatus::Waiting,
+            TicketStatus::OnHold => ConversationStatus::OnHold,
+        },
         answered: item.answered,
         created_at: item.created_at,
         last_activity: item.last_activity,
@@ -765,6 +773,11 @@ impl AccountTicket {
     /// Whether the ticket is closed (after the verified messages).
     pub fn is_closed(&self) -> bool {
         self.thread.state().is_closed()
+    }
+
+    /// The ticket's status after the verified conversation (PROTOCOL.md §10.3).
+    pub fn status(&self) -> ConversationStatus {
+        self.thread.state().status()
     }
 
     /// The verified conversation state (persist it to detect rollbacks on the next visit).

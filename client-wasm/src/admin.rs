@@ -181,6 +181,11 @@ impl AdminTicket {
         self.conversation.state().is_closed()
     }
 
+    /// The ticket's status after the verified conversation (PROTOCOL.md §10.3).
+    pub fn status(&self) -> sealdesk_crypto::ConversationStatus {
+        self.conversation.state().status()
+    }
+
     /// The verified conversation state.
     pub fn conversation(&self) -> &ChainState {
         self.conversation.state()
@@ -1102,10 +1107,28 @@ impl Admin {
             .await
     }
 
-    /// Assigns the ticket to an administrator of the verified head, or unassigns it.
+    /// Deletes the closed ticket `id` with everything the server stores for it
+    /// (spec/API.md, `DELETE /api/v1/tickets/{id}`).
     ///
     /// # Errors
-    /// `admin.bad_assignee`, `server.*`, `network`.
+    /// `server.not_closed` (open, waiting or on hold), `server.not_found`, `server.*`,
+    /// `network`.
+    pub async fn delete_ticket<T: Transport>(&self, transport: &T, id: TicketId) -> Result<()> {
+        transport
+            .send(
+                Request::delete(format!("/api/v1/tickets/{}", id.to_hex()))
+                    .bearer(Some(self.session())),
+            )
+            .await?
+            .check()
+    }
+
+    /// Assigns ticket `id` to `assignee`, an administrator of the verified directory, or
+    /// unassigns it (`None`).
+    ///
+    /// # Errors
+    /// `admin.bad_assignee` for a key that is not an administrator at the verified head;
+    /// `server.*`, `network`.
     pub async fn assign<T: Transport>(
         &mut self,
         transport: &T,

@@ -146,6 +146,10 @@ pub enum Content {
     Rotate,
     /// Kind 8: a further reporter key endorsed by an administrator (binary, PROTOCOL.md §8.2).
     Endorse(Box<EndorseContent>),
+    /// Kind 9: waiting for the reporter (administrators, PROTOCOL.md §10.3).
+    Waiting(StatusChange),
+    /// Kind 10: on hold (administrators, PROTOCOL.md §10.3).
+    OnHold(StatusChange),
 }
 
 impl Content {
@@ -160,6 +164,8 @@ impl Content {
             Content::InternalNote(_) => Kind::InternalNote,
             Content::Rotate => Kind::Rotate,
             Content::Endorse(_) => Kind::Endorse,
+            Content::Waiting(_) => Kind::Waiting,
+            Content::OnHold(_) => Kind::OnHold,
         }
     }
 
@@ -206,7 +212,10 @@ impl Content {
             }
             Content::DebugData(data) => serde_json::to_vec(data),
             Content::AttachmentRef(reference) => serde_json::to_vec(reference),
-            Content::Close(change) | Content::Reopen(change) => serde_json::to_vec(change),
+            Content::Close(change)
+            | Content::Reopen(change)
+            | Content::Waiting(change)
+            | Content::OnHold(change) => serde_json::to_vec(change),
             Content::Rotate => return Ok(Vec::new()),
             Content::Endorse(endorse) => return Ok(endorse.to_bytes()),
         };
@@ -238,6 +247,8 @@ impl Content {
             Kind::InternalNote => {
                 Content::InternalNote(serde_json::from_slice(bytes).map_err(unreadable)?)
             }
+            Kind::Waiting => Content::Waiting(serde_json::from_slice(bytes).map_err(unreadable)?),
+            Kind::OnHold => Content::OnHold(serde_json::from_slice(bytes).map_err(unreadable)?),
             Kind::Rotate => Content::Rotate,
             Kind::Endorse => Content::Endorse(Box::new(
                 EndorseContent::from_bytes(bytes).map_err(|_| {

@@ -28,9 +28,7 @@ pub async fn solve_challenge<T: Transport>(transport: &T) -> Result<Option<Proof
 ///
 /// # Errors
 /// As [`solve_challenge`].
-pub async fn solve_account_challenge<T: Transport>(
-    transport: &T,
-) -> Result<Option<ProofOfWork>> {
+pub async fn solve_account_challenge<T: Transport>(transport: &T) -> Result<Option<ProofOfWork>> {
     solve_challenge_at(transport, "/api/v1/pow/challenge?for=account").await
 }
 

@@ -328,6 +328,11 @@ impl RecoveredTicket {
         self.thread.state().is_closed()
     }
 
+    /// The ticket's status after the verified conversation (PROTOCOL.md §10.3).
+    pub fn status(&self) -> sealdesk_crypto::ConversationStatus {
+        self.thread.state().status()
+    }
+
     /// The verified conversation state.
     pub fn conversation(&self) -> &ChainState {
         self.thread.state()

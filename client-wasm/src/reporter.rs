@@ -442,6 +442,11 @@ impl ReporterTicket {
         self.thread.state().is_closed()
     }
 
+    /// The ticket's status after the verified conversation (PROTOCOL.md §10.3).
+    pub fn status(&self) -> sealdesk_crypto::ConversationStatus {
+        self.thread.state().status()
+    }
+
     /// The verified conversation state (persist it to detect rollbacks on the next visit).
     pub fn conversation(&self) -> &ChainState {
         self.thread.state()

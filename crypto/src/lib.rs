@@ -72,6 +72,6 @@ pub use message::{
 pub use primitives::TAG_LEN;
 pub use rng::{CryptoRng, system_rng};
 pub use ticket::{Chain, TICKET_ID_LEN, TicketId, TicketKey};
-pub use transcript::ChainState;
+pub use transcript::{ChainState, ConversationStatus};
 pub use wrap::{WRAP_CT_LEN, WRAP_LEN, WRAP_VERSION, WrapContext, WrapSlot, WrappedKey};
 pub use zeroize::Zeroizing;

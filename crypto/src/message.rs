@@ -22,7 +22,7 @@ pub const MAX_PADDED_LEN: usize = 1 << 20;
 /// Largest content in bytes: the largest bucket less the 4-byte length prefix.
 pub const MAX_CONTENT_LEN: usize = MAX_PADDED_LEN - 4;
 
-/// What a message is. Encoded as one byte; 0 and values above 7 are invalid in version 1.
+/// What a message is. Encoded as one byte; 0 and values above 10 are invalid in version 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// A conversation message (1).
@@ -43,6 +43,12 @@ pub enum Kind {
     /// Adds a reporter key (8, spec §8.2), only on the conversation chain and only from an
     /// administrator: its content is an [`crate::EndorseContent`].
     Endorse,
+    /// Sets the ticket to "waiting for the reporter" (9, spec §10.3): only from an
+    /// administrator, on the conversation chain; the reporter's next message reopens it.
+    Waiting,
+    /// Puts the ticket on hold (10, spec §10.3): only from an administrator, on the
+    /// conversation chain.
+    OnHold,
 }
 
 impl Kind {
@@ -57,13 +63,15 @@ impl Kind {
             Kind::InternalNote => 6,
             Kind::Rotate => 7,
             Kind::Endorse => 8,
+            Kind::Waiting => 9,
+            Kind::OnHold => 10,
         }
     }
 
     /// Decodes the one-byte encoding.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for values outside 1..=8.
+    /// [`Error::Malformed`] for values outside 1..=10.
     pub fn from_u8(value: u8) -> Result<Self> {
         Ok(match value {
             1 => Kind::Message,
@@ -74,6 +82,8 @@ impl Kind {
             6 => Kind::InternalNote,
             7 => Kind::Rotate,
             8 => Kind::Endorse,
+            9 => Kind::Waiting,
+            10 => Kind::OnHold,
             _ => return Err(Error::Malformed("message kind")),
         })
     }

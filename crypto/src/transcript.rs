@@ -15,6 +15,62 @@ const STATE_VERSION: u8 = 2;
 /// The version before reporter keys were part of the state.
 const STATE_VERSION_1: u8 = 1;
 
+/// The status of a ticket, as its verified conversation sets it (spec §10.3). Encoded as one
+/// byte in [`ChainState::to_bytes`]: 0 open, 1 closed, 2 waiting for the reporter, 3 on hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConversationStatus {
+    /// Open: a new ticket, a *reopen* message, or a reporter who wrote.
+    Open,
+    /// Closed by a *close* message.
+    Closed,
+    /// Waiting for the reporter: set by an administrator's *waiting* message (kind 9).
+    Waiting,
+    /// On hold: set by an administrator's *on hold* message (kind 10).
+    OnHold,
+}
+
+impl ConversationStatus {
+    /// The one-byte encoding of the persisted state.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            ConversationStatus::Open => 0,
+            ConversationStatus::Closed => 1,
+            ConversationStatus::Waiting => 2,
+            ConversationStatus::OnHold => 3,
+        }
+    }
+
+    /// Decodes [`ConversationStatus::to_u8`].
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for values above 3.
+    pub fn from_u8(value: u8) -> Result<Self> {
+        Ok(match value {
+            0 => ConversationStatus::Open,
+            1 => ConversationStatus::Closed,
+            2 => ConversationStatus::Waiting,
+            3 => ConversationStatus::OnHold,
+            _ => return Err(Error::Malformed("chain state")),
+        })
+    }
+
+    /// The status after a verified conversation message of `kind` from a sender of `role`
+    /// (spec §10.3): close, reopen, waiting and on hold set theirs; a reporter's message,
+    /// debug data or attachment reference makes any other status open; other kinds keep it.
+    pub fn after(self, kind: Kind, role: Role) -> Self {
+        match (kind, role) {
+            (Kind::Close, _) => ConversationStatus::Closed,
+            (Kind::Reopen, _) => ConversationStatus::Open,
+            (Kind::Waiting, _) => ConversationStatus::Waiting,
+            (Kind::OnHold, _) => ConversationStatus::OnHold,
+            (Kind::Message | Kind::DebugData | Kind::AttachmentRef, Role::Reporter) => {
+                ConversationStatus::Open
+            }
+            _ => self,
+        }
+    }
+}
+
 /// The verified state of one chain of one ticket after its last message. Keep it between
 /// fetches: a later answer must extend it (a server that drops the newest messages is caught by
 /// [`ChainState::check_extends`]).
@@ -27,7 +83,7 @@ pub struct ChainState {
     last_dir_seq: u64,
     /// `epoch_opened_at[e]` is the directory position of the first message of epoch `e`.
     epoch_opened_at: Vec<u64>,
-    closed: bool,
+    status: ConversationStatus,
     /// Conversation only: the sender of seq 1 (the first reporter key), then each key endorsed
     /// by a read *endorse* message, in chain order (spec §10.1).
     reporters: Vec<PublicIdentity>,
@@ -45,7 +101,7 @@ impl ChainState {
             last_hash: [0u8; 32],
             last_dir_seq: 0,
             epoch_opened_at: Vec::new(),
-            closed: false,
+            status: ConversationStatus::Open,
             reporters: Vec::new(),
             endorsement_unread: false,
         }
@@ -206,8 +262,11 @@ impl ChainState {
         if self.chain == Chain::Conversation && self.last_seq == 0 && role != Role::Reporter {
             return Err(Fault::NotAMember);
         }
-        // Only an administrator at the message's dir_seq endorses a key (spec §8.2).
-        if h.kind == Kind::Endorse && role != Role::Administrator {
+        // Only an administrator at the message's dir_seq endorses a key (spec §8.2) or sets
+        // the waiting and on-hold statuses (§10.3).
+        if matches!(h.kind, Kind::Endorse | Kind::Waiting | Kind::OnHold)
+            && role != Role::Administrator
+        {
             return Err(Fault::NotAMember);
         }
         let first_reporter =
@@ -226,13 +285,9 @@ impl ChainState {
             self.reporters.push(reporter);
         }
         self.endorsement_unread = h.kind == Kind::Endorse;
-        self.closed = match (h.kind, role) {
-            (Kind::Close, _) => true,
-            (Kind::Reopen, _) => false,
-            // A reporter who writes to a closed ticket reopens it (spec §10.3).
-            (Kind::Message | Kind::DebugData | Kind::AttachmentRef, Role::Reporter) => false,
-            _ => self.closed,
-        };
+        if self.chain == Chain::Conversation {
+            self.status = self.status.after(h.kind, role);
+        }
         Ok(())
     }
 
@@ -372,7 +427,7 @@ impl ChainState {
 
     /// Encodes the state for local persistence (the server's ticket record, a browser's
     /// IndexedDB). Not part of the wire protocol: `version (1, = 2) || ticket_id (16) ||
-    /// chain (1) || last_seq (u64) || last_hash (32) || last_dir_seq (u64) || closed (u8) ||
+    /// chain (1) || last_seq (u64) || last_hash (32) || last_dir_seq (u64) || status (u8, [`ConversationStatus::to_u8`]) ||
     /// u32 count || count × u64 epoch_opened_at || u32 reporters || reporters × 64-byte public
     /// identity || endorsement_unread (u8)`.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -385,7 +440,7 @@ impl ChainState {
             .u64(self.last_seq)
             .bytes(&self.last_hash)
             .u64(self.last_dir_seq)
-            .u8(u8::from(self.closed))
+            .u8(self.status.to_u8())
             .u32(self.epoch_opened_at.len() as u32);
         for &opened_at in &self.epoch_opened_at {
             w.u64(opened_at);
@@ -418,7 +473,7 @@ impl ChainState {
         let last_seq = r.u64()?;
         let last_hash = r.array()?;
         let last_dir_seq = r.u64()?;
-        let closed = read_flag(&mut r)?;
+        let status = ConversationStatus::from_u8(r.u8()?)?;
         let count = u64::from(r.u32()?);
         if count > last_seq {
             return Err(malformed());
@@ -462,7 +517,7 @@ impl ChainState {
             last_hash,
             last_dir_seq,
             epoch_opened_at,
-            closed,
+            status,
             reporters,
             endorsement_unread,
         })
@@ -514,7 +569,13 @@ impl ChainState {
 
     /// Whether the ticket is closed after the verified messages (conversation chain only).
     pub fn is_closed(&self) -> bool {
-        self.closed
+        self.status == ConversationStatus::Closed
+    }
+
+    /// The ticket's status after the verified messages (conversation chain only; always
+    /// open on the notes chain).
+    pub fn status(&self) -> ConversationStatus {
+        self.status
     }
 }
 

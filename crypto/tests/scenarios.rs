@@ -11,12 +11,13 @@ mod common;
 
 use common::{Desk, TestRng, bytes, conversation, identity, key, next};
 use sealdesk_crypto::{
-    AccessToken, Argon2Params, AuthKey, CHUNK_LEN, Chain, ChainState, Directory, DirectoryEntry,
-    ENCRYPTED_CHUNK_LEN, ENDORSE_CONTENT_LEN, ENDORSE_CONTENT_VERSION, EndorseContent, Error,
-    FRAGMENT_LEN, Fault, FileKey, HEADER_LEN, Identity, IdentitySeed, KeyId, Keyring, KeyringKey,
-    Kind, MAX_CONTENT_LEN, MAX_KEYRING_LEN, MasterKey, Members, Message, PUBLIC_IDENTITY_LEN,
-    PublicIdentity, SALT_LEN, STREAM_NONCE_LEN, StreamDecryptor, StreamEncryptor, TAG_LEN,
-    TicketId, TicketKey, TicketSecret, WrapSlot, WrappedKey, Zeroizing, encrypted_len, padded_len,
+    AccessToken, Argon2Params, AuthKey, CHUNK_LEN, Chain, ChainState, ConversationStatus,
+    Directory, DirectoryEntry, ENCRYPTED_CHUNK_LEN, ENDORSE_CONTENT_LEN, ENDORSE_CONTENT_VERSION,
+    EndorseContent, Error, FRAGMENT_LEN, Fault, FileKey, HEADER_LEN, Identity, IdentitySeed, KeyId,
+    Keyring, KeyringKey, Kind, MAX_CONTENT_LEN, MAX_KEYRING_LEN, MasterKey, Members, Message,
+    PUBLIC_IDENTITY_LEN, PublicIdentity, SALT_LEN, STREAM_NONCE_LEN, StreamDecryptor,
+    StreamEncryptor, TAG_LEN, TicketId, TicketKey, TicketSecret, WrapSlot, WrappedKey, Zeroizing,
+    encrypted_len, padded_len,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -770,6 +771,86 @@ fn ticket_admin_reopens() {
         &mut rng,
     );
     assert!(!state.is_closed());
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn waiting_and_on_hold_from_administrators_and_the_reporter_reopens() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(31);
+    let k = key(1);
+    let mut state = conversation(&desk);
+    let draft = |sender, kind| Draft {
+        sender,
+        key: &k,
+        epoch: 0,
+        dir_seq: 2,
+        kind,
+        content: b"{}",
+    };
+    write(
+        &mut state,
+        &desk,
+        draft(&desk.reporter, Kind::Message),
+        &mut rng,
+    );
+    write(
+        &mut state,
+        &desk,
+        draft(&desk.admins[0], Kind::Waiting),
+        &mut rng,
+    );
+    assert_eq!(state.status(), ConversationStatus::Waiting);
+    assert!(!state.is_closed());
+    // An administrator's message keeps the ticket waiting; the state persists it.
+    write(
+        &mut state,
+        &desk,
+        draft(&desk.admins[1], Kind::Message),
+        &mut rng,
+    );
+    assert_eq!(state.status(), ConversationStatus::Waiting);
+    let restored = ChainState::from_bytes(&state.to_bytes()).unwrap();
+    assert_eq!(restored.status(), ConversationStatus::Waiting);
+    // The reporter writing returns it to open (no status message of its own).
+    write(
+        &mut state,
+        &desk,
+        draft(&desk.reporter, Kind::Message),
+        &mut rng,
+    );
+    assert_eq!(state.status(), ConversationStatus::Open);
+    write(
+        &mut state,
+        &desk,
+        draft(&desk.admins[2], Kind::OnHold),
+        &mut rng,
+    );
+    assert_eq!(state.status(), ConversationStatus::OnHold);
+    write(
+        &mut state,
+        &desk,
+        draft(&desk.reporter, Kind::AttachmentRef),
+        &mut rng,
+    );
+    assert_eq!(state.status(), ConversationStatus::Open);
+    // Neither status may come from the reporter.
+    for kind in [Kind::Waiting, Kind::OnHold] {
+        let before = state.clone();
+        let message = Message::seal(
+            &desk.reporter,
+            next(&state, 0, 2, kind),
+            &k,
+            b"{}",
+            &mut rng,
+        )
+        .unwrap();
+        assert_eq!(
+            state.push(&message, &desk.members, &desk.directory),
+            Err(Fault::NotAMember)
+        );
+        assert_eq!(state, before);
+    }
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -2179,7 +2260,9 @@ fn transcript_altered_header() {
     assert_flip(&desk, &log, 2, 80, 2, t(3, Fault::NotAMember));
     assert_flip(&desk, &log, 2, 102, 0, t(0, Fault::Malformed)); // kind 1 → 0
     assert_flip(&desk, &log, 2, 102, 2, t(3, Fault::BadSignature)); // Message → Reopen
-    assert_flip(&desk, &log, 2, 102, 3, t(0, Fault::Malformed)); // kind 9
+    assert_flip(&desk, &log, 2, 102, 4, t(0, Fault::Malformed)); // kind 17
+    // Kind 9 (waiting) from the reporter: only administrators set it (spec §10.3).
+    assert_flip(&desk, &log, 2, 102, 3, t(3, Fault::NotAMember));
     assert_flip(&desk, &log, 2, 120, 6, t(3, Fault::BadSignature)); // salt
 }
 
@@ -3599,11 +3682,11 @@ fn chain_state_persists_and_verification_continues() {
     assert!(!restored.is_closed());
 
     let good = state.to_bytes();
-    // Trailing byte, truncation, a bad closed flag, more epochs than messages.
+    // Trailing byte, truncation, an unknown status byte, more epochs than messages.
     let mut trailing = good.clone();
     trailing.push(0);
     let mut bad_flag = good.clone();
-    bad_flag[66] = 2;
+    bad_flag[66] = 4;
     let mut too_many_epochs = good[..67].to_vec();
     too_many_epochs.extend_from_slice(&9u32.to_be_bytes());
     too_many_epochs.extend(std::iter::repeat_n(0u8, 72));

@@ -148,6 +148,10 @@ fn transcript_vector_verifies_and_decrypts() {
             .map(|r| r.key_id().0.to_vec())
             .collect();
         assert_eq!(reporters, byte_list(&state["reporter_key_ids"]));
+        assert_eq!(
+            generate::status_name(conversation.status()),
+            state["status"].as_str().expect("status")
+        );
         messages.push(message);
     }
     let last = t["conversation_states"]
@@ -222,9 +226,9 @@ fn transcript_vector_verifies_and_decrypts() {
         }
     }
     // Three messages in epoch 0, each opened by its four recipients (reporter, admin-a,
-    // admin-b, and admin-c through the history wrap); six in epoch 1 by its four (the
+    // admin-b, and admin-c through the history wrap); nine in epoch 1 by its four (the
     // endorsed second reporter key included).
-    assert_eq!(opened, 3 * 4 + 6 * 4);
+    assert_eq!(opened, 3 * 4 + 9 * 4);
     // admin-b, removed, holds no wrap of epoch 1.
     let admin_b = admins[1].key_id();
     assert!(t["wraps"].as_array().expect("wraps").iter().all(|w| {

@@ -191,6 +191,11 @@ config_options! {
     /// writes to the ticket are refused; at least `max_attachment_bytes`.
     ticket_quota_bytes: u64 = 100 << 20;
         env = "SEALDESK_TICKET_QUOTA_BYTES", unit = "bytes";
+    /// Deletes every ticket closed for more than this many days (no activity since), with
+    /// everything stored for it, checked hourly; 0 keeps closed tickets until an
+    /// administrator deletes them (spec/THREAT-MODEL.md, "Deletion and retention").
+    retention_days: u32 = 0;
+        env = "SEALDESK_RETENTION_DAYS", unit = "days";
     /// Most message bytes one page of `GET …/messages` carries (before base64url); a page
     /// stops before the message that would exceed it, always holds at least one message, and
     /// says `more` so the client asks again from its last seq. Bounds the memory of a read.

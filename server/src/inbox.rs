@@ -20,6 +20,10 @@ pub enum Filter {
     Open,
     /// Closed tickets.
     Closed,
+    /// Tickets waiting for the reporter.
+    Waiting,
+    /// Tickets on hold.
+    OnHold,
     /// Open tickets whose last conversation message is not an administrator's.
     Unanswered,
 }
@@ -29,7 +33,7 @@ pub enum Filter {
 pub struct Summary {
     /// The ticket id.
     pub ticket_id: TicketId,
-    /// Open or closed.
+    /// Open, closed, waiting or on hold.
     pub status: Status,
     /// Whether the last conversation message is an administrator's.
     pub answered: bool,
@@ -100,6 +104,8 @@ pub fn page(state: &AppState, filter: Filter, page: u64) -> ApiResult<(Vec<Summa
             Filter::All => true,
             Filter::Open => t.status == Status::Open,
             Filter::Closed => t.status == Status::Closed,
+            Filter::Waiting => t.status == Status::Waiting,
+            Filter::OnHold => t.status == Status::OnHold,
             Filter::Unanswered => t.status == Status::Open && !t.answered,
         })
         .collect();

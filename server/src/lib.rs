@@ -20,6 +20,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deletion;
 pub mod directory;
 pub mod encoding;
 pub mod error;
@@ -212,6 +213,13 @@ async fn serve_async(config: Config, options: cli::ServeOptions) -> Result<(), S
         tracing::info!(relay = %mail.mailer.endpoint().describe(), "mail is on");
         // Sends the outbox, retrying with backoff; survives nothing but its state.
         tokio::spawn(mail::sender::run(Arc::downgrade(&state)));
+    }
+    // Deletes the tickets closed for longer than `retention_days` (off when 0).
+    if config.retention_days > 0 {
+        tokio::spawn(deletion::retention(
+            Arc::downgrade(&state),
+            config.retention_days,
+        ));
     }
 
     let connection_limits = ConnectionLimits {

@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use sealdesk_crypto::{
-    AccessToken, Chain, ChainState, Directory, KeyId, Kind, MAX_PADDED_LEN, Members, Message,
-    PUBLIC_IDENTITY_LEN, PublicIdentity, Role, TAG_LEN, TicketId, WRAP_LEN, WrappedKey,
+    AccessToken, Chain, ChainState, ConversationStatus, Directory, KeyId, Kind, MAX_PADDED_LEN,
+    Members, Message, PUBLIC_IDENTITY_LEN, PublicIdentity, Role, TAG_LEN, TicketId, WRAP_LEN,
+    WrappedKey,
 };
 
 use crate::clock::now;
@@ -323,10 +324,11 @@ pub async fn post(
         if message.header.kind != Kind::Endorse {
             record.answered = role == Some(Role::Administrator);
         }
-        record.status = if chain_state.is_closed() {
-            Status::Closed
-        } else {
-            Status::Open
+        record.status = match chain_state.status() {
+            ConversationStatus::Open => Status::Open,
+            ConversationStatus::Closed => Status::Closed,
+            ConversationStatus::Waiting => Status::Waiting,
+            ConversationStatus::OnHold => Status::OnHold,
         };
     }
     let seq = message.header.seq;

@@ -695,7 +695,7 @@ def read_endorse_content(content, ticket_id=None):
 
 # =========================================================================== messages (§9)
 KIND = {"message": 1, "debug": 2, "attachment": 3, "close": 4, "reopen": 5, "note": 6,
-        "rotate": 7, "endorse": 8}
+        "rotate": 7, "endorse": 8, "waiting": 9, "on_hold": 10}
 MAX_CONTENT = 1_048_572
 
 
@@ -813,7 +813,7 @@ class ChainState:  # §10.1
         self.hash = bytes(32)
         self.dir_seq = 0
         self.epochs = {}  # epoch -> dir_seq of its first message
-        self.closed = False
+        self.status = "open"  # §10.3: open, closed, waiting or on_hold
         # conversation: the sender of seq 1, then each key added by a read endorse message
         self.reporters = []
         self.reporter_keys = {}
@@ -830,8 +830,8 @@ class ChainState:  # §10.1
             self.reporter_keys[kid] = public
 
     def summary(self):
-        return {"seq": self.seq, "epoch": self.epoch, "closed": self.closed,
-                "hash": self.hash.hex(), "reporter_key_ids": [k.hex() for k in self.reporters]}
+        return {"seq": self.seq, "epoch": self.epoch, "closed": self.status == "closed",
+                "status": self.status, "hash": self.hash.hex(), "reporter_key_ids": [k.hex() for k in self.reporters]}
 
 
 def read_endorsement(ticket, state, m, chain_key):
@@ -901,6 +901,9 @@ def verify_chain(ticket: Ticket, state: ChainState, raw_messages, on_state=None,
                 raise ProtoError("transcript.not_a_member")
             if m.kind == KIND["endorse"] and m.sender not in directory.admins_at(m.dir_seq):
                 raise ProtoError("transcript.not_a_member")  # §8.2: administrators only
+            if (m.kind in (KIND["waiting"], KIND["on_hold"])
+                    and m.sender not in directory.admins_at(m.dir_seq)):
+                raise ProtoError("transcript.not_a_member")  # §10.3: administrators only
             # ASSUMPTION: §8.1 says the first conversation message is signed by the *first*
             # reporter key; §10.2 step 10 says "a reporter key". The stricter reading is used.
             if state.chain == 0 and m.seq == 1 and m.sender != ticket.first_reporter:
@@ -920,13 +923,13 @@ def verify_chain(ticket: Ticket, state: ChainState, raw_messages, on_state=None,
             if keys is not None and (state.chain, m.epoch) in keys:
                 read_endorsement(ticket, state, m, keys[(state.chain, m.epoch)])
         if state.chain == 0:  # §10.3
-            if m.kind == KIND["close"]:
-                state.closed = True
-            elif m.kind == KIND["reopen"]:
-                state.closed = False
+            set_by_kind = {KIND["close"]: "closed", KIND["reopen"]: "open",
+                           KIND["waiting"]: "waiting", KIND["on_hold"]: "on_hold"}
+            if m.kind in set_by_kind:
+                state.status = set_by_kind[m.kind]
             elif (m.kind in (KIND["message"], KIND["debug"], KIND["attachment"])
                   and (m.sender == ticket.first_reporter or m.sender in state.reporters)):
-                state.closed = False
+                state.status = "open"  # a reporter who writes reopens any other status
         out.append(m)
         if on_state:
             on_state(i, m, state)
@@ -995,6 +998,8 @@ CONTENT_MEMBERS = {
          "encrypted_size": "integer", "key": "string", "sent_at": "integer"}, {}),
     4: ({"sent_at": "integer"}, {"author": "string"}),
     5: ({"sent_at": "integer"}, {"author": "string"}),
+    9: ({"sent_at": "integer"}, {"author": "string"}),
+    10: ({"sent_at": "integer"}, {"author": "string"}),
     # §14: a note's opening-form members are read as for a message.
     6: ({"text": "string", "sent_at": "integer"}, _TEXT_OPTIONAL),
 }
@@ -1452,7 +1457,8 @@ def run_messages():
         st = ChainState(0)
         verify_chain(ticket, st, raws, keys={(0, 0): wkey})
         g.check("final state", st.summary(),
-                {"seq": 5, "epoch": 0, "closed": False, "hash": v["cases"][-1]["hash"],
+                {"seq": 5, "epoch": 0, "closed": False, "status": "open",
+                 "hash": v["cases"][-1]["hash"],
                  "reporter_key_ids": [IDS["anon-0"].key_id.hex(), IDS["anon-1"].key_id.hex()]})
         st = ChainState(0)
         verify_chain(ticket, st, raws)
@@ -1886,7 +1892,7 @@ def run_spec_checks(chunks):
 
     with Group("spec/§9-§10 messages and transcript rules") as g:
         m1 = msg(1, bytes(32), 0, 1, rep, KIND["message"], b"hi")
-        g.rejects("kind 9", lambda: Message(m1[:102] + b"\x09" + m1[103:]),
+        g.rejects("kind 11", lambda: Message(m1[:102] + b"\x0b" + m1[103:]),
                   "transcript.malformed")
         g.rejects("chain byte 2", lambda: Message(m1[:17] + b"\x02" + m1[18:]),
                   "transcript.malformed")
@@ -1948,11 +1954,11 @@ def run_spec_checks(chunks):
                  build_endorse_content(ticket.ticket_id, r2.public))
         st = ChainState(0)
         verify_chain(ticket, st, conv[:6] + [e7], keys=conv_keys)
-        g.check("an endorse message leaves a closed ticket closed (§10.3)", st.closed, True)
+        g.check("an endorse message leaves a closed ticket closed (§10.3)", st.status, "closed")
         g.check("the endorsed key is a reporter key (§10.1)", st.reporters,
                 [rep.key_id, r2.key_id])
         verify_chain(ticket, st, [msg(8, hash_of(e7), 1, 3, r2, KIND["debug"], b"{}")])
-        g.check("debug data from an endorsed reporter reopens (§10.3)", st.closed, False)
+        g.check("debug data from an endorsed reporter reopens (§10.3)", st.status, "open")
         st = ChainState(0)
         verify_chain(ticket, st, conv[:6] + [e7])
         g.rejects("the message after an unread endorse message", lambda: verify_chain(
@@ -1983,7 +1989,24 @@ def run_spec_checks(chunks):
         st = ChainState(0)
         verify_chain(ticket, st, conv[:6])
         verify_chain(ticket, st, [msg(7, hash_of(conv[5]), 1, 3, a, KIND["message"], b"x")])
-        g.check("a message from an administrator does not reopen (§10.3)", st.closed, True)
+        g.check("a message from an administrator does not reopen (§10.3)", st.status, "closed")
+        # §10.3 statuses beyond open and closed, after message 6 (a close), epoch 1, dir_seq 3
+        w7 = msg(7, hash_of(conv[5]), 1, 3, a, KIND["waiting"], b'{"sent_at":1}')
+        st = ChainState(0)
+        verify_chain(ticket, st, conv[:6] + [w7])
+        g.check("a waiting message sets waiting (§10.3)", st.status, "waiting")
+        a8 = msg(8, hash_of(w7), 1, 3, a, KIND["message"], b"x")
+        verify_chain(ticket, st, [a8])
+        g.check("an administrator's message leaves waiting (§10.3)", st.status, "waiting")
+        h9 = msg(9, hash_of(a8), 1, 3, c, KIND["on_hold"], b'{"sent_at":2}')
+        verify_chain(ticket, st, [h9])
+        g.check("an on hold message sets on_hold (§10.3)", st.status, "on_hold")
+        verify_chain(ticket, st, [msg(10, hash_of(h9), 1, 3, rep, KIND["attachment"], b"{}")])
+        g.check("a reporter's attachment reference reopens on_hold (§10.3)", st.status, "open")
+        g.rejects("a waiting message by the reporter", lambda: verify_chain(
+            ticket, ChainState(0), conv[:6] + [msg(7, hash_of(conv[5]), 1, 3, rep,
+                                                   KIND["waiting"], b"{}")]),
+            "transcript.not_a_member", 6, True)
 
     with Group("spec/§6.3-§6.4 wrap decoding and opening") as g:
         w0 = hx(t["wraps"][0]["encoded"])

@@ -11,12 +11,14 @@ use std::collections::BTreeSet;
 
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::{Admin, InboxFilter};
-use sealdesk_client::content::{Content, Outgoing};
+use sealdesk_client::content::{Content, Outgoing, StatusChange};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket};
 use sealdesk_client::thread::{Participant, Thread};
 use sealdesk_client::transport::{NativeTransport, Request, Transport};
-use sealdesk_crypto::{Chain, Identity, Kind, Members, TicketSecret, system_rng};
+use sealdesk_crypto::{
+    Chain, ConversationStatus, Identity, Kind, Members, TicketSecret, system_rng,
+};
 use sealdesk_system_tests::{CHEAP, FreshInstance, Instance, first_admin, runtime, wrapped_epochs};
 
 fn opening(subject: &str) -> Opening {
@@ -562,4 +564,144 @@ fn an_endorsed_reporter_key_reads_and_writes_and_everyone_sees_it() {
     });
     // The server's own re-verification takes the endorsed key from the stored chain state.
     instance.kill_and_check();
+}
+
+/// Waiting for the reporter and on hold (PROTOCOL.md §10.3): administrators set them with
+/// signed messages, the server lists and filters them, the reporter writing returns the ticket
+/// to open, and a reporter's own waiting message is refused and changes nothing.
+#[test]
+fn waiting_and_on_hold_statuses_and_their_inbox_filters() {
+    let instance = Instance::start();
+    runtime().block_on(async {
+        let transport = NativeTransport::new(&instance.base);
+        let directory = fetch_verified(&transport, None).await.expect("directory");
+        let mut rng = system_rng();
+        let mut root = first_admin(&transport).await;
+        let alice = Account::register(&transport, "alice", "pw-a", CHEAP, &mut rng)
+            .await
+            .expect("register");
+        let mut ticket = alice
+            .create_ticket(&transport, &directory, opening("Printer"), 1, &mut rng)
+            .await
+            .expect("create");
+        let id = ticket.ticket_id();
+        let server_status = async || {
+            let answer = transport
+                .send(
+                    Request::get(format!("/api/v1/tickets/{}", id.to_hex()))
+                        .bearer(Some(alice.session())),
+                )
+                .await
+                .expect("request");
+            serde_json::from_slice::<serde_json::Value>(&answer.body).expect("json")["status"]
+                .clone()
+        };
+
+        let mut read = root.read_ticket(&transport, id).await.expect("read");
+        root.send(&transport, &mut read, Content::Waiting(change(2)), &mut rng)
+            .await
+            .expect("waiting");
+        assert_eq!(read.status(), ConversationStatus::Waiting);
+        assert_eq!(server_status().await, "waiting");
+        assert_eq!(
+            listed(&mut root, &transport, InboxFilter::Waiting).await,
+            [(id, ConversationStatus::Waiting)]
+        );
+        assert!(
+            listed(&mut root, &transport, InboxFilter::Open)
+                .await
+                .is_empty()
+        );
+        assert!(
+            listed(&mut root, &transport, InboxFilter::Unanswered)
+                .await
+                .is_empty()
+        );
+
+        // The reporter cannot set a status of the team's: refused, nothing stored.
+        ticket
+            .refresh(&transport, &alice, &directory)
+            .await
+            .expect("refresh");
+        assert_eq!(ticket.status(), ConversationStatus::Waiting);
+        let refused = ticket
+            .send(
+                &transport,
+                &alice,
+                &directory,
+                Content::OnHold(change(3)),
+                &mut rng,
+            )
+            .await
+            .expect_err("a reporter's on hold");
+        assert_eq!(
+            refused.code, "server.transcript.not_a_member",
+            "{refused:?}"
+        );
+        assert_eq!(server_status().await, "waiting");
+
+        // The reporter writing returns it to open: no status message of its own.
+        let before = read.messages.len();
+        ticket
+            .reply(&transport, &alice, &directory, "Here it is.", 4, &mut rng)
+            .await
+            .expect("reply");
+        assert_eq!(ticket.status(), ConversationStatus::Open);
+        assert_eq!(server_status().await, "open");
+        root.refresh(&transport, &mut read).await.expect("refresh");
+        assert_eq!(read.messages.len(), before + 1);
+        assert_eq!(read.status(), ConversationStatus::Open);
+        assert_eq!(
+            listed(&mut root, &transport, InboxFilter::Unanswered).await,
+            [(id, ConversationStatus::Open)]
+        );
+
+        root.send(&transport, &mut read, Content::OnHold(change(5)), &mut rng)
+            .await
+            .expect("on hold");
+        assert_eq!(server_status().await, "on_hold");
+        assert_eq!(
+            listed(&mut root, &transport, InboxFilter::OnHold).await,
+            [(id, ConversationStatus::OnHold)]
+        );
+        assert!(
+            listed(&mut root, &transport, InboxFilter::Waiting)
+                .await
+                .is_empty()
+        );
+        ticket
+            .refresh(&transport, &alice, &directory)
+            .await
+            .expect("refresh");
+        assert_eq!(ticket.status(), ConversationStatus::OnHold);
+        root.send(&transport, &mut read, Content::reopen(6), &mut rng)
+            .await
+            .expect("reopen");
+        assert_eq!(
+            listed(&mut root, &transport, InboxFilter::Open).await,
+            [(id, ConversationStatus::Open)]
+        );
+    });
+}
+
+/// The inbox under `filter`: each ticket's id and listed status.
+async fn listed(
+    root: &mut Admin,
+    transport: &NativeTransport,
+    filter: InboxFilter,
+) -> Vec<(sealdesk_crypto::TicketId, ConversationStatus)> {
+    root.inbox(transport, Some(filter), 0)
+        .await
+        .expect("inbox")
+        .tickets
+        .iter()
+        .map(|t| (t.summary.ticket_id, t.summary.status))
+        .collect()
+}
+
+fn change(sent_at: u64) -> StatusChange {
+    StatusChange {
+        sent_at,
+        author: None,
+    }
 }

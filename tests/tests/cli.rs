@@ -582,6 +582,13 @@ fn an_administrator_signs_in_reads_the_inbox_answers_and_changes_the_team() {
     assert_eq!(json["messages"][1]["content"]["author"], "Sam");
     assert_eq!(json["notes"][0]["kind"], "internal_note");
     assert_eq!(json["notes"][0]["content"]["text"], "Probably the ISP.");
+    // Only a closed ticket is deleted; the refusal keeps it.
+    sealdesk(&["admin", "delete", &id], &env, None).fails(1, "server.not_closed");
+    assert!(
+        sealdesk(&["admin", "show", &id], &env, None)
+            .ok()
+            .contains("VPN down")
+    );
     let inbox: Value = serde_json::from_str(
         &sealdesk(
             &["admin", "inbox", "--status", "unanswered", "--json"],

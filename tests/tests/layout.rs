@@ -43,6 +43,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
             "attachments",
             "mail",
             "recovery",
+            "deletion",
         ],
     ),
     ("state", &["state"]),

@@ -13,6 +13,7 @@ import { Conversation } from "./lib/conversation.js";
 import { debugList } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText, attachmentCard } from "./lib/files.js";
 import { formatTime, shortFingerprint, plural } from "./lib/format.js";
+import { statusChip, statusWords } from "./lib/status.js";
 import { follow } from "./lib/live.js";
 import { validate, withFormDisabled, setFieldError, clearFieldError, enableForm, emailCheck } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
@@ -545,7 +546,7 @@ async function decideRecovery(c, approve) {
 
 async function loadInbox({ more = false, quiet = false } = {}) {
   if (!admin) return;
-  const apiStatus = { unanswered: "unanswered", answered: "open", closed: "closed", all: "all" }[inbox.status];
+  const apiStatus = { unanswered: "unanswered", answered: "open", waiting: "waiting", on_hold: "on_hold", closed: "closed", all: "all" }[inbox.status];
   const page = more ? inbox.page + 1 : 0;
   if (!quiet) $("#inbox-count").textContent = "Loading and decrypting…";
   try {
@@ -598,7 +599,7 @@ function renderInbox() {
       return ub - ua || b.last_activity - a.last_activity;
     });
   replace($("#inbox-list"), shown.map(inboxItem));
-  const label = { unanswered: "unanswered", answered: "answered", closed: "closed", all: "" }[inbox.status];
+  const label = { unanswered: "unanswered", answered: "answered", waiting: "waiting", on_hold: "on hold", closed: "closed", all: "" }[inbox.status];
   $("#inbox-count").textContent = shown.length
     ? `${plural(shown.length, `${label} ticket`.trim(), `${label} tickets`.trim())}${inbox.more ? " (more below)" : ""}.`
     : `No ${label} tickets${category || search ? " match" : ""}.`.replace("  ", " ");
@@ -630,7 +631,7 @@ function inboxItem(t) {
         "div",
         { class: "meta" },
         o.urgent ? h("span", { class: "chip urgent", text: "Urgent" }) : null,
-        h("span", { class: t.closed ? "chip closed" : "chip open", text: t.closed ? "Closed" : "Open" }),
+        statusChip(t.status, "support"),
         t.answered && !t.closed ? h("span", { class: "chip answered", text: "Answered" }) : null,
         o.category ? h("span", { text: o.category }) : null,
         h("span", { text: `from ${o.name || o.email || "anonymous"}` }),
@@ -743,7 +744,7 @@ function showTicket(shown, { announceNew = false } = {}) {
 
   /** @type {(string[] | null)[]} */
   const lines = [
-    ["Status", view.closed ? "Closed" : "Open"],
+    ["Status", statusWords(view.status, "support")],
     o && o.urgent ? ["Urgency", "Urgent"] : null,
     o && o.category ? ["Category", o.category] : null,
     o && o.name ? ["Name", o.name] : null,
@@ -758,7 +759,13 @@ function showTicket(shown, { announceNew = false } = {}) {
     h("dl", { class: "fields" }, rows.map(([label, value]) => [h("dt", { text: label }), h("dd", { class: label === "Reporter's key" || label === "Ticket id" ? "mono" : null, text: value })])),
   );
   $("#close-ticket").hidden = view.closed;
-  $("#reopen-ticket").hidden = !view.closed;
+  $("#reopen-ticket").hidden = view.status === "open";
+  $("#reopen-ticket").textContent = view.closed ? "Reopen ticket" : "Mark as open";
+  // PROTOCOL.md §10.3: waiting and on hold are the team's; a closed ticket is reopened first.
+  $("#wait-ticket").hidden = view.closed || view.status === "waiting";
+  $("#hold-ticket").hidden = view.closed || view.status === "on_hold";
+  // spec/API.md: only a closed ticket is deleted.
+  $("#delete-ticket").hidden = !view.closed;
 
   replace(
     $("#ticket-debug"),
@@ -816,6 +823,9 @@ function ticketFailed(error, context) {
     replace($("#ticket-details"));
     $("#close-ticket").hidden = true;
     $("#reopen-ticket").hidden = true;
+    $("#wait-ticket").hidden = true;
+    $("#hold-ticket").hidden = true;
+    $("#delete-ticket").hidden = true;
     $("#assign").disabled = true;
     $("#composer").hidden = true;
     $("#ticket-title").textContent = "This ticket does not verify";
@@ -904,6 +914,41 @@ $("#reopen-ticket").addEventListener("click", async () => {
     $("#close-ticket").focus();
   } catch (error) {
     ticketFailed(error, "the ticket was not reopened");
+  }
+});
+
+$("#delete-ticket").addEventListener("click", async () => {
+  const id = ticket.id;
+  if (!id || !window.confirm("Delete this ticket for good? Its messages, notes and files are removed from the server and cannot be brought back (backups made before keep them).")) return;
+  try {
+    await client.deleteTicket(signedInAdmin(), id);
+    closeTicket();
+    await openInbox();
+    announce("Ticket deleted.");
+  } catch (error) {
+    ticketFailed(error, "the ticket was not deleted");
+  }
+});
+
+$("#wait-ticket").addEventListener("click", async () => {
+  if (!ticket.handle) return;
+  try {
+    showTicket(await client.setWaiting(ticket.handle));
+    announce("Ticket set to waiting for the reporter. It returns to open when the reporter writes.");
+    $("#reopen-ticket").focus();
+  } catch (error) {
+    ticketFailed(error, "the status was not changed");
+  }
+});
+
+$("#hold-ticket").addEventListener("click", async () => {
+  if (!ticket.handle) return;
+  try {
+    showTicket(await client.putOnHold(ticket.handle));
+    announce("Ticket put on hold.");
+    $("#reopen-ticket").focus();
+  } catch (error) {
+    ticketFailed(error, "the status was not changed");
   }
 });
 

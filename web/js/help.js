@@ -11,6 +11,7 @@ import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.j
 import { DebugEditor, collectDebug } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
 import { formatTime, plural } from "./lib/format.js";
+import { statusChip } from "./lib/status.js";
 import { withFormDisabled, enableForm, validate, emailCheck } from "./lib/forms.js";
 import { accountForm } from "./lib/accountforms.js";
 import { checkOpening, readOpening } from "./lib/opening.js";
@@ -379,7 +380,7 @@ async function loadTickets({ quiet = false } = {}) {
   }
   for (const summary of summaries) {
     let t = tickets.get(summary.ticket_id);
-    const changed = !t || t.summary.conversation_seq !== summary.conversation_seq || t.summary.closed !== summary.closed;
+    const changed = !t || t.summary.conversation_seq !== summary.conversation_seq || t.summary.closed !== summary.closed || t.summary.status !== summary.status;
     if (!t) {
       t = { summary, handle: null, subject: "", unread: 0, error: null };
       tickets.set(summary.ticket_id, t);
@@ -447,7 +448,7 @@ function ticketItem(t, isRemoved) {
       h(
         "div",
         { class: "meta" },
-        h("span", { class: closed ? "chip closed" : "chip open", text: closed ? "Closed" : "Open" }),
+        statusChip(t.summary.status, "reporter"),
         t.unread ? h("span", { class: "badge", text: plural(t.unread, "new answer", "new answers") }) : null,
         t.opening && t.opening.category ? h("span", { text: t.opening.category }) : null,
         h("span", { text: `last activity ${formatTime(t.summary.last_activity)}` }),
@@ -539,7 +540,7 @@ async function showThread(id) {
     },
     onView: (v) => {
       t.view = v;
-      t.summary = { ...t.summary, closed: v.closed };
+      t.summary = { ...t.summary, closed: v.closed, status: v.status };
       seen[id] = lastSeq(v);
       t.unread = 0;
       saveSeen();
@@ -584,7 +585,7 @@ $("#new-form").addEventListener("submit", async (event) => {
   });
   if (!created) return;
   // The new ticket joins the list with the handle that created it.
-  const t = { summary: { ticket_id: created.ticket_id, closed: false, answered: false, created_at: 0, last_activity: Math.floor(Date.now() / 1000), conversation_seq: 0 }, handle: created.handle, subject: opening.subject, opening, unread: 0, error: null };
+  const t = { summary: { ticket_id: created.ticket_id, closed: false, status: /** @type {const} */ ("open"), answered: false, created_at: 0, last_activity: Math.floor(Date.now() / 1000), conversation_seq: 0 }, handle: created.handle, subject: opening.subject, opening, unread: 0, error: null };
   tickets.set(created.ticket_id, t);
   for (const id of ["#subject", "#message"]) $(id).value = "";
   $("#urgent").checked = false;

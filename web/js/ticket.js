@@ -9,6 +9,7 @@ import { showError, errorNotice, isVerificationError, codeOf } from "./lib/error
 import { loadSettings } from "./lib/settings.js";
 import { loadHead, rememberHead, forgetHead } from "./lib/heads.js";
 import { mountThread } from "./lib/thread.js";
+import { statusChip } from "./lib/status.js";
 import { linkBox } from "./lib/linkbox.js";
 import { updateSavedTicket, savedTicket, kvGet, kvSet, kvDelete, recoveredKey } from "./lib/store.js";
 import { recoveryRequestForm, mailEnabled, noRecoveryNotice } from "./lib/recovery.js";
@@ -73,7 +74,7 @@ async function main() {
       h(
         "p",
         { class: "muted small" },
-        h("span", { class: v.closed ? "chip closed" : "chip open", text: v.closed ? "Closed" : "Open" }),
+        statusChip(v.status, "reporter"),
         opening.category ? ` Category: ${opening.category}.` : "",
         opening.urgent ? " " : "",
         opening.urgent ? h("span", { class: "chip urgent", text: "Urgent" }) : "",

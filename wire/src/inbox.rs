@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::tickets::TicketListItem;
 
-/// Which tickets the inbox lists: `open`, `closed` or `unanswered`.
+/// Which tickets the inbox lists: `open`, `closed`, `waiting`, `on_hold` or `unanswered`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -13,22 +13,29 @@ pub enum InboxFilter {
     Open,
     /// Closed tickets.
     Closed,
+    /// Tickets waiting for the reporter (PROTOCOL.md §10.3).
+    Waiting,
+    /// Tickets on hold (PROTOCOL.md §10.3).
+    #[serde(rename = "on_hold")]
+    OnHold,
     /// Open tickets whose last conversation message is not an administrator's.
     Unanswered,
 }
 
 impl InboxFilter {
-    /// The query value: `open`, `closed` or `unanswered`.
+    /// The query value: `open`, `closed`, `waiting`, `on_hold` or `unanswered`.
     pub fn as_str(self) -> &'static str {
         match self {
             InboxFilter::Open => "open",
             InboxFilter::Closed => "closed",
+            InboxFilter::Waiting => "waiting",
+            InboxFilter::OnHold => "on_hold",
             InboxFilter::Unanswered => "unanswered",
         }
     }
 }
 
-/// Query of `GET /api/v1/inbox?status=open|closed|unanswered&page=N`.
+/// Query of `GET /api/v1/inbox?status=open|closed|waiting|on_hold|unanswered&page=N`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct InboxQuery {

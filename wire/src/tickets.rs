@@ -129,7 +129,8 @@ pub struct WrapsAnswer {
     pub wraps: Vec<String>,
 }
 
-/// A ticket's status as the server lists it: `"open"` or `"closed"`.
+/// A ticket's status as the server lists it (PROTOCOL.md §10.3): `"open"`, `"closed"`,
+/// `"waiting"` (for the reporter) or `"on_hold"`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -138,6 +139,11 @@ pub enum TicketStatus {
     Open,
     /// `"closed"`.
     Closed,
+    /// `"waiting"`: waiting for the reporter.
+    Waiting,
+    /// `"on_hold"`.
+    #[serde(rename = "on_hold")]
+    OnHold,
 }
 
 /// Answer of `GET /api/v1/tickets/{id}`: `{"ticket_id", "reporter", "status", "created_at",

@@ -231,9 +231,11 @@ pub fn parse_inbox_status(status: Option<&str>) -> Result<Option<InboxFilter>> {
         None | Some("" | "all") => Ok(None),
         Some("open") => Ok(Some(InboxFilter::Open)),
         Some("closed") => Ok(Some(InboxFilter::Closed)),
+        Some("waiting") => Ok(Some(InboxFilter::Waiting)),
+        Some("on_hold") => Ok(Some(InboxFilter::OnHold)),
         Some("unanswered") => Ok(Some(InboxFilter::Unanswered)),
         Some(_) => Err(invalid(
-            "The inbox status is open, closed, unanswered or all.",
+            "The inbox status is open, closed, waiting, on_hold, unanswered or all.",
         )),
     }
 }

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use sealdesk_crypto::{Chain, KeyId, Kind, PublicIdentity, TicketId, encrypted_len};
+use sealdesk_crypto::{
+    Chain, ConversationStatus, KeyId, Kind, PublicIdentity, TicketId, encrypted_len,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -45,6 +47,38 @@ pub enum KindName {
     /// A further reporter key endorsed by an administrator (kind 8, PROTOCOL.md §8.2): "a
     /// new device was added for the reporter".
     Endorse,
+    /// Waiting for the reporter (kind 9, PROTOCOL.md §10.3).
+    Waiting,
+    /// On hold (kind 10, PROTOCOL.md §10.3).
+    OnHold,
+}
+
+/// A ticket's status in the views (PROTOCOL.md §10.3): `"open"`, `"closed"`, `"waiting"`
+/// (for the reporter) or `"on_hold"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "snake_case")]
+pub enum StatusName {
+    /// Open.
+    Open,
+    /// Closed.
+    Closed,
+    /// Waiting for the reporter.
+    Waiting,
+    /// On hold.
+    OnHold,
+}
+
+impl StatusName {
+    /// The view's name of `status`.
+    pub fn of(status: ConversationStatus) -> Self {
+        match status {
+            ConversationStatus::Open => StatusName::Open,
+            ConversationStatus::Closed => StatusName::Closed,
+            ConversationStatus::Waiting => StatusName::Waiting,
+            ConversationStatus::OnHold => StatusName::OnHold,
+        }
+    }
 }
 
 impl KindName {
@@ -59,6 +93,8 @@ impl KindName {
             Kind::InternalNote => KindName::InternalNote,
             Kind::Rotate => KindName::Rotate,
             Kind::Endorse => KindName::Endorse,
+            Kind::Waiting => KindName::Waiting,
+            Kind::OnHold => KindName::OnHold,
         }
     }
 
@@ -73,6 +109,8 @@ impl KindName {
             KindName::InternalNote => "internal_note",
             KindName::Rotate => "rotate",
             KindName::Endorse => "endorse",
+            KindName::Waiting => "waiting",
+            KindName::OnHold => "on_hold",
         }
     }
 }
@@ -170,7 +208,10 @@ impl ContentView {
                 sent_at: Some(reference.sent_at),
                 ..ContentView::default()
             },
-            Content::Close(change) | Content::Reopen(change) => ContentView {
+            Content::Close(change)
+            | Content::Reopen(change)
+            | Content::Waiting(change)
+            | Content::OnHold(change) => ContentView {
                 sent_at: Some(change.sent_at),
                 author: change.author.clone(),
                 ..ContentView::default()
@@ -295,7 +336,8 @@ pub struct GatheredView {
     pub content: ContentView,
 }
 
-/// A ticket as the page shows it. Every ticket has `ticket_id`, `closed` and `messages`; an
+/// A ticket as the page shows it. Every ticket has `ticket_id`, `closed`, `status` and
+/// `messages`; an
 /// administrator's adds `reporter`, `opening` (`null` when the first message cannot be read),
 /// `notes` (the internal notes), and, gathered from the conversation, `debug_data` and
 /// `attachments`.
@@ -306,6 +348,8 @@ pub struct TicketView {
     pub ticket_id: String,
     /// Whether the ticket is closed.
     pub closed: bool,
+    /// The status after the verified conversation (PROTOCOL.md §10.3).
+    pub status: StatusName,
     /// The conversation, verified.
     pub messages: Vec<MessageView>,
     /// Administrators: the reporter's key.
@@ -327,10 +371,15 @@ pub struct TicketView {
 
 /// A conversation as the page shows it (an anonymous reporter's or an account holder's
 /// ticket): [`TicketView`] without the administrators' members.
-pub fn conversation_view(ticket_id: TicketId, closed: bool, messages: &[Shown]) -> TicketView {
+pub fn conversation_view(
+    ticket_id: TicketId,
+    status: ConversationStatus,
+    messages: &[Shown],
+) -> TicketView {
     TicketView {
         ticket_id: ticket_id.to_hex(),
-        closed,
+        closed: status == ConversationStatus::Closed,
+        status: StatusName::of(status),
         messages: messages.iter().map(message_view).collect(),
         reporter: None,
         opening: None,
@@ -342,11 +391,7 @@ pub fn conversation_view(ticket_id: TicketId, closed: bool, messages: &[Shown]) 
 
 /// An anonymous ticket as the page shows it ([`conversation_view`]).
 pub fn ticket_view(ticket: &ReporterTicket) -> TicketView {
-    conversation_view(
-        ticket.link().ticket_id(),
-        ticket.is_closed(),
-        &ticket.messages,
-    )
+    conversation_view(ticket.link().ticket_id(), ticket.status(), &ticket.messages)
 }
 
 /// How many messages support sent after `after` (the last seq the person saw): messages,
@@ -386,7 +431,7 @@ pub fn largest_attachment(max_encrypted: u64) -> u64 {
 pub fn admin_ticket_view(ticket: &AdminTicket) -> TicketView {
     admin_view(
         ticket.ticket_id(),
-        ticket.is_closed(),
+        ticket.status(),
         ticket.reporter(),
         &ticket.messages,
         &ticket.notes,
@@ -396,7 +441,7 @@ pub fn admin_ticket_view(ticket: &AdminTicket) -> TicketView {
 /// [`admin_ticket_view`] from its parts.
 pub fn admin_view(
     ticket_id: TicketId,
-    closed: bool,
+    status: ConversationStatus,
     reporter: &PublicIdentity,
     messages: &[Shown],
     notes: &[Shown],
@@ -423,7 +468,7 @@ pub fn admin_view(
         notes: Some(notes.iter().map(message_view).collect()),
         debug_data: Some(gathered(Kind::DebugData)),
         attachments: Some(gathered(Kind::AttachmentRef)),
-        ..conversation_view(ticket_id, closed, messages)
+        ..conversation_view(ticket_id, status, messages)
     }
 }
 
@@ -436,6 +481,8 @@ pub struct SummaryView {
     pub ticket_id: String,
     /// Whether the ticket is closed.
     pub closed: bool,
+    /// The status the server lists (PROTOCOL.md §10.3).
+    pub status: StatusName,
     /// Whether an administrator answered since the reporter last wrote.
     pub answered: bool,
     /// Unix seconds.
@@ -451,6 +498,7 @@ pub fn summary_view(summary: &TicketSummary) -> SummaryView {
     SummaryView {
         ticket_id: summary.ticket_id.to_hex(),
         closed: summary.closed,
+        status: StatusName::of(summary.status),
         answered: summary.answered,
         created_at: summary.created_at,
         last_activity: summary.last_activity,
@@ -806,17 +854,17 @@ mod tests {
     fn message_view(shown: &Shown) -> Value {
         json(super::message_view(shown))
     }
-    fn conversation_view(id: TicketId, closed: bool, messages: &[Shown]) -> Value {
-        json(super::conversation_view(id, closed, messages))
+    fn conversation_view(id: TicketId, status: ConversationStatus, messages: &[Shown]) -> Value {
+        json(super::conversation_view(id, status, messages))
     }
     fn admin_view(
         id: TicketId,
-        closed: bool,
+        status: ConversationStatus,
         reporter: &PublicIdentity,
         messages: &[Shown],
         notes: &[Shown],
     ) -> Value {
-        json(super::admin_view(id, closed, reporter, messages, notes))
+        json(super::admin_view(id, status, reporter, messages, notes))
     }
     fn summary_view(summary: &TicketSummary) -> Value {
         json(super::summary_view(summary))
@@ -991,15 +1039,29 @@ mod tests {
         let mut rng = system_rng();
         let id = TicketId::generate(&mut rng);
         let messages = conversation();
-        let view = conversation_view(id, true, &messages);
+        let view = conversation_view(id, ConversationStatus::Closed, &messages);
         assert_eq!(view["ticket_id"], id.to_hex());
         assert_eq!(view["closed"], true);
+        assert_eq!(view["status"], "closed");
+        let view = conversation_view(id, ConversationStatus::Waiting, &messages);
+        assert_eq!(
+            (&view["closed"], &view["status"]),
+            (&json!(false), &json!("waiting"))
+        );
+        let view = conversation_view(id, ConversationStatus::OnHold, &messages);
+        assert_eq!(view["status"], "on_hold");
         assert_eq!(view["messages"].as_array().map(Vec::len), Some(7));
         assert_eq!(view["messages"][0]["content"]["subject"], "VPN");
 
         let reporter = Identity::generate(&mut rng).1;
         let notes = vec![at(1, true, Content::InternalNote(text("Known issue.")))];
-        let view = admin_view(id, false, reporter.public(), &messages, &notes);
+        let view = admin_view(
+            id,
+            ConversationStatus::Open,
+            reporter.public(),
+            &messages,
+            &notes,
+        );
         assert_eq!(view["reporter"]["key_id"], key_id_text(&reporter.key_id()));
         assert_eq!(
             view["reporter"]["fingerprint"],
@@ -1023,7 +1085,13 @@ mod tests {
         // An unreadable first message: no opening, the message shows its error.
         let mut broken = messages;
         broken[0].content = Err(ClientError::new("wrap.missing", "No key."));
-        let view = admin_view(id, false, reporter.public(), &broken, &[]);
+        let view = admin_view(
+            id,
+            ConversationStatus::Open,
+            reporter.public(),
+            &broken,
+            &[],
+        );
         assert_eq!(view["opening"], Value::Null);
         assert_eq!(view["messages"][0]["error"]["code"], "wrap.missing");
         assert_eq!(view["notes"], json!([]));
@@ -1037,6 +1105,7 @@ mod tests {
         let summary = TicketSummary {
             ticket_id: id,
             closed: false,
+            status: ConversationStatus::Waiting,
             answered: true,
             created_at: 10,
             last_activity: 20,
@@ -1046,8 +1115,8 @@ mod tests {
         let view = summary_view(&summary);
         assert_eq!(
             view,
-            json!({"ticket_id": id.to_hex(), "closed": false, "answered": true,
-                   "created_at": 10, "last_activity": 20, "conversation_seq": 4})
+            json!({"ticket_id": id.to_hex(), "closed": false, "status": "waiting",
+                   "answered": true, "created_at": 10, "last_activity": 20, "conversation_seq": 4})
         );
         let opening = Text {
             subject: Some("VPN".into()),

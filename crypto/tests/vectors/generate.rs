@@ -11,9 +11,9 @@
 
 use hkdf::Hkdf;
 use sealdesk_crypto::{
-    AccessToken, Argon2Params, Chain, ChainState, Directory, DirectoryEntry, DirectoryHead,
-    EndorseContent, FileKey, Identity, IdentitySeed, Keyring, Kind, LinkFragment, MasterKey,
-    Members, Message, Placement, PublicIdentity, StreamEncryptor, TicketId, TicketKey,
+    AccessToken, Argon2Params, Chain, ChainState, ConversationStatus, Directory, DirectoryEntry,
+    DirectoryHead, EndorseContent, FileKey, Identity, IdentitySeed, Keyring, Kind, LinkFragment,
+    MasterKey, Members, Message, Placement, PublicIdentity, StreamEncryptor, TicketId, TicketKey,
     TicketSecret, WrapContext, WrappedKey, Zeroizing, labels,
 };
 use serde_json::{Value, json};
@@ -896,6 +896,38 @@ pub fn scenario() -> Scenario {
         &mut conversation,
         Chain::Conversation,
     );
+    // Statuses beyond open and closed (§10.3): admin-a waits for the reporter, the reporter's
+    // message reopens, admin-a puts the ticket on hold.
+    post(
+        &cast.admin_a,
+        1,
+        3,
+        Kind::Waiting,
+        &k1,
+        br#"{"sent_at":1767236460,"author":"Alice"}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
+    post(
+        &second,
+        1,
+        3,
+        Kind::Message,
+        &k1,
+        br#"{"text":"Here is the log you asked for.","sent_at":1767240000}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
+    post(
+        &cast.admin_a,
+        1,
+        3,
+        Kind::OnHold,
+        &k1,
+        br#"{"sent_at":1767240060}"#,
+        &mut conversation,
+        Chain::Conversation,
+    );
 
     let mut notes = Vec::new();
     for recipient in [cast.admin_a.public(), cast.admin_c.public()] {
@@ -935,6 +967,16 @@ pub fn scenario() -> Scenario {
     }
 }
 
+/// The spec's name of a status (§10.3), as the vectors write it.
+pub fn status_name(status: ConversationStatus) -> &'static str {
+    match status {
+        ConversationStatus::Open => "open",
+        ConversationStatus::Closed => "closed",
+        ConversationStatus::Waiting => "waiting",
+        ConversationStatus::OnHold => "on_hold",
+    }
+}
+
 fn transcript() -> Value {
     let s = scenario();
     let dir = Directory::verify(&s.directory_entries).expect("directory");
@@ -957,7 +999,7 @@ fn transcript() -> Value {
             .iter()
             .map(|r| hx(&r.key_id().0))
             .collect();
-        states.push(json!({"seq": state.last_seq(), "epoch": state.epoch(), "closed": state.is_closed(), "hash": hx(&state.last_hash()), "reporter_key_ids": reporters}));
+        states.push(json!({"seq": state.last_seq(), "epoch": state.epoch(), "closed": state.is_closed(), "status": status_name(state.status()), "hash": hx(&state.last_hash()), "reporter_key_ids": reporters}));
     }
     let notes_state = ChainState::verify_encoded(
         s.ticket_id,
@@ -978,7 +1020,7 @@ fn transcript() -> Value {
         })
     };
     json!({
-        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Message 4 (kind rotate) opens epoch 1 after admin-b's removal; epoch 1 is not wrapped for admin-b. Message 6 closes; message 7, the reporter's, reopens. Message 8 (kind endorse) is admin-a's endorsement of anonymous.json case 1's identity as a second reporter key (§8.2 content; a wrap of epoch 1 follows for it); message 9 is signed by that key. conversation_states lists the reporter keys' ids after each message (§10.1). Admin sets are listed in the order the administrators were added.",
+        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Message 4 (kind rotate) opens epoch 1 after admin-b's removal; epoch 1 is not wrapped for admin-b. Message 6 closes; message 7, the reporter's, reopens. Message 8 (kind endorse) is admin-a's endorsement of anonymous.json case 1's identity as a second reporter key (§8.2 content; a wrap of epoch 1 follows for it); message 9 is signed by that key. Message 10 (kind waiting, admin-a) sets the status to waiting; message 11, the reporter's, makes it open again; message 12 (kind on hold, admin-a) puts it on hold (§10.3). conversation_states gives the status after each message and lists the reporter keys' ids after each message (§10.1). Admin sets are listed in the order the administrators were added.",
         "ticket_id": hx(&s.ticket_id.0),
         "reporter_public_identity": hx(&s.reporter.to_bytes()),
         "directory": s.directory_entries.iter().map(|e| hx(&e.to_bytes())).collect::<Vec<_>>(),
@@ -1237,6 +1279,24 @@ fn negative() -> Value {
             dir_seq: 3,
             kind: Kind::Endorse,
             salt: 0xea,
+            code: "transcript.not_a_member",
+        },
+        Crafted {
+            name: "waiting message signed by the reporter (only administrators set it)",
+            sender: &reporter_secret().identity(),
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::Waiting,
+            salt: 0xed,
+            code: "transcript.not_a_member",
+        },
+        Crafted {
+            name: "on hold message signed by the reporter (only administrators set it)",
+            sender: &reporter_secret().identity(),
+            epoch: 0,
+            dir_seq: 1,
+            kind: Kind::OnHold,
+            salt: 0xef,
             code: "transcript.not_a_member",
         },
         Crafted {

@@ -29,7 +29,7 @@ pub(super) fn list_item(summary: &Summary, with_assignee: bool) -> TicketListIte
     }
 }
 
-/// `GET /api/v1/inbox?status=open|closed|unanswered&page=N`: ticket metadata for
+/// `GET /api/v1/inbox?status=open|closed|waiting|on_hold|unanswered&page=N`: ticket metadata for
 /// administrators, up to 50 a page, newest activity first.
 pub async fn inbox(
     State(state): State<Arc<AppState>>,
@@ -41,6 +41,8 @@ pub async fn inbox(
         None => Filter::All,
         Some(InboxFilter::Open) => Filter::Open,
         Some(InboxFilter::Closed) => Filter::Closed,
+        Some(InboxFilter::Waiting) => Filter::Waiting,
+        Some(InboxFilter::OnHold) => Filter::OnHold,
         Some(InboxFilter::Unanswered) => Filter::Unanswered,
     };
     let (tickets, more) = inbox::page(&state, filter, query.page)?;

@@ -82,7 +82,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/tickets/{id}/events", get(events::ticket_events))
         .route("/api/v1/inbox/events", get(events::inbox_events))
-        .route("/api/v1/tickets/{id}", get(tickets::read_ticket))
+        .route(
+            "/api/v1/tickets/{id}",
+            get(tickets::read_ticket).delete(tickets::delete_ticket),
+        )
         // Attachments: chunks are raw bytes with their own body limit.
         .route(
             "/api/v1/tickets/{id}/attachments",

@@ -22,12 +22,25 @@ use crate::state::AppState;
 use crate::storage::{Owner, Status, StoredMessage};
 use crate::tickets::{self, NewTicket};
 
-/// A stored status as answers write it: `"open"` or `"closed"`.
+/// A stored status as answers write it: `"open"`, `"closed"`, `"waiting"` or `"on_hold"`.
 pub(super) fn ticket_status(status: Status) -> TicketStatus {
     match status {
         Status::Open => TicketStatus::Open,
         Status::Closed => TicketStatus::Closed,
+        Status::Waiting => TicketStatus::Waiting,
+        Status::OnHold => TicketStatus::OnHold,
     }
+}
+
+/// `DELETE /api/v1/tickets/{id}` (administrator session): deletes a closed ticket with
+/// everything stored for it; `204 No Content` ([`crate::deletion::delete`] lists the errors).
+pub async fn delete_ticket(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    bearer: Bearer,
+) -> ApiResult<StatusCode> {
+    crate::deletion::delete(&state, &id, bearer.token()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The answer of both creations: the new ticket's id in hex, `201 Created`.

@@ -238,8 +238,9 @@ pub async fn tickets_for_address(state: &AppState, address: &str) -> ApiResult<V
     let address = validate_address(address)?;
     let lookup = instance_secret::email_lookup(state, &address).await?;
     let mut found = Vec::new();
+    // Every ticket not closed (open, waiting for the reporter, on hold) can be recovered.
     for ticket in state.store.tickets()? {
-        if ticket.status == Status::Open
+        if ticket.status != Status::Closed
             && ticket.email_lookup == Some(lookup)
             && subscription(state, &ticket_key(&ticket.id))?.is_some()
         {

@@ -109,13 +109,18 @@ pub enum Owner {
     },
 }
 
-/// Whether a ticket is open or closed (it follows the signed close and reopen messages).
+/// A ticket's status: it follows the signed close, reopen, waiting and on hold messages and
+/// the reporter's messages (PROTOCOL.md §10.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     /// Open.
     Open,
     /// Closed.
     Closed,
+    /// Waiting for the reporter.
+    Waiting,
+    /// On hold.
+    OnHold,
 }
 
 /// The metadata of a ticket (no content: subject, category and names are inside messages).
@@ -136,7 +141,7 @@ pub struct TicketRecord {
     pub created_at: u64,
     /// Time of the last message on either chain, Unix seconds.
     pub last_activity: u64,
-    /// Open or closed.
+    /// Open, closed, waiting or on hold.
     pub status: Status,
     /// Whether the last conversation message was written by an administrator.
     pub answered: bool,
@@ -310,6 +315,15 @@ pub trait Store: Send + Sync + 'static {
         chain: u8,
         recipient: &[u8; 32],
     ) -> StoreResult<Vec<WrapRecord>>;
+
+    /// Deletes `ticket` and everything stored under its id: its record (with the access token
+    /// hash and the email lookup), the messages of both chains, the wraps, the attachments'
+    /// records and chunks (spec/API.md, "Deleting a ticket"). The record, messages, wraps and
+    /// attachments found go in one transaction; `Conflict`, deleting nothing, if the stored
+    /// record is no longer `ticket` (someone wrote since it was read) or is gone. Anything
+    /// written under the id while the transaction ran is removed after it (no message can be
+    /// appended once the record is gone). Returns the number of keys removed.
+    fn delete_ticket(&self, ticket: &TicketRecord) -> StoreResult<usize>;
 
     // ---- generic records: accounts, sessions, invites, pending administrators,
     // attachments. Values are serialized records of the handlers' own types. ----

@@ -895,6 +895,56 @@ impl Store for SledStore {
         Ok(found)
     }
 
+    fn delete_ticket(&self, ticket: &TicketRecord) -> StoreResult<usize> {
+        let id = &ticket.id;
+        let attachments = self.records(RecordKind::Attachment);
+        let chunks = self.records(RecordKind::AttachmentChunk);
+        let keys_under = |tree: &Tree| -> StoreResult<Vec<sled::IVec>> {
+            tree.scan_prefix(id)
+                .keys()
+                .map(|key| key.map_err(backend))
+                .collect()
+        };
+        let found = [
+            keys_under(&self.messages)?,
+            keys_under(&self.wraps)?,
+            keys_under(attachments)?,
+            keys_under(chunks)?,
+        ];
+        transact(
+            &(
+                &self.tickets,
+                &self.messages,
+                &self.wraps,
+                attachments,
+                chunks,
+            ),
+            |(tickets, messages, wraps, attachments, chunks)| {
+                // Compared decoded: a record written by an older version encodes differently.
+                let current = tickets.get(id)?.map(|bytes| decode_ticket(&bytes));
+                if !matches!(current, Some(Ok(ref stored)) if stored == ticket) {
+                    return abort("the ticket changed");
+                }
+                tickets.remove(&id[..])?;
+                for (tree, keys) in [messages, wraps, attachments, chunks].iter().zip(&found) {
+                    for key in keys {
+                        tree.remove(key)?;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        let mut removed = 1 + found.iter().map(Vec::len).sum::<usize>();
+        // Written under the id while the transaction ran (an attachment chunk in flight).
+        for tree in [&self.messages, &self.wraps, attachments, chunks] {
+            for key in keys_under(tree)? {
+                tree.remove(key).map_err(backend)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     fn get(&self, kind: RecordKind, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
         Ok(self
             .records(kind)
@@ -1112,6 +1162,73 @@ mod tests {
         )));
         assert_eq!(store.ticket(&[3; 16]).unwrap(), None);
         assert!(store.messages(&[3; 16], 0, 0, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn delete_ticket_removes_its_keys_only_and_refuses_a_changed_record() {
+        let (_dir, store) = open();
+        let (a, b) = (ticket(1), ticket(2));
+        for t in [&a, &b] {
+            store
+                .create_ticket(t, &message(1, b"first"), &[wrap(0, 0, 9)])
+                .unwrap();
+            store
+                .put(
+                    RecordKind::Attachment,
+                    &[&t.id[..], &[5; 16]].concat(),
+                    b"{}",
+                    true,
+                )
+                .unwrap();
+            store
+                .put(
+                    RecordKind::AttachmentChunk,
+                    &[&t.id[..], &[5; 24]].concat(),
+                    b"c",
+                    true,
+                )
+                .unwrap();
+        }
+        let mut moved_on = a.clone();
+        moved_on.last_activity += 1;
+        assert!(matches!(
+            store.delete_ticket(&moved_on),
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(
+            store.ticket(&a.id).unwrap().is_some(),
+            "a refusal deletes nothing"
+        );
+        // Record, message, wrap, attachment, chunk.
+        assert_eq!(store.delete_ticket(&a).unwrap(), 5);
+        assert_eq!(store.ticket(&a.id).unwrap(), None);
+        assert!(store.messages(&a.id, 0, 0, 10).unwrap().is_empty());
+        assert!(store.wraps_for(&a.id, 0, &[9; 32]).unwrap().is_empty());
+        assert!(
+            store
+                .scan(RecordKind::Attachment, &a.id)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .scan(RecordKind::AttachmentChunk, &a.id)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            store.delete_ticket(&a),
+            Err(StoreError::Conflict(_))
+        ));
+        // The other ticket is whole.
+        assert_eq!(store.messages(&b.id, 0, 0, 10).unwrap().len(), 1);
+        assert_eq!(
+            store
+                .scan(RecordKind::AttachmentChunk, &b.id)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -138,6 +138,11 @@ export class Conversation {
         return system(`${mine && this.perspective === "reporter" ? "You" : who} closed the ticket`);
       case "reopen":
         return system(`${mine && this.perspective === "reporter" ? "You" : who} reopened the ticket`);
+      case "waiting":
+        // PROTOCOL.md §10.3: only the support team sets it; the reporter's next message reopens.
+        return system(this.perspective === "reporter" ? `${who} is waiting for your reply` : `${who} set the ticket to waiting for the reporter`);
+      case "on_hold":
+        return system(`${who} put the ticket on hold`);
       case "rotate":
         return h("li", { class: "system" }, h("p", { class: "system-line", text: "The ticket's key was renewed after a change in the support team." }));
       case "endorse": {

@@ -85,6 +85,9 @@ export function mountThread(container, { client, handle, view, settings, heading
     replace(
       closedBanner,
       next.closed ? h("p", { class: "notice closed-banner", text: "This ticket is closed." }) : null,
+      // PROTOCOL.md §10.3: the reporter's reply returns the ticket to open.
+      next.status === "waiting" ? h("p", { class: "notice waiting-banner", text: "The support team is waiting for your reply. Writing returns the ticket to open." }) : null,
+      next.status === "on_hold" ? h("p", { class: "notice hold-banner", text: "The support team has put this ticket on hold. You can still write." }) : null,
     );
     closedHint.hidden = !next.closed;
     closeRow.hidden = next.closed;

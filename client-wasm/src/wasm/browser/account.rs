@@ -241,7 +241,7 @@ pub fn create_account_ticket(account: &AccountHandle, opening: Ts<OpeningInput>)
         drop(role);
         let view = to_js(&conversation_view(
             ticket.ticket_id(),
-            ticket.is_closed(),
+            ticket.status(),
             &ticket.messages,
         ))?;
         let handle = TicketHandle::of_account(

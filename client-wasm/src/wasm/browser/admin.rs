@@ -33,7 +33,7 @@ use crate::wasm::views::{
 #[wasm_bindgen(typescript_custom_section)]
 const INBOX_TYPES: &str = r#"
 /** The inbox filter of `inbox`: every ticket for "all" (or none). */
-export type InboxStatus = "open" | "closed" | "unanswered" | "all";
+export type InboxStatus = "open" | "closed" | "waiting" | "on_hold" | "unanswered" | "all";
 "#;
 
 /// A signed-in administrator in this page (the panel). It shares its sign-in with the
@@ -161,10 +161,11 @@ pub fn redeem_genesis(account: &AccountHandle, link: String) -> Promise {
 }
 
 /// One page of the inbox (`page` from 0, 50 tickets each, newest activity first) under
-/// `status` (`"open"`, `"closed"`, `"unanswered"`, or every ticket for `"all"` or none), after
-/// verifying the directory. Each ticket's first message is verified (with the rest of its
-/// conversation) and decrypted. Resolves to `{tickets: [{ticket_id, closed, answered,
-/// created_at, last_activity, conversation_seq, assigned_to, opening, error?}], more}`.
+/// `status` (`"open"`, `"closed"`, `"waiting"`, `"on_hold"`, `"unanswered"`, or every ticket
+/// for `"all"` or none), after verifying the directory. Each ticket's first message is verified
+/// (with the rest of its conversation) and decrypted. Resolves to `{tickets: [{ticket_id,
+/// closed, status, answered, created_at, last_activity, conversation_seq, assigned_to,
+/// opening, error?}], more}`.
 #[wasm_bindgen(unchecked_return_type = "Promise<InboxView>")]
 pub fn inbox(
     admin: &AdminHandle,
@@ -278,6 +279,20 @@ pub fn remove(admin: &AdminHandle, key_id: String) -> Promise {
             .await?;
         core.pin.borrow_mut().accept(admin.directory())?;
         to_js(&removal_view(&removal))
+    })
+}
+
+/// Deletes the closed ticket `ticketId` (32 hexadecimal characters) with everything the
+/// server stores for it. Resolves to nothing; `server.not_closed` for a ticket that is not
+/// closed.
+#[wasm_bindgen(js_name = deleteTicket, unchecked_return_type = "Promise<void>")]
+pub fn delete_ticket(admin: &AdminHandle, ticket_id: String) -> Promise {
+    let core = admin.core.clone();
+    promise(async move {
+        let id = parse_ticket_id(&ticket_id)?;
+        let mut role = core.state.acquire().await;
+        role.admin_mut()?.delete_ticket(&core.transport, id).await?;
+        Ok(JsValue::UNDEFINED)
     })
 }
 

@@ -38,9 +38,9 @@ use crate::content::{Content, StatusChange, Text};
 use crate::error::{ClientError, Result};
 use crate::live::ticket_events_path;
 #[cfg(feature = "reporter")]
-use crate::recovery::RecoveredTicket;
-#[cfg(feature = "reporter")]
 use crate::pow;
+#[cfg(feature = "reporter")]
+use crate::recovery::RecoveredTicket;
 #[cfg(feature = "reporter")]
 use crate::reporter::ReporterTicket;
 use crate::reporter::Shown;
@@ -112,12 +112,12 @@ impl TicketState {
             #[cfg(feature = "reporter")]
             TicketState::Recovered { ticket, .. } => crate::wasm::views::conversation_view(
                 ticket.ticket_id(),
-                ticket.is_closed(),
+                ticket.status(),
                 &ticket.messages,
             ),
             #[cfg(feature = "account")]
             TicketState::Account(ticket) => {
-                conversation_view(ticket.ticket_id(), ticket.is_closed(), &ticket.messages)
+                conversation_view(ticket.ticket_id(), ticket.status(), &ticket.messages)
             }
             #[cfg(feature = "admin")]
             TicketState::Admin(ticket) => admin_ticket_view(ticket),
@@ -633,28 +633,57 @@ fn post(
 /// Closes the ticket. Resolves to the view (`closed: true`).
 #[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn close(handle: &TicketHandle) -> Promise {
-    status_change(handle, false)
+    status_change(handle, StatusRequest::Close)
 }
 
-/// Reopens a closed ticket (administrators). Resolves to the view.
+/// Reopens a closed, waiting or on-hold ticket (administrators). Resolves to the view.
 #[cfg(feature = "admin")]
 #[wasm_bindgen(unchecked_return_type = "Promise<TicketView>")]
 pub fn reopen(handle: &TicketHandle) -> Promise {
-    status_change(handle, true)
+    status_change(handle, StatusRequest::Reopen)
 }
 
-fn status_change(handle: &TicketHandle, reopen: bool) -> Promise {
+/// Sets the ticket to "waiting for the reporter" (administrators, PROTOCOL.md §10.3): the
+/// reporter's next message returns it to open. Resolves to the view (`status: "waiting"`).
+#[cfg(feature = "admin")]
+#[wasm_bindgen(js_name = setWaiting, unchecked_return_type = "Promise<TicketView>")]
+pub fn set_waiting(handle: &TicketHandle) -> Promise {
+    status_change(handle, StatusRequest::Waiting)
+}
+
+/// Puts the ticket on hold (administrators, PROTOCOL.md §10.3). Resolves to the view
+/// (`status: "on_hold"`).
+#[cfg(feature = "admin")]
+#[wasm_bindgen(js_name = putOnHold, unchecked_return_type = "Promise<TicketView>")]
+pub fn put_on_hold(handle: &TicketHandle) -> Promise {
+    status_change(handle, StatusRequest::OnHold)
+}
+
+/// The status message a page asks to post.
+#[derive(Clone, Copy)]
+// The reporter's module (without "panel") only closes.
+#[cfg_attr(not(feature = "admin"), allow(dead_code))]
+enum StatusRequest {
+    Close,
+    Reopen,
+    Waiting,
+    OnHold,
+}
+
+/// Posts the status message `request` asks for; all but a close are the administrators'
+/// (`admin_only` for anyone else, before anything is sent).
+fn status_change(handle: &TicketHandle, request: StatusRequest) -> Promise {
     post(handle, move |state| {
         let change = StatusChange {
             sent_at: now_seconds(),
             author: None,
         };
-        if !reopen {
-            Ok(Content::Close(change))
-        } else if state.is_admin() {
-            Ok(Content::Reopen(change))
-        } else {
-            Err(admin_only())
+        match request {
+            StatusRequest::Close => Ok(Content::Close(change)),
+            _ if !state.is_admin() => Err(admin_only()),
+            StatusRequest::Reopen => Ok(Content::Reopen(change)),
+            StatusRequest::Waiting => Ok(Content::Waiting(change)),
+            StatusRequest::OnHold => Ok(Content::OnHold(change)),
         }
     })
 }
