@@ -81,7 +81,7 @@ fn accepted(desk: &Desk, ticket: &mut Ticket, message: &Message) {
 #[test]
 fn anonymous_creation_is_limited_per_client_address() {
     let desk = desk(&[("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "3")]);
-    // Without trust_forwarded_for, X-Forwarded-For changes nothing: every request comes
+    // Without trusted_proxies, X-Forwarded-For changes nothing: every request comes
     // from 127.0.0.1.
     for n in 0..3 {
         let (_, body) = new_ticket(&desk);

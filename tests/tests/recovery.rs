@@ -358,7 +358,7 @@ fn requests_are_rate_limited_per_address_and_per_client() {
         &sink,
         &[
             ("SEALDESK_RECOVERY_REQUESTS_PER_HOUR", "2"),
-            ("SEALDESK_TRUST_FORWARDED_FOR", "true"),
+            ("SEALDESK_TRUSTED_PROXIES", "127.0.0.1/32, ::1/128"),
         ],
     );
     runtime().block_on(async {
