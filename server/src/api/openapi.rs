@@ -20,7 +20,7 @@ use sealdesk_wire::errors::ErrorBody;
 use sealdesk_wire::inbox::{InboxAnswer, InboxFilter, InboxQuery};
 use sealdesk_wire::invites::{InviteCreated, InviteRedeemed, RedeemGenesisBody, RedeemInviteBody};
 use sealdesk_wire::mail::{AccountNotifications, AdminMailPreferences, Unsubscribed};
-use sealdesk_wire::pow::{ChallengeAnswer, ProofOfWork};
+use sealdesk_wire::pow::{ChallengeAnswer, ChallengeFor, ProofOfWork};
 use sealdesk_wire::recovery::{
     PendingRecovery, PendingRecoveryList, RecoveryClaimBody, RecoveryClaimed, RecoveryRequestBody,
     RecoveryRequested, RecoveryStatus,
@@ -75,7 +75,7 @@ const ERROR: &str = "An error: the status and a JSON body with a stable code and
         PreloginAnswer, PreloginBody, RegisterBody, Registered, AttachmentDeclared,
         DeclareAttachmentBody, AppendEntryBody, DirectoryAnswer, HeadBody, ErrorBody,
         InboxAnswer, InboxFilter, InviteCreated, InviteRedeemed, RedeemGenesisBody,
-        RedeemInviteBody, ChallengeAnswer, ProofOfWork, Category, Settings, SettingsAnswer,
+        RedeemInviteBody, ChallengeAnswer, ChallengeFor, ProofOfWork, Category, Settings, SettingsAnswer,
         AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
         CreateAccountTicketBody, CreateTicketBody, MessageItem, MessagePosted, MessagesAnswer,
         PostMessageBody, TicketAnswer, TicketCreated, TicketListItem, TicketStatus, WrapsAnswer,
