@@ -130,3 +130,40 @@ fn every_operation_declares_its_errors_and_authentication() {
         }
     }
 }
+
+/// Every `$ref` of the document names one of its component schemas (utoipa writes a `$ref`
+/// for a `ToSchema` type used in parameters without adding the type to the components).
+#[test]
+fn every_reference_resolves() {
+    fn references(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(members) => {
+                if let Some(Value::String(reference)) = members.get("$ref") {
+                    found.push(reference.clone());
+                }
+                members
+                    .values()
+                    .for_each(|member| references(member, found));
+            }
+            Value::Array(items) => items.iter().for_each(|item| references(item, found)),
+            _ => {}
+        }
+    }
+    let document: Value =
+        serde_json::from_str(&sealdesk_server::api::openapi::document().unwrap()).unwrap();
+    let mut found = Vec::new();
+    references(&document, &mut found);
+    assert!(found.len() > 40, "{found:?}");
+    let unresolved: Vec<_> = found
+        .iter()
+        .filter(|reference| {
+            document
+                .pointer(reference.trim_start_matches('#'))
+                .is_none()
+        })
+        .collect();
+    assert!(
+        unresolved.is_empty(),
+        "references to no component: {unresolved:?}"
+    );
+}

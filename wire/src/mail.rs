@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Answer of `POST /api/v1/unsubscribe/{token}`: `{"unsubscribed": true}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Unsubscribed {
     /// Always `true`: the recipient gets no more of these mails.
@@ -15,6 +16,7 @@ pub struct Unsubscribed {
 /// "reporter_replies", "assigned", "recoveries", "digest"}`. An empty `address` turns every
 /// mail off (and deletes the preferences). Unknown members are refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct AdminMailPreferences {
@@ -42,6 +44,7 @@ pub struct AdminMailPreferences {
 /// `{"address"}`; an empty address stops the account's reply notifications. Unknown members
 /// are refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct AccountNotifications {

@@ -8,6 +8,7 @@ use crate::SecretText;
 
 /// Body of `POST /api/v1/recovery/request`: `{"email"}`, the address the reporter gave.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoveryRequestBody {
     /// The address as typed (trimmed by the server, at most 254 bytes).
     pub email: String,
@@ -16,6 +17,7 @@ pub struct RecoveryRequestBody {
 /// Answer of `POST /api/v1/recovery/request` (`202`): `{"status": "sent_if_known"}`, the
 /// same whether or not the address belongs to a ticket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoveryRequested {
     /// Always `sent_if_known`.
     pub status: String,
@@ -24,8 +26,10 @@ pub struct RecoveryRequested {
 /// Body of `POST /api/v1/recovery/claim`: `{"token", "ticket_id", "identity", "reader_hash",
 /// "signature"}` (PROTOCOL.md §11.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoveryClaimBody {
     /// The recovery token from the mailed link's fragment (32 bytes, base64url).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub token: SecretText,
     /// The ticket id (32 lowercase hexadecimal characters) from the same fragment.
     pub ticket_id: String,
@@ -40,6 +44,7 @@ pub struct RecoveryClaimBody {
 
 /// Answer of `POST /api/v1/recovery/claim` (`201`): `{"ticket_id", "key_id", "fingerprint"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoveryClaimed {
     /// The ticket id (hex).
     pub ticket_id: String,
@@ -52,6 +57,7 @@ pub struct RecoveryClaimed {
 /// Answer of `GET /api/v1/recovery/status` (bearer: the reader token):
 /// `{"ticket_id", "status"}`, `status` being `pending` or `approved`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecoveryStatus {
     /// The ticket id (hex).
     pub ticket_id: String,
@@ -61,6 +67,7 @@ pub struct RecoveryStatus {
 
 /// One pending recovery claim, as `GET /api/v1/admin/recoveries` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingRecovery {
     /// The ticket id (hex).
     pub ticket_id: String,
@@ -83,6 +90,7 @@ pub struct PendingRecovery {
 
 /// Answer of `GET /api/v1/admin/recoveries`: `{"recoveries": [...]}`, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingRecoveryList {
     /// The pending claims.
     pub recoveries: Vec<PendingRecovery>,

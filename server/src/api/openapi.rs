@@ -19,7 +19,12 @@ use sealdesk_wire::directory::{AppendEntryBody, DirectoryAnswer, DirectoryQuery,
 use sealdesk_wire::errors::ErrorBody;
 use sealdesk_wire::inbox::{InboxAnswer, InboxFilter, InboxQuery};
 use sealdesk_wire::invites::{InviteCreated, InviteRedeemed, RedeemGenesisBody, RedeemInviteBody};
-use sealdesk_wire::pow::{ChallengeAnswer, ProofOfWork};
+use sealdesk_wire::mail::{AccountNotifications, AdminMailPreferences, Unsubscribed};
+use sealdesk_wire::pow::{ChallengeAnswer, ChallengeFor, ProofOfWork};
+use sealdesk_wire::recovery::{
+    PendingRecovery, PendingRecoveryList, RecoveryClaimBody, RecoveryClaimed, RecoveryRequestBody,
+    RecoveryRequested, RecoveryStatus,
+};
 use sealdesk_wire::settings::{Category, Settings, SettingsAnswer};
 use sealdesk_wire::team::{
     AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
@@ -59,17 +64,24 @@ const ERROR: &str = "An error: the status and a JSON body with a stable code and
         paths::declare_attachment, paths::download_attachment, paths::put_chunk,
         paths::complete_attachment, paths::prelogin, paths::register, paths::login,
         paths::logout, paths::replace_keyring, paths::account_tickets,
-        paths::create_account_ticket, paths::inbox,
+        paths::create_account_ticket, paths::inbox, paths::unsubscribe,
+        paths::read_admin_mail, paths::replace_admin_mail, paths::read_account_notifications,
+        paths::replace_account_notifications, paths::request_recovery, paths::claim_recovery,
+        paths::recovery_status, paths::list_recoveries, paths::approve_recovery,
+        paths::decline_recovery,
     ),
     components(schemas(
         AccountTicketsAnswer, Argon2ParamsBody, ChangeKeyringBody, LoginAnswer, LoginBody,
         PreloginAnswer, PreloginBody, RegisterBody, Registered, AttachmentDeclared,
         DeclareAttachmentBody, AppendEntryBody, DirectoryAnswer, HeadBody, ErrorBody,
         InboxAnswer, InboxFilter, InviteCreated, InviteRedeemed, RedeemGenesisBody,
-        RedeemInviteBody, ChallengeAnswer, ProofOfWork, Category, Settings, SettingsAnswer,
+        RedeemInviteBody, ChallengeAnswer, ChallengeFor, ProofOfWork, Category, Settings, SettingsAnswer,
         AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
         CreateAccountTicketBody, CreateTicketBody, MessageItem, MessagePosted, MessagesAnswer,
         PostMessageBody, TicketAnswer, TicketCreated, TicketListItem, TicketStatus, WrapsAnswer,
+        AccountNotifications, AdminMailPreferences, Unsubscribed, PendingRecovery,
+        PendingRecoveryList, RecoveryClaimBody, RecoveryClaimed, RecoveryRequestBody,
+        RecoveryRequested, RecoveryStatus,
     )),
     modifiers(&BearerScheme),
 )]
@@ -554,4 +566,121 @@ mod paths {
         responses((status = 200, description = "Success.", body = InboxAnswer), (status = "default", description = ERROR, body = ErrorBody)),
     )]
     fn inbox() {}
+
+    #[utoipa::path(
+        post,
+        path = "/api/v1/unsubscribe/{token}",
+        tag = "mail",
+        summary = "Stop the mails of the token's recipient (RFC 8058 one-click; any body is ignored)",
+        security(()),
+        params(("token" = String, Path, description = "The unsubscribe token from the mail (32 bytes, base64url)")),
+        responses((status = 200, description = "Success.", body = Unsubscribed), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn unsubscribe() {}
+
+    #[utoipa::path(
+        get,
+        path = "/api/v1/admin/mail",
+        tag = "mail",
+        summary = "My mail preferences (administrators)",
+        security(("bearer" = [])),
+        responses((status = 200, description = "Success.", body = AdminMailPreferences), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn read_admin_mail() {}
+
+    #[utoipa::path(
+        put,
+        path = "/api/v1/admin/mail",
+        tag = "mail",
+        summary = "Replace my mail preferences; an empty address deletes them (administrators)",
+        security(("bearer" = [])),
+        request_body = AdminMailPreferences,
+        responses((status = 200, description = "Success: the stored preferences.", body = AdminMailPreferences), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn replace_admin_mail() {}
+
+    #[utoipa::path(
+        get,
+        path = "/api/v1/accounts/notifications",
+        tag = "mail",
+        summary = "The signed-in account's notification address",
+        security(("bearer" = [])),
+        responses((status = 200, description = "Success.", body = AccountNotifications), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn read_account_notifications() {}
+
+    #[utoipa::path(
+        put,
+        path = "/api/v1/accounts/notifications",
+        tag = "mail",
+        summary = "Set, or clear with an empty address, the signed-in account's notification address",
+        security(("bearer" = [])),
+        request_body = AccountNotifications,
+        responses((status = 200, description = "Success: the stored address.", body = AccountNotifications), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn replace_account_notifications() {}
+
+    #[utoipa::path(
+        post,
+        path = "/api/v1/recovery/request",
+        tag = "recovery",
+        summary = "Mail a recovery link to a reporter's notification address (the same answer for an unknown address)",
+        security(()),
+        request_body = RecoveryRequestBody,
+        responses((status = 202, description = "Accepted.", body = RecoveryRequested), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn request_recovery() {}
+
+    #[utoipa::path(
+        post,
+        path = "/api/v1/recovery/claim",
+        tag = "recovery",
+        summary = "Claim a ticket with a mailed recovery token and a new reporter key (pending until an administrator approves)",
+        security(()),
+        request_body = RecoveryClaimBody,
+        responses((status = 201, description = "Success.", body = RecoveryClaimed), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn claim_recovery() {}
+
+    #[utoipa::path(
+        get,
+        path = "/api/v1/recovery/status",
+        tag = "recovery",
+        summary = "The status of a recovery claim (bearer: the claim's reader token)",
+        security(("bearer" = [])),
+        responses((status = 200, description = "Success.", body = RecoveryStatus), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn recovery_status() {}
+
+    #[utoipa::path(
+        get,
+        path = "/api/v1/admin/recoveries",
+        tag = "recovery",
+        summary = "The pending recovery claims, oldest first (administrators)",
+        security(("bearer" = [])),
+        responses((status = 200, description = "Success.", body = PendingRecoveryList), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn list_recoveries() {}
+
+    #[utoipa::path(
+        post,
+        path = "/api/v1/admin/recoveries/{id}/{key_id}/approve",
+        tag = "recovery",
+        summary = "Approve a pending claim whose key the conversation already endorses (administrators)",
+        security(("bearer" = [])),
+        params(("id" = String, Path, description = "The ticket id: 32 lowercase hexadecimal characters"), ("key_id" = String, Path, description = "The claimed key's id (32 bytes, base64url)")),
+        responses((status = 204, description = "Success, without a body."), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn approve_recovery() {}
+
+    #[utoipa::path(
+        delete,
+        path = "/api/v1/admin/recoveries/{id}/{key_id}",
+        tag = "recovery",
+        summary = "Decline a pending recovery claim (administrators)",
+        security(("bearer" = [])),
+        params(("id" = String, Path, description = "The ticket id: 32 lowercase hexadecimal characters"), ("key_id" = String, Path, description = "The claimed key's id (32 bytes, base64url)")),
+        responses((status = 204, description = "Success, without a body."), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn decline_recovery() {}
 }
