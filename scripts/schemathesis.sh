@@ -11,8 +11,8 @@
 #
 # Left out, each for a reason: the two live-update streams (`.../events`: with a valid session
 # they stream until their lifetime ends, which no stateless check can wait for; their error
-# answers are covered by server/tests/events.rs) and `POST /api/v1/accounts/logout`, which
-# runs alone at the end (it ends the session the others use).
+# answers are covered by server/tests/events.rs) and `POST /api/v1/accounts/logout` and
+# `logout-everywhere`, which run alone at the end (they end the session the others use).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -79,9 +79,10 @@ run_schemathesis() {
         --max-examples "$EXAMPLES" --seed 1 --no-color "$@")
 }
 say "schemathesis over every operation but the event streams and logout ($EXAMPLES examples each)"
-run_schemathesis --exclude-path-regex '/events$' --exclude-path /api/v1/accounts/logout
-say "schemathesis over POST /api/v1/accounts/logout (ends the session)"
-run_schemathesis --include-path /api/v1/accounts/logout
+run_schemathesis --exclude-path-regex '/events$' --exclude-path /api/v1/accounts/logout \
+    --exclude-path /api/v1/accounts/logout-everywhere
+say "schemathesis over POST /api/v1/accounts/logout and logout-everywhere (they end the session)"
+run_schemathesis --include-path-regex '^/api/v1/accounts/logout'
 if [ -s "$WORK/stderr" ] && grep -qi 'panic' "$WORK/stderr"; then
     die "the server panicked: $(cat "$WORK/stderr")"
 fi

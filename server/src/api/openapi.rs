@@ -60,10 +60,10 @@ const ERROR: &str = "An error: the status and a JSON body with a stable code and
         paths::append_directory, paths::redeem_genesis, paths::create_ticket,
         paths::read_messages, paths::post_message, paths::read_wraps, paths::add_wraps,
         paths::assign, paths::create_invite, paths::redeem_invite, paths::list_pending,
-        paths::decline_pending, paths::ticket_events, paths::inbox_events, paths::read_ticket,
+        paths::decline_pending, paths::ticket_events, paths::inbox_events, paths::read_ticket, paths::delete_ticket,
         paths::declare_attachment, paths::download_attachment, paths::put_chunk,
         paths::complete_attachment, paths::prelogin, paths::register, paths::login,
-        paths::logout, paths::replace_keyring, paths::account_tickets,
+        paths::logout, paths::logout_everywhere, paths::replace_keyring, paths::account_tickets,
         paths::create_account_ticket, paths::inbox, paths::unsubscribe,
         paths::read_admin_mail, paths::replace_admin_mail, paths::read_account_notifications,
         paths::replace_account_notifications, paths::request_recovery, paths::claim_recovery,
@@ -436,6 +436,17 @@ mod paths {
     fn read_ticket() {}
 
     #[utoipa::path(
+        delete,
+        path = "/api/v1/tickets/{id}",
+        tag = "team",
+        summary = "Delete a closed ticket with everything stored for it (administrators)",
+        security(("bearer" = [])),
+        params(("id" = String, Path, description = "The ticket id: 32 lowercase hexadecimal characters")),
+        responses((status = 204, description = "Success, without a body."), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn delete_ticket() {}
+
+    #[utoipa::path(
         post,
         path = "/api/v1/tickets/{id}/attachments",
         tag = "attachments",
@@ -523,6 +534,16 @@ mod paths {
         responses((status = 204, description = "Success, without a body."), (status = "default", description = ERROR, body = ErrorBody)),
     )]
     fn logout() {}
+
+    #[utoipa::path(
+        post,
+        path = "/api/v1/accounts/logout-everywhere",
+        tag = "accounts",
+        summary = "End every session of the account",
+        security(("bearer" = [])),
+        responses((status = 204, description = "Success, without a body."), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn logout_everywhere() {}
 
     #[utoipa::path(
         put,
