@@ -109,6 +109,23 @@ fn sign_ins_registrations_and_every_request_are_limited_per_address() {
         .unwrap();
     let retry_after = assert_rate_limited(response);
     assert!(retry_after <= 12, "five a minute: one every 12 s");
+    // The mail and recovery routes count too (they were once added below the limit's layer).
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/v1/recovery/request"),
+        (reqwest::Method::GET, "/api/v1/recovery/status"),
+        (reqwest::Method::GET, "/api/v1/admin/recoveries"),
+        (reqwest::Method::GET, "/api/v1/admin/mail"),
+        (reqwest::Method::GET, "/api/v1/accounts/notifications"),
+        (reqwest::Method::POST, "/api/v1/unsubscribe/AAAA"),
+    ] {
+        let response = desk
+            .http
+            .request(method, desk.server.url(path))
+            .json(&serde_json::json!({}))
+            .send()
+            .unwrap();
+        assert_rate_limited(response);
+    }
 }
 
 #[test]

@@ -138,11 +138,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::routing::post(accounts::create_ticket),
         )
         .route("/api/v1/inbox", get(inbox::inbox))
-        // Every route above counts against the client address's requests per minute.
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            extract::limit_requests,
-        ))
         // Mail: unsubscribe links (anyone with the token), preferences (sessions).
         .route(
             "/api/v1/unsubscribe/{token}",
@@ -179,6 +174,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/admin/recoveries/{id}/{key_id}/approve",
             axum::routing::post(recovery::approve),
         )
+        // Every route above counts against the client address's requests per minute: keep this
+        // layer below the last route (a route added after it would not be counted).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::limit_requests,
+        ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(state)
 }
