@@ -21,11 +21,16 @@ use tower::ServiceExt;
 const TICKET: &str = "0123456789abcdef0123456789abcdef";
 const KEY_ID: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 const ATTACHMENT: &str = "fedcba9876543210fedcba9876543210";
+/// A key id as the recovery routes take it (32 bytes, base64url).
+const KEY_ID_B64: &str = "ABEiM0RVZneImaq7zN3u_wARIjNEVWZ3iJmqu8zd7v8";
+/// A well-formed unsubscribe token (32 bytes, base64url) that was never issued.
+const UNSUBSCRIBE_TOKEN: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 /// A well-formed token no session or ticket has: the routes get past the header's parsing.
 const BEARER: &str = "Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-/// Every route of server/src/api/mod.rs with each of its methods; `{t}`, `{k}` and `{a}` stand
-/// for a ticket id, a key id and an attachment id.
+/// Every route of server/src/api/mod.rs with each of its methods; `{t}`, `{k}`, `{a}`, `{b}`
+/// and `{u}` stand for a ticket id, a key id (hex), an attachment id, a key id (base64url) and
+/// an unsubscribe token.
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/api/v1/pow/challenge"),
@@ -59,6 +64,17 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/accounts/tickets"),
     ("POST", "/api/v1/tickets/account"),
     ("GET", "/api/v1/inbox"),
+    ("POST", "/api/v1/unsubscribe/{u}"),
+    ("GET", "/api/v1/admin/mail"),
+    ("PUT", "/api/v1/admin/mail"),
+    ("GET", "/api/v1/accounts/notifications"),
+    ("PUT", "/api/v1/accounts/notifications"),
+    ("POST", "/api/v1/recovery/request"),
+    ("POST", "/api/v1/recovery/claim"),
+    ("GET", "/api/v1/recovery/status"),
+    ("GET", "/api/v1/admin/recoveries"),
+    ("POST", "/api/v1/admin/recoveries/{t}/{b}/approve"),
+    ("DELETE", "/api/v1/admin/recoveries/{t}/{b}"),
 ];
 
 struct Harness {
@@ -115,7 +131,9 @@ fuzz_target!(|data: &[u8]| {
     let mut path = template
         .replace("{t}", TICKET)
         .replace("{k}", KEY_ID)
-        .replace("{a}", ATTACHMENT);
+        .replace("{a}", ATTACHMENT)
+        .replace("{b}", KEY_ID_B64)
+        .replace("{u}", UNSUBSCRIBE_TOKEN);
     let method = Method::from_bytes(method.as_bytes()).expect("a method");
     let is_read = method == Method::GET || method == Method::DELETE;
     if is_read && shape & 4 != 0 {
