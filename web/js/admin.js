@@ -1271,5 +1271,6 @@ $("#settings-form").addEventListener("submit", async (event) => {
   });
 });
 enableForm($("#settings-form"));
+enableForm($("#mail-form"));
 
 start();

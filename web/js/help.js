@@ -596,5 +596,6 @@ $("#new-form").addEventListener("submit", async (event) => {
   await showThread(created.ticket_id);
 });
 enableForm($("#new-form"));
+enableForm($("#notify-form"));
 
 start();
