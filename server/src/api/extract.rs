@@ -16,7 +16,7 @@ use sealdesk_wire::errors::describe_deserialize_error;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::services::rate_limits::{ClientAddr, TrustedProxies};
+use crate::services::rate_limits::{ClientAddr, RateLimits, TrustedProxies};
 use crate::state::AppState;
 
 /// A JSON body (`Content-Type: application/json`).
@@ -194,6 +194,22 @@ impl FromRequestParts<Arc<AppState>> for AnonymousTicketAllowance {
     }
 }
 
+/// Spends one of a per-address limit (`spend`, a [`RateLimits`] method) for the request's
+/// client address, before the body is read: the shared body of the allowances below.
+///
+/// # Errors
+/// `429 rate_limited` with `Retry-After`.
+fn spend_per_address(
+    parts: &Parts,
+    state: &AppState,
+    spend: fn(&RateLimits, ClientAddr) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    spend(
+        &state.rate_limits,
+        ClientAddr::from_parts(parts, &state.limits.trusted_proxies),
+    )
+}
+
 /// Spends one pre-login or login of the client address (`sign_ins_per_minute_per_address`)
 /// before the body is read.
 pub struct SignInAllowance;
@@ -205,8 +221,7 @@ impl FromRequestParts<Arc<AppState>> for SignInAllowance {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let client = ClientAddr::from_parts(parts, &state.limits.trusted_proxies);
-        state.rate_limits.sign_in(client)?;
+        spend_per_address(parts, state, RateLimits::sign_in)?;
         Ok(SignInAllowance)
     }
 }
@@ -222,8 +237,7 @@ impl FromRequestParts<Arc<AppState>> for RegistrationAllowance {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let client = ClientAddr::from_parts(parts, &state.limits.trusted_proxies);
-        state.rate_limits.registration(client)?;
+        spend_per_address(parts, state, RateLimits::registration)?;
         Ok(RegistrationAllowance)
     }
 }
@@ -239,8 +253,7 @@ impl FromRequestParts<Arc<AppState>> for AccountTicketAllowance {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let client = ClientAddr::from_parts(parts, &state.limits.trusted_proxies);
-        state.rate_limits.account_ticket(client)?;
+        spend_per_address(parts, state, RateLimits::account_ticket)?;
         Ok(AccountTicketAllowance)
     }
 }
