@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+pub use crate::services::embed_origins::EmbedOrigins;
 pub use crate::services::rate_limits::TrustedProxies;
 
 /// `Some(x)` for one literal, `None` for none.
@@ -347,6 +348,15 @@ config_options! {
     /// hour; the answer is the same whether or not the address belongs to a ticket.
     recovery_requests_per_hour: u32 = 5;
         env = "SEALDESK_RECOVERY_REQUESTS_PER_HOUR", unit = "requests per hour";
+
+    ["Embedding"]
+    /// Host origins allowed to show the support tab (`/help`) in a frame, comma-separated:
+    /// exact origins such as `"https://app.example.org, https://example.com:8443"`
+    /// (`http://` only for a loopback host). The support tab's `frame-ancestors` lists exactly
+    /// them, and the tab takes `postMessage` messages (a display name, debug-data fields) from
+    /// them only (spec/API.md, "Embedding the support tab"). Unset: no page may frame it.
+    embed_origins: EmbedOrigins = EmbedOrigins::default();
+        env = "SEALDESK_EMBED_ORIGINS", unit = "", example = "https://app.example.org";
 }
 
 /// The format of log lines.
@@ -558,6 +568,23 @@ impl OptionValue for TrustedProxies {
         Self::parse(&toml_string(
             value,
             "a string such as \"127.0.0.1, 10.0.0.0/8\"",
+        )?)
+    }
+    fn from_env(raw: &str) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+    fn to_toml(&self) -> Option<toml::Value> {
+        // Unset when empty, so the example file shows the option's example.
+        (!self.is_empty()).then(|| toml::Value::String(self.to_string()))
+    }
+}
+
+impl OptionValue for EmbedOrigins {
+    const TYPE_NAME: &'static str = "origins";
+    fn from_toml(value: &toml::Value) -> Result<Self, String> {
+        Self::parse(&toml_string(
+            value,
+            "a string such as \"https://app.example.org\"",
         )?)
     }
     fn from_env(raw: &str) -> Result<Self, String> {

@@ -168,6 +168,7 @@ async fn serve_async(config: Config, options: cli::ServeOptions) -> Result<(), S
         },
         recovery_ttl_seconds: config.recovery_ttl_seconds,
         recovery_requests_per_hour: config.recovery_requests_per_hour,
+        embed_origins: config.embed_origins.clone(),
     };
     let mut state = AppState::load(store.clone(), limits, config.data_dir.clone())?;
     state.mail = config.mail_settings()?;
@@ -268,6 +269,16 @@ pub fn app(state: Arc<AppState>, config: &Config) -> axum::Router {
         router = router.layer(SetResponseHeaderLayer::overriding(
             name,
             HeaderValue::from_static(value),
+        ));
+    }
+    // Outside the headers above: the support tab's page alone may be framed by the listed
+    // host origins (option `embed_origins`). Origins are validated ASCII, so the value parses.
+    if !config.embed_origins.is_empty()
+        && let Ok(policy) = HeaderValue::from_str(&pages::support_tab_policy(&config.embed_origins))
+    {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            policy,
+            pages::allow_framing_of_support_tab,
         ));
     }
     router

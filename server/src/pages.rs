@@ -17,8 +17,12 @@
 //! router = router.layer(axum::middleware::map_request(pages::rewrite));
 //! ```
 
-use axum::extract::Request;
-use axum::http::Uri;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Uri, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::config::EmbedOrigins;
 
 /// The file (relative to the web folder, with a leading `/`) that answers `path`, if `path` is
 /// one of the pages'.
@@ -45,6 +49,43 @@ pub fn page_file(path: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether `path` is the support tab's page (`/help`, `/help/`, or its file `/help.html`): the
+/// one page the `embed_origins` option lets host origins frame.
+pub fn is_support_tab(path: &str) -> bool {
+    path == "/help.html" || page_file(path) == Some("/help.html")
+}
+
+/// The Content-Security-Policy of the support tab's page when `embed_origins` lists host
+/// origins: the policy of every response with `frame-ancestors` listing exactly them (CSP
+/// Level 3 §6.4.2), `'none'` when there is none.
+pub fn support_tab_policy(embed_origins: &EmbedOrigins) -> String {
+    crate::CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {}", embed_origins.frame_ancestors()),
+    )
+}
+
+/// Lets the listed host origins frame the support tab (option `embed_origins`): on the
+/// answer to [`is_support_tab`]'s paths only, puts `policy` (from [`support_tab_policy`]) in
+/// place of the Content-Security-Policy and drops `X-Frame-Options: DENY`, which has no
+/// allow-list (browsers follow `frame-ancestors` where both are present). Every other answer
+/// keeps `frame-ancestors 'none'`. For `axum::middleware::from_fn_with_state`, outside the
+/// layers that set the security headers.
+pub async fn allow_framing_of_support_tab(
+    State(policy): State<HeaderValue>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let support_tab = is_support_tab(request.uri().path());
+    let mut response = next.run(request).await;
+    if support_tab {
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        headers.remove(header::X_FRAME_OPTIONS);
+    }
+    response
+}
+
 /// Points a request for a page (see [`page_file`]) at its HTML file; leaves every other request
 /// as it is. For `axum::middleware::map_request`.
 pub async fn rewrite(mut request: Request) -> Request {
@@ -60,7 +101,98 @@ pub async fn rewrite(mut request: Request) -> Request {
 
 #[cfg(test)]
 mod tests {
-    use super::page_file;
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use axum::body::Body;
+    use axum::http::{HeaderValue, Request, header};
+    use tower::ServiceExt;
+
+    use super::{page_file, support_tab_policy};
+    use crate::config::{Config, EmbedOrigins};
+
+    /// With `embed_origins`, the support tab's page (and only it) lists exactly those origins
+    /// in `frame-ancestors` and has no `X-Frame-Options`; without it, nothing may frame it.
+    #[tokio::test]
+    async fn only_the_support_tab_may_be_framed_by_the_listed_origins() {
+        let web = tempfile::tempdir().unwrap();
+        for file in [
+            "help.html",
+            "ticket-new.html",
+            "ticket.html",
+            "admin.html",
+            "app.js",
+        ] {
+            std::fs::write(web.path().join(file), "x").unwrap();
+        }
+        let data = tempfile::tempdir().unwrap();
+        let state = std::sync::Arc::new(
+            crate::state::AppState::load(
+                std::sync::Arc::new(
+                    crate::storage::sled_store::SledStore::open(&data.path().join("db")).unwrap(),
+                ),
+                crate::state::Limits::default(),
+                data.path().to_owned(),
+            )
+            .unwrap(),
+        );
+        let origins =
+            EmbedOrigins::parse("https://app.example.org, http://127.0.0.1:3000").unwrap();
+        let framed = Config {
+            web_dir: web.path().to_owned(),
+            embed_origins: origins.clone(),
+            ..Config::default()
+        };
+        let closed = Config {
+            web_dir: web.path().to_owned(),
+            ..Config::default()
+        };
+        let headers = |config: &Config, path: &'static str| {
+            let app = crate::app(state.clone(), config);
+            async move {
+                let response = app
+                    .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                assert!(
+                    response.status().is_success(),
+                    "{path}: {}",
+                    response.status()
+                );
+                response.headers().clone()
+            }
+        };
+        let policy = support_tab_policy(&origins);
+        assert!(policy.ends_with("frame-ancestors https://app.example.org http://127.0.0.1:3000"));
+        for path in ["/help", "/help/", "/help.html"] {
+            let got = headers(&framed, path).await;
+            assert_eq!(
+                got[header::CONTENT_SECURITY_POLICY],
+                HeaderValue::from_str(&policy).unwrap(),
+                "{path}"
+            );
+            assert!(got.get(header::X_FRAME_OPTIONS).is_none(), "{path}");
+            let shut = headers(&closed, path).await;
+            assert_eq!(
+                shut[header::CONTENT_SECURITY_POLICY],
+                crate::CONTENT_SECURITY_POLICY
+            );
+            assert_eq!(shut[header::X_FRAME_OPTIONS], "DENY");
+        }
+        for path in [
+            "/help/ticket/new",
+            "/help/ticket/0123456789abcdef0123456789abcdef",
+            "/admin",
+            "/app.js",
+            "/api/v1/settings",
+        ] {
+            let got = headers(&framed, path).await;
+            assert_eq!(
+                got[header::CONTENT_SECURITY_POLICY],
+                crate::CONTENT_SECURITY_POLICY,
+                "{path}"
+            );
+            assert_eq!(got[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        }
+    }
 
     #[test]
     fn maps_the_pages() {
