@@ -1451,6 +1451,38 @@ mod tests {
         assert!(error.contains("\"proxy.lan\""), "{error}");
     }
 
+    /// `embed_origins`: exact origins from the file or the environment; a path, a wildcard or
+    /// plain http to a host that is not loopback is an error naming the option and the entry.
+    #[test]
+    fn embed_origins_are_exact_origins() {
+        let config = read(
+            Some("embed_origins = \"https://app.example.org, http://127.0.0.1:3000\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            config.embed_origins.origins(),
+            ["https://app.example.org", "http://127.0.0.1:3000"]
+        );
+        assert!(Config::default().embed_origins.is_empty());
+        let error = read(
+            Some("embed_origins = \"https://app.example.org/help\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .0;
+        assert!(error.contains("option `embed_origins`"), "{error}");
+        assert!(error.contains("https://app.example.org/help"), "{error}");
+        let error = read(
+            None,
+            &[("SEALDESK_EMBED_ORIGINS", "http://app.example.org")],
+        )
+        .unwrap_err()
+        .0;
+        assert!(error.contains("SEALDESK_EMBED_ORIGINS"), "{error}");
+        assert!(error.contains("loopback"), "{error}");
+    }
+
     #[test]
     fn validation_explains_each_problem() {
         let config = read(
