@@ -22,8 +22,6 @@ use axum::http::{HeaderValue, Uri, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::config::EmbedOrigins;
-
 /// The file (relative to the web folder, with a leading `/`) that answers `path`, if `path` is
 /// one of the pages'.
 pub fn page_file(path: &str) -> Option<&'static str> {
@@ -55,18 +53,8 @@ pub fn is_support_tab(path: &str) -> bool {
     path == "/help.html" || page_file(path) == Some("/help.html")
 }
 
-/// The Content-Security-Policy of the support tab's page when `embed_origins` lists host
-/// origins: the policy of every response with `frame-ancestors` listing exactly them (CSP
-/// Level 3 §6.4.2), `'none'` when there is none.
-pub fn support_tab_policy(embed_origins: &EmbedOrigins) -> String {
-    crate::CONTENT_SECURITY_POLICY.replace(
-        "frame-ancestors 'none'",
-        &format!("frame-ancestors {}", embed_origins.frame_ancestors()),
-    )
-}
-
 /// Lets the listed host origins frame the support tab (option `embed_origins`): on the
-/// answer to [`is_support_tab`]'s paths only, puts `policy` (from [`support_tab_policy`]) in
+/// answer to [`is_support_tab`]'s paths only, puts `policy` (the crate root's `support_tab_policy`) in
 /// place of the Content-Security-Policy and drops `X-Frame-Options: DENY`, which has no
 /// allow-list (browsers follow `frame-ancestors` where both are present). Every other answer
 /// keeps `frame-ancestors 'none'`. For `axum::middleware::from_fn_with_state`, outside the
@@ -101,98 +89,7 @@ pub async fn rewrite(mut request: Request) -> Request {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use axum::body::Body;
-    use axum::http::{HeaderValue, Request, header};
-    use tower::ServiceExt;
-
-    use super::{page_file, support_tab_policy};
-    use crate::config::{Config, EmbedOrigins};
-
-    /// With `embed_origins`, the support tab's page (and only it) lists exactly those origins
-    /// in `frame-ancestors` and has no `X-Frame-Options`; without it, nothing may frame it.
-    #[tokio::test]
-    async fn only_the_support_tab_may_be_framed_by_the_listed_origins() {
-        let web = tempfile::tempdir().unwrap();
-        for file in [
-            "help.html",
-            "ticket-new.html",
-            "ticket.html",
-            "admin.html",
-            "app.js",
-        ] {
-            std::fs::write(web.path().join(file), "x").unwrap();
-        }
-        let data = tempfile::tempdir().unwrap();
-        let state = std::sync::Arc::new(
-            crate::state::AppState::load(
-                std::sync::Arc::new(
-                    crate::storage::sled_store::SledStore::open(&data.path().join("db")).unwrap(),
-                ),
-                crate::state::Limits::default(),
-                data.path().to_owned(),
-            )
-            .unwrap(),
-        );
-        let origins =
-            EmbedOrigins::parse("https://app.example.org, http://127.0.0.1:3000").unwrap();
-        let framed = Config {
-            web_dir: web.path().to_owned(),
-            embed_origins: origins.clone(),
-            ..Config::default()
-        };
-        let closed = Config {
-            web_dir: web.path().to_owned(),
-            ..Config::default()
-        };
-        let headers = |config: &Config, path: &'static str| {
-            let app = crate::app(state.clone(), config);
-            async move {
-                let response = app
-                    .oneshot(Request::get(path).body(Body::empty()).unwrap())
-                    .await
-                    .unwrap();
-                assert!(
-                    response.status().is_success(),
-                    "{path}: {}",
-                    response.status()
-                );
-                response.headers().clone()
-            }
-        };
-        let policy = support_tab_policy(&origins);
-        assert!(policy.ends_with("frame-ancestors https://app.example.org http://127.0.0.1:3000"));
-        for path in ["/help", "/help/", "/help.html"] {
-            let got = headers(&framed, path).await;
-            assert_eq!(
-                got[header::CONTENT_SECURITY_POLICY],
-                HeaderValue::from_str(&policy).unwrap(),
-                "{path}"
-            );
-            assert!(got.get(header::X_FRAME_OPTIONS).is_none(), "{path}");
-            let shut = headers(&closed, path).await;
-            assert_eq!(
-                shut[header::CONTENT_SECURITY_POLICY],
-                crate::CONTENT_SECURITY_POLICY
-            );
-            assert_eq!(shut[header::X_FRAME_OPTIONS], "DENY");
-        }
-        for path in [
-            "/help/ticket/new",
-            "/help/ticket/0123456789abcdef0123456789abcdef",
-            "/admin",
-            "/app.js",
-            "/api/v1/settings",
-        ] {
-            let got = headers(&framed, path).await;
-            assert_eq!(
-                got[header::CONTENT_SECURITY_POLICY],
-                crate::CONTENT_SECURITY_POLICY,
-                "{path}"
-            );
-            assert_eq!(got[header::X_FRAME_OPTIONS], "DENY", "{path}");
-        }
-    }
+    use super::page_file;
 
     #[test]
     fn maps_the_pages() {
