@@ -1,9 +1,11 @@
 // Sealdesk's support tab inside your application's page: a small script for the host page
-// (spec/API.md, "Embedding the support tab"). Copy it into your application or load it from
-// your Sealdesk instance (/embed/host.js). The instance must list your page's origin in its
-// `embed_origins` option, or the browser refuses to show the tab in a frame.
+// (spec/API.md, "Embedding the support tab"). Copy it into your application and serve it from
+// your own origin: the instance sends no CORS headers, so a browser will not run it as a module
+// loaded from the instance (it is served at /embed/host.js to be downloaded). The instance must
+// list your page's origin in its `embed_origins` option, or the browser refuses to show the
+// tab in a frame.
 //
-//   import { embedSupportTab } from "https://support.example.org/embed/host.js";
+//   import { embedSupportTab } from "./sealdesk-host.js"; // your copy of host.js
 //   const support = embedSupportTab({
 //     container: document.querySelector("#support"),
 //     supportUrl: "https://support.example.org/help",
