@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+pub use crate::services::embed_origins::EmbedOrigins;
 pub use crate::services::rate_limits::TrustedProxies;
 
 /// `Some(x)` for one literal, `None` for none.
@@ -347,6 +348,15 @@ config_options! {
     /// hour; the answer is the same whether or not the address belongs to a ticket.
     recovery_requests_per_hour: u32 = 5;
         env = "SEALDESK_RECOVERY_REQUESTS_PER_HOUR", unit = "requests per hour";
+
+    ["Embedding"]
+    /// Host origins allowed to show the support tab (`/help`) in a frame, comma-separated:
+    /// exact origins such as `"https://app.example.org, https://example.com:8443"`
+    /// (`http://` only for a loopback host). The support tab's `frame-ancestors` lists exactly
+    /// them, and the tab takes `postMessage` messages (a display name, debug-data fields) from
+    /// them only (spec/API.md, "Embedding the support tab"). Unset: no page may frame it.
+    embed_origins: EmbedOrigins = EmbedOrigins::default();
+        env = "SEALDESK_EMBED_ORIGINS", unit = "", example = "https://app.example.org";
 }
 
 /// The format of log lines.
@@ -558,6 +568,23 @@ impl OptionValue for TrustedProxies {
         Self::parse(&toml_string(
             value,
             "a string such as \"127.0.0.1, 10.0.0.0/8\"",
+        )?)
+    }
+    fn from_env(raw: &str) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+    fn to_toml(&self) -> Option<toml::Value> {
+        // Unset when empty, so the example file shows the option's example.
+        (!self.is_empty()).then(|| toml::Value::String(self.to_string()))
+    }
+}
+
+impl OptionValue for EmbedOrigins {
+    const TYPE_NAME: &'static str = "origins";
+    fn from_toml(value: &toml::Value) -> Result<Self, String> {
+        Self::parse(&toml_string(
+            value,
+            "a string such as \"https://app.example.org\"",
         )?)
     }
     fn from_env(raw: &str) -> Result<Self, String> {
@@ -1422,6 +1449,38 @@ mod tests {
         .0;
         assert!(error.contains("SEALDESK_TRUSTED_PROXIES"), "{error}");
         assert!(error.contains("\"proxy.lan\""), "{error}");
+    }
+
+    /// `embed_origins`: exact origins from the file or the environment; a path, a wildcard or
+    /// plain http to a host that is not loopback is an error naming the option and the entry.
+    #[test]
+    fn embed_origins_are_exact_origins() {
+        let config = read(
+            Some("embed_origins = \"https://app.example.org, http://127.0.0.1:3000\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            config.embed_origins.origins(),
+            ["https://app.example.org", "http://127.0.0.1:3000"]
+        );
+        assert!(Config::default().embed_origins.is_empty());
+        let error = read(
+            Some("embed_origins = \"https://app.example.org/help\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .0;
+        assert!(error.contains("option `embed_origins`"), "{error}");
+        assert!(error.contains("https://app.example.org/help"), "{error}");
+        let error = read(
+            None,
+            &[("SEALDESK_EMBED_ORIGINS", "http://app.example.org")],
+        )
+        .unwrap_err()
+        .0;
+        assert!(error.contains("SEALDESK_EMBED_ORIGINS"), "{error}");
+        assert!(error.contains("loopback"), "{error}");
     }
 
     #[test]

@@ -48,7 +48,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::api::connections::ConnectionLimits;
-use crate::config::Config;
+use crate::config::{Config, EmbedOrigins};
 use crate::services::rate_limits::RouteQuotas;
 use crate::state::{AppState, Limits};
 use crate::storage::sled_store::{OnLostWrites, SledStore};
@@ -63,6 +63,16 @@ use crate::storage::sled_store::{OnLostWrites, SledStore};
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The Content-Security-Policy of the support tab's page when `embed_origins` lists host
+/// origins: the policy of every response with `frame-ancestors` listing exactly them (CSP
+/// Level 3 §6.4.2), `'none'` when there is none.
+pub fn support_tab_policy(embed_origins: &EmbedOrigins) -> String {
+    CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {}", embed_origins.frame_ancestors()),
+    )
+}
 
 /// Runs `sealdesk serve`: opens the data directory, prints the first-administrator invite if
 /// there is no administrator yet, serves the API and the web folder until SIGINT or SIGTERM,
@@ -168,6 +178,7 @@ async fn serve_async(config: Config, options: cli::ServeOptions) -> Result<(), S
         },
         recovery_ttl_seconds: config.recovery_ttl_seconds,
         recovery_requests_per_hour: config.recovery_requests_per_hour,
+        embed_origins: config.embed_origins.clone(),
     };
     let mut state = AppState::load(store.clone(), limits, config.data_dir.clone())?;
     state.mail = config.mail_settings()?;
@@ -270,6 +281,16 @@ pub fn app(state: Arc<AppState>, config: &Config) -> axum::Router {
             HeaderValue::from_static(value),
         ));
     }
+    // Outside the headers above: the support tab's page alone may be framed by the listed
+    // host origins (option `embed_origins`). Origins are validated ASCII, so the value parses.
+    if !config.embed_origins.is_empty()
+        && let Ok(policy) = HeaderValue::from_str(&support_tab_policy(&config.embed_origins))
+    {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            policy,
+            pages::allow_framing_of_support_tab,
+        ));
+    }
     router
 }
 
@@ -294,4 +315,100 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use axum::body::Body;
+    use axum::http::{HeaderValue, Request, header};
+    use tower::ServiceExt;
+
+    use super::{CONTENT_SECURITY_POLICY, app, support_tab_policy};
+    use crate::config::{Config, EmbedOrigins};
+
+    /// With `embed_origins`, the support tab's page (and only it) lists exactly those origins
+    /// in `frame-ancestors` and has no `X-Frame-Options`; without it, nothing may frame it.
+    #[tokio::test]
+    async fn only_the_support_tab_may_be_framed_by_the_listed_origins() {
+        let web = tempfile::tempdir().unwrap();
+        for file in [
+            "help.html",
+            "ticket-new.html",
+            "ticket.html",
+            "admin.html",
+            "app.js",
+        ] {
+            std::fs::write(web.path().join(file), "x").unwrap();
+        }
+        let data = tempfile::tempdir().unwrap();
+        let state = std::sync::Arc::new(
+            crate::state::AppState::load(
+                std::sync::Arc::new(
+                    crate::storage::sled_store::SledStore::open(&data.path().join("db")).unwrap(),
+                ),
+                crate::state::Limits::default(),
+                data.path().to_owned(),
+            )
+            .unwrap(),
+        );
+        let origins =
+            EmbedOrigins::parse("https://app.example.org, http://127.0.0.1:3000").unwrap();
+        let framed = Config {
+            web_dir: web.path().to_owned(),
+            embed_origins: origins.clone(),
+            ..Config::default()
+        };
+        let closed = Config {
+            web_dir: web.path().to_owned(),
+            ..Config::default()
+        };
+        let headers = |config: &Config, path: &'static str| {
+            let app = app(state.clone(), config);
+            async move {
+                let response = app
+                    .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                assert!(
+                    response.status().is_success(),
+                    "{path}: {}",
+                    response.status()
+                );
+                response.headers().clone()
+            }
+        };
+        let policy = support_tab_policy(&origins);
+        assert!(policy.ends_with("frame-ancestors https://app.example.org http://127.0.0.1:3000"));
+        for path in ["/help", "/help/", "/help.html"] {
+            let got = headers(&framed, path).await;
+            assert_eq!(
+                got[header::CONTENT_SECURITY_POLICY],
+                HeaderValue::from_str(&policy).unwrap(),
+                "{path}"
+            );
+            assert!(got.get(header::X_FRAME_OPTIONS).is_none(), "{path}");
+            let shut = headers(&closed, path).await;
+            assert_eq!(
+                shut[header::CONTENT_SECURITY_POLICY],
+                CONTENT_SECURITY_POLICY
+            );
+            assert_eq!(shut[header::X_FRAME_OPTIONS], "DENY");
+        }
+        for path in [
+            "/help/ticket/new",
+            "/help/ticket/0123456789abcdef0123456789abcdef",
+            "/admin",
+            "/app.js",
+            "/api/v1/settings",
+        ] {
+            let got = headers(&framed, path).await;
+            assert_eq!(
+                got[header::CONTENT_SECURITY_POLICY],
+                CONTENT_SECURITY_POLICY,
+                "{path}"
+            );
+            assert_eq!(got[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        }
+    }
 }

@@ -17,8 +17,10 @@
 //! router = router.layer(axum::middleware::map_request(pages::rewrite));
 //! ```
 
-use axum::extract::Request;
-use axum::http::Uri;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Uri, header};
+use axum::middleware::Next;
+use axum::response::Response;
 
 /// The file (relative to the web folder, with a leading `/`) that answers `path`, if `path` is
 /// one of the pages'.
@@ -43,6 +45,33 @@ pub fn page_file(path: &str) -> Option<&'static str> {
             (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some("/ticket.html")
         }
     }
+}
+
+/// Whether `path` is the support tab's page (`/help`, `/help/`, or its file `/help.html`): the
+/// one page the `embed_origins` option lets host origins frame.
+pub fn is_support_tab(path: &str) -> bool {
+    path == "/help.html" || page_file(path) == Some("/help.html")
+}
+
+/// Lets the listed host origins frame the support tab (option `embed_origins`): on the
+/// answer to [`is_support_tab`]'s paths only, puts `policy` (the crate root's `support_tab_policy`) in
+/// place of the Content-Security-Policy and drops `X-Frame-Options: DENY`, which has no
+/// allow-list (browsers follow `frame-ancestors` where both are present). Every other answer
+/// keeps `frame-ancestors 'none'`. For `axum::middleware::from_fn_with_state`, outside the
+/// layers that set the security headers.
+pub async fn allow_framing_of_support_tab(
+    State(policy): State<HeaderValue>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let support_tab = is_support_tab(request.uri().path());
+    let mut response = next.run(request).await;
+    if support_tab {
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        headers.remove(header::X_FRAME_OPTIONS);
+    }
+    response
 }
 
 /// Points a request for a page (see [`page_file`]) at its HTML file; leaves every other request

@@ -10,6 +10,7 @@ use tokio::sync::RwLock;
 
 use crate::clock::now;
 use crate::error::ApiError;
+use crate::services::embed_origins::EmbedOrigins;
 use crate::services::events::Events;
 use crate::services::holds::Holds;
 use crate::services::mail::MailSettings;
@@ -73,6 +74,8 @@ pub struct Limits {
     pub recovery_ttl_seconds: u64,
     /// Recovery requests one client address, and one email address, may make per hour.
     pub recovery_requests_per_hour: u32,
+    /// The host origins allowed to frame the support tab (published in the settings).
+    pub embed_origins: EmbedOrigins,
 }
 
 impl Default for Limits {
@@ -103,6 +106,7 @@ impl Default for Limits {
             argon2_floor: sealdesk_crypto::Argon2Params::DEFAULT,
             recovery_ttl_seconds: 3600,
             recovery_requests_per_hour: 5,
+            embed_origins: EmbedOrigins::default(),
         }
     }
 }

@@ -10,7 +10,7 @@ mod common;
 
 use serde_json::{Value, json};
 
-use common::{ADMIN_SEED, Account, Desk, error_code};
+use common::{ADMIN_SEED, Account, Desk, Server, error_code};
 
 fn session(desk: &Desk, username: &str, seed: [u8; 32]) -> String {
     let account = Account::with_app_data(username, "correct horse", seed, b"{}");
@@ -50,6 +50,11 @@ fn administrators_set_what_everyone_reads() {
     assert_eq!(empty["response_time"], "");
     assert!(empty["max_attachment_bytes"].as_u64().expect("limit") > 0);
     assert!(empty["version"].is_string());
+    assert_eq!(
+        empty["embed_origins"],
+        json!([]),
+        "no host may frame the tab by default"
+    );
 
     let settings = json!({
         "categories": [{"name": " Network ", "guidance": "Which VPN client?"}, {"name": "Mail"}],
@@ -93,4 +98,21 @@ fn administrators_set_what_everyone_reads() {
 
     desk.server.restart();
     assert_eq!(read(&desk), stored);
+}
+
+/// `embed_origins` is published as configured, so the support tab knows whose messages to take.
+#[test]
+fn the_embedding_origins_are_published() {
+    let server = Server::start(&[(
+        "SEALDESK_EMBED_ORIGINS",
+        "https://app.example.org, http://127.0.0.1:3000",
+    )]);
+    let answer: Value = reqwest::blocking::get(server.url("/api/v1/settings"))
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(
+        answer["embed_origins"],
+        json!(["https://app.example.org", "http://127.0.0.1:3000"])
+    );
 }

@@ -392,7 +392,8 @@ describe("people's flows", () => {
     assert.ok(alteredForReporter() > 0, "the altered message was served");
     const main = await rep.innerText("main");
     assert.match(main, /Security warning/);
-    assert.match(await rep.innerText("#alerts"), /the ticket could not be opened/);
+    // The heading says what happened in one sentence; the notice below says why.
+    assert.match(await rep.innerText("#page-title"), /could not be opened because it did not verify/);
     assert.equal(await rep.title(), "Ticket could not be opened – Sealdesk");
     assert.ok(!main.includes(ANON.reply), "the altered reply is not shown");
     assert.ok(!main.includes(ANON.message.split("\n")[0]), "nothing of the conversation is shown as trusted");

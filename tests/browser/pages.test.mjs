@@ -7,6 +7,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import {
   Recorder,
   adminOpenTicket,
@@ -180,6 +181,10 @@ describe("pages", () => {
       await page.goto("/help/ticket/new");
       await page.locator("#category-field:not([hidden])").waitFor();
       await page.click("#debug-details > summary");
+      // Technical details: off until ticked, with the reason, as on the support tab.
+      assert.equal(await page.isChecked("#debug-include"), false);
+      assert.match(await page.innerText("#debug-include-hint"), /help the support team find a problem faster/);
+      assert.match(await page.innerText("nav.site-nav"), /Your account\s+Write without an account/);
       return page;
     }],
     ["ticket-new-errors", async () => {
@@ -193,6 +198,15 @@ describe("pages", () => {
       const page = shared.frank;
       await anonymousTicket(page, { subject: "Printer offline", message: "The printer on floor 2 is offline." });
       await page.locator("#saved-list li").waitFor();
+      // On a phone the confirmation comes first: the introduction ("You do not need an
+      // account") and "About support" are gone once the ticket is sent.
+      await page.setViewportSize({ width: 390, height: 844 });
+      assert.ok(await page.locator("#intro").isHidden());
+      assert.ok(await page.locator("#about").isHidden());
+      const created = await page.locator("#created").boundingBox();
+      const title = await page.locator("#page-title").boundingBox();
+      assert.ok(created.y - (title.y + title.height) < 120, `the confirmation follows the title (${created.y} after ${title.y})`);
+      await page.setViewportSize({ width: 1280, height: 800 });
       return page;
     }],
     ["ticket", async () => {
@@ -200,6 +214,11 @@ describe("pages", () => {
       await page.goto(shared.kimLink);
       await page.locator("#thread .chat li.theirs", { hasText: KEYBOARD.reply }).waitFor();
       await page.click("#link-actions summary");
+      // The reply form previews a chosen photo, with the metadata choice next to it.
+      const photo = fs.readFileSync(new URL("./fixtures/photo-gps.jpg", import.meta.url));
+      await page.locator("#thread input[type=file]").setInputFiles({ name: "router.jpg", mimeType: "image/jpeg", buffer: photo });
+      await page.locator("#thread .file-list li img.thumb").waitFor();
+      assert.ok(await page.locator("#thread .file-list").getByLabel("Remove location and camera data").isChecked());
       return page;
     }],
     ["ticket-altered", async () => {
@@ -216,6 +235,11 @@ describe("pages", () => {
       });
       await page.goto(shared.kimLink);
       await page.locator("#alerts .notice.alarm").waitFor();
+      // One sentence in the heading, the notice says why; no loud ring on the focused heading.
+      assert.equal(await page.innerText("#page-title"), "This ticket could not be opened because it did not verify");
+      assert.equal(await page.innerText("#alerts .notice.alarm .title"), "Security warning");
+      assert.ok(await page.evaluate(() => document.activeElement.id === "page-title"));
+      assert.equal(await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle), "none");
       return page;
     }],
     ["help-signed-out", async () => {
@@ -224,6 +248,7 @@ describe("pages", () => {
       shared.gina = page;
       await page.goto("/help");
       await page.locator("#signed-out:not([hidden])").waitFor();
+      assert.match(await page.innerText("nav.site-nav"), /Your account\s+Write without an account/);
       return page;
     }],
     ["help-tickets", async () => {
@@ -233,7 +258,11 @@ describe("pages", () => {
       await page.fill("#register-password2", GINA.password);
       await page.click("#register-form button[type=submit]");
       await page.locator("#signed-in:not([hidden])").waitFor({ timeout: 60_000 });
+      // Signed in: no "Write without an account" in the navigation.
+      assert.equal((await page.innerText("nav.site-nav")).trim(), "Your tickets");
       await page.click("#tab-new");
+      assert.equal(await page.isChecked("#debug-include"), false, "technical details off until ticked, as on the anonymous page");
+      assert.match(await page.innerText("#debug-include-hint"), /help the support team find a problem faster/);
       await page.fill("#subject", "Two-factor codes are rejected");
       await page.fill("#message", "The codes from my phone are always wrong.");
       await page.selectOption("#category", "Account");
@@ -247,6 +276,8 @@ describe("pages", () => {
       const page = shared.gina;
       await page.locator("#ticket-list button.link").first().click();
       await page.locator("#ticket-thread .chat li.mine").first().waitFor();
+      // The status, as on the anonymous ticket page.
+      await page.locator("#ticket-meta .chip[data-status=open]", { hasText: "Open" }).waitFor();
       return page;
     }],
     ["help-new", async () => {

@@ -8,7 +8,8 @@ import { loadClient } from "./lib/wasm.js";
 import { showInstance } from "./lib/verify.js";
 import { showError, clearErrors, errorNotice, isVerificationError, codeOf } from "./lib/errors.js";
 import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.js";
-import { DebugEditor, collectDebug } from "./lib/debug.js";
+import { DebugEditor, collectDebug, debugChoiceText } from "./lib/debug.js";
+import { listenToHost, hostDebugFields } from "./lib/embed.js";
 import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
 import { formatTime, plural } from "./lib/format.js";
 import { statusChip } from "./lib/status.js";
@@ -48,7 +49,7 @@ const LIST_POLL_MS = 15_000;
 /** @type {Client} the module, once loaded (start, moduleReady) */
 let client;
 /** @type {import("./lib/settings.js").PageSettings} */
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", idle_lock_minutes: 30, version: "", mail_enabled: false };
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", idle_lock_minutes: 30, version: "", mail_enabled: false, embed_origins: [] };
 /** @type {AccountHandle | null} */
 let account = null;
 /** @type {import("./lib/device.js").SignIn | null} the sign-in (for a password change) */
@@ -87,12 +88,35 @@ const debugEditor = new DebugEditor($("#debug-editor"), {
 });
 const picker = new FilePicker({ input: $("#files"), list: $("#file-list"), maxBytes: () => settings.max_attachment_bytes, rules: loadClient("account") });
 
+/** @type {import("./lib/embed.js").HostContext | null} what the host application passed, when embedded */
+let hostContext = null;
+
 function collect() {
-  debugEditor.set(collectDebug({ version: settings.version, account }));
+  debugEditor.set([...collectDebug({ version: settings.version, account }), ...hostDebugFields(hostContext)]);
   updateDebugCount();
 }
 function updateDebugCount() {
-  $("#debug-count").textContent = `${plural(debugEditor.count(), "field", "fields")} will be sent.`;
+  $("#debug-count").textContent = debugChoiceText(debugEditor, $("#debug-include").checked);
+}
+$("#debug-include").addEventListener("change", (event) => {
+  debugEditor.setEnabled(event.target.checked);
+  updateDebugCount();
+});
+debugEditor.setEnabled($("#debug-include").checked);
+
+/**
+ * The host application's context (embedded support tab): its fields join the debug data
+ * (shown on the Debug data tab, removable, sent only when ticked), its display name fills
+ * "Name shown to the support team" unless the person wrote another one.
+ * @param {import("./lib/embed.js").HostContext} context
+ */
+function takeHostContext(context) {
+  const name = /** @type {HTMLInputElement} */ ($("#name"));
+  const untouched = !name.value.trim() || name.value === (hostContext && hostContext.displayName) || (account && name.value === account.username);
+  hostContext = context;
+  if (context.displayName && untouched) name.value = context.displayName;
+  collect();
+  announce("The application passed technical details; see the Debug data tab.");
 }
 $("#debug-recollect").addEventListener("click", () => {
   collect();
@@ -105,6 +129,7 @@ $("#write-first").addEventListener("click", () => selectTab("tab-new", { focus: 
 
 async function start() {
   settings = await loadSettings();
+  listenToHost({ allowed: settings.embed_origins || [], onContext: takeHostContext });
   renderSupportInfo($("#support-info"), settings);
   showInstance($("#instance-info"), loadClient("account"));
   setupCategory($("#category-field"), $("#category"), $("#category-guidance"), settings);
@@ -163,6 +188,17 @@ function showSignedOut() {
   $("#signed-in").hidden = true;
   $("#user-box").hidden = true;
   $("#page-title").textContent = "Support";
+  showNavigation(false);
+}
+
+/**
+ * The navigation in the reader's words: "Your account" and "Write without an account" while
+ * signed out; "Your tickets" alone once signed in.
+ * @param {boolean} signedInNow
+ */
+function showNavigation(signedInNow) {
+  $("#nav-account").textContent = signedInNow ? "Your tickets" : "Your account";
+  $("#nav-anonymous").hidden = signedInNow;
 }
 
 // ---------------------------------------------------------------- sign in / register
@@ -204,7 +240,8 @@ async function signedIn(created) {
   $("#user-box").hidden = false;
   $("#user-name").textContent = `Signed in as ${account.username}`;
   $("#page-title").textContent = "Your support";
-  $("#name").value = account.username;
+  showNavigation(true);
+  $("#name").value = (hostContext && hostContext.displayName) || account.username;
   collect();
   selectTab("tab-tickets");
   focusTarget($("#page-title"));
@@ -510,15 +547,7 @@ async function showThread(id) {
   $("#ticket-view").hidden = false;
   const title = t.subject || `Ticket ${id.slice(0, 8)}`;
   $("#ticket-title").textContent = title;
-  replace(
-    $("#ticket-meta"),
-    h(
-      "p",
-      { class: "small muted" },
-      t.opening && t.opening.category ? `Category: ${t.opening.category}. ` : "",
-      t.opening && t.opening.urgent ? h("span", { class: "chip urgent", text: "Urgent" }) : "",
-    ),
-  );
+  renderThreadMeta(t);
   let view;
   try {
     view = await client.refresh(t.handle);
@@ -541,6 +570,7 @@ async function showThread(id) {
     onView: (v) => {
       t.view = v;
       t.summary = { ...t.summary, closed: v.closed, status: v.status };
+      renderThreadMeta(t);
       seen[id] = lastSeq(v);
       t.unread = 0;
       saveSeen();
@@ -549,6 +579,25 @@ async function showThread(id) {
   });
   openThread = { id, thread };
   focusTarget($("#ticket-title"));
+}
+
+/**
+ * The open conversation's status (Open, Closed, …, as on the anonymous ticket page), category
+ * and urgency.
+ * @param {Ticket} t
+ */
+function renderThreadMeta(t) {
+  replace(
+    $("#ticket-meta"),
+    h(
+      "p",
+      { class: "small muted" },
+      statusChip(t.summary.status, "reporter"),
+      t.opening && t.opening.category ? ` Category: ${t.opening.category}.` : "",
+      t.opening && t.opening.urgent ? " " : "",
+      t.opening && t.opening.urgent ? h("span", { class: "chip urgent", text: "Urgent" }) : "",
+    ),
+  );
 }
 
 $("#back-to-list").addEventListener("click", async () => {

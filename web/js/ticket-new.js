@@ -8,7 +8,7 @@ import { loadClient } from "./lib/wasm.js";
 import { showInstance } from "./lib/verify.js";
 import { showError, clearErrors } from "./lib/errors.js";
 import { loadSettings, renderSupportInfo, setupCategory } from "./lib/settings.js";
-import { DebugEditor, collectDebug } from "./lib/debug.js";
+import { DebugEditor, collectDebug, debugChoiceText } from "./lib/debug.js";
 import { FilePicker, uploadFiles, fileLimitText } from "./lib/files.js";
 import { formatTime } from "./lib/format.js";
 import { withFormDisabled, setFieldError, clearFieldError, enableForm } from "./lib/forms.js";
@@ -30,7 +30,7 @@ const POW_WORKER = new URL("./worker/pow.js", import.meta.url);
 let powWorker = null;
 const form = $("#ticket-form");
 /** @type {import("./lib/settings.js").PageSettings} */
-let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", idle_lock_minutes: 30, version: "", mail_enabled: false };
+let settings = { max_attachment_bytes: 25 * 1024 * 1024, categories: [], languages: [], support_hours: "", response_time: "", idle_lock_minutes: 30, version: "", mail_enabled: false, embed_origins: [] };
 /** @type {{ticket_id: string, link: string, subject: string, created_at: number}[]} this page only, not stored */
 const createdHere = [];
 
@@ -52,9 +52,18 @@ const picker = new FilePicker({
   rules: clientReady,
 });
 
-const debugEditor = new DebugEditor($("#debug-editor"), { caption: "Technical details that will be sent if you tick the box" });
-const refreshDebug = () => debugEditor.set(collectDebug({ version: settings.version }));
-$("#debug-include").addEventListener("change", (event) => debugEditor.setEnabled(event.target.checked));
+const debugEditor = new DebugEditor($("#debug-editor"), { caption: "Technical details that will be sent if you tick the box", onChange: updateDebugCount });
+const refreshDebug = () => {
+  debugEditor.set(collectDebug({ version: settings.version }));
+  updateDebugCount();
+};
+function updateDebugCount() {
+  $("#debug-count").textContent = debugChoiceText(debugEditor, $("#debug-include").checked);
+}
+$("#debug-include").addEventListener("change", (event) => {
+  debugEditor.setEnabled(event.target.checked);
+  updateDebugCount();
+});
 debugEditor.setEnabled($("#debug-include").checked);
 $("#debug-recollect").addEventListener("click", () => {
   refreshDebug();
@@ -106,6 +115,9 @@ form.addEventListener("submit", async (event) => {
   const record = { ticket_id: created.ticket_id, link: created.link, subject: opening.subject, created_at: Date.now() };
   createdHere.push(record);
   form.hidden = true;
+  // The confirmation comes first (on a phone the introduction and "About support" sat above it).
+  $("#intro").hidden = true;
+  $("#about").hidden = true;
   const body = $("#created-body");
   const uploads = h("div");
   replace(

@@ -52,10 +52,12 @@ async function main() {
     view = await client.view(handle);
     showInstance($("#instance-info"), Promise.resolve(client));
   } catch (error) {
-    showError(alerts, error, { context: "the ticket could not be opened", scroll: false });
+    // One sentence: the heading says what happened, the notice why (no "warning: …: …" chain).
+    const verification = isVerificationError(error);
+    showError(alerts, error, verification ? { title: "Security warning", scroll: false } : { context: "the ticket could not be opened", scroll: false });
     if (/^directory\.(rollback|fork)$/.test(codeOf(error))) offerForget();
     document.title = "Ticket could not be opened – Sealdesk";
-    $("#page-title").textContent = "This ticket could not be opened";
+    $("#page-title").textContent = verification ? "This ticket could not be opened because it did not verify" : "This ticket could not be opened";
     focusTarget($("#page-title"));
     return;
   }

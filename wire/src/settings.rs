@@ -67,4 +67,9 @@ pub struct SettingsAnswer {
     /// support answers" only then.
     #[serde(default)]
     pub mail_enabled: bool,
+    /// The host origins allowed to frame the support tab (option `embed_origins`), which are
+    /// also the only origins whose `postMessage` messages the tab takes (spec/API.md,
+    /// "Embedding the support tab"); empty when embedding is off.
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
 }

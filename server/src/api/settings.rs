@@ -19,6 +19,7 @@ fn answer(state: &AppState, settings: Settings) -> Json<SettingsAnswer> {
         max_attachment_bytes: state.limits.max_attachment_bytes,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         mail_enabled: state.mail.is_some(),
+        embed_origins: state.limits.embed_origins.origins().to_vec(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! modules and the HTTP layer alike. They know nothing of the state, the domain or HTTP
 //! routes (server/README.md, "Layering").
 
+pub mod embed_origins;
 pub mod events;
 pub mod holds;
 pub mod mail;

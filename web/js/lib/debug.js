@@ -17,6 +17,8 @@ export const DEBUG_LABELS = {
 };
 
 export function debugLabel(key) {
+  // Fields an embedding application passed (lib/embed.js): "app.user_id".
+  if (key.startsWith("app.")) return key === "app.origin" ? "Application (embedded in)" : `Application: ${key.slice(4).replaceAll("_", " ")}`;
   return DEBUG_LABELS[key] || key;
 }
 
@@ -134,10 +136,23 @@ export class DebugEditor {
         class: "small muted",
         text: this.enabled
           ? `${this.count()} of ${this.fields.length} fields will be sent.`
-          : "Nothing will be sent unless you tick the box above.",
+          : "Nothing will be sent unless you tick “Send technical details with my ticket”.",
       }),
     );
   }
+}
+
+/**
+ * The sentence after "Send technical details with my ticket" on both new-ticket pages: how
+ * many fields go when it is ticked (the hint before it gives the reason and the default, off).
+ * @param {DebugEditor} editor
+ * @param {boolean} included whether the box is ticked
+ * @returns {string}
+ */
+export function debugChoiceText(editor, included) {
+  const count = editor.count();
+  const fields = `${count} field${count === 1 ? "" : "s"}`;
+  return included ? `${fields} will be sent.` : `${fields} collected.`;
 }
 
 /** A read-only list of received debug fields (the panel, the conversation). */

@@ -153,16 +153,17 @@ export function describe(error) {
 }
 
 /**
- * A notice element for an error (an alarm for verification failures).
+ * A notice element for an error (an alarm for verification failures). `title` replaces the
+ * notice's first line (a page whose heading already says what failed).
  * @param {unknown} error
- * @param {{context?: string}} [options]
+ * @param {{context?: string, title?: string}} [options]
  */
-export function errorNotice(error, { context } = {}) {
+export function errorNotice(error, { context, title } = {}) {
   const d = describe(error);
   const notice = h(
     "div",
     { class: d.verification ? "notice alarm" : "notice error" },
-    h("p", { class: "title", text: context ? `${d.title}: ${context}` : d.title }),
+    h("p", { class: "title", text: title || (context ? `${d.title}: ${context}` : d.title) }),
     h("p", { text: d.text }),
   );
   if (d.verification) {

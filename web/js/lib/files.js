@@ -5,6 +5,7 @@
 
 import { h, replace, announce, uid, downloadBlob, objectUrl, revokeObjectUrl } from "./dom.js";
 import { formatSize } from "./format.js";
+import { imageFormat, removeMetadata } from "./metadata.js";
 
 /** @typedef {import("./wasm.js").ReporterClient} Client any module (the reporter's exports suffice) */
 /** @typedef {import("./wasm.js").TicketHandle} TicketHandle */
@@ -25,8 +26,23 @@ export function fileLimitText(rules, maxEncrypted) {
 const PREVIEWABLE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"]);
 
 /**
+ * One chosen file.
+ * @typedef {object} ChosenFile
+ * @property {string} id the stable id of its row's controls
+ * @property {File} file as chosen
+ * @property {string | null} url its preview (images under the limit)
+ * @property {string | null} error why it will not be sent (too large)
+ * @property {import("./metadata.js").Cleaned | null} cleaned a JPEG or PNG image without its metadata
+ * @property {string | null} unreadable why a JPEG or PNG image's metadata could not be removed
+ * @property {boolean} strip whether its metadata is removed before it is encrypted (on by default)
+ */
+
+/**
  * A file chooser: an <input type="file" multiple> and a list of the chosen files with
  * previews of images, sizes, a warning for files over the limit and a Remove button each.
+ * From JPEG and PNG images the location, camera and other metadata are removed before they
+ * are encrypted (lib/metadata.js), unless the person unticks "Remove location and camera
+ * data" next to the file.
  */
 export class FilePicker {
   /**
@@ -41,19 +57,21 @@ export class FilePicker {
     this.list = list;
     this.maxBytes = maxBytes;
     this.rules = rules;
-    /** @type {{file: File, url: string | null, error: string | null}[]} */
+    /** @type {ChosenFile[]} */
     this.items = [];
     input.addEventListener("change", async () => {
       const chosen = [...(input.files || [])];
-      const rules = await this.rules;
-      const added = chosen.map((file) => this.item(file, rules));
-      this.items.push(...added);
       input.value = "";
+      const rules = await this.rules;
+      const added = await Promise.all(chosen.map((file) => this.item(file, rules)));
+      this.items.push(...added);
       this.render();
       const bad = added.filter((i) => i.error).length;
+      const cleaned = added.filter((i) => i.cleaned && i.cleaned.found.length).length;
       announce(
         `${added.length} file${added.length === 1 ? "" : "s"} added` +
-          (bad ? `; ${bad} too large and will not be sent.` : "."),
+          (bad ? `; ${bad} too large and will not be sent` : "") +
+          (cleaned ? `; location and camera data will be removed from ${cleaned} image${cleaned === 1 ? "" : "s"}.` : "."),
       );
     });
   }
@@ -61,32 +79,92 @@ export class FilePicker {
   /**
    * @param {File} file
    * @param {SizeRules} rules
+   * @returns {Promise<ChosenFile>}
    */
-  item(file, rules) {
+  async item(file, rules) {
     const limit = this.maxBytes();
     const tooLarge = rules.encryptedLen(file.size) > limit;
-    return {
+    /** @type {ChosenFile} */
+    const item = {
+      id: uid("file"),
       file,
       url: PREVIEWABLE.has(file.type) && !tooLarge ? objectUrl(file) : null,
       error: tooLarge
         ? `Too large: ${formatSize(file.size)}. With encryption, this support desk accepts files up to ${formatSize(rules.largestAttachment(limit))}.`
         : null,
+      cleaned: null,
+      unreadable: null,
+      strip: true,
     };
+    if (!tooLarge) await cleanImage(item);
+    return item;
   }
 
-  /** The files that will be sent. */
+  /** The files that will be sent: JPEG and PNG images without their metadata unless unticked. */
   files() {
-    return this.items.filter((i) => !i.error).map((i) => i.file);
+    return this.items
+      .filter((i) => !i.error)
+      .map((i) =>
+        i.strip && i.cleaned
+          ? new File([/** @type {Uint8Array<ArrayBuffer>} */ (i.cleaned.bytes)], i.file.name, { type: i.file.type, lastModified: i.file.lastModified })
+          : i.file,
+      );
   }
 
   hasTooLarge() {
     return this.items.some((i) => i.error);
   }
 
+  /**
+   * Why the chosen files cannot be sent as they are, or null: a file over the limit, or an
+   * image whose metadata could not be removed while "Remove location and camera data" is
+   * ticked.
+   * @returns {string | null}
+   */
+  problem() {
+    if (this.hasTooLarge()) return "Some files are too large. Remove them (or choose smaller ones) before sending.";
+    if (this.items.some((i) => i.strip && i.unreadable)) {
+      return "The location and camera data of an image could not be removed. Remove the image, or untick “Remove location and camera data” to send it as it is.";
+    }
+    return null;
+  }
+
   clear() {
     for (const i of this.items) if (i.url) revokeObjectUrl(i.url);
     this.items = [];
     this.render();
+  }
+
+  /**
+   * The opt-out next to a JPEG or PNG image: "Remove location and camera data" (ticked by
+   * default) and what the image holds.
+   * @param {ChosenFile} item
+   * @returns {HTMLElement | null}
+   */
+  metadataChoice(item) {
+    if (!item.cleaned && !item.unreadable) return null;
+    const boxId = `${item.id}-strip`;
+    const hintId = `${item.id}-strip-hint`;
+    const box = h("input", {
+      type: "checkbox",
+      id: boxId,
+      class: "strip-metadata",
+      checked: item.strip,
+      "aria-describedby": hintId,
+      onchange: (/** @type {Event} */ event) => {
+        item.strip = /** @type {HTMLInputElement} */ (event.target).checked;
+        this.render();
+        announce(item.strip ? `Location and camera data will be removed from ${item.file.name}.` : `${item.file.name} will be sent with its metadata.`);
+        const again = document.getElementById(boxId);
+        if (again) again.focus();
+      },
+    });
+    return h(
+      "div",
+      { class: "metadata-choice" },
+      h("div", { class: "check" }, box, h("label", { for: boxId, text: "Remove location and camera data" })),
+      h("p", { class: item.unreadable && item.strip ? "field-error" : "hint after", id: hintId, text: metadataSummary(item) }),
+    );
   }
 
   render() {
@@ -105,6 +183,7 @@ export class FilePicker {
             h("span", { class: "file-name", text: name }),
             h("span", { class: "small muted", text: ` ${formatSize(item.file.size)}` }),
             item.error ? h("div", { class: "field-error", id: errorId, text: item.error }) : null,
+            this.metadataChoice(item),
           ),
           h("button", {
             type: "button",
@@ -124,6 +203,33 @@ export class FilePicker {
       }),
     );
   }
+}
+
+/**
+ * Reads a chosen file's first bytes and, for a JPEG or PNG image, removes its metadata into
+ * `item.cleaned` (or says in `item.unreadable` why it could not).
+ * @param {ChosenFile} item
+ */
+async function cleanImage(item) {
+  try {
+    const head = new Uint8Array(await item.file.slice(0, 8).arrayBuffer());
+    if (!imageFormat(head)) return;
+    item.cleaned = removeMetadata(new Uint8Array(await item.file.arrayBuffer()));
+  } catch (error) {
+    item.unreadable = error instanceof Error ? error.message : "This image could not be read.";
+  }
+}
+
+/**
+ * What a cleaned image held, in a sentence.
+ * @param {ChosenFile} item
+ * @returns {string}
+ */
+function metadataSummary(item) {
+  if (item.unreadable) return `${item.unreadable} Its metadata cannot be removed.`;
+  const found = (item.cleaned && item.cleaned.found) || [];
+  if (!found.length) return "No location or camera data found.";
+  return `${item.strip ? "Removed before sending" : "Will be sent"}: ${found.join(", ")}.`;
 }
 
 /**

@@ -9,8 +9,9 @@ import { validate, required, emailCheck } from "./forms.js";
 /** @typedef {import("./files.js").FilePicker} FilePicker */
 
 /**
- * Checks the form (an email address if the form has one, a subject, a message) and that no
- * chosen file is over the limit; shows what is wrong (the file warning in `status`).
+ * Checks the form (an email address if the form has one, a subject, a message) and that the
+ * chosen files can be sent (none over the limit, no image whose metadata could not be removed
+ * while its removal is ticked); shows what is wrong (the file warning in `status`).
  * @param {FilePicker} picker
  * @param {HTMLElement} status
  * @returns {boolean} whether the form can be sent
@@ -23,10 +24,11 @@ export function checkOpening(picker, status) {
     [field("#message"), required("your message")],
   ]);
   if (!ok) return false;
-  if (picker.hasTooLarge()) {
+  const problem = picker.problem();
+  if (problem) {
     field("#files").focus();
-    announce("Some files are too large. Remove them before sending.");
-    replace(status, h("p", { class: "field-error", text: "Some files are too large. Remove them (or choose smaller ones) before sending." }));
+    announce(problem);
+    replace(status, h("p", { class: "field-error", text: problem }));
     return false;
   }
   status.replaceChildren();

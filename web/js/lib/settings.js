@@ -6,8 +6,9 @@ import { h, replace } from "./dom.js";
 /**
  * The settings as the pages use them: the module's `SettingsAnswer` (the stored settings with
  * the attachment limit and the server version) with every member present, from the defaults
- * below when the server could not be asked.
- * @typedef {Required<import("./wasm.js").SettingsAnswer>} PageSettings
+ * below when the server could not be asked. `embed_origins` (the host origins that may frame
+ * the support tab) is named here too, for modules built before it.
+ * @typedef {Required<import("./wasm.js").SettingsAnswer> & {embed_origins: string[]}} PageSettings
  */
 
 /** @type {PageSettings} */
@@ -20,6 +21,7 @@ const EMPTY = {
   max_attachment_bytes: 25 * 1024 * 1024,
   version: "",
   mail_enabled: false,
+  embed_origins: [],
 };
 
 /** @type {Promise<PageSettings> | null} */

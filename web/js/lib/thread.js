@@ -125,8 +125,9 @@ export function mountThread(container, { client, handle, view, settings, heading
       textarea.focus();
       return;
     }
-    if (picker.hasTooLarge()) {
-      setFieldError(fileInput, "Some files are too large. Remove them before sending.");
+    const problem = picker.problem();
+    if (problem) {
+      setFieldError(fileInput, problem);
       fileInput.focus();
       return;
     }
