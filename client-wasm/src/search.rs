@@ -12,7 +12,7 @@
 //! the weights of the fields it is in ([`Field::weight`], subject highest), a whole-word match
 //! twice a prefix match; ties go to the most recent activity.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -100,12 +100,18 @@ impl SearchDocument {
         .chain(self.texts.iter().map(|t| (Field::Text, t.as_str())))
     }
 
-    /// Each word of the document with its summed field weight.
-    fn weighted_words(&self) -> HashMap<String, u32> {
-        let mut words = HashMap::new();
-        for (field, text) in self.fields() {
-            for word in words_of(text) {
-                *words.entry(word).or_insert(0) += field.weight();
+    /// Each word of the document once, with its summed field weight.
+    fn weighted_words(&self) -> Vec<(String, u32)> {
+        let mut all: Vec<(String, u32)> = self
+            .fields()
+            .flat_map(|(field, text)| words_of(text).into_iter().map(move |w| (w, field.weight())))
+            .collect();
+        all.sort_unstable();
+        let mut words: Vec<(String, u32)> = Vec::with_capacity(all.len());
+        for (word, weight) in all {
+            match words.last_mut() {
+                Some((last, total)) if *last == word => *total += weight,
+                _ => words.push((word, weight)),
             }
         }
         words
@@ -136,13 +142,14 @@ struct Posting {
 }
 
 /// The inverted index: documents by number, and for each word its postings sorted by document
-/// number. Numbers of removed documents are reused.
+/// number. Numbers of removed documents are reused. (Hash maps only, one key type: a prefix
+/// scans every word, which is fast enough for 10,000 tickets and keeps the module small.)
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     documents: Vec<Option<SearchDocument>>,
     numbers: HashMap<String, u32>,
     free: Vec<u32>,
-    words: BTreeMap<String, Vec<Posting>>,
+    words: HashMap<String, Vec<Posting>>,
 }
 
 /// Lowercases and folds one character (Latin letters with diacritics to their base letter).
@@ -261,7 +268,7 @@ impl SearchIndex {
             .get_mut(number as usize)
             .and_then(Option::take);
         if let Some(old) = old {
-            for word in old.weighted_words().into_keys() {
+            for (word, _) in old.weighted_words() {
                 if let Some(postings) = self.words.get_mut(&word) {
                     if let Ok(at) = postings.binary_search_by_key(&number, |p| p.doc) {
                         postings.remove(at);
@@ -276,25 +283,26 @@ impl SearchIndex {
         true
     }
 
-    /// Document number → score for `word`: a whole-word match counts twice its weight; with
-    /// `prefix`, every word starting with it counts its weight.
-    fn scores(&self, word: &str, prefix: bool) -> HashMap<u32, u32> {
-        let mut scores = HashMap::new();
-        if prefix {
-            let from = (std::ops::Bound::Included(word), std::ops::Bound::Unbounded);
-            for (found, postings) in self.words.range::<str, _>(from) {
-                if !found.starts_with(word) {
-                    break;
+    /// The score of `word` in each document, by document number (0: absent): a whole-word
+    /// match counts twice its weight; with `prefix`, every word starting with it counts its
+    /// weight.
+    fn scores(&self, word: &str, prefix: bool) -> Vec<u32> {
+        let mut scores = vec![0; self.documents.len()];
+        let mut add = |postings: &[Posting], factor: u32| {
+            for p in postings {
+                if let Some(score) = scores.get_mut(p.doc as usize) {
+                    *score += p.weight * factor;
                 }
-                let factor = if found == word { 2 } else { 1 };
-                for p in postings {
-                    *scores.entry(p.doc).or_insert(0) += p.weight * factor;
+            }
+        };
+        if prefix {
+            for (found, postings) in &self.words {
+                if found.starts_with(word) {
+                    add(postings, if found == word { 2 } else { 1 });
                 }
             }
         } else if let Some(postings) = self.words.get(word) {
-            for p in postings {
-                scores.insert(p.doc, p.weight * 2);
-            }
+            add(postings, 2);
         }
         scores
     }
@@ -308,25 +316,30 @@ impl SearchIndex {
         let Some((last, whole)) = words.split_last() else {
             return Vec::new();
         };
-        let mut lists: Vec<HashMap<u32, u32>> =
-            whole.iter().map(|w| self.scores(w, false)).collect();
+        let mut lists: Vec<Vec<u32>> = whole.iter().map(|w| self.scores(w, false)).collect();
         lists.push(self.scores(last, open_ended));
-        // Intersect, starting from the shortest list.
-        lists.sort_by_key(HashMap::len);
-        let Some((first, rest)) = lists.split_first() else {
-            return Vec::new();
-        };
-        let mut found: Vec<(u32, u32, u64)> = first
-            .iter()
-            .filter_map(|(&doc, &score)| {
-                let mut total = score;
-                for other in rest {
-                    total += other.get(&doc)?;
+        // Every word must match: a document scores only when no list has 0 for it.
+        let mut found: Vec<(u32, u32, u64)> = Vec::new();
+        for (doc, document) in self.documents.iter().enumerate() {
+            let Some(document) = document else { continue };
+            let mut total = 0;
+            for list in &lists {
+                match list.get(doc) {
+                    Some(&score) if score > 0 => total += score,
+                    _ => {
+                        total = 0;
+                        break;
+                    }
                 }
-                let stamp = self.documents.get(doc as usize)?.as_ref()?.stamp;
-                Some((doc, total, stamp))
-            })
-            .collect();
+            }
+            if total > 0 {
+                found.push((
+                    u32::try_from(doc).unwrap_or(u32::MAX),
+                    total,
+                    document.stamp,
+                ));
+            }
+        }
         found.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
         found
             .into_iter()
