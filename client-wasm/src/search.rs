@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{ClientError, Result};
 
@@ -25,8 +25,9 @@ const SNIPPET_CONTEXT: usize = 60;
 
 /// What the index knows of one ticket: the decrypted texts it is searched by. All strings are
 /// as the administrator's client decrypted them (PROTOCOL.md §14).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+// No serde here: the page passes the members as arguments and the kept form is the compact
+// layout of `SearchIndex::to_bytes`, which keeps serde's per-type code out of the module.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchDocument {
     /// The ticket id, 32 hexadecimal characters.
     pub ticket_id: String,
@@ -34,22 +35,16 @@ pub struct SearchDocument {
     /// a later one means the document is out of date; also the tie-break of the ranking.
     pub stamp: u64,
     /// The subject of the first message.
-    #[serde(default)]
     pub subject: String,
     /// The name the reporter typed.
-    #[serde(default)]
     pub name: String,
     /// The email the reporter typed.
-    #[serde(default)]
     pub email: String,
     /// The category.
-    #[serde(default)]
     pub category: String,
     /// The ticket's tags (PROTOCOL.md §14, *Tags*).
-    #[serde(default)]
     pub tags: Vec<String>,
     /// The text of every message, internal note and attachment name, in chain order.
-    #[serde(default)]
     pub texts: Vec<String>,
 }
 
@@ -358,11 +353,32 @@ impl SearchIndex {
             .collect()
     }
 
-    /// The index as bytes to keep (the documents as JSON; the postings are rebuilt on
-    /// [`SearchIndex::from_bytes`]).
+    /// The index as bytes to keep: the documents only (the postings are rebuilt on
+    /// [`SearchIndex::from_bytes`]). Layout: a version byte 1, then per document its ticket id,
+    /// stamp (u64), subject, name, email, category, then the tags and the texts each as a
+    /// count (u32) and strings; a string is a u32 byte length and UTF-8; big-endian integers.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let documents: Vec<&SearchDocument> = self.documents.iter().flatten().collect();
-        serde_json::to_vec(&documents).unwrap_or_default()
+        let mut out = vec![1u8];
+        let text = |out: &mut Vec<u8>, s: &str| {
+            out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
+            out.extend_from_slice(s.as_bytes());
+        };
+        let list = |out: &mut Vec<u8>, items: &[String]| {
+            out.extend_from_slice(&u32::try_from(items.len()).unwrap_or(u32::MAX).to_be_bytes());
+            for item in items {
+                text(out, item);
+            }
+        };
+        for d in self.documents.iter().flatten() {
+            text(&mut out, &d.ticket_id);
+            out.extend_from_slice(&d.stamp.to_be_bytes());
+            for field in [&d.subject, &d.name, &d.email, &d.category] {
+                text(&mut out, field);
+            }
+            list(&mut out, &d.tags);
+            list(&mut out, &d.texts);
+        }
+        out
     }
 
     /// The index [`SearchIndex::to_bytes`] kept.
@@ -370,17 +386,70 @@ impl SearchIndex {
     /// # Errors
     /// `search.malformed` when the bytes are not such an index.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let documents: Vec<SearchDocument> = serde_json::from_slice(bytes).map_err(|_| {
+        let malformed = || {
             ClientError::new(
                 "search.malformed",
                 "The search index kept in this browser is damaged.",
             )
-        })?;
+        };
+        let mut reader = Reader(bytes);
+        if reader.take(1) != Some(&[1]) {
+            return Err(malformed());
+        }
         let mut index = SearchIndex::new();
-        for document in documents {
+        while !reader.0.is_empty() {
+            let document = reader.document().ok_or_else(malformed)?;
             index.put(document);
         }
         Ok(index)
+    }
+}
+
+/// Reads [`SearchIndex::to_bytes`]'s layout.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (taken, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(taken)
+    }
+
+    fn u32(&mut self) -> Option<usize> {
+        let bytes = self.take(4)?.try_into().ok()?;
+        usize::try_from(u32::from_be_bytes(bytes)).ok()
+    }
+
+    fn text(&mut self) -> Option<String> {
+        let len = self.u32()?;
+        String::from_utf8(self.take(len)?.to_vec()).ok()
+    }
+
+    fn list(&mut self) -> Option<Vec<String>> {
+        let count = self.u32()?;
+        // Each string takes at least its 4-byte length: a count beyond that is damage.
+        if count > self.0.len() / 4 {
+            return None;
+        }
+        (0..count).map(|_| self.text()).collect()
+    }
+
+    fn document(&mut self) -> Option<SearchDocument> {
+        let ticket_id = self.text()?;
+        let stamp = u64::from_be_bytes(self.take(8)?.try_into().ok()?);
+        Some(SearchDocument {
+            ticket_id,
+            stamp,
+            subject: self.text()?,
+            name: self.text()?,
+            email: self.text()?,
+            category: self.text()?,
+            tags: self.list()?,
+            texts: self.list()?,
+        })
     }
 }
 
@@ -573,9 +642,13 @@ mod tests {
         let kept = SearchIndex::from_bytes(&index.to_bytes()).unwrap();
         assert_eq!(kept.len(), 1);
         assert_eq!(kept.search("keyword", 1), index.search("keyword", 1));
-        assert_eq!(
-            SearchIndex::from_bytes(b"{").unwrap_err().code,
-            "search.malformed"
-        );
+        let bytes = index.to_bytes();
+        for damaged in [&b""[..], b"{", &bytes[..bytes.len() - 1], &[2]] {
+            assert_eq!(
+                SearchIndex::from_bytes(damaged).unwrap_err().code,
+                "search.malformed"
+            );
+        }
+        assert!(SearchIndex::from_bytes(&[1]).unwrap().is_empty());
     }
 }

@@ -50,16 +50,13 @@ try {
     const buildStart = performance.now();
     for (let i = 0; i < count; i += 1) {
       const id = i.toString(16).padStart(32, "0");
-      index.put({
-        ticket_id: id,
-        stamp: 1_700_000_000 + i,
-        subject: words(6),
-        name: `${word()} ${word()}`,
-        email: `${word()}${i}@example.org`,
-        category: ["Billing", "Network", "Other"][i % 3],
-        tags: tagPool.filter(() => random() < 0.1).sort(),
-        texts: [words(40), words(40), words(40), words(15)],
-      });
+      index.put(
+        id,
+        1_700_000_000 + i,
+        [words(6), `${word()} ${word()}`, `${word()}${i}@example.org`, ["Billing", "Network", "Other"][i % 3]],
+        tagPool.filter(() => random() < 0.1).sort(),
+        [words(40), words(40), words(40), words(15)],
+      );
     }
     const buildMs = performance.now() - buildStart;
     const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);

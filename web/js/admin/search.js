@@ -19,7 +19,15 @@ import { plural } from "../lib/format.js";
 /** @typedef {import("../lib/wasm.js").AdminHandle} AdminHandle */
 /** @typedef {import("../lib/wasm.js").TicketView} TicketView */
 /** @typedef {import("../../pkg/admin/sealdesk_client.js").SearchIndex} Index */
-/** @typedef {import("../../pkg/admin/sealdesk_client.js").SearchDocument} SearchDocument */
+/**
+ * What the index keeps of a ticket (SearchIndex.put's arguments).
+ * @typedef {object} SearchDocument
+ * @property {string} ticket_id
+ * @property {number} stamp
+ * @property {string[]} fields subject, name, email, category
+ * @property {string[]} tags
+ * @property {string[]} texts
+ */
 /** @typedef {import("../../pkg/admin/sealdesk_client.js").SearchHit} SearchHit */
 
 /** Results shown for a query. */
@@ -54,13 +62,19 @@ export function documentOf(view) {
   return {
     ticket_id: view.ticket_id,
     stamp,
-    subject: o.subject || "",
-    name: o.name || "",
-    email: o.email || "",
-    category: o.category || "",
+    fields: [o.subject || "", o.name || "", o.email || "", o.category || ""],
     tags: view.tags || [],
     texts,
   };
+}
+
+/**
+ * Puts `doc` into `index`.
+ * @param {Index} index
+ * @param {SearchDocument} doc
+ */
+function put(index, doc) {
+  index.put(doc.ticket_id, doc.stamp, doc.fields, doc.tags, doc.texts);
 }
 
 /**
@@ -137,7 +151,7 @@ export class DeskIndex {
         handle = await this.client.openAdminTicket(this.admin, ticketId, typeof kept === "string" ? kept : null);
         await kvSet(keptAt, await this.client.keptState(handle)).catch(() => {});
         const view = await this.client.view(handle);
-        if (!this.stopped) this.index.put(documentOf(view));
+        if (!this.stopped) put(this.index, documentOf(view));
         return view;
       } catch (error) {
         const code = codeOf(error);
@@ -172,8 +186,8 @@ export class DeskIndex {
         if (!answer.more || this.stopped) break;
       }
       const stale = [...listed].filter(([id, activity]) => {
-        const doc = this.index.document(id);
-        return !doc || activity > doc.stamp;
+        const stamp = this.index.stampOf(id);
+        return stamp === undefined || activity > stamp;
       });
       let removed = 0;
       for (const id of this.index.ticketIds()) {
@@ -236,7 +250,7 @@ export class DeskIndex {
    */
   update(view) {
     if (this.stopped) return;
-    this.index.put(documentOf(view));
+    put(this.index, documentOf(view));
     this.onChange();
     this.scheduleSave();
   }
@@ -263,8 +277,7 @@ export class DeskIndex {
    * @returns {string[]}
    */
   tagsOf(ticketId) {
-    const doc = this.index.document(ticketId);
-    return (doc && doc.tags) || [];
+    return this.index.tagsOf(ticketId);
   }
 
   /** Every tag in use, sorted, with how many tickets carry it. */

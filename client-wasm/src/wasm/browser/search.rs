@@ -7,10 +7,9 @@ use std::cell::RefCell;
 
 use js_sys::{Promise, Uint8Array};
 use sealdesk_crypto::Zeroizing;
-use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
-use super::bridge::{from_js, promise, to_js};
+use super::bridge::{promise, to_js};
 use super::device::{open_under, seal_under};
 use crate::error::Result;
 use crate::search::{SearchDocument, SearchIndex as Index};
@@ -46,15 +45,35 @@ impl SearchIndex {
         }
     }
 
-    /// Adds (or replaces) a ticket's document: `{ticket_id, stamp, subject?, name?, email?,
-    /// category?, tags?, texts?}`.
-    ///
-    /// # Errors
-    /// `input.invalid` when `document` is not one.
-    pub fn put(&self, document: Ts<SearchDocument>) -> std::result::Result<(), JsValue> {
-        let document = from_js(&document, "The document").map_err(super::bridge::js_error)?;
+    /// Adds (or replaces) a ticket's document: its id, `stamp` (its newest message's
+    /// `received_at`, Unix seconds), `fields` = `[subject, name, email, category]` (missing
+    /// ones empty), its tags, and `texts` (every message's and note's text, attachment names).
+    pub fn put(
+        &self,
+        #[wasm_bindgen(js_name = ticketId)] ticket_id: String,
+        stamp: f64,
+        fields: Vec<String>,
+        tags: Vec<String>,
+        texts: Vec<String>,
+    ) {
+        let mut fields = fields.into_iter();
+        let mut next = || fields.next().unwrap_or_default();
+        let document = SearchDocument {
+            ticket_id,
+            // Whole seconds; anything else counts as 0 (read again at the next catch-up).
+            stamp: if stamp.is_finite() && stamp >= 0.0 {
+                stamp as u64
+            } else {
+                0
+            },
+            subject: next(),
+            name: next(),
+            email: next(),
+            category: next(),
+            tags,
+            texts,
+        };
         self.index.borrow_mut().put(document);
-        Ok(())
     }
 
     /// Removes a ticket. Returns whether it was indexed.
@@ -70,14 +89,24 @@ impl SearchIndex {
         to_js(&hits).unwrap_or(JsValue::NULL)
     }
 
-    /// The document of a ticket, or `undefined`.
-    #[wasm_bindgen(unchecked_return_type = "SearchDocument | undefined")]
-    pub fn document(&self, #[wasm_bindgen(js_name = ticketId)] ticket_id: &str) -> JsValue {
+    /// The tags of an indexed ticket (empty when it has none or is not indexed).
+    #[wasm_bindgen(js_name = tagsOf)]
+    pub fn tags_of(&self, #[wasm_bindgen(js_name = ticketId)] ticket_id: &str) -> Vec<String> {
         self.index
             .borrow()
             .document(ticket_id)
-            .and_then(|d| to_js(d).ok())
-            .unwrap_or(JsValue::UNDEFINED)
+            .map(|d| d.tags.clone())
+            .unwrap_or_default()
+    }
+
+    /// The stamp of an indexed ticket's document (Unix seconds), or `undefined` when it is
+    /// not indexed.
+    #[wasm_bindgen(js_name = stampOf)]
+    pub fn stamp_of(&self, #[wasm_bindgen(js_name = ticketId)] ticket_id: &str) -> Option<f64> {
+        self.index
+            .borrow()
+            .document(ticket_id)
+            .map(|d| d.stamp as f64)
     }
 
     /// Every indexed ticket id.
