@@ -262,6 +262,8 @@ $("#sign-out").addEventListener("click", async () => {
   account.free();
   // Signing out forgets the device: the wrapped keys and the token go, with the search index.
   await forgetDevice(PAGE);
+  // Stopped first: a save in flight then writes nothing after the deletion.
+  stopSearch();
   await forgetIndex(keyId);
   signedOut();
   // Nothing decrypted stays in the tab: the page empties itself and loads again.
@@ -281,6 +283,8 @@ async function lock() {
   }
   account.free();
   await lockDevice(PAGE, username);
+  // Stopped first: a save in flight then writes nothing after the deletion.
+  stopSearch();
   await forgetIndex(keyId);
   signedOut();
   leaveSignedIn({ code: "device.locked" });
@@ -305,6 +309,8 @@ accountTools({
     }
     account.free();
     await forgetDevice(PAGE);
+    // Stopped first: a save in flight then writes nothing after the deletion.
+    stopSearch();
     await forgetIndex(keyId);
     signedOut();
     leaveSignedIn();
