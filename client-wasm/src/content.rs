@@ -365,7 +365,8 @@ mod tests {
         Content::parse(Kind::Tags, bytes)
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn tags_round_trip_and_the_latest_set_is_whole() {
         let set = Content::Tags(TagSet {
             tags: normalise_tags(&["VIP", " billing ", "vip", ""]).unwrap(),
@@ -387,7 +388,8 @@ mod tests {
         );
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn malformed_tags_are_unreadable() {
         let long = format!(r#"{{"tags":["{}"],"sent_at":1}}"#, "a".repeat(33));
         let many = format!(
@@ -430,7 +432,8 @@ mod tests {
         assert!(read(br#"{"tags":["-x","0","_a","a-b_c9"],"sent_at":1}"#).is_ok());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn writers_refuse_what_they_cannot_send() {
         assert_eq!(normalise_tags(&["a b"]).unwrap_err().code, "tags.invalid");
         assert_eq!(normalise_tags(&["café"]).unwrap_err().code, "tags.invalid");

@@ -532,7 +532,8 @@ mod tests {
         hits.iter().map(|h| h.ticket_id.as_str()).collect()
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn words_are_lowercased_and_folded() {
         assert_eq!(
             words_of("Café CRÈME, naïve-Ärger: x@Example.org ΣΊΣΥΦΟΣ"),
@@ -550,7 +551,8 @@ mod tests {
         assert_eq!(words_of(&"a".repeat(50))[0].len(), MAX_WORD_CHARS);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn add_update_remove() {
         let mut index = SearchIndex::new();
         index.put(doc("t1", 1, "Printer jammed", &["The tray is stuck"]));
@@ -575,7 +577,8 @@ mod tests {
         assert!(index.search("login", 10).is_empty());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn last_word_matches_as_prefix_while_typing() {
         let mut index = SearchIndex::new();
         index.put(doc(
@@ -599,7 +602,8 @@ mod tests {
         assert!(index.search(" ,", 10).is_empty());
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn ranking_by_field_then_activity() {
         let mut index = SearchIndex::new();
         index.put(doc("body", 9, "Something else", &["the vpn drops"]));
@@ -619,7 +623,8 @@ mod tests {
         assert_eq!(index.search("vpn", 2).len(), 2);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn snippets_and_round_trip() {
         let mut index = SearchIndex::new();
         let long = format!(
