@@ -626,6 +626,9 @@ function renderInbox() {
   $("#inbox-count").textContent = shown.length
     ? `${plural(shown.length, `${label} ticket`.trim(), `${label} tickets`.trim())}${inbox.more ? " (more below)" : ""}.`
     : `No ${label} tickets${category || search || tag ? " match" : ""}.`.replace("  ", " ");
+  // The tag filter sees the loaded pages; the index knows every tagged ticket (any status).
+  const tagged = tag && desk ? (desk.allTags().find(([t]) => t === tag) || [tag, 0])[1] : 0;
+  if (tag && inbox.more && tagged > shown.length) $("#inbox-count").textContent += ` ${plural(tagged, "ticket carries", "tickets carry")} this tag in all; load more to see the others.`;
   $("#inbox-more").hidden = !inbox.more;
 }
 
