@@ -1,4 +1,4 @@
-//! `sealdesk admin login|inbox|show|reply|note|approve|remove|download|endorse|recoveries`:
+//! `sealdesk admin login|inbox|show|reply|note|tag|approve|remove|download|endorse|recoveries`:
 //! an administrator, through `sealdesk-client`'s `Admin`.
 //!
 //! `login` signs in with the account password, opens the account's keyring (Argon2id with
@@ -16,11 +16,11 @@ use sealdesk_client::ClientError;
 use sealdesk_client::account::Account;
 use sealdesk_client::admin::{Admin, AdminTicket, History, InboxFilter};
 use sealdesk_client::attachments::download_to_vec;
-use sealdesk_client::content::{Content, Outgoing};
+use sealdesk_client::content::{Content, Outgoing, TagSet, normalise_tags};
 use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::recovery::PendingClaim;
 use sealdesk_client::transport::NativeTransport;
-use sealdesk_client::wasm::{StatusName, content_view, error_view, message_view};
+use sealdesk_client::wasm::{StatusName, content_view, current_tags, error_view, message_view};
 use sealdesk_crypto::{
     Argon2Params, DirectoryHead, Identity, KeyId, PUBLIC_IDENTITY_LEN, PublicIdentity, TicketId,
     Zeroizing, system_rng,
@@ -94,6 +94,12 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
             let text = message_text(&args)?;
             with_session(&args.keyring, async |s| write(s, &args, &text, true).await).await
         }
+        AdminClientCommand::Tag {
+            keyring,
+            id,
+            add,
+            remove,
+        } => with_session(&keyring, async |s| tag(s, id, &add, &remove).await).await,
         AdminClientCommand::Approve { keyring, key_id } => {
             with_session(&keyring, async |s| approve(s, key_id.as_deref()).await).await
         }
@@ -570,6 +576,42 @@ async fn write(
         println!("Sent message {}.", ticket.conversation().last_seq());
     }
     session.kept.set(id, &ticket.state_bytes());
+    Ok(())
+}
+
+/// `sealdesk admin tag`: prints the ticket's tags; with `add` or `remove`, first posts the
+/// new whole set as a tags message on the notes chain (PROTOCOL.md §14).
+async fn tag(
+    session: &mut Session,
+    id: TicketId,
+    add: &[String],
+    remove: &[String],
+) -> Result<(), Failure> {
+    let mut ticket = session.read(id).await?;
+    let mut tags = current_tags(&ticket.notes);
+    if !add.is_empty() || !remove.is_empty() {
+        let removed = normalise_tags(remove)?;
+        tags.retain(|t| !removed.contains(t));
+        tags.extend(add.iter().cloned());
+        let tags = normalise_tags(&tags)?;
+        let content = Content::Tags(TagSet {
+            tags,
+            sent_at: now(),
+            author: None,
+        });
+        let mut rng = system_rng();
+        session
+            .admin
+            .send(&session.transport, &mut ticket, content, &mut rng)
+            .await?;
+        session.kept.set(id, &ticket.state_bytes());
+    }
+    let tags = current_tags(&ticket.notes);
+    if tags.is_empty() {
+        println!("No tags.");
+    } else {
+        println!("{}", tags.join(" "));
+    }
     Ok(())
 }
 

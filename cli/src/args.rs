@@ -320,6 +320,22 @@ pub enum AdminClientCommand {
         mut_arg("author", |arg| arg.help("Sign the note with this name"))
     )]
     Note(WriteArgs),
+    /// Show a ticket's tags (administrators only see them), or change them with --add and
+    /// --remove (PROTOCOL.md §14: 1 to 32 of a-z 0-9 - _, at most 20; letters are lowercased).
+    Tag {
+        /// The keyring.
+        #[command(flatten)]
+        keyring: KeyringArgs,
+        /// The ticket id (32 hexadecimal characters).
+        #[arg(value_name = "ID", value_parser = parse_ticket_id)]
+        id: TicketId,
+        /// Add this tag (repeatable).
+        #[arg(long, value_name = "TAG")]
+        add: Vec<String>,
+        /// Remove this tag (repeatable).
+        #[arg(long, value_name = "TAG")]
+        remove: Vec<String>,
+    },
     /// Without KEY_ID, list the accounts waiting to become administrators, with their
     /// fingerprints; with it, approve one (after comparing its fingerprint with the person)
     /// and share the ticket history with it.

@@ -147,6 +147,7 @@ fn when(shown: &Shown) -> String {
         Ok(Content::Message(t) | Content::InternalNote(t)) => Some(t.sent_at),
         Ok(Content::DebugData(d)) => Some(d.sent_at),
         Ok(Content::AttachmentRef(r)) => Some(r.sent_at),
+        Ok(Content::Tags(t)) => Some(t.sent_at),
         Ok(Content::Close(c) | Content::Reopen(c) | Content::Waiting(c) | Content::OnHold(c)) => {
             Some(c.sent_at)
         }
@@ -164,6 +165,7 @@ fn author(shown: &Shown) -> Option<&str> {
         Ok(Content::Close(c) | Content::Reopen(c) | Content::Waiting(c) | Content::OnHold(c)) => {
             c.author.as_deref()
         }
+        Ok(Content::Tags(t)) => t.author.as_deref(),
         _ => None,
     }
 }
@@ -199,6 +201,7 @@ fn what(kind: Kind) -> &'static str {
         Kind::Endorse => " · new device for the reporter",
         Kind::Waiting => " · waiting for the reporter",
         Kind::OnHold => " · put the ticket on hold",
+        Kind::Tags => " · tags",
     }
 }
 
@@ -221,6 +224,8 @@ pub(crate) fn message(out: &mut String, shown: &Shown, viewer: Viewer<'_>) -> bo
     );
     match &shown.content {
         Ok(Content::Message(text) | Content::InternalNote(text)) => indented(out, &text.text),
+        Ok(Content::Tags(set)) if set.tags.is_empty() => indented(out, "(no tags)"),
+        Ok(Content::Tags(set)) => indented(out, &set.tags.join(", ")),
         Ok(Content::DebugData(data)) => {
             for (field, value) in &data.fields {
                 indented(

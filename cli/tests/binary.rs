@@ -36,7 +36,7 @@ fn help_lists_the_servers_and_the_clients_commands() {
     let output = sealdesk(&["admin", "--help"]);
     let help = text(&output.stdout);
     for command in [
-        "invite", "login", "inbox", "show", "reply", "note", "approve", "remove", "download",
+        "invite", "login", "inbox", "show", "reply", "note", "tag", "approve", "remove", "download",
     ] {
         assert!(
             help.contains(&format!("\n  {command} ")),

@@ -1038,7 +1038,7 @@ impl Admin {
         self.send(transport, ticket, note.into_note(), rng).await
     }
 
-    /// Posts `content` on its chain (internal notes on the notes chain, everything else on
+    /// Posts `content` on its chain (internal notes and tags on the notes chain, everything else on
     /// the conversation) after re-reading the directory (§15, writing step 1), opening a new
     /// epoch when the chain is empty or an administrator was removed since the current one
     /// opened. A close is [`Content::close`], a reopen [`Content::reopen`].
@@ -1055,7 +1055,7 @@ impl Admin {
     ) -> Result<()> {
         self.refresh_directory(transport).await?;
         let chain = match content {
-            Content::InternalNote(_) => Chain::Notes,
+            Content::InternalNote(_) | Content::Tags(_) => Chain::Notes,
             _ => Chain::Conversation,
         };
         let (thread, shown) = ticket.thread_mut(chain);

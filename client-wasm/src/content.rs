@@ -11,6 +11,10 @@ use crate::error::{ClientError, Result};
 pub const MAX_TEXT_CHARS: usize = 65_536;
 /// Largest `subject` in characters.
 pub const MAX_SUBJECT_CHARS: usize = 200;
+/// Most tags on a ticket (PROTOCOL.md §14, *Tags*).
+pub const MAX_TAGS: usize = 20;
+/// Longest tag, characters (all ASCII, so bytes too; PROTOCOL.md §14, *Tags*).
+pub const MAX_TAG_CHARS: usize = 32;
 
 /// A conversation message or an internal note; the first message of a ticket also carries
 /// the opening form's fields.
@@ -77,6 +81,71 @@ pub struct StatusChange {
     /// Display name, optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+}
+
+/// A ticket's tags (kind 11, PROTOCOL.md §14): the whole set after the change, on the notes
+/// chain. Readable only when [`tags_are_valid`] holds for `tags`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagSet {
+    /// The tags, sorted, without duplicates (at most [`MAX_TAGS`]).
+    pub tags: Vec<String>,
+    /// Sender's clock, Unix seconds.
+    pub sent_at: u64,
+    /// Display name, optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+}
+
+/// Whether `tag` is one PROTOCOL.md §14 allows: 1 to [`MAX_TAG_CHARS`] characters of
+/// `a`–`z`, `0`–`9`, `-`, `_`.
+pub fn tag_is_valid(tag: &str) -> bool {
+    (1..=MAX_TAG_CHARS).contains(&tag.len())
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Whether `tags` is a tag set PROTOCOL.md §14 allows: at most [`MAX_TAGS`] valid tags in
+/// strictly increasing byte order (sorted, no duplicates).
+pub fn tags_are_valid(tags: &[String]) -> bool {
+    tags.len() <= MAX_TAGS
+        && tags.iter().all(|t| tag_is_valid(t))
+        && tags.windows(2).all(|pair| pair[0] < pair[1])
+}
+
+/// The tag set a person typed, as a writer sends it (PROTOCOL.md §14, *Tags*): each trimmed
+/// and lowercased (Unicode lowercase; a tag that is still not `a`–`z0`–`9-_` is refused),
+/// blanks dropped, sorted, duplicates dropped.
+///
+/// # Errors
+/// `tags.invalid` naming the first tag that cannot be written, or when more than [`MAX_TAGS`]
+/// remain.
+pub fn normalise_tags<S: AsRef<str>>(typed: &[S]) -> Result<Vec<String>> {
+    let mut tags = Vec::with_capacity(typed.len());
+    for raw in typed {
+        let tag = raw.as_ref().trim().to_lowercase();
+        if tag.is_empty() {
+            continue;
+        }
+        if !tag_is_valid(&tag) {
+            return Err(ClientError::new(
+                "tags.invalid",
+                format!(
+                    "\"{tag}\" is not a tag: use 1 to {MAX_TAG_CHARS} lowercase letters, digits, - or _."
+                ),
+            ));
+        }
+        tags.push(tag);
+    }
+    tags.sort();
+    tags.dedup();
+    if tags.len() > MAX_TAGS {
+        return Err(ClientError::new(
+            "tags.invalid",
+            format!("A ticket has at most {MAX_TAGS} tags."),
+        ));
+    }
+    Ok(tags)
 }
 
 /// Text a member writes after the opening: a reply on the conversation, or an administrator's
@@ -150,6 +219,8 @@ pub enum Content {
     Waiting(StatusChange),
     /// Kind 10: on hold (administrators, PROTOCOL.md §10.3).
     OnHold(StatusChange),
+    /// Kind 11: the ticket's tags (notes chain, PROTOCOL.md §14).
+    Tags(TagSet),
 }
 
 impl Content {
@@ -166,6 +237,7 @@ impl Content {
             Content::Endorse(_) => Kind::Endorse,
             Content::Waiting(_) => Kind::Waiting,
             Content::OnHold(_) => Kind::OnHold,
+            Content::Tags(_) => Kind::Tags,
         }
     }
 
@@ -188,7 +260,8 @@ impl Content {
     /// The UTF-8 JSON encoding (empty for a rotation, binary for an endorsement, §14).
     ///
     /// # Errors
-    /// `content.too_long` when a text or subject exceeds its limit.
+    /// `content.too_long` when a text or subject exceeds its limit; `tags.invalid` for a tag
+    /// set [`tags_are_valid`] refuses (build it with [`normalise_tags`]).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let check = |text: &Text| {
             if text.text.chars().count() > MAX_TEXT_CHARS
@@ -216,6 +289,15 @@ impl Content {
             | Content::Reopen(change)
             | Content::Waiting(change)
             | Content::OnHold(change) => serde_json::to_vec(change),
+            Content::Tags(set) => {
+                if !tags_are_valid(&set.tags) {
+                    return Err(ClientError::new(
+                        "tags.invalid",
+                        "The tags are not a sorted set of at most 20 valid tags.",
+                    ));
+                }
+                serde_json::to_vec(set)
+            }
             Content::Rotate => return Ok(Vec::new()),
             Content::Endorse(endorse) => return Ok(endorse.to_bytes()),
         };
@@ -249,6 +331,17 @@ impl Content {
             }
             Kind::Waiting => Content::Waiting(serde_json::from_slice(bytes).map_err(unreadable)?),
             Kind::OnHold => Content::OnHold(serde_json::from_slice(bytes).map_err(unreadable)?),
+            Kind::Tags => {
+                let set: TagSet = serde_json::from_slice(bytes).map_err(unreadable)?;
+                // §14: a reader never repairs a tag set; one it cannot read changes nothing.
+                if !tags_are_valid(&set.tags) {
+                    return Err(ClientError::new(
+                        "content.unreadable",
+                        "This message's content cannot be read.",
+                    ));
+                }
+                Content::Tags(set)
+            }
             Kind::Rotate => Content::Rotate,
             Kind::Endorse => Content::Endorse(Box::new(
                 EndorseContent::from_bytes(bytes).map_err(|_| {
@@ -259,5 +352,98 @@ impl Content {
                 })?,
             )),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn read(bytes: &[u8]) -> Result<Content> {
+        Content::parse(Kind::Tags, bytes)
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn tags_round_trip_and_the_latest_set_is_whole() {
+        let set = Content::Tags(TagSet {
+            tags: normalise_tags(&["VIP", " billing ", "vip", ""]).unwrap(),
+            sent_at: 7,
+            author: None,
+        });
+        let bytes = set.to_bytes().unwrap();
+        assert_eq!(bytes, br#"{"tags":["billing","vip"],"sent_at":7}"#);
+        assert_eq!(read(&bytes).unwrap(), set);
+        assert_eq!(set.kind(), Kind::Tags);
+        let none = read(br#"{"tags":[],"sent_at":1}"#).unwrap();
+        assert_eq!(
+            none,
+            Content::Tags(TagSet {
+                tags: vec![],
+                sent_at: 1,
+                author: None
+            })
+        );
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn malformed_tags_are_unreadable() {
+        let long = format!(r#"{{"tags":["{}"],"sent_at":1}}"#, "a".repeat(33));
+        let many = format!(
+            r#"{{"tags":[{}],"sent_at":1}}"#,
+            (0..21)
+                .map(|i| format!("\"t{i:02}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for bad in [
+            r#"{"sent_at":1}"#,
+            r#"{"tags":"vip","sent_at":1}"#,
+            r#"{"tags":null,"sent_at":1}"#,
+            r#"{"tags":[1],"sent_at":1}"#,
+            r#"{"tags":[""],"sent_at":1}"#,
+            r#"{"tags":["Vip"],"sent_at":1}"#,
+            r#"{"tags":["v ip"],"sent_at":1}"#,
+            r#"{"tags":["café"],"sent_at":1}"#,
+            r#"{"tags":["vip","bug"],"sent_at":1}"#,
+            r#"{"tags":["vip","vip"],"sent_at":1}"#,
+            r#"{"tags":["vip"]}"#,
+            r#"{"tags":["vip"],"tags":["bug"],"sent_at":1}"#,
+            long.as_str(),
+            many.as_str(),
+        ] {
+            assert_eq!(
+                read(bad.as_bytes()).unwrap_err().code,
+                "content.unreadable",
+                "{bad}"
+            );
+        }
+        let max = format!(
+            r#"{{"tags":[{}],"sent_at":1}}"#,
+            (0..20u8)
+                .map(|i| format!("\"{}\"", char::from(b'a' + i).to_string().repeat(32)))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(read(max.as_bytes()).is_ok());
+        assert!(read(br#"{"tags":["-x","0","_a","a-b_c9"],"sent_at":1}"#).is_ok());
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn writers_refuse_what_they_cannot_send() {
+        assert_eq!(normalise_tags(&["a b"]).unwrap_err().code, "tags.invalid");
+        assert_eq!(normalise_tags(&["café"]).unwrap_err().code, "tags.invalid");
+        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        assert_eq!(normalise_tags(&many).unwrap_err().code, "tags.invalid");
+        let unsorted = Content::Tags(TagSet {
+            tags: vec!["vip".into(), "bug".into()],
+            sent_at: 1,
+            author: None,
+        });
+        assert_eq!(unsorted.to_bytes().unwrap_err().code, "tags.invalid");
     }
 }

@@ -20,6 +20,8 @@ pub mod live;
 pub mod pow;
 pub mod recovery;
 pub mod reporter;
+#[cfg(feature = "admin")]
+pub mod search;
 pub mod thread;
 pub mod transport;
 mod util;

@@ -22,7 +22,7 @@ pub const MAX_PADDED_LEN: usize = 1 << 20;
 /// Largest content in bytes: the largest bucket less the 4-byte length prefix.
 pub const MAX_CONTENT_LEN: usize = MAX_PADDED_LEN - 4;
 
-/// What a message is. Encoded as one byte; 0 and values above 10 are invalid in version 1.
+/// What a message is. Encoded as one byte; 0 and values above 11 are invalid in version 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// A conversation message (1).
@@ -49,6 +49,9 @@ pub enum Kind {
     /// Puts the ticket on hold (10, spec §10.3): only from an administrator, on the
     /// conversation chain.
     OnHold,
+    /// The ticket's tags (11, spec §14): the whole tag set after the change, only on the notes
+    /// chain (so only administrators read and write it); the latest readable one wins.
+    Tags,
 }
 
 impl Kind {
@@ -65,13 +68,14 @@ impl Kind {
             Kind::Endorse => 8,
             Kind::Waiting => 9,
             Kind::OnHold => 10,
+            Kind::Tags => 11,
         }
     }
 
     /// Decodes the one-byte encoding.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for values outside 1..=10.
+    /// [`Error::Malformed`] for values outside 1..=11.
     pub fn from_u8(value: u8) -> Result<Self> {
         Ok(match value {
             1 => Kind::Message,
@@ -84,14 +88,19 @@ impl Kind {
             8 => Kind::Endorse,
             9 => Kind::Waiting,
             10 => Kind::OnHold,
+            11 => Kind::Tags,
             _ => return Err(Error::Malformed("message kind")),
         })
     }
 
-    /// Whether this kind may appear on `chain`: rotations on both chains, internal notes on
-    /// the notes chain, every other kind on the conversation chain.
+    /// Whether this kind may appear on `chain` (spec §9.1): rotations on both chains,
+    /// internal notes and tags on the notes chain, every other kind on the conversation chain.
     pub fn allowed_on(self, chain: Chain) -> bool {
-        self == Kind::Rotate || (self == Kind::InternalNote) == (chain == Chain::Notes)
+        match self {
+            Kind::Rotate => true,
+            Kind::InternalNote | Kind::Tags => chain == Chain::Notes,
+            _ => chain == Chain::Conversation,
+        }
     }
 }
 

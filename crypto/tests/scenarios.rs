@@ -1018,6 +1018,55 @@ fn conversation_kinds_on_notes_chain_are_kind_not_allowed() {
     }
 }
 
+/// Tags (kind 11, spec §9.1, §14) go on the notes chain only: there they verify after a note,
+/// from an administrator; on the conversation they fail step 9 as a note does.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn tags_on_notes_only() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(7);
+    let mut notes = ChainState::new(desk.ticket, Chain::Notes);
+    let note = Message::seal(
+        &desk.admins[0],
+        next(&notes, 0, 2, Kind::InternalNote),
+        &key(1),
+        b"a note",
+        &mut rng,
+    )
+    .unwrap();
+    notes
+        .extend_encoded(&[note.to_bytes()], &desk.members, &desk.directory)
+        .unwrap();
+    let tags = Message::seal(
+        &desk.admins[1],
+        next(&notes, 0, 2, Kind::Tags),
+        &key(1),
+        br#"{"tags":["vip"],"sent_at":1}"#,
+        &mut rng,
+    )
+    .unwrap();
+    notes
+        .extend_encoded(&[tags.to_bytes()], &desk.members, &desk.directory)
+        .unwrap();
+    assert_eq!(notes.last_seq(), 2);
+    assert_eq!(Kind::from_u8(11).unwrap(), Kind::Tags);
+    assert!(Kind::from_u8(12).is_err());
+
+    let state = conversation(&desk);
+    let on_conversation = Message::seal(
+        &desk.admins[0],
+        next(&state, 0, 2, Kind::Tags),
+        &key(1),
+        br#"{"tags":["vip"],"sent_at":1}"#,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        verify(&desk, &[on_conversation.to_bytes()]).unwrap_err(),
+        transcript_err(0, 1, Fault::KindNotAllowed)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Epochs
 // ---------------------------------------------------------------------------------------------

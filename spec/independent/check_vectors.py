@@ -695,7 +695,7 @@ def read_endorse_content(content, ticket_id=None):
 
 # =========================================================================== messages (§9)
 KIND = {"message": 1, "debug": 2, "attachment": 3, "close": 4, "reopen": 5, "note": 6,
-        "rotate": 7, "endorse": 8, "waiting": 9, "on_hold": 10}
+        "rotate": 7, "endorse": 8, "waiting": 9, "on_hold": 10, "tags": 11}
 MAX_CONTENT = 1_048_572
 
 
@@ -851,7 +851,7 @@ def read_endorsement(ticket, state, m, chain_key):
 def kind_allowed(kind, chain):  # §5.1, §9.1
     if kind == KIND["rotate"]:
         return True
-    return (kind == KIND["note"]) == (chain == 1)
+    return (kind in (KIND["note"], KIND["tags"])) == (chain == 1)
 
 
 def verify_chain(ticket: Ticket, state: ChainState, raw_messages, on_state=None, keys=None):
@@ -1002,7 +1002,18 @@ CONTENT_MEMBERS = {
     10: ({"sent_at": "integer"}, {"author": "string"}),
     # §14: a note's opening-form members are read as for a message.
     6: ({"text": "string", "sent_at": "integer"}, _TEXT_OPTIONAL),
+    11: ({"tags": "tag list", "sent_at": "integer"}, {"author": "string"}),
 }
+TAG_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+MAX_TAGS, MAX_TAG_LEN = 20, 32
+
+
+def tags_ok(tags):
+    """§14 tags: at most 20, each 1 to 32 of a-z 0-9 - _, in strictly increasing order (sorted
+    by code point, so without duplicates)."""
+    return (len(tags) <= MAX_TAGS
+            and all(1 <= len(t) <= MAX_TAG_LEN and set(t) <= TAG_CHARS for t in tags)
+            and all(a < b for a, b in zip(tags, tags[1:])))
 NULLABLE = {"author", "subject", "category", "name", "email"}
 
 
@@ -1015,6 +1026,8 @@ def _type_ok(v, t):
         return type(v) is int and 0 <= v < 2 ** 64
     if t == "string map":
         return isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+    if t == "tag list":
+        return isinstance(v, list) and all(isinstance(x, str) for x in v) and tags_ok(v)
     raise RuntimeError(t)
 
 
@@ -1759,6 +1772,14 @@ def run_spec_checks(chunks):
         g.no_error("text longer than the limit is read as it is",
                    lambda: parse_content(msg, b'{"text":"' + b"x" * 70000 + b'","sent_at":1}'))
         g.no_error("rotate content ignored", lambda: parse_content(KIND["rotate"], b"junk"))
+        g.no_error("no tags (all removed) is readable",
+                   lambda: parse_content(KIND["tags"], b'{"tags":[],"sent_at":1}'))
+        g.no_error("20 tags of 32 characters, sorted, are readable",
+                   lambda: parse_content(KIND["tags"], ('{"tags":[%s],"sent_at":1}' % ",".join(
+                       '"%s"' % (chr(97 + i) * 32) for i in range(20))).encode()))
+        g.no_error("tags with digits, - and _ (sorted by code point: - < 0 < _ < a)",
+                   lambda: parse_content(KIND["tags"],
+                                         b'{"tags":["-x","0","_a","a-b_c9"],"sent_at":1}'))
         for name, kind, body in (
                 ("missing sent_at", msg, b'{"text":"x"}'),
                 ("missing text", msg, b'{"sent_at":1}'),
@@ -1776,7 +1797,22 @@ def run_spec_checks(chunks):
                  b'{"fields":{"screen":1},"sent_at":1}'),
                 ("attachment reference without key", KIND["attachment"],
                  b'{"attachment_id":"00","name":"a","type":"t","size":1,"encrypted_size":33,'
-                 b'"sent_at":1}')):
+                 b'"sent_at":1}'),
+                ("tags without tags", KIND["tags"], b'{"sent_at":1}'),
+                ("tags not a list", KIND["tags"], b'{"tags":"vip","sent_at":1}'),
+                ("tags null", KIND["tags"], b'{"tags":null,"sent_at":1}'),
+                ("tag not a string", KIND["tags"], b'{"tags":[1],"sent_at":1}'),
+                ("empty tag", KIND["tags"], b'{"tags":[""],"sent_at":1}'),
+                ("tag of 33 characters", KIND["tags"],
+                 b'{"tags":["' + b"a" * 33 + b'"],"sent_at":1}'),
+                ("tag with an upper-case letter", KIND["tags"], b'{"tags":["Vip"],"sent_at":1}'),
+                ("tag with a space", KIND["tags"], b'{"tags":["v ip"],"sent_at":1}'),
+                ("tag with a non-ASCII letter", KIND["tags"],
+                 '{"tags":["caf\u00e9"],"sent_at":1}'.encode()),
+                ("tags out of order", KIND["tags"], b'{"tags":["vip","bug"],"sent_at":1}'),
+                ("tag twice", KIND["tags"], b'{"tags":["vip","vip"],"sent_at":1}'),
+                ("21 tags", KIND["tags"], ('{"tags":[%s],"sent_at":1}' % ",".join(
+                    '"t%02d"' % i for i in range(21))).encode())):
             g.rejects(name, lambda k=kind, b=body: parse_content(k, b), "content.unreadable")
         g.check("lengths count code points, not UTF-16 units",
                 len("\U0001F600" * 200) <= 200, True)
@@ -1892,7 +1928,7 @@ def run_spec_checks(chunks):
 
     with Group("spec/§9-§10 messages and transcript rules") as g:
         m1 = msg(1, bytes(32), 0, 1, rep, KIND["message"], b"hi")
-        g.rejects("kind 11", lambda: Message(m1[:102] + b"\x0b" + m1[103:]),
+        g.rejects("kind 12", lambda: Message(m1[:102] + b"\x0c" + m1[103:]),
                   "transcript.malformed")
         g.rejects("chain byte 2", lambda: Message(m1[:17] + b"\x02" + m1[18:]),
                   "transcript.malformed")

@@ -563,6 +563,20 @@ fn an_administrator_signs_in_reads_the_inbox_answers_and_changes_the_team() {
     )
     .ok();
     assert_eq!(noted.trim(), "Added internal note 1.");
+    // Tags (a tags message on the notes chain): lowercased and sorted, removed, shown; a tag
+    // that is no tag is refused before anything is sent.
+    let tag = |args: &[&str]| {
+        let mut all = vec!["admin", "tag", id.as_str()];
+        all.extend_from_slice(args);
+        sealdesk(&all, &env, None)
+    };
+    assert_eq!(
+        tag(&["--add", "VIP", "--add", "billing"]).ok().trim(),
+        "billing vip"
+    );
+    tag(&["--add", "no tag"]).fails(1, "tags.invalid");
+    assert_eq!(tag(&["--remove", "vip"]).ok().trim(), "billing");
+    assert_eq!(tag(&[]).ok().trim(), "billing");
     let shown = sealdesk(&["admin", "show", &id], &env, None).ok();
     for expected in [
         "Subject: VPN down",
@@ -582,6 +596,11 @@ fn an_administrator_signs_in_reads_the_inbox_answers_and_changes_the_team() {
     assert_eq!(json["messages"][1]["content"]["author"], "Sam");
     assert_eq!(json["notes"][0]["kind"], "internal_note");
     assert_eq!(json["notes"][0]["content"]["text"], "Probably the ISP.");
+    assert_eq!(json["notes"][2]["kind"], "tags");
+    assert_eq!(
+        json["notes"][2]["content"]["tags"],
+        serde_json::json!(["billing"])
+    );
     // Only a closed ticket is deleted; the refusal keeps it.
     sealdesk(&["admin", "delete", &id], &env, None).fails(1, "server.not_closed");
     assert!(

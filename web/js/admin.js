@@ -21,6 +21,8 @@ import { kvGet, kvSet, keptKey } from "./lib/store.js";
 import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
 import { signInOffThread, rememberedDevice, resumeRemembered, forgetDevice, lockDevice, startIdleLock } from "./lib/device.js";
 import { accountTools, showDeviceState } from "./lib/accounttools.js";
+import { DeskIndex, forgetIndex, renderHits, indexState } from "./admin/search.js";
+import { tagEditor, tagChips, renderTagFilter } from "./admin/tags.js";
 
 initPage();
 
@@ -66,6 +68,8 @@ let team = [];
 let names = {};
 let stopLive = () => {};
 let current = "signin";
+/** @type {DeskIndex | null} the search and tags of every ticket (js/admin/search.js) */
+let desk = null;
 
 // ---------------------------------------------------------------- views
 
@@ -102,10 +106,12 @@ function handleError(error, context, region = alerts) {
   const code = codeOf(error);
   if (code === "server.unauthorized" || code === "account.signed_out" || code === "admin.not_an_administrator" || code === "server.not_an_administrator") {
     const wasSignedIn = admin !== null;
+    const keyId = admin ? admin.keyId : null;
     signedOut();
     // The session ended or the account is no administrator any more: what this device
     // remembers of it is useless.
     forgetDevice(PAGE);
+    forgetIndex(keyId);
     if (wasSignedIn) {
       leaveSignedIn({ code });
       return;
@@ -238,11 +244,13 @@ async function enterPanel(handle, created) {
   }
   startLive();
   await openInbox();
+  startSearch();
 }
 
 $("#sign-out").addEventListener("click", async () => {
   if (!admin) return;
   const account = admin.account;
+  const keyId = admin.keyId;
   stopLive();
   closeTicket();
   try {
@@ -252,8 +260,11 @@ $("#sign-out").addEventListener("click", async () => {
     // the keys are dropped anyway; the session expires on its own
   }
   account.free();
-  // Signing out forgets the device: the wrapped keys and the token go.
+  // Signing out forgets the device: the wrapped keys and the token go, with the search index.
   await forgetDevice(PAGE);
+  // Stopped first: a save in flight then writes nothing after the deletion.
+  stopSearch();
+  await forgetIndex(keyId);
   signedOut();
   // Nothing decrypted stays in the tab: the page empties itself and loads again.
   leaveSignedIn();
@@ -264,6 +275,7 @@ async function lock() {
   if (!admin) return;
   const account = admin.account;
   const { username } = account;
+  const keyId = admin.keyId;
   try {
     await client.logout(account);
   } catch {
@@ -271,6 +283,9 @@ async function lock() {
   }
   account.free();
   await lockDevice(PAGE, username);
+  // Stopped first: a save in flight then writes nothing after the deletion.
+  stopSearch();
+  await forgetIndex(keyId);
   signedOut();
   leaveSignedIn({ code: "device.locked" });
 }
@@ -283,6 +298,7 @@ accountTools({
   everywhere: async () => {
     if (!admin) return;
     const account = admin.account;
+    const keyId = admin.keyId;
     try {
       await client.logoutEverywhere(account);
     } catch (error) {
@@ -293,6 +309,9 @@ accountTools({
     }
     account.free();
     await forgetDevice(PAGE);
+    // Stopped first: a save in flight then writes nothing after the deletion.
+    stopSearch();
+    await forgetIndex(keyId);
     signedOut();
     leaveSignedIn();
   },
@@ -300,6 +319,7 @@ accountTools({
 
 /** Drops the sign-in's handles and what the panel keeps of it, and shows the sign-in form. */
 function signedOut() {
+  stopSearch();
   stopIdleLock();
   stopIdleLock = () => {};
   signIn = null;
@@ -582,8 +602,11 @@ function renderInbox() {
   renderCategoryFilter();
   const category = $("#inbox-category").value;
   const search = $("#inbox-search").value.trim().toLowerCase();
+  const tag = /** @type {HTMLSelectElement} */ ($("#inbox-tag")).value;
   const shown = inbox.items
     .filter((t) => {
+      // The tag filter reads the tags this browser decrypted (js/admin/search.js).
+      if (tag && !(desk && desk.tagsOf(t.ticket_id).includes(tag))) return false;
       if (!t.opening) return !category && !search; // unreadable: shown unless filtering
       if (category === "\u0000none" && t.opening.category) return false;
       if (category && category !== "\u0000none" && t.opening.category !== category) return false;
@@ -602,7 +625,10 @@ function renderInbox() {
   const label = { unanswered: "unanswered", answered: "answered", waiting: "waiting", on_hold: "on hold", closed: "closed", all: "" }[inbox.status];
   $("#inbox-count").textContent = shown.length
     ? `${plural(shown.length, `${label} ticket`.trim(), `${label} tickets`.trim())}${inbox.more ? " (more below)" : ""}.`
-    : `No ${label} tickets${category || search ? " match" : ""}.`.replace("  ", " ");
+    : `No ${label} tickets${category || search || tag ? " match" : ""}.`.replace("  ", " ");
+  // The tag filter sees the loaded pages; the index knows every tagged ticket (any status).
+  const tagged = tag && desk ? (desk.allTags().find(([t]) => t === tag) || [tag, 0])[1] : 0;
+  if (tag && inbox.more && tagged > shown.length) $("#inbox-count").textContent += ` ${plural(tagged, "ticket carries", "tickets carry")} this tag in all; load more to see the others.`;
   $("#inbox-more").hidden = !inbox.more;
 }
 
@@ -637,6 +663,7 @@ function inboxItem(t) {
         h("span", { text: `from ${o.name || o.email || "anonymous"}` }),
         h("span", { text: `last activity ${formatTime(t.last_activity)}` }),
         t.assigned_to ? h("span", { text: `assigned to ${nameOf(t.assigned_to)}` }) : null,
+        desk ? tagChips(desk.tagsOf(t.ticket_id)) : null,
       ),
     ),
   );
@@ -741,6 +768,9 @@ function showTicket(shown, { announceNew = false } = {}) {
   document.title = `Ticket – ${PAGE_TITLE}`;
   ticket.conversation.render(view.messages, { announceNew });
   ticket.notes.render(view.notes, { announceNew });
+  tags.render(view.tags || []);
+  tags.disable(false);
+  if (desk) desk.update(view);
 
   /** @type {(string[] | null)[]} */
   const lines = [
@@ -827,6 +857,7 @@ function ticketFailed(error, context) {
     $("#hold-ticket").hidden = true;
     $("#delete-ticket").hidden = true;
     $("#assign").disabled = true;
+    tags.disable(true);
     $("#composer").hidden = true;
     $("#ticket-title").textContent = "This ticket does not verify";
     showError($("#ticket-alerts"), error, { context: "this ticket" });
@@ -922,6 +953,7 @@ $("#delete-ticket").addEventListener("click", async () => {
   if (!id || !window.confirm("Delete this ticket for good? Its messages, notes and files are removed from the server and cannot be brought back (backups made before keep them).")) return;
   try {
     await client.deleteTicket(signedInAdmin(), id);
+    if (desk) desk.forgetTicket(id);
     closeTicket();
     await openInbox();
     announce("Ticket deleted.");
@@ -958,7 +990,11 @@ function startLive() {
   stopLive();
   stopLive = follow({
     client,
-    subscribe: (onEvent) => client.listenInbox(signedInAdmin(), onEvent),
+    subscribe: (onEvent) =>
+      client.listenInbox(signedInAdmin(), (event) => {
+        if (desk) desk.noteEvent(event);
+        onEvent(event);
+      }),
     unsubscribe: () => client.stopListeningInbox(signedInAdmin()),
     update: async () => {
       if (!admin) return;
@@ -974,6 +1010,89 @@ function startLive() {
     },
   });
 }
+
+// ---------------------------------------------------------------- search and tags
+
+// Issue 14 items 6 and 7: js/admin/search.js (the index of every ticket, in this browser) and
+// js/admin/tags.js (the ticket's tags, the inbox's chips and tag filter).
+
+const tags = tagEditor({
+  container: $("#ticket-tags"),
+  invalid: (message) => showError($("#ticket-alerts"), { code: "tags.invalid", message }),
+  save: async (next) => {
+    if (!ticket.handle || ticket.broken) return false;
+    clearErrors($("#ticket-alerts"));
+    try {
+      showTicket(await client.setTags(ticket.handle, next));
+      return true;
+    } catch (error) {
+      ticketFailed(error, "the tags were not saved");
+      return false;
+    }
+  },
+});
+
+/** Opens (or builds) the index for the signed-in administrator and keeps it current. */
+async function startSearch() {
+  stopSearch();
+  if (!admin || !signIn) return;
+  const started = new DeskIndex({
+    client,
+    admin,
+    deviceKey: signIn.remembered ? signIn.key : null,
+    onChange: () => {
+      if (desk !== started) return;
+      showSearchState();
+      renderTagFilter(/** @type {HTMLSelectElement} */ ($("#inbox-tag")), started.allTags());
+      if (current === "inbox") renderInbox();
+      runSearch();
+    },
+  });
+  desk = started;
+  await started.load();
+  started.onChange();
+  try {
+    await started.catchUp(() => showSearchState());
+  } catch (error) {
+    if (desk === started) handleError(error, "the search could not read every ticket");
+  }
+  if (desk === started) showSearchState();
+}
+
+function stopSearch() {
+  if (desk) desk.stop();
+  desk = null;
+  replace($("#desk-search-results"));
+  $("#desk-search-results").hidden = true;
+  /** @type {HTMLInputElement} */ ($("#desk-search-input")).value = "";
+  $("#desk-search-status").textContent = "";
+}
+
+function showSearchState() {
+  if (!desk) return;
+  const query = /** @type {HTMLInputElement} */ ($("#desk-search-input")).value;
+  if (!query.trim()) $("#desk-search-status").textContent = indexState(desk);
+}
+
+function runSearch() {
+  if (!desk) return;
+  const query = /** @type {HTMLInputElement} */ ($("#desk-search-input")).value;
+  const list = $("#desk-search-results");
+  if (!query.trim()) {
+    list.hidden = true;
+    replace(list);
+    showSearchState();
+    return;
+  }
+  const hits = desk.search(query);
+  renderHits(list, hits, (id) => openTicket(id));
+  list.hidden = hits.length === 0;
+  const building = desk.progress ? ` (still reading: ${desk.progress.done} of ${desk.progress.total})` : "";
+  $("#desk-search-status").textContent = hits.length ? `${plural(hits.length, "ticket", "tickets")} found${hits.length === 20 ? " (the best 20)" : ""}${building}.` : `Nothing found${building}.`;
+}
+
+$("#desk-search-input").addEventListener("input", runSearch);
+$("#inbox-tag").addEventListener("change", renderInbox);
 
 // ---------------------------------------------------------------- team
 

@@ -51,6 +51,8 @@ pub enum KindName {
     Waiting,
     /// On hold (kind 10, PROTOCOL.md §10.3).
     OnHold,
+    /// The ticket's tags (kind 11, PROTOCOL.md §14), on the notes chain.
+    Tags,
 }
 
 /// A ticket's status in the views (PROTOCOL.md §10.3): `"open"`, `"closed"`, `"waiting"`
@@ -95,6 +97,7 @@ impl KindName {
             Kind::Endorse => KindName::Endorse,
             Kind::Waiting => KindName::Waiting,
             Kind::OnHold => KindName::OnHold,
+            Kind::Tags => KindName::Tags,
         }
     }
 
@@ -111,6 +114,7 @@ impl KindName {
             KindName::Endorse => "endorse",
             KindName::Waiting => "waiting",
             KindName::OnHold => "on_hold",
+            KindName::Tags => "tags",
         }
     }
 }
@@ -176,6 +180,8 @@ all_optional! {
         fingerprint: String,
         /// An endorsement: the endorsing administrator's fingerprint (the message's sender).
         endorser_fingerprint: String,
+        /// A tags message: the ticket's whole tag set after it (PROTOCOL.md §14).
+        tags: Vec<String>,
     }
 }
 
@@ -214,6 +220,12 @@ impl ContentView {
             | Content::OnHold(change) => ContentView {
                 sent_at: Some(change.sent_at),
                 author: change.author.clone(),
+                ..ContentView::default()
+            },
+            Content::Tags(set) => ContentView {
+                tags: Some(set.tags.clone()),
+                sent_at: Some(set.sent_at),
+                author: set.author.clone(),
                 ..ContentView::default()
             },
             Content::Rotate => ContentView::default(),
@@ -367,6 +379,10 @@ pub struct TicketView {
     /// Administrators: the attachments of the conversation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<GatheredView>>,
+    /// Administrators: the ticket's tags, those of the last readable tags message of the
+    /// notes (PROTOCOL.md §14, *Tags*); empty before the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
 }
 
 /// A conversation as the page shows it (an anonymous reporter's or an account holder's
@@ -386,6 +402,7 @@ pub fn conversation_view(
         notes: None,
         debug_data: None,
         attachments: None,
+        tags: None,
     }
 }
 
@@ -468,8 +485,22 @@ pub fn admin_view(
         notes: Some(notes.iter().map(message_view).collect()),
         debug_data: Some(gathered(Kind::DebugData)),
         attachments: Some(gathered(Kind::AttachmentRef)),
+        tags: Some(current_tags(notes)),
         ..conversation_view(ticket_id, status, messages)
     }
+}
+
+/// A ticket's tags: those of the last readable tags message of its `notes` (PROTOCOL.md §14,
+/// *Tags*: an unreadable one leaves them as they were), empty before the first.
+pub fn current_tags(notes: &[Shown]) -> Vec<String> {
+    notes
+        .iter()
+        .rev()
+        .find_map(|m| match &m.content {
+            Ok(Content::Tags(set)) => Some(set.tags.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// A ticket in a list, as the server describes it (unsigned metadata). In the inbox
@@ -1095,6 +1126,37 @@ mod tests {
         assert_eq!(view["opening"], Value::Null);
         assert_eq!(view["messages"][0]["error"]["code"], "wrap.missing");
         assert_eq!(view["notes"], json!([]));
+        assert_eq!(view["tags"], json!([]));
+    }
+
+    /// PROTOCOL.md §14, *Tags*: the last readable tags message of the notes wins; an
+    /// unreadable one leaves the tags as they were.
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn tags_are_the_last_readable_set() {
+        let set = |tags: &[&str]| {
+            Content::Tags(crate::content::TagSet {
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                sent_at: 1,
+                author: None,
+            })
+        };
+        let mut notes = vec![
+            at(1, true, set(&["billing", "vip"])),
+            at(2, true, Content::InternalNote(text("Known issue."))),
+            at(3, true, set(&["vip"])),
+        ];
+        assert_eq!(current_tags(&notes), ["vip"]);
+        let mut unreadable = at(4, true, set(&[]));
+        unreadable.content = Err(ClientError::new("content.unreadable", "No."));
+        notes.push(unreadable);
+        assert_eq!(current_tags(&notes), ["vip"]);
+        notes.push(at(5, true, set(&[])));
+        assert!(current_tags(&notes).is_empty());
+        assert!(current_tags(&notes[1..2]).is_empty());
+        let view = serde_json::to_value(message_view(&notes[0])).unwrap();
+        assert_eq!(view["kind"], "tags");
+        assert_eq!(view["content"]["tags"], json!(["billing", "vip"]));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -951,6 +951,17 @@ pub fn scenario() -> Scenario {
         &mut notes,
         Chain::Notes,
     );
+    // The ticket's tags (kind 11, §14): the whole set, sorted, on the notes chain.
+    post(
+        &cast.admin_a,
+        0,
+        3,
+        Kind::Tags,
+        &notes0,
+        br#"{"tags":["billing","legacy-plan"],"sent_at":1767225690,"author":"Alice"}"#,
+        &mut notes,
+        Chain::Notes,
+    );
 
     Scenario {
         directory_entries: vec![genesis, add_b, add_c, remove_b],
@@ -1020,7 +1031,7 @@ fn transcript() -> Value {
         })
     };
     json!({
-        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Message 4 (kind rotate) opens epoch 1 after admin-b's removal; epoch 1 is not wrapped for admin-b. Message 6 closes; message 7, the reporter's, reopens. Message 8 (kind endorse) is admin-a's endorsement of anonymous.json case 1's identity as a second reporter key (§8.2 content; a wrap of epoch 1 follows for it); message 9 is signed by that key. Message 10 (kind waiting, admin-a) sets the status to waiting; message 11, the reporter's, makes it open again; message 12 (kind on hold, admin-a) puts it on hold (§10.3). conversation_states gives the status after each message and lists the reporter keys' ids after each message (§10.1). Admin sets are listed in the order the administrators were added.",
+        "description": "PROTOCOL.md §10: a verified ticket. Directory: genesis(admin-a), add(admin-b) by admin-a, add(admin-c) by admin-a, remove(admin-b) by admin-a. Reporter: anonymous.json case 0. Message 4 (kind rotate) opens epoch 1 after admin-b's removal; epoch 1 is not wrapped for admin-b. Message 6 closes; message 7, the reporter's, reopens. Message 8 (kind endorse) is admin-a's endorsement of anonymous.json case 1's identity as a second reporter key (§8.2 content; a wrap of epoch 1 follows for it); message 9 is signed by that key. Message 10 (kind waiting, admin-a) sets the status to waiting; message 11, the reporter's, makes it open again; message 12 (kind on hold, admin-a) puts it on hold (§10.3). The notes chain has an internal note and a tags message (kind 11, §14: the ticket's whole tag set). conversation_states gives the status after each message and lists the reporter keys' ids after each message (§10.1). Admin sets are listed in the order the administrators were added.",
         "ticket_id": hx(&s.ticket_id.0),
         "reporter_public_identity": hx(&s.reporter.to_bytes()),
         "directory": s.directory_entries.iter().map(|e| hx(&e.to_bytes())).collect::<Vec<_>>(),
@@ -1243,6 +1254,15 @@ fn negative() -> Value {
             dir_seq: 3,
             kind: Kind::InternalNote,
             salt: 0xe3,
+            code: "transcript.kind_not_allowed",
+        },
+        Crafted {
+            name: "tags message on the conversation chain",
+            sender: a,
+            epoch: 1,
+            dir_seq: 3,
+            kind: Kind::Tags,
+            salt: 0xf1,
             code: "transcript.kind_not_allowed",
         },
         Crafted {

@@ -143,6 +143,11 @@ export class Conversation {
         return system(this.perspective === "reporter" ? `${who} is waiting for your reply` : `${who} set the ticket to waiting for the reporter`);
       case "on_hold":
         return system(`${who} put the ticket on hold`);
+      case "tags": {
+        // PROTOCOL.md §14: each tags message carries the whole set after the change.
+        const set = Array.isArray(content.tags) ? content.tags : [];
+        return system(set.length ? `${who} set the tags to ${set.join(", ")}` : `${who} removed every tag`);
+      }
       case "rotate":
         return h("li", { class: "system" }, h("p", { class: "system-line", text: "The ticket's key was renewed after a change in the support team." }));
       case "endorse": {

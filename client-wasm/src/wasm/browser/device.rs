@@ -56,13 +56,13 @@ extern "C" {
     fn get_random_values(array: &Uint8Array) -> std::result::Result<JsValue, JsValue>;
 }
 
-/// AES-GCM's parameters with `nonce` and the wrap context.
-fn aes_gcm(nonce: &Uint8Array) -> Result<Object> {
+/// AES-GCM's parameters with `nonce` and the associated data `context`.
+fn aes_gcm(nonce: &Uint8Array, context: &[u8]) -> Result<Object> {
     let algorithm = Object::new();
     for (name, value) in [
         ("name", JsValue::from_str("AES-GCM")),
         ("iv", nonce.into()),
-        ("additionalData", Uint8Array::from(WRAP_CONTEXT).into()),
+        ("additionalData", Uint8Array::from(context).into()),
     ] {
         Reflect::set(&algorithm, &name.into(), &value).map_err(|e| crypto_failed(&e))?;
     }
@@ -86,23 +86,63 @@ pub fn remember_account(
             let role = core.state.acquire().await;
             role.account()?.to_remembered()
         };
-        let nonce = Uint8Array::new_with_length(NONCE_LEN as u32);
-        get_random_values(&nonce).map_err(|e| crypto_failed(&e))?;
-        let algorithm = aes_gcm(&nonce)?;
-        let copy = Uint8Array::from(plain.as_slice());
-        // WebCrypto copies `copy` before `encrypt` returns: overwrite it at once.
-        let started = subtle_encrypt(&algorithm, &wrapping_key, &copy);
-        copy.fill(0, 0, copy.length());
-        let started = started.map_err(|e| crypto_failed(&e));
-        let sealed = JsFuture::from(started?)
-            .await
-            .map_err(|e| crypto_failed(&e))?;
-        let sealed = Uint8Array::new(&sealed);
-        let wrapped = Uint8Array::new_with_length(NONCE_LEN as u32 + sealed.length());
-        wrapped.set(&nonce, 0);
-        wrapped.set(&sealed, NONCE_LEN as u32);
-        Ok(wrapped.into())
+        Ok(seal_under(&wrapping_key, WRAP_CONTEXT, &plain)
+            .await?
+            .into())
     })
+}
+
+/// `plain` sealed with AES-256-GCM under the device's `wrapping_key`, authenticating
+/// `context`: a 12-byte random nonce, then the ciphertext and tag. The plaintext's JavaScript
+/// copy is overwritten with zeros as soon as WebCrypto has read it.
+///
+/// # Errors
+/// `device.crypto` when WebCrypto refuses the key.
+pub(crate) async fn seal_under(
+    wrapping_key: &JsValue,
+    context: &[u8],
+    plain: &[u8],
+) -> Result<Uint8Array> {
+    let nonce = Uint8Array::new_with_length(NONCE_LEN as u32);
+    get_random_values(&nonce).map_err(|e| crypto_failed(&e))?;
+    let algorithm = aes_gcm(&nonce, context)?;
+    let copy = Uint8Array::from(plain);
+    // WebCrypto copies `copy` before `encrypt` returns: overwrite it at once.
+    let started = subtle_encrypt(&algorithm, wrapping_key, &copy);
+    copy.fill(0, 0, copy.length());
+    let started = started.map_err(|e| crypto_failed(&e));
+    let sealed = JsFuture::from(started?)
+        .await
+        .map_err(|e| crypto_failed(&e))?;
+    let sealed = Uint8Array::new(&sealed);
+    let wrapped = Uint8Array::new_with_length(NONCE_LEN as u32 + sealed.length());
+    wrapped.set(&nonce, 0);
+    wrapped.set(&sealed, NONCE_LEN as u32);
+    Ok(wrapped)
+}
+
+/// What [`seal_under`] sealed with the same key and `context`.
+///
+/// # Errors
+/// `device.malformed` (damaged bytes, another key or another context), `device.crypto`.
+pub(crate) async fn open_under(
+    wrapping_key: &JsValue,
+    context: &[u8],
+    bytes: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    if bytes.len() < NONCE_LEN + TAG_LEN {
+        return Err(malformed());
+    }
+    let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+    let algorithm = aes_gcm(&Uint8Array::from(nonce), context)?;
+    let started = subtle_decrypt(&algorithm, wrapping_key, &Uint8Array::from(sealed))
+        .map_err(|e| crypto_failed(&e))?;
+    // AES-GCM's refusal (an OperationError) means other bytes or another key.
+    let opened = JsFuture::from(started).await.map_err(|_| malformed())?;
+    let opened = Uint8Array::new(&opened);
+    let plain = Zeroizing::new(opened.to_vec());
+    opened.fill(0, 0, opened.length());
+    Ok(plain)
 }
 
 /// A signed-in account again from `rememberAccount`'s bytes and the same `wrappingKey`, with
@@ -116,19 +156,7 @@ pub fn resume_account(
     #[wasm_bindgen(unchecked_param_type = "CryptoKey")] wrapping_key: JsValue,
 ) -> Promise {
     promise(async move {
-        let bytes = wrapped.to_vec();
-        if bytes.len() < NONCE_LEN + TAG_LEN {
-            return Err(malformed());
-        }
-        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
-        let algorithm = aes_gcm(&Uint8Array::from(nonce))?;
-        let started = subtle_decrypt(&algorithm, &wrapping_key, &Uint8Array::from(sealed))
-            .map_err(|e| crypto_failed(&e))?;
-        // AES-GCM's refusal (an OperationError) means other bytes or another key.
-        let opened = JsFuture::from(started).await.map_err(|_| malformed())?;
-        let opened = Uint8Array::new(&opened);
-        let plain = Zeroizing::new(opened.to_vec());
-        opened.fill(0, 0, opened.length());
+        let plain = open_under(&wrapping_key, WRAP_CONTEXT, &wrapped.to_vec()).await?;
         let account = Account::from_remembered(&plain, now_seconds())?;
         Ok(AccountHandle {
             core: Core::new(FetchTransport::new(), account),

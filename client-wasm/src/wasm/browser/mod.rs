@@ -16,6 +16,8 @@ mod device;
 mod recoveries;
 #[cfg(feature = "reporter")]
 mod recovery;
+#[cfg(feature = "admin")]
+mod search;
 #[cfg(feature = "session")]
 mod session;
 mod ticket;
@@ -31,4 +33,6 @@ pub use self::device::*;
 pub use self::recoveries::*;
 #[cfg(feature = "reporter")]
 pub use self::recovery::*;
+#[cfg(feature = "admin")]
+pub use self::search::*;
 pub use self::ticket::*;

@@ -659,6 +659,26 @@ pub fn put_on_hold(handle: &TicketHandle) -> Promise {
     status_change(handle, StatusRequest::OnHold)
 }
 
+/// Replaces the ticket's tags (administrators; a tags message on the notes chain, PROTOCOL.md
+/// §14): `tags` is the whole set after the change, as typed (each trimmed and lowercased,
+/// blanks and duplicates dropped, sorted). Resolves to the view, whose `tags` are the new set.
+/// Rejects with `tags.invalid` (a tag that is not 1 to 32 of `a-z 0-9 - _`, or more than 20)
+/// before anything is sent.
+#[cfg(feature = "admin")]
+#[wasm_bindgen(js_name = setTags, unchecked_return_type = "Promise<TicketView>")]
+pub fn set_tags(handle: &TicketHandle, tags: Vec<String>) -> Promise {
+    post(handle, move |state| {
+        if !state.is_admin() {
+            return Err(admin_only());
+        }
+        Ok(Content::Tags(crate::content::TagSet {
+            tags: crate::content::normalise_tags(&tags)?,
+            sent_at: now_seconds(),
+            author: None,
+        }))
+    })
+}
+
 /// The status message a page asks to post.
 #[derive(Clone, Copy)]
 // The reporter's module (without "panel") only closes.
