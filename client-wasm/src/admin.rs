@@ -142,6 +142,61 @@ pub struct InboxItem {
     /// The first message (subject, category, urgency, the reporter's name and text), or why
     /// it cannot be shown.
     pub opening: core::result::Result<Text, ClientError>,
+    /// The conversation's last message or attachment, for the inbox's preview line.
+    pub last: Option<LastMessage>,
+    /// The server's receipt time (Unix seconds) of the oldest reporter message no administrator
+    /// answered yet (a message or an attachment after the team's last one), or `None` when the
+    /// team wrote last: the start of the reply's due time (spec/API.md, "Instance settings").
+    pub waiting_since: Option<u64>,
+}
+
+/// The last message or attachment of a conversation, as the inbox previews it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastMessage {
+    /// Whether an administrator sent it.
+    pub from_support: bool,
+    /// Its first non-empty line (at most [`PREVIEW_CHARS`] characters), or `Attachment: name`.
+    pub preview: String,
+    /// The server's receipt time, Unix seconds.
+    pub received_at: u64,
+}
+
+/// Longest preview line of [`LastMessage`], in characters.
+pub const PREVIEW_CHARS: usize = 140;
+
+/// The preview and the unanswered start of a verified conversation (see [`InboxItem`]).
+fn last_and_waiting(messages: &[Shown]) -> (Option<LastMessage>, Option<u64>) {
+    let mut last = None;
+    let mut waiting_since = None;
+    for message in messages {
+        let preview = match &message.content {
+            Ok(Content::Message(text)) => {
+                let line = text.text.lines().map(str::trim).find(|l| !l.is_empty());
+                line.unwrap_or("")
+                    .chars()
+                    .take(PREVIEW_CHARS)
+                    .collect::<String>()
+            }
+            Ok(Content::AttachmentRef(attachment)) => {
+                let name: String = attachment.name.chars().take(PREVIEW_CHARS).collect();
+                format!("Attachment: {name}")
+            }
+            // Status changes, notes' kinds, rotations and unreadable messages neither answer
+            // nor ask anything.
+            _ => continue,
+        };
+        if message.from_support {
+            waiting_since = None;
+        } else if waiting_since.is_none() {
+            waiting_since = Some(message.received_at);
+        }
+        last = Some(LastMessage {
+            from_support: message.from_support,
+            preview,
+            received_at: message.received_at,
+        });
+    }
+    (last, waiting_since)
 }
 
 /// One page of the inbox.
@@ -862,21 +917,28 @@ impl Admin {
         let mut tickets = Vec::with_capacity(answer.tickets.len());
         for summary in answer.tickets {
             let summary = summary_of(summary, "the inbox")?;
-            let opening = self
-                .read_conversation(transport, summary.ticket_id)
-                .await
-                .and_then(|(_, thread_messages)| {
-                    match thread_messages.into_iter().next().map(|m| m.content) {
-                        Some(Ok(Content::Message(text))) => Ok(text),
-                        Some(Ok(_)) => Err(ClientError::new(
-                            "content.unreadable",
-                            "The first message of this ticket is not a message.",
-                        )),
-                        Some(Err(error)) => Err(error),
-                        None => Err(ClientError::bad_response("the ticket")),
-                    }
-                });
-            tickets.push(InboxItem { summary, opening });
+            let read = self.read_conversation(transport, summary.ticket_id).await;
+            let (last, waiting_since) = match &read {
+                Ok((_, thread_messages)) => last_and_waiting(thread_messages),
+                Err(_) => (None, None),
+            };
+            let opening = read.and_then(|(_, thread_messages)| {
+                match thread_messages.into_iter().next().map(|m| m.content) {
+                    Some(Ok(Content::Message(text))) => Ok(text),
+                    Some(Ok(_)) => Err(ClientError::new(
+                        "content.unreadable",
+                        "The first message of this ticket is not a message.",
+                    )),
+                    Some(Err(error)) => Err(error),
+                    None => Err(ClientError::bad_response("the ticket")),
+                }
+            });
+            tickets.push(InboxItem {
+                summary,
+                opening,
+                last,
+                waiting_since,
+            });
         }
         Ok(InboxPage {
             tickets,
@@ -1276,7 +1338,66 @@ fn check_admin(directory: &Directory, account: &Account) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::invite_token;
+    use sealdesk_crypto::{KeyId, Kind};
+
+    use super::{ClientError, Content, LastMessage, Shown, Text, invite_token, last_and_waiting};
+
+    fn shown(received_at: u64, from_support: bool, text: &str) -> Shown {
+        Shown {
+            seq: received_at,
+            received_at,
+            sender: KeyId([u8::from(from_support); 32]),
+            from_support,
+            kind: Kind::Message,
+            content: Ok(Content::Message(Text {
+                text: text.into(),
+                sent_at: received_at,
+                author: None,
+                subject: None,
+                category: None,
+                urgent: false,
+                name: None,
+                email: None,
+            })),
+        }
+    }
+
+    #[test]
+    fn the_preview_is_the_last_line_and_waiting_starts_after_the_last_answer() {
+        let opening = shown(10, false, "\n  First line \nsecond");
+        assert_eq!(
+            last_and_waiting(std::slice::from_ref(&opening)),
+            (
+                Some(LastMessage {
+                    from_support: false,
+                    preview: "First line".into(),
+                    received_at: 10
+                }),
+                Some(10)
+            )
+        );
+        let answered = [opening.clone(), shown(20, true, "Try this")];
+        let (last, waiting) = last_and_waiting(&answered);
+        assert_eq!(
+            last.map(|l| (l.from_support, l.preview)),
+            Some((true, "Try this".into()))
+        );
+        assert_eq!(waiting, None);
+        // Two reporter messages after the answer: the oldest one starts the wait. An unreadable
+        // message is neither a preview nor an answer.
+        let mut unreadable = shown(50, true, "");
+        unreadable.content = Err(ClientError::new("content.unreadable", "x"));
+        let again = [
+            opening,
+            shown(20, true, "Try this"),
+            shown(30, false, "No luck"),
+            shown(40, false, "Still nothing"),
+            unreadable,
+        ];
+        let (last, waiting) = last_and_waiting(&again);
+        assert_eq!(last.map(|l| l.preview), Some("Still nothing".into()));
+        assert_eq!(waiting, Some(30));
+    }
 
     #[test]
     fn invites_are_taken_from_links_or_alone() {

@@ -522,6 +522,25 @@ pub struct InboxItemView {
     /// Why the ticket cannot be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorView>,
+    /// The conversation's last message or attachment, or `null` when there is none or the
+    /// ticket cannot be read.
+    pub last: Option<LastMessageView>,
+    /// Server receipt time (Unix seconds) of the oldest reporter message not answered yet, or
+    /// `null` when the team wrote last (the start of the reply's due time).
+    pub waiting_since: Option<u64>,
+}
+
+/// The inbox's preview of a conversation's last message: `{from_support, preview,
+/// received_at}` (its first line, at most 140 characters, or `Attachment: name`; Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct LastMessageView {
+    /// Whether an administrator sent it.
+    pub from_support: bool,
+    /// The first non-empty line, or `Attachment: name`.
+    pub preview: String,
+    /// Server receipt time, Unix seconds.
+    pub received_at: u64,
 }
 
 /// The view of an inbox entry ([`InboxItemView`]).
@@ -535,6 +554,12 @@ pub fn inbox_item_view(item: &InboxItem) -> InboxItemView {
         assigned_to: item.summary.assigned_to.as_ref().map(key_id_text),
         opening,
         error,
+        last: item.last.as_ref().map(|last| LastMessageView {
+            from_support: last.from_support,
+            preview: last.preview.clone(),
+            received_at: last.received_at,
+        }),
+        waiting_since: item.waiting_since,
     }
 }
 
@@ -846,6 +871,7 @@ mod tests {
 
     use super::*;
     use crate::account::TicketSummary;
+    use crate::admin::LastMessage;
 
     // The views as JSON, as the pages receive them.
     fn json(view: impl Serialize) -> Value {
@@ -1127,6 +1153,12 @@ mod tests {
                 InboxItem {
                     summary: summary.clone(),
                     opening: Ok(opening),
+                    last: Some(LastMessage {
+                        from_support: false,
+                        preview: "Still down.".into(),
+                        received_at: 25,
+                    }),
+                    waiting_since: Some(15),
                 },
                 InboxItem {
                     summary: TicketSummary {
@@ -1134,6 +1166,8 @@ mod tests {
                         ..summary
                     },
                     opening: Err(ClientError::new("transcript.bad_signature", "Altered.")),
+                    last: None,
+                    waiting_since: None,
                 },
             ],
             more: true,
@@ -1145,6 +1179,12 @@ mod tests {
             key_id_text(&KeyId([2; 32]))
         );
         assert_eq!(view["tickets"][0]["opening"]["subject"], "VPN");
+        assert_eq!(
+            view["tickets"][0]["last"],
+            json!({"from_support": false, "preview": "Still down.", "received_at": 25})
+        );
+        assert_eq!(view["tickets"][0]["waiting_since"], 15);
+        assert_eq!(view["tickets"][1]["last"], Value::Null);
         assert!(view["tickets"][0].get("error").is_none());
         assert_eq!(view["tickets"][1]["assigned_to"], Value::Null);
         assert_eq!(view["tickets"][1]["opening"], Value::Null);

@@ -25,7 +25,7 @@ use sealdesk_wire::recovery::{
     PendingRecovery, PendingRecoveryList, RecoveryClaimBody, RecoveryClaimed, RecoveryRequestBody,
     RecoveryRequested, RecoveryStatus,
 };
-use sealdesk_wire::settings::{Category, Settings, SettingsAnswer};
+use sealdesk_wire::settings::{Category, ResponseTargets, Settings, SettingsAnswer};
 use sealdesk_wire::team::{
     AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
 };
@@ -75,7 +75,7 @@ const ERROR: &str = "An error: the status and a JSON body with a stable code and
         PreloginAnswer, PreloginBody, RegisterBody, Registered, AttachmentDeclared,
         DeclareAttachmentBody, AppendEntryBody, DirectoryAnswer, HeadBody, ErrorBody,
         InboxAnswer, InboxFilter, InviteCreated, InviteRedeemed, RedeemGenesisBody,
-        RedeemInviteBody, ChallengeAnswer, ChallengeFor, ProofOfWork, Category, Settings, SettingsAnswer,
+        RedeemInviteBody, ChallengeAnswer, ChallengeFor, ProofOfWork, Category, ResponseTargets, Settings, SettingsAnswer,
         AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
         CreateAccountTicketBody, CreateTicketBody, MessageItem, MessagePosted, MessagesAnswer,
         PostMessageBody, TicketAnswer, TicketCreated, TicketListItem, TicketStatus, WrapsAnswer,

@@ -6,8 +6,9 @@ import { h, replace } from "./dom.js";
 /**
  * The settings as the pages use them: the module's `SettingsAnswer` (the stored settings with
  * the attachment limit and the server version) with every member present, from the defaults
- * below when the server could not be asked.
- * @typedef {Required<import("./wasm.js").SettingsAnswer>} PageSettings
+ * below when the server could not be asked; `response_targets` (the panel's due times) stays
+ * optional.
+ * @typedef {Required<Omit<import("./wasm.js").SettingsAnswer, "response_targets">> & Pick<import("./wasm.js").SettingsAnswer, "response_targets">} PageSettings
  */
 
 /** @type {PageSettings} */
