@@ -54,7 +54,14 @@ function helpDialog() {
       { id: "shortcuts-help", class: "shortcuts", "aria-labelledby": "shortcuts-title" },
       h("h2", { id: "shortcuts-title", text: "Keyboard shortcuts" }),
       h("p", { class: "small muted", text: "In the inbox and a ticket, when no field has the focus." }),
-      h("dl", { class: "fields" }, SHORTCUTS.map(([key, what]) => [h("dt", null, h("kbd", { text: key })), h("dd", { text: what })])),
+      h(
+        "dl",
+        { class: "fields" },
+        SHORTCUTS.map(([keys, what]) => [
+          h("dt", null, keys.split(" or ").map((key, i) => [i ? " or " : null, h("kbd", { text: key })])),
+          h("dd", { text: what }),
+        ]),
+      ),
       h("div", { class: "actions" }, h("button", { type: "button", class: "secondary", text: "Close", onclick: () => dialog && dialog.close() })),
     )
   );
