@@ -263,6 +263,16 @@ describe("response-time targets, due times and the inbox", () => {
     await admin.click("#bulk-reopen");
     await admin.locator("#inbox-bulk-status .notice.ok", { hasText: "2 tickets reopened." }).waitFor();
     await admin.waitForFunction(() => document.querySelectorAll("#inbox-list > li").length === 0);
+    // Closing an open and a closed one: only the open one gets a close message.
+    await admin.click('#inbox-filter [data-status="all"]');
+    await row(admin, RESET.subject).locator("input.row-select").check();
+    await admin.click("#bulk-close");
+    await admin.locator("#inbox-bulk-status .notice.ok", { hasText: "1 ticket closed." }).waitFor();
+    await admin.waitForFunction(() => !document.querySelector("#inbox-list input.row-select:checked"));
+    await row(admin, RESET.subject).locator("input.row-select").check();
+    await row(admin, TONER.subject).locator("input.row-select").check();
+    await admin.click("#bulk-reopen");
+    await admin.locator("#inbox-bulk-status .notice.ok", { hasText: "1 ticket reopened. 1 ticket was open already." }).waitFor();
     admin.off("dialog", confirm);
     await showAll(admin);
     await row(admin, TONER.subject).locator(".chip.open").waitFor();

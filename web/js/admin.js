@@ -740,6 +740,11 @@ const showBulk = bulkActions({
     await loadInbox({ quiet: true });
   },
   fatal: sessionEnded,
+  needs: (id, action) => {
+    const item = inbox.items.find((t) => t.ticket_id === id);
+    if (!item) return true;
+    return action === "close" ? !item.closed : item.status !== "open";
+  },
 });
 
 /**

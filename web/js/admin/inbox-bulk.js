@@ -18,6 +18,8 @@ import { plural } from "../lib/format.js";
  * @property {() => {value: string, label: string}[]} assignees "" for nobody, then key ids
  * @property {() => Promise<void>} done reloads the inbox and clears the ticks
  * @property {(error: unknown) => boolean} fatal handles a signed-out error (true: stop)
+ * @property {(id: string, action: "close" | "reopen") => boolean} needs whether the ticket needs
+ *   the action (a closed ticket is not closed again, an open one not reopened)
  */
 
 /**
@@ -34,10 +36,13 @@ export function bulkActions(context) {
    * @param {string} verb "Closing"
    * @param {string} past "closed"
    * @param {(handle: TicketHandle) => Promise<unknown>} work
+   * @param {"close" | "reopen"} [action] skips the tickets that do not need it
    */
-  async function run(verb, past, work) {
-    const ids = context.selected();
-    if (!ids.length) return;
+  async function run(verb, past, work, action) {
+    const chosen = context.selected();
+    const ids = action ? chosen.filter((id) => context.needs(id, action)) : chosen;
+    const skipped = chosen.length - ids.length;
+    if (!chosen.length) return;
     /** @type {string[]} */
     const failures = [];
     let done = 0;
@@ -56,7 +61,7 @@ export function bulkActions(context) {
     } finally {
       for (const button of bar.querySelectorAll("button, select")) /** @type {HTMLButtonElement} */ (button).disabled = false;
     }
-    const summary = `${plural(done, "ticket", "tickets")} ${past}.`;
+    const summary = `${plural(done, "ticket", "tickets")} ${past}.${skipped ? ` ${plural(skipped, "ticket was", "tickets were")} ${action === "close" ? "closed" : "open"} already.` : ""}`;
     replace(
       status,
       h(
@@ -73,9 +78,9 @@ export function bulkActions(context) {
   $("#bulk-close").addEventListener("click", () => {
     const count = context.selected().length;
     if (!count || !window.confirm(`Close ${plural(count, "ticket", "tickets")}?`)) return;
-    run("Closing", "closed", (handle) => context.client.close(handle));
+    run("Closing", "closed", (handle) => context.client.close(handle), "close");
   });
-  $("#bulk-reopen").addEventListener("click", () => run("Reopening", "reopened", (handle) => context.client.reopen(handle)));
+  $("#bulk-reopen").addEventListener("click", () => run("Reopening", "reopened", (handle) => context.client.reopen(handle), "reopen"));
   $("#bulk-assign").addEventListener("click", () => {
     const keyId = assign.value || null;
     const label = assign.selectedOptions[0] ? assign.selectedOptions[0].textContent : "nobody";
