@@ -14,8 +14,8 @@ use sealdesk_crypto::{
     Identity, KeyId, Members, PublicIdentity, TicketId, WrapSlot, WrappedKey,
 };
 use sealdesk_wire::directory::AppendEntryBody;
-pub use sealdesk_wire::inbox::InboxFilter;
 use sealdesk_wire::inbox::{InboxAnswer, InboxQuery};
+pub use sealdesk_wire::inbox::{InboxAssigned, InboxCounts, InboxFilter, ListOrder};
 use sealdesk_wire::invites::{InviteCreated, InviteRedeemed, RedeemGenesisBody, RedeemInviteBody};
 use sealdesk_wire::mail::AdminMailPreferences;
 use sealdesk_wire::settings::{Settings, SettingsAnswer};
@@ -202,10 +202,29 @@ fn last_and_waiting(messages: &[Shown]) -> (Option<LastMessage>, Option<u64>) {
 /// One page of the inbox.
 #[derive(Clone, Debug)]
 pub struct InboxPage {
-    /// Up to 50 tickets, newest activity first.
+    /// Up to 50 tickets, in the asked order.
     pub tickets: Vec<InboxItem>,
     /// Whether further pages follow.
     pub more: bool,
+    /// The cursor of the next page ([`InboxOptions::cursor`]), when `more`.
+    pub next_cursor: Option<String>,
+    /// The number of tickets per filter (zero from servers older than counts).
+    pub counts: InboxCounts,
+}
+
+/// Which inbox page to read (spec/API.md, "Inbox").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InboxOptions {
+    /// By status (`None`: every ticket).
+    pub status: Option<InboxFilter>,
+    /// Assigned to me or to nobody (`None`: whoever).
+    pub assigned: Option<InboxAssigned>,
+    /// Newest (default) or oldest activity first.
+    pub order: ListOrder,
+    /// The previous page's `next_cursor`: continue after it (takes the place of `page`).
+    pub cursor: Option<String>,
+    /// Zero-based page number, for a numbered page without a cursor.
+    pub page: u64,
 }
 
 /// A ticket as an administrator reads it: both chains, verified and decrypted.
@@ -912,8 +931,29 @@ impl Admin {
         filter: Option<InboxFilter>,
         page: u64,
     ) -> Result<InboxPage> {
+        self.inbox_with(
+            transport,
+            &InboxOptions {
+                status: filter,
+                page,
+                ..InboxOptions::default()
+            },
+        )
+        .await
+    }
+
+    /// [`Admin::inbox`] with every option of spec/API.md's inbox: status, assignee, order
+    /// and a cursor.
+    ///
+    /// # Errors
+    /// As [`Admin::inbox`]; `server.bad_cursor` for a cursor the server did not make.
+    pub async fn inbox_with<T: Transport>(
+        &mut self,
+        transport: &T,
+        options: &InboxOptions,
+    ) -> Result<InboxPage> {
         self.refresh_directory(transport).await?;
-        let answer = self.inbox_page(transport, filter, page).await?;
+        let answer = self.inbox_page(transport, options).await?;
         let mut tickets = Vec::with_capacity(answer.tickets.len());
         for summary in answer.tickets {
             let summary = summary_of(summary, "the inbox")?;
@@ -943,6 +983,8 @@ impl Admin {
         Ok(InboxPage {
             tickets,
             more: answer.more,
+            next_cursor: answer.next_cursor,
+            counts: answer.counts,
         })
     }
 
@@ -1261,12 +1303,14 @@ impl Admin {
     async fn inbox_page<T: Transport>(
         &self,
         transport: &T,
-        filter: Option<InboxFilter>,
-        page: u64,
+        options: &InboxOptions,
     ) -> Result<InboxAnswer> {
         let query = InboxQuery {
-            status: filter,
-            page,
+            status: options.status,
+            assigned: options.assigned,
+            order: (options.order != ListOrder::Newest).then_some(options.order),
+            cursor: options.cursor.clone(),
+            page: options.page,
         };
         transport
             .send(Request::get(query.path()).bearer(Some(self.session())))
@@ -1282,19 +1326,27 @@ impl Admin {
         filter: Option<InboxFilter>,
     ) -> Result<Vec<TicketId>> {
         let mut ids = Vec::new();
-        let mut page = 0;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut options = InboxOptions {
+            status: filter,
+            ..InboxOptions::default()
+        };
         loop {
-            let answer = self.inbox_page(transport, filter, page).await?;
+            let answer = self.inbox_page(transport, &options).await?;
             for summary in answer.tickets {
                 let id = summary_of(summary, "the inbox")?.ticket_id;
-                if !ids.contains(&id) {
+                if seen.insert(id.0) {
                     ids.push(id);
                 }
             }
-            if !answer.more {
-                return Ok(ids);
+            match answer.next_cursor {
+                // The cursor continues after the last ticket (keyset), so a ticket written to
+                // meanwhile neither repeats nor pushes another out of the listing.
+                Some(cursor) if answer.more => options.cursor = Some(cursor),
+                // A server older than cursors: numbered pages.
+                None if answer.more => options.page += 1,
+                _ => return Ok(ids),
             }
-            page += 1;
         }
     }
 

@@ -92,6 +92,17 @@ async function showAll(page) {
   await page.waitForFunction(() => !/Loading/.test(document.querySelector("#inbox-count").textContent));
 }
 
+/** Waits until the inbox finished loading (after a filter or order that asks the server). */
+function loaded(page) {
+  return page.waitForFunction(() => !/Loading/.test(document.querySelector("#inbox-count").textContent));
+}
+
+/** The count a filter button shows ("" when none). */
+async function countOf(page, selector) {
+  const badge = page.locator(`${selector} .count`);
+  return (await badge.count()) ? (await badge.innerText()).trim() : "";
+}
+
 /** The subjects listed, in order. */
 function subjects(page) {
   return page.locator("#inbox-list button.link").allTextContents();
@@ -169,11 +180,23 @@ describe("response-time targets, due times and the inbox", () => {
     assert.equal((await row(admin, RESET.subject).locator(".row-due").innerText()).trim(), "No reply due");
     assert.equal(await admin.locator("#inbox-list .chip.overdue").count(), 0);
 
+    // The counts per filter, from the server's answer: three tickets, two unanswered (so one
+    // answered), none mine, three unassigned.
+    assert.equal(await countOf(admin, '#inbox-filter [data-status="all"]'), "3");
+    assert.equal(await countOf(admin, '#inbox-filter [data-status="unanswered"]'), "2");
+    assert.equal(await countOf(admin, '#inbox-filter [data-status="answered"]'), "1");
+    assert.equal(await countOf(admin, '#inbox-filter [data-status="closed"]'), "0");
+    assert.equal(await countOf(admin, '#inbox-assigned [data-assigned="me"]'), "0");
+    assert.equal(await countOf(admin, '#inbox-assigned [data-assigned="none"]'), "3");
+    assert.equal(await countOf(admin, '#inbox-assigned [data-assigned=""]'), "", "no count on \"Anyone\"");
+
     // Orders: newest activity, oldest waiting, urgency, due.
     assert.deepEqual(await subjects(admin), [RESET.subject, TONER.subject, FLOOD.subject]);
     await admin.selectOption("#inbox-order", "oldest");
+    await loaded(admin);
     assert.deepEqual(await subjects(admin), [FLOOD.subject, TONER.subject, RESET.subject]);
     await admin.selectOption("#inbox-order", "urgency");
+    await loaded(admin);
     assert.equal((await subjects(admin))[0], FLOOD.subject);
     await admin.selectOption("#inbox-order", "due");
     assert.deepEqual(await subjects(admin), [TONER.subject, FLOOD.subject, RESET.subject]);
@@ -188,6 +211,7 @@ describe("response-time targets, due times and the inbox", () => {
     await screenshots(admin, "inbox-overdue");
     await admin.selectOption("#inbox-due", "");
     await admin.selectOption("#inbox-order", "newest");
+    await loaded(admin);
     await admin.clock.setSystemTime(Date.now());
 
     // Keyboard: the help overlay, next and previous, select, open.
@@ -236,11 +260,16 @@ describe("response-time targets, due times and the inbox", () => {
     await admin.click("#bulk-assign");
     await admin.locator("#inbox-bulk-status .notice.ok", { hasText: "1 ticket assigned to You (alice)." }).waitFor();
     await row(admin, FLOOD.subject).locator(".row-assignee", { hasText: "You" }).waitFor();
+    assert.equal(await countOf(admin, '#inbox-assigned [data-assigned="me"]'), "1");
+    assert.equal(await countOf(admin, '#inbox-assigned [data-assigned="none"]'), "2");
     await admin.click('#inbox-assigned [data-assigned="me"]');
+    await loaded(admin);
     assert.deepEqual(await subjects(admin), [FLOOD.subject]);
     await admin.click('#inbox-assigned [data-assigned="none"]');
+    await loaded(admin);
     assert.deepEqual(await subjects(admin), [RESET.subject, TONER.subject]);
     await admin.click('#inbox-assigned [data-assigned=""]');
+    await loaded(admin);
 
     // Bulk close two (after a confirmation), then reopen them.
     const confirmations = [];

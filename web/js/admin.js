@@ -458,9 +458,9 @@ function waitForApproval(created, redemption) {
 /**
  * The inbox: the status filter, the assignee filter ("" anyone, "me", "none"), the order, the
  * due filter, what is loaded, and the tickets ticked for a bulk action.
- * @type {{status: string, assigned: string, order: import("./admin/inbox-list.js").InboxOrder, due: string, items: InboxItemView[], shown: InboxItemView[], page: number, more: boolean, loading: boolean, selected: Set<string>, current: string | null}}
+ * @type {{status: string, assigned: string, order: import("./admin/inbox-list.js").InboxOrder, due: string, items: InboxItemView[], shown: InboxItemView[], page: number, cursor: string | null, more: boolean, loading: boolean, selected: Set<string>, current: string | null}}
  */
-const inbox = { status: "unanswered", assigned: "", order: "newest", due: "", items: [], shown: [], page: 0, more: false, loading: false, selected: new Set(), current: null };
+const inbox = { status: "unanswered", assigned: "", order: "newest", due: "", items: [], shown: [], page: 0, cursor: null, more: false, loading: false, selected: new Set(), current: null };
 
 for (const button of $$("#inbox-filter button")) {
   button.addEventListener("click", () => {
@@ -473,12 +473,15 @@ for (const button of $$("#inbox-assigned button")) {
   button.addEventListener("click", () => {
     for (const b of $$("#inbox-assigned button")) b.setAttribute("aria-pressed", String(b === button));
     inbox.assigned = button.dataset.assigned || "";
-    renderInbox();
+    loadInbox();
   });
 }
 $("#inbox-order").addEventListener("change", () => {
+  const before = inbox.order === "oldest";
   inbox.order = /** @type {import("./admin/inbox-list.js").InboxOrder} */ ($("#inbox-order").value);
-  renderInbox();
+  // Only "oldest waiting" asks the server for another page; the others sort what is loaded.
+  if (before !== (inbox.order === "oldest")) loadInbox();
+  else renderInbox();
 });
 $("#inbox-due").addEventListener("change", () => {
   inbox.due = $("#inbox-due").value;
@@ -576,15 +579,27 @@ async function loadInbox({ more = false, quiet = false } = {}) {
   const page = more ? inbox.page + 1 : 0;
   if (!quiet) $("#inbox-count").textContent = "Loading and decrypting…";
   try {
-    const result = await client.inbox(signedInAdmin(), apiStatus, page);
+    // The server filters by assignee and orders by last activity (oldest first for "oldest
+    // waiting", so the first page holds the longest waits); urgency and due are inside the
+    // encrypted first messages, so those orders sort what is loaded here. "Load more"
+    // continues after the last page's cursor.
+    const result = await client.inbox(
+      signedInAdmin(),
+      apiStatus,
+      more && inbox.cursor ? 0 : page,
+      /** @type {import("../pkg/admin/sealdesk_client.js").InboxAssigned} */ (inbox.assigned || "any"),
+      inbox.order === "oldest" ? "oldest" : "newest",
+      more && inbox.cursor ? inbox.cursor : undefined,
+    );
     await rememberHead(admin);
     let tickets = result.tickets;
     if (inbox.status === "answered") tickets = tickets.filter((t) => t.answered && !t.closed);
     inbox.items = more ? [...inbox.items, ...tickets] : tickets;
     inbox.page = page;
     inbox.more = result.more;
-    // The counts per filter, when the server's answer has them (spec/API.md, "Inbox").
-    showCounts(/** @type {{counts?: Record<string, number>}} */ (result).counts);
+    inbox.cursor = result.next_cursor || null;
+    // The counts per filter (spec/API.md, "Inbox").
+    showCounts(/** @type {Record<string, number>} */ (/** @type {unknown} */ (result.counts)));
     for (const id of [...inbox.selected]) if (!inbox.items.some((t) => t.ticket_id === id)) inbox.selected.delete(id);
     renderInbox();
   } catch (error) {

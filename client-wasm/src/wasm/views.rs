@@ -567,17 +567,56 @@ pub fn inbox_item_view(item: &InboxItem) -> InboxItemView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct InboxView {
-    /// Up to 50 tickets, newest activity first.
+    /// Up to 50 tickets, in the asked order.
     pub tickets: Vec<InboxItemView>,
     /// Whether another page follows.
     pub more: bool,
+    /// The cursor of the next page (pass it to `inbox` as `cursor`), or null.
+    pub next_cursor: Option<String>,
+    /// The number of tickets per filter.
+    pub counts: InboxCountsView,
+}
+
+/// The number of tickets per inbox filter (spec/API.md, "Inbox"); `mine` and `unassigned`
+/// count tickets not closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct InboxCountsView {
+    /// Every ticket.
+    pub all: u64,
+    /// Open.
+    pub open: u64,
+    /// Closed.
+    pub closed: u64,
+    /// Waiting for the reporter.
+    pub waiting: u64,
+    /// On hold.
+    pub on_hold: u64,
+    /// Open and not answered.
+    pub unanswered: u64,
+    /// Not closed, assigned to this administrator.
+    pub mine: u64,
+    /// Not closed, assigned to nobody.
+    pub unassigned: u64,
 }
 
 /// The view of one page of the inbox ([`InboxView`]).
 pub fn inbox_view(page: &InboxPage) -> InboxView {
+    let counts = page.counts;
     InboxView {
         tickets: page.tickets.iter().map(inbox_item_view).collect(),
         more: page.more,
+        next_cursor: page.next_cursor.clone(),
+        counts: InboxCountsView {
+            all: counts.all,
+            open: counts.open,
+            closed: counts.closed,
+            waiting: counts.waiting,
+            on_hold: counts.on_hold,
+            unanswered: counts.unanswered,
+            mine: counts.mine,
+            unassigned: counts.unassigned,
+        },
     }
 }
 
@@ -1171,9 +1210,22 @@ mod tests {
                 },
             ],
             more: true,
+            next_cursor: Some("next".into()),
+            counts: crate::admin::InboxCounts {
+                all: 5,
+                unanswered: 2,
+                mine: 1,
+                ..Default::default()
+            },
         };
         let view = inbox_view(&page);
         assert_eq!(view["more"], true);
+        assert_eq!(view["next_cursor"], "next");
+        assert_eq!(
+            view["counts"],
+            json!({"all": 5, "open": 0, "closed": 0, "waiting": 0, "on_hold": 0,
+                   "unanswered": 2, "mine": 1, "unassigned": 0})
+        );
         assert_eq!(
             view["tickets"][0]["assigned_to"],
             key_id_text(&KeyId([2; 32]))
