@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use sealdesk_client::ClientError;
 use sealdesk_client::account::Account;
-use sealdesk_client::admin::{Admin, AdminTicket, History, InboxFilter};
+use sealdesk_client::admin::{
+    Admin, AdminTicket, History, InboxAssigned, InboxFilter, InboxOptions, ListOrder,
+};
 use sealdesk_client::attachments::download_to_vec;
 use sealdesk_client::content::{Content, Outgoing, TagSet, normalise_tags};
 use sealdesk_client::directory::fetch_verified;
@@ -28,7 +30,9 @@ use sealdesk_crypto::{
 use sealdesk_wire::b64;
 use serde_json::{Value, json};
 
-use crate::args::{AdminClientCommand, KeyringArgs, RecoveryAction, SaveArgs, Status, WriteArgs};
+use crate::args::{
+    AdminClientCommand, Assigned, KeyringArgs, RecoveryAction, SaveArgs, Status, WriteArgs,
+};
 use crate::clock::now;
 use crate::failure::Failure;
 use crate::files;
@@ -67,17 +71,33 @@ pub(crate) async fn run(command: AdminClientCommand) -> Result<(), Failure> {
         AdminClientCommand::Inbox {
             keyring,
             status,
+            assigned,
+            oldest,
+            cursor,
             page,
             json,
         } => {
-            let filter = status.map(|s| match s {
-                Status::Open => InboxFilter::Open,
-                Status::Closed => InboxFilter::Closed,
-                Status::Waiting => InboxFilter::Waiting,
-                Status::OnHold => InboxFilter::OnHold,
-                Status::Unanswered => InboxFilter::Unanswered,
-            });
-            with_session(&keyring, async |s| inbox(s, filter, page, json).await).await
+            let options = InboxOptions {
+                status: status.map(|s| match s {
+                    Status::Open => InboxFilter::Open,
+                    Status::Closed => InboxFilter::Closed,
+                    Status::Waiting => InboxFilter::Waiting,
+                    Status::OnHold => InboxFilter::OnHold,
+                    Status::Unanswered => InboxFilter::Unanswered,
+                }),
+                assigned: assigned.map(|a| match a {
+                    Assigned::Me => InboxAssigned::Me,
+                    Assigned::None => InboxAssigned::None,
+                }),
+                order: if oldest {
+                    ListOrder::Oldest
+                } else {
+                    ListOrder::Newest
+                },
+                cursor,
+                page,
+            };
+            with_session(&keyring, async |s| inbox(s, &options, json).await).await
         }
         AdminClientCommand::Delete { keyring, id } => {
             with_session(&keyring, async |s| delete(s, id).await).await
@@ -422,15 +442,12 @@ fn filter_name(filter: Option<InboxFilter>) -> &'static str {
     }
 }
 
-async fn inbox(
-    session: &mut Session,
-    filter: Option<InboxFilter>,
-    page: u64,
-    json: bool,
-) -> Result<(), Failure> {
+async fn inbox(session: &mut Session, options: &InboxOptions, json: bool) -> Result<(), Failure> {
+    let filter = options.status;
+    let page = options.page;
     let answer = session
         .admin
-        .inbox(&session.transport, filter, page)
+        .inbox_with(&session.transport, options)
         .await?;
     let failed: Vec<&str> = answer
         .tickets
@@ -464,7 +481,19 @@ async fn inbox(
                 view
             })
             .collect();
-        let view = json!({"page": page, "more": answer.more, "tickets": tickets});
+        let counts = answer.counts;
+        let view = json!({
+            "page": page,
+            "more": answer.more,
+            "next_cursor": answer.next_cursor,
+            "counts": {
+                "all": counts.all, "open": counts.open, "closed": counts.closed,
+                "waiting": counts.waiting, "on_hold": counts.on_hold,
+                "unanswered": counts.unanswered, "mine": counts.mine,
+                "unassigned": counts.unassigned,
+            },
+            "tickets": tickets,
+        });
         render::print_json(&view);
     } else if answer.tickets.is_empty() {
         println!("No tickets ({}).", filter_name(filter));
@@ -474,8 +503,10 @@ async fn inbox(
             render::inbox_line(&mut out, item);
         }
         print!("{out}");
-        if answer.more {
-            eprintln!("More tickets: --page {}.", page + 1);
+        match (&answer.next_cursor, answer.more) {
+            (Some(cursor), true) => eprintln!("More tickets: --cursor {cursor}"),
+            (None, true) => eprintln!("More tickets: --page {}.", page + 1),
+            _ => {}
         }
     }
     match failed.first() {

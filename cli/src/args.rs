@@ -229,6 +229,15 @@ pub enum Status {
     Unanswered,
 }
 
+/// Inbox assignee filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Assigned {
+    /// Assigned to me.
+    Me,
+    /// Assigned to nobody.
+    None,
+}
+
 /// The administrator's client commands (`sealdesk admin invite` is the server's).
 #[derive(Debug, Subcommand)]
 pub enum AdminClientCommand {
@@ -280,7 +289,16 @@ pub enum AdminClientCommand {
         /// Only these tickets.
         #[arg(long, value_enum)]
         status: Option<Status>,
-        /// The page, from 0.
+        /// Only the tickets assigned to me, or to nobody.
+        #[arg(long, value_enum)]
+        assigned: Option<Assigned>,
+        /// Oldest last activity first (default: newest).
+        #[arg(long)]
+        oldest: bool,
+        /// Continue after the previous listing: the cursor it printed.
+        #[arg(long, conflicts_with = "page")]
+        cursor: Option<String>,
+        /// The page, from 0 (`--cursor` is cheaper and stable while tickets change).
         #[arg(long, default_value_t = 0)]
         page: u64,
         /// Print JSON instead.

@@ -24,7 +24,7 @@
 //!                     [--pin-file FILE]          (every ticket command)
 //! sealdesk admin setup --server URL --invite LINK|TOKEN --username U [--keyring FILE]
 //! sealdesk admin login --server URL --username U [--keyring FILE]
-//! sealdesk admin inbox [--status open|closed|unanswered] [--page N] [--json]
+//! sealdesk admin inbox [--status open|closed|waiting|on_hold|unanswered] [--assigned me|none] [--oldest] [--cursor C | --page N] [--json]
 //! sealdesk admin show ID [--json]
 //! sealdesk admin reply ID (--message-file FILE|- | --message M) [--as NAME]
 //! sealdesk admin note ID (--message-file FILE|- | --message M) [--as NAME]

@@ -18,6 +18,7 @@ use sealdesk_wire::accounts::{
     AccountTicketsAnswer, Argon2ParamsBody, ChangeKeyringBody, LoginAnswer, LoginBody,
     PreloginAnswer, PreloginBody, RegisterBody,
 };
+use sealdesk_wire::inbox::AccountTicketsQuery;
 use sealdesk_wire::mail::AccountNotifications;
 use sealdesk_wire::tickets::{TicketListItem, TicketStatus};
 use sealdesk_wire::{EmptyBody, SecretText};
@@ -549,15 +550,22 @@ impl Account {
     /// # Errors
     /// `server.unauthorized`, `network`, `bad_response`.
     pub async fn list_tickets<T: Transport>(&self, transport: &T) -> Result<Vec<TicketSummary>> {
-        let answer: AccountTicketsAnswer = transport
-            .send(Request::get("/api/v1/accounts/tickets").bearer(Some(self.session())))
-            .await?
-            .json("the tickets")?;
-        answer
-            .tickets
-            .into_iter()
-            .map(|t| summary_of(t, "the tickets"))
-            .collect()
+        let mut tickets = Vec::new();
+        let mut query = AccountTicketsQuery::default();
+        // Every page, each continuing after the last ticket of the one before (keyset cursor).
+        loop {
+            let answer: AccountTicketsAnswer = transport
+                .send(Request::get(query.path()).bearer(Some(self.session())))
+                .await?
+                .json("the tickets")?;
+            for ticket in answer.tickets {
+                tickets.push(summary_of(ticket, "the tickets")?);
+            }
+            match answer.next_cursor {
+                Some(cursor) if answer.more => query.cursor = Some(cursor),
+                _ => return Ok(tickets),
+            }
+        }
     }
 
     /// Opens one of the account's tickets: checks that its reporter key is this account's

@@ -14,8 +14,8 @@ use sealdesk_crypto::{
     Identity, KeyId, Members, PublicIdentity, TicketId, WrapSlot, WrappedKey,
 };
 use sealdesk_wire::directory::AppendEntryBody;
-pub use sealdesk_wire::inbox::InboxFilter;
 use sealdesk_wire::inbox::{InboxAnswer, InboxQuery};
+pub use sealdesk_wire::inbox::{InboxAssigned, InboxCounts, InboxFilter, ListOrder};
 use sealdesk_wire::invites::{InviteCreated, InviteRedeemed, RedeemGenesisBody, RedeemInviteBody};
 use sealdesk_wire::mail::AdminMailPreferences;
 use sealdesk_wire::settings::{Settings, SettingsAnswer};
@@ -142,15 +142,89 @@ pub struct InboxItem {
     /// The first message (subject, category, urgency, the reporter's name and text), or why
     /// it cannot be shown.
     pub opening: core::result::Result<Text, ClientError>,
+    /// The conversation's last message or attachment, for the inbox's preview line.
+    pub last: Option<LastMessage>,
+    /// The server's receipt time (Unix seconds) of the oldest reporter message no administrator
+    /// answered yet (a message or an attachment after the team's last one), or `None` when the
+    /// team wrote last: the start of the reply's due time (spec/API.md, "Instance settings").
+    pub waiting_since: Option<u64>,
+}
+
+/// The last message or attachment of a conversation, as the inbox previews it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastMessage {
+    /// Whether an administrator sent it.
+    pub from_support: bool,
+    /// Its first non-empty line (at most [`PREVIEW_CHARS`] characters), or `Attachment: name`.
+    pub preview: String,
+    /// The server's receipt time, Unix seconds.
+    pub received_at: u64,
+}
+
+/// Longest preview line of [`LastMessage`], in characters.
+pub const PREVIEW_CHARS: usize = 140;
+
+/// The preview and the unanswered start of a verified conversation (see [`InboxItem`]).
+fn last_and_waiting(messages: &[Shown]) -> (Option<LastMessage>, Option<u64>) {
+    let mut last = None;
+    let mut waiting_since = None;
+    for message in messages {
+        let preview = match &message.content {
+            Ok(Content::Message(text)) => {
+                let line = text.text.lines().map(str::trim).find(|l| !l.is_empty());
+                line.unwrap_or("")
+                    .chars()
+                    .take(PREVIEW_CHARS)
+                    .collect::<String>()
+            }
+            Ok(Content::AttachmentRef(attachment)) => {
+                let name: String = attachment.name.chars().take(PREVIEW_CHARS).collect();
+                format!("Attachment: {name}")
+            }
+            // Status changes, notes' kinds, rotations and unreadable messages neither answer
+            // nor ask anything.
+            _ => continue,
+        };
+        if message.from_support {
+            waiting_since = None;
+        } else if waiting_since.is_none() {
+            waiting_since = Some(message.received_at);
+        }
+        last = Some(LastMessage {
+            from_support: message.from_support,
+            preview,
+            received_at: message.received_at,
+        });
+    }
+    (last, waiting_since)
 }
 
 /// One page of the inbox.
 #[derive(Clone, Debug)]
 pub struct InboxPage {
-    /// Up to 50 tickets, newest activity first.
+    /// Up to 50 tickets, in the asked order.
     pub tickets: Vec<InboxItem>,
     /// Whether further pages follow.
     pub more: bool,
+    /// The cursor of the next page ([`InboxOptions::cursor`]), when `more`.
+    pub next_cursor: Option<String>,
+    /// The number of tickets per filter (zero from servers older than counts).
+    pub counts: InboxCounts,
+}
+
+/// Which inbox page to read (spec/API.md, "Inbox").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InboxOptions {
+    /// By status (`None`: every ticket).
+    pub status: Option<InboxFilter>,
+    /// Assigned to me or to nobody (`None`: whoever).
+    pub assigned: Option<InboxAssigned>,
+    /// Newest (default) or oldest activity first.
+    pub order: ListOrder,
+    /// The previous page's `next_cursor`: continue after it (takes the place of `page`).
+    pub cursor: Option<String>,
+    /// Zero-based page number, for a numbered page without a cursor.
+    pub page: u64,
 }
 
 /// A ticket as an administrator reads it: both chains, verified and decrypted.
@@ -857,30 +931,60 @@ impl Admin {
         filter: Option<InboxFilter>,
         page: u64,
     ) -> Result<InboxPage> {
+        self.inbox_with(
+            transport,
+            &InboxOptions {
+                status: filter,
+                page,
+                ..InboxOptions::default()
+            },
+        )
+        .await
+    }
+
+    /// [`Admin::inbox`] with every option of spec/API.md's inbox: status, assignee, order
+    /// and a cursor.
+    ///
+    /// # Errors
+    /// As [`Admin::inbox`]; `server.bad_cursor` for a cursor the server did not make.
+    pub async fn inbox_with<T: Transport>(
+        &mut self,
+        transport: &T,
+        options: &InboxOptions,
+    ) -> Result<InboxPage> {
         self.refresh_directory(transport).await?;
-        let answer = self.inbox_page(transport, filter, page).await?;
+        let answer = self.inbox_page(transport, options).await?;
         let mut tickets = Vec::with_capacity(answer.tickets.len());
         for summary in answer.tickets {
             let summary = summary_of(summary, "the inbox")?;
-            let opening = self
-                .read_conversation(transport, summary.ticket_id)
-                .await
-                .and_then(|(_, thread_messages)| {
-                    match thread_messages.into_iter().next().map(|m| m.content) {
-                        Some(Ok(Content::Message(text))) => Ok(text),
-                        Some(Ok(_)) => Err(ClientError::new(
-                            "content.unreadable",
-                            "The first message of this ticket is not a message.",
-                        )),
-                        Some(Err(error)) => Err(error),
-                        None => Err(ClientError::bad_response("the ticket")),
-                    }
-                });
-            tickets.push(InboxItem { summary, opening });
+            let read = self.read_conversation(transport, summary.ticket_id).await;
+            let (last, waiting_since) = match &read {
+                Ok((_, thread_messages)) => last_and_waiting(thread_messages),
+                Err(_) => (None, None),
+            };
+            let opening = read.and_then(|(_, thread_messages)| {
+                match thread_messages.into_iter().next().map(|m| m.content) {
+                    Some(Ok(Content::Message(text))) => Ok(text),
+                    Some(Ok(_)) => Err(ClientError::new(
+                        "content.unreadable",
+                        "The first message of this ticket is not a message.",
+                    )),
+                    Some(Err(error)) => Err(error),
+                    None => Err(ClientError::bad_response("the ticket")),
+                }
+            });
+            tickets.push(InboxItem {
+                summary,
+                opening,
+                last,
+                waiting_since,
+            });
         }
         Ok(InboxPage {
             tickets,
             more: answer.more,
+            next_cursor: answer.next_cursor,
+            counts: answer.counts,
         })
     }
 
@@ -1199,12 +1303,14 @@ impl Admin {
     async fn inbox_page<T: Transport>(
         &self,
         transport: &T,
-        filter: Option<InboxFilter>,
-        page: u64,
+        options: &InboxOptions,
     ) -> Result<InboxAnswer> {
         let query = InboxQuery {
-            status: filter,
-            page,
+            status: options.status,
+            assigned: options.assigned,
+            order: (options.order != ListOrder::Newest).then_some(options.order),
+            cursor: options.cursor.clone(),
+            page: options.page,
         };
         transport
             .send(Request::get(query.path()).bearer(Some(self.session())))
@@ -1220,19 +1326,27 @@ impl Admin {
         filter: Option<InboxFilter>,
     ) -> Result<Vec<TicketId>> {
         let mut ids = Vec::new();
-        let mut page = 0;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut options = InboxOptions {
+            status: filter,
+            ..InboxOptions::default()
+        };
         loop {
-            let answer = self.inbox_page(transport, filter, page).await?;
+            let answer = self.inbox_page(transport, &options).await?;
             for summary in answer.tickets {
                 let id = summary_of(summary, "the inbox")?.ticket_id;
-                if !ids.contains(&id) {
+                if seen.insert(id.0) {
                     ids.push(id);
                 }
             }
-            if !answer.more {
-                return Ok(ids);
+            match answer.next_cursor {
+                // The cursor continues after the last ticket (keyset), so a ticket written to
+                // meanwhile neither repeats nor pushes another out of the listing.
+                Some(cursor) if answer.more => options.cursor = Some(cursor),
+                // A server older than cursors: numbered pages.
+                None if answer.more => options.page += 1,
+                _ => return Ok(ids),
             }
-            page += 1;
         }
     }
 
@@ -1276,7 +1390,66 @@ fn check_admin(directory: &Directory, account: &Account) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::invite_token;
+    use sealdesk_crypto::{KeyId, Kind};
+
+    use super::{ClientError, Content, LastMessage, Shown, Text, invite_token, last_and_waiting};
+
+    fn shown(received_at: u64, from_support: bool, text: &str) -> Shown {
+        Shown {
+            seq: received_at,
+            received_at,
+            sender: KeyId([u8::from(from_support); 32]),
+            from_support,
+            kind: Kind::Message,
+            content: Ok(Content::Message(Text {
+                text: text.into(),
+                sent_at: received_at,
+                author: None,
+                subject: None,
+                category: None,
+                urgent: false,
+                name: None,
+                email: None,
+            })),
+        }
+    }
+
+    #[test]
+    fn the_preview_is_the_last_line_and_waiting_starts_after_the_last_answer() {
+        let opening = shown(10, false, "\n  First line \nsecond");
+        assert_eq!(
+            last_and_waiting(std::slice::from_ref(&opening)),
+            (
+                Some(LastMessage {
+                    from_support: false,
+                    preview: "First line".into(),
+                    received_at: 10
+                }),
+                Some(10)
+            )
+        );
+        let answered = [opening.clone(), shown(20, true, "Try this")];
+        let (last, waiting) = last_and_waiting(&answered);
+        assert_eq!(
+            last.map(|l| (l.from_support, l.preview)),
+            Some((true, "Try this".into()))
+        );
+        assert_eq!(waiting, None);
+        // Two reporter messages after the answer: the oldest one starts the wait. An unreadable
+        // message is neither a preview nor an answer.
+        let mut unreadable = shown(50, true, "");
+        unreadable.content = Err(ClientError::new("content.unreadable", "x"));
+        let again = [
+            opening,
+            shown(20, true, "Try this"),
+            shown(30, false, "No luck"),
+            shown(40, false, "Still nothing"),
+            unreadable,
+        ];
+        let (last, waiting) = last_and_waiting(&again);
+        assert_eq!(last.map(|l| l.preview), Some("Still nothing".into()));
+        assert_eq!(waiting, Some(30));
+    }
 
     #[test]
     fn invites_are_taken_from_links_or_alone() {

@@ -37,7 +37,7 @@ use sealdesk_crypto::{
 use crate::attachments::{AttachmentRecord, chunk_count, chunk_range};
 use crate::storage::commit_record::{Recorded, utc};
 use crate::storage::sled_store::{OnLostWrites, SledStore};
-use crate::storage::{RecordKind, Status, Store, TicketRecord};
+use crate::storage::{RecordKind, Status, Store, TicketRecord, TicketScan};
 
 /// Messages read per page while re-verifying a chain.
 const PAGE: usize = 500;
@@ -111,7 +111,7 @@ pub fn check(data_dir: &Path) -> Result<Report, String> {
     check_commits(&store, &mut report);
     check_trees(&store, &mut report);
     let directory = check_directory(&store, &mut report);
-    let tickets = match store.tickets() {
+    let tickets = match store.all_tickets() {
         Ok(tickets) => tickets,
         Err(error) => {
             report.problem(format!("the ticket records cannot be read: {error}"));
@@ -119,6 +119,7 @@ pub fn check(data_dir: &Path) -> Result<Report, String> {
         }
     };
     report.count("tickets", tickets.len());
+    check_indexes(&store, &tickets, &mut report);
     let mut states = BTreeMap::new();
     let mut messages = 0u64;
     for ticket in &tickets {
@@ -131,6 +132,25 @@ pub fn check(data_dir: &Path) -> Result<Report, String> {
     check_attachments(&store, &states, &mut report);
     check_orphan_messages(&store, &states, &mut report);
     Ok(report)
+}
+
+/// The ticket indexes and counters against the records (inbox lists, counts, an account's
+/// tickets, the open-ticket limit and recovery by mail read only the indexes).
+fn check_indexes(store: &SledStore, tickets: &[TicketRecord], report: &mut Report) {
+    if !store.indexes_built() {
+        // Schema version 1: `sealdesk serve` builds them when it opens the directory.
+        return;
+    }
+    match store.verify_indexes(tickets) {
+        Ok(problems) => {
+            for problem in problems {
+                report.problem(format!(
+                    "{problem}; the inbox and account lists disagree with the tickets"
+                ));
+            }
+        }
+        Err(error) => report.problem(format!("the ticket indexes cannot be read: {error}")),
+    }
 }
 
 fn hex_id(id: &[u8; 16]) -> String {

@@ -166,6 +166,11 @@ config_options! {
     /// explicitly (in the file or the environment).
     web_dir: PathBuf = PathBuf::from("web");
         env = "SEALDESK_WEB_DIR", unit = "";
+    /// Memory the embedded database (sled) may use to cache pages of the data directory. The
+    /// server's resident memory is roughly this plus a few tens of MiB; more cache reads less
+    /// from disk on a large instance (BENCHMARKS.md, "Inbox at scale"). At least 1 MiB.
+    storage_cache_bytes: u64 = 64 << 20;
+        env = "SEALDESK_STORAGE_CACHE_BYTES", unit = "bytes";
 
     ["Logging"]
     /// Log filter: a level (`error`, `warn`, `info`, `debug`, `trace`) or tracing directives
@@ -920,6 +925,13 @@ impl Config {
         check(
             !self.data_dir.as_os_str().is_empty(),
             format!("{} must not be empty", self.describe("data_dir")),
+        );
+        check(
+            self.storage_cache_bytes >= 1 << 20,
+            format!(
+                "{} must be at least 1048576 (1 MiB)",
+                self.describe("storage_cache_bytes")
+            ),
         );
         if let Some(url) = &self.public_url {
             let rest = url

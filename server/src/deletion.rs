@@ -13,7 +13,10 @@ use crate::encoding::ticket_id;
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::{require_administrator, require_session};
 use crate::state::AppState;
-use crate::storage::{Status, StoreError, TicketRecord};
+use crate::storage::{
+    AssigneeFilter, Order, Status, StatusFilter, StoreError, TicketListQuery, TicketRecord,
+    TicketSet,
+};
 
 /// How often the retention task looks for expired tickets.
 pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
@@ -66,14 +69,32 @@ fn remove(state: &AppState, record: &TicketRecord) -> ApiResult<()> {
 }
 
 /// The closed tickets whose last activity is more than `days` days before `at` (Unix
-/// seconds): what the retention task deletes.
-pub fn expired(tickets: &[TicketRecord], days: u32, at: u64) -> Vec<&TicketRecord> {
+/// seconds), oldest first, at most `limit`: what the retention task deletes. Read from the
+/// closed-ticket index in the order of last activity, so it stops at the cutoff.
+///
+/// # Errors
+/// Storage failures.
+pub fn expired(state: &AppState, days: u32, at: u64, limit: usize) -> ApiResult<Vec<TicketRecord>> {
     let cutoff = at.saturating_sub(u64::from(days) * 86_400);
-    tickets
-        .iter()
-        .filter(|t| t.status == Status::Closed && t.last_activity < cutoff)
-        .collect()
+    let page = state.store.list_tickets(&TicketListQuery {
+        set: TicketSet::Inbox {
+            status: StatusFilter::Closed,
+            assignee: AssigneeFilter::Any,
+        },
+        order: Order::OldestFirst,
+        after: None,
+        skip: 0,
+        limit,
+    })?;
+    Ok(page
+        .tickets
+        .into_iter()
+        .take_while(|t| t.status == Status::Closed && t.last_activity < cutoff)
+        .collect())
 }
+
+/// Tickets the retention task deletes per batch (each batch is read anew from the index).
+const RETENTION_BATCH: usize = 200;
 
 /// Deletes every ticket closed for more than `days` days (last activity before the cutoff),
 /// each under its ticket lock and only if it is still the record that was listed. Returns how
@@ -82,19 +103,27 @@ pub fn expired(tickets: &[TicketRecord], days: u32, at: u64) -> Vec<&TicketRecor
 /// # Errors
 /// Storage failures (tickets deleted before the failure stay deleted).
 pub async fn delete_expired(state: &AppState, days: u32) -> ApiResult<usize> {
-    let tickets = state.store.tickets()?;
     let mut deleted = 0;
-    for record in expired(&tickets, days, now()) {
-        let lock = state.ticket_lock(record.id);
-        let _serialised = lock.lock().await;
-        match state.store.delete_ticket(record) {
-            Ok(keys) => {
-                deleted += 1;
-                tracing::debug!(keys, "retention deleted a ticket");
+    loop {
+        let batch = expired(state, days, now(), RETENTION_BATCH)?;
+        let mut deleted_in_batch = 0;
+        for record in &batch {
+            let lock = state.ticket_lock(record.id);
+            let _serialised = lock.lock().await;
+            match state.store.delete_ticket(record) {
+                Ok(keys) => {
+                    deleted_in_batch += 1;
+                    tracing::debug!(keys, "retention deleted a ticket");
+                }
+                // Written to since it was listed (reopened): it is no longer expired.
+                Err(StoreError::Conflict(_)) => {}
+                Err(error) => return Err(error.into()),
             }
-            // Written to since it was listed (reopened): it is no longer expired.
-            Err(StoreError::Conflict(_)) => {}
-            Err(error) => return Err(error.into()),
+        }
+        deleted += deleted_in_batch;
+        // A short batch was the last; a batch of only conflicts would be read again forever.
+        if batch.len() < RETENTION_BATCH || deleted_in_batch == 0 {
+            break;
         }
     }
     if deleted > 0 {
@@ -146,18 +175,39 @@ mod tests {
 
     #[test]
     fn only_tickets_closed_before_the_cutoff_expire() {
+        use crate::state::Limits;
+        use crate::storage::sled_store::SledStore;
+        use crate::storage::{Store, StoredMessage};
         let day = 86_400;
         let now = 100 * day;
-        let tickets = [
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(SledStore::open(&dir.path().join("db")).unwrap());
+        for ticket in [
             ticket(1, Status::Closed, now - 31 * day),
             ticket(2, Status::Closed, now - 29 * day),
             ticket(3, Status::Open, now - 90 * day),
             ticket(4, Status::Waiting, now - 90 * day),
             ticket(5, Status::OnHold, now - 90 * day),
             ticket(6, Status::Closed, now - 30 * day),
-        ];
-        let ids: Vec<u8> = expired(&tickets, 30, now).iter().map(|t| t.id[0]).collect();
-        assert_eq!(ids, [1]);
-        assert!(expired(&tickets, 400, now).is_empty());
+            ticket(7, Status::Closed, now - 40 * day),
+        ] {
+            let first = StoredMessage {
+                seq: 1,
+                received_at: 0,
+                bytes: vec![1],
+            };
+            store.create_ticket(&ticket, &first, &[]).unwrap();
+        }
+        let state = AppState::load(store, Limits::default(), dir.path().to_owned()).unwrap();
+        let ids = |days, limit| -> Vec<u8> {
+            expired(&state, days, now, limit)
+                .unwrap()
+                .iter()
+                .map(|t| t.id[0])
+                .collect()
+        };
+        assert_eq!(ids(30, 10), [7, 1], "oldest first, stopping at the cutoff");
+        assert_eq!(ids(30, 1), [7], "at most the limit");
+        assert!(ids(400, 10).is_empty());
     }
 }

@@ -1,32 +1,23 @@
 //! Ticket lists (spec/API.md, "Accounts" and "Inbox"): the administrators' inbox and an
-//! account's own tickets, metadata only, newest activity first.
+//! account's own tickets, metadata only, one page at a time from the store's indexes
+//! ([`crate::storage::Store::list_tickets`]), with keyset cursors and the counts per filter.
 
 use sealdesk_crypto::{ChainState, TicketId};
+use sealdesk_wire::b64;
+pub use sealdesk_wire::inbox::PAGE_SIZE;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::sessions::Session;
 use crate::state::AppState;
-use crate::storage::{Status, TicketRecord};
+use crate::storage::{
+    AssigneeFilter, ListPosition, Order, Status, StatusFilter, TicketCounts, TicketListQuery,
+    TicketRecord, TicketSet,
+};
 
-/// Inbox page size.
-pub const INBOX_PAGE: usize = 50;
-
-/// Which tickets the inbox lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Filter {
-    /// Every ticket.
-    All,
-    /// Open tickets.
-    Open,
-    /// Closed tickets.
-    Closed,
-    /// Tickets waiting for the reporter.
-    Waiting,
-    /// Tickets on hold.
-    OnHold,
-    /// Open tickets whose last conversation message is not an administrator's.
-    Unanswered,
-}
+/// The version byte that starts every cursor this server makes.
+const CURSOR_VERSION: u8 = 1;
+/// Bytes of a decoded cursor: version (1) ‖ last_activity (u64, big-endian) ‖ ticket id (16).
+const CURSOR_LEN: usize = 25;
 
 /// One ticket in a list: metadata only.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,62 +56,158 @@ fn summary(record: &TicketRecord) -> Summary {
     }
 }
 
-/// Newest activity first; ties by id, so pages are stable.
-fn newest_first(tickets: &mut [TicketRecord]) {
-    tickets.sort_by(|a, b| {
-        b.last_activity
-            .cmp(&a.last_activity)
-            .then_with(|| a.id.cmp(&b.id))
-    });
+/// The opaque cursor of `position`: base64url (unpadded) of version `1` ‖ last activity
+/// (u64, big-endian) ‖ ticket id (16 bytes), 34 characters (spec/API.md, "Inbox").
+pub fn encode_cursor(position: &ListPosition) -> String {
+    let mut bytes = Vec::with_capacity(CURSOR_LEN);
+    bytes.push(CURSOR_VERSION);
+    bytes.extend_from_slice(&position.last_activity.to_be_bytes());
+    bytes.extend_from_slice(&position.id);
+    b64::encode(&bytes)
 }
 
-/// The tickets of `session`'s account, newest activity first.
+/// The position a cursor of [`encode_cursor`] names.
 ///
 /// # Errors
-/// Storage failures.
-pub fn account_tickets(state: &AppState, session: &Session) -> ApiResult<Vec<Summary>> {
-    let mut tickets: Vec<TicketRecord> = state
-        .store
-        .tickets()?
-        .into_iter()
-        .filter(|t| session.owns(t))
-        .collect();
-    newest_first(&mut tickets);
-    Ok(tickets.iter().map(summary).collect())
+/// `400 bad_cursor` for anything else (wrong encoding, length or version).
+pub fn decode_cursor(cursor: &str) -> ApiResult<ListPosition> {
+    let bad = || {
+        ApiError::bad_request(
+            "bad_cursor",
+            "The cursor is not one this server gave (pass `next_cursor` of the previous page \
+             unchanged, or no cursor for the first page).",
+        )
+    };
+    let bytes = b64::decode_array::<CURSOR_LEN>(cursor).map_err(|_| bad())?;
+    let (version, rest) = bytes.split_first().ok_or_else(bad)?;
+    if *version != CURSOR_VERSION {
+        return Err(bad());
+    }
+    let (last_activity, id) = rest.split_at(8);
+    Ok(ListPosition {
+        last_activity: u64::from_be_bytes(last_activity.try_into().map_err(|_| bad())?),
+        id: id.try_into().map_err(|_| bad())?,
+    })
 }
 
-/// Page `page` (zero-based, [`INBOX_PAGE`] tickets) of the inbox under `filter`, newest
-/// activity first, and whether further pages follow. The caller checked the administrator's
-/// session.
-///
-/// # Errors
-/// Storage failures.
-pub fn page(state: &AppState, filter: Filter, page: u64) -> ApiResult<(Vec<Summary>, bool)> {
-    let mut tickets: Vec<TicketRecord> = state
-        .store
-        .tickets()?
-        .into_iter()
-        .filter(|t| match filter {
-            Filter::All => true,
-            Filter::Open => t.status == Status::Open,
-            Filter::Closed => t.status == Status::Closed,
-            Filter::Waiting => t.status == Status::Waiting,
-            Filter::OnHold => t.status == Status::OnHold,
-            Filter::Unanswered => t.status == Status::Open && !t.answered,
+/// Where a page starts: after a cursor, or at a numbered page (older clients).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// After this position (the previous page's last ticket).
+    After(ListPosition),
+    /// At page `n` (zero-based) of [`PAGE_SIZE`] tickets: `n * PAGE_SIZE` tickets skipped.
+    Page(u64),
+}
+
+impl Start {
+    /// The start that `cursor` (decoded) or `page` asks for.
+    ///
+    /// # Errors
+    /// `400 bad_cursor` for a cursor this server did not make, or a cursor with a page other
+    /// than 0.
+    pub fn parse(cursor: Option<&str>, page: u64) -> ApiResult<Start> {
+        match cursor {
+            None => Ok(Start::Page(page)),
+            Some(_) if page != 0 => Err(ApiError::bad_request(
+                "bad_cursor",
+                "A cursor continues after the previous page: leave `page` out (or 0) with it.",
+            )),
+            Some(cursor) => decode_cursor(cursor).map(Start::After),
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The tickets, in the asked order.
+    pub tickets: Vec<Summary>,
+    /// Whether further tickets follow.
+    pub more: bool,
+    /// The cursor of the next page: present exactly when `more` is.
+    pub next_cursor: Option<String>,
+}
+
+fn page_of(state: &AppState, set: TicketSet, order: Order, start: Start) -> ApiResult<Page> {
+    let (after, skip) = match start {
+        Start::After(position) => (Some(position), 0),
+        Start::Page(page) => (
+            None,
+            usize::try_from(page)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(PAGE_SIZE),
+        ),
+    };
+    let found = state.store.list_tickets(&TicketListQuery {
+        set,
+        order,
+        after,
+        skip,
+        limit: PAGE_SIZE,
+    })?;
+    let next_cursor = found
+        .more
+        .then(|| {
+            found
+                .tickets
+                .last()
+                .map(|t| encode_cursor(&ListPosition::of(t)))
         })
-        .collect();
-    newest_first(&mut tickets);
-    let skip = usize::try_from(page)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(INBOX_PAGE);
-    let more = tickets.len() > skip.saturating_add(INBOX_PAGE);
-    Ok((
-        tickets
-            .iter()
-            .skip(skip)
-            .take(INBOX_PAGE)
-            .map(summary)
-            .collect(),
-        more,
-    ))
+        .flatten();
+    Ok(Page {
+        tickets: found.tickets.iter().map(summary).collect(),
+        more: next_cursor.is_some(),
+        next_cursor,
+    })
+}
+
+/// A page of the tickets of `session`'s account, newest activity first.
+///
+/// # Errors
+/// Storage failures.
+pub fn account_tickets(state: &AppState, session: &Session, start: Start) -> ApiResult<Page> {
+    page_of(
+        state,
+        TicketSet::Account(session.account.account_id.clone()),
+        Order::NewestFirst,
+        start,
+    )
+}
+
+/// Which inbox page an administrator asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InboxRequest {
+    /// By status.
+    pub status: StatusFilter,
+    /// By assignee.
+    pub assignee: AssigneeFilter,
+    /// Newest or oldest activity first.
+    pub order: Order,
+    /// From where.
+    pub start: Start,
+}
+
+/// One page of the inbox. The caller checked the administrator's session.
+///
+/// # Errors
+/// Storage failures.
+pub fn page(state: &AppState, request: InboxRequest) -> ApiResult<Page> {
+    page_of(
+        state,
+        TicketSet::Inbox {
+            status: request.status,
+            assignee: request.assignee,
+        },
+        request.order,
+        request.start,
+    )
+}
+
+/// The number of tickets per inbox filter, `assigned_to_me` for the administrator with key id
+/// `me`. The caller checked the administrator's session.
+///
+/// # Errors
+/// Storage failures.
+pub fn counts(state: &AppState, me: &[u8; 32]) -> ApiResult<TicketCounts> {
+    Ok(state.store.ticket_counts(me)?)
 }

@@ -120,12 +120,13 @@ async fn serve_async(config: Config, options: cli::ServeOptions) -> Result<(), S
         OnLostWrites::Refuse
     };
     let store = Arc::new(
-        SledStore::open_with(&config.data_dir, on_lost_writes).map_err(|e| {
-            format!(
-                "cannot open the database in {}: {e}",
-                config.data_dir.display()
-            )
-        })?,
+        SledStore::open_with_cache(&config.data_dir, on_lost_writes, config.storage_cache_bytes)
+            .map_err(|e| {
+                format!(
+                    "cannot open the database in {}: {e}",
+                    config.data_dir.display()
+                )
+            })?,
     );
     // sled creates its files with the umask's mode: narrow them too.
     restrict_data_dir(&config.data_dir)?;

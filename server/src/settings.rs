@@ -6,7 +6,7 @@
 //! [`Settings`]; their limits are checked here.
 
 use axum::http::StatusCode;
-use sealdesk_wire::settings::{MAX_IDLE_LOCK_MINUTES, Settings};
+use sealdesk_wire::settings::{MAX_IDLE_LOCK_MINUTES, MAX_TARGET_MINUTES, Settings};
 
 use crate::encoding::to_record;
 use crate::error::{ApiError, ApiResult};
@@ -66,6 +66,12 @@ pub fn normalise(mut settings: Settings) -> ApiResult<Settings> {
         if !names.insert(category.name.to_lowercase()) {
             return Err(invalid("Two categories have the same name."));
         }
+        if category.target_minutes.is_some_and(|m| !target_fits(m)) {
+            return Err(invalid(format!(
+                "The response-time target of the category {} is 1 to {MAX_TARGET_MINUTES} minutes.",
+                category.name
+            )));
+        }
     }
     if settings.languages.len() > MAX_LANGUAGES {
         return Err(invalid(format!(
@@ -103,7 +109,24 @@ pub fn normalise(mut settings: Settings) -> ApiResult<Settings> {
             "The idle lock is 1 to {MAX_IDLE_LOCK_MINUTES} minutes."
         )));
     }
+    if let Some(targets) = &settings.response_targets {
+        for (minutes, what) in [
+            (targets.urgent_minutes, "urgent"),
+            (targets.normal_minutes, "other"),
+        ] {
+            if minutes.is_some_and(|m| !target_fits(m)) {
+                return Err(invalid(format!(
+                    "The response-time target of {what} tickets is 1 to {MAX_TARGET_MINUTES} minutes."
+                )));
+            }
+        }
+    }
     Ok(settings)
+}
+
+/// Whether a response-time target is within 1 to [`MAX_TARGET_MINUTES`] minutes.
+fn target_fits(minutes: u32) -> bool {
+    (1..=MAX_TARGET_MINUTES).contains(&minutes)
 }
 
 /// The stored settings (empty lists and texts until an administrator saves them).
@@ -140,7 +163,7 @@ pub async fn replace(state: &AppState, settings: Settings) -> ApiResult<Settings
 
 #[cfg(test)]
 mod tests {
-    use sealdesk_wire::settings::Category;
+    use sealdesk_wire::settings::{Category, ResponseTargets};
 
     use super::*;
 
@@ -148,6 +171,7 @@ mod tests {
         Category {
             name: name.into(),
             guidance: guidance.into(),
+            target_minutes: None,
         }
     }
 
@@ -162,6 +186,7 @@ mod tests {
             support_hours: " Mon-Fri ".into(),
             response_time: String::new(),
             idle_lock_minutes: Some(5),
+            response_targets: None,
         })
         .unwrap();
         assert_eq!(
@@ -220,6 +245,50 @@ mod tests {
             ..Settings::default()
         };
         assert!(normalise(longest).is_ok());
+    }
+
+    #[test]
+    fn response_targets_are_bounded() {
+        let refused = |settings: Settings| normalise(settings).unwrap_err();
+        let targets = |urgent, normal| Settings {
+            response_targets: Some(ResponseTargets {
+                urgent_minutes: urgent,
+                normal_minutes: normal,
+            }),
+            ..Settings::default()
+        };
+        for minutes in [0, MAX_TARGET_MINUTES + 1] {
+            let error = refused(targets(Some(minutes), None));
+            assert_eq!(error.code, "bad_settings");
+            assert!(error.message.contains("urgent"), "{}", error.message);
+            assert!(
+                refused(targets(None, Some(minutes)))
+                    .message
+                    .contains("other")
+            );
+            let category = Settings {
+                categories: vec![Category {
+                    target_minutes: Some(minutes),
+                    ..category("Mail", "")
+                }],
+                ..Settings::default()
+            };
+            assert!(refused(category).message.contains("Mail"));
+        }
+        let kept = normalise(Settings {
+            categories: vec![Category {
+                target_minutes: Some(MAX_TARGET_MINUTES),
+                ..category("Mail", "")
+            }],
+            ..targets(Some(1), Some(MAX_TARGET_MINUTES))
+        })
+        .unwrap();
+        assert_eq!(kept.categories[0].target_minutes, Some(MAX_TARGET_MINUTES));
+        assert_eq!(kept.response_targets.unwrap().urgent_minutes, Some(1));
+        assert!(
+            serde_json::from_str::<Settings>(r#"{"response_targets": {"low_minutes": 5}}"#)
+                .is_err()
+        );
     }
 
     #[test]

@@ -81,11 +81,8 @@ pub async fn open_for_account(
     if cap != 0 {
         let open_tickets = state
             .store
-            .tickets()?
-            .iter()
-            .filter(|t| t.status == Status::Open && session.owns(t))
-            .count();
-        if open_tickets >= cap {
+            .open_tickets_of_account(&session.account.account_id)?;
+        if open_tickets >= u64::try_from(cap).unwrap_or(u64::MAX) {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_open_tickets",

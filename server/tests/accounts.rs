@@ -767,6 +767,109 @@ fn inbox_pages_of_fifty() {
     assert!(page(2)["tickets"].as_array().expect("tickets").is_empty());
 }
 
+/// The inbox's keyset cursor, assignee filter, order and counts (spec/API.md, "Inbox").
+#[test]
+fn inbox_cursor_filters_and_counts() {
+    let desk = Desk::start_with(&[("SEALDESK_ANONYMOUS_TICKETS_PER_HOUR", "1000")]);
+    let admin_session = Account::new("root", "admin password", ADMIN_SEED).enrol(&desk);
+    let mut created = Vec::new();
+    for _ in 0..53 {
+        created.push(anonymous_ticket(&desk).0);
+    }
+    let get = |query: &str| -> Value {
+        let response = desk.get(&format!("/api/v1/inbox{query}"), &admin_session);
+        assert_eq!(response.status(), StatusCode::OK, "{query}");
+        response.json().expect("json")
+    };
+    let ids = |page: &Value| -> Vec<String> {
+        page["tickets"]
+            .as_array()
+            .expect("tickets")
+            .iter()
+            .map(|t| t["ticket_id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    // Assign one ticket to the administrator.
+    let mine = created[7].clone();
+    let response = desk
+        .http
+        .put(
+            desk.server
+                .url(&format!("/api/v1/tickets/{mine}/assignment")),
+        )
+        .bearer_auth(&admin_session)
+        .json(&json!({"assigned_to": b64(&desk.admin.key_id().0)}))
+        .send()
+        .expect("assign");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    let first = get("?status=unanswered");
+    assert_eq!(
+        first["counts"],
+        json!({"all": 53, "open": 53, "closed": 0, "waiting": 0, "on_hold": 0,
+               "unanswered": 53, "mine": 1, "unassigned": 52})
+    );
+    assert_eq!(first["more"], true);
+    let cursor = first["next_cursor"].as_str().expect("a cursor").to_owned();
+    let second = get(&format!("?status=unanswered&cursor={cursor}"));
+    assert_eq!(second["more"], false);
+    assert_eq!(second["next_cursor"], Value::Null);
+    let mut listed = ids(&first);
+    listed.extend(ids(&second));
+    let mut sorted = listed.clone();
+    sorted.sort();
+    sorted.dedup();
+    let mut all = created.clone();
+    all.sort();
+    assert_eq!(sorted, all, "the pages hold every ticket once");
+
+    // Oldest first is the reverse order.
+    let mut oldest = ids(&get("?status=unanswered&order=oldest"));
+    let cursor = get("?status=unanswered&order=oldest")["next_cursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
+    oldest.extend(ids(&get(&format!(
+        "?status=unanswered&order=oldest&cursor={cursor}"
+    ))));
+    listed.reverse();
+    assert_eq!(oldest, listed);
+
+    // Assignee filters.
+    assert_eq!(ids(&get("?assigned=me")), std::slice::from_ref(&mine));
+    let unassigned = get("?assigned=none");
+    assert!(!ids(&unassigned).contains(&mine));
+    assert_eq!(unassigned["tickets"].as_array().expect("tickets").len(), 50);
+
+    // A bad cursor, or a cursor with a page, is refused with a clear code.
+    for query in [
+        "?cursor=nope",
+        "?cursor=AAAA",
+        "?cursor=AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        &format!("?cursor={cursor}&page=1"),
+    ] {
+        assert_eq!(
+            error_code(desk.get(&format!("/api/v1/inbox{query}"), &admin_session)),
+            (StatusCode::BAD_REQUEST, "bad_cursor".into()),
+            "{query}"
+        );
+    }
+    // The account list takes cursors too, and refuses bad ones.
+    let carol_session = Account::new("carol", "pw", [3; 32]).enrol(&desk);
+    let empty: Value = desk
+        .get("/api/v1/accounts/tickets", &carol_session)
+        .json()
+        .expect("json");
+    assert_eq!(
+        empty,
+        json!({"tickets": [], "more": false, "next_cursor": null})
+    );
+    assert_eq!(
+        error_code(desk.get("/api/v1/accounts/tickets?cursor=%20", &carol_session)),
+        (StatusCode::BAD_REQUEST, "bad_cursor".into())
+    );
+}
+
 #[test]
 fn expired_sessions_are_refused() {
     let desk = Desk::start_with(&[("SEALDESK_SESSION_TTL_SECONDS", "1")]);

@@ -522,3 +522,57 @@ fn the_checker_sees_imports() {
     graph.insert(vec!["a".to_owned()], [b.clone()].into_iter().collect());
     assert!(find_cycle(&graph).is_some());
 }
+
+/// The server files that may name the full scan of the tickets (`TicketScan::all_tickets`):
+/// `sealdesk check`, backup and the storage backend itself (its migration and tests).
+const FULL_SCAN_ALLOWED: [&str; 5] = [
+    "check.rs",
+    "backup.rs",
+    "storage/mod.rs",
+    "storage/sled_store.rs",
+    "storage/sled_index.rs",
+];
+
+/// Issue 13: no request path reads every ticket. The `Store` trait, which the state that
+/// handlers reach holds, offers no full scan, and no server module but those of
+/// [`FULL_SCAN_ALLOWED`] names one (`all_tickets`, `TicketScan`, or the former
+/// `Store::tickets()`).
+#[test]
+fn no_request_path_reads_every_ticket() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("server")
+        .join("src");
+    let mut list = Vec::new();
+    files(&root, &root, &mut list);
+    let mut offenders = Vec::new();
+    for file in &list {
+        let name = file.to_string_lossy().replace('\\', "/");
+        let code = code_only(&std::fs::read_to_string(root.join(file)).expect("read"));
+        let scans = ["all_tickets", "TicketScan", ".tickets()"]
+            .iter()
+            .any(|needle| code.contains(needle));
+        if scans && !FULL_SCAN_ALLOWED.contains(&name.as_str()) {
+            offenders.push(name);
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "these server modules read every ticket (a request must use the store's indexes: \
+         Store::list_tickets, ticket_counts, open_tickets_of_account, tickets_by_email_lookup): \
+         {offenders:?}"
+    );
+    let storage = code_only(&std::fs::read_to_string(root.join("storage/mod.rs")).expect("read"));
+    let start = storage.find("pub trait Store:").expect("the Store trait");
+    let end = start
+        + storage[start..]
+            .find("\n}\n")
+            .expect("the end of the Store trait");
+    let store_trait = &storage[start..end];
+    for full_scan in ["fn tickets(", "fn all_tickets("] {
+        assert!(
+            !store_trait.contains(full_scan),
+            "the Store trait offers a full scan ({full_scan}...)"
+        );
+    }
+}

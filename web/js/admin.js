@@ -23,6 +23,12 @@ import { signInOffThread, rememberedDevice, resumeRemembered, forgetDevice, lock
 import { accountTools, showDeviceState } from "./lib/accounttools.js";
 import { DeskIndex, forgetIndex, renderHits, indexState } from "./admin/search.js";
 import { tagEditor, tagChips, renderTagFilter } from "./admin/tags.js";
+import { inboxRow, sortTickets, matchesAssigned, matchesDue, showCounts } from "./admin/inbox-list.js";
+import { keyboardShortcuts } from "./admin/inbox-keys.js";
+import { bulkActions } from "./admin/inbox-bulk.js";
+import { setupAlerts, noticeEvent, keepBadge } from "./admin/inbox-alerts.js";
+import { renderTimeline } from "./admin/ticket-timeline.js";
+import { dueAt, dueChip, waitingSince } from "./admin/due.js";
 
 initPage();
 
@@ -230,6 +236,7 @@ async function enterPanel(handle, created) {
   $("#user-box").hidden = false;
   $("#user-name").textContent = `Signed in as ${admin.username}`;
   $("#author").value = admin.username;
+  updateComposer();
   $("#my-fingerprint").textContent = admin.fingerprint;
   try {
     const directory = await client.verifiedDirectory(admin.pinnedHead());
@@ -468,8 +475,12 @@ function waitForApproval(created, redemption) {
 
 // ---------------------------------------------------------------- inbox
 
-/** @type {{status: string, items: InboxItemView[], page: number, more: boolean, loading: boolean}} */
-const inbox = { status: "unanswered", items: [], page: 0, more: false, loading: false };
+/**
+ * The inbox: the status filter, the assignee filter ("" anyone, "me", "none"), the order, the
+ * due filter, what is loaded, and the tickets ticked for a bulk action.
+ * @type {{status: string, assigned: string, order: import("./admin/inbox-list.js").InboxOrder, due: string, items: InboxItemView[], shown: InboxItemView[], page: number, cursor: string | null, more: boolean, loading: boolean, selected: Set<string>, current: string | null}}
+ */
+const inbox = { status: "unanswered", assigned: "", order: "newest", due: "", items: [], shown: [], page: 0, cursor: null, more: false, loading: false, selected: new Set(), current: null };
 
 for (const button of $$("#inbox-filter button")) {
   button.addEventListener("click", () => {
@@ -478,6 +489,24 @@ for (const button of $$("#inbox-filter button")) {
     loadInbox();
   });
 }
+for (const button of $$("#inbox-assigned button")) {
+  button.addEventListener("click", () => {
+    for (const b of $$("#inbox-assigned button")) b.setAttribute("aria-pressed", String(b === button));
+    inbox.assigned = button.dataset.assigned || "";
+    loadInbox();
+  });
+}
+$("#inbox-order").addEventListener("change", () => {
+  const before = inbox.order === "oldest";
+  inbox.order = /** @type {import("./admin/inbox-list.js").InboxOrder} */ ($("#inbox-order").value);
+  // Only "oldest waiting" asks the server for another page; the others sort what is loaded.
+  if (before !== (inbox.order === "oldest")) loadInbox();
+  else renderInbox();
+});
+$("#inbox-due").addEventListener("change", () => {
+  inbox.due = $("#inbox-due").value;
+  renderInbox();
+});
 $("#inbox-category").addEventListener("change", renderInbox);
 $("#inbox-search").addEventListener("input", renderInbox);
 $("#inbox-more").addEventListener("click", () => loadInbox({ more: true }));
@@ -570,13 +599,28 @@ async function loadInbox({ more = false, quiet = false } = {}) {
   const page = more ? inbox.page + 1 : 0;
   if (!quiet) $("#inbox-count").textContent = "Loading and decrypting…";
   try {
-    const result = await client.inbox(signedInAdmin(), apiStatus, page);
+    // The server filters by assignee and orders by last activity (oldest first for "oldest
+    // waiting", so the first page holds the longest waits); urgency and due are inside the
+    // encrypted first messages, so those orders sort what is loaded here. "Load more"
+    // continues after the last page's cursor.
+    const result = await client.inbox(
+      signedInAdmin(),
+      apiStatus,
+      more && inbox.cursor ? 0 : page,
+      /** @type {import("../pkg/admin/sealdesk_client.js").InboxAssigned} */ (inbox.assigned || "any"),
+      inbox.order === "oldest" ? "oldest" : "newest",
+      more && inbox.cursor ? inbox.cursor : undefined,
+    );
     await rememberHead(admin);
     let tickets = result.tickets;
     if (inbox.status === "answered") tickets = tickets.filter((t) => t.answered && !t.closed);
     inbox.items = more ? [...inbox.items, ...tickets] : tickets;
     inbox.page = page;
     inbox.more = result.more;
+    inbox.cursor = result.next_cursor || null;
+    // The counts per filter (spec/API.md, "Inbox").
+    showCounts(/** @type {Record<string, number>} */ (/** @type {unknown} */ (result.counts)));
+    for (const id of [...inbox.selected]) if (!inbox.items.some((t) => t.ticket_id === id)) inbox.selected.delete(id);
     renderInbox();
   } catch (error) {
     $("#inbox-count").textContent = "";
@@ -602,72 +646,219 @@ function renderInbox() {
   renderCategoryFilter();
   const category = $("#inbox-category").value;
   const search = $("#inbox-search").value.trim().toLowerCase();
+  const myKeyId = admin ? admin.keyId : "";
   const tag = /** @type {HTMLSelectElement} */ ($("#inbox-tag")).value;
-  const shown = inbox.items
-    .filter((t) => {
-      // The tag filter reads the tags this browser decrypted (js/admin/search.js).
-      if (tag && !(desk && desk.tagsOf(t.ticket_id).includes(tag))) return false;
-      if (!t.opening) return !category && !search; // unreadable: shown unless filtering
-      if (category === "\u0000none" && t.opening.category) return false;
-      if (category && category !== "\u0000none" && t.opening.category !== category) return false;
-      if (search) {
-        const haystack = [t.opening.subject, t.opening.name, t.opening.email].filter(Boolean).join(" ").toLowerCase();
-        if (!haystack.includes(search)) return false;
-      }
-      return true;
-    })
-    .sort((a, b) => {
-      const ua = a.opening && a.opening.urgent ? 1 : 0;
-      const ub = b.opening && b.opening.urgent ? 1 : 0;
-      return ub - ua || b.last_activity - a.last_activity;
-    });
-  replace($("#inbox-list"), shown.map(inboxItem));
+  const filtered = inbox.items.filter((t) => {
+    // The tag filter reads the tags this browser decrypted (js/admin/search.js).
+    if (tag && !(desk && desk.tagsOf(t.ticket_id).includes(tag))) return false;
+    if (!matchesAssigned(t, inbox.assigned, myKeyId)) return false;
+    if (!t.opening) return !category && !search && !inbox.due; // unreadable: shown unless filtering
+    if (!matchesDue(t, inbox.due, settings)) return false;
+    if (category === "\u0000none" && t.opening.category) return false;
+    if (category && category !== "\u0000none" && t.opening.category !== category) return false;
+    if (search) {
+      const haystack = [t.opening.subject, t.opening.name, t.opening.email].filter(Boolean).join(" ").toLowerCase();
+      if (!haystack.includes(search)) return false;
+    }
+    return true;
+  });
+  const shown = sortTickets(filtered, inbox.order, settings);
+  inbox.shown = shown;
+  const focused = document.activeElement && document.activeElement.closest("#inbox-list li");
+  const focusedId = focused instanceof HTMLElement ? focused.dataset.ticket : null;
+  replace(
+    $("#inbox-list"),
+    shown.map((t) =>
+      inboxRow(t, {
+        nameOf,
+        open: (id) => openTicket(id),
+        selected: inbox.selected,
+        onSelect: (id, on) => {
+          if (on) inbox.selected.add(id);
+          else inbox.selected.delete(id);
+          showSelection();
+        },
+        settings,
+        extraMeta: (row) => (desk ? tagChips(desk.tagsOf(row.ticket_id)) : null),
+      }),
+    ),
+  );
+  markCurrent(focusedId ? { focus: true } : {});
   const label = { unanswered: "unanswered", answered: "answered", waiting: "waiting", on_hold: "on hold", closed: "closed", all: "" }[inbox.status];
+  const filtering = category || search || inbox.assigned || inbox.due || tag;
   $("#inbox-count").textContent = shown.length
     ? `${plural(shown.length, `${label} ticket`.trim(), `${label} tickets`.trim())}${inbox.more ? " (more below)" : ""}.`
-    : `No ${label} tickets${category || search || tag ? " match" : ""}.`.replace("  ", " ");
+    : `No ${label} tickets${filtering ? " match" : ""}.`.replace("  ", " ");
   // The tag filter sees the loaded pages; the index knows every tagged ticket (any status).
   const tagged = tag && desk ? (desk.allTags().find(([t]) => t === tag) || [tag, 0])[1] : 0;
   if (tag && inbox.more && tagged > shown.length) $("#inbox-count").textContent += ` ${plural(tagged, "ticket carries", "tickets carry")} this tag in all; load more to see the others.`;
   $("#inbox-more").hidden = !inbox.more;
+  showSelection();
 }
 
-function inboxItem(t) {
-  if (!t.opening) {
-    return h(
-      "li",
-      { class: "untrusted" },
-      h(
-        "div",
-        { class: "summary" },
-        h("div", { class: "title" }, h("button", { type: "button", class: "link", "data-ticket": t.ticket_id, text: `Unverified ticket ${t.ticket_id.slice(0, 8)}`, onclick: () => openTicket(t.ticket_id) })),
-        errorNotice(t.error || {}, { context: "this ticket's conversation" }),
-      ),
-    );
+// ---------------------------------------------------------------- inbox: keyboard, bulk, alerts
+
+/**
+ * Highlights the keyboard's current ticket (the first shown when none is), optionally focusing
+ * its subject.
+ * @param {{focus?: boolean}} [options]
+ */
+function markCurrent({ focus = false } = {}) {
+  if (!inbox.shown.some((t) => t.ticket_id === inbox.current)) inbox.current = inbox.shown.length ? inbox.shown[0].ticket_id : null;
+  for (const li of $$("#inbox-list > li")) li.classList.toggle("current", li.dataset.ticket === inbox.current);
+  if (focus && inbox.current) {
+    const button = $(`#inbox-list [data-ticket="${inbox.current}"] button.link`);
+    if (button) button.focus();
   }
-  const o = t.opening;
-  return h(
-    "li",
-    { class: o.urgent ? "urgent" : null },
-    h(
-      "div",
-      { class: "summary" },
-      h("div", { class: "title" }, h("button", { type: "button", class: "link", "data-ticket": t.ticket_id, text: o.subject || "(no subject)", onclick: () => openTicket(t.ticket_id) })),
-      h(
-        "div",
-        { class: "meta" },
-        o.urgent ? h("span", { class: "chip urgent", text: "Urgent" }) : null,
-        statusChip(t.status, "support"),
-        t.answered && !t.closed ? h("span", { class: "chip answered", text: "Answered" }) : null,
-        o.category ? h("span", { text: o.category }) : null,
-        h("span", { text: `from ${o.name || o.email || "anonymous"}` }),
-        h("span", { text: `last activity ${formatTime(t.last_activity)}` }),
-        t.assigned_to ? h("span", { text: `assigned to ${nameOf(t.assigned_to)}` }) : null,
-        desk ? tagChips(desk.tagsOf(t.ticket_id)) : null,
-      ),
-    ),
-  );
 }
+
+/** Shows the bulk bar and the "select all" box for the ticked tickets. */
+function showSelection() {
+  const shownIds = inbox.shown.map((t) => t.ticket_id);
+  const ticked = shownIds.filter((id) => inbox.selected.has(id));
+  const all = /** @type {HTMLInputElement} */ ($("#inbox-select-all"));
+  all.checked = ticked.length > 0 && ticked.length === shownIds.length;
+  all.indeterminate = ticked.length > 0 && ticked.length < shownIds.length;
+  all.disabled = shownIds.length === 0;
+  showBulk(ticked.length);
+}
+
+$("#inbox-select-all").addEventListener("change", () => {
+  const on = /** @type {HTMLInputElement} */ ($("#inbox-select-all")).checked;
+  for (const t of inbox.shown) {
+    if (on) inbox.selected.add(t.ticket_id);
+    else inbox.selected.delete(t.ticket_id);
+  }
+  for (const box of $$("#inbox-list input.row-select")) /** @type {HTMLInputElement} */ (box).checked = on;
+  showSelection();
+});
+
+/**
+ * Opens a verified handle of a ticket (extending the state this browser kept of it), runs
+ * `work` with it, keeps the new verified state and frees the handle.
+ * @template T
+ * @param {string} id
+ * @param {(handle: TicketHandle) => Promise<T>} work
+ * @returns {Promise<T>}
+ */
+async function withTicket(id, work) {
+  const keptAt = keptKey("admin", signedInAdmin().keyId, id);
+  const kept = await kvGet(keptAt).catch(() => null);
+  const handle = await client.openAdminTicket(signedInAdmin(), id, typeof kept === "string" ? kept : null);
+  try {
+    const result = await work(handle);
+    await kvSet(keptAt, await client.keptState(handle)).catch(() => {});
+    return result;
+  } finally {
+    handle.free();
+  }
+}
+
+/** Whether an error ended the session (handled: the panel signs out). */
+function sessionEnded(error) {
+  const code = codeOf(error);
+  if (code === "server.unauthorized" || code === "account.signed_out" || code === "admin.not_an_administrator" || code === "server.not_an_administrator") {
+    handleError(error, "the bulk action stopped");
+    return true;
+  }
+  return false;
+}
+
+const showBulk = bulkActions({
+  selected: () => inbox.shown.map((t) => t.ticket_id).filter((id) => inbox.selected.has(id)),
+  subjectOf: (id) => {
+    const item = inbox.items.find((t) => t.ticket_id === id);
+    return (item && item.opening && item.opening.subject) || `ticket ${id.slice(0, 8)}`;
+  },
+  withTicket,
+  client: {
+    close: (handle) => client.close(handle),
+    reopen: (handle) => client.reopen(handle),
+    assign: (handle, keyId) => client.assign(handle, keyId),
+  },
+  assignees: () => [{ value: "", label: "Nobody" }, ...team.map((member) => ({ value: member.key_id, label: member.me ? `You (${signedInAdmin().username})` : names[member.key_id] || `Administrator ${shortFingerprint(member.fingerprint)}` }))],
+  done: async () => {
+    inbox.selected.clear();
+    await loadInbox({ quiet: true });
+  },
+  fatal: sessionEnded,
+  needs: (id, action) => {
+    const item = inbox.items.find((t) => t.ticket_id === id);
+    if (!item) return true;
+    return action === "close" ? !item.closed : item.status !== "open";
+  },
+});
+
+/**
+ * The ticket `step` places after (1) or before (-1) the current one among those shown.
+ * @param {number} step
+ */
+function neighbour(step) {
+  const ids = inbox.shown.map((t) => t.ticket_id);
+  if (!ids.length) return null;
+  const at = ids.indexOf(current === "ticket" && ticket.id ? ticket.id : inbox.current || "");
+  if (at < 0) return ids[0];
+  return ids[Math.min(ids.length - 1, Math.max(0, at + step))];
+}
+
+keyboardShortcuts({
+  view: () => current,
+  move: (step) => {
+    const id = neighbour(step);
+    if (!id) return;
+    if (current === "ticket") {
+      if (id !== ticket.id) openTicket(id);
+      return;
+    }
+    inbox.current = id;
+    markCurrent({ focus: true });
+  },
+  open: () => {
+    if (current === "inbox" && inbox.current) openTicket(inbox.current);
+  },
+  reply: async () => {
+    if (current === "inbox" && inbox.current) await openTicket(inbox.current);
+    if (current !== "ticket" || $("#composer").hidden) return;
+    selectComposerTab("tab-reply");
+    $("#composer-text").focus();
+  },
+  close: async () => {
+    if (current === "ticket") {
+      if (!$("#close-ticket").hidden) $("#close-ticket").click();
+      return;
+    }
+    const id = inbox.current;
+    if (current !== "inbox" || !id) return;
+    const item = inbox.items.find((t) => t.ticket_id === id);
+    if (!item || item.closed) return;
+    const subject = (item.opening && item.opening.subject) || `ticket ${id.slice(0, 8)}`;
+    if (!window.confirm(`Close "${subject}"?`)) return;
+    try {
+      await withTicket(id, (handle) => client.close(handle));
+      announce(`${subject} closed.`);
+      await loadInbox({ quiet: true });
+    } catch (error) {
+      handleError(error, "the ticket was not closed");
+    }
+  },
+  select: () => {
+    const id = inbox.current;
+    if (current !== "inbox" || !id) return;
+    const box = /** @type {HTMLInputElement | null} */ ($(`#inbox-list input.row-select[data-ticket="${id}"]`));
+    if (!box) return;
+    box.checked = !box.checked;
+    box.dispatchEvent(new Event("change"));
+  },
+});
+$("#shortcuts-button").addEventListener("click", () => document.dispatchEvent(new KeyboardEvent("keydown", { key: "?" })));
+$("#inbox-list").addEventListener("focusin", (event) => {
+  const li = event.target instanceof HTMLElement ? event.target.closest("#inbox-list > li") : null;
+  if (li instanceof HTMLElement && li.dataset.ticket) {
+    inbox.current = li.dataset.ticket;
+    markCurrent();
+  }
+});
+setupAlerts();
 
 // ---------------------------------------------------------------- ticket
 
@@ -699,6 +890,7 @@ function closeTicket() {
   Object.assign(ticket, { handle: null, id: null, conversation: null, notes: null, view: null, broken: false });
   picker.clear();
   document.title = PAGE_TITLE;
+  keepBadge();
 }
 
 async function openTicket(id) {
@@ -766,8 +958,9 @@ function showTicket(shown, { announceNew = false } = {}) {
   $("#ticket-title").textContent = subject;
   // Never the subject: titles reach the browser's history, next to the page's address.
   document.title = `Ticket – ${PAGE_TITLE}`;
-  ticket.conversation.render(view.messages, { announceNew });
-  ticket.notes.render(view.notes, { announceNew });
+  keepBadge();
+  renderTimeline({ conversation: ticket.conversation, notes: ticket.notes }, view, { announceNew });
+  const due = dueAt(settings, { opening: o, status: view.status, waiting_since: waitingSince(view.messages) });
   tags.render(view.tags || []);
   tags.disable(false);
   if (desk) desk.update(view);
@@ -784,9 +977,15 @@ function showTicket(shown, { announceNew = false } = {}) {
     ["Ticket id", view.ticket_id],
   ];
   const rows = /** @type {string[][]} */ (lines.filter(Boolean));
+  const chip = dueChip(due);
   replace(
     $("#ticket-details"),
-    h("dl", { class: "fields" }, rows.map(([label, value]) => [h("dt", { text: label }), h("dd", { class: label === "Reporter's key" || label === "Ticket id" ? "mono" : null, text: value })])),
+    h(
+      "dl",
+      { class: "fields" },
+      rows.map(([label, value]) => [h("dt", { text: label }), h("dd", { class: label === "Reporter's key" || label === "Ticket id" ? "mono" : null, text: value })]),
+      chip ? [h("dt", { text: "Reply" }), h("dd", { class: "ticket-due" }, chip)] : null,
+    ),
   );
   $("#close-ticket").hidden = view.closed;
   $("#reopen-ticket").hidden = view.status === "open";
@@ -866,17 +1065,64 @@ function ticketFailed(error, context) {
   handleError(error, context, $("#ticket-alerts"));
 }
 
-for (const radio of $$('input[name="mode"], input[name="sign"]')) radio.addEventListener("change", updateComposer);
+// ---------------------------------------------------------------- composer: reply or note tabs
+
+/** Whether the composer writes an internal note (the "Internal note" tab). */
+let noteMode = false;
+/**
+ * Selects the composer's "Reply" (tab-reply) or "Internal note" (tab-note) tab; both tabs
+ * control the one form, which changes its words and style.
+ * @param {string} id
+ * @param {{focus?: boolean}} [options]
+ */
+function selectComposerTab(id, { focus = false } = {}) {
+  for (const tab of $$('#composer-tabs [role="tab"]')) {
+    const selected = tab.id === id;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    if (selected && focus) tab.focus();
+  }
+  noteMode = id === "tab-note";
+  $("#composer-body").setAttribute("aria-labelledby", id);
+  updateComposer();
+}
+$("#composer-tabs").addEventListener("click", (event) => {
+  const tab = event.target instanceof HTMLElement ? event.target.closest('[role="tab"]') : null;
+  if (tab) selectComposerTab(tab.id);
+});
+$("#composer-tabs").addEventListener("keydown", (event) => {
+  if (!["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) return;
+  event.preventDefault();
+  selectComposerTab(noteMode ? "tab-reply" : "tab-note", { focus: true });
+});
+for (const radio of $$('input[name="sign"]')) radio.addEventListener("change", updateComposer);
+$("#author").addEventListener("input", updateComposer);
 function updateComposer() {
-  const note = $("#mode-note").checked;
+  const note = noteMode;
   $("#composer").classList.toggle("note-mode", note);
   $("#composer-title").textContent = note ? "Internal note" : "Reply to the reporter";
   $("#composer-text-label").textContent = note ? "Note (only administrators see it)" : "Message to the reporter";
   $("#composer-send").textContent = note ? "Add internal note" : "Send reply";
   $("#composer-files-field").hidden = note;
-  $("#author-field").hidden = !$("#sign-name").checked;
+  const byName = $("#sign-name").checked;
+  $("#author-field").hidden = !byName;
+  // Reads as the reporter will see it, with who signs it.
+  const shown = byName ? $("#author").value.trim() || (admin ? admin.username : "") : "Support team";
+  $("#composer-from-name").textContent = `${shown} (you)`;
+  $("#composer-from").firstChild.textContent = note ? "Note by " : "From ";
 }
-updateComposer();
+dropZone($("#composer-drop"));
+
+/**
+ * A drop zone around a file input: the input covers the zone (so a click, the keyboard and a
+ * drop all reach it); the zone only shows where a drag is.
+ * @param {HTMLElement} zone
+ */
+function dropZone(zone) {
+  for (const type of ["dragenter", "dragover"]) zone.addEventListener(type, () => zone.classList.add("dragging"));
+  for (const type of ["dragleave", "drop"]) zone.addEventListener(type, () => zone.classList.remove("dragging"));
+}
+selectComposerTab("tab-reply");
 $("#composer-files-hint").textContent = "Encrypted before upload.";
 loadSettings().then(async (s) => {
   $("#composer-files-hint").textContent = `Encrypted before upload. ${fileLimitText(await clientReady, s.max_attachment_bytes)}`;
@@ -887,7 +1133,7 @@ $("#composer").addEventListener("submit", async (event) => {
   const handle = ticket.handle;
   if (!handle || ticket.broken) return;
   clearErrors($("#ticket-alerts"));
-  const note = $("#mode-note").checked;
+  const note = noteMode;
   const text = $("#composer-text").value;
   const author = $("#sign-name").checked ? $("#author").value.trim() || undefined : undefined;
   const files = note ? [] : picker.files();
@@ -993,6 +1239,7 @@ function startLive() {
     subscribe: (onEvent) =>
       client.listenInbox(signedInAdmin(), (event) => {
         if (desk) desk.noteEvent(event);
+        noticeEvent(event);
         onEvent(event);
       }),
     unsubscribe: () => client.stopListeningInbox(signedInAdmin()),
@@ -1272,6 +1519,9 @@ async function openSettings() {
   $("#support-hours").value = settings.support_hours;
   $("#response-time").value = settings.response_time;
   $("#idle-lock").value = settings.idle_lock_minutes ? String(settings.idle_lock_minutes) : "";
+  const targets = /** @type {import("./admin/due.js").ResponseTargets} */ (settings.response_targets || {});
+  $("#target-urgent").value = targets.urgent_minutes ? String(targets.urgent_minutes) : "";
+  $("#target-normal").value = targets.normal_minutes ? String(targets.normal_minutes) : "";
   replace($("#settings-status"));
   // "Your mail" only when the instance sends mail.
   $("#mail-form").hidden = !settings.mail_enabled;
@@ -1323,7 +1573,7 @@ $("#mail-form").addEventListener("submit", async (event) => {
 });
 
 let categoryCount = 0;
-/** @param {{name: string, guidance?: string}} [category] */
+/** @param {{name: string, guidance?: string, target_minutes?: number}} [category] */
 function addCategoryRow(category = { name: "", guidance: "" }) {
   categoryCount += 1;
   const n = categoryCount;
@@ -1336,6 +1586,7 @@ function addCategoryRow(category = { name: "", guidance: "" }) {
     h("legend", { class: "visually-hidden", text: `Category ${category.name || "(new)"}` }),
     h("div", { class: "field" }, h("label", { for: name.id, text: "Name" }), name),
     h("div", { class: "field" }, h("label", { for: guidance.id, text: "Guidance" }, " ", h("span", { class: "optional", text: "(what to include)" })), guidance),
+    categoryTargetField(n, category.target_minutes),
     h(
       "div",
       { class: "actions" },
@@ -1361,23 +1612,48 @@ function addCategoryRow(category = { name: "", guidance: "" }) {
 
 $("#add-category").addEventListener("click", () => addCategoryRow().focus());
 
+/** A response-time target outside 1 to 43200 minutes (empty is none). */
+const TARGET_CHECK = (/** @type {string} */ v) => (v.trim() === "" || (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 43200) ? null : "Enter 1 to 43200 minutes (30 days), or leave it empty for no target.");
+
+/**
+ * A category's own response-time target (it comes before the urgency's).
+ * @param {number} n the row's number
+ * @param {number | undefined} minutes
+ */
+function categoryTargetField(n, minutes) {
+  const input = h("input", { type: "number", id: `cat-target-${n}`, class: "cat-target", min: 1, max: 43200, step: 1, inputmode: "numeric", value: minutes ? String(minutes) : "" });
+  return h("div", { class: "field" }, h("label", { for: input.id, text: "Response-time target, in minutes" }, " ", h("span", { class: "optional", text: "(optional; before the urgency's)" })), input);
+}
+
+/**
+ * A target input's value: minutes, or undefined when empty.
+ * @param {HTMLInputElement} input
+ */
+function targetValue(input) {
+  const value = input.value.trim();
+  return value ? Number(value) : undefined;
+}
+
 $("#settings-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   clearErrors(alerts);
   const names = $$(".cat-name", $("#categories"));
   /** @type {import("./lib/forms.js").Check[]} */
   const checks = names.map((input) => [input, (v) => (v.trim() ? null : "Give the category a name, or remove it.")]);
+  for (const input of [$("#target-urgent"), $("#target-normal"), ...$$(".cat-target", $("#categories"))]) checks.push([input, TARGET_CHECK]);
   checks.push([$("#idle-lock"), (v) => (v.trim() === "" || /^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 1440 ? null : "Enter 1 to 1440 minutes, or leave it empty for 30.")]);
   if (!validate(checks)) return;
   const body = {
     categories: $$(".category-row", $("#categories")).map((row) => ({
       name: $(".cat-name", row).value.trim(),
       guidance: $(".cat-guidance", row).value.trim(),
+      target_minutes: targetValue($(".cat-target", row)),
     })),
     languages: $("#languages").value.split("\n").map((l) => l.trim()).filter(Boolean),
     support_hours: $("#support-hours").value.trim(),
     response_time: $("#response-time").value.trim(),
     idle_lock_minutes: $("#idle-lock").value.trim() ? Number($("#idle-lock").value.trim()) : undefined,
+    response_targets: targetValue($("#target-urgent")) || targetValue($("#target-normal")) ? { urgent_minutes: targetValue($("#target-urgent")), normal_minutes: targetValue($("#target-normal")) } : undefined,
   };
   await withFormDisabled($("#settings-form"), async () => {
     try {

@@ -142,11 +142,19 @@ pub struct ChangeKeyringBody {
     pub keyring: String,
 }
 
-/// Answer of `GET /api/v1/accounts/tickets`: `{"tickets": [...]}`, newest activity first,
-/// without `assigned_to`.
+/// Answer of `GET /api/v1/accounts/tickets`: `{"tickets": [...], "more": false,
+/// "next_cursor": null}`, newest activity first, without `assigned_to`, up to
+/// [`crate::inbox::PAGE_SIZE`] a page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountTicketsAnswer {
-    /// The account's tickets.
+    /// The account's tickets, one page.
     pub tickets: Vec<TicketListItem>,
+    /// Whether further pages follow (servers older than pages send every ticket and no
+    /// `more`).
+    #[serde(default)]
+    pub more: bool,
+    /// The `cursor` of the next page (present exactly when `more` is true).
+    #[serde(default)]
+    pub next_cursor: Option<String>,
 }

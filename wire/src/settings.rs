@@ -15,10 +15,35 @@ pub struct Category {
     /// What to include in a ticket of this category (at most 2000 characters, may be empty).
     #[serde(default)]
     pub guidance: String,
+    /// The response-time target of this category's tickets, in minutes (1 to
+    /// [`MAX_TARGET_MINUTES`]); it overrides the urgency's ([`ResponseTargets`]). Absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_minutes: Option<u32>,
 }
 
+/// Response-time targets per urgency, in minutes (each 1 to [`MAX_TARGET_MINUTES`], absent:
+/// none): `{"urgent_minutes"?, "normal_minutes"?}`. A ticket's reply is due at the server's
+/// receipt time of its oldest unanswered reporter message plus its target: the category's
+/// ([`Category::target_minutes`]) when set, else its urgency's (spec/API.md, "Instance
+/// settings"). Unknown members are refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
+pub struct ResponseTargets {
+    /// Target of tickets the reporter marked urgent, in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent_minutes: Option<u32>,
+    /// Target of the other tickets, in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal_minutes: Option<u32>,
+}
+
+/// The longest response-time target an instance may set, in minutes (30 days).
+pub const MAX_TARGET_MINUTES: u32 = 30 * 24 * 60;
+
 /// Body of `PUT /api/v1/settings`, and the settings as stored: `{"categories", "languages",
-/// "support_hours", "response_time", "idle_lock_minutes"}`, each optional (default empty). Unknown members are
+/// "support_hours", "response_time", "idle_lock_minutes", "response_targets"}`, each optional (default empty). Unknown members are
 /// refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -42,6 +67,10 @@ pub struct Settings {
     /// ([`DEFAULT_IDLE_LOCK_MINUTES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_lock_minutes: Option<u32>,
+    /// Response-time targets per urgency; each category may override them
+    /// ([`Category::target_minutes`]). Absent: no targets, no due times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_targets: Option<ResponseTargets>,
 }
 
 /// The idle lock's delay when [`Settings::idle_lock_minutes`] is absent, in minutes.

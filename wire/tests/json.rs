@@ -198,7 +198,22 @@ fn accounts() {
     let tickets: AccountTicketsAnswer = pinned(json!({"tickets": [{
         "ticket_id": "<hex>", "status": "open", "answered": false, "created_at": 0,
         "last_activity": 0, "conversation_seq": 1
-    }]}));
+    }], "more": true, "next_cursor": "<cursor>"}));
+    assert_eq!(tickets.next_cursor.as_deref(), Some("<cursor>"));
+    // An older server's answer (every ticket, no page members) still reads.
+    let old: AccountTicketsAnswer = serde_json::from_value(json!({"tickets": []})).unwrap();
+    assert!(!old.more && old.next_cursor.is_none());
+    assert_eq!(
+        AccountTicketsQuery {
+            cursor: Some("a b".to_owned())
+        }
+        .path(),
+        "/api/v1/accounts/tickets?cursor=a%20b"
+    );
+    assert_eq!(
+        AccountTicketsQuery::default().path(),
+        "/api/v1/accounts/tickets"
+    );
     assert_eq!(
         tickets.tickets[0].assigned_to, None,
         "no assignee member in an account's list"
@@ -227,8 +242,13 @@ fn inbox() {
                      "last_activity": 0, "assigned_to": null, "conversation_seq": 1},
                     {"ticket_id": "<hex>", "status": "closed", "answered": true, "created_at": 0,
                      "last_activity": 0, "assigned_to": "<key id>", "conversation_seq": 1}],
-        "more": true
+        "more": true,
+        "next_cursor": "<cursor>",
+        "counts": {"all": 9, "open": 4, "closed": 3, "waiting": 1, "on_hold": 1,
+                   "unanswered": 2, "mine": 1, "unassigned": 5}
     }));
+    assert_eq!(answer.counts.unanswered, 2);
+    assert_eq!(answer.next_cursor.as_deref(), Some("<cursor>"));
     assert_eq!(
         answer.tickets[0].assigned_to,
         Some(None),
@@ -241,8 +261,29 @@ fn inbox() {
     let query = InboxQuery {
         status: Some(InboxFilter::Unanswered),
         page: 2,
+        ..InboxQuery::default()
     };
     assert_eq!(query.path(), "/api/v1/inbox?page=2&status=unanswered");
+    let query = InboxQuery {
+        status: Some(InboxFilter::Unanswered),
+        assigned: Some(InboxAssigned::Me),
+        order: Some(ListOrder::Oldest),
+        cursor: Some("Ab-_c/+&=".to_owned()),
+        page: 0,
+    };
+    assert_eq!(
+        query.path(),
+        "/api/v1/inbox?page=0&status=unanswered&assigned=me&order=oldest&cursor=Ab-_c%2F%2B%26%3D"
+    );
+    for assigned in [InboxAssigned::Me, InboxAssigned::None] {
+        assert_eq!(
+            serde_json::to_value(assigned).unwrap(),
+            json!(assigned.as_str())
+        );
+    }
+    for order in [ListOrder::Newest, ListOrder::Oldest] {
+        assert_eq!(serde_json::to_value(order).unwrap(), json!(order.as_str()));
+    }
     assert_eq!(InboxQuery::default().path(), "/api/v1/inbox?page=0");
     for filter in [
         InboxFilter::Open,

@@ -12,7 +12,7 @@ use sealdesk_crypto::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::admin::InboxFilter;
+use crate::admin::{InboxAssigned, InboxFilter, ListOrder};
 use crate::error::{ClientError, Result};
 use crate::reporter::{Opening, TicketLink};
 
@@ -221,8 +221,34 @@ pub fn check_new_password(password: &str) -> Result<()> {
     }
 }
 
-/// Parses the inbox filter: `"open"`, `"closed"`, `"unanswered"`, or every ticket for
-/// `"all"`, an empty string or none.
+/// Parses the inbox assignee filter: `"me"`, `"none"` (nobody), or whoever for `"any"`, an
+/// empty string or none.
+///
+/// # Errors
+/// `input.invalid` for anything else.
+pub fn parse_inbox_assigned(assigned: Option<&str>) -> Result<Option<InboxAssigned>> {
+    match assigned.map(str::trim) {
+        None | Some("" | "any") => Ok(None),
+        Some("me") => Ok(Some(InboxAssigned::Me)),
+        Some("none") => Ok(Some(InboxAssigned::None)),
+        Some(_) => Err(invalid("The inbox assignee is me, none or any.")),
+    }
+}
+
+/// Parses the inbox order: `"newest"` (also for none) or `"oldest"`.
+///
+/// # Errors
+/// `input.invalid` for anything else.
+pub fn parse_inbox_order(order: Option<&str>) -> Result<ListOrder> {
+    match order.map(str::trim) {
+        None | Some("" | "newest") => Ok(ListOrder::Newest),
+        Some("oldest") => Ok(ListOrder::Oldest),
+        Some(_) => Err(invalid("The inbox order is newest or oldest.")),
+    }
+}
+
+/// Parses the inbox filter: `"open"`, `"closed"`, `"waiting"`, `"on_hold"`, `"unanswered"`,
+/// or every ticket for `"all"`, an empty string or none.
 ///
 /// # Errors
 /// `input.invalid`.

@@ -553,6 +553,25 @@ pub struct InboxItemView {
     /// Why the ticket cannot be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorView>,
+    /// The conversation's last message or attachment, or `null` when there is none or the
+    /// ticket cannot be read.
+    pub last: Option<LastMessageView>,
+    /// Server receipt time (Unix seconds) of the oldest reporter message not answered yet, or
+    /// `null` when the team wrote last (the start of the reply's due time).
+    pub waiting_since: Option<u64>,
+}
+
+/// The inbox's preview of a conversation's last message: `{from_support, preview,
+/// received_at}` (its first line, at most 140 characters, or `Attachment: name`; Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct LastMessageView {
+    /// Whether an administrator sent it.
+    pub from_support: bool,
+    /// The first non-empty line, or `Attachment: name`.
+    pub preview: String,
+    /// Server receipt time, Unix seconds.
+    pub received_at: u64,
 }
 
 /// The view of an inbox entry ([`InboxItemView`]).
@@ -566,6 +585,12 @@ pub fn inbox_item_view(item: &InboxItem) -> InboxItemView {
         assigned_to: item.summary.assigned_to.as_ref().map(key_id_text),
         opening,
         error,
+        last: item.last.as_ref().map(|last| LastMessageView {
+            from_support: last.from_support,
+            preview: last.preview.clone(),
+            received_at: last.received_at,
+        }),
+        waiting_since: item.waiting_since,
     }
 }
 
@@ -573,17 +598,56 @@ pub fn inbox_item_view(item: &InboxItem) -> InboxItemView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct InboxView {
-    /// Up to 50 tickets, newest activity first.
+    /// Up to 50 tickets, in the asked order.
     pub tickets: Vec<InboxItemView>,
     /// Whether another page follows.
     pub more: bool,
+    /// The cursor of the next page (pass it to `inbox` as `cursor`), or null.
+    pub next_cursor: Option<String>,
+    /// The number of tickets per filter.
+    pub counts: InboxCountsView,
+}
+
+/// The number of tickets per inbox filter (spec/API.md, "Inbox"); `mine` and `unassigned`
+/// count tickets not closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct InboxCountsView {
+    /// Every ticket.
+    pub all: u64,
+    /// Open.
+    pub open: u64,
+    /// Closed.
+    pub closed: u64,
+    /// Waiting for the reporter.
+    pub waiting: u64,
+    /// On hold.
+    pub on_hold: u64,
+    /// Open and not answered.
+    pub unanswered: u64,
+    /// Not closed, assigned to this administrator.
+    pub mine: u64,
+    /// Not closed, assigned to nobody.
+    pub unassigned: u64,
 }
 
 /// The view of one page of the inbox ([`InboxView`]).
 pub fn inbox_view(page: &InboxPage) -> InboxView {
+    let counts = page.counts;
     InboxView {
         tickets: page.tickets.iter().map(inbox_item_view).collect(),
         more: page.more,
+        next_cursor: page.next_cursor.clone(),
+        counts: InboxCountsView {
+            all: counts.all,
+            open: counts.open,
+            closed: counts.closed,
+            waiting: counts.waiting,
+            on_hold: counts.on_hold,
+            unanswered: counts.unanswered,
+            mine: counts.mine,
+            unassigned: counts.unassigned,
+        },
     }
 }
 
@@ -877,6 +941,7 @@ mod tests {
 
     use super::*;
     use crate::account::TicketSummary;
+    use crate::admin::LastMessage;
 
     // The views as JSON, as the pages receive them.
     fn json(view: impl Serialize) -> Value {
@@ -1189,6 +1254,12 @@ mod tests {
                 InboxItem {
                     summary: summary.clone(),
                     opening: Ok(opening),
+                    last: Some(LastMessage {
+                        from_support: false,
+                        preview: "Still down.".into(),
+                        received_at: 25,
+                    }),
+                    waiting_since: Some(15),
                 },
                 InboxItem {
                     summary: TicketSummary {
@@ -1196,17 +1267,38 @@ mod tests {
                         ..summary
                     },
                     opening: Err(ClientError::new("transcript.bad_signature", "Altered.")),
+                    last: None,
+                    waiting_since: None,
                 },
             ],
             more: true,
+            next_cursor: Some("next".into()),
+            counts: crate::admin::InboxCounts {
+                all: 5,
+                unanswered: 2,
+                mine: 1,
+                ..Default::default()
+            },
         };
         let view = inbox_view(&page);
         assert_eq!(view["more"], true);
+        assert_eq!(view["next_cursor"], "next");
+        assert_eq!(
+            view["counts"],
+            json!({"all": 5, "open": 0, "closed": 0, "waiting": 0, "on_hold": 0,
+                   "unanswered": 2, "mine": 1, "unassigned": 0})
+        );
         assert_eq!(
             view["tickets"][0]["assigned_to"],
             key_id_text(&KeyId([2; 32]))
         );
         assert_eq!(view["tickets"][0]["opening"]["subject"], "VPN");
+        assert_eq!(
+            view["tickets"][0]["last"],
+            json!({"from_support": false, "preview": "Still down.", "received_at": 25})
+        );
+        assert_eq!(view["tickets"][0]["waiting_since"], 15);
+        assert_eq!(view["tickets"][1]["last"], Value::Null);
         assert!(view["tickets"][0].get("error").is_none());
         assert_eq!(view["tickets"][1]["assigned_to"], Value::Null);
         assert_eq!(view["tickets"][1]["opening"], Value::Null);

@@ -9,17 +9,18 @@ use sealdesk_wire::accounts::{
     AccountTicketsAnswer, ChangeKeyringBody, LoginAnswer, LoginBody, PreloginAnswer, PreloginBody,
     RegisterBody, Registered,
 };
+use sealdesk_wire::inbox::AccountTicketsQuery;
 use sealdesk_wire::tickets::{CreateAccountTicketBody, TicketCreated};
 use sealdesk_wire::{SecretText, b64};
 
 use super::extract::{
-    AccountTicketAllowance, Bearer, Json, RegistrationAllowance, SignInAllowance,
+    AccountTicketAllowance, Bearer, Json, Query, RegistrationAllowance, SignInAllowance,
 };
 use super::inbox::list_item;
 use super::tickets::created;
 use crate::clock::now;
 use crate::error::ApiResult;
-use crate::inbox;
+use crate::inbox::{self, Start};
 use crate::sessions::{self, PasswordChange, Registration};
 use crate::state::AppState;
 use crate::tickets::{self, NewTicket};
@@ -153,15 +154,20 @@ pub async fn create_ticket(
     Ok(created(id))
 }
 
-/// `GET /api/v1/accounts/tickets`: the session's account's tickets, newest activity first,
-/// without `assigned_to`.
+/// `GET /api/v1/accounts/tickets?cursor=C`: the session's account's tickets, newest activity
+/// first, without `assigned_to`, up to 50 a page from the account index, with the cursor of
+/// the next page. `400 bad_cursor` for a cursor this server did not make.
 pub async fn list_tickets(
     State(state): State<Arc<AppState>>,
+    Query(query): Query<AccountTicketsQuery>,
     bearer: Bearer,
 ) -> ApiResult<Json<AccountTicketsAnswer>> {
     let session = sessions::require_session(&state, bearer.token())?;
-    let tickets = inbox::account_tickets(&state, &session)?;
+    let start = Start::parse(query.cursor.as_deref(), 0)?;
+    let page = inbox::account_tickets(&state, &session, start)?;
     Ok(Json(AccountTicketsAnswer {
-        tickets: tickets.iter().map(|t| list_item(t, false)).collect(),
+        tickets: page.tickets.iter().map(|t| list_item(t, false)).collect(),
+        more: page.more,
+        next_cursor: page.next_cursor,
     }))
 }

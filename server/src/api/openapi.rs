@@ -17,7 +17,10 @@ use sealdesk_wire::accounts::{
 use sealdesk_wire::attachments::{AttachmentDeclared, DeclareAttachmentBody};
 use sealdesk_wire::directory::{AppendEntryBody, DirectoryAnswer, DirectoryQuery, HeadBody};
 use sealdesk_wire::errors::ErrorBody;
-use sealdesk_wire::inbox::{InboxAnswer, InboxFilter, InboxQuery};
+use sealdesk_wire::inbox::{
+    AccountTicketsQuery, InboxAnswer, InboxAssigned, InboxCounts, InboxFilter, InboxQuery,
+    ListOrder,
+};
 use sealdesk_wire::invites::{InviteCreated, InviteRedeemed, RedeemGenesisBody, RedeemInviteBody};
 use sealdesk_wire::mail::{AccountNotifications, AdminMailPreferences, Unsubscribed};
 use sealdesk_wire::pow::{ChallengeAnswer, ChallengeFor, ProofOfWork};
@@ -25,7 +28,7 @@ use sealdesk_wire::recovery::{
     PendingRecovery, PendingRecoveryList, RecoveryClaimBody, RecoveryClaimed, RecoveryRequestBody,
     RecoveryRequested, RecoveryStatus,
 };
-use sealdesk_wire::settings::{Category, Settings, SettingsAnswer};
+use sealdesk_wire::settings::{Category, ResponseTargets, Settings, SettingsAnswer};
 use sealdesk_wire::team::{
     AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
 };
@@ -74,8 +77,8 @@ const ERROR: &str = "An error: the status and a JSON body with a stable code and
         AccountTicketsAnswer, Argon2ParamsBody, ChangeKeyringBody, LoginAnswer, LoginBody,
         PreloginAnswer, PreloginBody, RegisterBody, Registered, AttachmentDeclared,
         DeclareAttachmentBody, AppendEntryBody, DirectoryAnswer, HeadBody, ErrorBody,
-        InboxAnswer, InboxFilter, InviteCreated, InviteRedeemed, RedeemGenesisBody,
-        RedeemInviteBody, ChallengeAnswer, ChallengeFor, ProofOfWork, Category, Settings, SettingsAnswer,
+        InboxAnswer, InboxFilter, InboxAssigned, InboxCounts, ListOrder, InviteCreated, InviteRedeemed, RedeemGenesisBody,
+        RedeemInviteBody, ChallengeAnswer, ChallengeFor, ProofOfWork, Category, ResponseTargets, Settings, SettingsAnswer,
         AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
         CreateAccountTicketBody, CreateTicketBody, MessageItem, MessagePosted, MessagesAnswer,
         PostMessageBody, TicketAnswer, TicketCreated, TicketListItem, TicketStatus, WrapsAnswer,
@@ -560,8 +563,9 @@ mod paths {
         get,
         path = "/api/v1/accounts/tickets",
         tag = "accounts",
-        summary = "The signed-in account's tickets",
+        summary = "The signed-in account's tickets (50 a page, keyset cursor)",
         security(("bearer" = [])),
+        params(AccountTicketsQuery),
         responses((status = 200, description = "Success.", body = AccountTicketsAnswer), (status = "default", description = ERROR, body = ErrorBody)),
     )]
     fn account_tickets() {}
@@ -581,7 +585,7 @@ mod paths {
         get,
         path = "/api/v1/inbox",
         tag = "inbox",
-        summary = "The administrators' ticket list (50 a page)",
+        summary = "The administrators' ticket list (50 a page, keyset cursor, counts per filter)",
         security(("bearer" = [])),
         params(InboxQuery),
         responses((status = 200, description = "Success.", body = InboxAnswer), (status = "default", description = ERROR, body = ErrorBody)),

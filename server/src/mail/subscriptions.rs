@@ -238,13 +238,11 @@ pub async fn tickets_for_address(state: &AppState, address: &str) -> ApiResult<V
     let address = validate_address(address)?;
     let lookup = instance_secret::email_lookup(state, &address).await?;
     let mut found = Vec::new();
-    // Every ticket not closed (open, waiting for the reporter, on hold) can be recovered.
-    for ticket in state.store.tickets()? {
-        if ticket.status != Status::Closed
-            && ticket.email_lookup == Some(lookup)
-            && subscription(state, &ticket_key(&ticket.id))?.is_some()
-        {
-            found.push(ticket.id);
+    // Every ticket not closed (open, waiting for the reporter, on hold) can be recovered: the
+    // store's email index holds exactly those.
+    for id in state.store.tickets_by_email_lookup(&lookup)? {
+        if subscription(state, &ticket_key(&id))?.is_some() {
+            found.push(id);
         }
     }
     Ok(found)

@@ -11,6 +11,7 @@
 
 pub mod commit_record;
 pub mod permissions;
+mod sled_index;
 pub mod sled_store;
 
 use std::future::Future;
@@ -18,8 +19,9 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-/// Schema version this binary writes. A data directory with a newer version is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Schema version this binary writes. A data directory with a newer version is refused; one
+/// of version 1 (before the ticket indexes) gets its indexes built when opened.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Errors of the storage layer.
 #[derive(Debug)]
@@ -181,6 +183,162 @@ pub struct WrapRecord {
     pub bytes: Vec<u8>,
 }
 
+/// Which tickets an inbox list holds, by status (PROTOCOL.md §10.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StatusFilter {
+    /// Every ticket.
+    All,
+    /// Open tickets.
+    Open,
+    /// Closed tickets.
+    Closed,
+    /// Tickets waiting for the reporter.
+    Waiting,
+    /// Tickets on hold.
+    OnHold,
+    /// Open tickets whose last conversation message is not an administrator's.
+    Unanswered,
+}
+
+impl StatusFilter {
+    /// Whether `ticket` belongs to this filter.
+    pub fn matches(self, ticket: &TicketRecord) -> bool {
+        match self {
+            StatusFilter::All => true,
+            StatusFilter::Open => ticket.status == Status::Open,
+            StatusFilter::Closed => ticket.status == Status::Closed,
+            StatusFilter::Waiting => ticket.status == Status::Waiting,
+            StatusFilter::OnHold => ticket.status == Status::OnHold,
+            StatusFilter::Unanswered => ticket.status == Status::Open && !ticket.answered,
+        }
+    }
+}
+
+/// Which tickets an inbox list holds, by assignee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AssigneeFilter {
+    /// Whoever is assigned, or nobody.
+    Any,
+    /// Assigned to nobody.
+    Unassigned,
+    /// Assigned to the administrator with this key id.
+    To([u8; 32]),
+}
+
+impl AssigneeFilter {
+    /// Whether `ticket` belongs to this filter.
+    pub fn matches(&self, ticket: &TicketRecord) -> bool {
+        match self {
+            AssigneeFilter::Any => true,
+            AssigneeFilter::Unassigned => ticket.assigned_to.is_none(),
+            AssigneeFilter::To(key) => ticket.assigned_to.as_ref() == Some(key),
+        }
+    }
+}
+
+/// The tickets a list holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TicketSet {
+    /// The administrators' inbox under a status and an assignee filter.
+    Inbox {
+        /// By status.
+        status: StatusFilter,
+        /// By assignee.
+        assignee: AssigneeFilter,
+    },
+    /// The tickets owned by the account with this id ([`Owner::Account`]).
+    Account(String),
+}
+
+impl TicketSet {
+    /// Whether `ticket` belongs to this set.
+    pub fn matches(&self, ticket: &TicketRecord) -> bool {
+        match self {
+            TicketSet::Inbox { status, assignee } => {
+                status.matches(ticket) && assignee.matches(ticket)
+            }
+            TicketSet::Account(account_id) => {
+                matches!(&ticket.owner, Owner::Account { account_id: owner } if owner == account_id)
+            }
+        }
+    }
+}
+
+/// The order of a list by `(last_activity, id)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Greatest `(last_activity, id)` first: newest activity first.
+    NewestFirst,
+    /// Smallest `(last_activity, id)` first: oldest activity first.
+    OldestFirst,
+}
+
+/// A position in a list: the sort key of a ticket, after which a page continues (keyset
+/// pagination, so that tickets changing between pages cause neither duplicates nor gaps among
+/// the others).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ListPosition {
+    /// The ticket's last activity, Unix seconds.
+    pub last_activity: u64,
+    /// The ticket's id.
+    pub id: [u8; 16],
+}
+
+impl ListPosition {
+    /// The position of `ticket`.
+    pub fn of(ticket: &TicketRecord) -> ListPosition {
+        ListPosition {
+            last_activity: ticket.last_activity,
+            id: ticket.id,
+        }
+    }
+}
+
+/// A request for one page of a list ([`Store::list_tickets`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketListQuery {
+    /// Which tickets.
+    pub set: TicketSet,
+    /// In which order.
+    pub order: Order,
+    /// Only tickets strictly after this position in `order`.
+    pub after: Option<ListPosition>,
+    /// Tickets to skip first (numbered pages of older clients; 0 with a cursor).
+    pub skip: usize,
+    /// At most this many tickets.
+    pub limit: usize,
+}
+
+/// One page of a list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketListPage {
+    /// The tickets, in the asked order.
+    pub tickets: Vec<TicketRecord>,
+    /// Whether tickets follow the last one.
+    pub more: bool,
+}
+
+/// The number of tickets per inbox filter ([`Store::ticket_counts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TicketCounts {
+    /// Every ticket.
+    pub all: u64,
+    /// Open tickets.
+    pub open: u64,
+    /// Closed tickets.
+    pub closed: u64,
+    /// Tickets waiting for the reporter.
+    pub waiting: u64,
+    /// Tickets on hold.
+    pub on_hold: u64,
+    /// Open tickets not answered.
+    pub unanswered: u64,
+    /// Tickets not closed, assigned to the administrator asked about.
+    pub assigned_to_me: u64,
+    /// Tickets not closed, assigned to nobody.
+    pub unassigned: u64,
+}
+
 /// A boxed future, so that [`Store`] stays object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -232,8 +390,22 @@ pub trait Store: Send + Sync + 'static {
     /// The ticket with `id`.
     fn ticket(&self, id: &[u8; 16]) -> StoreResult<Option<TicketRecord>>;
 
-    /// Every ticket's metadata (for the inbox and account lists).
-    fn tickets(&self) -> StoreResult<Vec<TicketRecord>>;
+    /// One page of a ticket list from the indexes: the tickets of `query.set` in the order
+    /// of `(last_activity, id)` (`query.order`), after `query.after` when given, skipping
+    /// `query.skip`, at most `query.limit`, and whether more follow. Never reads every
+    /// ticket: O(log n + skip + limit).
+    fn list_tickets(&self, query: &TicketListQuery) -> StoreResult<TicketListPage>;
+
+    /// The number of tickets per inbox filter, kept as counters with the tickets (O(1));
+    /// `assigned_to_me` counts the tickets not closed assigned to `me`.
+    fn ticket_counts(&self, me: &[u8; 32]) -> StoreResult<TicketCounts>;
+
+    /// The number of open tickets ([`Status::Open`]) owned by account `account_id` (O(1)).
+    fn open_tickets_of_account(&self, account_id: &str) -> StoreResult<u64>;
+
+    /// The ids of the tickets not closed whose `email_lookup` is `lookup`, for recovery by
+    /// mail (O(log n + found)).
+    fn tickets_by_email_lookup(&self, lookup: &[u8; 32]) -> StoreResult<Vec<[u8; 16]>>;
 
     /// Replaces a ticket's metadata without adding messages (assignment).
     /// `Conflict` if the ticket does not exist.
@@ -343,6 +515,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Applies every write of `writes` (puts and removals, in order) atomically: all or none.
     fn write_records(&self, writes: &[RecordWrite]) -> StoreResult<()>;
+}
+
+/// Reads every ticket record. Only `sealdesk check`, backup and migrations use it: the state
+/// that request handlers reach holds a `dyn Store`, which does not offer it (issue 13: no
+/// request reads every ticket; `tests/layout.rs` checks that no other module names it).
+pub trait TicketScan {
+    /// Every ticket's metadata, in id order.
+    ///
+    /// # Errors
+    /// Read errors and corrupt records.
+    fn all_tickets(&self) -> StoreResult<Vec<TicketRecord>>;
 }
 
 /// One write of a generic record, applied together with others ([`Store::write_records`],

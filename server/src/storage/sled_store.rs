@@ -7,6 +7,9 @@
 //! - `tickets`: id (16) → JSON of [`TicketRecord`];
 //! - `messages`: id (16) ‖ chain (1) ‖ seq (u64) → received_at (u64) ‖ encoded message;
 //! - `wraps`: id (16) ‖ chain (1) ‖ epoch (u32) ‖ recipient (32) → encoded wrapped key;
+//! - `ticket_index`, `ticket_counts`: the secondary indexes and counters over `tickets`
+//!   ([`super::sled_index`]), written in the transaction that writes the ticket record; built
+//!   from the records when a data directory of schema version 1 is opened;
 //! - one tree per [`RecordKind::table`], keyed and valued by the handlers.
 //!
 //! Multi-key writes run in one sled transaction over the trees they touch, with their conflict
@@ -34,9 +37,11 @@ use sled::{Db, Tree};
 use tokio::sync::oneshot;
 
 use super::commit_record::{self, Commits, Recorded};
+use super::sled_index;
 use super::{
     BoxFuture, RecordKind, RecordWrite, SCHEMA_VERSION, Store, StoreError, StoreResult,
-    StoredMessage, TicketRecord, WrapRecord,
+    StoredMessage, TicketCounts, TicketListPage, TicketListQuery, TicketRecord, TicketScan,
+    WrapRecord,
 };
 
 /// Key of the schema version in the `meta` tree.
@@ -247,12 +252,17 @@ pub struct SledStore {
     db: Db,
     directory: Tree,
     tickets: Tree,
+    index: Tree,
+    counts: Tree,
     messages: Tree,
     wraps: Tree,
     records: [Tree; KINDS.len()],
     shared: Arc<Shared>,
     flusher: Option<JoinHandle<()>>,
     integrity: Integrity,
+    /// False for a directory of schema version 1 opened for inspection (its indexes are built
+    /// at the next writable open).
+    indexes_built: bool,
 }
 
 fn backend(error: sled::Error) -> StoreError {
@@ -316,6 +326,14 @@ fn encode_ticket(ticket: &TicketRecord) -> StoreResult<Vec<u8>> {
 fn decode_ticket(bytes: &[u8]) -> StoreResult<TicketRecord> {
     serde_json::from_slice(bytes)
         .map_err(|e| StoreError::Backend(format!("corrupt ticket record: {e}")))
+}
+
+/// Every ticket record of `tree` (for check, backup and migration only: never a request).
+fn all_tickets(tree: &Tree) -> StoreResult<Vec<TicketRecord>> {
+    tree.iter()
+        .values()
+        .map(|value| decode_ticket(&value.map_err(backend)?))
+        .collect()
 }
 
 fn be_u64(bytes: &[u8]) -> Option<u64> {
@@ -391,8 +409,12 @@ pub(crate) fn open_waiting_for_lock(config: &sled::Config, wait: Duration) -> sl
     }
 }
 
-fn open_db(path: &Path) -> StoreResult<Db> {
-    open_waiting_for_lock(&sled::Config::new().path(path), LOCK_WAIT).map_err(|error| {
+/// sled's page cache when no size is given: the `storage_cache_bytes` option's default.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 << 20;
+
+fn open_db(path: &Path, cache_bytes: u64) -> StoreResult<Db> {
+    let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+    open_waiting_for_lock(&config, LOCK_WAIT).map_err(|error| {
         if is_lock_error(&error) {
             StoreError::Backend(format!(
                 "the data directory is in use by another process: {error}"
@@ -422,7 +444,21 @@ impl SledStore {
     /// [`OnLostWrites::Refuse`]; [`StoreError::NewerSchema`]; [`StoreError::Backend`] when the
     /// directory is in use, unreadable or the record cannot be written.
     pub fn open_with(path: &Path, on_lost_writes: OnLostWrites) -> StoreResult<SledStore> {
-        let db = open_db(path)?;
+        SledStore::open_with_cache(path, on_lost_writes, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`SledStore::open_with`] with a page cache of `cache_bytes` bytes (the
+    /// `storage_cache_bytes` option): sled keeps at most about this much of the database in
+    /// memory.
+    ///
+    /// # Errors
+    /// As [`SledStore::open_with`].
+    pub fn open_with_cache(
+        path: &Path,
+        on_lost_writes: OnLostWrites,
+        cache_bytes: u64,
+    ) -> StoreResult<SledStore> {
+        let db = open_db(path, cache_bytes)?;
         let meta = db.open_tree("meta").map_err(backend)?;
         let stored = match meta.get(COMMITS_KEY).map_err(backend)? {
             None => Commits { count: 0, at: 0 },
@@ -458,6 +494,11 @@ impl SledStore {
                  or written by an older Sealdesk): starting one from the database's count"
             );
         }
+        let open = |name: &str| db.open_tree(name).map_err(backend);
+        let tickets = open("tickets")?;
+        let index = open("ticket_index")?;
+        let counts = open("ticket_counts")?;
+        let mut indexes_built = true;
         match meta.get(SCHEMA_KEY).map_err(backend)? {
             None => {
                 meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes()[..])
@@ -472,7 +513,26 @@ impl SledStore {
                 if found > SCHEMA_VERSION {
                     return Err(StoreError::NewerSchema(found, SCHEMA_VERSION));
                 }
-                if found < SCHEMA_VERSION {
+                if found == 1 && on_lost_writes == OnLostWrites::Inspect {
+                    // `sealdesk check` reads without writing: the indexes come at the next open.
+                    indexes_built = false;
+                } else if found == 1 {
+                    // Version 1 had no indexes: build them, then mark the directory as version
+                    // 2. Interrupted, the next open builds them again from the start.
+                    let started = Instant::now();
+                    let records = all_tickets(&tickets)?;
+                    sled_index::rebuild(&index, &counts, &records)?;
+                    db.flush().map_err(backend)?;
+                    meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes()[..])
+                        .map_err(backend)?;
+                    db.flush().map_err(backend)?;
+                    tracing::info!(
+                        tickets = records.len(),
+                        millis = started.elapsed().as_millis(),
+                        "migrated the data directory from schema version 1 to 2: built the \
+                         ticket indexes"
+                    );
+                } else if found < SCHEMA_VERSION {
                     return Err(StoreError::Backend(format!(
                         "schema version {found} is older than {SCHEMA_VERSION} and cannot be \
                          migrated"
@@ -480,7 +540,6 @@ impl SledStore {
                 }
             }
         }
-        let open = |name: &str| db.open_tree(name).map_err(backend);
         let mut opened = Vec::with_capacity(KINDS.len());
         for kind in KINDS {
             opened.push(open(kind.table())?);
@@ -489,7 +548,6 @@ impl SledStore {
             .try_into()
             .map_err(|_| StoreError::Backend("cannot open the record tables".to_owned()))?;
         let directory = open("directory")?;
-        let tickets = open("tickets")?;
         let messages = open("messages")?;
         let wraps = open("wraps")?;
 
@@ -530,13 +588,43 @@ impl SledStore {
             db,
             directory,
             tickets,
+            index,
+            counts,
             messages,
             wraps,
             records,
             shared,
             flusher: Some(flusher),
             integrity,
+            indexes_built,
         })
+    }
+
+    /// Whether the ticket indexes exist: false only for a directory of schema version 1 opened
+    /// with [`OnLostWrites::Inspect`] (they are built at the next writable open).
+    pub fn indexes_built(&self) -> bool {
+        self.indexes_built
+    }
+
+    /// Compares the ticket indexes and counters with `tickets`, every ticket record
+    /// ([`TicketScan::all_tickets`]), for `sealdesk check`: one sentence per kind of
+    /// disagreement, empty when they agree.
+    ///
+    /// # Errors
+    /// Read errors and corrupt index records.
+    pub fn verify_indexes(&self, tickets: &[TicketRecord]) -> StoreResult<Vec<String>> {
+        sled_index::verify(&self.index, &self.counts, tickets)
+    }
+
+    /// Rebuilds the ticket indexes and counters from the ticket records (what opening a
+    /// schema version 1 directory does; for repair and tests). Not atomic with concurrent
+    /// writes: run it on a store nothing else writes to.
+    ///
+    /// # Errors
+    /// Read and write errors, corrupt records.
+    pub fn rebuild_indexes(&self) -> StoreResult<()> {
+        let tickets = all_tickets(&self.tickets)?;
+        sled_index::rebuild(&self.index, &self.counts, &tickets)
     }
 
     /// The database's commit count and the record's, as found at open.
@@ -631,6 +719,12 @@ impl SledStore {
     }
 }
 
+impl TicketScan for SledStore {
+    fn all_tickets(&self) -> StoreResult<Vec<TicketRecord>> {
+        all_tickets(&self.tickets)
+    }
+}
+
 impl Drop for SledStore {
     /// Stops the flusher and waits for it (at most one flush in progress), so that the
     /// database is closed when this returns and can be reopened.
@@ -708,10 +802,16 @@ impl Store for SledStore {
         let key = message_key(&ticket.id, 0, first.seq);
         let value = message_value(first);
         transact(
-            self.with_records(&[&self.tickets, &self.messages, &self.wraps])
-                .as_slice(),
+            self.with_records(&[
+                &self.tickets,
+                &self.index,
+                &self.counts,
+                &self.messages,
+                &self.wraps,
+            ])
+            .as_slice(),
             |views| {
-                let (tickets, messages, wrap_tree) = (&views[0], &views[1], &views[2]);
+                let (tickets, messages, wrap_tree) = (&views[0], &views[3], &views[4]);
                 if tickets.get(ticket.id)?.is_some() {
                     return abort("ticket id taken");
                 }
@@ -719,9 +819,10 @@ impl Store for SledStore {
                     return abort("message exists");
                 }
                 tickets.insert(&ticket.id[..], &record[..])?;
+                sled_index::reindex(&views[1], &views[2], None, Some(ticket))?;
                 messages.insert(&key[..], &value[..])?;
                 insert_wraps(wrap_tree, &ticket.id, wraps)?;
-                apply_writes(&views[3..], extra)
+                apply_writes(&views[5..], extra)
             },
         )
     }
@@ -733,24 +834,38 @@ impl Store for SledStore {
         }
     }
 
-    fn tickets(&self) -> StoreResult<Vec<TicketRecord>> {
-        self.tickets
-            .iter()
-            .values()
-            .map(|value| decode_ticket(&value.map_err(backend)?))
-            .collect()
+    fn list_tickets(&self, query: &TicketListQuery) -> StoreResult<TicketListPage> {
+        sled_index::list(&self.index, &self.tickets, query, decode_ticket)
+    }
+
+    fn ticket_counts(&self, me: &[u8; 32]) -> StoreResult<TicketCounts> {
+        sled_index::ticket_counts(&self.counts, me)
+    }
+
+    fn open_tickets_of_account(&self, account_id: &str) -> StoreResult<u64> {
+        sled_index::open_tickets_of_account(&self.counts, account_id)
+    }
+
+    fn tickets_by_email_lookup(&self, lookup: &[u8; 32]) -> StoreResult<Vec<[u8; 16]>> {
+        sled_index::by_email_lookup(&self.index, lookup)
     }
 
     fn update_ticket_with(&self, ticket: &TicketRecord, extra: &[RecordWrite]) -> StoreResult<()> {
         let record = encode_ticket(ticket)?;
-        transact(self.with_records(&[&self.tickets]).as_slice(), |views| {
-            let tickets = &views[0];
-            if tickets.get(ticket.id)?.is_none() {
-                return abort("no such ticket");
-            }
-            tickets.insert(&ticket.id[..], &record[..])?;
-            apply_writes(&views[1..], extra)
-        })
+        transact(
+            self.with_records(&[&self.tickets, &self.index, &self.counts])
+                .as_slice(),
+            |views| {
+                let tickets = &views[0];
+                let Some(old) = tickets.get(ticket.id)? else {
+                    return abort("no such ticket");
+                };
+                let old = decode_ticket(&old).map_err(ConflictableTransactionError::Abort)?;
+                tickets.insert(&ticket.id[..], &record[..])?;
+                sled_index::reindex(&views[1], &views[2], Some(&old), Some(ticket))?;
+                apply_writes(&views[3..], extra)
+            },
+        )
     }
 
     fn append_message_with(
@@ -773,23 +888,31 @@ impl Store for SledStore {
         let previous = message_key(id, chain, message.seq - 1);
         let value = message_value(message);
         transact(
-            self.with_records(&[&self.tickets, &self.messages, &self.wraps])
-                .as_slice(),
+            self.with_records(&[
+                &self.tickets,
+                &self.index,
+                &self.counts,
+                &self.messages,
+                &self.wraps,
+            ])
+            .as_slice(),
             |views| {
-                let (tickets, messages, wrap_tree) = (&views[0], &views[1], &views[2]);
-                if tickets.get(id)?.is_none() {
+                let (tickets, messages, wrap_tree) = (&views[0], &views[3], &views[4]);
+                let Some(old) = tickets.get(id)? else {
                     return abort("no such ticket");
-                }
+                };
                 if messages.get(key)?.is_some() {
                     return abort("seq taken");
                 }
                 if message.seq > 1 && messages.get(previous)?.is_none() {
                     return abort("seq beyond the chain's head");
                 }
+                let old = decode_ticket(&old).map_err(ConflictableTransactionError::Abort)?;
                 messages.insert(&key[..], &value[..])?;
                 tickets.insert(&id[..], &record[..])?;
+                sled_index::reindex(&views[1], &views[2], Some(&old), Some(ticket))?;
                 insert_wraps(wrap_tree, id, wraps)?;
-                apply_writes(&views[3..], extra)
+                apply_writes(&views[5..], extra)
             },
         )
     }
@@ -912,20 +1035,32 @@ impl Store for SledStore {
             keys_under(chunks)?,
         ];
         transact(
-            &(
+            [
                 &self.tickets,
+                &self.index,
+                &self.counts,
                 &self.messages,
                 &self.wraps,
                 attachments,
                 chunks,
-            ),
-            |(tickets, messages, wraps, attachments, chunks)| {
+            ]
+            .as_slice(),
+            |views| {
+                let [tickets, index, counts, messages, wraps, attachments, chunks] =
+                    views.as_slice()
+                else {
+                    return abort("transaction views");
+                };
                 // Compared decoded: a record written by an older version encodes differently.
                 let current = tickets.get(id)?.map(|bytes| decode_ticket(&bytes));
-                if !matches!(current, Some(Ok(ref stored)) if stored == ticket) {
+                let Some(Ok(stored)) = current else {
+                    return abort("the ticket changed");
+                };
+                if stored != *ticket {
                     return abort("the ticket changed");
                 }
                 tickets.remove(&id[..])?;
+                sled_index::reindex(index, counts, Some(&stored), None)?;
                 for (tree, keys) in [messages, wraps, attachments, chunks].iter().zip(&found) {
                     for key in keys {
                         tree.remove(key)?;
@@ -1093,7 +1228,7 @@ mod tests {
             .unwrap();
         assert_eq!(store.ticket(&t.id).unwrap(), Some(t.clone()));
         assert_eq!(store.ticket(&[9; 16]).unwrap(), None);
-        assert_eq!(store.tickets().unwrap(), vec![t.clone()]);
+        assert_eq!(store.all_tickets().unwrap(), vec![t.clone()]);
         assert_eq!(
             store.messages(&t.id, 0, 0, 10).unwrap(),
             vec![message(1, b"first")]
@@ -1119,7 +1254,7 @@ mod tests {
 
         let t2 = ticket(2);
         store.create_ticket(&t2, &message(1, b"x"), &[]).unwrap();
-        assert_eq!(store.tickets().unwrap().len(), 2);
+        assert_eq!(store.all_tickets().unwrap().len(), 2);
         assert!(store.size_on_disk().unwrap() > 0);
     }
 
@@ -1492,7 +1627,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         drop(SledStore::open(dir.path()).unwrap());
         {
-            let db = open_db(dir.path()).unwrap();
+            let db = open_db(dir.path(), DEFAULT_CACHE_BYTES).unwrap();
             let meta = db.open_tree("meta").unwrap();
             assert_eq!(
                 meta.get(SCHEMA_KEY).unwrap().unwrap().as_ref(),
@@ -1501,7 +1636,7 @@ mod tests {
         }
         drop(SledStore::open(dir.path()).unwrap());
         {
-            let db = open_db(dir.path()).unwrap();
+            let db = open_db(dir.path(), DEFAULT_CACHE_BYTES).unwrap();
             let meta = db.open_tree("meta").unwrap();
             meta.insert(SCHEMA_KEY, &999u32.to_be_bytes()[..]).unwrap();
             db.flush().unwrap();
@@ -1736,7 +1871,7 @@ mod tests {
 
         // Inspecting reads what is left and leaves the record (the evidence) as it was.
         let store = SledStore::open_with(dir.path(), OnLostWrites::Inspect).unwrap();
-        let left = store.tickets().unwrap().len();
+        let left = store.all_tickets().unwrap().len();
         assert!(left < 40, "{left} tickets left");
         assert!(store.integrity().problem().is_some());
         drop(store);
@@ -1747,7 +1882,7 @@ mod tests {
 
         // Accepting the loss opens on what is left and records it, so the next start is clean.
         let store = SledStore::open_with(dir.path(), OnLostWrites::Accept).unwrap();
-        assert_eq!(store.tickets().unwrap().len(), left);
+        assert_eq!(store.all_tickets().unwrap().len(), left);
         store.commit().await.unwrap();
         drop(store);
         let store = SledStore::open(dir.path()).unwrap();
@@ -1787,6 +1922,6 @@ mod tests {
         drop(commit_record::Writer::open(dir.path(), Commits { count: 2, at: 1 }).unwrap());
         let store = SledStore::open(dir.path()).unwrap();
         assert!(store.integrity().problem().is_none());
-        assert_eq!(store.tickets().unwrap().len(), 3);
+        assert_eq!(store.all_tickets().unwrap().len(), 3);
     }
 }

@@ -88,10 +88,7 @@ export class Conversation {
   /** @param {MessageView} message */
   who(message) {
     const author = message.content && typeof message.content.author === "string" && message.content.author.trim();
-    if (message.from_support) {
-      if (this.perspective === "reporter") return author || "Support team";
-      return author || "the support team";
-    }
+    if (message.from_support) return author || "Support team";
     if (this.perspective === "reporter") return "You";
     return this.names.reporter || "Reporter";
   }
@@ -100,7 +97,9 @@ export class Conversation {
   signedBy(message) {
     if (this.perspective !== "support" || !message.from_support || !this.names.sender) return null;
     const label = this.names.sender(message.sender);
-    return label ? `signed by ${label}` : null;
+    // Reads as a name: "Support team (you)", "Support team (signed by bob)".
+    if (label === "you") return "(you)";
+    return label ? `(signed by ${label})` : null;
   }
 
   /** @param {MessageView} message */

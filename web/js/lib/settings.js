@@ -6,9 +6,10 @@ import { h, replace } from "./dom.js";
 /**
  * The settings as the pages use them: the module's `SettingsAnswer` (the stored settings with
  * the attachment limit and the server version) with every member present, from the defaults
- * below when the server could not be asked. `embed_origins` (the host origins that may frame
- * the support tab) is named here too, for modules built before it.
- * @typedef {Required<import("./wasm.js").SettingsAnswer> & {embed_origins: string[]}} PageSettings
+ * below when the server could not be asked; `response_targets` (the panel's due times) stays
+ * optional. `embed_origins` (the host origins that may frame the support tab) is named here
+ * too, for modules built before it.
+ * @typedef {Required<Omit<import("./wasm.js").SettingsAnswer, "response_targets">> & Pick<import("./wasm.js").SettingsAnswer, "response_targets"> & {embed_origins: string[]}} PageSettings
  */
 
 /** @type {PageSettings} */

@@ -15,7 +15,7 @@ use super::bridge::{
 };
 use super::session::Core;
 use super::ticket::{TicketHandle, TicketState};
-use crate::admin::{Admin, Pending};
+use crate::admin::{Admin, InboxOptions, Pending};
 use crate::directory::fetch_verified;
 use crate::error::{ClientError, Result};
 use crate::live::INBOX_EVENTS_PATH;
@@ -23,8 +23,8 @@ use sealdesk_wire::mail::AdminMailPreferences;
 use sealdesk_wire::settings::Settings;
 
 use crate::wasm::input::{
-    Argon2Input, PinnedHead, invite_token, key_id_text, parse_inbox_status, parse_key_id,
-    parse_ticket_id,
+    Argon2Input, PinnedHead, invite_token, key_id_text, parse_inbox_assigned, parse_inbox_order,
+    parse_inbox_status, parse_key_id, parse_ticket_id,
 };
 use crate::wasm::views::{
     approval_view, inbox_view, invite_view, pending_view, redemption_view, removal_view, team_view,
@@ -34,6 +34,10 @@ use crate::wasm::views::{
 const INBOX_TYPES: &str = r#"
 /** The inbox filter of `inbox`: every ticket for "all" (or none). */
 export type InboxStatus = "open" | "closed" | "waiting" | "on_hold" | "unanswered" | "all";
+/** The assignee filter of `inbox`: mine, nobody's, or whoever's for "any" (or none). */
+export type InboxAssigned = "me" | "none" | "any";
+/** The order of `inbox` by last activity: "newest" (default) or "oldest" first. */
+export type InboxOrder = "newest" | "oldest";
 "#;
 
 /// A signed-in administrator in this page (the panel). It shares its sign-in with the
@@ -160,27 +164,40 @@ pub fn redeem_genesis(account: &AccountHandle, link: String) -> Promise {
     })
 }
 
-/// One page of the inbox (`page` from 0, 50 tickets each, newest activity first) under
-/// `status` (`"open"`, `"closed"`, `"waiting"`, `"on_hold"`, `"unanswered"`, or every ticket
-/// for `"all"` or none), after verifying the directory. Each ticket's first message is verified
-/// (with the rest of its conversation) and decrypted. Resolves to `{tickets: [{ticket_id,
-/// closed, status, answered, created_at, last_activity, conversation_seq, assigned_to,
-/// opening, error?}], more}`.
+/// One page of the inbox (`page` from 0, 50 tickets each, or the page after `cursor`, the
+/// previous page's `next_cursor`) under `status` (`"open"`, `"closed"`, `"waiting"`,
+/// `"on_hold"`, `"unanswered"`, or every ticket for `"all"` or none), `assigned` (`"me"`,
+/// `"none"`, or whoever for `"any"` or none) and `order` (`"newest"`, the default, or
+/// `"oldest"` last activity first), after verifying the directory. Each ticket's first message
+/// is verified (with the rest of its conversation) and decrypted. Resolves to `{tickets:
+/// [{ticket_id, closed, status, answered, created_at, last_activity, conversation_seq,
+/// assigned_to, opening, error?}], more, next_cursor, counts: {all, open, closed, waiting,
+/// on_hold, unanswered, mine, unassigned}}`. A cursor the server did not make is
+/// `server.bad_cursor`.
 #[wasm_bindgen(unchecked_return_type = "Promise<InboxView>")]
 pub fn inbox(
     admin: &AdminHandle,
     #[wasm_bindgen(unchecked_param_type = "InboxStatus")] status: Option<String>,
     page: Option<f64>,
+    #[wasm_bindgen(unchecked_param_type = "InboxAssigned")] assigned: Option<String>,
+    #[wasm_bindgen(unchecked_param_type = "InboxOrder")] order: Option<String>,
+    cursor: Option<String>,
 ) -> Promise {
     let core = admin.core.clone();
     promise(async move {
-        let filter = parse_inbox_status(status.as_deref())?;
-        let page = page.map(|p| whole_number(p, "The page")).transpose()?;
+        let options = InboxOptions {
+            status: parse_inbox_status(status.as_deref())?,
+            assigned: parse_inbox_assigned(assigned.as_deref())?,
+            order: parse_inbox_order(order.as_deref())?,
+            cursor,
+            page: page
+                .map(|p| whole_number(p, "The page"))
+                .transpose()?
+                .unwrap_or(0),
+        };
         let mut role = core.state.acquire().await;
         let admin = role.admin_mut()?;
-        let answer = admin
-            .inbox(&core.transport, filter, page.unwrap_or(0))
-            .await?;
+        let answer = admin.inbox_with(&core.transport, &options).await?;
         core.pin.borrow_mut().accept(admin.directory())?;
         to_js(&inbox_view(&answer))
     })
