@@ -44,7 +44,7 @@ done
 BUDGET_GZIP=$((250 * 1000))
 # -Oz, plus: --low-memory-unused lets wasm-opt fold constant offsets into loads and stores,
 # which is sound because rustc puts the 1 MiB stack first (its deepest 1 KiB is the only use
-# of addresses below 1,024; data starts at 1 MiB), 1.5 KB gzipped off each module; the
+# of addresses below 1,024; data starts at 1 MiB), 1.5 KB gzipped off the admin module; the
 # target_features and producers sections are tools' metadata (BENCHMARKS.md, wasm size).
 WASM_OPT_FLAGS=(-Oz --low-memory-unused --strip-target-features --strip-producers)
 PKG="$ROOT/web/pkg"
