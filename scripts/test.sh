@@ -70,13 +70,11 @@ scripts/schemathesis.sh
 say "cargo test -p sealdesk-server --features embed-web --lib web (serving web/ from inside the binary)"
 cargo test -p sealdesk-server --features embed-web --lib web:: 2>&1 | tee -a "$LOG"
 
-say "cargo test -p sealdesk-crypto on $WASM_TARGET (headless Chromium via chromedriver)"
+say "cargo test -p sealdesk-crypto -p sealdesk-client on $WASM_TARGET (headless Chromium via chromedriver: the crypto, SSE parser, views, fetch transport)"
 # --tests: lib + integration tests. Doc tests run natively above; on wasm they
-# would only be compiled and reported as "no tests to run".
-cargo test -p sealdesk-crypto --target "$WASM_TARGET" --tests 2>&1 | tee -a "$LOG"
-
-say "cargo test -p sealdesk-client on $WASM_TARGET (headless Chromium: SSE parser, views, fetch transport)"
-cargo test -p sealdesk-client --target "$WASM_TARGET" --tests 2>&1 | tee -a "$LOG"
+# would only be compiled and reported as "no tests to run". One cargo command for both: built
+# apart, js-sys, wasm-bindgen and what depends on them were compiled twice (other features).
+cargo test -p sealdesk-crypto -p sealdesk-client --target "$WASM_TARGET" --tests 2>&1 | tee -a "$LOG"
 
 say "spec/independent/check_vectors.py: an implementation written from PROTOCOL.md alone reproduces spec/vectors"
 VENV="$TARGET_DIR/independent-venv"
@@ -88,14 +86,20 @@ fi
 "$VENV/bin/python" spec/independent/check_vectors.py | tee "$LOG.independent" | tail -n 1
 tail -n 1 "$LOG.independent" | grep -q ' 0 failed$' || die "independent vector check failed"
 
-say "fuzz targets (fuzz/, FUZZING.md): each over its committed corpus, then new inputs for 15 s"
+# Seconds per fuzz target (libFuzzer's -max_total_time, counted from its start; it always
+# replays the whole committed corpus first, then searches for new inputs until the time is up):
+# a smoke test, not a search; the long runs are benchmarks (FUZZING.md, BENCHMARKS.md "test
+# command time").
+FUZZ_SECONDS="${SEALDESK_FUZZ_SECONDS:-5}"
+say "fuzz targets (fuzz/, FUZZING.md): each over its committed corpus, then new inputs for $FUZZ_SECONDS s"
 ensure_nightly
 ensure_cargo_fuzz
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 # Their own target folder, kept between runs: the sanitizer flags differ from the workspace's,
 # so no build can be shared with it, but a later run rebuilds only what changed (the first
 # builds the server's dependencies with ASan: minutes). Built once, then each target runs
-# alone (one job: 15 s each, 11 targets, under 5 minutes on 2 cores with the build reused).
+# alone (one job: $FUZZ_SECONDS s each, 11 targets, about a minute on 2 cores with the build
+# reused).
 FUZZ_TARGET_DIR="$TARGET_DIR/fuzz"
 (cd fuzz && CARGO_TARGET_DIR="$FUZZ_TARGET_DIR" cargo +"$FUZZ_TOOLCHAIN" fuzz build -O)
 fuzz_passed=0
@@ -104,7 +108,7 @@ for target in $(cd fuzz && cargo +"$FUZZ_TOOLCHAIN" fuzz list); do
     # stays as it is; a crash is written to fuzz/artifacts/<target>/ and fails the step.
     mkdir -p "$LOG.fuzz/$target"
     if (cd fuzz && CARGO_TARGET_DIR="$FUZZ_TARGET_DIR" cargo +"$FUZZ_TOOLCHAIN" fuzz run -O "$target" \
-        "$LOG.fuzz/$target" "corpus/$target" -- -max_total_time=15 -print_final_stats=1) \
+        "$LOG.fuzz/$target" "corpus/$target" -- -max_total_time="$FUZZ_SECONDS" -print_final_stats=1) \
         >"$LOG.fuzz/$target.log" 2>&1; then
         say "  $target: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$LOG.fuzz/$target.log")"
         fuzz_passed=$((fuzz_passed + 1))

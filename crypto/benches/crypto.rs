@@ -2,7 +2,9 @@
 //! that the protocol's overhead shows as a ratio within one run (see `BENCHMARKS.md`).
 //!
 //! Groups:
-//! - `message`: seal+sign and verify+open of a 1 KiB message (padded to the 2048-byte bucket).
+//! - `message`: seal+sign and verify+open of a 1 KiB message (padded to the 2048-byte bucket),
+//!   and seal+sign of a 64 KiB one (the native side of the browser benchmark,
+//!   tests/browser/crypto.bench.mjs, which does the same work with the same inputs).
 //! - `wrap`: wrapping one ticket key for 1, 10 and 50 members.
 //! - `attachment`: the streaming encryptor and decryptor over 16 MiB.
 //! - `argon2id`: `MasterKey::derive` with the default parameters (64 MiB, t=3, p=1).
@@ -87,6 +89,19 @@ fn bench_message(c: &mut Criterion) {
                 black_box(placement()),
                 black_box(&key),
                 black_box(&content),
+                black_box(salt),
+            )
+            .unwrap()
+        })
+    });
+    let large = pattern(64 * 1024);
+    group.bench_function("seal_sign_64KiB", |b| {
+        b.iter(|| {
+            Message::seal_with_salt(
+                black_box(&sender),
+                black_box(placement()),
+                black_box(&key),
+                black_box(&large),
                 black_box(salt),
             )
             .unwrap()

@@ -1,8 +1,6 @@
 //! The primitives every construction uses, each behind one function so the spec's definitions
 //! (spec/PROTOCOL.md §3) map to exactly one place in the code.
 
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
@@ -89,13 +87,10 @@ pub(crate) fn seal_detached(
     aad: &[u8],
     buf: &mut [u8],
 ) -> [u8; TAG_LEN] {
-    let cipher = ChaCha20Poly1305::new(&Key::from(*key));
     // Encryption only fails for inputs above 256 GiB, which the protocol never produces.
     #[allow(clippy::expect_used)]
-    let tag = cipher
-        .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into())
-        .expect("ChaCha20-Poly1305 input below 256 GiB");
-    tag.into()
+    sealdesk_aead::seal_detached(key, nonce, aad, buf)
+        .expect("ChaCha20-Poly1305 input below 256 GiB")
 }
 
 /// ChaCha20-Poly1305 decryption in place of `ciphertext || tag`; truncates the tag.
@@ -123,9 +118,5 @@ pub(crate) fn open_detached(
     buf: &mut [u8],
     tag: &[u8],
 ) -> Result<()> {
-    let tag = Tag::try_from(tag).map_err(|_| Error::DecryptionFailed)?;
-    let cipher = ChaCha20Poly1305::new(&Key::from(*key));
-    cipher
-        .decrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into(), &tag)
-        .map_err(|_| Error::DecryptionFailed)
+    sealdesk_aead::open_detached(key, nonce, aad, buf, tag).map_err(|_| Error::DecryptionFailed)
 }

@@ -271,4 +271,14 @@ mod tests {
         assert!(Mailer::new(e.clone(), None).is_err());
         assert!(Mailer::new(e, Some(Zeroizing::new("pw".to_owned()))).is_ok());
     }
+
+    #[test]
+    fn tls_parameters_build_with_the_ring_provider() {
+        // rustls has one provider compiled in (ring): both TLS modes find it and the
+        // platform verifier accepts it.
+        for url in ["smtp://relay.example.org", "smtps://relay.example.org"] {
+            let endpoint = SmtpEndpoint::parse(url).unwrap();
+            assert!(Mailer::new(endpoint, None).is_ok(), "{url}");
+        }
+    }
 }

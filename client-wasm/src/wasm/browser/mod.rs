@@ -9,6 +9,8 @@
 mod account;
 #[cfg(feature = "admin")]
 mod admin;
+#[cfg(feature = "bench")]
+mod bench;
 pub(crate) mod bridge;
 #[cfg(feature = "session")]
 mod device;
@@ -26,6 +28,8 @@ mod ticket;
 pub use self::account::*;
 #[cfg(feature = "admin")]
 pub use self::admin::*;
+#[cfg(feature = "bench")]
+pub use self::bench::*;
 pub use self::bridge::*;
 #[cfg(feature = "session")]
 pub use self::device::*;
