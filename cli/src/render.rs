@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use sealdesk_client::admin::InboxItem;
 use sealdesk_client::content::{Content, Text};
 use sealdesk_client::reporter::Shown;
-use sealdesk_crypto::{ConversationStatus, Kind};
+use sealdesk_crypto::{ConversationStatus, EndorseGrounds, Kind};
 
 /// `text` without control characters other than newlines and tabs, and without
 /// bidirectional controls ([`is_bidi_control`]); each becomes `�`.
@@ -198,7 +198,7 @@ fn what(kind: Kind) -> &'static str {
         Kind::Reopen => " · reopened the ticket",
         Kind::InternalNote => " · internal note",
         Kind::Rotate => " · new ticket key (the team changed)",
-        Kind::Endorse => " · new device for the reporter",
+        Kind::Endorse => " · reporter key added",
         Kind::Waiting => " · waiting for the reporter",
         Kind::OnHold => " · put the ticket on hold",
         Kind::Tags => " · tags",
@@ -255,13 +255,21 @@ pub(crate) fn message(out: &mut String, shown: &Shown, viewer: Viewer<'_>) -> bo
             let _ = writeln!(out, "    save it with: {hint}");
         }
         Ok(Content::Endorse(endorse)) => {
-            let _ = writeln!(
-                out,
-                "    A new device was added for the reporter by the administrator with key {}, \
-                 fingerprint {}",
-                shown.sender.fingerprint(),
-                endorse.endorsed.key_id().fingerprint()
-            );
+            // PROTOCOL.md §8.2: the line names who endorsed, in the grounds' words.
+            let _ = match endorse.grounds {
+                EndorseGrounds::Administrator => writeln!(
+                    out,
+                    "    A new device was added for the reporter by the administrator with key \
+                     {}, fingerprint {}",
+                    shown.sender.fingerprint(),
+                    endorse.endorsed.key_id().fingerprint()
+                ),
+                EndorseGrounds::Reporter => writeln!(
+                    out,
+                    "    This ticket was added to an account by the reporter, fingerprint {}",
+                    endorse.endorsed.key_id().fingerprint()
+                ),
+            };
         }
         Ok(
             Content::Close(_)

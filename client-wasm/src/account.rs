@@ -568,12 +568,14 @@ impl Account {
         }
     }
 
-    /// Opens one of the account's tickets: checks that its reporter key is this account's
-    /// identity, then reads and verifies the whole conversation.
+    /// Opens one of the account's tickets: reads and verifies the whole conversation from the
+    /// first reporter key the server names, which is this account's identity for the
+    /// account's own tickets; for an anonymous ticket the account keeps (PROTOCOL.md §8.2
+    /// grounds `0x02`), a verified endorse message must have added the account's key.
     ///
     /// # Errors
-    /// `account.wrong_reporter` when the server names another reporter key; verification
-    /// errors; `server.*` (`server.not_found` for a ticket of someone else); `network`.
+    /// `account.wrong_reporter` when the account's key is not a reporter key of the verified
+    /// conversation; verification errors; `server.*` (`server.not_found` for a ticket of someone else); `network`.
     pub async fn open_ticket<T: Transport>(
         &self,
         transport: &T,
@@ -600,18 +602,28 @@ impl Account {
     ) -> Result<AccountTicket> {
         let kept = kept::for_chain(kept, Chain::Conversation)?;
         let answer = fetch_ticket(transport, self.session(), id).await?;
-        if unb64(&answer.reporter, "the ticket")? != self.identity.public().to_bytes() {
-            return Err(ClientError::new(
-                "account.wrong_reporter",
-                "The server names another reporter key for this ticket than this account's.",
-            ));
-        }
-        let members = Members::new(id, self.identity.public().clone());
+        let reporter = unb64(&answer.reporter, "the ticket")?;
+        // The account's own ticket has the account's key first; a ticket the account keeps
+        // (PROTOCOL.md §8.2 grounds 0x02) starts from the link's key and must add this one.
+        let kept_ticket = reporter != self.identity.public().to_bytes();
+        let first = if kept_ticket {
+            PublicIdentity::from_bytes(&reporter)?
+        } else {
+            self.identity.public().clone()
+        };
+        let members = Members::new(id, first);
         let mut ticket = AccountTicket {
             thread: Thread::new(members, Chain::Conversation),
             messages: Vec::new(),
         };
         ticket.refresh(transport, self, directory).await?;
+        if kept_ticket && !ticket.thread.is_reporter(&self.identity.key_id()) {
+            return Err(ClientError::new(
+                "account.wrong_reporter",
+                "No verified endorsement of this ticket adds this account's key: it is not \
+                 the account's ticket.",
+            ));
+        }
         if let Some(kept) = kept {
             let who = Participant {
                 identity: &self.identity,

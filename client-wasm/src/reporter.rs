@@ -1,23 +1,27 @@
 //! The anonymous reporter: make the ticket link, open the ticket, and read and write the
 //! conversation, verifying everything before it is shown (PROTOCOL.md §10, §11, §15).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sealdesk_crypto::{
-    Chain, ChainState, CryptoRng, Directory, DirectoryHead, Identity, LinkFragment, Members,
-    TicketId, TicketSecret,
+    Chain, ChainState, CryptoRng, Directory, DirectoryHead, EndorseContent, Identity, LinkFragment,
+    Members, PublicIdentity, TicketId, TicketSecret, WrapSlot, WrappedKey,
 };
 use sealdesk_wire::pow::ProofOfWork;
-use sealdesk_wire::tickets::{CreateAccountTicketBody, CreateTicketBody};
+use sealdesk_wire::team::HistoryWrapsBody;
+use sealdesk_wire::tickets::{CreateAccountTicketBody, CreateTicketBody, WrapsAnswer};
 
 use crate::content::{Content, DebugData, Outgoing, Text};
 use crate::error::{ClientError, Result};
 use crate::kept;
 use crate::pow;
 pub use crate::thread::Shown;
-use crate::thread::{Participant, Thread, fetch_ticket};
+use crate::thread::{Participant, Thread, fetch_ticket, wrap_for};
 use crate::transport::{Request, Transport};
 use crate::util::{b64, unb64};
+
+/// History wraps per request (the server's limit, spec/API.md).
+const MAX_WRAPS_PER_REQUEST: usize = 256;
 
 /// A private ticket link: `/help/ticket/{id}#{secret}`, or `/help/ticket/{id}#{secret}.{seq}.{hash}`
 /// when it carries the directory head its creator verified (PROTOCOL.md §11). The fragment never
@@ -430,6 +434,102 @@ impl ReporterTicket {
         self.thread
             .send(transport, who, &content, rng, &mut self.messages)
             .await
+    }
+
+    /// Keeps this anonymous ticket in the list of the account whose identity is `endorsed` and
+    /// whose session is `session` ("Keep this ticket in my account", PROTOCOL.md §8.2 grounds
+    /// `0x02`, §15; [`crate::account::Account::public`] and
+    /// [`crate::account::Account::session`]): posts an endorse message of the account's
+    /// identity signed by the link's reporter key, with the account's session (spec/API.md,
+    /// "Keeping a ticket in an account"), then wraps every conversation epoch for the account's
+    /// key, so that the account reads the whole ticket and writes as the reporter. Repeating
+    /// it (the key is already a reporter key) posts no second endorsement and skips wraps that
+    /// exist. Returns how many wraps were stored.
+    ///
+    /// # Errors
+    /// As [`ReporterTicket::send`] (`server.keep_needs_account` when the session is not the
+    /// account's); `keep.unavailable` when this browser lacks the key of an epoch (the endorse
+    /// message is posted, the wraps are not); `server.*`, `network` for the wraps.
+    pub async fn keep_in_account<T: Transport>(
+        &mut self,
+        transport: &T,
+        directory: &Directory,
+        endorsed: &PublicIdentity,
+        session: &str,
+        rng: &mut impl CryptoRng,
+    ) -> Result<usize> {
+        let id = self.link.ticket_id();
+        if !self.thread.is_reporter(&endorsed.key_id()) {
+            let content =
+                Content::Endorse(Box::new(EndorseContent::by_reporter(id, endorsed.clone())));
+            let who = Participant {
+                identity: &self.identity,
+                bearer: session,
+                directory,
+            };
+            self.thread
+                .send(transport, who, &content, rng, &mut self.messages)
+                .await?;
+        }
+        let Some(current) = self.thread.state().epoch() else {
+            return Ok(0);
+        };
+        let path = format!(
+            "/api/v1/tickets/{}/wraps?chain={}&recipient={}",
+            id.to_hex(),
+            Chain::Conversation.to_u8(),
+            b64(&endorsed.key_id().0)
+        );
+        let existing: WrapsAnswer = transport
+            .send(Request::get(path).bearer(Some(session)))
+            .await?
+            .json("the wraps")?;
+        let mut has = BTreeSet::new();
+        for encoded in &existing.wraps {
+            has.insert(
+                WrappedKey::from_bytes(&unb64(encoded, "the wraps")?)?
+                    .context
+                    .epoch,
+            );
+        }
+        let mut wraps = Vec::new();
+        for epoch in (0..=current).filter(|epoch| !has.contains(epoch)) {
+            let key = self.thread.keys().get(&epoch).ok_or_else(|| {
+                ClientError::new(
+                    "keep.unavailable",
+                    "This browser does not hold every key of the ticket; the account cannot \
+                     read all of it.",
+                )
+            })?;
+            let slot = WrapSlot {
+                ticket_id: id,
+                chain: Chain::Conversation,
+                epoch,
+                dir_seq: directory.head_seq(),
+            };
+            wraps.extend(wrap_for(
+                &self.identity,
+                core::slice::from_ref(endorsed),
+                slot,
+                key,
+                rng,
+            )?);
+        }
+        for batch in wraps.chunks(MAX_WRAPS_PER_REQUEST) {
+            transport
+                .send(
+                    Request::post_json(
+                        format!("/api/v1/tickets/{}/wraps", id.to_hex()),
+                        &HistoryWrapsBody {
+                            wraps: batch.to_vec(),
+                        },
+                    )?
+                    .bearer(Some(session)),
+                )
+                .await?
+                .check()?;
+        }
+        Ok(wraps.len())
     }
 
     /// The ticket's link (keep it: it is the only way back to the ticket).

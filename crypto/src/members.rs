@@ -23,13 +23,17 @@ pub enum Role {
     Administrator,
 }
 
-/// Why a key is endorsed (spec §8.2, the `grounds` byte). Only administrators endorse in
-/// protocol version 1; other values are reserved for later grounds (a reporter adding its own
-/// second key) and make the content unreadable today.
+/// Why a key is endorsed (spec §8.2, the `grounds` byte), which also says who may sign the
+/// endorse message: `0x01` an administrator at its `dir_seq`, `0x02` a reporter key of the
+/// chain at that point. Other values are reserved for later grounds and make the content
+/// unreadable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndorseGrounds {
     /// An administrator adds a key of the reporter, after email recovery (`0x01`).
     Administrator,
+    /// A reporter key adds the reporter's own second key, such as an account's identity when
+    /// the account keeps an anonymous ticket (`0x02`).
+    Reporter,
 }
 
 impl EndorseGrounds {
@@ -37,16 +41,18 @@ impl EndorseGrounds {
     pub fn to_u8(self) -> u8 {
         match self {
             EndorseGrounds::Administrator => 1,
+            EndorseGrounds::Reporter => 2,
         }
     }
 
     /// Decodes the one-byte encoding.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for any value other than `0x01`.
+    /// [`Error::Malformed`] for any value other than `0x01` and `0x02`.
     pub fn from_u8(value: u8) -> Result<Self> {
         match value {
             1 => Ok(EndorseGrounds::Administrator),
+            2 => Ok(EndorseGrounds::Reporter),
             _ => Err(Error::Malformed("endorse grounds")),
         }
     }
@@ -73,6 +79,26 @@ impl EndorseContent {
             ticket_id,
             endorsed,
         }
+    }
+
+    /// A reporter key's endorsement of the reporter's own second key `endorsed` for
+    /// `ticket_id` (grounds `0x02`): signed by a reporter key of the conversation.
+    pub fn by_reporter(ticket_id: TicketId, endorsed: PublicIdentity) -> Self {
+        EndorseContent {
+            grounds: EndorseGrounds::Reporter,
+            ticket_id,
+            endorsed,
+        }
+    }
+
+    /// Whether a sender of `role` may sign an endorse message on these grounds (§8.2,
+    /// §10.2 step 10): administrators for `0x01`, reporter keys for `0x02`.
+    pub fn signer_allowed(&self, role: Role) -> bool {
+        matches!(
+            (self.grounds, role),
+            (EndorseGrounds::Administrator, Role::Administrator)
+                | (EndorseGrounds::Reporter, Role::Reporter)
+        )
     }
 
     /// The [`ENDORSE_CONTENT_LEN`]-byte content to seal as the message's content.

@@ -40,8 +40,9 @@ pub enum Kind {
     /// Opens a new epoch without other content (7), on either chain: what an administrator's
     /// client posts on every open ticket right after removing an administrator.
     Rotate,
-    /// Adds a reporter key (8, spec §8.2), only on the conversation chain and only from an
-    /// administrator: its content is an [`crate::EndorseContent`].
+    /// Adds a reporter key (8, spec §8.2), only on the conversation chain, from an
+    /// administrator (grounds `0x01`) or a reporter key (`0x02`): its content is an
+    /// [`crate::EndorseContent`].
     Endorse,
     /// Sets the ticket to "waiting for the reporter" (9, spec §10.3): only from an
     /// administrator, on the conversation chain; the reporter's next message reopens it.

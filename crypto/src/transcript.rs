@@ -262,11 +262,10 @@ impl ChainState {
         if self.chain == Chain::Conversation && self.last_seq == 0 && role != Role::Reporter {
             return Err(Fault::NotAMember);
         }
-        // Only an administrator at the message's dir_seq endorses a key (spec §8.2) or sets
-        // the waiting and on-hold statuses (§10.3).
-        if matches!(h.kind, Kind::Endorse | Kind::Waiting | Kind::OnHold)
-            && role != Role::Administrator
-        {
+        // Only an administrator at the message's dir_seq sets the waiting and on-hold
+        // statuses (§10.3). An endorse message may come from either role: its grounds, read
+        // with its content, say which one it needed (§8.2).
+        if matches!(h.kind, Kind::Waiting | Kind::OnHold) && role != Role::Administrator {
             return Err(Fault::NotAMember);
         }
         let first_reporter =
@@ -314,12 +313,14 @@ impl ChainState {
     /// with `key`, the chain key of its epoch, and adds the endorsed key to the reporter keys
     /// from the next message on. Returns the endorsed key (to show: "a new device was added
     /// for the reporter by …"). Whatever the outcome for that message, the state can go on:
-    /// content that does not decrypt, decode or name this ticket adds no key.
+    /// content that does not decrypt, decode or name this ticket, or whose grounds its sender
+    /// may not use (`0x01` needs an administrator, `0x02` a reporter key), adds no key.
     ///
     /// # Errors
     /// [`Error::Endorsement`] with [`Fault::Malformed`] if `message` is not the last, unread
     /// endorse message (the state is unchanged), or if its content does not decrypt or decode;
-    /// with [`Fault::WrongTicket`] if it names another ticket.
+    /// with [`Fault::WrongTicket`] if it names another ticket; with [`Fault::NotAMember`] if
+    /// its sender may not sign these grounds.
     pub fn read_endorsement(
         &mut self,
         message: &Message,
@@ -339,6 +340,20 @@ impl ChainState {
             .map_err(|_| Error::Endorsement(Fault::Malformed))?;
         if content.ticket_id != self.ticket_id {
             return Err(Error::Endorsement(Fault::WrongTicket));
+        }
+        // The sender's role as step 10 judged it: a reporter key of the state before this
+        // message (they are unchanged since), otherwise an administrator at its dir_seq.
+        let role = if self
+            .reporters
+            .iter()
+            .any(|r| r.key_id() == message.header.sender)
+        {
+            Role::Reporter
+        } else {
+            Role::Administrator
+        };
+        if !content.signer_allowed(role) {
+            return Err(Error::Endorsement(Fault::NotAMember));
         }
         self.add_reporter(content.endorsed.clone());
         Ok(content.endorsed)

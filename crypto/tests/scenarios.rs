@@ -1899,7 +1899,7 @@ fn endorsement_content_round_trips_and_rejects_bad_keys() {
     assert_eq!(bytes[..2], [ENDORSE_CONTENT_VERSION, 1]);
     assert_eq!(EndorseContent::from_bytes(&bytes).unwrap(), content);
     let mut grounds = bytes.clone();
-    grounds[1] = 2;
+    grounds[1] = 3;
     assert_eq!(
         EndorseContent::from_bytes(&grounds).unwrap_err(),
         Error::Malformed("endorse grounds")
@@ -1935,22 +1935,34 @@ fn endorsement_by_non_admin_fails() {
         },
         &mut rng,
     );
-    // The reporter is a member but does not endorse; a stranger is no member.
-    for signer in [&desk.reporter, &identity(0x99)] {
-        assert_eq!(
-            endorse(
-                &mut state.clone(),
-                &desk,
-                signer,
-                recovered.public(),
-                (0, 1),
-                &k,
-                &mut rng
-            )
-            .unwrap_err(),
-            transcript_err(0, 2, Fault::NotAMember)
-        );
-    }
+    // The reporter may not use the administrators' grounds (its message verifies, its content
+    // adds no key: see reporter_endorses_its_own_second_key); a stranger is no member.
+    assert_eq!(
+        endorse(
+            &mut state.clone(),
+            &desk,
+            &desk.reporter,
+            recovered.public(),
+            (0, 1),
+            &k,
+            &mut rng
+        )
+        .unwrap_err(),
+        Error::Endorsement(Fault::NotAMember)
+    );
+    assert_eq!(
+        endorse(
+            &mut state.clone(),
+            &desk,
+            &identity(0x99),
+            recovered.public(),
+            (0, 1),
+            &k,
+            &mut rng
+        )
+        .unwrap_err(),
+        transcript_err(0, 2, Fault::NotAMember)
+    );
     // C was not yet an administrator at position 1.
     assert_eq!(
         endorse(
@@ -3947,4 +3959,153 @@ fn batch_reads_endorsements_as_it_goes() {
         ids(state.reporters().iter().collect()),
         vec![desk.reporter.key_id(), recovered.key_id()]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A reporter's own second key (grounds 0x02)
+// ---------------------------------------------------------------------------------------------
+
+/// The 82-byte content of an endorse message of `endorsed` for `desk`'s ticket with the
+/// `grounds` byte given (0x01 administrator, 0x02 the reporter's own second key, §8.2).
+fn endorse_content(desk: &Desk, grounds: u8, endorsed: &PublicIdentity) -> Vec<u8> {
+    let mut content = EndorseContent::by_administrator(desk.ticket, endorsed.clone()).to_bytes();
+    content[1] = grounds;
+    content
+}
+
+/// Seals `content` as an endorse message by `endorser` at `dir_seq`, epoch 0, checks it in
+/// (the transcript must accept it: the grounds are inside the encrypted content), then reads
+/// its content.
+fn endorse_raw(
+    state: &mut ChainState,
+    desk: &Desk,
+    endorser: &Identity,
+    content: &[u8],
+    dir_seq: u64,
+    rng: &mut TestRng,
+) -> Result<PublicIdentity, Error> {
+    let k = key(1);
+    let message = Message::seal(
+        endorser,
+        next(state, 0, dir_seq, Kind::Endorse),
+        &k,
+        content,
+        rng,
+    )
+    .unwrap();
+    state
+        .push(&message, &desk.members, &desk.directory)
+        .map_err(|fault| transcript_err(0, message.header.seq, fault))?;
+    state.read_endorsement(&message, &k)
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn reporter_endorses_its_own_second_key() {
+    let desk = Desk::new();
+    let mut rng = TestRng::new(23);
+    let account = identity(0x55);
+    let mut state = conversation(&desk);
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &desk.reporter,
+            key: &key(1),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"hi",
+        },
+        &mut rng,
+    );
+
+    // An administrator may not use the reporter's grounds: the message verifies, its content
+    // is refused and adds no key.
+    let mut by_admin = state.clone();
+    assert_eq!(
+        endorse_raw(
+            &mut by_admin,
+            &desk,
+            &desk.admins[0],
+            &endorse_content(&desk, 2, account.public()),
+            2,
+            &mut rng
+        )
+        .unwrap_err(),
+        Error::Endorsement(Fault::NotAMember)
+    );
+    assert_eq!(by_admin.reporters().len(), 1);
+    assert!(!by_admin.endorsement_unread());
+
+    // A reporter may not use the administrators' grounds.
+    let mut reporter_as_admin = state.clone();
+    assert_eq!(
+        endorse_raw(
+            &mut reporter_as_admin,
+            &desk,
+            &desk.reporter,
+            &endorse_content(&desk, 1, account.public()),
+            2,
+            &mut rng
+        )
+        .unwrap_err(),
+        Error::Endorsement(Fault::NotAMember)
+    );
+    assert_eq!(reporter_as_admin.reporters().len(), 1);
+
+    // A stranger is no member at all.
+    assert_eq!(
+        endorse_raw(
+            &mut state.clone(),
+            &desk,
+            &identity(0x99),
+            &endorse_content(&desk, 2, account.public()),
+            2,
+            &mut rng
+        )
+        .unwrap_err(),
+        transcript_err(0, 2, Fault::NotAMember)
+    );
+
+    // The reporter endorses its own second key: added, and it writes as the reporter.
+    let endorsed = endorse_raw(
+        &mut state,
+        &desk,
+        &desk.reporter,
+        &endorse_content(&desk, 2, account.public()),
+        2,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(&endorsed, account.public());
+    assert_eq!(
+        ids(state.reporters().iter().collect()),
+        vec![desk.reporter.key_id(), account.key_id()]
+    );
+    write(
+        &mut state,
+        &desk,
+        Draft {
+            sender: &account,
+            key: &key(1),
+            epoch: 0,
+            dir_seq: 2,
+            kind: Kind::Message,
+            content: b"from my account",
+        },
+        &mut rng,
+    );
+    // The second key is a reporter key of the chain at that point: it may endorse a third.
+    let third = identity(0x56);
+    endorse_raw(
+        &mut state,
+        &desk,
+        &account,
+        &endorse_content(&desk, 2, third.public()),
+        2,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(state.reporters().len(), 3);
 }

@@ -288,6 +288,20 @@ fn negative_vectors_are_rejected() {
                 }
                 err
             }
+            "endorsement" => {
+                // Every message verifies; reading the last one's content is refused (§8.2).
+                let messages = byte_list(&case["messages"]);
+                let mut state = ChainState::new(ticket.members.ticket_id(), Chain::Conversation);
+                state
+                    .extend_encoded(&messages, &ticket.members, &ticket.directory)
+                    .expect(name);
+                assert!(state.endorsement_unread(), "{name}");
+                let last = Message::from_bytes(messages.last().expect("messages")).expect(name);
+                let key = TicketKey::from_bytes(array(&case["chain_key"]));
+                let err = state.read_endorsement(&last, &key).expect_err(name);
+                assert_eq!(state.reporters().len(), 1, "{name}: no key added");
+                err
+            }
             "directory" => {
                 let log = byte_list(&case["log"]);
                 let err = Directory::verify_encoded(&log).expect_err(name);
@@ -395,5 +409,48 @@ fn link_fragments_with_heads_parse_and_malformed_ones_are_refused() {
     assert_eq!(
         verified.instance_fingerprint(),
         directory["instance_fingerprint"].as_str().expect("text")
+    );
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn reporter_endorsement_vector_adds_the_second_key() {
+    let t = committed("transcript.json");
+    let ticket = ticket_from_json();
+    let v = &t["reporter_endorsement"];
+    let mut messages: Vec<Vec<u8>> = t["conversation"].as_array().expect("messages")[..3]
+        .iter()
+        .map(|m| bytes(&m["encoded"]))
+        .collect();
+    let own: Vec<Vec<u8>> = v["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| bytes(&m["encoded"]))
+        .collect();
+    messages.extend(own);
+    let key = TicketKey::from_bytes(array(&t["chain_keys"][0]["key"]));
+    let mut state = ticket.conversation.clone();
+    state
+        .extend_encoded_reading(&messages, &ticket.members, &ticket.directory, |_, _| {
+            Some(key.clone())
+        })
+        .expect("the reporter's endorsement verifies");
+    let ids: Vec<String> = state
+        .reporters()
+        .iter()
+        .map(|r| hex::encode(r.key_id().0))
+        .collect();
+    let expected: Vec<String> = v["reporter_key_ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(|id| id.as_str().expect("hex").to_string())
+        .collect();
+    assert_eq!(ids, expected);
+    assert_eq!(ids.len(), 2, "the second key was added");
+    assert_eq!(
+        hex::encode(state.last_hash()),
+        v["final"]["hash"].as_str().expect("hash")
     );
 }

@@ -159,6 +159,7 @@ mod tests {
             id: [n; 16],
             reporter: vec![n; 64],
             endorsements: Vec::new(),
+            kept_by: Vec::new(),
             owner: Owner::Account {
                 account_id: "a".into(),
             },

@@ -131,9 +131,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// Whether the ticket belongs to this session's account.
-    pub fn owns(&self, ticket: &TicketRecord) -> bool {
+    /// Whether this session's account opened the ticket (not one it only keeps).
+    pub fn opened(&self, ticket: &TicketRecord) -> bool {
         matches!(&ticket.owner, Owner::Account { account_id } if *account_id == self.account.account_id)
+    }
+
+    /// Whether the ticket belongs to this session's account: the account opened it, or keeps
+    /// it (an anonymous ticket whose reporter endorsed the account's key, [`TicketRecord::kept_by`]).
+    pub fn owns(&self, ticket: &TicketRecord) -> bool {
+        self.opened(ticket) || ticket.kept_by.contains(&self.account.account_id)
     }
 
     /// Whether the account's identity is an administrator at the directory head.
@@ -201,7 +207,7 @@ pub fn session_owns(
     token: Option<&AccessToken>,
     ticket: &TicketRecord,
 ) -> ApiResult<bool> {
-    if !matches!(ticket.owner, Owner::Account { .. }) {
+    if !matches!(ticket.owner, Owner::Account { .. }) && ticket.kept_by.is_empty() {
         return Ok(false);
     }
     Ok(session(state, token)?.is_some_and(|s| s.owns(ticket)))

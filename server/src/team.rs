@@ -20,7 +20,8 @@ use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use sealdesk_crypto::{
-    AccessToken, ChainState, Directory, DirectoryEntry, KeyId, PublicIdentity, WRAP_LEN, system_rng,
+    AccessToken, Chain, ChainState, Directory, DirectoryEntry, KeyId, PublicIdentity, WRAP_LEN,
+    system_rng,
 };
 use sealdesk_wire::b64;
 use sealdesk_wire::team::PendingAdministrator;
@@ -344,10 +345,12 @@ pub async fn decline_pending(state: &AppState, key_id: &str) -> ApiResult<()> {
 
 // ---- history wraps ----
 
-/// History wraps (for an administrator's session): stores the keys of epochs that are already
-/// open on ticket `id` (hex) for a member who joined later (a new administrator, an endorsed
-/// reporter key), and returns how many were stored. Each wrap must be signed by the session's
-/// administrator, verify (PROTOCOL.md §6.3) against the stored state of its chain, the
+/// History wraps (for an administrator's session, or the session of an account that keeps
+/// the ticket): stores the keys of epochs that are already open on ticket `id` (hex) for a
+/// member who joined later (a new administrator, an endorsed reporter key, the keeping
+/// account), and returns how many were stored. Each wrap must be signed by the session's
+/// administrator (or, for a keeping account, by a reporter key of the conversation and
+/// addressed to the account's own key on the conversation), verify (PROTOCOL.md §6.3) against the stored state of its chain, the
 /// directory and the ticket's members, and go to a member of that chain at the directory
 /// head; none may exist already. All or nothing.
 ///
@@ -371,12 +374,19 @@ pub async fn add_wraps(
     let lock = state.ticket_lock(id);
     let _serialised = lock.lock().await;
     let directory_guard = state.directory.read().await;
-    let admin = require_administrator(&session, directory_guard.as_ref())?;
     let directory = directory_guard.as_ref().ok_or_else(no_administrators)?;
     let mut record = state
         .store
         .ticket(&id)?
         .ok_or_else(|| ApiError::not_found("ticket"))?;
+    // An administrator wraps for any current member; an account that keeps the ticket
+    // receives, from the reporter's client, the conversation's keys for its own identity
+    // (PROTOCOL.md §15, "Keeping an anonymous ticket in an account").
+    let wrapper = if session.owns(&record) && !session.is_administrator(directory) {
+        Wrapper::ReporterFor(identity_of(&session)?.key_id())
+    } else {
+        Wrapper::Administrator(require_administrator(&session, Some(directory))?.key_id())
+    };
     let members = members_of(&record)?;
     let chain_states = [
         ChainState::from_bytes(&record.chain_states[0]).map_err(|_| corrupt_record())?,
@@ -386,10 +396,22 @@ pub async fn add_wraps(
     let mut seen = BTreeSet::new();
     for wrap in &wraps {
         let c = &wrap.context;
-        if c.wrapper != admin.key_id() {
+        let allowed = match wrapper {
+            Wrapper::Administrator(admin) => c.wrapper == admin,
+            Wrapper::ReporterFor(account) => {
+                c.chain == Chain::Conversation
+                    && c.recipient == account
+                    && chain_states[0]
+                        .reporters()
+                        .iter()
+                        .any(|r| r.key_id() == c.wrapper)
+            }
+        };
+        if !allowed {
             return Err(ApiError::bad_request(
                 "wrong_wrapper",
-                "Wraps are accepted from the signed-in administrator's key only.",
+                "Wraps are accepted from the signed-in administrator's key, or from a reporter \
+                 key for the signed-in account's own key on the conversation.",
             ));
         }
         let chain_state = &chain_states[usize::from(c.chain.to_u8())];
@@ -444,6 +466,16 @@ pub async fn add_wraps(
     state.commit().await?;
     tracing::info!(ticket = %sealdesk_crypto::TicketId(id).to_hex(), count = wraps.len(), "history wraps stored");
     Ok(wraps.len())
+}
+
+/// Who posts history wraps (see [`add_wraps`]).
+#[derive(Clone, Copy)]
+enum Wrapper {
+    /// An administrator: the wraps are signed by this key id.
+    Administrator(KeyId),
+    /// An account that keeps the ticket: the wraps are signed by a reporter key of the
+    /// conversation and addressed to this key id, the account's own.
+    ReporterFor(KeyId),
 }
 
 // ---- assignment ----

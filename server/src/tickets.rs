@@ -148,6 +148,7 @@ pub async fn open(state: &AppState, owner: Owner, ticket: NewTicket<'_>) -> ApiR
         id: id.0,
         reporter: reporter_bytes,
         endorsements: Vec::new(),
+        kept_by: Vec::new(),
         owner,
         created_at: time,
         last_activity: time,
@@ -200,11 +201,15 @@ pub async fn open(state: &AppState, owner: Owner, ticket: NewTicket<'_>) -> ApiR
 
 /// Appends a verified message to ticket `id` (hex) and returns its chain and seq. A reporter
 /// authorises with the ticket's access token or its account's session (`token`); an
-/// administrator's signature (checked against the directory head) is its authorisation.
+/// administrator's signature (checked against the directory head) is its authorisation. A
+/// reporter key's endorse message (grounds `0x02`, PROTOCOL.md §8.2) comes with the session of
+/// the account whose identity it endorses, and adds the ticket to that account's list
+/// ([`TicketRecord::kept_by`]).
 ///
 /// # Errors
 /// `unauthorized`, `conflict`, `unexpected_wraps`, `rate_limited`, `quota_exceeded`,
-/// `transcript.<fault>`, `wrap.<fault>`, field errors, storage failures.
+/// `keep_needs_account` (a reporter key's endorse message without the session of the account
+/// it names), `transcript.<fault>`, `wrap.<fault>`, field errors, storage failures.
 pub async fn post(
     state: &AppState,
     id: &str,
@@ -243,7 +248,17 @@ pub async fn post(
     let sender_is_admin = directory
         .admin_at(directory.head_seq(), &message.header.sender)
         .is_some();
+    // Keeping the ticket in an account (PROTOCOL.md §8.2 grounds 0x02): the reporter's client
+    // posts its endorse message of the account's identity with that account's session, so no
+    // one can put a ticket into another person's list.
+    let keeping = match &endorsed {
+        Some(endorsed) => sessions::session(state, token)?.filter(|session| {
+            sessions::identity_of(session).is_ok_and(|identity| identity == *endorsed)
+        }),
+        None => None,
+    };
     if !sender_is_admin
+        && keeping.is_none()
         && !bearer_matches(token, &record)
         && !recovered_reader_matches(state, token, &record)?
         && !sessions::session_owns(state, token, &record)?
@@ -270,6 +285,16 @@ pub async fn post(
             &message.header.sender,
         )
         .map(|(_, role)| role);
+    // The server cannot read the grounds; a reporter key's endorse message is accepted only
+    // to keep the ticket in the signed-in account whose key it names.
+    if message.header.kind == Kind::Endorse && role == Some(Role::Reporter) && keeping.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "keep_needs_account",
+            "A reporter's endorse message adds the key of the signed-in account only: post it \
+             with the session of the account whose identity it names.",
+        ));
+    }
     verify_next(&mut chain_state, &message, &members, directory)?;
     let opened = chain_state.epoch() != epoch_before;
     match (opened, wraps.is_empty()) {
@@ -313,6 +338,12 @@ pub async fn post(
         return Err(quota_exceeded());
     }
     let time = now();
+    if role == Some(Role::Reporter)
+        && let Some(session) = &keeping
+        && !session.owns(&record)
+    {
+        record.kept_by.push(session.account.account_id.clone());
+    }
     record.storage_bytes += added;
     record.last_activity = time;
     record.chain_states[slot] = chain_state.to_bytes();

@@ -673,16 +673,18 @@ def build_log(ops):
 ENDORSE_CONTENT_SIZE = 1 + 1 + 16 + 64  # 82: version, grounds, ticket_id, endorsed
 
 
-def build_endorse_content(ticket_id, endorsed_public):
-    """§8.2 table: version 0x01, grounds 0x01 (an administrator endorses)."""
-    return b"\x01" + b"\x01" + ticket_id + endorsed_public
+def build_endorse_content(ticket_id, endorsed_public, grounds=1):
+    """§8.2 table: version 0x01, grounds 0x01 (an administrator endorses) or 0x02 (a reporter
+    key endorses the reporter's own second key)."""
+    return b"\x01" + bytes([grounds]) + ticket_id + endorsed_public
 
 
-def read_endorse_content(content, ticket_id=None):
-    """§8.2 Reading: length 82, version 1, grounds 1, a valid public identity (§4.2), the
-    chain's ticket id. Returns the endorsed public identity. The codes are the reference
-    client's, which §8.2 names."""
-    if len(content) != ENDORSE_CONTENT_SIZE or content[0] != 1 or content[1] != 1:
+def read_endorse_content(content, ticket_id=None, signer_is_reporter=None):
+    """§8.2 Reading: length 82, version 1, grounds 1 or 2, a valid public identity (§4.2), the
+    chain's ticket id, and grounds its signer may use (0x01 an administrator, 0x02 a reporter
+    key of the chain before the message; checked when `signer_is_reporter` is given). Returns
+    the endorsed public identity. The codes are the reference client's, which §8.2 names."""
+    if len(content) != ENDORSE_CONTENT_SIZE or content[0] != 1 or content[1] not in (1, 2):
         raise ProtoError("endorsement.malformed")
     try:
         endorsed = decode_public_identity(content[18:82])
@@ -690,6 +692,8 @@ def read_endorse_content(content, ticket_id=None):
         raise ProtoError("endorsement.malformed")
     if ticket_id is not None and content[2:18] != ticket_id:
         raise ProtoError("endorsement.wrong_ticket")
+    if signer_is_reporter is not None and (content[1] == 2) != signer_is_reporter:
+        raise ProtoError("endorsement.not_a_member")
     return endorsed
 
 
@@ -838,8 +842,11 @@ def read_endorsement(ticket, state, m, chain_key):
     """§8.2 Reading, after the endorse message `m` verified: decrypt, read, add the key. An
     unreadable content adds nothing (and the error is returned for the caller to show)."""
     state.endorse_unread = False
+    # §10.2 step 10: the sender counts as a reporter if it is a reporter key of the state
+    # (unchanged since the message verified), otherwise it is an administrator at its dir_seq.
+    signer_is_reporter = m.sender in state.reporters
     try:
-        endorsed = read_endorse_content(m.open(chain_key), ticket.ticket_id)
+        endorsed = read_endorse_content(m.open(chain_key), ticket.ticket_id, signer_is_reporter)
     except ProtoError as e:
         if e.code in ("decryption_failed", "bad_padding"):
             return ProtoError("endorsement.malformed")
@@ -899,8 +906,6 @@ def verify_chain(ticket: Ticket, state: ChainState, raw_messages, on_state=None,
                 raise ProtoError("transcript.kind_not_allowed")
             if m.sender not in ticket.members(state.chain, m.dir_seq, state):  # 10
                 raise ProtoError("transcript.not_a_member")
-            if m.kind == KIND["endorse"] and m.sender not in directory.admins_at(m.dir_seq):
-                raise ProtoError("transcript.not_a_member")  # §8.2: administrators only
             if (m.kind in (KIND["waiting"], KIND["on_hold"])
                     and m.sender not in directory.admins_at(m.dir_seq)):
                 raise ProtoError("transcript.not_a_member")  # §10.3: administrators only
@@ -1618,6 +1623,40 @@ def run_transcript():
         g.check("the rotate message opens epoch 1 at the removal's position",
                 [(m.epoch, m.dir_seq) for m in rot], [(1, 3)])
 
+    with Group("transcript/reporter_endorsement (§8.2 grounds 0x02)") as g:
+        re = t["reporter_endorsement"]
+        g.true("description", isinstance(re["description"], str))
+        st = ChainState(0)
+        raws = [m.raw for m in conv[:3]] + [hx(x["encoded"]) for x in re["messages"]]
+        own = verify_chain(ticket, st, raws, keys=ck)[3:]
+        e = re["endorse_content"]
+        g.check("endorse content fields", (e["version"], e["grounds"], e["ticket_id"],
+                                           e["endorsed_public_identity"], e["endorsed_key_id"]),
+                (1, 2, ticket.ticket_id, IDS["anon-1"].public, IDS["anon-1"].key_id))
+        prev = conv[2].hash
+        for m, x in zip(own, re["messages"]):
+            g.check("fields of seq %d" % m.seq,
+                    {"seq": m.seq, "epoch": m.epoch, "dir_seq": m.dir_seq, "kind": m.kind,
+                     "sender_key_id": m.sender.hex(), "hash": m.hash.hex()},
+                    {k: x[k] for k in ("seq", "epoch", "dir_seq", "kind", "sender_key_id",
+                                       "hash")})
+            content = m.open(ck[(0, 0)])
+            g.check("content of seq %d" % m.seq, content, x["content"])
+            hdr = header_bytes(ticket.ticket_id, 0, x["seq"], prev, x["epoch"], x["dir_seq"],
+                               hx(x["sender_key_id"]), x["kind"], m.salt)
+            g.check("encoded of seq %d re-derived" % m.seq,
+                    seal_message(hdr, ck[(0, 0)], content, BY_KID[m.sender].ed_sk)["encoded"],
+                    x["encoded"])
+            prev = m.hash
+        g.check("the endorse message is the reporter's, kind 8",
+                (own[0].sender, own[0].kind), (IDS["anon-0"].key_id, KIND["endorse"]))
+        g.check("its content is §8.2's layout with grounds 0x02", own[0].open(ck[(0, 0)]),
+                build_endorse_content(ticket.ticket_id, IDS["anon-1"].public, 2))
+        g.check("the next message is the second key's", own[1].sender, IDS["anon-1"].key_id)
+        g.check("reporter_key_ids", [k.hex() for k in st.reporters], re["reporter_key_ids"])
+        g.check("final", {"seq": st.seq, "hash": st.hash.hex(), "status": st.status},
+                re["final"])
+
     for label, msgs, js, exp_states in (("conversation", conv, t["conversation"],
                                          t["conversation_states"]),
                                         ("notes", notes, t["notes"], None)):
@@ -1716,6 +1755,19 @@ def run_negative(chunks):
                 msgs = [hx(m) for m in c["messages"]]
                 ch = c["chain"]
                 fn = lambda: verify_chain(ticket, ChainState(ch), msgs)  # noqa: E731
+            elif typ == "endorsement":
+                # every message verifies; reading the last one's content fails (§8.2)
+                msgs = [hx(m) for m in c["messages"]]
+                g.check("conversation chain", c["chain"], 0)
+                est = ChainState(c["chain"])
+                verify_chain(ticket, est, msgs)
+                ekey = hx(c["chain_key"])
+
+                def fn(est=est, last=msgs[-1], ekey=ekey):
+                    err = read_endorsement(ticket, est, Message(last), ekey)
+                    g.check("no reporter key added", est.reporters, [ticket.first_reporter])
+                    if err:
+                        raise err
             elif typ == "directory":
                 log = [hx(e) for e in c["log"]]
                 fn = lambda: Directory.verify(log)  # noqa: E731
@@ -2000,11 +2052,20 @@ def run_spec_checks(chunks):
         g.rejects("the message after an unread endorse message", lambda: verify_chain(
             ticket, st, [msg(8, hash_of(e7), 1, 3, r2, KIND["debug"], b"{}")]),
             "transcript.endorsement_unread", 0, True)
-        g.rejects("an endorse message by the reporter", lambda: verify_chain(
-            ticket, ChainState(0), conv[:6] + [msg(7, hash_of(conv[5]), 1, 3, rep,
-                                                   KIND["endorse"], build_endorse_content(
-                                                       ticket.ticket_id, r2.public))]),
-            "transcript.not_a_member", 6, True)
+        # §8.2 grounds: 0x01 needs an administrator, 0x02 a reporter key; either verifies
+        for label, signer, grounds, expected in (
+                ("the reporter's grounds 0x01", rep, 1, "endorsement.not_a_member"),
+                ("an administrator's grounds 0x02", a, 2, "endorsement.not_a_member"),
+                ("the reporter's grounds 0x02", rep, 2, None)):
+            ex = msg(7, hash_of(conv[5]), 1, 3, signer, KIND["endorse"],
+                     build_endorse_content(ticket.ticket_id, r2.public, grounds))
+            st = ChainState(0)
+            verify_chain(ticket, st, conv[:6] + [ex])
+            got = read_endorsement(ticket, st, Message(ex), conv_keys[(0, 1)])
+            g.check("endorse message with " + label + ": read (§8.2)",
+                    got.code if got else None, expected)
+            g.check("endorse message with " + label + ": reporter keys",
+                    st.reporters, [rep.key_id] + ([r2.key_id] if expected is None else []))
         other_tid = hx(load("anonymous.json")["cases"][1]["ticket_id"])
         e7x = msg(7, hash_of(conv[5]), 1, 3, a, KIND["endorse"],
                   build_endorse_content(other_tid, r2.public))
@@ -2018,7 +2079,7 @@ def run_spec_checks(chunks):
             "transcript.not_a_member", 0, True)
         bad = build_endorse_content(ticket.ticket_id, r2.public)
         for name, body in (("81 bytes", bad[:-1]), ("version 2", b"\x02" + bad[1:]),
-                           ("grounds 2", bad[:1] + b"\x02" + bad[2:]),
+                           ("grounds 3", bad[:1] + b"\x03" + bad[2:]),
                            ("X25519 key of low order", bad[:50] + bytes(32))):
             g.rejects("endorse content: " + name, lambda b=body: read_endorse_content(
                 b, ticket.ticket_id), "endorsement.malformed")

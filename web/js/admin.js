@@ -250,9 +250,35 @@ async function enterPanel(handle, created) {
     handleError(error, "the team could not be read");
   }
   startLive();
-  await openInbox();
+  // A link into the panel (the mails' `/admin#ticket=<id>`) opens that ticket once signed in.
+  const linked = linkedTicket();
+  if (linked) await openTicket(linked);
+  else await openInbox();
   startSearch();
 }
+
+/**
+ * The ticket id of a `#ticket=<32 hex digits>` fragment (the administrators' mails link
+ * there, spec/API.md "Mail"), lower case, or null.
+ * @returns {string | null}
+ */
+function linkedTicket() {
+  const match = /^#ticket=([0-9a-fA-F]{32})$/.exec(window.location.hash);
+  if (!match) return null;
+  // Taken once: the same link followed again later changes the hash again and opens it again.
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+  return match[1].toLowerCase();
+}
+
+// Following such a link while signed in (another mail, a pasted address) opens that ticket.
+window.addEventListener("hashchange", () => {
+  if (!admin) return;
+  const linked = linkedTicket();
+  if (linked && linked !== ticket.id) {
+    clearErrors(alerts);
+    openTicket(linked);
+  }
+});
 
 $("#sign-out").addEventListener("click", async () => {
   if (!admin) return;

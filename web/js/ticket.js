@@ -13,6 +13,7 @@ import { statusChip } from "./lib/status.js";
 import { linkBox } from "./lib/linkbox.js";
 import { updateSavedTicket, savedTicket, kvGet, kvSet, kvDelete, recoveredKey } from "./lib/store.js";
 import { recoveryRequestForm, mailEnabled, noRecoveryNotice } from "./lib/recovery.js";
+import { rememberedDevice, resumeRemembered } from "./lib/device.js";
 
 initPage();
 
@@ -125,6 +126,63 @@ async function main() {
       { class: "card" },
       h("summary", { text: "Your private link: copy, save or download" }),
       linkBox({ link, ticketId, subject, heading: "Keep this link", headingLevel: "h2", showOpen: false }),
+    ),
+  );
+  await offerKeep(ticketId);
+}
+
+/**
+ * "Keep this ticket in my account" (PROTOCOL.md §8.2 grounds 0x02): for an account signed in
+ * on this browser's support tab (a remembered device), this link's key adds the account's key
+ * to the conversation, so the ticket appears in the account's list. The support tab's module
+ * is loaded only when the button is used.
+ * @param {string} ticketId
+ */
+async function offerKeep(ticketId) {
+  const box = $("#keep-actions");
+  const record = await rememberedDevice("help");
+  if (!record || !record.key || !record.wrapped) {
+    replace(
+      box,
+      h("p", { class: "muted small" }, "Have an account? Sign in on the ", h("a", { href: "/help", text: "support tab" }), " with “Remember this device”, then open this link again to keep this ticket in your account."),
+    );
+    return;
+  }
+  const status = h("div", { class: "status-line" });
+  const button = h("button", { type: "button", class: "button", text: "Keep this ticket in my account" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    let signIn = null;
+    try {
+      signIn = await resumeRemembered("help", record);
+      const account = await loadClient("account");
+      const handle = signIn.handle;
+      await whileBusy(status, "Adding your account's key to this ticket…", () => account.keepTicket(handle, window.location.href));
+      replace(
+        box,
+        h(
+          "div",
+          { class: "notice ok", role: "status" },
+          h("p", { text: `This ticket is now in the list of the account ${record.username}. Everyone in the conversation sees that the reporter added it to an account.` }),
+          h("p", null, h("a", { href: "/help", text: "Open the support tab" })),
+        ),
+      );
+    } catch (error) {
+      button.disabled = false;
+      showError(alerts, error, { context: "the ticket could not be kept in your account" });
+    } finally {
+      if (signIn) signIn.handle.free();
+    }
+  });
+  replace(
+    box,
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "keep-heading" },
+      h("h2", { id: "keep-heading", text: "Keep this ticket in your account" }),
+      h("p", { class: "muted small", text: `Signed in on this browser as ${record.username}. This link's key adds your account's key to the conversation, so the ticket appears in your account's list and opens there without the link. Everyone in the conversation sees that line, and the server learns that this account holds this ticket.` }),
+      button,
+      status,
     ),
   );
 }

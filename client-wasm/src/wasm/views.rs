@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use sealdesk_crypto::{
-    Chain, ConversationStatus, KeyId, Kind, PublicIdentity, TicketId, encrypted_len,
+    Chain, ConversationStatus, EndorseGrounds, KeyId, Kind, PublicIdentity, TicketId, encrypted_len,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -141,8 +141,8 @@ all_optional! {
     /// does not have are absent): `text`, `sent_at`, `author`, and on a first message
     /// `subject`, `category`, `urgent` (present only when true), `name`, `email`; `fields` for
     /// debug data; `attachment_id`, `name`, `type`, `size`, `encrypted_size` (bytes) for an
-    /// attachment; nothing for a rotation; `endorsed`, `fingerprint`, `endorser_fingerprint` for
-    /// an endorsement. Times are Unix seconds, the sender's claim.
+    /// attachment; nothing for a rotation; `endorsed`, `fingerprint`, `endorser_fingerprint`,
+    /// `grounds` for an endorsement. Times are Unix seconds, the sender's claim.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
     #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
     pub struct ContentView {
@@ -178,10 +178,14 @@ all_optional! {
         endorsed: String,
         /// An endorsement: the endorsed key's fingerprint (PROTOCOL.md §4.3, 35 characters).
         fingerprint: String,
-        /// An endorsement: the endorsing administrator's fingerprint (the message's sender).
+        /// An endorsement: the endorser's fingerprint (the message's sender).
         endorser_fingerprint: String,
         /// A tags message: the ticket's whole tag set after it (PROTOCOL.md §14).
         tags: Vec<String>,
+        /// An endorsement's grounds (PROTOCOL.md §8.2): `administrator` (`0x01`, a new device
+        /// of the reporter added by an administrator) or `reporter` (`0x02`, the reporter added
+        /// its own second key: the ticket was added to an account).
+        grounds: String,
     }
 }
 
@@ -234,6 +238,13 @@ impl ContentView {
                 ContentView {
                     endorsed: Some(Base64UrlUnpadded::encode_string(&key_id.0)),
                     fingerprint: Some(key_id.fingerprint()),
+                    grounds: Some(
+                        match endorse.grounds {
+                            EndorseGrounds::Administrator => "administrator",
+                            EndorseGrounds::Reporter => "reporter",
+                        }
+                        .to_string(),
+                    ),
                     ..ContentView::default()
                 }
             }

@@ -1041,6 +1041,79 @@ fn transcript() -> Value {
         "conversation_states": states,
         "notes": s.notes.iter().map(msg_json).collect::<Vec<_>>(),
         "notes_final": {"seq": notes_state.last_seq(), "epoch": notes_state.epoch(), "hash": hx(&notes_state.last_hash())},
+        "reporter_endorsement": reporter_endorsement(&s),
+    })
+}
+
+/// §8.2 grounds `0x02`: after the conversation's first three messages (epoch 0), the reporter
+/// endorses its own second key (anonymous.json case 1's identity, standing for an account's
+/// identity), which then writes.
+fn reporter_endorsement(s: &Scenario) -> Value {
+    let dir = Directory::verify(&s.directory_entries).expect("directory");
+    let members = Members::new(s.ticket_id, s.reporter.clone());
+    let k0 = s
+        .keys
+        .iter()
+        .find(|(c, e, _)| *c == Chain::Conversation && *e == 0)
+        .map(|(_, _, k)| k.clone())
+        .expect("epoch 0 key");
+    let mut state = ChainState::new(s.ticket_id, Chain::Conversation);
+    for (m, _) in &s.conversation[..3] {
+        state.push(m, &members, &dir).expect("valid transcript");
+    }
+    let reporter = reporter_secret().identity();
+    let second = other_reporter_secret().identity();
+    let built = EndorseContent::by_reporter(s.ticket_id, second.public().clone()).to_bytes();
+    let mut content = vec![0x01, 0x02];
+    content.extend_from_slice(&s.ticket_id.0);
+    content.extend_from_slice(&second.public().to_bytes());
+    assert_eq!(content, built, "§8.2 content layout, grounds 0x02");
+    let dir_seq = s.conversation[2].0.header.dir_seq;
+    let placement = |state: &ChainState, kind| Placement {
+        ticket_id: s.ticket_id,
+        chain: Chain::Conversation,
+        seq: state.last_seq() + 1,
+        prev_hash: state.last_hash(),
+        epoch: 0,
+        dir_seq,
+        kind,
+    };
+    let endorse = Message::seal_with_salt(
+        &reporter,
+        placement(&state, Kind::Endorse),
+        &k0,
+        &content,
+        pattern(0xf2),
+    )
+    .expect("seal");
+    state.push(&endorse, &members, &dir).expect("valid endorse");
+    let added = state.read_endorsement(&endorse, &k0).expect("readable");
+    assert_eq!(&added, second.public());
+    let text = br#"{"text":"Writing from my account.","sent_at":1767226000}"#.to_vec();
+    let reply = Message::seal_with_salt(
+        &second,
+        placement(&state, Kind::Message),
+        &k0,
+        &text,
+        pattern(0xf3),
+    )
+    .expect("seal");
+    state.push(&reply, &members, &dir).expect("valid reply");
+    let one = |m: &Message, content: &[u8]| {
+        json!({
+            "seq": m.header.seq, "epoch": m.header.epoch, "dir_seq": m.header.dir_seq,
+            "kind": m.header.kind.to_u8(), "sender_key_id": hx(&m.header.sender.0),
+            "content": hx(content), "encoded": hx(&m.to_bytes()), "hash": hx(&m.hash()),
+        })
+    };
+    let mut broken_out = endorse_content_json(&s.ticket_id, second.public());
+    broken_out["grounds"] = json!(2);
+    json!({
+        "description": "PROTOCOL.md §8.2 grounds 0x02: after the first three messages of `conversation`, the reporter (anonymous.json case 0) signs an endorse message (seq 4, epoch 0, chain key chain_keys' conversation epoch 0) of its own second key, anonymous.json case 1's identity; message 5 is signed by that key. reporter_key_ids is the state's reporter keys after message 5 (§10.1).",
+        "messages": [one(&endorse, &content), one(&reply, &text)],
+        "endorse_content": broken_out,
+        "reporter_key_ids": state.reporters().iter().map(|r| hx(&r.key_id().0)).collect::<Vec<_>>(),
+        "final": {"seq": state.last_seq(), "hash": hx(&state.last_hash()), "status": status_name(state.status())},
     })
 }
 
@@ -1281,15 +1354,6 @@ fn negative() -> Value {
             dir_seq: 1,
             kind: Kind::Message,
             salt: 0xe8,
-            code: "transcript.not_a_member",
-        },
-        Crafted {
-            name: "endorse message signed by the reporter (only administrators endorse)",
-            sender: &reporter_secret().identity(),
-            epoch: 0,
-            dir_seq: 1,
-            kind: Kind::Endorse,
-            salt: 0xe9,
             code: "transcript.not_a_member",
         },
         Crafted {
@@ -1623,6 +1687,56 @@ fn negative() -> Value {
         cases.push(json!({"type": "attachment", "name": name, "file_key": hx(file_key.as_bytes()), "edits": edits, "stream_sha256": hx(&Sha256::digest(&edited)), "expected_error": code}));
     }
 
+    // Endorse messages that verify (§10.2 step 10 admits either role) but whose content
+    // names grounds its sender may not use, or no grounds at all (§8.2 Reading).
+    let m3 = &s.conversation[2].0;
+    let endorse_cases: [(&str, &Identity, u8, u8, &str); 3] = [
+        (
+            "grounds 0x02 (the reporter's own second key) signed by an administrator",
+            &cast.admin_a,
+            0x02,
+            0xe9,
+            "endorsement.not_a_member",
+        ),
+        (
+            "grounds 0x01 (an administrator's endorsement) signed by the reporter",
+            &reporter_secret().identity(),
+            0x01,
+            0xf0,
+            "endorsement.not_a_member",
+        ),
+        (
+            "grounds 0x03 (unassigned) signed by the reporter",
+            &reporter_secret().identity(),
+            0x03,
+            0xf1,
+            "endorsement.malformed",
+        ),
+    ];
+    for (name, sender, grounds, salt, code) in endorse_cases {
+        let mut content = spec_endorse_content(&s.ticket_id, outsider.public());
+        content[1] = grounds;
+        let message = Message::seal_with_salt(
+            sender,
+            Placement {
+                ticket_id: s.ticket_id,
+                chain: Chain::Conversation,
+                seq: 4,
+                prev_hash: m3.hash(),
+                epoch: 0,
+                dir_seq: m3.header.dir_seq,
+                kind: Kind::Endorse,
+            },
+            &k0,
+            &content,
+            pattern(salt),
+        )
+        .expect("seal");
+        let mut messages = conv[..3].to_vec();
+        messages.push(message.to_bytes());
+        cases.push(json!({"type": "endorsement", "name": name, "chain": 0, "messages": messages.iter().map(|m| hx(m)).collect::<Vec<_>>(), "chain_key": hx(k0.as_bytes()), "expected_error": code}));
+    }
+
     // Keyring and fragment.
     let salt: [u8; 16] = pattern(0x33);
     let right = MasterKey::derive(
@@ -1645,7 +1759,7 @@ fn negative() -> Value {
     cases.push(json!({"type": "fragment", "name": "fragment with standard base64 characters", "fragment": format!("{}+", &fragment[..42]), "expected_error": "malformed"}));
 
     json!({
-        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §17) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are messages of transcript.json's ticket on the chain given by `chain` (0 conversation, 1 notes), verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases are verified against that conversation chain after all its messages (epoch 0 opened at directory position 1, epoch 1 at 3), with the same members and directory.",
+        "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §17) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are messages of transcript.json's ticket on the chain given by `chain` (0 conversation, 1 notes), verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases are verified against that conversation chain after all its messages (epoch 0 opened at directory position 1, epoch 1 at 3), with the same members and directory. Endorsement cases are conversation messages that all verify (§10.2); the content of the last one, an endorse message, is then read (§8.2) with `chain_key` (the key of its epoch) and MUST be refused with `expected_error`, adding no reporter key.",
         "cases": cases,
     })
 }

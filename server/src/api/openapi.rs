@@ -344,7 +344,7 @@ mod paths {
         post,
         path = "/api/v1/tickets/{id}/wraps",
         tag = "team",
-        summary = "Store history wraps for a new administrator (administrators)",
+        summary = "Store history wraps for a later member (administrators; an account that keeps the ticket, for its own key)",
         security(("bearer" = [])),
         params(("id" = String, Path, description = "The ticket id: 32 lowercase hexadecimal characters")),
         request_body = HistoryWrapsBody,

@@ -139,6 +139,12 @@ pub struct TicketRecord {
     pub endorsements: Vec<Vec<u8>>,
     /// Who may read it besides the administrators.
     pub owner: Owner,
+    /// Accounts that keep this (anonymous) ticket in their list: each account's id, added when
+    /// the reporter's client endorsed that account's identity as its own second key
+    /// (PROTOCOL.md §8.2 grounds `0x02`, spec/API.md "Keeping a ticket in an account"). The
+    /// account's session then reads and posts as the owner's does. Records without it decode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_by: Vec<String>,
     /// Creation time, Unix seconds.
     pub created_at: u64,
     /// Time of the last message on either chain, Unix seconds.

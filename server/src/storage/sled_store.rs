@@ -1137,6 +1137,7 @@ mod tests {
             id: [n; 16],
             reporter: vec![7; 64],
             endorsements: Vec::new(),
+            kept_by: Vec::new(),
             owner: Owner::Anonymous {
                 access_token_hash: [n; 32],
             },

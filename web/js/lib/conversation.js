@@ -151,6 +151,14 @@ export class Conversation {
         return h("li", { class: "system" }, h("p", { class: "system-line", text: "The ticket's key was renewed after a change in the support team." }));
       case "endorse": {
         // PROTOCOL.md §8.2: shown to everyone in the conversation, with both fingerprints.
+        if (content.grounds === "reporter") {
+          // Grounds 0x02: the reporter's own link added its account's key.
+          return h(
+            "li",
+            { class: "system endorse" },
+            h("p", { class: "system-line" }, `This ticket was added to an account by the reporter, fingerprint ${content.fingerprint || ""}`, " · ", this.when(message)),
+          );
+        }
         const by = this.perspective === "support" && this.names.sender ? this.names.sender(message.sender) : null;
         const endorser = by || `the support team (administrator key ${content.endorser_fingerprint || ""})`;
         return h(

@@ -282,6 +282,40 @@ pub fn open_account_ticket(
     })
 }
 
+/// "Keep this ticket in my account" (PROTOCOL.md §8.2 grounds `0x02`, §15): opens the
+/// anonymous ticket of `link` (its access token reads it; a head the link carries is pinned),
+/// then its reporter key endorses the account's identity and wraps every conversation epoch
+/// for it, with the account's session, so the ticket appears in `accountTickets` and opens
+/// with `openAccountTicket`. Repeating it changes nothing. Resolves to the ticket id (hex).
+/// Rejects with `link.*`, `directory.*`, `transcript.*`, `server.keep_needs_account`,
+/// `keep.unavailable`, `server.*`, `network`.
+#[cfg(feature = "account")]
+#[wasm_bindgen(js_name = keepTicket, unchecked_return_type = "Promise<string>")]
+pub fn keep_ticket(account: &AccountHandle, link: String) -> Promise {
+    let core = account.core.clone();
+    promise(async move {
+        let link = crate::wasm::input::parse_link(&link)?;
+        if let Some(head) = link.head() {
+            core.pin.borrow_mut().import(head)?;
+        }
+        let role = core.state.acquire().await;
+        let account = role.account()?;
+        let directory = verify_directory(&core.transport, &core.pin).await?;
+        let mut ticket =
+            crate::reporter::ReporterTicket::open(&core.transport, &directory, link).await?;
+        ticket
+            .keep_in_account(
+                &core.transport,
+                &directory,
+                account.public(),
+                account.session(),
+                &mut system_rng(),
+            )
+            .await?;
+        Ok(JsValue::from_str(&ticket.link().ticket_id().to_hex()))
+    })
+}
+
 /// The keyring's app data (the JSON object the web app keeps: saved ticket links, pinned
 /// heads), as opened at sign-in. Resolves to a string (`"{}"` for a new account).
 #[wasm_bindgen(js_name = keyringData, unchecked_return_type = "Promise<string>")]
