@@ -733,12 +733,40 @@ async fn accounts_administrators_and_tickets_through_the_surface() {
 
     // The administrator's side: the inbox, the ticket with notes and debug data, a named
     // answer, assignment.
-    let inbox = resolved_json(surface::inbox(&admin, Some("open".into()), None)).await;
+    let inbox = resolved_json(surface::inbox(
+        &admin,
+        Some("open".into()),
+        None,
+        None,
+        None,
+        None,
+    ))
+    .await;
     assert_eq!(inbox["more"], false);
+    assert_eq!(
+        rejection(surface::inbox(
+            &admin,
+            None,
+            None,
+            Some("someone".into()),
+            None,
+            None
+        ))
+        .await,
+        "input.invalid"
+    );
     assert_eq!(inbox["tickets"][0]["opening"]["subject"], "VPN");
     assert_eq!(inbox["tickets"][0]["opening"]["urgent"], true);
     assert_eq!(
-        rejection(surface::inbox(&admin, Some("answered".into()), None)).await,
+        rejection(surface::inbox(
+            &admin,
+            Some("answered".into()),
+            None,
+            None,
+            None,
+            None
+        ))
+        .await,
         "input.invalid"
     );
     let staff: TicketHandle =

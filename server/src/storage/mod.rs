@@ -12,6 +12,8 @@
 pub mod commit_record;
 pub mod permissions;
 mod sled_index;
+#[cfg(test)]
+mod sled_index_tests;
 pub mod sled_store;
 
 use std::future::Future;
