@@ -254,7 +254,8 @@ pub enum TicketSet {
         /// By assignee.
         assignee: AssigneeFilter,
     },
-    /// The tickets owned by the account with this id ([`Owner::Account`]).
+    /// The tickets owned by the account with this id ([`Owner::Account`]) and the ones it keeps
+    /// ([`TicketRecord::kept_by`]).
     Account(String),
 }
 
@@ -267,6 +268,7 @@ impl TicketSet {
             }
             TicketSet::Account(account_id) => {
                 matches!(&ticket.owner, Owner::Account { account_id: owner } if owner == account_id)
+                    || ticket.kept_by.contains(account_id)
             }
         }
     }

@@ -6,7 +6,8 @@
 //!   inbox list the ticket belongs to, for the assignee slots "any" and its own (`0x01`
 //!   nobody, `0x02` ‖ key id (32)) and the status slots "all", its status and, when open and
 //!   not answered, "unanswered" (4 or 6 entries);
-//! - `a` ‖ account id length (1) ‖ account id ‖ last_activity ‖ id: an account's tickets;
+//! - `a` ‖ account id length (1) ‖ account id ‖ last_activity ‖ id: an account's tickets (the
+//!   ones it opened and the ones it keeps, `TicketRecord::kept_by`);
 //! - `e` ‖ email lookup (32) ‖ id: the tickets not closed with a recovery address.
 //!
 //! Tree `ticket_counts`, values u64: under each inbox prefix (`i` ‖ assignee ‖ status) the
@@ -145,6 +146,13 @@ pub(super) fn entries(ticket: &TicketRecord) -> StoreResult<Entries> {
             push_account(&mut counter, account_id)?;
             entries.counters.insert(counter);
         }
+    }
+    // An anonymous ticket kept by accounts (PROTOCOL.md §8.2, grounds 0x02) is in their lists,
+    // but not among the tickets they opened (the open-ticket limit counts those only).
+    for account_id in &ticket.kept_by {
+        let mut prefix = vec![ACCOUNT];
+        push_account(&mut prefix, account_id)?;
+        entries.index.insert(with_position(&prefix, &position));
     }
     if let Some(lookup) = ticket.email_lookup
         && ticket.status != Status::Closed

@@ -180,10 +180,15 @@ export class DeskIndex {
     try {
       /** @type {Map<string, number>} */
       const listed = new Map();
-      for (let page = 0; ; page += 1) {
-        const answer = await this.client.inbox(this.admin, "all", page);
+      // Every ticket, page after page by the server's cursor (spec/API.md, "Inbox"), so tickets
+      // that move while the pages are read are neither skipped nor read twice.
+      /** @type {string | undefined} */
+      let cursor;
+      for (;;) {
+        const answer = await this.client.inbox(this.admin, "all", 0, "any", "newest", cursor);
         for (const t of answer.tickets) listed.set(t.ticket_id, t.last_activity);
-        if (!answer.more || this.stopped) break;
+        if (!answer.more || !answer.next_cursor || this.stopped) break;
+        cursor = answer.next_cursor;
       }
       const stale = [...listed].filter(([id, activity]) => {
         const stamp = this.index.stampOf(id);
