@@ -20,6 +20,7 @@ pub mod live;
 pub mod pow;
 pub mod recovery;
 pub mod reporter;
+pub mod snippets;
 pub mod thread;
 pub mod transport;
 mod util;

@@ -10,6 +10,8 @@ mod account;
 #[cfg(feature = "admin")]
 mod admin;
 pub(crate) mod bridge;
+#[cfg(feature = "admin")]
+mod canned;
 #[cfg(feature = "session")]
 mod device;
 #[cfg(feature = "admin")]
@@ -25,6 +27,8 @@ pub use self::account::*;
 #[cfg(feature = "admin")]
 pub use self::admin::*;
 pub use self::bridge::*;
+#[cfg(feature = "admin")]
+pub use self::canned::*;
 #[cfg(feature = "session")]
 pub use self::device::*;
 #[cfg(feature = "admin")]
