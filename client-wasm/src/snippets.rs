@@ -5,8 +5,6 @@
 //! verifying each (signer an administrator at the verified head, signature, id, epoch) before
 //! decrypting it. [`fill_placeholders`] turns a snippet's body into reply text.
 
-use std::collections::BTreeMap;
-
 use sealdesk_crypto::{
     CryptoRng, KeyId, Snippet, SnippetContent, SnippetId, TeamKey, TeamWrap, TeamWrapContext,
 };
@@ -23,8 +21,8 @@ const EPOCH_ATTEMPTS: usize = 3;
 /// The team keys this administrator holds, verified (§18.2) and opened.
 #[derive(Debug, Default)]
 pub struct TeamKeys {
-    /// Team key by epoch.
-    keys: BTreeMap<u32, TeamKey>,
+    /// Team key by epoch, lowest first (a list: a map's code costs the module's size budget).
+    keys: Vec<(u32, TeamKey)>,
     /// The epoch new snippets are encrypted under, if one is writable at the verified head.
     writable: Option<u32>,
     /// The server's listing: each epoch's `opened_at` and recipients.
@@ -39,12 +37,15 @@ impl TeamKeys {
 
     /// The key of `epoch`, if held.
     pub fn key(&self, epoch: u32) -> Option<&TeamKey> {
-        self.keys.get(&epoch)
+        self.keys
+            .iter()
+            .find(|(e, _)| *e == epoch)
+            .map(|(_, key)| key)
     }
 
-    /// The epochs whose keys this administrator holds.
+    /// The epochs whose keys this administrator holds, lowest first.
     pub fn epochs(&self) -> Vec<u32> {
-        self.keys.keys().copied().collect()
+        self.keys.iter().map(|(e, _)| *e).collect()
     }
 }
 
@@ -129,7 +130,11 @@ impl Admin {
             let wrap = TeamWrap::from_bytes(&unb64(encoded, "the team keys")?)?;
             wrap.verify(self.directory())?;
             let epoch = wrap.context.epoch;
-            keys.keys.insert(epoch, wrap.open(me)?);
+            let key = wrap.open(me)?;
+            match keys.keys.iter_mut().find(|(e, _)| *e == epoch) {
+                Some(slot) => slot.1 = key,
+                None => keys.keys.push((epoch, key)),
+            }
             if writable.is_none_or(|(highest, _)| epoch > highest) {
                 writable = Some((epoch, wrap.writable_at(self.directory())));
             }
@@ -170,7 +175,7 @@ impl Admin {
         loop {
             let keys = self.team_keys(transport).await?;
             if let Some(epoch) = keys.writable {
-                let key = keys.keys.get(&epoch).cloned();
+                let key = keys.key(epoch).cloned();
                 if let Some(key) = key {
                     self.share_team_history(transport, &keys, rng).await?;
                     return Ok((epoch, key, keys));
@@ -230,7 +235,7 @@ impl Admin {
         let me = self.account().identity();
         let mut wraps = Vec::new();
         for (epoch, opened_at, recipients) in &keys.listing {
-            let Some(key) = keys.keys.get(epoch) else {
+            let Some(key) = keys.key(*epoch) else {
                 continue;
             };
             for admin in self.directory().current_admins() {
@@ -285,7 +290,7 @@ impl Admin {
     }
 
     /// Every snippet, verified (§18.3) and decrypted with the team keys held; a snippet that
-    /// fails is listed with its error, not its content. Sorted by title, refused ones last.
+    /// fails is listed with its error, not its content. In the server's order (by id).
     ///
     /// # Errors
     /// As [`Admin::team_keys`]; `server.*`, `network`, `bad_response` for the listing.
@@ -320,12 +325,8 @@ impl Admin {
                 content,
             });
         }
-        replies.sort_by(|a, b| match (&a.content, &b.content) {
-            (Ok(x), Ok(y)) => x.title.to_lowercase().cmp(&y.title.to_lowercase()),
-            (Ok(_), Err(_)) => core::cmp::Ordering::Less,
-            (Err(_), Ok(_)) => core::cmp::Ordering::Greater,
-            (Err(_), Err(_)) => a.id.cmp(&b.id),
-        });
+        // In the server's order (by id): the pages sort by title with the reader's collation,
+        // and the module stays free of Unicode case tables (its size budget).
         Ok(replies)
     }
 

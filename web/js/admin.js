@@ -21,11 +21,12 @@ import { kvGet, kvSet, keptKey } from "./lib/store.js";
 import { leaveSignedIn, takeSignOutReason, PAGE_TITLE, SIGNED_OUT } from "./lib/signout.js";
 import { signInOffThread, rememberedDevice, resumeRemembered, forgetDevice, lockDevice, startIdleLock } from "./lib/device.js";
 import { accountTools, showDeviceState } from "./lib/accounttools.js";
+import { setupCanned } from "./admin/canned.js";
 
 initPage();
 
 const alerts = $("#alerts");
-const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "settings", "account"];
+const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "canned", "settings", "account"];
 /** @type {import("./lib/device.js").DevicePage} */
 const PAGE = "admin";
 
@@ -89,6 +90,7 @@ for (const button of $$("#panel-nav [data-view]")) {
     closeTicket();
     if (view === "inbox") openInbox();
     if (view === "team") openTeam();
+    if (view === "canned") canned.open();
     if (view === "settings") openSettings();
     if (view === "account") showView("account");
   });
@@ -316,6 +318,7 @@ function signedOut() {
   admin = null;
   inbox.items = [];
   team = [];
+  canned.forget();
   $("#panel-nav").hidden = true;
   $("#user-box").hidden = true;
   replace($("#inbox-list"));
@@ -1272,5 +1275,16 @@ $("#settings-form").addEventListener("submit", async (event) => {
 });
 enableForm($("#settings-form"));
 enableForm($("#mail-form"));
+
+// ---------------------------------------------------------------- canned replies (admin/canned.js)
+
+const canned = setupCanned({
+  client: () => clientReady,
+  admin: signedInAdmin,
+  showView,
+  handleError,
+  nameOf,
+  ticket: () => (ticket.id ? { ticketId: ticket.id, reporterName: (ticket.view && ticket.view.opening && ticket.view.opening.name) || null } : null),
+});
 
 start();
