@@ -1106,7 +1106,7 @@ async function removeAdmin(member, label) {
     const failures = (result.failures || []).length;
     replace(
       $("#team-status"),
-      h("p", { class: failures ? "notice warn" : "notice ok", text: `${label} was removed. ${plural(result.tickets || 0, "ticket", "tickets")} checked, ${plural(result.rotated || 0, "key", "keys")} renewed so the removed administrator cannot read what comes next.${failures ? ` ${failures} could not be renewed now; their next message renews them.` : ""}` }),
+      h("p", { class: failures ? "notice warn" : "notice ok", text: `${label} was removed. ${plural(result.tickets || 0, "ticket", "tickets")} checked, ${plural(result.rotated || 0, "key", "keys")} renewed so the removed administrator cannot read what comes next.${failures ? ` ${failures} could not be renewed now; their next message renews them.` : ""}${result.team_key_failure ? " The canned replies' key could not be renewed now; the next canned reply written renews it." : ""}` }),
     );
     await loadTeam();
   } catch (error) {
