@@ -821,6 +821,14 @@ async fn remove(session: &mut Session, query: Option<&str>) -> Result<(), Failur
         render::count(removal.rotated, "chain"),
         render::count(removal.tickets, "listed ticket")
     );
+    if let Some(error) = &removal.team_key_failure {
+        // PROTOCOL.md §18.2: the next canned reply written opens the new team epoch instead.
+        eprintln!(
+            "warning: the canned replies' team key did not move to a new epoch now ({}); the \
+             next canned reply written does it.",
+            error.code
+        );
+    }
     ticket_failures(&removal.failures, |n| {
         Failure::new(
             "admin.rotation_incomplete",

@@ -1,7 +1,8 @@
 //! The administrator: an [`Account`] whose identity is an administrator of the verified
 //! directory. Reads the inbox and tickets (verifying every message before decrypting it),
 //! answers, writes internal notes, closes, reopens and assigns tickets, and changes the team
-//! (PROTOCOL.md §6.3, §7, §15; API.md "Inbox", "Team").
+//! (PROTOCOL.md §6.3, §7, §15; API.md "Inbox", "Team"). Canned replies are
+//! [`crate::snippets`]'s.
 //!
 //! Every write re-reads and verifies the directory first, extending the head this client
 //! pinned (§7.4), so that keys are wrapped only for administrators of the verified head and
@@ -132,6 +133,9 @@ pub struct Removal {
     pub rotated: usize,
     /// Tickets that could not be rotated (their next message opens the epoch instead).
     pub failures: Vec<(TicketId, ClientError)>,
+    /// Why the team key of the snippets could not be rotated (the next snippet written at a
+    /// head with the removal opens the epoch instead, PROTOCOL.md §18.2), if it failed.
+    pub team_key_failure: Option<ClientError>,
 }
 
 /// A ticket in the inbox: the server's metadata and the verified, decrypted first message.
@@ -840,7 +844,10 @@ impl Admin {
             DirectoryEntry::remove(directory, me, &subject)
         })
         .await?;
+        // The team key first (PROTOCOL.md §18.2): one request, before the per-ticket work.
+        let team_key_failure = self.rotate_team_key(transport, rng).await.err();
         let mut removal = self.rotate_tickets(transport, &[], rng).await?;
+        removal.team_key_failure = team_key_failure;
         removal.head = self.directory.head();
         Ok(removal)
     }
@@ -881,6 +888,7 @@ impl Admin {
             tickets: 0,
             rotated: 0,
             failures: Vec::new(),
+            team_key_failure: None,
         };
         let mut ids = self.all_tickets(transport, None).await?;
         for id in known {

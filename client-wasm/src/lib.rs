@@ -22,6 +22,7 @@ pub mod recovery;
 pub mod reporter;
 #[cfg(feature = "admin")]
 pub mod search;
+pub mod snippets;
 pub mod thread;
 pub mod transport;
 mod util;

@@ -43,6 +43,9 @@ pub enum Fault {
     /// read (spec §10.2): the endorsed key counts from the next message on, so the next message
     /// cannot be checked before it.
     EndorsementUnread,
+    /// The structure carries another id than the one it was fetched under (a snippet, spec
+    /// §18.3).
+    WrongId,
 }
 
 impl Fault {
@@ -62,6 +65,7 @@ impl Fault {
             Fault::BadSignature => "bad_signature",
             Fault::InvalidOperation => "invalid_operation",
             Fault::EndorsementUnread => "endorsement_unread",
+            Fault::WrongId => "wrong_id",
         }
     }
 }
@@ -115,6 +119,11 @@ pub enum Error {
     /// decrypt or decode (`malformed`) or names another ticket (`wrong_ticket`); or it was
     /// applied to a message that is not the chain's last, unread endorse message (`malformed`).
     Endorsement(Fault),
+    /// A wrapped team key failed verification against the directory (spec §18.2).
+    TeamKey(Fault),
+    /// A snippet (canned reply) failed verification or cannot be read with the keys held
+    /// (spec §18.3).
+    Snippet(Fault),
     /// An attachment stream ended before its last chunk.
     Truncated,
     /// An attachment stream has data after a chunk sealed as its last.
@@ -142,6 +151,8 @@ impl Error {
             Error::DirectoryFork => "directory.fork".into(),
             Error::Wrap(fault) => format!("wrap.{}", fault.code()),
             Error::Endorsement(fault) => format!("endorsement.{}", fault.code()),
+            Error::TeamKey(fault) => format!("team_key.{}", fault.code()),
+            Error::Snippet(fault) => format!("snippet.{}", fault.code()),
             Error::Truncated => "attachment.truncated".into(),
             Error::TrailingData => "attachment.trailing_data".into(),
             Error::Rng => "rng".into(),
@@ -178,6 +189,10 @@ impl fmt::Display for Error {
             Error::Endorsement(fault) => {
                 write!(f, "endorse message content unreadable: {}", fault.code())
             }
+            Error::TeamKey(fault) => {
+                write!(f, "wrapped team key failed verification: {}", fault.code())
+            }
+            Error::Snippet(fault) => write!(f, "snippet failed verification: {}", fault.code()),
             Error::Truncated => f.write_str("attachment stream is truncated"),
             Error::TrailingData => f.write_str("attachment stream has data after its end"),
             Error::Rng => f.write_str("system random number generator failed"),

@@ -48,6 +48,14 @@ pub const KEYRING: &str = "sealdesk/v1/keyring";
 pub const RECOVERY_CLAIM: &str = "sealdesk/v1/recovery-claim";
 /// Attachment payload key derivation.
 pub const ATTACHMENT_PAYLOAD: &str = "sealdesk/v1/attachment-payload";
+/// HPKE `info` prefix of a wrapped team key (spec §18.2).
+pub const TEAM_WRAP_INFO: &str = "sealdesk/v1/team-wrap";
+/// Signature prefix of a wrapped team key (spec §18.2).
+pub const TEAM_WRAP_SIG: &str = "sealdesk/v1/team-wrap-sig";
+/// Per-snippet content key derivation (spec §18.3).
+pub const SNIPPET_KEY: &str = "sealdesk/v1/snippet-key";
+/// Signature prefix of a snippet (spec §18.3).
+pub const SNIPPET_SIG: &str = "sealdesk/v1/snippet-sig";
 /// Proof of work of an anonymous ticket creation: `H("sealdesk/v1/pow", challenge ||
 /// u64be(nonce))`. It belongs to the HTTP API (spec/API.md, "Proof of work"), not to the
 /// end-to-end protocol, so PROTOCOL.md §3.1 does not list it.

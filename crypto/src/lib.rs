@@ -18,6 +18,8 @@
 //!   transcript (§10).
 //! - [`TicketSecret`]: anonymous ticket links (§11); [`MasterKey`] and [`Keyring`]: accounts
 //!   (§12); [`StreamEncryptor`] / [`StreamDecryptor`]: attachments (§13).
+//! - [`TeamKey`] per team epoch, [`TeamWrap`] for each administrator, and [`Snippet`]: the
+//!   administrators' canned replies (§18).
 //! - [`email_lookup`] and [`prelogin_salt`]: the server's keyed lookups under its instance
 //!   secret (spec/API.md).
 //!
@@ -40,6 +42,7 @@ mod members;
 mod message;
 mod primitives;
 mod rng;
+mod team;
 mod ticket;
 mod transcript;
 mod wrap;
@@ -71,6 +74,11 @@ pub use message::{
 };
 pub use primitives::TAG_LEN;
 pub use rng::{CryptoRng, system_rng};
+pub use team::{
+    MAX_SNIPPET_BODY_CHARS, MAX_SNIPPET_LEN, MAX_SNIPPET_PADDED_LEN, MAX_SNIPPET_TITLE_CHARS,
+    SNIPPET_HEADER_LEN, SNIPPET_ID_LEN, Snippet, SnippetContent, SnippetHeader, SnippetId,
+    TEAM_VERSION, TEAM_WRAP_LEN, TeamKey, TeamWrap, TeamWrapContext,
+};
 pub use ticket::{Chain, TICKET_ID_LEN, TicketId, TicketKey};
 pub use transcript::{ChainState, ConversationStatus};
 pub use wrap::{WRAP_CT_LEN, WRAP_LEN, WRAP_VERSION, WrapContext, WrapSlot, WrappedKey};

@@ -336,12 +336,12 @@ pub fn padded_len(content_len: usize) -> Result<usize> {
     Ok((content_len + 4).next_power_of_two().max(MIN_PADDED_LEN))
 }
 
-fn is_bucket(len: usize) -> bool {
+pub(crate) fn is_bucket(len: usize) -> bool {
     len.is_power_of_two() && (MIN_PADDED_LEN..=MAX_PADDED_LEN).contains(&len)
 }
 
 /// `u32 len || content || zeros` up to [`padded_len`].
-fn pad(content: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn pad(content: &[u8]) -> Result<Vec<u8>> {
     let total = padded_len(content.len())?;
     let mut buf = Vec::with_capacity(total + TAG_LEN);
     buf.extend_from_slice(&(content.len() as u32).to_be_bytes());
@@ -351,7 +351,7 @@ fn pad(content: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Reverses [`pad`], rejecting any padding that [`pad`] would not have produced.
-fn unpad(padded: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+pub(crate) fn unpad(padded: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let (len_bytes, rest) = padded.split_first_chunk::<4>().ok_or(Error::BadPadding)?;
     let len = u32::from_be_bytes(*len_bytes) as usize;
     if len > rest.len() || padded_len(len).ok() != Some(padded.len()) {

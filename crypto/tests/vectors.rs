@@ -31,6 +31,7 @@ fn committed(name: &str) -> Value {
         "transcript.json" => include_str!("../../spec/vectors/transcript.json"),
         "attachment.json" => include_str!("../../spec/vectors/attachment.json"),
         "negative.json" => include_str!("../../spec/vectors/negative.json"),
+        "team.json" => include_str!("../../spec/vectors/team.json"),
         other => panic!("no committed vector file {other}"),
     };
     serde_json::from_str(text).expect("committed vectors are JSON")
@@ -58,7 +59,7 @@ fn array<const N: usize>(value: &Value) -> [u8; N] {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn committed_vectors_match_the_code() {
     let generated = generate::all();
-    assert_eq!(generated.len(), 9);
+    assert_eq!(generated.len(), 10);
     for (name, value) in generated {
         assert!(
             committed(name) == value,
@@ -453,4 +454,72 @@ fn reporter_endorsement_vector_adds_the_second_key() {
         hex::encode(state.last_hash()),
         v["final"]["hash"].as_str().expect("hash")
     );
+}
+
+/// team.json read back: every wrap verifies and opens, every snippet verifies and opens with
+/// its epoch's key, and every refusal fails with its stated error (PROTOCOL.md §18).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn team_vectors_verify_and_refuse() {
+    use sealdesk_crypto::{Snippet, SnippetId, TeamKey, TeamWrap};
+    let t = committed("team.json");
+    let d = committed("directory.json");
+    let entries: Vec<Vec<u8>> = d["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| bytes(&e["encoded"]))
+        .collect();
+    let directory = Directory::verify_encoded(&entries).unwrap();
+    let ids = committed("identities.json");
+    let identity_of = |key_id: &Value| -> Identity {
+        let wanted = bytes(key_id);
+        let seed = ids["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| bytes(&i["key_id"]) == wanted)
+            .map(|i| array::<32>(&i["seed"]))
+            .expect("a known identity");
+        Identity::from_seed(&IdentitySeed::from_bytes(seed))
+    };
+    let mut keys = std::collections::BTreeMap::new();
+    let mut writable = None;
+    for w in t["team_wraps"].as_array().unwrap() {
+        let wrap = TeamWrap::from_bytes(&bytes(&w["encoded"])).unwrap();
+        wrap.verify(&directory).unwrap();
+        let key = wrap.open(&identity_of(&w["recipient_key_id"])).unwrap();
+        assert_eq!(key.as_bytes().to_vec(), bytes(&w["team_key"]));
+        if wrap.writable_at(&directory) {
+            writable = writable.max(Some(wrap.context.epoch));
+        }
+        keys.insert(wrap.context.epoch, key);
+    }
+    assert_eq!(writable, t["writable_epoch"].as_u64().map(|e| e as u32));
+    let read = |encoded: &Value, id: &Value| -> Result<(), String> {
+        let snippet = Snippet::from_bytes(&bytes(encoded)).map_err(|e| e.code())?;
+        snippet
+            .verify(&SnippetId(array(id)), &directory)
+            .map_err(|e| e.code())?;
+        let key: &TeamKey = keys.get(&snippet.header.epoch).ok_or("snippet.bad_epoch")?;
+        snippet.open(key).map(|_| ()).map_err(|e| e.code())
+    };
+    for s in t["snippets"].as_array().unwrap() {
+        read(&s["encoded"], &s["snippet_id"]).unwrap();
+    }
+    for case in t["snippet_refusals"].as_array().unwrap() {
+        assert_eq!(
+            read(&case["encoded"], &case["snippet_id"]).unwrap_err(),
+            case["expected_error"].as_str().unwrap(),
+            "{}",
+            case["name"]
+        );
+    }
+    for case in t["team_wrap_refusals"].as_array().unwrap() {
+        let wrap = TeamWrap::from_bytes(&bytes(&case["encoded"])).unwrap();
+        assert_eq!(
+            wrap.verify(&directory).unwrap_err().code(),
+            case["expected_error"].as_str().unwrap()
+        );
+    }
 }

@@ -35,6 +35,7 @@ pub mod recovery;
 pub mod services;
 pub mod sessions;
 pub mod settings;
+pub mod snippets;
 pub mod state;
 pub mod storage;
 pub mod team;

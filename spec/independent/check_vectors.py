@@ -37,7 +37,7 @@ VEC = os.path.normpath(os.path.join(HERE, "..", "vectors"))
 
 VECTOR_FILES = ["identities.json", "anonymous.json", "account.json", "wraps.json",
                 "messages.json", "directory.json", "transcript.json",
-                "attachment.json", "negative.json"]
+                "attachment.json", "negative.json", "team.json"]
 
 # =========================================================================== reporting
 PASSED = 0
@@ -2192,6 +2192,191 @@ def run_spec_checks(chunks):
         g.rejects("wrong key", lambda: open_keyring(sealed, b"\x34" * 32), "decryption_failed")
 
 
+# =========================================================================== team key (§18)
+class TeamWrap:
+    SIZE = 229
+
+    def __init__(self, b: bytes):
+        # §18.2: decoding checks the length and the version (error `malformed`)
+        if len(b) != self.SIZE or b[0] != 1:
+            raise ProtoError("malformed")
+        self.epoch = be(b[1:5])
+        self.opened_at = be(b[5:13])
+        self.dir_seq = be(b[13:21])
+        self.recipient = b[21:53]
+        self.wrapper = b[53:85]
+        self.context = b[:85]
+        self.enc = b[85:117]
+        self.ct = b[117:165]
+        self.signature = b[165:229]
+
+    def signed_bytes(self):
+        return lp("sealdesk/v1/team-wrap-sig") + self.context + self.enc + self.ct
+
+
+def team_wrap_info(context):
+    return lp("sealdesk/v1/team-wrap") + context
+
+
+def verify_team_wrap(w: TeamWrap, d: Directory):
+    """§18.2 steps 1-4, in order."""
+    if not (w.opened_at <= w.dir_seq <= d.head_seq):
+        raise ProtoError("team_key.directory_out_of_range")
+    admins = d.admins_at(w.dir_seq)
+    if w.wrapper not in admins:
+        raise ProtoError("team_key.not_a_member")
+    if w.recipient not in admins:
+        raise ProtoError("team_key.not_a_member")
+    if not ed_verify_strict(d.keys[w.wrapper][:32], w.signed_bytes(), w.signature):
+        raise ProtoError("team_key.bad_signature")
+
+
+def open_team_wrap(w: TeamWrap, me: Identity) -> bytes:
+    if w.recipient != me.key_id:
+        raise ProtoError("malformed")
+    k = hpke_open_base(w.enc, me.x_sk, team_wrap_info(w.context), b"", w.ct)
+    if len(k) != 32:
+        raise ProtoError("decryption_failed")
+    return k
+
+
+def snippet_content(title: str, body: str) -> bytes:
+    t, b = title.encode("utf-8"), body.encode("utf-8")
+    return u32(len(t)) + t + u32(len(b)) + b
+
+
+def read_snippet_content(c: bytes):
+    """§18.3 reading step 5's decoding: two length-prefixed UTF-8 fields filling c exactly."""
+    try:
+        n = be(c[0:4])
+        title = c[4:4 + n]
+        m = be(c[4 + n:8 + n])
+        body = c[8 + n:8 + n + m]
+        if len(title) != n or len(body) != m or 8 + n + m != len(c):
+            raise ProtoError("malformed")
+        title, body = title.decode("utf-8"), body.decode("utf-8")
+    except (UnicodeDecodeError, IndexError):
+        raise ProtoError("malformed")
+    if not (1 <= len(title) <= 200 and 1 <= len(body) <= 8192):  # Python str: code points
+        raise ProtoError("malformed")
+    return title, body
+
+
+def read_snippet(raw: bytes, expected_id: bytes, d: Directory, keys):
+    """Decoding and §18.3 reading steps 1-5; keys: epoch -> team key from verified wraps."""
+    if len(raw) < 85 + 4 + 64 or raw[0] != 1:
+        raise ProtoError("malformed")
+    n = be(raw[85:89])
+    if len(raw) != 85 + 4 + n + 64 or n < 16 or not is_bucket(n - 16) or n - 16 > 65536:
+        raise ProtoError("malformed")
+    header, ct, sig = raw[:85], raw[89:89 + n], raw[89 + n:]
+    sid, epoch, signer, salt = header[1:17], be(header[17:21]), header[21:53], header[53:85]
+    if sid != expected_id:
+        raise ProtoError("snippet.wrong_id")
+    if signer not in d.admins_at(d.head_seq):
+        raise ProtoError("snippet.not_a_member")
+    if not ed_verify_strict(d.keys[signer][:32],
+                            lp("sealdesk/v1/snippet-sig") + header + u32(n) + ct, sig):
+        raise ProtoError("snippet.bad_signature")
+    if epoch not in keys:
+        raise ProtoError("snippet.bad_epoch")
+    okm = HKDF(salt, keys[epoch], "sealdesk/v1/snippet-key", 44)
+    try:
+        padded = ChaCha20Poly1305(okm[:32]).decrypt(okm[32:], ct, header)
+    except InvalidTag:
+        raise ProtoError("decryption_failed")
+    return read_snippet_content(unpad(padded))
+
+
+def run_team():
+    v = load("team.json")
+    d = Directory.verify([hx(e["encoded"]) for e in load("directory.json")["entries"]])
+    keys = {}
+    writable = None
+    for i, w in enumerate(v["team_wraps"]):
+        with Group("team/wrap %d (epoch %d)" % (i, w["epoch"])) as g:
+            wrapper = BY_KID[hx(w["wrapper_key_id"])]
+            recipient = BY_KID[hx(w["recipient_key_id"])]
+            ctx = (b"\x01" + u32(w["epoch"]) + u64(w["opened_at"]) + u64(w["dir_seq"])
+                   + recipient.key_id + wrapper.key_id)
+            g.check("hpke_info", team_wrap_info(ctx), w["hpke_info"])
+            enc, ct = hpke_seal_base(recipient.x_pk, team_wrap_info(ctx), b"",
+                                     hx(w["team_key"]), hx(w["ikm_e"]))
+            g.check("enc", enc, w["enc"])
+            g.check("ciphertext", ct, w["ciphertext"])
+            signed = lp("sealdesk/v1/team-wrap-sig") + ctx + enc + ct
+            g.check("signed_bytes", signed, w["signed_bytes"])
+            sig = ed_sign(wrapper.ed_sk, signed)
+            g.check("signature", sig, w["signature"])
+            g.check("encoded", ctx + enc + ct + sig, w["encoded"])
+            tw = TeamWrap(hx(w["encoded"]))
+            g.no_error("verifies (§18.2)", lambda: verify_team_wrap(tw, d))
+            k = open_team_wrap(tw, recipient)
+            g.check("opened by the recipient", k, w["team_key"])
+            keys[tw.epoch] = k
+            # §18.2 Writing: writable iff no removal in (opened_at, head]
+            if not d.removal_in(tw.opened_at, d.head_seq):
+                writable = tw.epoch if writable is None else max(writable, tw.epoch)
+    with Group("team/writable epoch (§18.2, Writing)") as g:
+        g.check("writable_epoch", writable, v["writable_epoch"])
+    for i, s in enumerate(v["snippets"]):
+        with Group("team/snippet %d" % i) as g:
+            signer = BY_KID[hx(s["signer_key_id"])]
+            content = snippet_content(s["title"], s["body"])
+            g.check("content", content, s["content"])
+            padded = pad(content)
+            g.check("padded", padded, s["padded"])
+            header = (b"\x01" + hx(s["snippet_id"]) + u32(s["epoch"]) + signer.key_id
+                      + hx(s["salt"]))
+            g.check("header", header, s["header"])
+            okm = HKDF(hx(s["salt"]), hx(s["team_key"]), "sealdesk/v1/snippet-key", 44)
+            g.check("snippet_key", okm[:32], s["snippet_key"])
+            g.check("snippet_nonce", okm[32:], s["snippet_nonce"])
+            g.check("team_key is the epoch's", hx(s["team_key"]), keys.get(s["epoch"]))
+            ct = ChaCha20Poly1305(okm[:32]).encrypt(okm[32:], padded, header)
+            g.check("ciphertext", ct, s["ciphertext"])
+            signed = lp("sealdesk/v1/snippet-sig") + header + u32(len(ct)) + ct
+            g.check("signed_bytes", signed, s["signed_bytes"])
+            sig = ed_sign(signer.ed_sk, signed)
+            g.check("signature", sig, s["signature"])
+            g.check("encoded", header + u32(len(ct)) + ct + sig, s["encoded"])
+            g.check("read back (§18.3)",
+                    g.no_error("reads", lambda: read_snippet(hx(s["encoded"]),
+                                                            hx(s["snippet_id"]), d, keys)),
+                    (s["title"], s["body"]))
+    for c in v["snippet_refusals"]:
+        with Group("team/refused snippet: " + c["name"]) as g:
+            g.rejects(c["name"], lambda: read_snippet(hx(c["encoded"]), hx(c["snippet_id"]), d,
+                                                     keys), c["expected_error"])
+    for c in v["team_wrap_refusals"]:
+        with Group("team/refused wrap: " + c["name"]) as g:
+            g.rejects(c["name"], lambda: verify_team_wrap(TeamWrap(hx(c["encoded"])), d),
+                      c["expected_error"])
+    with Group("spec/§18 rules without vectors") as g:
+        a, c_ = IDS["admin-a"], IDS["admin-c"]
+        # relabelled epoch with the right key and a fresh signature: the AAD still fails
+        s = v["snippets"][1]
+        raw = hx(s["encoded"])
+        n = be(raw[85:89])
+        header = raw[:17] + u32(0) + raw[21:85]
+        ct = raw[89:89 + n]
+        sig = ed_sign(c_.ed_sk, lp("sealdesk/v1/snippet-sig") + header + u32(n) + ct)
+        g.rejects("re-signed epoch relabelling", lambda: read_snippet(
+            header + u32(n) + ct + sig, hx(s["snippet_id"]), d, {0: keys[1]}),
+            "decryption_failed")
+        g.rejects("unknown epoch", lambda: read_snippet(raw, hx(s["snippet_id"]), d, {0: keys[0]}),
+                  "snippet.bad_epoch")
+        g.rejects("trailing byte", lambda: read_snippet(raw + b"\x00", hx(s["snippet_id"]), d,
+                                                        keys), "malformed")
+        g.rejects("wrap past the head", lambda: verify_team_wrap(TeamWrap(
+            hx(v["team_wraps"][3]["encoded"])[:13] + u64(4) + hx(v["team_wraps"][3]["encoded"])[21:]),
+            d), "team_key.directory_out_of_range")
+        g.rejects("wrap for someone else", lambda: open_team_wrap(
+            TeamWrap(hx(v["team_wraps"][3]["encoded"])), c_), "malformed")
+        g.rejects("short team wrap", lambda: TeamWrap(bytes(228)), "malformed")
+        _ = a
+
+
 def run_coverage():
     for name in VECTOR_FILES:
         with Group("coverage/%s: every field used" % name) as g:
@@ -2225,7 +2410,8 @@ def main():
              ("messages", run_messages),
              ("directory", run_directory), ("transcript", run_transcript),
              ("attachment", attachment), ("negative", lambda: run_negative(chunks)),
-             ("spec", lambda: run_spec_checks(chunks)), ("coverage", run_coverage)]
+             ("spec", lambda: run_spec_checks(chunks)), ("team", run_team),
+             ("coverage", run_coverage)]
     for name, step in steps:
         # an exception outside a group (e.g. a missing identity) fails the whole step
         with Group(name + " (outside any group)", quiet=True):

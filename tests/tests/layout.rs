@@ -44,6 +44,7 @@ const LAYERS: [(&str, &[&str]); 5] = [
             "mail",
             "recovery",
             "deletion",
+            "snippets",
         ],
     ),
     ("state", &["state"]),

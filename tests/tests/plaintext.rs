@@ -2,7 +2,8 @@
 //! which every field a person types carries a unique marker (the reporter's name, email,
 //! subject, message, category, every debug field, the notification address, a file's name,
 //! type and contents, replies, an administrator's reply, note and status changes with
-//! display names, an account's passwords, keyring application data and ticket). Afterwards
+//! display names, a canned reply's title and body before and after an edit, an account's
+//! passwords, keyring application data and ticket). Afterwards
 //! no marker, in any usual encoding, and no bearer credential appears in any file of the
 //! server's data directory, in any key or value of its database, or in its log at the debug
 //! level. Positive controls show that each scan does see what the server stores and logs.
@@ -22,7 +23,8 @@ use sealdesk_client::directory::fetch_verified;
 use sealdesk_client::reporter::{Opening, ReporterTicket, TicketLink};
 use sealdesk_client::transport::{NativeTransport, Request, Transport};
 use sealdesk_crypto::{
-    Identity, IdentitySeed, Keyring, MasterKey, TicketId, Zeroizing, generate_salt, system_rng,
+    Identity, IdentitySeed, Keyring, MasterKey, SnippetContent, TicketId, Zeroizing, generate_salt,
+    system_rng,
 };
 use sealdesk_system_tests::{
     CHEAP, FIRST_ADMIN_SEED, Persistent, ServerOptions, b64, files_under, run_cli, runtime,
@@ -268,6 +270,30 @@ fn no_marker_reaches_the_data_directory_or_the_log() {
         )
         .await
         .expect("note");
+        // A canned reply (PROTOCOL.md §18), written and then edited: both versions' texts.
+        let canned_id = root
+            .save_canned_reply(
+                &transport,
+                None,
+                &SnippetContent {
+                    title: markers.mark("canned-title"),
+                    body: markers.mark("canned-body"),
+                },
+                &mut rng,
+            )
+            .await
+            .expect("canned reply");
+        root.save_canned_reply(
+            &transport,
+            Some(canned_id),
+            &SnippetContent {
+                title: markers.mark("canned-title-edited"),
+                body: markers.mark("canned-body-edited"),
+            },
+            &mut rng,
+        )
+        .await
+        .expect("canned reply edited");
         for (content, field) in [
             (
                 Content::Close as fn(StatusChange) -> Content,

@@ -29,11 +29,12 @@ import { bulkActions } from "./admin/inbox-bulk.js";
 import { setupAlerts, noticeEvent, keepBadge } from "./admin/inbox-alerts.js";
 import { renderTimeline } from "./admin/ticket-timeline.js";
 import { dueAt, dueChip, waitingSince } from "./admin/due.js";
+import { setupCanned } from "./admin/canned.js";
 
 initPage();
 
 const alerts = $("#alerts");
-const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "settings", "account"];
+const VIEWS = ["signin", "invite", "inbox", "ticket", "team", "canned", "settings", "account"];
 /** @type {import("./lib/device.js").DevicePage} */
 const PAGE = "admin";
 
@@ -99,6 +100,7 @@ for (const button of $$("#panel-nav [data-view]")) {
     closeTicket();
     if (view === "inbox") openInbox();
     if (view === "team") openTeam();
+    if (view === "canned") canned.open();
     if (view === "settings") openSettings();
     if (view === "account") showView("account");
   });
@@ -369,6 +371,7 @@ function signedOut() {
   admin = null;
   inbox.items = [];
   team = [];
+  canned.forget();
   $("#panel-nav").hidden = true;
   $("#user-box").hidden = true;
   replace($("#inbox-list"));
@@ -1495,7 +1498,7 @@ async function removeAdmin(member, label) {
     const failures = (result.failures || []).length;
     replace(
       $("#team-status"),
-      h("p", { class: failures ? "notice warn" : "notice ok", text: `${label} was removed. ${plural(result.tickets || 0, "ticket", "tickets")} checked, ${plural(result.rotated || 0, "key", "keys")} renewed so the removed administrator cannot read what comes next.${failures ? ` ${failures} could not be renewed now; their next message renews them.` : ""}` }),
+      h("p", { class: failures ? "notice warn" : "notice ok", text: `${label} was removed. ${plural(result.tickets || 0, "ticket", "tickets")} checked, ${plural(result.rotated || 0, "key", "keys")} renewed so the removed administrator cannot read what comes next.${failures ? ` ${failures} could not be renewed now; their next message renews them.` : ""}${result.team_key_failure ? " The canned replies' key could not be renewed now; the next canned reply written renews it." : ""}` }),
     );
     await loadTeam();
   } catch (error) {
@@ -1693,5 +1696,16 @@ $("#settings-form").addEventListener("submit", async (event) => {
 });
 enableForm($("#settings-form"));
 enableForm($("#mail-form"));
+
+// ---------------------------------------------------------------- canned replies (admin/canned.js)
+
+const canned = setupCanned({
+  client: () => clientReady,
+  admin: signedInAdmin,
+  showView,
+  handleError,
+  nameOf,
+  ticket: () => (ticket.id ? { ticketId: ticket.id, reporterName: (ticket.view && ticket.view.opening && ticket.view.opening.name) || null } : null),
+});
 
 start();

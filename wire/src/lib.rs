@@ -5,7 +5,8 @@
 //! the reverse, so a change to a body is checked by the compiler on both sides.
 //!
 //! - one module per area: [`directory`], [`invites`], [`tickets`], [`attachments`],
-//!   [`accounts`], [`inbox`], [`team`], [`settings`], [`pow`], [`events`], [`errors`];
+//!   [`accounts`], [`inbox`], [`team`], [`snippets`], [`settings`], [`pow`], [`events`],
+//!   [`errors`];
 //! - [`b64`]: unpadded base64url, the API's encoding of every byte string;
 //! - [`pow`] also holds the proof-of-work function that both sides compute;
 //! - [`SecretText`]: credentials in bodies (authentication keys, sessions, invite tokens),
@@ -31,6 +32,7 @@ pub mod pow;
 pub mod recovery;
 mod secret;
 pub mod settings;
+pub mod snippets;
 pub mod team;
 pub mod tickets;
 

@@ -832,6 +832,9 @@ pub struct RemovalView {
     pub rotated: u64,
     /// Tickets that could not be moved now (their next message does it).
     pub failures: Vec<FailureView>,
+    /// The error code if the canned replies' team key could not be rotated now (the next
+    /// canned reply written does it), else `null`.
+    pub team_key_failure: Option<String>,
 }
 
 /// The view of a removal ([`RemovalView`]).
@@ -841,6 +844,7 @@ pub fn removal_view(removal: &Removal) -> RemovalView {
         tickets: removal.tickets as u64,
         rotated: removal.rotated as u64,
         failures: failures_view(&removal.failures),
+        team_key_failure: removal.team_key_failure.as_ref().map(|e| e.code.clone()),
     }
 }
 
@@ -1362,10 +1366,11 @@ mod tests {
             tickets: 4,
             rotated: 5,
             failures: Vec::new(),
+            team_key_failure: Some(ClientError::new("network", "Down.")),
         });
         assert_eq!(
             view,
-            json!({"head": crate::wasm::input::head_json(&head), "tickets": 4, "rotated": 5, "failures": []})
+            json!({"head": crate::wasm::input::head_json(&head), "tickets": 4, "rotated": 5, "failures": [], "team_key_failure": "network"})
         );
         let view = invite_view(&Invite {
             token: "abc".into(),

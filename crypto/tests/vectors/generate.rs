@@ -16,6 +16,9 @@ use sealdesk_crypto::{
     MasterKey, Members, Message, Placement, PublicIdentity, StreamEncryptor, TicketId, TicketKey,
     TicketSecret, WrapContext, WrappedKey, Zeroizing, labels,
 };
+use sealdesk_crypto::{
+    Snippet, SnippetContent, SnippetHeader, SnippetId, TeamKey, TeamWrap, TeamWrapContext,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -31,6 +34,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("transcript.json", transcript()),
         ("attachment.json", attachment()),
         ("negative.json", negative()),
+        ("team.json", team()),
     ]
 }
 
@@ -1761,5 +1765,204 @@ fn negative() -> Value {
     json!({
         "description": "Inputs every implementation must reject, with the error code (PROTOCOL.md §17) and, for transcript and directory cases, the 0-based index of the first rejected item. Transcript cases are messages of transcript.json's ticket on the chain given by `chain` (0 conversation, 1 notes), verified from an empty chain with transcript.json's reporter and directory (head seq 3); wrap cases are verified against that conversation chain after all its messages (epoch 0 opened at directory position 1, epoch 1 at 3), with the same members and directory. Endorsement cases are conversation messages that all verify (§10.2); the content of the last one, an endorse message, is then read (§8.2) with `chain_key` (the key of its epoch) and MUST be refused with `expected_error`, adding no reporter key.",
         "cases": cases,
+    })
+}
+
+// ---- §18 team key and snippets ----
+
+fn team_wrap_case(
+    wrapper: &Identity,
+    recipient: &PublicIdentity,
+    context: TeamWrapContext,
+    key: &TeamKey,
+    ikm_tag: u8,
+) -> Value {
+    let ikm_e: [u8; 32] = pattern(ikm_tag);
+    let wrap = TeamWrap::seal_with_ikm(wrapper, recipient, context, key, &ikm_e).expect("wrap");
+    let encoded = wrap.to_bytes();
+    assert_eq!(encoded.len(), 229);
+    let mut info = lp(labels::TEAM_WRAP_INFO);
+    info.extend_from_slice(&encoded[..85]);
+    let mut signed = lp(labels::TEAM_WRAP_SIG);
+    signed.extend_from_slice(&encoded[..165]);
+    json!({
+        "epoch": context.epoch,
+        "opened_at": context.opened_at,
+        "dir_seq": context.dir_seq,
+        "recipient_key_id": hx(&context.recipient.0),
+        "wrapper_key_id": hx(&context.wrapper.0),
+        "team_key": hx(key.as_bytes()),
+        "ikm_e": hx(&ikm_e),
+        "hpke_info": hx(&info),
+        "enc": hx(&wrap.enc),
+        "ciphertext": hx(&wrap.ciphertext),
+        "signed_bytes": hx(&signed),
+        "signature": hx(&wrap.signature),
+        "encoded": hx(&encoded),
+    })
+}
+
+fn spec_snippet_content(title: &str, body: &str) -> Vec<u8> {
+    let mut out = (title.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(title.as_bytes());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(body.as_bytes());
+    out
+}
+
+fn snippet_case(
+    signer: &Identity,
+    id_tag: u8,
+    epoch: u32,
+    key: &TeamKey,
+    salt_tag: u8,
+    title: &str,
+    body: &str,
+) -> (Snippet, Value) {
+    let header = SnippetHeader {
+        id: SnippetId(pattern(id_tag)),
+        epoch,
+        signer: signer.key_id(),
+        salt: pattern(salt_tag),
+    };
+    let content = SnippetContent {
+        title: title.into(),
+        body: body.into(),
+    };
+    let snippet = Snippet::seal_with_header(signer, header, key, &content).expect("snippet");
+    let encoded = snippet.to_bytes();
+    let spec_content = spec_snippet_content(title, body);
+    assert_eq!(spec_content, *content.to_bytes());
+    let padded = spec_pad(&spec_content);
+    let okm = spec_hkdf(&header.salt, key.as_bytes(), labels::SNIPPET_KEY, 44);
+    let header_bytes = header.to_bytes();
+    let mut signed = lp(labels::SNIPPET_SIG);
+    signed.extend_from_slice(&encoded[..encoded.len() - 64]);
+    let value = json!({
+        "snippet_id": hx(&header.id.0),
+        "epoch": epoch,
+        "signer_key_id": hx(&header.signer.0),
+        "salt": hx(&header.salt),
+        "team_key": hx(key.as_bytes()),
+        "title": title,
+        "body": body,
+        "content": hx(&spec_content),
+        "padded": hx(&padded),
+        "snippet_key": hx(&okm[..32]),
+        "snippet_nonce": hx(&okm[32..]),
+        "header": hx(&header_bytes),
+        "ciphertext": hx(&snippet.ciphertext),
+        "signed_bytes": hx(&signed),
+        "signature": hx(&snippet.signature),
+        "encoded": hx(&encoded),
+    });
+    (snippet, value)
+}
+
+/// directory.json's log (genesis(A), add(B), add(C), remove(B) by C); epoch 0 opened by A at
+/// position 2 for A, B, C; epoch 1 opened by C at position 3 (after B's removal) for A and C;
+/// snippets by A in epoch 0 and by C in epoch 1; cases to refuse.
+fn team() -> Value {
+    let cast = cast();
+    let entries = directory_entries(&cast);
+    let dir = Directory::verify(&entries).expect("directory");
+    let key0 = TeamKey::from_bytes(pattern(0x31));
+    let key1 = TeamKey::from_bytes(pattern(0x32));
+    let ctx =
+        |epoch, opened_at, dir_seq, recipient: &Identity, wrapper: &Identity| TeamWrapContext {
+            epoch,
+            opened_at,
+            dir_seq,
+            recipient: recipient.key_id(),
+            wrapper: wrapper.key_id(),
+        };
+    let mut wraps = Vec::new();
+    for (i, recipient) in [&cast.admin_a, &cast.admin_b, &cast.admin_c]
+        .into_iter()
+        .enumerate()
+    {
+        wraps.push(team_wrap_case(
+            &cast.admin_a,
+            recipient.public(),
+            ctx(0, 2, 2, recipient, &cast.admin_a),
+            &key0,
+            0x40 + i as u8,
+        ));
+    }
+    for (i, recipient) in [&cast.admin_a, &cast.admin_c].into_iter().enumerate() {
+        wraps.push(team_wrap_case(
+            &cast.admin_c,
+            recipient.public(),
+            ctx(1, 3, 3, recipient, &cast.admin_c),
+            &key1,
+            0x48 + i as u8,
+        ));
+    }
+    let writable = [
+        TeamWrap::from_bytes(
+            &hex::decode(wraps[0]["encoded"].as_str().expect("hex")).expect("hex"),
+        )
+        .expect("wrap")
+        .writable_at(&dir),
+        TeamWrap::from_bytes(
+            &hex::decode(wraps[3]["encoded"].as_str().expect("hex")).expect("hex"),
+        )
+        .expect("wrap")
+        .writable_at(&dir),
+    ];
+    assert_eq!(writable, [false, true]);
+    let (_, s0) = snippet_case(
+        &cast.admin_a,
+        0x51,
+        0,
+        &key0,
+        0x52,
+        "Password reset",
+        "Hello {reporter_name},\n\nyou can reset your password under Settings. I have noted this as {ticket_ref}.\n\n{admin_name}",
+    );
+    let (s1, v1) = snippet_case(
+        &cast.admin_c,
+        0x53,
+        1,
+        &key1,
+        0x54,
+        "Merci ✓",
+        "Bonjour {reporter_name}, merci pour votre message.",
+    );
+    // Refusals, each against the head of the log above and the keys above.
+    let (_, by_removed) = snippet_case(
+        &cast.admin_b,
+        0x55,
+        0,
+        &key0,
+        0x56,
+        "Old",
+        "Written by admin-b, removed at position 3.",
+    );
+    let mut tampered = s1.to_bytes();
+    tampered[85 + 4 + 10] ^= 0x01;
+    let mut relabelled = s1.clone();
+    relabelled.header.epoch = 0;
+    let stale_wrap = team_wrap_case(
+        &cast.admin_b,
+        cast.admin_a.public(),
+        ctx(2, 3, 3, &cast.admin_a, &cast.admin_b),
+        &key1,
+        0x4a,
+    );
+    json!({
+        "description": "PROTOCOL.md §18: the team key and snippets. Directory: directory.json (head 3; admin-b removed at 3). Epoch 0 is opened by admin-a at position 2 for admin-a, admin-b and admin-c; epoch 1 by admin-c at position 3 for admin-a and admin-c. writable_epoch is the epoch a client holding these wraps encrypts new snippets under at the head (§18.2, Writing). Snippet refusals: expected_error for §18.3's reading steps with both keys held; team wrap refusals: §18.2's checks.",
+        "team_wraps": wraps,
+        "writable_epoch": 1,
+        "snippets": [s0, v1],
+        "snippet_refusals": [
+            {"name": "signed by admin-b, removed before the head", "snippet_id": by_removed["snippet_id"].clone(), "encoded": by_removed["encoded"].clone(), "expected_error": "snippet.not_a_member"},
+            {"name": "ciphertext byte flipped", "snippet_id": hx(&s1.header.id.0), "encoded": hx(&tampered), "expected_error": "snippet.bad_signature"},
+            {"name": "served under another id", "snippet_id": hx(&pattern::<16>(0x57)), "encoded": hx(&s1.to_bytes()), "expected_error": "snippet.wrong_id"},
+            {"name": "epoch relabelled 1 to 0 (signature not redone)", "snippet_id": hx(&s1.header.id.0), "encoded": hx(&relabelled.to_bytes()), "expected_error": "snippet.bad_signature"},
+        ],
+        "team_wrap_refusals": [
+            {"name": "wrapped by admin-b at position 3, after its removal", "encoded": stale_wrap["encoded"].clone(), "expected_error": "team_key.not_a_member"},
+        ],
     })
 }

@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod pow;
 pub mod recovery;
 pub mod settings;
+pub mod snippets;
 pub mod team;
 pub mod tickets;
 
@@ -173,6 +174,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/admin/recoveries/{id}/{key_id}/approve",
             axum::routing::post(recovery::approve),
+        )
+        // The team key and snippets (canned replies, spec/API.md "Team key and snippets").
+        .route(
+            "/api/v1/admin/team-keys",
+            get(snippets::team_keys).post(snippets::add_team_wraps),
+        )
+        .route("/api/v1/admin/snippets", get(snippets::list))
+        .route(
+            "/api/v1/admin/snippets/{id}",
+            axum::routing::put(snippets::put).delete(snippets::delete),
         )
         // Every route above counts against the client address's requests per minute: keep this
         // layer below the last route (a route added after it would not be counted).

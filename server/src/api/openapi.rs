@@ -29,6 +29,9 @@ use sealdesk_wire::recovery::{
     RecoveryRequested, RecoveryStatus,
 };
 use sealdesk_wire::settings::{Category, ResponseTargets, Settings, SettingsAnswer};
+use sealdesk_wire::snippets::{
+    PutSnippetBody, SnippetItem, SnippetsAnswer, TeamEpoch, TeamKeysAnswer, TeamWrapsBody,
+};
 use sealdesk_wire::team::{
     AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
 };
@@ -72,6 +75,8 @@ const ERROR: &str = "An error: the status and a JSON body with a stable code and
         paths::replace_account_notifications, paths::request_recovery, paths::claim_recovery,
         paths::recovery_status, paths::list_recoveries, paths::approve_recovery,
         paths::decline_recovery,
+        paths::team_keys, paths::add_team_wraps, paths::list_snippets, paths::put_snippet,
+        paths::delete_snippet,
     ),
     components(schemas(
         AccountTicketsAnswer, Argon2ParamsBody, ChangeKeyringBody, LoginAnswer, LoginBody,
@@ -80,6 +85,7 @@ const ERROR: &str = "An error: the status and a JSON body with a stable code and
         InboxAnswer, InboxFilter, InboxAssigned, InboxCounts, ListOrder, InviteCreated, InviteRedeemed, RedeemGenesisBody,
         RedeemInviteBody, ChallengeAnswer, ChallengeFor, ProofOfWork, Category, ResponseTargets, Settings, SettingsAnswer,
         AssignmentBody, HistoryWrapsBody, PendingAdministrator, PendingList, WrapsStored,
+        PutSnippetBody, SnippetItem, SnippetsAnswer, TeamEpoch, TeamKeysAnswer, TeamWrapsBody,
         CreateAccountTicketBody, CreateTicketBody, MessageItem, MessagePosted, MessagesAnswer,
         PostMessageBody, TicketAnswer, TicketCreated, TicketListItem, TicketStatus, WrapsAnswer,
         AccountNotifications, AdminMailPreferences, Unsubscribed, PendingRecovery,
@@ -405,6 +411,60 @@ mod paths {
         responses((status = 204, description = "Success, without a body."), (status = "default", description = ERROR, body = ErrorBody)),
     )]
     fn decline_pending() {}
+
+    #[utoipa::path(
+        get,
+        path = "/api/v1/admin/team-keys",
+        tag = "team",
+        summary = "The team key's epochs and the caller's wraps (administrators)",
+        security(("bearer" = [])),
+        responses((status = 200, description = "Success.", body = TeamKeysAnswer), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn team_keys() {}
+
+    #[utoipa::path(
+        post,
+        path = "/api/v1/admin/team-keys",
+        tag = "team",
+        summary = "Open a team epoch, or store history wraps of the team key (administrators)",
+        security(("bearer" = [])),
+        request_body = TeamWrapsBody,
+        responses((status = 201, description = "Success.", body = WrapsStored), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn add_team_wraps() {}
+
+    #[utoipa::path(
+        get,
+        path = "/api/v1/admin/snippets",
+        tag = "team",
+        summary = "Every snippet (canned reply), encrypted (administrators)",
+        security(("bearer" = [])),
+        responses((status = 200, description = "Success.", body = SnippetsAnswer), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn list_snippets() {}
+
+    #[utoipa::path(
+        put,
+        path = "/api/v1/admin/snippets/{id}",
+        tag = "team",
+        summary = "Create or replace a snippet (administrators)",
+        security(("bearer" = [])),
+        params(("id" = String, Path, description = "The snippet id: 32 lowercase hexadecimal characters")),
+        request_body = PutSnippetBody,
+        responses((status = 200, description = "Replaced.", body = SnippetItem), (status = 201, description = "Created.", body = SnippetItem), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn put_snippet() {}
+
+    #[utoipa::path(
+        delete,
+        path = "/api/v1/admin/snippets/{id}",
+        tag = "team",
+        summary = "Delete a snippet (administrators)",
+        security(("bearer" = [])),
+        params(("id" = String, Path, description = "The snippet id: 32 lowercase hexadecimal characters")),
+        responses((status = 204, description = "Success, without a body."), (status = "default", description = ERROR, body = ErrorBody)),
+    )]
+    fn delete_snippet() {}
 
     #[utoipa::path(
         get,

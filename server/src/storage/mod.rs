@@ -601,6 +601,11 @@ pub enum RecordKind {
     RecoveryClaim,
     /// Reader tokens of approved recoveries, by token hash; the value is the 16-byte ticket id.
     RecoveryReader,
+    /// Wrapped team keys (PROTOCOL.md §18.2), by `u32be(epoch) || recipient key id`:
+    /// `snippets`.
+    TeamWrap,
+    /// Snippets (canned replies, PROTOCOL.md §18.3), by 16-byte snippet id: `snippets`.
+    Snippet,
 }
 
 impl RecordKind {
@@ -621,6 +626,8 @@ impl RecordKind {
             RecordKind::RecoveryToken => "recovery_tokens",
             RecordKind::RecoveryClaim => "recovery_claims",
             RecordKind::RecoveryReader => "recovery_readers",
+            RecordKind::TeamWrap => "team_wraps",
+            RecordKind::Snippet => "snippets",
         }
     }
 }

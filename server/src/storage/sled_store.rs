@@ -93,7 +93,7 @@ impl Integrity {
 }
 
 /// Every generic record table, in the order of [`kind_index`].
-const KINDS: [RecordKind; 14] = [
+const KINDS: [RecordKind; 16] = [
     RecordKind::Account,
     RecordKind::Session,
     RecordKind::Invite,
@@ -108,6 +108,8 @@ const KINDS: [RecordKind; 14] = [
     RecordKind::RecoveryToken,
     RecordKind::RecoveryClaim,
     RecordKind::RecoveryReader,
+    RecordKind::TeamWrap,
+    RecordKind::Snippet,
 ];
 
 fn kind_index(kind: RecordKind) -> usize {
@@ -126,6 +128,8 @@ fn kind_index(kind: RecordKind) -> usize {
         RecordKind::RecoveryToken => 11,
         RecordKind::RecoveryClaim => 12,
         RecordKind::RecoveryReader => 13,
+        RecordKind::TeamWrap => 14,
+        RecordKind::Snippet => 15,
     }
 }
 

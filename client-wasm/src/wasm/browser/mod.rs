@@ -12,6 +12,8 @@ mod admin;
 #[cfg(feature = "bench")]
 mod bench;
 pub(crate) mod bridge;
+#[cfg(feature = "admin")]
+mod canned;
 #[cfg(feature = "session")]
 mod device;
 #[cfg(feature = "admin")]
@@ -31,6 +33,8 @@ pub use self::admin::*;
 #[cfg(feature = "bench")]
 pub use self::bench::*;
 pub use self::bridge::*;
+#[cfg(feature = "admin")]
+pub use self::canned::*;
 #[cfg(feature = "session")]
 pub use self::device::*;
 #[cfg(feature = "admin")]
