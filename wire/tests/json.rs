@@ -46,10 +46,12 @@ fn settings() {
         "languages": ["English", "Deutsch"],
         "support_hours": "Monday to Friday, 9:00 to 17:00 CET",
         "response_time": "within one working day",
-        "max_attachment_bytes": 26214400, "version": "0.1.0", "mail_enabled": true
+        "max_attachment_bytes": 26214400, "version": "0.1.0", "mail_enabled": true,
+        "embed_origins": ["https://app.example.com"]
     }));
     assert_eq!(answer.settings.categories[0].name, "Network");
     assert!(answer.mail_enabled);
+    assert_eq!(answer.embed_origins, ["https://app.example.com"]);
     pinned::<Settings>(json!({
         "categories": [{"name": "Network", "guidance": ""}],
         "languages": [], "support_hours": "", "response_time": ""
