@@ -181,8 +181,8 @@ describe("tags and search", () => {
     await page.click("#tag-add");
     await page.locator("#ticket-tags .tag-editor .chip", { hasText: "vip" }).waitFor();
     assert.deepEqual(await page.locator("#ticket-tags .tag-editor .chip").allTextContents(), ["billing", "vip"]);
-    // The tags message shows among the internal notes.
-    await page.locator("#ticket-notes", { hasText: "set the tags to billing, vip" }).waitFor();
+    // The tags message shows in the timeline, as an internal note (js/admin/ticket-timeline.js).
+    await page.locator("#ticket-conversation .note-item", { hasText: "set the tags to billing, vip" }).waitFor();
     // Removing one sends the whole set again.
     await page.click('#ticket-tags button[aria-label="Remove the tag vip"]');
     await page.waitForFunction(() => [...document.querySelectorAll("#ticket-tags .tag-editor .chip")].map((c) => c.textContent).join() === "billing");
